@@ -1,0 +1,129 @@
+//! The command line, as clap sees it.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "imds-lint",
+    version,
+    about = "Find EC2 instance metadata (IMDS) requests that do not use an IMDSv2 token",
+    long_about = "Find EC2 instance metadata (IMDS) requests that do not use an IMDSv2 token.\n\n\
+        Walks the given files and directories (honouring .gitignore), parses every shell script \
+        and reports each curl/wget request to 169.254.169.254 (or [fd00:ec2::254], instance-data) \
+        that would fail once the instance requires tokens (HttpTokens=required).\n\n\
+        Exit status: 0 no findings, 1 findings, 2 usage error or nothing could be scanned.",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Files or directories to scan (default: the current directory); `-` reads standard input
+    pub paths: Vec<PathBuf>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// The name to report for standard input (`-`)
+    #[arg(long, value_name = "NAME")]
+    pub stdin_filename: Option<PathBuf>,
+
+    /// Scan files that .gitignore, .ignore or git's excludes leave out
+    #[arg(long)]
+    pub no_ignore: bool,
+
+    /// Run only these rules (codes, comma-separated)
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub select: Vec<String>,
+
+    /// Do not run these rules (codes, comma-separated)
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub ignore: Vec<String>,
+
+    /// Skip files larger than this (bytes, or with a KiB/MiB/GiB suffix)
+    #[arg(long, value_name = "SIZE", default_value = "16MiB", value_parser = parse_size)]
+    pub max_file_size: u64,
+
+    /// Print counts of files walked, prefiltered and parsed, findings and time to stderr
+    #[arg(long)]
+    pub statistics: bool,
+
+    /// When to use colour in the human format (`auto` honours NO_COLOR and terminals)
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Worker threads (default: one per core)
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print a rule's documentation (all rules, briefly, without a code)
+    Rule {
+        /// A rule code, e.g. IMDS001
+        code: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Graphical reports with the source snippet (miette)
+    Human,
+    /// One line per finding: path:line:col: CODE message
+    Concise,
+    /// The machine contract: {"version": 1, "files_scanned", "findings": […]}
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Reads `16MiB`, `512KiB`, `1G`, `1000`.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let number: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size (try 16MiB)"))?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        other => return Err(format!("unknown size unit `{other}` (use KiB, MiB or GiB)")),
+    };
+    number
+        .checked_mul(factor)
+        .ok_or_else(|| format!("`{text}` is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("16MiB"), Ok(16 << 20));
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert_eq!(parse_size("2k"), Ok(2048));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("3 parsecs").is_err());
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        use clap::CommandFactory;
+        Args::command().debug_assert();
+    }
+}

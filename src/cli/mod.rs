@@ -1,0 +1,301 @@
+//! The command line: resolves settings from flags, walks, checks each file on the walker's
+//! threads, then hands the results to a reporter. It never picks an exit status (`main` does).
+
+pub mod args;
+
+use std::io::{self, IsTerminal, Read, Write};
+use std::panic::{self, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Instant;
+
+pub use args::Args;
+use args::{ColorChoice, Command, Format};
+
+use crate::check::{self, Outcome, RuleSelection};
+use crate::frontend;
+use crate::report::{self, FileReport, Report, Statistics};
+use crate::rules;
+use crate::walk::{self, Entry, WalkOptions};
+
+/// How a run ended, for `main` to turn into an exit status.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Everything scanned, nothing found.
+    Clean,
+    /// Findings were reported.
+    Findings,
+    /// A usage error, or nothing could be scanned.
+    Failure,
+}
+
+/// A problem with one file or path that does not stop the scan.
+#[derive(Debug)]
+pub struct Diagnostic {
+    pub path: Option<PathBuf>,
+    pub message: String,
+}
+
+pub fn run(args: Args) -> io::Result<Status> {
+    if let Some(Command::Rule { code }) = &args.command {
+        return print_rule(code.as_deref());
+    }
+    let rules = match rule_selection(&args) {
+        Ok(rules) => rules,
+        Err(message) => {
+            eprintln!("imds-lint: error: {message}");
+            return Ok(Status::Failure);
+        }
+    };
+    let started = Instant::now();
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    let scan = Scan {
+        rules,
+        max_file_size: args.max_file_size,
+        results: Mutex::new(Results::default()),
+    };
+    let walk_options = WalkOptions {
+        no_ignore: args.no_ignore,
+        threads: args.jobs.unwrap_or(0),
+    };
+    for path in &paths {
+        if path == Path::new("-") {
+            scan.stdin(args.stdin_filename.clone());
+        } else if path.is_dir() {
+            let scan = &scan;
+            walk::walk_dir(path, &walk_options, || Box::new(move |entry| scan.entry(entry)));
+        } else {
+            scan.entry(Entry::File(path.clone()));
+        }
+    }
+    let results = scan
+        .results
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    finish(&args, results, started)
+}
+
+fn rule_selection(args: &Args) -> Result<RuleSelection, String> {
+    for code in args.select.iter().chain(&args.ignore) {
+        if rules::by_code(code).is_none() {
+            let known: Vec<&str> = rules::RULES.iter().map(|r| r.code).collect();
+            return Err(format!(
+                "unknown rule `{code}` (known rules: {})",
+                known.join(", ")
+            ));
+        }
+    }
+    Ok(RuleSelection {
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
+    })
+}
+
+fn print_rule(code: Option<&str>) -> io::Result<Status> {
+    let mut out = io::stdout().lock();
+    match code {
+        None => {
+            for rule in rules::RULES {
+                writeln!(
+                    out,
+                    "{}  {:<28} {:<8} {}",
+                    rule.code,
+                    rule.name,
+                    rule.severity.as_str(),
+                    rule.summary
+                )?;
+            }
+            Ok(Status::Clean)
+        }
+        Some(code) => match rules::by_code(code).or_else(|| {
+            rules::RULES
+                .iter()
+                .find(|r| r.name.eq_ignore_ascii_case(code))
+        }) {
+            Some(rule) => {
+                write!(out, "{}", rule.doc)?;
+                Ok(Status::Clean)
+            }
+            None => {
+                eprintln!("imds-lint: error: no rule `{code}`; `imds-lint rule` lists them");
+                Ok(Status::Failure)
+            }
+        },
+    }
+}
+
+#[derive(Default)]
+struct Results {
+    files: Vec<FileReport>,
+    diagnostics: Vec<Diagnostic>,
+    statistics: Statistics,
+}
+
+struct Scan {
+    rules: RuleSelection,
+    max_file_size: u64,
+    results: Mutex<Results>,
+}
+
+impl Scan {
+    fn record(&self, update: impl FnOnce(&mut Results)) {
+        let mut results = self
+            .results
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        update(&mut results);
+    }
+
+    fn diagnostic(&self, path: Option<PathBuf>, message: String) {
+        self.record(|r| r.diagnostics.push(Diagnostic { path, message }));
+    }
+
+    fn entry(&self, entry: Entry) {
+        match entry {
+            Entry::Error { path, message } => self.diagnostic(path, message),
+            Entry::File(path) => match self.read(&path) {
+                Ok(Some(bytes)) => self.check(path, bytes, None),
+                Ok(None) => {}
+                Err(message) => self.diagnostic(Some(path), message),
+            },
+        }
+    }
+
+    fn stdin(&self, name: Option<PathBuf>) {
+        let mut bytes = Vec::new();
+        let limit = self.max_file_size;
+        match io::stdin().lock().take(limit + 1).read_to_end(&mut bytes) {
+            Ok(_) if bytes.len() as u64 > limit => self.diagnostic(
+                Some(PathBuf::from("-")),
+                format!("standard input is larger than --max-file-size ({limit} bytes); skipped"),
+            ),
+            Ok(_) => {
+                let path = name.unwrap_or_else(|| PathBuf::from("-"));
+                let kind = frontend::classify(&path, &bytes).or(Some(frontend::Kind::Shell));
+                self.check(path, bytes, kind);
+            }
+            Err(e) => self.diagnostic(Some(PathBuf::from("-")), format!("cannot read: {e}")),
+        }
+    }
+
+    /// Reads a file once; `None` for files that are skipped without a word (binary).
+    fn read(&self, path: &Path) -> Result<Option<Vec<u8>>, String> {
+        let file = std::fs::File::open(path).map_err(|e| describe_io(&e))?;
+        let metadata = file.metadata().map_err(|e| describe_io(&e))?;
+        if !metadata.is_file() {
+            return Err("not a regular file".to_owned());
+        }
+        if metadata.len() > self.max_file_size {
+            return Err(format!(
+                "skipped: {} bytes is over --max-file-size ({} bytes)",
+                metadata.len(),
+                self.max_file_size
+            ));
+        }
+        let mut bytes = Vec::with_capacity(metadata.len() as usize);
+        file.take(self.max_file_size + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| describe_io(&e))?;
+        self.record(|r| r.statistics.files_read += 1);
+        if check::is_binary(&bytes) {
+            self.record(|r| r.statistics.binary += 1);
+            return Ok(None);
+        }
+        Ok(Some(bytes))
+    }
+
+    fn check(&self, path: PathBuf, bytes: Vec<u8>, kind: Option<frontend::Kind>) {
+        let shown = path.clone();
+        let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+            check::check_file(path, bytes, kind, &self.rules)
+        }));
+        match outcome {
+            Ok(Outcome::NotRecognised) => self.record(|r| r.statistics.not_recognised += 1),
+            Ok(Outcome::Prefiltered) => self.record(|r| r.statistics.prefiltered += 1),
+            Ok(Outcome::Checked {
+                source,
+                findings,
+                note,
+            }) => {
+                if let Some(note) = note {
+                    self.diagnostic(Some(shown), format!("partly analysed: {note}"));
+                }
+                self.record(|r| {
+                    r.statistics.parsed += 1;
+                    r.statistics.findings += findings.len();
+                    if !findings.is_empty() {
+                        r.files.push(FileReport { source, findings });
+                    }
+                });
+            }
+            Err(_) => self.diagnostic(
+                Some(shown),
+                "internal error while checking this file (a bug in imds-lint: please report it); the scan went on".to_owned(),
+            ),
+        }
+    }
+}
+
+fn describe_io(error: &io::Error) -> String {
+    match error.kind() {
+        io::ErrorKind::PermissionDenied => "cannot read: permission denied".to_owned(),
+        io::ErrorKind::NotFound => "no such file or directory (or a broken symbolic link)".to_owned(),
+        _ => format!("cannot read: {error}"),
+    }
+}
+
+fn finish(args: &Args, mut results: Results, started: Instant) -> io::Result<Status> {
+    results
+        .files
+        .sort_by(|a, b| a.source.path.cmp(&b.source.path));
+    results
+        .diagnostics
+        .sort_by(|a, b| a.path.cmp(&b.path).then(a.message.cmp(&b.message)));
+    results.statistics.elapsed = started.elapsed();
+
+    let mut stderr = io::stderr().lock();
+    for d in &results.diagnostics {
+        match &d.path {
+            Some(path) => writeln!(stderr, "imds-lint: warning: {}: {}", path.display(), d.message)?,
+            None => writeln!(stderr, "imds-lint: warning: {}", d.message)?,
+        }
+    }
+    let stats = &results.statistics;
+    let report = Report {
+        files: &results.files,
+        files_scanned: stats.files_read + usize::from(stats.files_read == 0 && stats.parsed > 0),
+        statistics: stats,
+    };
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let mut stdout = io::stdout().lock();
+    match args.format {
+        Format::Human => report::human::write(&mut stdout, &report, color)?,
+        Format::Concise => {
+            report::concise::write(&mut stdout, &report)?;
+            report::human::write_summary(&mut stderr, &report)?;
+        }
+        Format::Json => report::json::write(&mut stdout, &report)?,
+    }
+    stdout.flush()?;
+    if args.statistics {
+        report::write_statistics(&mut stderr, stats)?;
+    }
+    let nothing_scanned = stats.files_read == 0 && stats.parsed == 0;
+    Ok(if stats.findings_reported(&results.files) > 0 {
+        Status::Findings
+    } else if nothing_scanned && !results.diagnostics.is_empty() {
+        Status::Failure
+    } else {
+        Status::Clean
+    })
+}

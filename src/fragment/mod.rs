@@ -1,0 +1,170 @@
+//! Fragments: pieces of shell code cut out of a host file (a whole script, a Dockerfile `RUN`, a
+//! block scalar, a decoded blob) together with a map from every byte of the fragment back to the
+//! byte of the original file it came from. Front ends make fragments; the shell analysis reads them
+//! without knowing where they came from; findings are mapped back through [`OffsetMap`].
+
+use crate::source::{FileOffset, FileSpan};
+
+/// A byte offset into a fragment's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct FragmentOffset(pub usize);
+
+/// A half-open byte range in a fragment's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct FragmentSpan {
+    pub start: FragmentOffset,
+    pub end: FragmentOffset,
+}
+
+impl FragmentSpan {
+    pub fn new(start: usize, end: usize) -> Self {
+        FragmentSpan {
+            start: FragmentOffset(start),
+            end: FragmentOffset(end.max(start)),
+        }
+    }
+}
+
+/// Where a fragment came from, outermost layer first. Only the plain script exists so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Layer {
+    /// The whole file is the shell script.
+    Script,
+}
+
+/// Maps fragment offsets to file offsets. The map is piecewise the identity: each anchor says
+/// "fragment offset `f` is file offset `o`", and offsets after an anchor (up to the next) advance
+/// together. Text copied verbatim needs one anchor; each decoded escape adds one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OffsetMap {
+    /// Sorted by fragment offset, first anchor at fragment offset 0.
+    anchors: Vec<(usize, usize)>,
+}
+
+impl OffsetMap {
+    /// The map of text copied verbatim from `file_start` on.
+    pub fn verbatim(file_start: usize) -> Self {
+        OffsetMap {
+            anchors: vec![(0, file_start)],
+        }
+    }
+
+    /// Builds a map from anchors given in fragment order; anchors out of order are dropped.
+    pub fn from_anchors(anchors: impl IntoIterator<Item = (usize, usize)>) -> Self {
+        let mut kept: Vec<(usize, usize)> = Vec::new();
+        for (f, o) in anchors {
+            match kept.last_mut() {
+                Some(last) if last.0 == f => *last = (f, o),
+                Some(last) if last.0 > f => {}
+                _ => kept.push((f, o)),
+            }
+        }
+        if kept.first().is_none_or(|first| first.0 != 0) {
+            let origin = kept.first().map_or(0, |&(f, o)| o.saturating_sub(f));
+            kept.insert(0, (0, origin));
+        }
+        OffsetMap { anchors: kept }
+    }
+
+    /// The file offset of fragment offset `at`.
+    pub fn to_file(&self, at: FragmentOffset) -> FileOffset {
+        let i = self.anchors.partition_point(|&(f, _)| f <= at.0);
+        let (f, o) = self
+            .anchors
+            .get(i.saturating_sub(1))
+            .copied()
+            .unwrap_or((0, 0));
+        FileOffset(o + (at.0 - f.min(at.0)))
+    }
+
+    /// The file range of a fragment range. The end maps through its last byte, so a span that ends
+    /// on a decoded escape covers the whole escape.
+    pub fn span_to_file(&self, span: FragmentSpan) -> FileSpan {
+        let start = self.to_file(span.start).0;
+        let end = if span.end.0 > span.start.0 {
+            self.to_file(FragmentOffset(span.end.0 - 1)).0 + 1
+        } else {
+            start
+        };
+        FileSpan::new(start, end)
+    }
+
+    /// The map of a sub-fragment whose own anchors point into this fragment: each offset of the
+    /// result goes through `inner` and then through `self`.
+    pub fn compose(&self, inner: &OffsetMap) -> OffsetMap {
+        let mut anchors = Vec::with_capacity(inner.anchors.len() + 4);
+        for (k, &(f, p)) in inner.anchors.iter().enumerate() {
+            // The inner piece covers fragment offsets [f, next_f) = parent offsets [p, p + len).
+            let next_f = inner.anchors.get(k + 1).map(|&(nf, _)| nf);
+            anchors.push((f, self.to_file(FragmentOffset(p)).0));
+            // Where the parent map has anchors inside this piece, the composition needs them too.
+            let from = self.anchors.partition_point(|&(pf, _)| pf <= p);
+            for &(pf, po) in self.anchors.iter().skip(from) {
+                let inner_f = f + (pf - p);
+                if next_f.is_some_and(|nf| inner_f >= nf) {
+                    break;
+                }
+                anchors.push((inner_f, po));
+            }
+        }
+        OffsetMap::from_anchors(anchors)
+    }
+}
+
+/// A piece of shell code and where its bytes came from.
+#[derive(Debug, Clone)]
+pub struct Fragment {
+    pub text: Vec<u8>,
+    pub map: OffsetMap,
+    /// The layers it was cut out of, outermost first.
+    pub layers: Vec<Layer>,
+    /// Variables the host defines for this code (for example a Dockerfile's `ENV`), by name.
+    pub environment: Vec<(String, String)>,
+}
+
+impl Fragment {
+    /// A whole file that is itself a script.
+    pub fn script(bytes: &[u8]) -> Self {
+        Fragment {
+            text: bytes.to_vec(),
+            map: OffsetMap::verbatim(0),
+            layers: vec![Layer::Script],
+            environment: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verbatim_map_shifts() {
+        let m = OffsetMap::verbatim(10);
+        assert_eq!(m.to_file(FragmentOffset(0)), FileOffset(10));
+        assert_eq!(m.to_file(FragmentOffset(5)), FileOffset(15));
+    }
+
+    #[test]
+    fn escapes_shift_later_offsets() {
+        // file:     a \ " b   (offsets 0..4), fragment: a " b
+        let m = OffsetMap::from_anchors([(0, 0), (1, 2)]);
+        assert_eq!(m.to_file(FragmentOffset(0)), FileOffset(0));
+        assert_eq!(m.to_file(FragmentOffset(1)), FileOffset(2));
+        assert_eq!(m.to_file(FragmentOffset(2)), FileOffset(3));
+        assert_eq!(m.span_to_file(FragmentSpan::new(0, 3)), FileSpan::new(0, 4));
+    }
+
+    #[test]
+    fn composition_goes_through_both_maps() {
+        // Parent: fragment offset 0 is file 100; a decoded escape makes fragment 5.. be file 106..
+        let parent = OffsetMap::from_anchors([(0, 100), (5, 106)]);
+        // Inner: starts at parent offset 2.
+        let inner = OffsetMap::verbatim(2);
+        let both = parent.compose(&inner);
+        assert_eq!(both.to_file(FragmentOffset(0)), FileOffset(102));
+        assert_eq!(both.to_file(FragmentOffset(2)), FileOffset(104));
+        assert_eq!(both.to_file(FragmentOffset(3)), FileOffset(106));
+        assert_eq!(both.to_file(FragmentOffset(4)), FileOffset(107));
+    }
+}

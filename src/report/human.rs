@@ -1,0 +1,190 @@
+//! The default format: miette's graphical report per finding, then a one-line summary.
+//! Snippets are cut from the file's lines (decoded lossily) so that a file with invalid UTF-8 or
+//! a huge file renders just the lines around the finding.
+
+use std::fmt;
+use std::io::{self, Write};
+
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
+    MietteSpanContents, SourceCode, SourceSpan, SpanContents,
+};
+
+use super::{FileReport, Report};
+use crate::check::Finding;
+use crate::rules::Severity;
+
+/// Lines of context shown around a finding.
+const CONTEXT: usize = 1;
+
+pub fn write(out: &mut impl Write, report: &Report, color: bool) -> io::Result<()> {
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme).with_context_lines(CONTEXT);
+    for file in report.files {
+        for finding in &file.findings {
+            let rendered = Rendered::new(file, finding);
+            let mut text = String::new();
+            handler
+                .render_report(&mut text, &rendered)
+                .map_err(io::Error::other)?;
+            writeln!(out, "{text}")?;
+        }
+    }
+    write_summary(out, report)
+}
+
+pub fn write_summary(out: &mut impl Write, report: &Report) -> io::Result<()> {
+    let count = |severity| {
+        report
+            .files
+            .iter()
+            .flat_map(|f| &f.findings)
+            .filter(|f| f.severity == severity)
+            .count()
+    };
+    let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
+    let scanned = plural(report.files_scanned, "file");
+    if errors + warnings == 0 {
+        return writeln!(out, "No problems found ({scanned} scanned).");
+    }
+    writeln!(
+        out,
+        "Found {} ({}, {}) in {} ({scanned} scanned).",
+        plural(errors + warnings, "problem"),
+        plural(errors, "error"),
+        plural(warnings, "warning"),
+        plural(report.files.len(), "file"),
+    )
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// The lines around a finding, standing in for the whole file.
+struct Excerpt {
+    name: String,
+    text: String,
+    /// 0-based line number of the excerpt's first line in the file.
+    first_line: usize,
+}
+
+impl SourceCode for Excerpt {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let inner = self.text.read_span(span, before, after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            *inner.span(),
+            inner.line() + self.first_line,
+            inner.column(),
+            inner.line_count(),
+        )))
+    }
+}
+
+struct Rendered<'a> {
+    finding: &'a Finding,
+    excerpt: Excerpt,
+    span: SourceSpan,
+}
+
+impl<'a> Rendered<'a> {
+    fn new(file: &FileReport, finding: &'a Finding) -> Self {
+        let source = &file.source;
+        let start_line = source.line_index(finding.span.start);
+        let end_line = source
+            .line_index(crate::source::FileOffset(finding.span.end.0.saturating_sub(1)))
+            .max(start_line);
+        let first = start_line.saturating_sub(CONTEXT);
+        let last = (end_line + CONTEXT).min(source.line_count().saturating_sub(1));
+        let mut text = String::new();
+        let mut span_start = 0;
+        let mut span_end = 0;
+        for line in first..=last {
+            let (line_start, line_end) = source.line_range(line);
+            let bytes = source.bytes.get(line_start..line_end).unwrap_or_default();
+            let offset_in = |at: usize| {
+                let cut = at.clamp(line_start, line_end) - line_start;
+                text.len() + String::from_utf8_lossy(bytes.get(..cut).unwrap_or_default()).len()
+            };
+            if line == start_line {
+                span_start = offset_in(finding.span.start.0);
+            }
+            if line == end_line {
+                span_end = offset_in(finding.span.end.0);
+            }
+            text.push_str(&String::from_utf8_lossy(bytes));
+            text.push('\n');
+        }
+        Rendered {
+            finding,
+            excerpt: Excerpt {
+                name: source.path.display().to_string(),
+                text,
+                first_line: first,
+            },
+            span: SourceSpan::from(span_start..span_end.max(span_start)),
+        }
+    }
+}
+
+impl fmt::Debug for Rendered<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rendered")
+            .field("code", &self.finding.rule.code)
+            .finish()
+    }
+}
+
+impl fmt::Display for Rendered<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.finding.message)
+    }
+}
+
+impl std::error::Error for Rendered<'_> {}
+
+impl Diagnostic for Rendered<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(format!(
+            "{} {}",
+            self.finding.rule.code, self.finding.rule.name
+        )))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.finding.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(&self.finding.help))
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(&self.excerpt)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(std::iter::once(LabeledSpan::new_primary_with_span(
+            Some(self.finding.rule.summary.to_owned()),
+            self.span,
+        ))))
+    }
+}

@@ -1,0 +1,56 @@
+//! `--format json`: the machine contract, version 1.
+//! `{"version": 1, "files_scanned": N, "findings": [{"path", "line", "column", "end_line",
+//! "end_column", "rule", "severity", "message", "fix"}]}`.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::Report;
+
+#[derive(Serialize)]
+struct Document<'a> {
+    version: u32,
+    files_scanned: usize,
+    findings: Vec<JsonFinding<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    path: String,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    rule: &'static str,
+    severity: &'static str,
+    message: &'a str,
+    fix: Option<()>,
+}
+
+pub fn write(out: &mut impl Write, report: &Report) -> io::Result<()> {
+    let mut findings = Vec::new();
+    for file in report.files {
+        for finding in &file.findings {
+            let (start, end) = file.range(finding);
+            findings.push(JsonFinding {
+                path: file.source.path.display().to_string(),
+                line: start.line,
+                column: start.column,
+                end_line: end.line,
+                end_column: end.column,
+                rule: finding.rule.code,
+                severity: finding.severity.as_str(),
+                message: &finding.message,
+                fix: None,
+            });
+        }
+    }
+    let document = Document {
+        version: 1,
+        files_scanned: report.files_scanned,
+        findings,
+    };
+    serde_json::to_writer_pretty(&mut *out, &document).map_err(io::Error::other)?;
+    writeln!(out)
+}

@@ -1,0 +1,106 @@
+//! IMDS002 `token-request-not-put`.
+
+use super::{Rule, Severity, Violation};
+use crate::shell::request::{Client, Method, Request};
+
+pub const RULE: Rule = Rule {
+    code: "IMDS002",
+    name: "token-request-not-put",
+    severity: Severity::Error,
+    summary: "request to the IMDSv2 token endpoint that is not a PUT",
+    doc: DOC,
+    check,
+};
+
+const DOC: &str = r#"# IMDS002 token-request-not-put
+
+## What it does
+Flags a request to `/latest/api/token` whose method is not `PUT` (a plain `curl` or `wget` sends
+`GET`; `-d` sends `POST`).
+
+## Why is this bad?
+IMDS hands out session tokens only in answer to `PUT /latest/api/token`; any other method gets
+`405 Method Not Allowed`. The script then sends an empty or garbage token with every request, which
+IMDS refuses with `401` once tokens are required. Requiring `PUT` is deliberate: it is what stops
+most SSRF and open-proxy paths, which can only forward `GET`s.
+
+## Example
+```sh
+TOKEN=$(curl -s -H "X-aws-ec2-metadata-token-ttl-seconds: 21600" http://169.254.169.254/latest/api/token)
+```
+
+## Use instead
+```sh
+TOKEN=$(curl -s -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 21600" http://169.254.169.254/latest/api/token)
+```
+With GNU wget: `wget -q -O - --method=PUT --header="X-aws-ec2-metadata-token-ttl-seconds: 21600" …`.
+BusyBox wget cannot send `PUT`: use curl there.
+
+## How to suppress
+`# imds-lint disable=IMDS002` at the end of the line or on the line before it; `--ignore IMDS002`.
+
+## Known limitations
+A method taken from a variable that cannot be resolved is not flagged.
+
+## References
+- <https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-instance-metadata-service.html>
+"#;
+
+fn check(request: &Request) -> Option<Violation> {
+    if !request.token_endpoint {
+        return None;
+    }
+    let method = match &request.method {
+        Method::Put | Method::Unknown => return None,
+        Method::Get => "GET",
+        Method::Other(other) => other.as_str(),
+    };
+    let help = match (request.client, request.busybox) {
+        (Client::Wget, true) => {
+            "BusyBox wget cannot send PUT: fetch the token with curl instead".to_owned()
+        }
+        (Client::Wget, false) => "add `--method=PUT`".to_owned(),
+        (Client::Curl, _) => "add `-X PUT`".to_owned(),
+    };
+    Some(Violation {
+        message: format!(
+            "`{}` request to the token endpoint uses {method}, not PUT",
+            request.client.name()
+        ),
+        help,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::testing::{codes, flags};
+
+    const URL: &str = "http://169.254.169.254/latest/api/token";
+
+    #[test]
+    fn flags_non_put_token_requests() {
+        assert!(flags("IMDS002", &format!("curl {URL}")));
+        assert!(flags("IMDS002", &format!("curl -d x {URL}")));
+        assert!(flags("IMDS002", &format!("wget -qO- {URL}")));
+        assert!(flags("IMDS002", &format!("curl -X POST {URL}")));
+        // Not also reported as a tokenless request.
+        assert_eq!(codes(&format!("curl {URL}")), ["IMDS002"]);
+    }
+
+    #[test]
+    fn stays_quiet() {
+        let ttl = "-H 'X-aws-ec2-metadata-token-ttl-seconds: 60'";
+        for snippet in [
+            format!("curl -X PUT {ttl} {URL}"),
+            format!("curl -XPUT {ttl} {URL}"),
+            format!("curl -sX PUT {ttl} {URL}"),
+            format!("curl --request PUT {ttl} {URL}"),
+            format!("wget --method=PUT --header='X-aws-ec2-metadata-token-ttl-seconds: 60' {URL}"),
+            format!("wget --method PUT --header 'X-aws-ec2-metadata-token-ttl-seconds: 60' {URL}"),
+            format!("curl -X \"$M\" {ttl} {URL}"),
+            "curl http://169.254.169.254/latest/meta-data/".to_owned(),
+        ] {
+            assert!(!flags("IMDS002", &snippet), "{snippet}");
+        }
+    }
+}

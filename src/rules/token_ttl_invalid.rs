@@ -1,0 +1,99 @@
+//! IMDS003 `token-ttl-invalid`.
+
+use super::{Rule, Severity, Violation};
+use crate::shell::request::{Client, Request, Ttl};
+
+pub const RULE: Rule = Rule {
+    code: "IMDS003",
+    name: "token-ttl-invalid",
+    severity: Severity::Error,
+    summary: "token request whose TTL header is missing or outside 1..21600",
+    doc: DOC,
+    check,
+};
+
+const DOC: &str = r#"# IMDS003 token-ttl-invalid
+
+## What it does
+Flags a `PUT /latest/api/token` request that does not send
+`X-aws-ec2-metadata-token-ttl-seconds`, or sends a value that is not a whole number of seconds
+between 1 and 21600 (six hours).
+
+## Why is this bad?
+IMDS answers such a token request with `400 Bad Request`, so the script has no token and every
+request that follows fails once tokens are required.
+
+## Example
+```sh
+TOKEN=$(curl -s -X PUT http://169.254.169.254/latest/api/token)
+```
+
+## Use instead
+```sh
+TOKEN=$(curl -s -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 21600" http://169.254.169.254/latest/api/token)
+```
+
+## How to suppress
+`# imds-lint disable=IMDS003` at the end of the line or on the line before it; `--ignore IMDS003`.
+
+## Known limitations
+A TTL taken from a variable that cannot be resolved is not flagged.
+
+## References
+- <https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-metadata-v2-how-it-works.html>
+"#;
+
+fn check(request: &Request) -> Option<Violation> {
+    if !request.token_endpoint || !request.is_put() {
+        return None;
+    }
+    let header = match request.client {
+        Client::Curl => r#"-H "X-aws-ec2-metadata-token-ttl-seconds: 21600""#,
+        Client::Wget => r#"--header="X-aws-ec2-metadata-token-ttl-seconds: 21600""#,
+    };
+    match &request.ttl {
+        Ttl::Valid(_) | Ttl::Unknown => None,
+        Ttl::Missing => Some(Violation {
+            message: "token request without a TTL header".to_owned(),
+            help: format!("add `{header}` (any value from 1 to 21600 seconds)"),
+        }),
+        Ttl::Invalid(value) => Some(Violation {
+            message: format!("token request with TTL `{value}`, outside 1..21600"),
+            help: format!("use a TTL from 1 to 21600 seconds, for example `{header}`"),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::testing::{codes, flags};
+
+    fn put(headers: &str) -> String {
+        format!("curl -X PUT {headers} http://169.254.169.254/latest/api/token")
+    }
+
+    #[test]
+    fn flags_bad_ttls() {
+        assert!(flags("IMDS003", &put("")));
+        assert!(flags("IMDS003", &put("-H 'X-aws-ec2-metadata-token-ttl-seconds: 0'")));
+        assert!(flags("IMDS003", &put("-H 'X-aws-ec2-metadata-token-ttl-seconds: 21601'")));
+        assert!(flags("IMDS003", &put("-H 'X-aws-ec2-metadata-token-ttl-seconds: six'")));
+        assert!(flags("IMDS003", &format!("T=0; {}", put("-H \"X-aws-ec2-metadata-token-ttl-seconds: $T\""))));
+        assert_eq!(codes(&put("")), ["IMDS003"]);
+    }
+
+    #[test]
+    fn stays_quiet() {
+        for snippet in [
+            put("-H 'X-aws-ec2-metadata-token-ttl-seconds: 1'"),
+            put("-H 'X-aws-ec2-metadata-token-ttl-seconds: 21600'"),
+            put("-H 'x-aws-ec2-metadata-token-ttl-seconds:300'"),
+            put("-H \"X-aws-ec2-metadata-token-ttl-seconds: $TTL\""),
+            format!("TTL=60; {}", put("-H \"X-aws-ec2-metadata-token-ttl-seconds: $TTL\"")),
+            // Not a PUT: that is IMDS002's finding, not this one.
+            "curl http://169.254.169.254/latest/api/token".to_owned(),
+        ] {
+            assert!(!flags("IMDS003", &snippet), "{snippet}");
+        }
+    }
+}

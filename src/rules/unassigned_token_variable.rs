@@ -1,0 +1,105 @@
+//! IMDS004 `unassigned-token-variable`.
+
+use super::{Rule, Severity, Violation};
+use crate::shell::request::{Request, TokenUse};
+
+pub const RULE: Rule = Rule {
+    code: "IMDS004",
+    name: "unassigned-token-variable",
+    severity: Severity::Warning,
+    summary: "token header uses a variable that nothing in scope assigns from a token request",
+    doc: DOC,
+    check,
+};
+
+const DOC: &str = r#"# IMDS004 unassigned-token-variable
+
+## What it does
+Flags a request whose `X-aws-ec2-metadata-token` header uses a variable that nothing in scope
+assigns from a token request (`TOKEN=$(curl -X PUT …/latest/api/token …)`, directly, through a
+function, or copied from another token variable).
+
+## Why is this bad?
+The header is there, so the script looks migrated, but the variable is empty or holds something
+else at run time: IMDS answers `401 Unauthorized`. Typical causes: the token was fetched in an
+earlier Dockerfile `RUN` (each `RUN` is a new shell), in a parent script without `export`, inside
+`bash -c '…'` single quotes where the outer variable is not visible, or under another name.
+
+## Example
+```sh
+curl -s -H "X-aws-ec2-metadata-token: $TOKEN" http://169.254.169.254/latest/meta-data/instance-id
+```
+
+## Use instead
+```sh
+TOKEN=$(curl -sS -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 21600")
+curl -s -H "X-aws-ec2-metadata-token: $TOKEN" http://169.254.169.254/latest/meta-data/instance-id
+```
+
+## How to suppress
+When the token really comes from outside (an environment variable set by the caller), suppress
+with `# imds-lint disable=IMDS004` on the line or the line before it, or for the whole file in its
+leading comments; `--ignore IMDS004` turns the rule off.
+
+## Known limitations
+A token written to a file and read back (`TOKEN=$(cat /run/token)`) is not followed. The analysis
+does not track order: an assignment anywhere in scope counts.
+
+## References
+- <https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-metadata-v2-how-it-works.html>
+"#;
+
+fn check(request: &Request) -> Option<Violation> {
+    let TokenUse::Variables(variables) = &request.token else {
+        return None;
+    };
+    if request.token_endpoint || variables.iter().any(|v| v.from_token_request) {
+        return None;
+    }
+    let names: Vec<String> = variables.iter().map(|v| format!("`${}`", v.name)).collect();
+    Some(Violation {
+        message: format!(
+            "token header uses {}, which nothing in scope assigns from a token request",
+            names.join(", ")
+        ),
+        help: "fetch the token in the same shell (`TOKEN=$(curl -sS -X PUT …/latest/api/token …)`); shell variables do not cross into `bash -c '…'` or a new process unless exported".to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::testing::{codes, flags};
+
+    const PUT: &str = "curl -sX PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 60'";
+    const GET: &str = "curl -H \"X-aws-ec2-metadata-token: $TOKEN\" http://169.254.169.254/latest/meta-data/";
+
+    #[test]
+    fn flags_unassigned_token_variables() {
+        assert!(flags("IMDS004", GET));
+        assert_eq!(codes(GET), ["IMDS004"]);
+        assert!(flags("IMDS004", &format!("TOKEN=$(cat /run/t)\n{GET}")));
+        assert!(flags("IMDS004", &format!("OTHER=$({PUT})\n{GET}")));
+        // A single-quoted child shell does not see an unexported variable.
+        let inner = GET.replace('"', "\\\"");
+        assert!(flags("IMDS004", &format!("TOKEN=$({PUT})\nbash -c \"true\"; bash -c '{}'", GET)));
+        assert!(!flags("IMDS004", &format!("TOKEN=$({PUT})\nbash -c \"{inner}\"")));
+    }
+
+    #[test]
+    fn stays_quiet() {
+        for snippet in [
+            format!("TOKEN=$({PUT})\n{GET}"),
+            format!("{GET}\nTOKEN=`{PUT}`"),
+            format!("export TOKEN=$({PUT})\n{GET}"),
+            format!("f() {{ local TOKEN=$({PUT}); {GET}; }}"),
+            format!("get_token() {{ {PUT}; }}\nTOKEN=$(get_token)\n{GET}"),
+            format!("T=$({PUT})\nTOKEN=$T\n{GET}"),
+            format!("export TOKEN=$({PUT})\nbash -c '{GET}'"),
+            format!("TOKEN=$({PUT} | tr -d '\\n')\n{GET}"),
+            "curl -H \"X-aws-ec2-metadata-token: $(curl -sX PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 60')\" http://169.254.169.254/latest/meta-data/".to_owned(),
+            "curl -H 'X-aws-ec2-metadata-token: abc' http://169.254.169.254/latest/meta-data/".to_owned(),
+        ] {
+            assert!(!flags("IMDS004", &snippet), "{snippet}");
+        }
+    }
+}

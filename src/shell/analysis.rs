@@ -1,0 +1,802 @@
+//! Walks one fragment's syntax tree: reads variable assignments, finds every client invocation
+//! that reaches IMDS, follows shell code nested in strings and here-documents (`sh -c`, `eval`,
+//! `bash <<EOF`), and works out which variables hold a token fetched by a PUT.
+
+use std::collections::{HashMap, HashSet};
+
+use tree_sitter::{Node, StreamingIterator, Tree};
+
+use crate::fragment::{Fragment, FragmentSpan, OffsetMap};
+use crate::shell::client::{self, ClientCall};
+use crate::shell::command::{self, Invocation};
+use crate::shell::endpoint::{self, UNKNOWN};
+use crate::shell::parse::{self, ParseError, StructureQuery};
+use crate::shell::request::{Client, Method, Request, TokenUse, TokenVariable, Ttl};
+use crate::shell::word::{self, node_str, span_of, Piece, Unquoted, Word};
+
+/// How deep shell code may nest inside strings before the analysis stops following it.
+const MAX_DEPTH: usize = 8;
+/// How many nested fragments one file may produce.
+const MAX_NESTED: usize = 512;
+/// How many spellings of one word are tried when following variables.
+const MAX_CANDIDATES: usize = 16;
+/// How many variable hops are followed.
+const MAX_HOPS: usize = 6;
+
+const TOKEN_HEADER: &str = "x-aws-ec2-metadata-token";
+const TTL_HEADER: &str = "x-aws-ec2-metadata-token-ttl-seconds";
+
+/// What the analysis found in a fragment.
+#[derive(Debug, Default)]
+pub struct Analysis {
+    pub requests: Vec<Request>,
+    /// The tree (or a nested one) had syntax errors; it was analysed as far as it goes.
+    pub syntax_errors: bool,
+    /// The fragment could not be parsed at all.
+    pub error: Option<String>,
+}
+
+/// Analyses one fragment of shell code.
+pub fn analyze(fragment: &Fragment) -> Analysis {
+    let mut analyzer = Analyzer::default();
+    let environment = fragment
+        .environment
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.clone(),
+                vec![VarDef {
+                    pieces: vec![Piece::Literal(value.clone())],
+                    exported: true,
+                    value_span: None,
+                }],
+            )
+        })
+        .collect();
+    let root = analyzer.push_frame(Frame {
+        vars: environment,
+        ..Frame::default()
+    });
+    if let Err(e) = analyzer.run(
+        &fragment.text,
+        &fragment.map,
+        Some(root),
+        Boundary::ChildProcess,
+        0,
+    ) {
+        analyzer.error = Some(e.to_string());
+    }
+    analyzer.finish()
+}
+
+/// How a nested fragment's variables relate to the code around it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Boundary {
+    /// Run by the same shell (`eval`).
+    SameShell,
+    /// The calling shell expands the text first (`bash -c "…$X…"`, `bash <<EOF`).
+    Expanded,
+    /// A new process that sees only exported variables (`bash -c '…'`, `bash <<'EOF'`).
+    #[default]
+    ChildProcess,
+}
+
+#[derive(Debug, Clone)]
+struct VarDef {
+    pieces: Vec<Piece>,
+    exported: bool,
+    /// The span of the assigned value in the frame's text, for finding token substitutions.
+    value_span: Option<FragmentSpan>,
+}
+
+#[derive(Debug, Default)]
+struct Frame {
+    parent: Option<usize>,
+    boundary: Boundary,
+    vars: HashMap<String, Vec<VarDef>>,
+    exported: HashSet<String>,
+    all_exported: bool,
+    token_vars: HashSet<String>,
+}
+
+impl Frame {
+    fn is_exported(&self, name: &str) -> bool {
+        self.all_exported
+            || self.exported.contains(name)
+            || self
+                .vars
+                .get(name)
+                .is_some_and(|defs| defs.iter().any(|d| d.exported))
+    }
+}
+
+/// A request whose token variables are checked once every frame is complete.
+struct Pending {
+    frame: usize,
+    request: Request,
+    token_names: Vec<String>,
+}
+
+#[derive(Default)]
+struct Analyzer {
+    frames: Vec<Frame>,
+    pending: Vec<Pending>,
+    nested: usize,
+    syntax_errors: bool,
+    error: Option<String>,
+}
+
+/// The nodes of one fragment that the analysis reads, from `structure.scm`.
+#[derive(Default)]
+struct Structure<'t> {
+    commands: Vec<Node<'t>>,
+    assignments: Vec<(Node<'t>, Node<'t>)>,
+    declarations: Vec<Node<'t>>,
+    loops: Vec<(Node<'t>, Node<'t>)>,
+    functions: Vec<(Node<'t>, Node<'t>)>,
+    heredocs: Vec<(Node<'t>, Node<'t>)>,
+}
+
+fn structure<'t>(tree: &'t Tree, text: &[u8], q: &StructureQuery) -> Structure<'t> {
+    let mut out = Structure::default();
+    let mut cursor = tree_sitter::QueryCursor::new();
+    let mut matches = cursor.matches(&q.query, tree.root_node(), text);
+    while let Some(m) = matches.next() {
+        let get = |index: u32| m.captures.iter().find(|c| c.index == index).map(|c| c.node);
+        if let Some(node) = get(q.command) {
+            out.commands.push(node);
+        } else if let (Some(node), Some(name)) = (get(q.assignment), get(q.assignment_name)) {
+            out.assignments.push((node, name));
+        } else if let Some(node) = get(q.declaration) {
+            out.declarations.push(node);
+        } else if let (Some(node), Some(name)) = (get(q.loop_stmt), get(q.loop_name)) {
+            out.loops.push((node, name));
+        } else if let (Some(_), Some(name), Some(body)) =
+            (get(q.function), get(q.function_name), get(q.function_body))
+        {
+            out.functions.push((name, body));
+        } else if let (Some(node), Some(body)) = (get(q.heredoc), get(q.heredoc_body)) {
+            out.heredocs.push((node, body));
+        }
+    }
+    out
+}
+
+/// The words of a command: its name, then its arguments, with their nodes.
+fn argv<'t>(node: Node<'t>, text: &[u8]) -> (Vec<Word>, Vec<Node<'t>>) {
+    let mut nodes = Vec::new();
+    if let Some(name) = node.child_by_field_name("name") {
+        nodes.push(name);
+    }
+    let mut cursor = node.walk();
+    nodes.extend(node.children_by_field_name("argument", &mut cursor));
+    let words = nodes.iter().map(|n| word::word(*n, text)).collect();
+    (words, nodes)
+}
+
+fn contains(outer: FragmentSpan, inner: FragmentSpan) -> bool {
+    outer.start <= inner.start && inner.end <= outer.end
+}
+
+impl Analyzer {
+    fn push_frame(&mut self, frame: Frame) -> usize {
+        self.frames.push(frame);
+        self.frames.len() - 1
+    }
+
+    fn finish(mut self) -> Analysis {
+        let pending = std::mem::take(&mut self.pending);
+        let requests = pending
+            .into_iter()
+            .map(|p| {
+                let mut request = p.request;
+                if !p.token_names.is_empty() {
+                    request.token = TokenUse::Variables(
+                        p.token_names
+                            .iter()
+                            .map(|name| TokenVariable {
+                                name: name.clone(),
+                                from_token_request: self.is_token_var(p.frame, name),
+                            })
+                            .collect(),
+                    );
+                }
+                request
+            })
+            .collect();
+        Analysis {
+            requests,
+            syntax_errors: self.syntax_errors,
+            error: self.error,
+        }
+    }
+
+    /// Analyses `text` (whose offsets `map` takes to the file) in a new frame; returns whether it
+    /// writes a token to its output (a token request whose output is not captured in it).
+    fn run(
+        &mut self,
+        text: &[u8],
+        map: &OffsetMap,
+        parent: Option<usize>,
+        boundary: Boundary,
+        depth: usize,
+    ) -> Result<bool, ParseError> {
+        let tree = parse::parse(text)?;
+        self.syntax_errors |= tree.root_node().has_error();
+        let s = structure(&tree, text, parse::structure_query()?);
+        let fid = self.push_frame(Frame {
+            parent,
+            boundary,
+            ..Frame::default()
+        });
+        self.read_variables(fid, &s, text);
+
+        let mut token_sources: Vec<FragmentSpan> = Vec::new();
+        let mut calls: Vec<(String, FragmentSpan)> = Vec::new();
+        for &node in &s.commands {
+            let (words, nodes) = argv(node, text);
+            let span = span_of(node);
+            match command::invocation(&words) {
+                Invocation::Client {
+                    client,
+                    busybox,
+                    program,
+                } => {
+                    let args = words.get(program + 1..).unwrap_or_default();
+                    let text_of = |w: &Word| {
+                        String::from_utf8_lossy(
+                            text.get(w.span.start.0..w.span.end.0).unwrap_or_default(),
+                        )
+                        .into_owned()
+                    };
+                    let call = match client {
+                        Client::Curl => client::curl(args, text_of),
+                        Client::Wget => client::wget(args, text_of),
+                    };
+                    let start = words.get(program).map_or(span.start.0, |w| w.span.start.0);
+                    let file_span = map.span_to_file(FragmentSpan::new(start, span.end.0));
+                    if let Some(pending) = self.request(fid, client, busybox, call, file_span) {
+                        if pending.request.token_endpoint && pending.request.is_put() {
+                            token_sources.push(span);
+                        }
+                        self.pending.push(pending);
+                    }
+                }
+                Invocation::Shell {
+                    script: Some(index),
+                    ..
+                } => {
+                    if let Some(&script) = nodes.get(index) {
+                        let unquoted = word::unquote(script, text);
+                        let boundary = if unquoted.single_quoted {
+                            Boundary::ChildProcess
+                        } else {
+                            Boundary::Expanded
+                        };
+                        if self.nested(unquoted, map, fid, boundary, depth) {
+                            token_sources.push(span);
+                        }
+                    }
+                }
+                Invocation::Eval { program } => {
+                    let mut joined = Unquoted::default();
+                    for (k, &arg) in nodes.iter().enumerate().skip(program + 1) {
+                        if k > program + 1 {
+                            joined.push_separator(b' ', arg.start_byte());
+                        }
+                        joined.append(word::unquote(arg, text));
+                    }
+                    if self.nested(joined, map, fid, Boundary::SameShell, depth) {
+                        token_sources.push(span);
+                    }
+                }
+                Invocation::SplitString { string, .. } => {
+                    if let Some(&node) = nodes.get(string) {
+                        let unquoted = word::unquote(node, text);
+                        if self.nested(unquoted, map, fid, Boundary::SameShell, depth) {
+                            token_sources.push(span);
+                        }
+                    }
+                }
+                Invocation::Other { name, .. } => {
+                    if name == "set" {
+                        let sets_allexport = words.iter().skip(1).any(|w| {
+                            w.literal().is_some_and(|t| {
+                                (t.starts_with('-') && !t.starts_with("--") && t.contains('a'))
+                                    || t == "allexport"
+                            })
+                        });
+                        if let Some(frame) = self.frames.get_mut(fid) {
+                            frame.all_exported |= sets_allexport;
+                        }
+                    }
+                    calls.push((name, span));
+                }
+                Invocation::Shell { script: None, .. } | Invocation::NotRun => {}
+            }
+        }
+
+        for &(heredoc, body) in &s.heredocs {
+            if self.heredoc(heredoc, body, text, map, fid, depth) {
+                let statement = heredoc.parent().unwrap_or(heredoc);
+                token_sources.push(span_of(statement));
+            }
+        }
+
+        self.token_flow(fid, &s, text, &mut token_sources, &calls);
+        Ok(!token_sources.is_empty())
+    }
+
+    /// Analyses shell code cut out of a string; returns whether it writes a token to its output.
+    fn nested(
+        &mut self,
+        unquoted: Unquoted,
+        map: &OffsetMap,
+        parent: usize,
+        boundary: Boundary,
+        depth: usize,
+    ) -> bool {
+        if depth >= MAX_DEPTH || self.nested >= MAX_NESTED || unquoted.text.is_empty() {
+            return false;
+        }
+        self.nested += 1;
+        let inner = map.compose(&OffsetMap::from_anchors(unquoted.anchors));
+        match self.run(&unquoted.text, &inner, Some(parent), boundary, depth + 1) {
+            Ok(produces_token) => produces_token,
+            Err(e) => {
+                self.error.get_or_insert(e.to_string());
+                false
+            }
+        }
+    }
+
+    /// A here-document is shell code when a shell reads it (`bash <<EOF`, `cat <<EOF | sh`) or
+    /// when it writes out a script (its first line a shell shebang).
+    fn heredoc(
+        &mut self,
+        heredoc: Node,
+        body: Node,
+        text: &[u8],
+        map: &OffsetMap,
+        fid: usize,
+        depth: usize,
+    ) -> bool {
+        let mut cursor = heredoc.walk();
+        let children: Vec<Node> = heredoc.children(&mut cursor).collect();
+        let quoted = children
+            .iter()
+            .find(|c| c.kind() == "heredoc_start")
+            .is_some_and(|start| word::node_text(*start, text).contains_any(b"'\"\\"));
+        let reads = |node: Node| {
+            node.kind() == "command"
+                && matches!(
+                    command::invocation(&argv(node, text).0),
+                    Invocation::Shell {
+                        reads_stdin: true,
+                        ..
+                    }
+                )
+        };
+        let fed_to_shell = heredoc
+            .parent()
+            .filter(|p| p.kind() == "redirected_statement")
+            .and_then(|p| p.child_by_field_name("body"))
+            .is_some_and(reads)
+            || children.iter().filter(|c| c.kind() == "pipeline").any(|p| {
+                let mut cursor = p.walk();
+                let found = p.named_children(&mut cursor).any(reads);
+                found
+            });
+        let body_text = word::node_text(body, text);
+        let script = body_text
+            .split(|&b| b == b'\n')
+            .next()
+            .is_some_and(|line| crate::shell::is_shell_shebang(&String::from_utf8_lossy(line)));
+        if !fed_to_shell && !script {
+            return false;
+        }
+        let (unquoted, boundary) = if quoted {
+            let mut u = Unquoted::default();
+            u.append(Unquoted {
+                text: body_text.to_vec(),
+                anchors: vec![(0, body.start_byte())],
+                single_quoted: true,
+            });
+            (u, Boundary::ChildProcess)
+        } else {
+            let (text, anchors) = word::unquote_heredoc(body_text, body.start_byte());
+            (
+                Unquoted {
+                    text,
+                    anchors,
+                    single_quoted: false,
+                },
+                Boundary::Expanded,
+            )
+        };
+        // A written-out script runs later, as its own process.
+        let boundary = if fed_to_shell {
+            boundary
+        } else {
+            Boundary::ChildProcess
+        };
+        let produces = self.nested(unquoted, map, fid, boundary, depth);
+        fed_to_shell && produces
+    }
+
+    fn read_variables(&mut self, fid: usize, s: &Structure, text: &[u8]) {
+        let mut vars: HashMap<String, Vec<VarDef>> = HashMap::new();
+        let mut exported: HashSet<String> = HashSet::new();
+        for &(node, name) in &s.assignments {
+            let name = node_str(name, text);
+            let value = node.child_by_field_name("value");
+            let mut pieces = value.map(|v| word::word(v, text).pieces).unwrap_or_default();
+            let mut cursor = node.walk();
+            let appends = node.children(&mut cursor).any(|c| c.kind() == "+=");
+            if appends {
+                pieces.insert(
+                    0,
+                    Piece::Variable {
+                        name: name.clone(),
+                        default: None,
+                    },
+                );
+            }
+            let exported_here = node
+                .parent()
+                .is_some_and(|p| p.kind() == "declaration_command" && exports(p, text));
+            vars.entry(name).or_default().push(VarDef {
+                pieces,
+                exported: exported_here,
+                value_span: value.map(span_of),
+            });
+        }
+        for &decl in &s.declarations {
+            if exports(decl, text) {
+                let mut cursor = decl.walk();
+                for child in decl.named_children(&mut cursor) {
+                    if child.kind() == "variable_name" {
+                        exported.insert(node_str(child, text));
+                    }
+                }
+            }
+        }
+        for &(node, name) in &s.loops {
+            let name = node_str(name, text);
+            let mut cursor = node.walk();
+            for value in node.children_by_field_name("value", &mut cursor) {
+                vars.entry(name.clone()).or_default().push(VarDef {
+                    pieces: word::word(value, text).pieces,
+                    exported: false,
+                    value_span: None,
+                });
+            }
+        }
+        if let Some(frame) = self.frames.get_mut(fid) {
+            frame.vars = vars;
+            frame.exported = exported;
+        }
+    }
+
+    /// Finds the functions and variables that carry a token: a variable assigned from a
+    /// substitution that runs a token request (directly, through a function, or through a nested
+    /// shell), or copied from such a variable.
+    fn token_flow(
+        &mut self,
+        fid: usize,
+        s: &Structure,
+        text: &[u8],
+        sources: &mut Vec<FragmentSpan>,
+        calls: &[(String, FragmentSpan)],
+    ) {
+        let mut token_functions: HashSet<String> = HashSet::new();
+        for _ in 0..8 {
+            let mut changed = false;
+            for &(name, body) in &s.functions {
+                let body_span = span_of(body);
+                if sources.iter().any(|&src| contains(body_span, src))
+                    && token_functions.insert(node_str(name, text))
+                {
+                    changed = true;
+                }
+            }
+            for (name, span) in calls {
+                if token_functions.contains(name) && !sources.contains(span) {
+                    sources.push(*span);
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        let Some(frame) = self.frames.get(fid) else {
+            return;
+        };
+        let mut token_vars: HashSet<String> = frame
+            .vars
+            .iter()
+            .filter(|(_, defs)| {
+                defs.iter().any(|def| {
+                    def.value_span.is_some_and(|value| {
+                        sources.iter().any(|&src| contains(value, src))
+                            && def.pieces.iter().any(|p| matches!(p, Piece::Command(_)))
+                    })
+                })
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        // Copies: `T2=$TOKEN`, `T2="${TOKEN}"`.
+        for _ in 0..8 {
+            let copies: Vec<String> = frame
+                .vars
+                .iter()
+                .filter(|(name, defs)| {
+                    !token_vars.contains(*name)
+                        && defs.iter().any(|def| match def.pieces.as_slice() {
+                            [Piece::Variable { name: source, .. }] => {
+                                token_vars.contains(source)
+                                    || (!frame.vars.contains_key(source)
+                                        && frame
+                                            .parent
+                                            .is_some_and(|p| self.is_token_var(p, source)))
+                            }
+                            _ => false,
+                        })
+                })
+                .map(|(name, _)| name.clone())
+                .collect();
+            if copies.is_empty() {
+                break;
+            }
+            token_vars.extend(copies);
+        }
+        if let Some(frame) = self.frames.get_mut(fid) {
+            frame.token_vars = token_vars;
+        }
+    }
+
+    /// Whether `name`, as seen from frame `fid`, holds a token. A child process sees only the
+    /// exported variables of the code that started it.
+    fn is_token_var(&self, fid: usize, name: &str) -> bool {
+        let mut current = Some(fid);
+        let mut exported_only = false;
+        while let Some(id) = current {
+            let Some(frame) = self.frames.get(id) else {
+                return false;
+            };
+            if frame.vars.contains_key(name) {
+                return frame.token_vars.contains(name)
+                    && (!exported_only || frame.is_exported(name));
+            }
+            if frame.boundary == Boundary::ChildProcess {
+                exported_only = true;
+            }
+            current = frame.parent;
+        }
+        false
+    }
+
+    /// The values a list of pieces may take, following variables (at most [`MAX_CANDIDATES`]).
+    /// Parts that cannot be known become [`UNKNOWN`].
+    fn candidates(&self, fid: usize, pieces: &[Piece], hops: usize) -> Vec<String> {
+        let mut out = vec![String::new()];
+        for piece in pieces {
+            let options: Vec<String> = match piece {
+                Piece::Literal(text) => vec![text.clone()],
+                Piece::Variable { name, default } => {
+                    let mut values = self.variable_values(fid, name, hops);
+                    if let Some(default) = default {
+                        values.extend(self.candidates(fid, default, hops + 1));
+                    }
+                    if values.is_empty() {
+                        values.push(UNKNOWN.to_string());
+                    }
+                    values
+                }
+                Piece::Command(_) | Piece::Unknown => vec![UNKNOWN.to_string()],
+            };
+            let mut next = Vec::with_capacity(out.len() * options.len());
+            for prefix in &out {
+                for option in &options {
+                    if next.len() < MAX_CANDIDATES {
+                        next.push(format!("{prefix}{option}"));
+                    }
+                }
+            }
+            out = next;
+        }
+        out.dedup();
+        out
+    }
+
+    fn variable_values(&self, fid: usize, name: &str, hops: usize) -> Vec<String> {
+        if hops >= MAX_HOPS {
+            return Vec::new();
+        }
+        let mut current = Some(fid);
+        while let Some(id) = current {
+            let Some(frame) = self.frames.get(id) else {
+                break;
+            };
+            if let Some(defs) = frame.vars.get(name) {
+                let mut values: Vec<String> = Vec::new();
+                for def in defs {
+                    for value in self.candidates(id, &def.pieces, hops + 1) {
+                        if values.len() < MAX_CANDIDATES && !values.contains(&value) {
+                            values.push(value);
+                        }
+                    }
+                }
+                return values;
+            }
+            current = frame.parent;
+        }
+        Vec::new()
+    }
+
+    /// Builds the request a client call makes, if it reaches IMDS.
+    fn request(
+        &self,
+        fid: usize,
+        client: Client,
+        busybox: bool,
+        call: ClientCall,
+        span: crate::source::FileSpan,
+    ) -> Option<Pending> {
+        let url = call.urls.iter().find_map(|url| {
+            self.candidates(fid, &url.pieces, 0)
+                .iter()
+                .find_map(|c| endpoint::classify(c))
+        })?;
+        let headers: Vec<(Word, Vec<String>)> = call
+            .headers
+            .iter()
+            .map(|h| (h.clone(), self.candidates(fid, &h.pieces, 0)))
+            .collect();
+        let foreign = headers.iter().any(|(_, values)| {
+            values.iter().any(|v| {
+                let v = v.to_ascii_lowercase();
+                let (name, value) = v.split_once(':').unwrap_or((&v, ""));
+                (name.trim() == "metadata-flavor" && value.trim() == "google")
+                    || (name.trim() == "metadata" && value.trim() == "true")
+                    || name.trim() == "authorization" && value.contains("bearer oracle")
+            })
+        });
+        if foreign {
+            return None;
+        }
+
+        let method = match &call.method {
+            Some(word) => {
+                let values = self.candidates(fid, &word.pieces, 0);
+                match values.as_slice() {
+                    [one] if one.contains(UNKNOWN) => Method::Unknown,
+                    [one] if one.eq_ignore_ascii_case("PUT") => Method::Put,
+                    [one] if one.eq_ignore_ascii_case("GET") => Method::Get,
+                    [one] => Method::Other(one.to_ascii_uppercase()),
+                    _ => Method::Unknown,
+                }
+            }
+            None => match call.implied_method {
+                Some("PUT") => Method::Put,
+                Some(other) => Method::Other(other.to_owned()),
+                None => Method::Get,
+            },
+        };
+
+        let mut token = None;
+        let mut token_names = Vec::new();
+        let mut ttl = Ttl::Missing;
+        for (word, values) in &headers {
+            let prefix = word.literal_prefix();
+            if let Some((name, _)) = prefix.split_once(':') {
+                let name = name.trim().to_ascii_lowercase();
+                if name == TOKEN_HEADER {
+                    token = Some(TokenUse::Inline);
+                    token_names.extend(value_variables(word));
+                    if word.pieces.iter().any(|p| matches!(p, Piece::Command(_))) {
+                        token_names.clear();
+                    }
+                } else if name == TTL_HEADER {
+                    ttl = ttl_of(values);
+                }
+            } else if values.iter().any(|v| header_name(v) == TOKEN_HEADER) {
+                // The whole header comes from a variable: the token is there, but its source is
+                // not traced.
+                token = Some(TokenUse::Inline);
+            } else if values.iter().any(|v| header_name(v) == TTL_HEADER) {
+                ttl = ttl_of(values);
+            }
+        }
+        let token = match (token, call.unreadable) {
+            (Some(token), _) => token,
+            (None, Some(what)) => TokenUse::Unreadable(what),
+            (None, None) => TokenUse::Absent,
+        };
+        Some(Pending {
+            frame: fid,
+            request: Request {
+                client,
+                busybox,
+                span,
+                token_endpoint: url.is_token_path(),
+                origin: url.origin,
+                path: url.path.replace(UNKNOWN, "…"),
+                method,
+                token,
+                ttl,
+            },
+            token_names,
+        })
+    }
+}
+
+/// Whether a `declaration_command` exports what it declares (`export`, `declare -x`).
+fn exports(decl: Node, text: &[u8]) -> bool {
+    let mut cursor = decl.walk();
+    let mut children = decl.children(&mut cursor);
+    let Some(keyword) = children.next() else {
+        return false;
+    };
+    match keyword.kind() {
+        "export" => true,
+        "declare" | "typeset" | "local" => children.any(|c| {
+            c.kind() == "word" && {
+                let t = node_str(c, text);
+                t.starts_with('-') && t.contains('x')
+            }
+        }),
+        _ => false,
+    }
+}
+
+/// The variables used after the colon of a header word.
+fn value_variables(word: &Word) -> Vec<String> {
+    let mut seen_colon = false;
+    let mut names = Vec::new();
+    for piece in &word.pieces {
+        match piece {
+            Piece::Literal(text) if text.contains(':') => seen_colon = true,
+            Piece::Variable { name, .. } if seen_colon => names.push(name.clone()),
+            _ => {}
+        }
+    }
+    names
+}
+
+fn header_name(value: &str) -> String {
+    value
+        .split_once(':')
+        .map(|(name, _)| name.trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+fn ttl_of(values: &[String]) -> Ttl {
+    let mut result = Ttl::Unknown;
+    for value in values {
+        let raw = value.split_once(':').map_or("", |(_, v)| v).trim();
+        if raw.contains(UNKNOWN) {
+            return Ttl::Unknown;
+        }
+        match raw.parse::<u32>() {
+            Ok(n) if (1..=21600).contains(&n) => {
+                if result == Ttl::Unknown {
+                    result = Ttl::Valid(n);
+                }
+            }
+            _ => return Ttl::Invalid(raw.to_owned()),
+        }
+    }
+    result
+}
+
+trait ContainsAny {
+    fn contains_any(&self, set: &[u8]) -> bool;
+}
+
+impl ContainsAny for [u8] {
+    fn contains_any(&self, set: &[u8]) -> bool {
+        self.iter().any(|b| set.contains(b))
+    }
+}

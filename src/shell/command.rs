@@ -1,0 +1,405 @@
+//! A simple command as a list of words, with wrappers (`sudo`, `timeout`, `env`, `xargs`, …)
+//! peeled off, and what the remaining program is: a metadata client, a shell that runs a string or
+//! its standard input, `eval`, or something else.
+
+use crate::shell::request::Client;
+use crate::shell::word::Word;
+
+/// What a command runs once its wrappers are peeled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Invocation {
+    /// `curl`/`wget`: the program word's index, and the arguments after it.
+    Client {
+        client: Client,
+        busybox: bool,
+        program: usize,
+    },
+    /// A shell: `script` is the index of the `-c` string; `reads_stdin` when it runs its input.
+    Shell {
+        program: usize,
+        script: Option<usize>,
+        reads_stdin: bool,
+    },
+    /// `eval ARGS…`: the arguments, joined with spaces, are run as shell code.
+    Eval { program: usize },
+    /// `env -S STRING`: the string is split into a command line.
+    SplitString { program: usize, string: usize },
+    /// Anything else, by its base name (empty when the name is not literal).
+    Other { program: usize, name: String },
+    /// `command -v curl` and the like: names a program without running it.
+    NotRun,
+}
+
+/// The base name of a program word: `/usr/bin/curl` is `curl`.
+pub fn base_name(word: &Word) -> Option<String> {
+    let text = word.literal()?;
+    Some(text.rsplit('/').next().unwrap_or_default().to_owned())
+}
+
+const SHELLS: &[&str] = &["sh", "bash", "dash", "ksh", "zsh", "ash", "mksh", "yash"];
+
+pub fn is_shell_name(name: &str) -> bool {
+    SHELLS.contains(&name)
+}
+
+/// How a wrapper's options are written: short letters and long names that take a value.
+struct Options {
+    short_with_value: &'static str,
+    long_with_value: &'static [&'static str],
+}
+
+impl Options {
+    /// Skips the options starting at `at`; returns the index of the first operand.
+    fn skip(&self, argv: &[Word], mut at: usize) -> usize {
+        while let Some(word) = argv.get(at) {
+            let Some(text) = word.literal() else {
+                return at;
+            };
+            if text == "--" {
+                return at + 1;
+            }
+            if let Some(long) = text.strip_prefix("--") {
+                at += 1;
+                if !long.contains('=') && self.long_with_value.contains(&long) {
+                    at += 1;
+                }
+                continue;
+            }
+            let Some(cluster) = text.strip_prefix('-') else {
+                return at;
+            };
+            if cluster.is_empty() {
+                return at;
+            }
+            at += 1;
+            for (i, c) in cluster.char_indices() {
+                if self.short_with_value.contains(c) {
+                    if cluster.len() == i + c.len_utf8() {
+                        at += 1;
+                    }
+                    break;
+                }
+            }
+        }
+        at
+    }
+}
+
+const SUDO: Options = Options {
+    short_with_value: "CDghpRrTtUu",
+    long_with_value: &[
+        "close-from",
+        "chdir",
+        "group",
+        "host",
+        "prompt",
+        "chroot",
+        "role",
+        "type",
+        "command-timeout",
+        "other-user",
+        "user",
+    ],
+};
+const TIMEOUT: Options = Options {
+    short_with_value: "sk",
+    long_with_value: &["signal", "kill-after"],
+};
+const ENV: Options = Options {
+    short_with_value: "uCS",
+    long_with_value: &["unset", "chdir", "split-string"],
+};
+const EXEC: Options = Options {
+    short_with_value: "a",
+    long_with_value: &[],
+};
+const NICE: Options = Options {
+    short_with_value: "n",
+    long_with_value: &["adjustment"],
+};
+const TIME: Options = Options {
+    short_with_value: "fo",
+    long_with_value: &["format", "output"],
+};
+const XARGS: Options = Options {
+    short_with_value: "adEILnPs",
+    long_with_value: &[
+        "arg-file",
+        "delimiter",
+        "max-lines",
+        "max-args",
+        "max-procs",
+        "max-chars",
+        "process-slot-var",
+    ],
+};
+const STDBUF: Options = Options {
+    short_with_value: "ioe",
+    long_with_value: &["input", "output", "error"],
+};
+const IONICE: Options = Options {
+    short_with_value: "cnpPu",
+    long_with_value: &["class", "classdata", "pid", "pgid", "uid"],
+};
+const PLAIN: Options = Options {
+    short_with_value: "",
+    long_with_value: &[],
+};
+
+/// Peels wrappers off `argv` and says what it runs.
+pub fn invocation(argv: &[Word]) -> Invocation {
+    let mut at = 0;
+    let mut busybox = false;
+    // A wrapper chain longer than this is not a real command line.
+    for _ in 0..16 {
+        let Some(word) = argv.get(at) else {
+            return Invocation::NotRun;
+        };
+        let Some(name) = base_name(word) else {
+            return Invocation::Other {
+                program: at,
+                name: String::new(),
+            };
+        };
+        let next = match name.as_str() {
+            "sudo" | "doas" => skip_assignments(argv, SUDO.skip(argv, at + 1)),
+            "timeout" => TIMEOUT.skip(argv, at + 1) + 1,
+            "env" => {
+                if let Some(string) = env_split_string(argv, at) {
+                    return Invocation::SplitString {
+                        program: at,
+                        string,
+                    };
+                }
+                skip_assignments(argv, ENV.skip(argv, at + 1))
+            }
+            "command" => {
+                let flags = argv.iter().skip(at + 1).map_while(Word::literal);
+                for flag in flags {
+                    if !flag.starts_with('-') || flag == "--" {
+                        break;
+                    }
+                    if flag.contains('v') || flag.contains('V') {
+                        return Invocation::NotRun;
+                    }
+                }
+                PLAIN.skip(argv, at + 1)
+            }
+            "exec" => EXEC.skip(argv, at + 1),
+            "nice" => NICE.skip(argv, at + 1),
+            "nohup" | "setsid" | "chronic" => PLAIN.skip(argv, at + 1),
+            "time" => TIME.skip(argv, at + 1),
+            "xargs" => XARGS.skip(argv, at + 1),
+            "stdbuf" => STDBUF.skip(argv, at + 1),
+            "ionice" => IONICE.skip(argv, at + 1),
+            "busybox" => {
+                busybox = true;
+                at + 1
+            }
+            "curl" => {
+                return Invocation::Client {
+                    client: Client::Curl,
+                    busybox,
+                    program: at,
+                }
+            }
+            "wget" => {
+                return Invocation::Client {
+                    client: Client::Wget,
+                    busybox,
+                    program: at,
+                }
+            }
+            "eval" => return Invocation::Eval { program: at },
+            "su" | "runuser" => return su(argv, at),
+            shell if is_shell_name(shell) => return shell_invocation(argv, at),
+            _ => return Invocation::Other { program: at, name },
+        };
+        at = next;
+    }
+    Invocation::NotRun
+}
+
+fn skip_assignments(argv: &[Word], mut at: usize) -> usize {
+    while argv
+        .get(at)
+        .map(Word::literal_prefix)
+        .is_some_and(|text| is_assignment(&text))
+    {
+        at += 1;
+    }
+    at
+}
+
+fn is_assignment(text: &str) -> bool {
+    match text.split_once('=') {
+        Some((name, _)) => {
+            !name.is_empty()
+                && !name.starts_with(|c: char| c.is_ascii_digit())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        }
+        None => false,
+    }
+}
+
+/// `env -S STRING` / `env --split-string=STRING`: the index of the string.
+fn env_split_string(argv: &[Word], at: usize) -> Option<usize> {
+    let mut i = at + 1;
+    while let Some(text) = argv.get(i).and_then(Word::literal) {
+        if text == "-S" || text == "--split-string" {
+            return Some(i + 1).filter(|&s| s < argv.len());
+        }
+        if !text.starts_with('-') || text == "--" {
+            return None;
+        }
+        i += 1;
+    }
+    None
+}
+
+/// `su [options] [user] -c STRING`, `runuser -u user -- cmd`.
+fn su(argv: &[Word], at: usize) -> Invocation {
+    for (i, word) in argv.iter().enumerate().skip(at + 1) {
+        match word.literal().as_deref() {
+            Some("-c") | Some("--command") => {
+                return Invocation::Shell {
+                    program: at,
+                    script: Some(i + 1).filter(|&s| s < argv.len()),
+                    reads_stdin: false,
+                }
+            }
+            Some("--") => break,
+            _ => {}
+        }
+    }
+    Invocation::Other {
+        program: at,
+        name: "su".to_owned(),
+    }
+}
+
+/// A shell's options: `-c` makes the first operand the script; `-s`, or no operand, reads stdin.
+fn shell_invocation(argv: &[Word], at: usize) -> Invocation {
+    let mut i = at + 1;
+    let mut command_string = false;
+    let mut stdin = false;
+    while let Some(text) = argv.get(i).and_then(Word::literal) {
+        if text == "--" || text == "-" {
+            i += 1;
+            break;
+        }
+        if let Some(long) = text.strip_prefix("--") {
+            i += 1;
+            if matches!(long, "rcfile" | "init-file") {
+                i += 1;
+            }
+            continue;
+        }
+        let Some(cluster) = text.strip_prefix('-').or_else(|| text.strip_prefix('+')) else {
+            break;
+        };
+        if cluster.is_empty() {
+            break;
+        }
+        i += 1;
+        if text.starts_with('-') {
+            command_string |= cluster.contains('c');
+            stdin |= cluster.contains('s');
+        }
+        if cluster.contains('o') || cluster.contains('O') {
+            i += 1;
+        }
+    }
+    if command_string {
+        return Invocation::Shell {
+            program: at,
+            script: Some(i).filter(|&s| s < argv.len()),
+            reads_stdin: false,
+        };
+    }
+    Invocation::Shell {
+        program: at,
+        script: None,
+        reads_stdin: stdin || i >= argv.len(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fragment::FragmentSpan;
+    use crate::shell::word::Piece;
+
+    fn argv(line: &str) -> Vec<Word> {
+        line.split(' ')
+            .map(|w| Word {
+                span: FragmentSpan::default(),
+                pieces: vec![Piece::Literal(w.to_owned())],
+            })
+            .collect()
+    }
+
+    fn program(line: &str) -> Option<usize> {
+        match invocation(&argv(line)) {
+            Invocation::Client { program, .. } => Some(program),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn wrappers_are_peeled() {
+        assert_eq!(program("sudo -u root -E curl x"), Some(4));
+        assert_eq!(program("sudo --user=root curl x"), Some(2));
+        assert_eq!(program("timeout -s KILL 5 curl x"), Some(4));
+        assert_eq!(program("env -i A=1 B=2 /usr/bin/curl x"), Some(4));
+        assert_eq!(program("nice -n 10 nohup stdbuf -oL curl x"), Some(6));
+        assert_eq!(program("xargs -I{} -P 4 wget x"), Some(4));
+        assert_eq!(program("exec -a name curl x"), Some(3));
+        assert_eq!(program("time -p curl"), Some(2));
+        assert_eq!(program("busybox wget x"), Some(1));
+    }
+
+    #[test]
+    fn not_clients() {
+        assert_eq!(program("command -v curl"), None);
+        assert_eq!(program("echo curl x"), None);
+        assert_eq!(program("sudo -l"), None);
+        assert_eq!(program("which curl"), None);
+    }
+
+    #[test]
+    fn shells() {
+        assert_eq!(
+            invocation(&argv("bash -euo pipefail -c x")),
+            Invocation::Shell {
+                program: 0,
+                script: Some(4),
+                reads_stdin: false
+            }
+        );
+        assert_eq!(
+            invocation(&argv("sudo sh")),
+            Invocation::Shell {
+                program: 1,
+                script: None,
+                reads_stdin: true
+            }
+        );
+        assert_eq!(
+            invocation(&argv("bash script.sh")),
+            Invocation::Shell {
+                program: 0,
+                script: None,
+                reads_stdin: false
+            }
+        );
+        assert_eq!(
+            invocation(&argv("su ec2-user -c x")),
+            Invocation::Shell {
+                program: 0,
+                script: Some(3),
+                reads_stdin: false
+            }
+        );
+    }
+}

@@ -1,0 +1,164 @@
+//! Whether a URL (as a shell would expand it) points at the EC2 instance metadata service, and
+//! which of its paths. Other clouds' metadata protocols on the same address are not IMDS.
+
+/// Stands for a part of a word whose value cannot be known (a command substitution, `$1`).
+pub const UNKNOWN: char = '\u{1}';
+
+/// The host spellings that reach IMDS (compared case-insensitively).
+const HOSTS: &[&str] = &[
+    "169.254.169.254",
+    "[fd00:ec2::254]",
+    "instance-data",
+    "instance-data.ec2.internal",
+    "2852039166",
+    "0xa9fea9fe",
+];
+
+/// Paths on 169.254.169.254 that belong to other clouds' metadata services.
+const FOREIGN_PATHS: &[&str] = &["/computeMetadata", "/metadata", "/openstack", "/opc"];
+
+/// A URL that reaches the metadata service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetadataUrl {
+    /// The scheme and host as written, e.g. `http://169.254.169.254` or `[fd00:ec2::254]:80`.
+    pub origin: String,
+    /// The path and query (`/latest/meta-data/…`), empty for the bare host. May hold [`UNKNOWN`].
+    pub path: String,
+}
+
+impl MetadataUrl {
+    pub fn is_token_path(&self) -> bool {
+        let path = self.path.split(['?', '#']).next().unwrap_or_default();
+        path.trim_end_matches('/') == "/latest/api/token"
+    }
+
+    pub fn is_ipv6(&self) -> bool {
+        self.origin.contains('[')
+    }
+}
+
+/// Reads `url` as curl or wget would and says whether it reaches IMDS.
+pub fn classify(url: &str) -> Option<MetadataUrl> {
+    let url = url.trim();
+    let lower = url.to_ascii_lowercase();
+    let (scheme_len, rest) = if lower.starts_with("http://") {
+        (7, url.get(7..)?)
+    } else if lower.starts_with("https://") {
+        (8, url.get(8..)?)
+    } else if lower.contains("://") {
+        return None;
+    } else {
+        (0, url)
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = rest.get(..authority_end)?;
+    let path = rest.get(authority_end..)?;
+    if authority.contains(UNKNOWN) {
+        return None;
+    }
+    let host_port = authority.rsplit('@').next().unwrap_or(authority);
+    let (host, port) = split_port(host_port)?;
+    if !HOSTS.iter().any(|h| h.eq_ignore_ascii_case(host)) {
+        return None;
+    }
+    if port.is_some_and(|p| p != "80") {
+        return None;
+    }
+    if FOREIGN_PATHS.iter().any(|foreign| {
+        path.strip_prefix(foreign)
+            .is_some_and(|after| after.is_empty() || after.starts_with(['/', '?']))
+    }) {
+        return None;
+    }
+    Some(MetadataUrl {
+        origin: url.get(..scheme_len + authority_end)?.to_owned(),
+        path: path.to_owned(),
+    })
+}
+
+fn split_port(host_port: &str) -> Option<(&str, Option<&str>)> {
+    if host_port.starts_with('[') {
+        let close = host_port.find(']')?;
+        let host = host_port.get(..=close)?;
+        let after = host_port.get(close + 1..)?;
+        return match after.strip_prefix(':') {
+            Some(port) => Some((host, Some(port))),
+            None if after.is_empty() => Some((host, None)),
+            None => None,
+        };
+    }
+    match host_port.split_once(':') {
+        Some((host, port)) => Some((host, Some(port))),
+        None => Some((host_port, None)),
+    }
+}
+
+/// The byte strings whose absence proves a file makes no metadata request (the prefilter).
+pub fn prefilter_needles() -> &'static [&'static str] {
+    &[
+        "169.254.169.254",
+        "fd00:ec2::254",
+        "instance-data",
+        "2852039166",
+        "0xa9fea9fe",
+        "0xA9FEA9FE",
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path_of(url: &str) -> Option<String> {
+        classify(url).map(|m| m.path)
+    }
+
+    #[test]
+    fn every_spelling_of_the_endpoint() {
+        for url in [
+            "http://169.254.169.254/latest/meta-data/",
+            "169.254.169.254/latest/meta-data/",
+            "http://169.254.169.254:80/latest/meta-data/",
+            "http://[fd00:ec2::254]/latest/meta-data/",
+            "[FD00:EC2::254]:80/latest/meta-data/",
+            "http://instance-data/latest/meta-data/",
+            "http://instance-data.ec2.internal/latest/meta-data/",
+            "http://2852039166/latest/meta-data/",
+            "http://0xA9FEA9FE/latest/meta-data/",
+            "HTTP://169.254.169.254/latest/meta-data/",
+        ] {
+            assert_eq!(path_of(url).as_deref(), Some("/latest/meta-data/"), "{url}");
+        }
+        assert_eq!(path_of("169.254.169.254").as_deref(), Some(""));
+    }
+
+    #[test]
+    fn not_the_endpoint() {
+        for url in [
+            "http://169.254.170.2/v2/metadata",
+            "http://169.254.169.253/",
+            "http://169.254.169.254:8080/latest/meta-data/",
+            "http://example.com/169.254.169.254/latest/meta-data/",
+            "http://example.com/?u=http://169.254.169.254/",
+            "http://169.254.169.254.nip.io/latest/",
+            "http://169.254.169.254/computeMetadata/v1/instance/id",
+            "http://169.254.169.254/metadata/instance?api-version=2021-02-01",
+            "http://169.254.169.254/metadata/v1/id",
+            "http://169.254.169.254/openstack/latest/meta_data.json",
+            "http://169.254.169.254/opc/v2/instance/",
+            "ftp://169.254.169.254/latest/",
+            "http://\u{1}/latest/meta-data/",
+            "metadata.google.internal/computeMetadata/v1/",
+        ] {
+            assert_eq!(path_of(url), None, "{url}");
+        }
+    }
+
+    #[test]
+    fn the_token_path() {
+        let token = classify("http://169.254.169.254/latest/api/token");
+        assert!(token.is_some_and(|t| t.is_token_path()));
+        let other = classify("http://169.254.169.254/latest/api/tokens");
+        assert!(other.is_some_and(|t| !t.is_token_path()));
+    }
+}

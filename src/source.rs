@@ -1,0 +1,154 @@
+//! A file's bytes as read from disk, and the only place where byte offsets become lines and
+//! columns. Everything upstream speaks in [`FileSpan`]s; lines and columns are computed here, once,
+//! for display.
+
+use std::path::PathBuf;
+
+/// A byte offset into the original bytes of a file on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct FileOffset(pub usize);
+
+/// A half-open byte range in the original bytes of a file on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct FileSpan {
+    pub start: FileOffset,
+    pub end: FileOffset,
+}
+
+impl FileSpan {
+    pub fn new(start: usize, end: usize) -> Self {
+        FileSpan {
+            start: FileOffset(start),
+            end: FileOffset(end.max(start)),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.end.0 - self.start.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A 1-based line and column. Columns count characters: a valid UTF-8 sequence is one column and
+/// so is each byte that is not valid UTF-8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LineColumn {
+    pub line: usize,
+    pub column: usize,
+}
+
+/// The bytes of one file and an index of where its lines start.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// The path as reached from the command-line argument (or the `--stdin-filename`).
+    pub path: PathBuf,
+    pub bytes: Vec<u8>,
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    pub fn new(path: PathBuf, bytes: Vec<u8>) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(memchr::memchr_iter(b'\n', &bytes).map(|i| i + 1));
+        SourceFile {
+            path,
+            bytes,
+            line_starts,
+        }
+    }
+
+    /// The 0-based index of the line holding `offset`.
+    pub fn line_index(&self, offset: FileOffset) -> usize {
+        match self.line_starts.binary_search(&offset.0) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        }
+    }
+
+    /// The byte offset where the 0-based line `index` starts (the end of the file past the last).
+    pub fn line_start(&self, index: usize) -> usize {
+        self.line_starts
+            .get(index)
+            .copied()
+            .unwrap_or(self.bytes.len())
+    }
+
+    /// The byte range of 0-based line `index`, without its line terminator (`\n` or `\r\n`).
+    pub fn line_range(&self, index: usize) -> (usize, usize) {
+        let start = self.line_start(index).min(self.bytes.len());
+        let mut end = self
+            .line_starts
+            .get(index + 1)
+            .map_or(self.bytes.len(), |next| next.saturating_sub(1));
+        end = end.max(start);
+        if end > start && self.bytes.get(end - 1) == Some(&b'\r') {
+            end -= 1;
+        }
+        (start, end)
+    }
+
+    /// The text of 0-based line `index`, decoded lossily.
+    pub fn line_text(&self, index: usize) -> String {
+        let (start, end) = self.line_range(index);
+        String::from_utf8_lossy(self.bytes.get(start..end).unwrap_or_default()).into_owned()
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+
+    pub fn position(&self, offset: FileOffset) -> LineColumn {
+        let offset = FileOffset(offset.0.min(self.bytes.len()));
+        let line = self.line_index(offset);
+        let start = self.line_start(line);
+        let prefix = self.bytes.get(start..offset.0).unwrap_or_default();
+        LineColumn {
+            line: line + 1,
+            column: count_chars(prefix) + 1,
+        }
+    }
+}
+
+/// Counts characters the way [`LineColumn`] does: one per UTF-8 sequence or invalid byte.
+pub fn count_chars(bytes: &[u8]) -> usize {
+    bytes.utf8_chunks().fold(0, |n, chunk| {
+        n + chunk.valid().chars().count() + chunk.invalid().len()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(bytes: &[u8]) -> SourceFile {
+        SourceFile::new(PathBuf::from("t.sh"), bytes.to_vec())
+    }
+
+    #[test]
+    fn positions_are_one_based() {
+        let f = file(b"ab\ncd\n");
+        assert_eq!(f.position(FileOffset(0)), LineColumn { line: 1, column: 1 });
+        assert_eq!(f.position(FileOffset(4)), LineColumn { line: 2, column: 2 });
+        assert_eq!(f.position(FileOffset(6)), LineColumn { line: 3, column: 1 });
+    }
+
+    #[test]
+    fn columns_count_characters_and_invalid_bytes() {
+        let f = file("é\u{ff}x".as_bytes());
+        // "é" is two bytes, one column; then U+00FF (two bytes), then x.
+        assert_eq!(f.position(FileOffset(4)).column, 3);
+        let g = file(b"\xff\xfex");
+        assert_eq!(g.position(FileOffset(2)).column, 3);
+    }
+
+    #[test]
+    fn crlf_lines_exclude_the_terminator() {
+        let f = file(b"one\r\ntwo\r\n");
+        assert_eq!(f.line_text(0), "one");
+        assert_eq!(f.line_text(1), "two");
+        assert_eq!(f.position(FileOffset(5)), LineColumn { line: 2, column: 1 });
+    }
+}

@@ -1,0 +1,102 @@
+//! Walking the paths given on the command line with the `ignore` crate (ripgrep's walker), in
+//! parallel: `.gitignore`, `.ignore` and global git excludes honoured unless turned off, hidden
+//! directories included, `.git/` never entered, symbolic links followed (with loops detected).
+//! It yields files and errors; what to do with them is the caller's business.
+
+use std::path::{Path, PathBuf};
+
+use ignore::{WalkBuilder, WalkState};
+
+#[derive(Debug, Clone)]
+pub struct WalkOptions {
+    /// Ignore `.gitignore`, `.ignore` and git's excludes.
+    pub no_ignore: bool,
+    /// Worker threads (0: pick from the machine).
+    pub threads: usize,
+}
+
+/// What the walk reached.
+#[derive(Debug)]
+pub enum Entry {
+    /// A regular file (or a link to one).
+    File(PathBuf),
+    /// Something that could not be walked: a broken link, a loop, an unreadable directory.
+    Error {
+        path: Option<PathBuf>,
+        message: String,
+    },
+}
+
+/// Walks `root` (a directory), calling a visitor made by `make_visitor` on each worker thread.
+pub fn walk_dir<'s, F>(root: &Path, options: &WalkOptions, make_visitor: F)
+where
+    F: Fn() -> Box<dyn FnMut(Entry) + Send + 's>,
+{
+    let mut builder = WalkBuilder::new(root);
+    let respect = !options.no_ignore;
+    builder
+        .hidden(false)
+        .follow_links(true)
+        .parents(respect)
+        .ignore(respect)
+        .git_ignore(respect)
+        .git_global(respect)
+        .git_exclude(respect)
+        .require_git(false)
+        .threads(options.threads)
+        .filter_entry(|entry| {
+            !(entry.file_name() == ".git" && entry.file_type().is_some_and(|t| t.is_dir()))
+        });
+    builder.build_parallel().run(|| {
+        let mut visit = make_visitor();
+        Box::new(move |result| {
+            match result {
+                Ok(entry) => {
+                    if entry.file_type().is_some_and(|t| t.is_file()) {
+                        visit(Entry::File(entry.into_path()));
+                    } else if entry.file_type().is_none() {
+                        visit(Entry::Error {
+                            path: Some(entry.into_path()),
+                            message: "cannot tell what kind of file this is".to_owned(),
+                        });
+                    }
+                }
+                Err(error) => visit(describe(error)),
+            }
+            WalkState::Continue
+        })
+    });
+}
+
+/// Turns a walker error into a path and a sentence.
+fn describe(error: ignore::Error) -> Entry {
+    match error {
+        ignore::Error::WithPath { path, err } => {
+            let message = match *err {
+                ignore::Error::Io(io) if io.kind() == std::io::ErrorKind::NotFound => {
+                    "broken symbolic link or vanished file".to_owned()
+                }
+                other => other.to_string(),
+            };
+            Entry::Error {
+                path: Some(path),
+                message,
+            }
+        }
+        ignore::Error::Loop { ancestor, child } => Entry::Error {
+            message: format!(
+                "symbolic link loop: {} points back to {}",
+                child.display(),
+                ancestor.display()
+            ),
+            path: Some(child),
+        },
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            describe(*err)
+        }
+        other => Entry::Error {
+            path: None,
+            message: other.to_string(),
+        },
+    }
+}
