@@ -1,0 +1,331 @@
+//! The command line, run for real: exit codes, formats, standard input, ignore files in a real
+//! git repository, suppression, rule selection and documentation, and bad input of every kind.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+const TOKENLESS: &str = "#!/bin/sh\ncurl -s http://169.254.169.254/latest/meta-data/instance-id\n";
+const TOKENED: &str = "#!/bin/sh\nT=$(curl -sX PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 60')\ncurl -s -H \"X-aws-ec2-metadata-token: $T\" http://169.254.169.254/latest/meta-data/instance-id\n";
+
+fn imds_lint(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_imds-lint"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .env_remove("GITHUB_ACTIONS")
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn write(dir: &Path, rel: &str, text: impl AsRef<[u8]>) {
+    let path = dir.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(output)))
+}
+
+/// (path, line, rule) of each finding in a JSON report.
+fn findings(output: &Output) -> Vec<(String, u64, String)> {
+    json(output)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let path = f["path"].as_str().unwrap();
+            (
+                path.strip_prefix("./").unwrap_or(path).to_owned(),
+                f["line"].as_u64().unwrap(),
+                f["rule"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "git {args:?}");
+}
+
+#[test]
+fn exit_status_follows_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "clean.sh", TOKENED);
+    assert_eq!(imds_lint(dir.path(), &["clean.sh"]).status.code(), Some(0));
+    write(dir.path(), "bad.sh", TOKENLESS);
+    assert_eq!(imds_lint(dir.path(), &[]).status.code(), Some(1));
+    assert_eq!(imds_lint(dir.path(), &["bad.sh"]).status.code(), Some(1));
+    let missing = imds_lint(dir.path(), &["no-such-file.sh"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("no-such-file.sh"), "{}", stderr(&missing));
+    let usage = imds_lint(dir.path(), &["--format", "yaml"]);
+    assert_eq!(usage.status.code(), Some(2));
+    let unknown_rule = imds_lint(dir.path(), &["--select", "IMDS999"]);
+    assert_eq!(unknown_rule.status.code(), Some(2));
+    assert!(stderr(&unknown_rule).contains("IMDS999"));
+}
+
+#[test]
+fn json_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "scripts/a.sh", "#!/bin/bash\nset -e\nID=$(curl -s http://169.254.169.254/latest/meta-data/instance-id)\n");
+    write(dir.path(), "README.md", "curl http://169.254.169.254/ is how v1 works\n");
+    let output = imds_lint(dir.path(), &["--format", "json", "."]);
+    assert_eq!(output.status.code(), Some(1));
+    let doc = json(&output);
+    let keys: Vec<&String> = doc.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["files_scanned", "findings", "version"]);
+    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["files_scanned"], 2);
+    let finding = &doc["findings"][0];
+    let mut keys: Vec<&String> = finding.as_object().unwrap().keys().collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        ["column", "end_column", "end_line", "fix", "line", "message", "path", "rule", "severity"]
+    );
+    assert_eq!(finding["path"], "./scripts/a.sh");
+    // `ID=$(curl …)`: the request starts at the `c` of curl, column 6 of line 3.
+    assert_eq!((finding["line"].as_u64(), finding["column"].as_u64()), (Some(3), Some(6)));
+    // It ends after the URL, before the closing parenthesis (column 65).
+    assert_eq!((finding["end_line"].as_u64(), finding["end_column"].as_u64()), (Some(3), Some(65)));
+    assert_eq!(finding["rule"], "IMDS001");
+    assert_eq!(finding["severity"], "error");
+    assert_eq!(finding["fix"], serde_json::Value::Null);
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn concise_and_human_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.sh", TOKENLESS);
+    let concise = imds_lint(dir.path(), &["--format", "concise", "a.sh"]);
+    assert_eq!(
+        stdout(&concise),
+        "a.sh:2:1: IMDS001 `curl` request to the metadata service without a token\n"
+    );
+    let human = imds_lint(dir.path(), &["a.sh"]);
+    let text = stdout(&human);
+    assert!(!text.contains('\u{1b}'), "colour on a pipe: {text}");
+    assert!(text.contains("IMDS001 tokenless-request"), "{text}");
+    assert!(text.contains("[a.sh:2:1]"), "{text}");
+    assert!(text.contains(" 2 │ curl -s http://169.254.169.254/latest/meta-data/instance-id"), "{text}");
+    assert!(text.contains("help: fetch a token once"), "{text}");
+    assert!(text.contains("Found 1 problem (1 error, 0 warnings) in 1 file (1 file scanned)."), "{text}");
+    let coloured = imds_lint(dir.path(), &["--color", "always", "a.sh"]);
+    assert!(stdout(&coloured).contains('\u{1b}'));
+    let clean = tempfile::tempdir().unwrap();
+    write(clean.path(), "ok.sh", TOKENED);
+    assert_eq!(stdout(&imds_lint(clean.path(), &[])), "No problems found (1 file scanned).\n");
+}
+
+#[test]
+fn standard_input_with_a_name() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_imds-lint"))
+        .args(["--format", "concise", "--stdin-filename", "boot/user-data.sh", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"echo start\nwget -qO- http://169.254.169.254/latest/user-data\n")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stdout(&output),
+        "boot/user-data.sh:2:1: IMDS001 `wget` request to the metadata service without a token\n"
+    );
+}
+
+#[test]
+fn ignore_files_in_a_git_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    git(root, &["init", "-q"]);
+    write(root, ".gitignore", "build/\n");
+    write(root, ".ignore", "vendor/\n");
+    write(root, "build/gen.sh", TOKENLESS);
+    write(root, "vendor/lib.sh", TOKENLESS);
+    write(root, ".github/scripts/ci.sh", TOKENLESS);
+    write(root, "src/run.sh", TOKENLESS);
+    // Git's own directory is never read, even with --no-ignore.
+    write(root, ".git/hooks/pre-commit.sh", TOKENLESS);
+    let output = imds_lint(root, &["--format", "json"]);
+    let paths: Vec<String> = findings(&output).into_iter().map(|f| f.0).collect();
+    assert_eq!(paths, [".github/scripts/ci.sh", "src/run.sh"]);
+
+    let all = imds_lint(root, &["--format", "json", "--no-ignore"]);
+    let paths: Vec<String> = findings(&all).into_iter().map(|f| f.0).collect();
+    assert_eq!(
+        paths,
+        [".github/scripts/ci.sh", "build/gen.sh", "src/run.sh", "vendor/lib.sh"]
+    );
+
+    // A file named on the command line is scanned even when ignored.
+    let named = imds_lint(root, &["--format", "json", "build/gen.sh"]);
+    assert_eq!(findings(&named).len(), 1);
+}
+
+#[test]
+fn global_git_excludes_are_honoured() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("repo");
+    std::fs::create_dir(&root).unwrap();
+    git(&root, &["init", "-q"]);
+    let excludes = dir.path().join("global-excludes");
+    std::fs::write(&excludes, "*.generated.sh\n").unwrap();
+    let config = dir.path().join("gitconfig");
+    std::fs::write(
+        &config,
+        format!("[core]\n\texcludesFile = {}\n", excludes.display()),
+    )
+    .unwrap();
+    write(&root, "a.generated.sh", TOKENLESS);
+    write(&root, "b.sh", TOKENLESS);
+    let output = Command::new(env!("CARGO_BIN_EXE_imds-lint"))
+        .args(["--format", "json"])
+        .current_dir(&root)
+        .env("GIT_CONFIG_GLOBAL", &config)
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    let paths: Vec<String> = findings(&output).into_iter().map(|f| f.0).collect();
+    assert_eq!(paths, ["b.sh"]);
+}
+
+#[test]
+fn shell_files_by_name_and_shebang() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let request = "curl http://169.254.169.254/latest/meta-data/\n";
+    write(root, "bin/provision", format!("#!/usr/bin/env bash\n{request}"));
+    write(root, "bin/tool.py", format!("#!/usr/bin/python3\n{request}"));
+    write(root, "notes.txt", request);
+    write(root, "t/test.bats", request);
+    write(root, "templates/boot.sh.tpl", request);
+    let output = imds_lint(root, &["--format", "json"]);
+    let paths: Vec<String> = findings(&output).into_iter().map(|f| f.0).collect();
+    assert_eq!(paths, ["bin/provision", "t/test.bats", "templates/boot.sh.tpl"]);
+}
+
+#[test]
+fn selection_and_suppression() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "#!/bin/sh\ncurl http://169.254.169.254/latest/meta-data/ # imds-lint disable=IMDS001\ncurl -H \"X-aws-ec2-metadata-token: $T\" http://169.254.169.254/\ncurl http://169.254.169.254/latest/api/token\n";
+    write(dir.path(), "a.sh", text);
+    let all = findings(&imds_lint(dir.path(), &["--format", "json"]));
+    let rules: Vec<&str> = all.iter().map(|f| f.2.as_str()).collect();
+    assert_eq!(rules, ["IMDS004", "IMDS002"]);
+    let selected = findings(&imds_lint(dir.path(), &["--format", "json", "--select", "IMDS002"]));
+    assert_eq!(selected.len(), 1);
+    assert_eq!(selected[0].2, "IMDS002");
+    let ignored = imds_lint(dir.path(), &["--format", "json", "--ignore", "IMDS002,IMDS004"]);
+    assert!(findings(&ignored).is_empty());
+    assert_eq!(ignored.status.code(), Some(0));
+}
+
+#[test]
+fn rule_documentation() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = imds_lint(dir.path(), &["rule", "IMDS001"]);
+    assert_eq!(doc.status.code(), Some(0));
+    let text = stdout(&doc);
+    assert!(text.starts_with("# IMDS001 tokenless-request"), "{text}");
+    for heading in ["## What it does", "## Why is this bad?", "## Example", "## Use instead"] {
+        assert!(text.contains(heading), "{heading}");
+    }
+    let list = stdout(&imds_lint(dir.path(), &["rule"]));
+    assert_eq!(list.lines().count(), 4, "{list}");
+    assert_eq!(imds_lint(dir.path(), &["rule", "IMDS999"]).status.code(), Some(2));
+}
+
+#[test]
+fn bad_input_never_stops_the_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "z-good.sh", TOKENLESS);
+    write(root, "binary.sh", b"curl http://169.254.169.254/\0\x01\x02");
+    write(root, "latin1.sh", b"# caf\xe9\necho \xff\xfe; curl http://169.254.169.254/latest/meta-data/\n");
+    write(root, "broken.sh", "if curl http://169.254.169.254/latest/meta-data/; then\n  (( \n");
+    write(root, "big.sh", format!("{TOKENLESS}{}", "#".repeat(4096)));
+    std::os::unix::fs::symlink("does-not-exist.sh", root.join("dangling.sh")).unwrap();
+    std::fs::create_dir(root.join("loop")).unwrap();
+    std::os::unix::fs::symlink("..", root.join("loop/up")).unwrap();
+
+    let output = imds_lint(root, &["--format", "json", "--max-file-size", "1KiB", "."]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let found = findings(&output);
+    assert_eq!(
+        found,
+        [
+            ("broken.sh".to_owned(), 1, "IMDS001".to_owned()),
+            ("latin1.sh".to_owned(), 2, "IMDS001".to_owned()),
+            ("z-good.sh".to_owned(), 2, "IMDS001".to_owned()),
+        ]
+    );
+    // On the line `echo \xff\xfe; curl …`, curl is the 10th character (each bad byte counts one).
+    let doc = json(&output);
+    let latin1 = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "./latin1.sh")
+        .unwrap();
+    assert_eq!(latin1["column"], 10);
+    let errors = stderr(&output);
+    assert!(errors.contains("big.sh: skipped"), "{errors}");
+    assert!(errors.contains("dangling.sh"), "{errors}");
+    assert!(errors.contains("loop"), "{errors}");
+    assert!(!errors.contains("binary.sh"), "binary files are skipped silently: {errors}");
+    assert!(!errors.contains("panick"), "{errors}");
+}
+
+#[test]
+fn unreadable_file_gives_a_diagnostic() {
+    // Tests run as root in CI, where permissions do not stop a read; /proc/self/mem is a regular
+    // file that cannot be read from offset 0 by anyone.
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.sh", TOKENLESS);
+    let output = imds_lint(dir.path(), &["--format", "json", "/proc/self/mem", "a.sh"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("/proc/self/mem: cannot read"), "{}", stderr(&output));
+    assert_eq!(findings(&output).len(), 1);
+}
+
+#[test]
+fn statistics_count_the_stages() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.sh", TOKENLESS);
+    write(dir.path(), "b.sh", "echo hello\n");
+    write(dir.path(), "c.go", "package main\n");
+    let output = imds_lint(dir.path(), &["--statistics", "--format", "json"]);
+    let errors = stderr(&output);
+    assert!(errors.contains("files walked:       3"), "{errors}");
+    assert!(errors.contains("not shell:        1"), "{errors}");
+    assert!(errors.contains("prefiltered out:  1"), "{errors}");
+    assert!(errors.contains("parsed:           1"), "{errors}");
+    assert!(errors.contains("findings:           1"), "{errors}");
+}

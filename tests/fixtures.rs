@@ -1,0 +1,135 @@
+//! Runs the real binary over every fixture and compares its findings with the expectations
+//! written by hand in the fixtures: `# expect: CODES` on the line where a finding starts,
+//! `# expect-next: CODES` on the line before it, or a sidecar `NAME.expected` listing
+//! `LINE CODE` pairs for files where no comment can go. Missed and unexpected findings are
+//! reported apart, with the fixture's path and line.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+type Expectations = BTreeMap<String, Vec<(usize, String)>>;
+
+fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+fn files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            files(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+fn codes_after(line: &str, marker: &str) -> Option<Vec<String>> {
+    let at = line.find(marker)?;
+    let rest = &line[at + marker.len()..];
+    Some(
+        rest.split(|c: char| c.is_whitespace() || c == ',')
+            .take_while(|w| w.starts_with("IMDS") || w.is_empty())
+            .filter(|w| !w.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    )
+}
+
+fn expectations(root: &Path) -> (Expectations, usize) {
+    let mut all = Expectations::new();
+    let mut paths = Vec::new();
+    files(root, &mut paths);
+    let mut cases = 0;
+    for path in &paths {
+        let name = path.file_name().unwrap().to_string_lossy();
+        if name == "README.md" {
+            continue;
+        }
+        let rel = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+        if let Some(target) = rel.strip_suffix(".expected") {
+            let text = std::fs::read_to_string(path).unwrap();
+            for line in text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
+                let (position, code) = line.split_once(' ').expect("LINE CODE");
+                let line_no: usize = position.split(':').next().unwrap().parse().unwrap();
+                all.entry(target.to_owned())
+                    .or_default()
+                    .push((line_no, code.trim().to_owned()));
+            }
+            continue;
+        }
+        cases += 1;
+        let bytes = std::fs::read(path).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        let entry = all.entry(rel.clone()).or_default();
+        for (index, line) in text.split('\n').enumerate() {
+            if let Some(codes) = codes_after(line, "# expect-next:") {
+                entry.extend(codes.into_iter().map(|c| (index + 2, c)));
+            } else if let Some(codes) = codes_after(line, "# expect:") {
+                entry.extend(codes.into_iter().map(|c| (index + 1, c)));
+            }
+        }
+    }
+    (all, cases)
+}
+
+fn actual(root: &Path) -> Expectations {
+    let output = Command::new(env!("CARGO_BIN_EXE_imds-lint"))
+        .args(["--format", "json", "--no-ignore", "."])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.code() == Some(0) || output.status.code() == Some(1),
+        "imds-lint failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let mut found = Expectations::new();
+    for finding in json["findings"].as_array().unwrap() {
+        let path = finding["path"].as_str().unwrap();
+        let path = path.strip_prefix("./").unwrap_or(path).to_owned();
+        found.entry(path).or_default().push((
+            finding["line"].as_u64().unwrap() as usize,
+            finding["rule"].as_str().unwrap().to_owned(),
+        ));
+    }
+    found
+}
+
+#[test]
+fn every_fixture_gives_exactly_its_expected_findings() {
+    let root = fixtures_dir();
+    let (mut expected, cases) = expectations(&root);
+    let mut found = actual(&root);
+    let mut missed = Vec::new();
+    let mut noisy = Vec::new();
+    let paths: std::collections::BTreeSet<String> =
+        expected.keys().chain(found.keys()).cloned().collect();
+    for path in paths {
+        let mut want = expected.remove(&path).unwrap_or_default();
+        let mut got = found.remove(&path).unwrap_or_default();
+        want.sort();
+        got.sort();
+        for item in &want {
+            if let Some(i) = got.iter().position(|g| g == item) {
+                got.remove(i);
+            } else {
+                missed.push(format!("{path}:{}: {}", item.0, item.1));
+            }
+        }
+        noisy.extend(got.iter().map(|(line, code)| format!("{path}:{line}: {code}")));
+    }
+    assert!(cases >= 60, "only {cases} fixture cases");
+    assert!(
+        missed.is_empty() && noisy.is_empty(),
+        "\nmissed (expected, not reported):\n  {}\nnoisy (reported, not expected):\n  {}\n",
+        missed.join("\n  "),
+        noisy.join("\n  ")
+    );
+}
