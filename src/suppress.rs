@@ -83,7 +83,10 @@ mod tests {
     use std::path::PathBuf;
 
     fn parse(text: &str) -> Suppressions {
-        Suppressions::parse(&SourceFile::new(PathBuf::from("t"), text.as_bytes().to_vec()))
+        Suppressions::parse(&SourceFile::new(
+            PathBuf::from("t"),
+            text.as_bytes().to_vec(),
+        ))
     }
 
     #[test]

@@ -76,7 +76,11 @@ fn exit_status_follows_findings() {
     assert_eq!(imds_lint(dir.path(), &["bad.sh"]).status.code(), Some(1));
     let missing = imds_lint(dir.path(), &["no-such-file.sh"]);
     assert_eq!(missing.status.code(), Some(2));
-    assert!(stderr(&missing).contains("no-such-file.sh"), "{}", stderr(&missing));
+    assert!(
+        stderr(&missing).contains("no-such-file.sh"),
+        "{}",
+        stderr(&missing)
+    );
     let usage = imds_lint(dir.path(), &["--format", "yaml"]);
     assert_eq!(usage.status.code(), Some(2));
     let unknown_rule = imds_lint(dir.path(), &["--select", "IMDS999"]);
@@ -87,8 +91,16 @@ fn exit_status_follows_findings() {
 #[test]
 fn json_contract() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "scripts/a.sh", "#!/bin/bash\nset -e\nID=$(curl -s http://169.254.169.254/latest/meta-data/instance-id)\n");
-    write(dir.path(), "README.md", "curl http://169.254.169.254/ is how v1 works\n");
+    write(
+        dir.path(),
+        "scripts/a.sh",
+        "#!/bin/bash\nset -e\nID=$(curl -s http://169.254.169.254/latest/meta-data/instance-id)\n",
+    );
+    write(
+        dir.path(),
+        "README.md",
+        "curl http://169.254.169.254/ is how v1 works\n",
+    );
     let output = imds_lint(dir.path(), &["--format", "json", "."]);
     assert_eq!(output.status.code(), Some(1));
     let doc = json(&output);
@@ -101,13 +113,29 @@ fn json_contract() {
     keys.sort();
     assert_eq!(
         keys,
-        ["column", "end_column", "end_line", "fix", "line", "message", "path", "rule", "severity"]
+        [
+            "column",
+            "end_column",
+            "end_line",
+            "fix",
+            "line",
+            "message",
+            "path",
+            "rule",
+            "severity"
+        ]
     );
     assert_eq!(finding["path"], "./scripts/a.sh");
     // `ID=$(curl …)`: the request starts at the `c` of curl, column 6 of line 3.
-    assert_eq!((finding["line"].as_u64(), finding["column"].as_u64()), (Some(3), Some(6)));
+    assert_eq!(
+        (finding["line"].as_u64(), finding["column"].as_u64()),
+        (Some(3), Some(6))
+    );
     // It ends after the URL, before the closing parenthesis (column 65).
-    assert_eq!((finding["end_line"].as_u64(), finding["end_column"].as_u64()), (Some(3), Some(65)));
+    assert_eq!(
+        (finding["end_line"].as_u64(), finding["end_column"].as_u64()),
+        (Some(3), Some(65))
+    );
     assert_eq!(finding["rule"], "IMDS001");
     assert_eq!(finding["severity"], "error");
     assert_eq!(finding["fix"], serde_json::Value::Null);
@@ -128,20 +156,35 @@ fn concise_and_human_formats() {
     assert!(!text.contains('\u{1b}'), "colour on a pipe: {text}");
     assert!(text.contains("IMDS001 tokenless-request"), "{text}");
     assert!(text.contains("[a.sh:2:1]"), "{text}");
-    assert!(text.contains(" 2 │ curl -s http://169.254.169.254/latest/meta-data/instance-id"), "{text}");
+    assert!(
+        text.contains(" 2 │ curl -s http://169.254.169.254/latest/meta-data/instance-id"),
+        "{text}"
+    );
     assert!(text.contains("help: fetch a token once"), "{text}");
-    assert!(text.contains("Found 1 problem (1 error, 0 warnings) in 1 file (1 file scanned)."), "{text}");
+    assert!(
+        text.contains("Found 1 problem (1 error, 0 warnings) in 1 file (1 file scanned)."),
+        "{text}"
+    );
     let coloured = imds_lint(dir.path(), &["--color", "always", "a.sh"]);
     assert!(stdout(&coloured).contains('\u{1b}'));
     let clean = tempfile::tempdir().unwrap();
     write(clean.path(), "ok.sh", TOKENED);
-    assert_eq!(stdout(&imds_lint(clean.path(), &[])), "No problems found (1 file scanned).\n");
+    assert_eq!(
+        stdout(&imds_lint(clean.path(), &[])),
+        "No problems found (1 file scanned).\n"
+    );
 }
 
 #[test]
 fn standard_input_with_a_name() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_imds-lint"))
-        .args(["--format", "concise", "--stdin-filename", "boot/user-data.sh", "-"])
+        .args([
+            "--format",
+            "concise",
+            "--stdin-filename",
+            "boot/user-data.sh",
+            "-",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -181,7 +224,12 @@ fn ignore_files_in_a_git_repository() {
     let paths: Vec<String> = findings(&all).into_iter().map(|f| f.0).collect();
     assert_eq!(
         paths,
-        [".github/scripts/ci.sh", "build/gen.sh", "src/run.sh", "vendor/lib.sh"]
+        [
+            ".github/scripts/ci.sh",
+            "build/gen.sh",
+            "src/run.sh",
+            "vendor/lib.sh"
+        ]
     );
 
     // A file named on the command line is scanned even when ignored.
@@ -221,14 +269,25 @@ fn shell_files_by_name_and_shebang() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     let request = "curl http://169.254.169.254/latest/meta-data/\n";
-    write(root, "bin/provision", format!("#!/usr/bin/env bash\n{request}"));
-    write(root, "bin/tool.py", format!("#!/usr/bin/python3\n{request}"));
+    write(
+        root,
+        "bin/provision",
+        format!("#!/usr/bin/env bash\n{request}"),
+    );
+    write(
+        root,
+        "bin/tool.py",
+        format!("#!/usr/bin/python3\n{request}"),
+    );
     write(root, "notes.txt", request);
     write(root, "t/test.bats", request);
     write(root, "templates/boot.sh.tpl", request);
     let output = imds_lint(root, &["--format", "json"]);
     let paths: Vec<String> = findings(&output).into_iter().map(|f| f.0).collect();
-    assert_eq!(paths, ["bin/provision", "t/test.bats", "templates/boot.sh.tpl"]);
+    assert_eq!(
+        paths,
+        ["bin/provision", "t/test.bats", "templates/boot.sh.tpl"]
+    );
 }
 
 #[test]
@@ -239,10 +298,16 @@ fn selection_and_suppression() {
     let all = findings(&imds_lint(dir.path(), &["--format", "json"]));
     let rules: Vec<&str> = all.iter().map(|f| f.2.as_str()).collect();
     assert_eq!(rules, ["IMDS004", "IMDS002"]);
-    let selected = findings(&imds_lint(dir.path(), &["--format", "json", "--select", "IMDS002"]));
+    let selected = findings(&imds_lint(
+        dir.path(),
+        &["--format", "json", "--select", "IMDS002"],
+    ));
     assert_eq!(selected.len(), 1);
     assert_eq!(selected[0].2, "IMDS002");
-    let ignored = imds_lint(dir.path(), &["--format", "json", "--ignore", "IMDS002,IMDS004"]);
+    let ignored = imds_lint(
+        dir.path(),
+        &["--format", "json", "--ignore", "IMDS002,IMDS004"],
+    );
     assert!(findings(&ignored).is_empty());
     assert_eq!(ignored.status.code(), Some(0));
 }
@@ -254,12 +319,20 @@ fn rule_documentation() {
     assert_eq!(doc.status.code(), Some(0));
     let text = stdout(&doc);
     assert!(text.starts_with("# IMDS001 tokenless-request"), "{text}");
-    for heading in ["## What it does", "## Why is this bad?", "## Example", "## Use instead"] {
+    for heading in [
+        "## What it does",
+        "## Why is this bad?",
+        "## Example",
+        "## Use instead",
+    ] {
         assert!(text.contains(heading), "{heading}");
     }
     let list = stdout(&imds_lint(dir.path(), &["rule"]));
     assert_eq!(list.lines().count(), 4, "{list}");
-    assert_eq!(imds_lint(dir.path(), &["rule", "IMDS999"]).status.code(), Some(2));
+    assert_eq!(
+        imds_lint(dir.path(), &["rule", "IMDS999"]).status.code(),
+        Some(2)
+    );
 }
 
 #[test]
@@ -268,8 +341,16 @@ fn bad_input_never_stops_the_scan() {
     let root = dir.path();
     write(root, "z-good.sh", TOKENLESS);
     write(root, "binary.sh", b"curl http://169.254.169.254/\0\x01\x02");
-    write(root, "latin1.sh", b"# caf\xe9\necho \xff\xfe; curl http://169.254.169.254/latest/meta-data/\n");
-    write(root, "broken.sh", "if curl http://169.254.169.254/latest/meta-data/; then\n  (( \n");
+    write(
+        root,
+        "latin1.sh",
+        b"# caf\xe9\necho \xff\xfe; curl http://169.254.169.254/latest/meta-data/\n",
+    );
+    write(
+        root,
+        "broken.sh",
+        "if curl http://169.254.169.254/latest/meta-data/; then\n  (( \n",
+    );
     write(root, "big.sh", format!("{TOKENLESS}{}", "#".repeat(4096)));
     std::os::unix::fs::symlink("does-not-exist.sh", root.join("dangling.sh")).unwrap();
     std::fs::create_dir(root.join("loop")).unwrap();
@@ -299,7 +380,10 @@ fn bad_input_never_stops_the_scan() {
     assert!(errors.contains("big.sh: skipped"), "{errors}");
     assert!(errors.contains("dangling.sh"), "{errors}");
     assert!(errors.contains("loop"), "{errors}");
-    assert!(!errors.contains("binary.sh"), "binary files are skipped silently: {errors}");
+    assert!(
+        !errors.contains("binary.sh"),
+        "binary files are skipped silently: {errors}"
+    );
     assert!(!errors.contains("panick"), "{errors}");
 }
 
@@ -311,7 +395,11 @@ fn unreadable_file_gives_a_diagnostic() {
     write(dir.path(), "a.sh", TOKENLESS);
     let output = imds_lint(dir.path(), &["--format", "json", "/proc/self/mem", "a.sh"]);
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("/proc/self/mem: cannot read"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("/proc/self/mem: cannot read"),
+        "{}",
+        stderr(&output)
+    );
     assert_eq!(findings(&output).len(), 1);
 }
 

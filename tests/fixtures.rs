@@ -51,10 +51,17 @@ fn expectations(root: &Path) -> (Expectations, usize) {
         if name == "README.md" {
             continue;
         }
-        let rel = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+        let rel = path
+            .strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         if let Some(target) = rel.strip_suffix(".expected") {
             let text = std::fs::read_to_string(path).unwrap();
-            for line in text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
+            for line in text
+                .lines()
+                .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            {
                 let (position, code) = line.split_once(' ').expect("LINE CODE");
                 let line_no: usize = position.split(':').next().unwrap().parse().unwrap();
                 all.entry(target.to_owned())
@@ -123,7 +130,10 @@ fn every_fixture_gives_exactly_its_expected_findings() {
                 missed.push(format!("{path}:{}: {}", item.0, item.1));
             }
         }
-        noisy.extend(got.iter().map(|(line, code)| format!("{path}:{line}: {code}")));
+        noisy.extend(
+            got.iter()
+                .map(|(line, code)| format!("{path}:{line}: {code}")),
+        );
     }
     assert!(cases >= 60, "only {cases} fixture cases");
     assert!(

@@ -67,7 +67,9 @@ pub fn run(args: Args) -> io::Result<Status> {
             scan.stdin(args.stdin_filename.clone());
         } else if path.is_dir() {
             let scan = &scan;
-            walk::walk_dir(path, &walk_options, || Box::new(move |entry| scan.entry(entry)));
+            walk::walk_dir(path, &walk_options, || {
+                Box::new(move |entry| scan.entry(entry))
+            });
         } else {
             scan.entry(Entry::File(path.clone()));
         }
@@ -243,7 +245,9 @@ impl Scan {
 fn describe_io(error: &io::Error) -> String {
     match error.kind() {
         io::ErrorKind::PermissionDenied => "cannot read: permission denied".to_owned(),
-        io::ErrorKind::NotFound => "no such file or directory (or a broken symbolic link)".to_owned(),
+        io::ErrorKind::NotFound => {
+            "no such file or directory (or a broken symbolic link)".to_owned()
+        }
         _ => format!("cannot read: {error}"),
     }
 }
@@ -260,7 +264,12 @@ fn finish(args: &Args, mut results: Results, started: Instant) -> io::Result<Sta
     let mut stderr = io::stderr().lock();
     for d in &results.diagnostics {
         match &d.path {
-            Some(path) => writeln!(stderr, "imds-lint: warning: {}: {}", path.display(), d.message)?,
+            Some(path) => writeln!(
+                stderr,
+                "imds-lint: warning: {}: {}",
+                path.display(),
+                d.message
+            )?,
             None => writeln!(stderr, "imds-lint: warning: {}", d.message)?,
         }
     }

@@ -54,7 +54,17 @@ mod tests {
 
     #[test]
     fn by_extension() {
-        for name in ["a.sh", "a.bash", "a.KSH", "a.zsh", "a.dash", "t.bats", "a.sh.tpl", "a.bash.tmpl", ".x.sh"] {
+        for name in [
+            "a.sh",
+            "a.bash",
+            "a.KSH",
+            "a.zsh",
+            "a.dash",
+            "t.bats",
+            "a.sh.tpl",
+            "a.bash.tmpl",
+            ".x.sh",
+        ] {
             assert!(is_shell(Path::new(name), b""), "{name}");
         }
         for name in ["a.py", "sh", "a.tpl", "sh.tpl", "a.shell", "Makefile"] {

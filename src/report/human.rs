@@ -107,7 +107,9 @@ impl<'a> Rendered<'a> {
         let source = &file.source;
         let start_line = source.line_index(finding.span.start);
         let end_line = source
-            .line_index(crate::source::FileOffset(finding.span.end.0.saturating_sub(1)))
+            .line_index(crate::source::FileOffset(
+                finding.span.end.0.saturating_sub(1),
+            ))
             .max(start_line);
         let first = start_line.saturating_sub(CONTEXT);
         let last = (end_line + CONTEXT).min(source.line_count().saturating_sub(1));
@@ -182,9 +184,11 @@ impl Diagnostic for Rendered<'_> {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        Some(Box::new(std::iter::once(LabeledSpan::new_primary_with_span(
-            Some(self.finding.rule.summary.to_owned()),
-            self.span,
-        ))))
+        Some(Box::new(std::iter::once(
+            LabeledSpan::new_primary_with_span(
+                Some(self.finding.rule.summary.to_owned()),
+                self.span,
+            ),
+        )))
     }
 }

@@ -71,7 +71,7 @@ pub const DOC_HEADINGS: &[&str] = &[
 ];
 
 /// Runs every selected rule over one request.
-pub fn check<'r>(
+pub fn check(
     request: &Request,
     selected: impl Fn(&Rule) -> bool,
 ) -> Vec<(&'static Rule, Violation)> {
@@ -153,7 +153,11 @@ mod tests {
             let mut at = 0;
             for heading in DOC_HEADINGS {
                 let found = rule.doc[at..].find(heading);
-                assert!(found.is_some(), "{} lacks {heading:?} (or out of order)", rule.code);
+                assert!(
+                    found.is_some(),
+                    "{} lacks {heading:?} (or out of order)",
+                    rule.code
+                );
                 at += found.unwrap_or(0) + heading.len();
             }
         }
@@ -165,8 +169,16 @@ mod tests {
             let bad = doc_block(rule.doc, "## Example").unwrap_or_default();
             let good = doc_block(rule.doc, "## Use instead").unwrap_or_default();
             assert!(flags(rule.code, &bad), "{}: example not flagged", rule.code);
-            assert!(!codes(&good).contains(&rule.code), "{}: fixed example flagged", rule.code);
-            assert!(codes(&good).is_empty(), "{}: fixed example has findings", rule.code);
+            assert!(
+                !codes(&good).contains(&rule.code),
+                "{}: fixed example flagged",
+                rule.code
+            );
+            assert!(
+                codes(&good).is_empty(),
+                "{}: fixed example has findings",
+                rule.code
+            );
         }
     }
 }

@@ -75,10 +75,25 @@ mod tests {
     #[test]
     fn flags_bad_ttls() {
         assert!(flags("IMDS003", &put("")));
-        assert!(flags("IMDS003", &put("-H 'X-aws-ec2-metadata-token-ttl-seconds: 0'")));
-        assert!(flags("IMDS003", &put("-H 'X-aws-ec2-metadata-token-ttl-seconds: 21601'")));
-        assert!(flags("IMDS003", &put("-H 'X-aws-ec2-metadata-token-ttl-seconds: six'")));
-        assert!(flags("IMDS003", &format!("T=0; {}", put("-H \"X-aws-ec2-metadata-token-ttl-seconds: $T\""))));
+        assert!(flags(
+            "IMDS003",
+            &put("-H 'X-aws-ec2-metadata-token-ttl-seconds: 0'")
+        ));
+        assert!(flags(
+            "IMDS003",
+            &put("-H 'X-aws-ec2-metadata-token-ttl-seconds: 21601'")
+        ));
+        assert!(flags(
+            "IMDS003",
+            &put("-H 'X-aws-ec2-metadata-token-ttl-seconds: six'")
+        ));
+        assert!(flags(
+            "IMDS003",
+            &format!(
+                "T=0; {}",
+                put("-H \"X-aws-ec2-metadata-token-ttl-seconds: $T\"")
+            )
+        ));
         assert_eq!(codes(&put("")), ["IMDS003"]);
     }
 
@@ -89,7 +104,10 @@ mod tests {
             put("-H 'X-aws-ec2-metadata-token-ttl-seconds: 21600'"),
             put("-H 'x-aws-ec2-metadata-token-ttl-seconds:300'"),
             put("-H \"X-aws-ec2-metadata-token-ttl-seconds: $TTL\""),
-            format!("TTL=60; {}", put("-H \"X-aws-ec2-metadata-token-ttl-seconds: $TTL\"")),
+            format!(
+                "TTL=60; {}",
+                put("-H \"X-aws-ec2-metadata-token-ttl-seconds: $TTL\"")
+            ),
             // Not a PUT: that is IMDS002's finding, not this one.
             "curl http://169.254.169.254/latest/api/token".to_owned(),
         ] {

@@ -95,28 +95,52 @@ mod tests {
 
     #[test]
     fn flags_tokenless_requests() {
-        assert!(flagged("curl http://169.254.169.254/latest/meta-data/instance-id"));
-        assert!(flagged("wget -qO- http://169.254.169.254/latest/meta-data/"));
+        assert!(flagged(
+            "curl http://169.254.169.254/latest/meta-data/instance-id"
+        ));
+        assert!(flagged(
+            "wget -qO- http://169.254.169.254/latest/meta-data/"
+        ));
         assert!(flagged("/usr/bin/curl -s 169.254.169.254/latest/user-data"));
-        assert!(flagged("sudo -u root curl http://[fd00:ec2::254]/latest/meta-data/"));
-        assert!(flagged("MD=http://169.254.169.254/latest; curl \"$MD/meta-data/$k\""));
-        assert!(flagged("curl -H @h.txt http://169.254.169.254/latest/meta-data/"));
-        assert!(flagged("x=$(curl -s http://instance-data/latest/meta-data/ami-id)"));
+        assert!(flagged(
+            "sudo -u root curl http://[fd00:ec2::254]/latest/meta-data/"
+        ));
+        assert!(flagged(
+            "MD=http://169.254.169.254/latest; curl \"$MD/meta-data/$k\""
+        ));
+        assert!(flagged(
+            "curl -H @h.txt http://169.254.169.254/latest/meta-data/"
+        ));
+        assert!(flagged(
+            "x=$(curl -s http://instance-data/latest/meta-data/ami-id)"
+        ));
     }
 
     #[test]
     fn stays_quiet() {
-        assert!(!flagged("curl -H \"X-aws-ec2-metadata-token: $T\" http://169.254.169.254/latest/meta-data/"));
-        assert!(!flagged("curl -H\"x-aws-ec2-metadata-token:$T\" 169.254.169.254/latest/meta-data/"));
-        assert!(!flagged("wget --header=\"X-aws-ec2-metadata-token: $T\" http://169.254.169.254/"));
-        assert!(!flagged("curl -X PUT http://169.254.169.254/latest/api/token"));
-        assert!(!flagged("echo curl http://169.254.169.254/latest/meta-data/"));
+        assert!(!flagged(
+            "curl -H \"X-aws-ec2-metadata-token: $T\" http://169.254.169.254/latest/meta-data/"
+        ));
+        assert!(!flagged(
+            "curl -H\"x-aws-ec2-metadata-token:$T\" 169.254.169.254/latest/meta-data/"
+        ));
+        assert!(!flagged(
+            "wget --header=\"X-aws-ec2-metadata-token: $T\" http://169.254.169.254/"
+        ));
+        assert!(!flagged(
+            "curl -X PUT http://169.254.169.254/latest/api/token"
+        ));
+        assert!(!flagged(
+            "echo curl http://169.254.169.254/latest/meta-data/"
+        ));
         assert!(!flagged("# curl http://169.254.169.254/latest/meta-data/"));
         assert!(!flagged("curl http://169.254.170.2/v2/metadata"));
         assert!(!flagged("curl http://169.254.169.253/"));
         assert!(!flagged("curl https://example.com/169.254.169.254/latest/"));
         assert!(!flagged("ping -c1 169.254.169.254"));
-        assert!(!flagged("curl -H 'Metadata-Flavor: Google' http://169.254.169.254/computeMetadata/v1/"));
+        assert!(!flagged(
+            "curl -H 'Metadata-Flavor: Google' http://169.254.169.254/computeMetadata/v1/"
+        ));
         assert!(!flagged("curl -H Metadata:true 'http://169.254.169.254/metadata/instance?api-version=2021-02-01'"));
         assert!(!flagged("curl \"$1\""));
         assert!(!flagged("command -v curl"));

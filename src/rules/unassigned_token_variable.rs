@@ -71,7 +71,8 @@ mod tests {
     use crate::rules::testing::{codes, flags};
 
     const PUT: &str = "curl -sX PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 60'";
-    const GET: &str = "curl -H \"X-aws-ec2-metadata-token: $TOKEN\" http://169.254.169.254/latest/meta-data/";
+    const GET: &str =
+        "curl -H \"X-aws-ec2-metadata-token: $TOKEN\" http://169.254.169.254/latest/meta-data/";
 
     #[test]
     fn flags_unassigned_token_variables() {
@@ -81,8 +82,14 @@ mod tests {
         assert!(flags("IMDS004", &format!("OTHER=$({PUT})\n{GET}")));
         // A single-quoted child shell does not see an unexported variable.
         let inner = GET.replace('"', "\\\"");
-        assert!(flags("IMDS004", &format!("TOKEN=$({PUT})\nbash -c \"true\"; bash -c '{}'", GET)));
-        assert!(!flags("IMDS004", &format!("TOKEN=$({PUT})\nbash -c \"{inner}\"")));
+        assert!(flags(
+            "IMDS004",
+            &format!("TOKEN=$({PUT})\nbash -c \"true\"; bash -c '{}'", GET)
+        ));
+        assert!(!flags(
+            "IMDS004",
+            &format!("TOKEN=$({PUT})\nbash -c \"{inner}\"")
+        ));
     }
 
     #[test]

@@ -430,7 +430,9 @@ impl Analyzer {
         for &(node, name) in &s.assignments {
             let name = node_str(name, text);
             let value = node.child_by_field_name("value");
-            let mut pieces = value.map(|v| word::word(v, text).pieces).unwrap_or_default();
+            let mut pieces = value
+                .map(|v| word::word(v, text).pieces)
+                .unwrap_or_default();
             let mut cursor = node.walk();
             let appends = node.children(&mut cursor).any(|c| c.kind() == "+=");
             if appends {

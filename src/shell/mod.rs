@@ -38,7 +38,9 @@ pub fn is_shell_shebang(line: &str) -> bool {
         name = program.rsplit('/').next().unwrap_or_default();
     }
     if name == "busybox" {
-        return words.next().is_some_and(|applet| applet == "sh" || applet == "ash");
+        return words
+            .next()
+            .is_some_and(|applet| applet == "sh" || applet == "ash");
     }
     command::is_shell_name(name)
 }

@@ -52,11 +52,6 @@ impl Word {
         }
         out
     }
-
-    /// Whether the word expands to an array or `$@`-like list whose elements cannot be read.
-    pub fn is_list_expansion(&self) -> bool {
-        self.pieces.iter().any(|p| matches!(p, Piece::Unknown)) && self.literal_prefix().is_empty()
-    }
 }
 
 pub fn node_text<'a>(node: Node, src: &'a [u8]) -> &'a [u8] {
@@ -118,7 +113,9 @@ fn push_pieces(node: Node, src: &[u8], out: &mut Vec<Piece>) {
                 .get(2..text.len().saturating_sub(1).max(2))
                 .unwrap_or_default();
             let (decoded, _) = decode_ansi_c(inner, 0);
-            out.push(Piece::Literal(String::from_utf8_lossy(&decoded).into_owned()));
+            out.push(Piece::Literal(
+                String::from_utf8_lossy(&decoded).into_owned(),
+            ));
         }
         "string" | "translated_string" => push_string_pieces(node, src, out),
         "concatenation" => push_gapped(node, src, out, unescape_unquoted),
@@ -348,7 +345,9 @@ fn unquote_unquoted(text: &[u8], base: usize) -> (Vec<u8>, Vec<(usize, usize)>) 
 
 /// Double-quoted text: a backslash quotes only `$`, `` ` ``, `"`, `\` and newline.
 fn unquote_double(text: &[u8], base: usize) -> (Vec<u8>, Vec<(usize, usize)>) {
-    decode_escapes(text, base, |b| matches!(b, b'$' | b'`' | b'"' | b'\\' | b'\n'))
+    decode_escapes(text, base, |b| {
+        matches!(b, b'$' | b'`' | b'"' | b'\\' | b'\n')
+    })
 }
 
 /// An unquoted here-document body: a backslash quotes only `$`, `` ` ``, `\` and newline.

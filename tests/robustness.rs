@@ -1,0 +1,221 @@
+//! Property tests: random bytes, shell-shaped token soup and mutated fixtures go through the whole
+//! pipeline (classify, prefilter, parse, nested strings, rules, suppression, every reporter).
+//! Nothing may panic, and no input may take long enough to look like a hang.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use imds_lint::check::{check_file, Outcome, RuleSelection};
+use imds_lint::report::{self, FileReport, Report, Statistics};
+use proptest::prelude::*;
+
+/// Far above what any case takes; only a runaway loop gets near it.
+const HANG: Duration = Duration::from_secs(10);
+
+fn run_pipeline(name: &str, bytes: Vec<u8>) {
+    let started = Instant::now();
+    let outcome = check_file(PathBuf::from(name), bytes, None, &RuleSelection::default());
+    if let Outcome::Checked {
+        source, findings, ..
+    } = outcome
+    {
+        for finding in &findings {
+            assert!(finding.span.start <= finding.span.end);
+            assert!(
+                finding.span.end.0 <= source.bytes.len(),
+                "span past the end of the file"
+            );
+        }
+        let files = vec![FileReport { source, findings }];
+        let statistics = Statistics::default();
+        let report = Report {
+            files: &files,
+            files_scanned: 1,
+            statistics: &statistics,
+        };
+        let mut out = Vec::new();
+        report::json::write(&mut out, &report).unwrap();
+        report::concise::write(&mut out, &report).unwrap();
+        report::human::write(&mut out, &report, true).unwrap();
+    }
+    assert!(started.elapsed() < HANG, "took {:?}", started.elapsed());
+}
+
+const SOUP: &[&str] = &[
+    "curl ",
+    "wget ",
+    "-H ",
+    "--header=",
+    "-X PUT ",
+    "-sX",
+    "PUT ",
+    "\"",
+    "'",
+    "$(",
+    ")",
+    "`",
+    "${",
+    "}",
+    ":-",
+    "$",
+    "TOKEN",
+    "=",
+    " ",
+    "\n",
+    "\\\n",
+    "\\",
+    "<<EOF\n",
+    "<<'EOF'\n",
+    "<<-EOF\n",
+    "EOF\n",
+    "bash -c ",
+    "sh -c ",
+    "eval ",
+    "su -c ",
+    "sudo ",
+    "env -S ",
+    "xargs ",
+    "| bash\n",
+    "169.254.169.254",
+    "http://",
+    "[fd00:ec2::254]",
+    "/latest/api/token",
+    "/latest/meta-data/",
+    "X-aws-ec2-metadata-token: ",
+    "X-aws-ec2-metadata-token-ttl-seconds: 21600",
+    "; ",
+    "&& ",
+    "if ",
+    "then ",
+    "fi",
+    "for x in a b; do ",
+    "done",
+    "f() { ",
+    "}",
+    "(",
+    "# imds-lint disable=IMDS001",
+    "$'\\x41'",
+    "\r\n",
+    "\u{ff}",
+    "é",
+    "\t",
+];
+
+fn soup() -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(prop::sample::select(SOUP), 0..120)
+        .prop_map(|parts| parts.concat().into_bytes())
+}
+
+fn fixture_files() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
+        &mut out,
+    );
+    out.sort();
+    out
+}
+
+#[derive(Debug, Clone)]
+enum Mutation {
+    Flip(usize, u8),
+    Insert(usize, Vec<u8>),
+    Delete(usize, usize),
+    Duplicate(usize, usize),
+}
+
+fn mutate(mut bytes: Vec<u8>, mutations: &[Mutation]) -> Vec<u8> {
+    for m in mutations {
+        let len = bytes.len().max(1);
+        match m {
+            Mutation::Flip(at, byte) => {
+                if let Some(b) = bytes.get_mut(at % len) {
+                    *b ^= byte;
+                }
+            }
+            Mutation::Insert(at, new) => {
+                let at = (at % len).min(bytes.len());
+                bytes.splice(at..at, new.iter().copied());
+            }
+            Mutation::Delete(at, n) => {
+                let at = (at % len).min(bytes.len());
+                let end = (at + n).min(bytes.len());
+                bytes.drain(at..end);
+            }
+            Mutation::Duplicate(at, n) => {
+                let at = (at % len).min(bytes.len());
+                let end = (at + n).min(bytes.len());
+                let copy = bytes[at..end].to_vec();
+                bytes.splice(at..at, copy);
+            }
+        }
+    }
+    bytes
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        (any::<usize>(), 1..=255u8).prop_map(|(a, b)| Mutation::Flip(a, b)),
+        (any::<usize>(), prop::collection::vec(any::<u8>(), 1..8))
+            .prop_map(|(a, v)| Mutation::Insert(a, v)),
+        (any::<usize>(), soup()).prop_map(|(a, v)| Mutation::Insert(a, v)),
+        (any::<usize>(), 1..64usize).prop_map(|(a, n)| Mutation::Delete(a, n)),
+        (any::<usize>(), 1..256usize).prop_map(|(a, n)| Mutation::Duplicate(a, n)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 192, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_bytes(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {
+        // Named .sh so the shell front end reads it even without a shebang.
+        let mut with_endpoint = bytes.clone();
+        with_endpoint.extend_from_slice(b" 169.254.169.254");
+        run_pipeline("random.sh", bytes);
+        run_pipeline("random.sh", with_endpoint);
+    }
+
+    #[test]
+    fn shell_soup(bytes in soup()) {
+        run_pipeline("soup.sh", bytes);
+    }
+
+    #[test]
+    fn mutated_fixtures(index in any::<prop::sample::Index>(), mutations in prop::collection::vec(mutation(), 1..6)) {
+        let files = fixture_files();
+        let path = index.get(&files);
+        let bytes = std::fs::read(path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        run_pipeline(&name, mutate(bytes, &mutations));
+    }
+}
+
+#[test]
+fn deeply_nested_strings_stay_bounded() {
+    // bash -c inside bash -c, 12 levels deep (past the nesting cap), quotes escaped at every level.
+    let mut script = "curl http://169.254.169.254/latest/meta-data/".to_owned();
+    for _ in 0..12 {
+        script = format!(
+            "bash -c \"{}\"",
+            script.replace('\\', "\\\\").replace('"', "\\\"")
+        );
+    }
+    run_pipeline("nested.sh", script.into_bytes());
+    let deep_parens = format!(
+        "{}curl 169.254.169.254{}",
+        "$(".repeat(2000),
+        ")".repeat(2000)
+    );
+    run_pipeline("parens.sh", deep_parens.into_bytes());
+}
