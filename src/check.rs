@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 
 use aho_corasick::AhoCorasick;
 
+use crate::fix::{self, Fix, FixSettings, Target};
 use crate::frontend;
 use crate::rules::{self, Rule, Severity};
 use crate::shell;
@@ -29,6 +30,13 @@ impl RuleSelection {
     }
 }
 
+/// Everything that decides what a check reports.
+#[derive(Debug, Clone, Default)]
+pub struct CheckSettings {
+    pub rules: RuleSelection,
+    pub fix: FixSettings,
+}
+
 /// One problem found in a file.
 #[derive(Debug, Clone)]
 pub struct Finding {
@@ -37,6 +45,7 @@ pub struct Finding {
     pub span: FileSpan,
     pub message: String,
     pub help: String,
+    pub fix: Option<Fix>,
 }
 
 /// What became of one file.
@@ -91,7 +100,7 @@ pub fn check_file(
     path: PathBuf,
     bytes: Vec<u8>,
     force_kind: Option<frontend::Kind>,
-    rules: &RuleSelection,
+    settings: &CheckSettings,
 ) -> Outcome {
     let Some(kind) = force_kind.or_else(|| frontend::classify(&path, &bytes)) else {
         return Outcome::NotRecognised;
@@ -100,31 +109,49 @@ pub fn check_file(
         return Outcome::Prefiltered;
     }
     let source = SourceFile::new(path, bytes);
+    let suppressions = Suppressions::parse(&source);
+    let suppressed = |code: &str, span: FileSpan| {
+        let first = source.line_index(span.start);
+        let last = source.line_index(crate::source::FileOffset(span.end.0.saturating_sub(1)));
+        suppressions.covers(code, first, last.max(first))
+    };
     let mut findings = Vec::new();
     let mut notes = Vec::new();
     for fragment in frontend::fragments(kind, &source.bytes) {
         let analysis = shell::analyze(&fragment);
-        if let Some(error) = analysis.error {
-            notes.push(error);
+        if let Some(error) = &analysis.error {
+            notes.push(error.clone());
         }
-        for request in &analysis.requests {
-            for (rule, violation) in rules::check(request, |r| rules.enabled(r)) {
-                findings.push(Finding {
-                    rule,
-                    severity: rule.severity,
-                    span: request.span,
-                    message: violation.message,
-                    help: violation.help,
-                });
+        let mut raised = Vec::new();
+        for (index, request) in analysis.requests.iter().enumerate() {
+            for (rule, violation) in rules::check(request, |r| settings.rules.enabled(r)) {
+                if !suppressed(rule.code, request.span) {
+                    raised.push((index, rule, violation));
+                }
             }
         }
+        let targets: Vec<Target> = raised
+            .iter()
+            .map(|(request, rule, _)| Target {
+                request: *request,
+                code: rule.code,
+            })
+            .collect();
+        let fixes = fix::plan(&analysis, &targets, settings.fix);
+        for ((index, rule, violation), fix) in raised.into_iter().zip(fixes) {
+            let Some(request) = analysis.requests.get(index) else {
+                continue;
+            };
+            findings.push(Finding {
+                rule,
+                severity: rule.severity,
+                span: request.span,
+                message: violation.message,
+                help: violation.help,
+                fix,
+            });
+        }
     }
-    let suppressions = Suppressions::parse(&source);
-    findings.retain(|f| {
-        let first = source.line_index(f.span.start);
-        let last = source.line_index(crate::source::FileOffset(f.span.end.0.saturating_sub(1)));
-        !suppressions.covers(f.rule.code, first, last.max(first))
-    });
     findings.sort_by_key(|f| (f.span.start, f.rule.code));
     findings.dedup_by(|a, b| a.span == b.span && a.rule.code == b.rule.code);
     Outcome::Checked {

@@ -11,6 +11,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod fix;
 pub mod fragment;
 pub mod frontend;
 pub mod report;

@@ -138,8 +138,33 @@ fn json_contract() {
     );
     assert_eq!(finding["rule"], "IMDS001");
     assert_eq!(finding["severity"], "error");
-    assert_eq!(finding["fix"], serde_json::Value::Null);
     assert_eq!(doc["findings"].as_array().unwrap().len(), 1);
+    // The fix: a token fetch inserted at the start of line 3 (byte 19, after "#!/bin/bash\n"
+    // and "set -e\n"), and the header after `ID=$(curl` (byte 19 + 9).
+    let fix = &finding["fix"];
+    assert_eq!(fix["applicability"], "safe");
+    let edits = fix["edits"].as_array().unwrap();
+    assert_eq!(edits.len(), 2);
+    assert_eq!(edits[0]["path"], "./scripts/a.sh");
+    assert_eq!(
+        (edits[0]["start"].as_u64(), edits[0]["end"].as_u64()),
+        (Some(19), Some(19))
+    );
+    assert_eq!(
+        edits[0]["content"],
+        "IMDS_TOKEN=$(curl -sS -X PUT \"http://169.254.169.254/latest/api/token\" -H \"X-aws-ec2-metadata-token-ttl-seconds: 21600\")\n"
+    );
+    assert_eq!(
+        (edits[1]["start"].as_u64(), edits[1]["end"].as_u64()),
+        (Some(28), Some(28))
+    );
+    assert_eq!(
+        edits[1]["content"],
+        " -H \"X-aws-ec2-metadata-token: $IMDS_TOKEN\""
+    );
+    let mut keys: Vec<&String> = fix.as_object().unwrap().keys().collect();
+    keys.sort();
+    assert_eq!(keys, ["applicability", "edits", "message"]);
 }
 
 #[test]

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use imds_lint::check::{check_file, Outcome, RuleSelection};
+use imds_lint::check::{check_file, CheckSettings, Outcome};
 use imds_lint::report::{self, FileReport, Report, Statistics};
 use proptest::prelude::*;
 
@@ -14,7 +14,7 @@ const HANG: Duration = Duration::from_secs(10);
 
 fn run_pipeline(name: &str, bytes: Vec<u8>) {
     let started = Instant::now();
-    let outcome = check_file(PathBuf::from(name), bytes, None, &RuleSelection::default());
+    let outcome = check_file(PathBuf::from(name), bytes, None, &CheckSettings::default());
     if let Outcome::Checked {
         source, findings, ..
     } = outcome

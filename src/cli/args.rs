@@ -55,6 +55,23 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
+    /// Rewrite tokenless requests in place (safe fixes only, unless --unsafe-fixes)
+    #[arg(long, conflicts_with = "diff")]
+    pub fix: bool,
+
+    /// Print a unified diff of what --fix would change, and write nothing (exit 1 if any)
+    #[arg(long)]
+    pub diff: bool,
+
+    /// Also apply fixes marked unsafe (with --fix or --diff)
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+
+    /// TTL in seconds of the token requests that fixes insert
+    #[arg(long, value_name = "SECONDS", default_value_t = 21600,
+          value_parser = clap::value_parser!(u32).range(1..=21600))]
+    pub token_ttl: u32,
+
     /// Worker threads (default: one per core)
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,

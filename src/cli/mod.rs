@@ -12,7 +12,8 @@ use std::time::Instant;
 pub use args::Args;
 use args::{ColorChoice, Command, Format};
 
-use crate::check::{self, Outcome, RuleSelection};
+use crate::check::{self, CheckSettings, Outcome, RuleSelection};
+use crate::fix::{self, Applicability, FixSettings};
 use crate::frontend;
 use crate::report::{self, FileReport, Report, Statistics};
 use crate::rules;
@@ -40,7 +41,7 @@ pub fn run(args: Args) -> io::Result<Status> {
     if let Some(Command::Rule { code }) = &args.command {
         return print_rule(code.as_deref());
     }
-    let rules = match rule_selection(&args) {
+    let selection = match rule_selection(&args) {
         Ok(rules) => rules,
         Err(message) => {
             eprintln!("imds-lint: error: {message}");
@@ -54,7 +55,12 @@ pub fn run(args: Args) -> io::Result<Status> {
         args.paths.clone()
     };
     let scan = Scan {
-        rules,
+        settings: CheckSettings {
+            rules: selection,
+            fix: FixSettings {
+                token_ttl: args.token_ttl,
+            },
+        },
         max_file_size: args.max_file_size,
         results: Mutex::new(Results::default()),
     };
@@ -68,10 +74,14 @@ pub fn run(args: Args) -> io::Result<Status> {
         } else if path.is_dir() {
             let scan = &scan;
             walk::walk_dir(path, &walk_options, || {
-                Box::new(move |entry| scan.entry(entry))
+                Box::new(move |entry| scan.entry(entry, path))
             });
         } else {
-            scan.entry(Entry::File(path.clone()));
+            let root = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            scan.entry(Entry::File(path.clone()), root);
         }
     }
     let results = scan
@@ -130,15 +140,25 @@ fn print_rule(code: Option<&str>) -> io::Result<Status> {
     }
 }
 
+/// A checked file with findings, and what fixing it needs.
+struct Checked {
+    report: FileReport,
+    /// The directory the file was reached from: fixes never write outside it.
+    root: PathBuf,
+    /// The front end forced on it (standard input), if any.
+    kind: Option<frontend::Kind>,
+    stdin: bool,
+}
+
 #[derive(Default)]
 struct Results {
-    files: Vec<FileReport>,
+    files: Vec<Checked>,
     diagnostics: Vec<Diagnostic>,
     statistics: Statistics,
 }
 
 struct Scan {
-    rules: RuleSelection,
+    settings: CheckSettings,
     max_file_size: u64,
     results: Mutex<Results>,
 }
@@ -156,11 +176,11 @@ impl Scan {
         self.record(|r| r.diagnostics.push(Diagnostic { path, message }));
     }
 
-    fn entry(&self, entry: Entry) {
+    fn entry(&self, entry: Entry, root: &Path) {
         match entry {
             Entry::Error { path, message } => self.diagnostic(path, message),
             Entry::File(path) => match self.read(&path) {
-                Ok(Some(bytes)) => self.check(path, bytes, None),
+                Ok(Some(bytes)) => self.check(path, bytes, None, root),
                 Ok(None) => {}
                 Err(message) => self.diagnostic(Some(path), message),
             },
@@ -178,7 +198,7 @@ impl Scan {
             Ok(_) => {
                 let path = name.unwrap_or_else(|| PathBuf::from("-"));
                 let kind = frontend::classify(&path, &bytes).or(Some(frontend::Kind::Shell));
-                self.check(path, bytes, kind);
+                self.check(path, bytes, kind, Path::new(""));
             }
             Err(e) => self.diagnostic(Some(PathBuf::from("-")), format!("cannot read: {e}")),
         }
@@ -210,10 +230,10 @@ impl Scan {
         Ok(Some(bytes))
     }
 
-    fn check(&self, path: PathBuf, bytes: Vec<u8>, kind: Option<frontend::Kind>) {
+    fn check(&self, path: PathBuf, bytes: Vec<u8>, kind: Option<frontend::Kind>, root: &Path) {
         let shown = path.clone();
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
-            check::check_file(path, bytes, kind, &self.rules)
+            check::check_file(path, bytes, kind, &self.settings)
         }));
         match outcome {
             Ok(Outcome::NotRecognised) => self.record(|r| r.statistics.not_recognised += 1),
@@ -230,7 +250,12 @@ impl Scan {
                     r.statistics.parsed += 1;
                     r.statistics.findings += findings.len();
                     if !findings.is_empty() {
-                        r.files.push(FileReport { source, findings });
+                        r.files.push(Checked {
+                            report: FileReport { source, findings },
+                            root: root.to_path_buf(),
+                            kind,
+                            stdin: root.as_os_str().is_empty(),
+                        });
                     }
                 });
             }
@@ -255,13 +280,28 @@ fn describe_io(error: &io::Error) -> String {
 fn finish(args: &Args, mut results: Results, started: Instant) -> io::Result<Status> {
     results
         .files
-        .sort_by(|a, b| a.source.path.cmp(&b.source.path));
+        .sort_by(|a, b| a.report.source.path.cmp(&b.report.source.path));
+    let mut out = io::stdout().lock();
+    let mut stderr = io::stderr().lock();
+    let changed = if args.fix || args.diff {
+        let settings = CheckSettings {
+            rules: RuleSelection {
+                select: args.select.clone(),
+                ignore: args.ignore.clone(),
+            },
+            fix: FixSettings {
+                token_ttl: args.token_ttl,
+            },
+        };
+        fix_files(args, &settings, &mut results, &mut out, &mut stderr)?
+    } else {
+        0
+    };
     results
         .diagnostics
         .sort_by(|a, b| a.path.cmp(&b.path).then(a.message.cmp(&b.message)));
     results.statistics.elapsed = started.elapsed();
 
-    let mut stderr = io::stderr().lock();
     for d in &results.diagnostics {
         match &d.path {
             Some(path) => writeln!(
@@ -274,8 +314,9 @@ fn finish(args: &Args, mut results: Results, started: Instant) -> io::Result<Sta
         }
     }
     let stats = &results.statistics;
+    let files: Vec<FileReport> = results.files.into_iter().map(|c| c.report).collect();
     let report = Report {
-        files: &results.files,
+        files: &files,
         files_scanned: stats.files_read + usize::from(stats.files_read == 0 && stats.parsed > 0),
         statistics: stats,
     };
@@ -286,25 +327,166 @@ fn finish(args: &Args, mut results: Results, started: Instant) -> io::Result<Sta
             io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     };
-    let mut stdout = io::stdout().lock();
-    match args.format {
-        Format::Human => report::human::write(&mut stdout, &report, color)?,
-        Format::Concise => {
-            report::concise::write(&mut stdout, &report)?;
-            report::human::write_summary(&mut stderr, &report)?;
+    if !args.diff {
+        match args.format {
+            Format::Human => report::human::write(&mut out, &report, color)?,
+            Format::Concise => {
+                report::concise::write(&mut out, &report)?;
+                report::human::write_summary(&mut stderr, &report)?;
+            }
+            Format::Json => report::json::write(&mut out, &report)?,
         }
-        Format::Json => report::json::write(&mut stdout, &report)?,
     }
-    stdout.flush()?;
+    out.flush()?;
     if args.statistics {
         report::write_statistics(&mut stderr, stats)?;
     }
     let nothing_scanned = stats.files_read == 0 && stats.parsed == 0;
-    Ok(if stats.findings_reported(&results.files) > 0 {
+    let remaining = stats.findings_reported(&files);
+    Ok(if args.diff {
+        if changed > 0 {
+            Status::Findings
+        } else {
+            Status::Clean
+        }
+    } else if remaining > 0 {
         Status::Findings
     } else if nothing_scanned && !results.diagnostics.is_empty() {
         Status::Failure
     } else {
         Status::Clean
     })
+}
+
+/// Applies fixes to every file with findings (repeating to a fixed point), then writes the files
+/// (`--fix`) or prints their diffs (`--diff`). Each file's report is replaced by what is left.
+/// Returns how many files changed.
+fn fix_files(
+    args: &Args,
+    settings: &CheckSettings,
+    results: &mut Results,
+    out: &mut impl Write,
+    err: &mut impl Write,
+) -> io::Result<usize> {
+    let allowed = |a: Applicability| a == Applicability::Safe || args.unsafe_fixes;
+    let mut total_before = 0;
+    let mut total_fixed = 0;
+    let mut files_changed = 0;
+    // Human output tells the fixes on stdout with the report; machine formats keep stdout clean.
+    let mut log: Vec<String> = Vec::new();
+    for checked in &mut results.files {
+        let before = checked.report.findings.len();
+        total_before += before;
+        if !checked
+            .report
+            .findings
+            .iter()
+            .any(|f| f.fix.as_ref().is_some_and(|x| allowed(x.applicability)))
+        {
+            continue;
+        }
+        let path = checked.report.source.path.clone();
+        let original = checked.report.source.bytes.clone();
+        let mut current = original.clone();
+        let mut outcome = None;
+        for _ in 0..8 {
+            let checked_now =
+                check::check_file(path.clone(), current.clone(), checked.kind, settings);
+            let fixes: Vec<&fix::Fix> = checked_now
+                .findings()
+                .iter()
+                .filter_map(|f| f.fix.as_ref())
+                .filter(|f| allowed(f.applicability))
+                .collect();
+            let applied = fix::apply::apply(&current, &fixes);
+            if fixes.is_empty() || applied.bytes == current {
+                outcome = Some(checked_now);
+                break;
+            }
+            current = applied.bytes;
+        }
+        let outcome = match outcome {
+            Some(outcome) => outcome,
+            None => check::check_file(path.clone(), current.clone(), checked.kind, settings),
+        };
+        if current == original {
+            continue;
+        }
+        let remaining = outcome.findings().len();
+        let fixed = before.saturating_sub(remaining);
+        if args.diff {
+            write_diff(out, &path, &original, &current)?;
+        } else if checked.stdin {
+            out.write_all(&current)?;
+        } else if let Err(e) =
+            fix::write::write_atomically(&path, &checked.root, &original, &current)
+        {
+            results.diagnostics.push(Diagnostic {
+                path: Some(path.clone()),
+                message: e.to_string(),
+            });
+            continue;
+        }
+        files_changed += 1;
+        total_fixed += fixed;
+        if !args.diff {
+            log.push(format!(
+                "fixed {} in {}",
+                plural(fixed, "finding"),
+                path.display()
+            ));
+            if let Outcome::Checked {
+                source, findings, ..
+            } = outcome
+            {
+                checked.report = FileReport { source, findings };
+            }
+        }
+    }
+    results.files.retain(|c| !c.report.findings.is_empty());
+    results.statistics.findings = results.files.iter().map(|c| c.report.findings.len()).sum();
+    let summary = if args.diff {
+        format!("{} would change", plural(files_changed, "file"))
+    } else {
+        format!(
+            "fixed {total_fixed} of {} in {}",
+            plural(total_before, "finding"),
+            plural(files_changed, "file")
+        )
+    };
+    if total_before > 0 || args.diff {
+        log.push(summary);
+    }
+    let to_stdout =
+        args.format == Format::Human && !args.diff && !results.files.iter().any(|c| c.stdin);
+    for line in log {
+        if to_stdout {
+            writeln!(out, "{line}")?;
+        } else {
+            writeln!(err, "{line}")?;
+        }
+    }
+    Ok(files_changed)
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+fn write_diff(out: &mut impl Write, path: &Path, old: &[u8], new: &[u8]) -> io::Result<()> {
+    let old = String::from_utf8_lossy(old);
+    let new = String::from_utf8_lossy(new);
+    let diff = similar::TextDiff::from_lines(old.as_ref(), new.as_ref());
+    let name = path.display().to_string();
+    write!(
+        out,
+        "{}",
+        diff.unified_diff()
+            .context_radius(3)
+            .header(&format!("a/{name}"), &format!("b/{name}"))
+    )
 }

@@ -25,7 +25,23 @@ struct JsonFinding<'a> {
     rule: &'static str,
     severity: &'static str,
     message: &'a str,
-    fix: Option<()>,
+    fix: Option<JsonFix<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonFix<'a> {
+    applicability: crate::fix::Applicability,
+    message: &'a str,
+    edits: Vec<JsonEdit<'a>>,
+}
+
+/// Byte offsets into the original file; `end` is exclusive.
+#[derive(Serialize)]
+struct JsonEdit<'a> {
+    path: String,
+    start: usize,
+    end: usize,
+    content: &'a str,
 }
 
 pub fn write(out: &mut impl Write, report: &Report) -> io::Result<()> {
@@ -42,7 +58,20 @@ pub fn write(out: &mut impl Write, report: &Report) -> io::Result<()> {
                 rule: finding.rule.code,
                 severity: finding.severity.as_str(),
                 message: &finding.message,
-                fix: None,
+                fix: finding.fix.as_ref().map(|fix| JsonFix {
+                    applicability: fix.applicability,
+                    message: &fix.message,
+                    edits: fix
+                        .edits
+                        .iter()
+                        .map(|edit| JsonEdit {
+                            path: file.source.path.display().to_string(),
+                            start: edit.span.start.0,
+                            end: edit.span.end.0,
+                            content: &edit.content,
+                        })
+                        .collect(),
+                }),
             });
         }
     }

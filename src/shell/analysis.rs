@@ -11,7 +11,9 @@ use crate::shell::client::{self, ClientCall};
 use crate::shell::command::{self, Invocation};
 use crate::shell::endpoint::{self, UNKNOWN};
 use crate::shell::parse::{self, ParseError, StructureQuery};
-use crate::shell::request::{Client, Method, Request, TokenUse, TokenVariable, Ttl};
+use crate::shell::request::{
+    BlockAnchor, Client, FixSite, Method, Quoting, Request, Scope, TokenUse, TokenVariable, Ttl,
+};
 use crate::shell::word::{self, node_str, span_of, Piece, Unquoted, Word};
 
 /// How deep shell code may nest inside strings before the analysis stops following it.
@@ -30,6 +32,8 @@ const TTL_HEADER: &str = "x-aws-ec2-metadata-token-ttl-seconds";
 #[derive(Debug, Default)]
 pub struct Analysis {
     pub requests: Vec<Request>,
+    /// The script scopes the requests' [`FixSite::scope`] refers to.
+    pub scopes: Vec<Scope>,
     /// The tree (or a nested one) had syntax errors; it was analysed as far as it goes.
     pub syntax_errors: bool,
     /// The fragment could not be parsed at all.
@@ -49,6 +53,7 @@ pub fn analyze(fragment: &Fragment) -> Analysis {
                     pieces: vec![Piece::Literal(value.clone())],
                     exported: true,
                     value_span: None,
+                    dominates: None,
                 }],
             )
         })
@@ -57,13 +62,14 @@ pub fn analyze(fragment: &Fragment) -> Analysis {
         vars: environment,
         ..Frame::default()
     });
-    if let Err(e) = analyzer.run(
-        &fragment.text,
-        &fragment.map,
-        Some(root),
-        Boundary::ChildProcess,
-        0,
-    ) {
+    let context = Context {
+        parent: Some(root),
+        boundary: Boundary::ChildProcess,
+        depth: 0,
+        quoting: Some(Vec::new()),
+        script: true,
+    };
+    if let Err(e) = analyzer.run(&fragment.text, &fragment.map, &context) {
         analyzer.error = Some(e.to_string());
     }
     analyzer.finish()
@@ -87,6 +93,40 @@ struct VarDef {
     exported: bool,
     /// The span of the assigned value in the frame's text, for finding token substitutions.
     value_span: Option<FragmentSpan>,
+    /// The block whose later statements the assignment always runs before, and where it ends.
+    dominates: Option<(usize, usize)>,
+}
+
+/// Where a fragment sits: its frame's parent, how variables cross into it, how deep it is, how
+/// text inserted into it must be quoted (`None`: it cannot be rewritten), and whether it is a
+/// script scope of its own.
+#[derive(Debug, Clone)]
+struct Context {
+    parent: Option<usize>,
+    boundary: Boundary,
+    depth: usize,
+    quoting: Option<Vec<Quoting>>,
+    script: bool,
+}
+
+impl Context {
+    fn child(&self, fid: usize, boundary: Boundary, layer: Option<Quoting>, script: bool) -> Self {
+        let quoting = match (&self.quoting, layer) {
+            (Some(outer), Some(layer)) => {
+                let mut chain = outer.clone();
+                chain.push(layer);
+                Some(chain)
+            }
+            _ => None,
+        };
+        Context {
+            parent: Some(fid),
+            boundary,
+            depth: self.depth + 1,
+            quoting,
+            script,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -115,12 +155,15 @@ struct Pending {
     frame: usize,
     request: Request,
     token_names: Vec<String>,
+    /// The request's command start in its fragment, for finding token variables assigned before.
+    start: usize,
 }
 
 #[derive(Default)]
 struct Analyzer {
     frames: Vec<Frame>,
     pending: Vec<Pending>,
+    scopes: Vec<Scope>,
     nested: usize,
     syntax_errors: bool,
     error: Option<String>,
@@ -206,6 +249,7 @@ impl Analyzer {
             .collect();
         Analysis {
             requests,
+            scopes: self.scopes,
             syntax_errors: self.syntax_errors,
             error: self.error,
         }
@@ -213,23 +257,24 @@ impl Analyzer {
 
     /// Analyses `text` (whose offsets `map` takes to the file) in a new frame; returns whether it
     /// writes a token to its output (a token request whose output is not captured in it).
-    fn run(
-        &mut self,
-        text: &[u8],
-        map: &OffsetMap,
-        parent: Option<usize>,
-        boundary: Boundary,
-        depth: usize,
-    ) -> Result<bool, ParseError> {
+    fn run(&mut self, text: &[u8], map: &OffsetMap, cx: &Context) -> Result<bool, ParseError> {
         let tree = parse::parse(text)?;
         self.syntax_errors |= tree.root_node().has_error();
         let s = structure(&tree, text, parse::structure_query()?);
         let fid = self.push_frame(Frame {
-            parent,
-            boundary,
+            parent: cx.parent,
+            boundary: cx.boundary,
             ..Frame::default()
         });
         self.read_variables(fid, &s, text);
+        let scope = cx.script.then(|| {
+            self.scopes.push(Scope::default());
+            self.scopes.len() - 1
+        });
+        let first_pending = self.pending.len();
+        let mut uses_curl = false;
+        let mut busybox = shebang_is_busybox(text);
+        let mut errexit = shebang_sets_errexit(text);
 
         let mut token_sources: Vec<FragmentSpan> = Vec::new();
         let mut calls: Vec<(String, FragmentSpan)> = Vec::new();
@@ -239,9 +284,11 @@ impl Analyzer {
             match command::invocation(&words) {
                 Invocation::Client {
                     client,
-                    busybox,
+                    busybox: via_busybox,
                     program,
                 } => {
+                    uses_curl |= client == Client::Curl;
+                    busybox |= via_busybox;
                     let args = words.get(program + 1..).unwrap_or_default();
                     let text_of = |w: &Word| {
                         String::from_utf8_lossy(
@@ -255,7 +302,23 @@ impl Analyzer {
                     };
                     let start = words.get(program).map_or(span.start.0, |w| w.span.start.0);
                     let file_span = map.span_to_file(FragmentSpan::new(start, span.end.0));
-                    if let Some(pending) = self.request(fid, client, busybox, call, file_span) {
+                    let after_client = words.get(program).map_or(start, |w| w.span.end.0);
+                    let site = FixSite {
+                        after_client: map.to_file(crate::fragment::FragmentOffset(after_client)),
+                        quoting: cx.quoting.clone(),
+                        scope,
+                        blocks: if scope.is_some() {
+                            blocks(node, text, map)
+                        } else {
+                            Vec::new()
+                        },
+                        failure_handled: failure_handled(node),
+                        ..FixSite::default()
+                    };
+                    if let Some(mut pending) =
+                        self.request(fid, client, via_busybox, call, file_span, site, text, map)
+                    {
+                        pending.start = span.start.0;
                         if pending.request.token_endpoint && pending.request.is_put() {
                             token_sources.push(span);
                         }
@@ -273,7 +336,8 @@ impl Analyzer {
                         } else {
                             Boundary::Expanded
                         };
-                        if self.nested(unquoted, map, fid, boundary, depth) {
+                        let child = cx.child(fid, boundary, quoting_of(script), false);
+                        if self.nested(unquoted, map, &child) {
                             token_sources.push(span);
                         }
                     }
@@ -286,28 +350,39 @@ impl Analyzer {
                         }
                         joined.append(word::unquote(arg, text));
                     }
-                    if self.nested(joined, map, fid, Boundary::SameShell, depth) {
+                    // Text inserted into one argument keeps its meaning; across several, the
+                    // joining spaces make that unsure.
+                    let layer = match nodes.get(program + 1..) {
+                        Some([only]) => quoting_of(*only),
+                        _ => None,
+                    };
+                    let child = cx.child(fid, Boundary::SameShell, layer, false);
+                    if self.nested(joined, map, &child) {
                         token_sources.push(span);
                     }
                 }
                 Invocation::SplitString { string, .. } => {
                     if let Some(&node) = nodes.get(string) {
                         let unquoted = word::unquote(node, text);
-                        if self.nested(unquoted, map, fid, Boundary::SameShell, depth) {
+                        let child = cx.child(fid, Boundary::SameShell, quoting_of(node), false);
+                        if self.nested(unquoted, map, &child) {
                             token_sources.push(span);
                         }
                     }
                 }
                 Invocation::Other { name, .. } => {
                     if name == "set" {
-                        let sets_allexport = words.iter().skip(1).any(|w| {
-                            w.literal().is_some_and(|t| {
-                                (t.starts_with('-') && !t.starts_with("--") && t.contains('a'))
-                                    || t == "allexport"
+                        let flags: Vec<String> =
+                            words.iter().skip(1).filter_map(Word::literal).collect();
+                        let short = |letter: char| {
+                            flags.iter().any(|t| {
+                                t.starts_with('-') && !t.starts_with("--") && t.contains(letter)
                             })
-                        });
+                        };
+                        let long = |name: &str| flags.iter().any(|t| t == name);
+                        errexit |= short('e') || long("errexit");
                         if let Some(frame) = self.frames.get_mut(fid) {
-                            frame.all_exported |= sets_allexport;
+                            frame.all_exported |= short('a') || long("allexport");
                         }
                     }
                     calls.push((name, span));
@@ -317,31 +392,98 @@ impl Analyzer {
         }
 
         for &(heredoc, body) in &s.heredocs {
-            if self.heredoc(heredoc, body, text, map, fid, depth) {
+            if self.heredoc(heredoc, body, text, map, fid, cx) {
                 let statement = heredoc.parent().unwrap_or(heredoc);
                 token_sources.push(span_of(statement));
             }
         }
 
         self.token_flow(fid, &s, text, &mut token_sources, &calls);
+        if let Some(index) = scope {
+            self.finish_scope(fid, index, first_pending, cx, uses_curl, busybox, errexit);
+        }
         Ok(!token_sources.is_empty())
     }
 
-    /// Analyses shell code cut out of a string; returns whether it writes a token to its output.
-    fn nested(
+    /// Records what fixes need to know about a script scope, and which token variable each of its
+    /// requests could reuse.
+    #[allow(clippy::too_many_arguments)]
+    fn finish_scope(
         &mut self,
-        unquoted: Unquoted,
-        map: &OffsetMap,
-        parent: usize,
-        boundary: Boundary,
-        depth: usize,
-    ) -> bool {
-        if depth >= MAX_DEPTH || self.nested >= MAX_NESTED || unquoted.text.is_empty() {
+        fid: usize,
+        index: usize,
+        first_pending: usize,
+        cx: &Context,
+        uses_curl: bool,
+        busybox: bool,
+        errexit: bool,
+    ) {
+        let mut taken: Vec<String> = Vec::new();
+        let mut current = Some(fid);
+        while let Some(id) = current {
+            let Some(frame) = self.frames.get(id) else {
+                break;
+            };
+            taken.extend(frame.vars.keys().cloned());
+            current = frame.parent;
+        }
+        taken.sort();
+        taken.dedup();
+        let Some(frame) = self.frames.get(fid) else {
+            return;
+        };
+        let mut token_vars: Vec<String> = frame.token_vars.iter().cloned().collect();
+        token_vars.sort();
+        // Token assignments that run before every later statement of their block.
+        let dominating: Vec<(&String, usize, usize)> = frame
+            .vars
+            .iter()
+            .filter(|(name, _)| frame.token_vars.contains(*name))
+            .flat_map(|(name, defs)| {
+                defs.iter()
+                    .filter_map(move |d| d.dominates.map(|(block, end)| (name, block, end)))
+            })
+            .collect();
+        let reuse: Vec<(usize, String)> = self
+            .pending
+            .iter()
+            .enumerate()
+            .skip(first_pending)
+            .filter(|(_, p)| p.frame == fid)
+            .filter_map(|(i, p)| {
+                let blocks: Vec<usize> = p.request.site.blocks.iter().map(|b| b.block).collect();
+                dominating
+                    .iter()
+                    .filter(|(_, block, end)| blocks.contains(block) && *end <= p.start)
+                    .max_by_key(|(_, _, end)| *end)
+                    .map(|(name, _, _)| (i, (*name).clone()))
+            })
+            .collect();
+        for (i, name) in reuse {
+            if let Some(p) = self.pending.get_mut(i) {
+                p.request.site.reusable_token = Some(name);
+            }
+        }
+        if let Some(scope) = self.scopes.get_mut(index) {
+            *scope = Scope {
+                quoting: cx.quoting.clone().unwrap_or_default(),
+                taken,
+                token_vars,
+                uses_curl,
+                busybox,
+                errexit,
+            };
+        }
+    }
+
+    /// Analyses shell code cut out of a string; returns whether it writes a token to its output.
+    fn nested(&mut self, unquoted: Unquoted, map: &OffsetMap, cx: &Context) -> bool {
+        if cx.depth > MAX_DEPTH || self.nested >= MAX_NESTED || unquoted.text.is_empty() {
             return false;
         }
         self.nested += 1;
         let inner = map.compose(&OffsetMap::from_anchors(unquoted.anchors));
-        match self.run(&unquoted.text, &inner, Some(parent), boundary, depth + 1) {
+        match self.run(&unquoted.text, &inner, cx) {
             Ok(produces_token) => produces_token,
             Err(e) => {
                 self.error.get_or_insert(e.to_string());
@@ -359,7 +501,7 @@ impl Analyzer {
         text: &[u8],
         map: &OffsetMap,
         fid: usize,
-        depth: usize,
+        cx: &Context,
     ) -> bool {
         let mut cursor = heredoc.walk();
         let children: Vec<Node> = heredoc.children(&mut cursor).collect();
@@ -420,7 +562,13 @@ impl Analyzer {
         } else {
             Boundary::ChildProcess
         };
-        let produces = self.nested(unquoted, map, fid, boundary, depth);
+        let layer = if quoted {
+            Quoting::QuotedHeredoc
+        } else {
+            Quoting::UnquotedHeredoc
+        };
+        let child = cx.child(fid, boundary, Some(layer), true);
+        let produces = self.nested(unquoted, map, &child);
         fed_to_shell && produces
     }
 
@@ -451,6 +599,7 @@ impl Analyzer {
                 pieces,
                 exported: exported_here,
                 value_span: value.map(span_of),
+                dominates: dominated_block(node),
             });
         }
         for &decl in &s.declarations {
@@ -471,6 +620,7 @@ impl Analyzer {
                     pieces: word::word(value, text).pieces,
                     exported: false,
                     value_span: None,
+                    dominates: None,
                 });
             }
         }
@@ -638,6 +788,7 @@ impl Analyzer {
     }
 
     /// Builds the request a client call makes, if it reaches IMDS.
+    #[allow(clippy::too_many_arguments)]
     fn request(
         &self,
         fid: usize,
@@ -645,7 +796,21 @@ impl Analyzer {
         busybox: bool,
         call: ClientCall,
         span: crate::source::FileSpan,
+        mut site: FixSite,
+        text: &[u8],
+        map: &OffsetMap,
     ) -> Option<Pending> {
+        let word_site = |word: &Word| {
+            (
+                map.span_to_file(word.span),
+                String::from_utf8_lossy(
+                    text.get(word.span.start.0..word.span.end.0)
+                        .unwrap_or_default(),
+                )
+                .into_owned(),
+            )
+        };
+        site.method_word = call.method.as_ref().map(word_site);
         let url = call.urls.iter().find_map(|url| {
             self.candidates(fid, &url.pieces, 0)
                 .iter()
@@ -702,6 +867,7 @@ impl Analyzer {
                     }
                 } else if name == TTL_HEADER {
                     ttl = ttl_of(values);
+                    site.ttl_word = Some(word_site(word));
                 }
             } else if values.iter().any(|v| header_name(v) == TOKEN_HEADER) {
                 // The whole header comes from a variable: the token is there, but its source is
@@ -728,10 +894,165 @@ impl Analyzer {
                 method,
                 token,
                 ttl,
+                site,
             },
             token_names,
+            start: 0,
         })
     }
+}
+
+/// How a word that holds shell code is quoted, when text can be inserted into it.
+fn quoting_of(node: Node) -> Option<Quoting> {
+    match node.kind() {
+        "raw_string" => Some(Quoting::SingleQuoted),
+        "string" => Some(Quoting::DoubleQuoted),
+        "word" => Some(Quoting::Unquoted),
+        _ => None,
+    }
+}
+
+/// Whether `child` is one of the statements of the block `parent` (a list of statements where a
+/// new statement may be inserted): the script, a `{ }` or `( )` body, a `while`/`until` body, an
+/// `if`/`elif`/`else` branch, a `case` branch. A `for` body is not one: its token is fetched once,
+/// before the loop.
+fn is_block_statement(parent: Node, child: Node) -> bool {
+    if !child.is_named() || child.kind() == "comment" {
+        return false;
+    }
+    let after = |token: &str| {
+        let mut cursor = parent.walk();
+        let found = parent
+            .children(&mut cursor)
+            .find(|c| c.kind() == token)
+            .is_some_and(|t| child.start_byte() >= t.end_byte());
+        found
+    };
+    match parent.kind() {
+        "program" | "compound_statement" | "subshell" | "else_clause" => true,
+        "do_group" => parent
+            .parent()
+            .is_some_and(|loop_node| loop_node.kind() == "while_statement"),
+        "if_statement" | "elif_clause" => {
+            !matches!(child.kind(), "elif_clause" | "else_clause") && after("then")
+        }
+        "case_item" => after(")"),
+        _ => false,
+    }
+}
+
+/// The blocks around a command, innermost first, each with the statement that holds the command.
+fn blocks(command: Node, text: &[u8], map: &OffsetMap) -> Vec<BlockAnchor> {
+    let mut out = Vec::new();
+    let mut node = command;
+    while let Some(parent) = node.parent() {
+        if is_block_statement(parent, node) {
+            let start = node.start_byte();
+            let before = text.get(..start).unwrap_or_default();
+            let line_start = before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1);
+            let prefix = text.get(line_start..start).unwrap_or_default();
+            let begins_line = prefix.iter().all(|&b| b == b' ' || b == b'\t');
+            let indent: String = text
+                .get(line_start..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|&&b| b == b' ' || b == b'\t')
+                .map(|&b| b as char)
+                .collect();
+            let line_end = text
+                .get(start..)
+                .unwrap_or_default()
+                .iter()
+                .position(|&b| b == b'\n')
+                .map(|i| start + i);
+            let crlf = line_end.is_some_and(|end| end > 0 && text.get(end - 1) == Some(&b'\r'));
+            out.push(BlockAnchor {
+                block: parent.id(),
+                statement: map.to_file(crate::fragment::FragmentOffset(start)),
+                line_start: map.to_file(crate::fragment::FragmentOffset(line_start)),
+                begins_line,
+                is_script: parent.kind() == "program",
+                indent,
+                eol: if crlf { "\r\n" } else { "\n" },
+            });
+        }
+        node = parent;
+    }
+    out
+}
+
+/// The block an assignment always runs in before that block's later statements, and the
+/// assignment's end; `None` when it runs only sometimes (in a condition, a list, a pipeline).
+fn dominated_block(assignment: Node) -> Option<(usize, usize)> {
+    let mut node = assignment;
+    while let Some(parent) = node.parent() {
+        if is_block_statement(parent, node) {
+            return Some((parent.id(), node.end_byte()));
+        }
+        match parent.kind() {
+            "variable_assignment"
+            | "variable_assignments"
+            | "declaration_command"
+            | "redirected_statement" => node = parent,
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// Whether the script handles a command's failure: in a `&&`/`||` list, negated, or in the
+/// condition of an `if`, `while` or `until`.
+fn failure_handled(command: Node) -> bool {
+    let mut node = command;
+    while let Some(parent) = node.parent() {
+        match parent.kind() {
+            "list" | "negated_command" => return true,
+            "while_statement" if parent.child_by_field_name("body") != Some(node) => return true,
+            "if_statement" | "elif_clause"
+                if !is_block_statement(parent, node)
+                    && !matches!(node.kind(), "elif_clause" | "else_clause") =>
+            {
+                return true
+            }
+            "program" => return false,
+            _ => {}
+        }
+        node = parent;
+    }
+    false
+}
+
+fn first_line(text: &[u8]) -> String {
+    let end = text
+        .iter()
+        .position(|&b| b == b'\n')
+        .unwrap_or(text.len())
+        .min(256);
+    String::from_utf8_lossy(text.get(..end).unwrap_or_default()).into_owned()
+}
+
+/// `#!/bin/ash`, `#!/bin/busybox sh`: a BusyBox system, whose wget cannot PUT.
+fn shebang_is_busybox(text: &[u8]) -> bool {
+    let line = first_line(text);
+    line.starts_with("#!")
+        && (line.contains("busybox")
+            || line
+                .split_whitespace()
+                .next()
+                .is_some_and(|p| p.ends_with("/ash")))
+}
+
+/// `#!/bin/sh -e`, `#!/bin/bash -eu`.
+fn shebang_sets_errexit(text: &[u8]) -> bool {
+    let line = first_line(text);
+    line.starts_with("#!")
+        && line
+            .split_whitespace()
+            .skip(1)
+            .any(|w| w.starts_with('-') && !w.starts_with("--") && w.contains('e'))
 }
 
 /// Whether a `declaration_command` exports what it declares (`export`, `declare -x`).

@@ -1,7 +1,7 @@
 //! The metadata-request model that rules read: one [`Request`] per `curl`/`wget` invocation that
 //! reaches IMDS, with what the analysis learned about its method, headers and token.
 
-use crate::source::FileSpan;
+use crate::source::{FileOffset, FileSpan};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Client {
@@ -77,10 +77,109 @@ pub struct Request {
     pub method: Method,
     pub token: TokenUse,
     pub ttl: Ttl,
+    /// Where and how this request can be rewritten.
+    pub site: FixSite,
 }
 
 impl Request {
     pub fn is_put(&self) -> bool {
         self.method == Method::Put
     }
+}
+
+/// How text inserted into a nested piece of shell code must be written in the code around it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quoting {
+    /// Inside `'…'`: a `'` is written `'\''`.
+    SingleQuoted,
+    /// Inside `"…"`: `\`, `"`, `$` and backticks get a backslash.
+    DoubleQuoted,
+    /// Unquoted shell text: inserted text is already shell text.
+    Unquoted,
+    /// An unquoted here-document: `\`, `$` and backticks get a backslash.
+    UnquotedHeredoc,
+    /// A quoted here-document: taken verbatim.
+    QuotedHeredoc,
+}
+
+impl Quoting {
+    /// Writes `text` so that removing this layer of quoting gives `text` back.
+    pub fn encode(self, text: &str) -> String {
+        let escape = |specials: &[char]| {
+            let mut out = String::with_capacity(text.len() + 8);
+            for c in text.chars() {
+                if specials.contains(&c) {
+                    out.push('\\');
+                }
+                out.push(c);
+            }
+            out
+        };
+        match self {
+            Quoting::SingleQuoted => text.replace('\'', r"'\''"),
+            Quoting::DoubleQuoted => escape(&['\\', '"', '$', '`']),
+            Quoting::UnquotedHeredoc => escape(&['\\', '$', '`']),
+            Quoting::Unquoted | Quoting::QuotedHeredoc => text.to_owned(),
+        }
+    }
+}
+
+/// A place where a token fetch may be inserted: before a statement of a block (the script, a
+/// function body, a loop body, a branch).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockAnchor {
+    /// Identifies the block within its scope.
+    pub block: usize,
+    /// The statement's start, for ordering statements of the same block.
+    pub statement: FileOffset,
+    /// The start of the statement's line: where an inserted line goes.
+    pub line_start: FileOffset,
+    /// Whether only blanks precede the statement on its line.
+    pub begins_line: bool,
+    /// Whether the block is the whole script (the last resort, always usable).
+    pub is_script: bool,
+    /// The blanks that start the statement's line.
+    pub indent: String,
+    /// The line ending of the statement's line (`\n` or `\r\n`).
+    pub eol: &'static str,
+}
+
+/// A script scope: a file, or a here-document run by a shell. One token fetch serves it.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// Quoting of the scope's text, outermost first.
+    pub quoting: Vec<Quoting>,
+    /// Variable names assigned in it or visible to it.
+    pub taken: Vec<String>,
+    /// Variables that hold a token.
+    pub token_vars: Vec<String>,
+    /// Whether it runs curl anywhere (else a wget token fetch is used).
+    pub uses_curl: bool,
+    /// Whether it is clearly BusyBox (`busybox wget`, an `ash`/`busybox sh` shebang).
+    pub busybox: bool,
+    /// Whether `set -e` (or `-o errexit`) is on.
+    pub errexit: bool,
+}
+
+/// What a fix needs to know about a request, in file offsets.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FixSite {
+    /// Right after the client's name word: where options are inserted.
+    pub after_client: FileOffset,
+    /// Quoting between the request's code and the file, outermost first; `None` when text cannot
+    /// be inserted safely (a string built from several differently quoted parts).
+    pub quoting: Option<Vec<Quoting>>,
+    /// The script scope (an index into [`crate::shell::Analysis::scopes`]); `None` inside a
+    /// string run by `sh -c`/`eval`, where a request must fetch its own token.
+    pub scope: Option<usize>,
+    /// Blocks the request sits in, innermost first.
+    pub blocks: Vec<BlockAnchor>,
+    /// An existing token variable assigned before the request in an enclosing block.
+    pub reusable_token: Option<String>,
+    /// The script handles this request's failure (`||`, a condition).
+    pub failure_handled: bool,
+    /// The explicit method argument (`GET` of `-X GET`), with its text.
+    pub method_word: Option<(FileSpan, String)>,
+    /// The TTL header argument, with its text.
+    pub ttl_word: Option<(FileSpan, String)>,
 }

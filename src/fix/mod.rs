@@ -1,0 +1,473 @@
+//! Fixes: byte edits on the original file, built from the request model (never from syntax
+//! nodes), each with its applicability decided here, where the fix is built. `apply` applies
+//! them; `write` puts the result on disk atomically.
+
+pub mod apply;
+pub mod write;
+
+use serde::Serialize;
+
+use crate::shell::request::{Client, Method, Quoting, Request, Scope, TokenUse};
+use crate::shell::Analysis;
+use crate::source::{FileOffset, FileSpan};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Applicability {
+    /// May change what the script does: applied only with `--unsafe-fixes`.
+    Unsafe,
+    /// Keeps what the script does, on an instance that requires tokens.
+    Safe,
+}
+
+/// Replace `span` of the original file with `content`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Edit {
+    pub span: FileSpan,
+    pub content: String,
+}
+
+impl Edit {
+    fn insert(at: FileOffset, content: String) -> Self {
+        Edit {
+            span: FileSpan::new(at.0, at.0),
+            content,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fix {
+    pub applicability: Applicability,
+    /// What the fix does, as an imperative phrase.
+    pub message: String,
+    pub edits: Vec<Edit>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct FixSettings {
+    /// TTL of inserted token requests, 1..=21600.
+    pub token_ttl: u32,
+}
+
+impl Default for FixSettings {
+    fn default() -> Self {
+        FixSettings { token_ttl: 21600 }
+    }
+}
+
+const TOKEN_HEADER: &str = "X-aws-ec2-metadata-token";
+const TTL_HEADER: &str = "X-aws-ec2-metadata-token-ttl-seconds";
+
+/// A finding to plan a fix for: which request of the analysis, which rule.
+#[derive(Debug, Clone, Copy)]
+pub struct Target {
+    pub request: usize,
+    pub code: &'static str,
+}
+
+/// Plans the fixes of one fragment's findings, in the order given.
+pub fn plan(analysis: &Analysis, targets: &[Target], settings: FixSettings) -> Vec<Option<Fix>> {
+    let tokenless: Vec<usize> = targets
+        .iter()
+        .filter(|t| t.code == "IMDS001")
+        .map(|t| t.request)
+        .collect();
+    let shared = SharedFetches::plan(analysis, &tokenless, settings);
+    targets
+        .iter()
+        .map(|target| {
+            let request = analysis.requests.get(target.request)?;
+            match target.code {
+                "IMDS001" => tokenless_fix(analysis, target.request, request, &shared, settings),
+                "IMDS002" => put_fix(request),
+                "IMDS003" => ttl_fix(request, settings),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// Writes `text` through quoting layers, innermost first, so that the shell reading the file
+/// sees `text` where it is inserted.
+fn encode(text: &str, quoting: &[Quoting]) -> String {
+    quoting
+        .iter()
+        .rev()
+        .fold(text.to_owned(), |text, layer| layer.encode(&text))
+}
+
+/// The URL a token is fetched from, in the spelling of the request it serves.
+fn token_url(origin: &str) -> String {
+    if origin.contains("://") {
+        format!("{origin}/latest/api/token")
+    } else {
+        format!("http://{origin}/latest/api/token")
+    }
+}
+
+/// The command that fetches a token, with curl or (for a scope without curl) GNU wget.
+fn fetch_command(origin: &str, curl: bool, ttl: u32) -> String {
+    let url = token_url(origin);
+    if curl {
+        format!(r#"curl -sS -X PUT "{url}" -H "{TTL_HEADER}: {ttl}""#)
+    } else {
+        format!(r#"wget -q -O - --method=PUT --header="{TTL_HEADER}: {ttl}" "{url}""#)
+    }
+}
+
+/// The option that sends the token header with `value`.
+fn header_option(client: Client, value: &str) -> String {
+    match client {
+        Client::Curl => format!(r#" -H "{TOKEN_HEADER}: {value}""#),
+        Client::Wget => format!(r#" --header="{TOKEN_HEADER}: {value}""#),
+    }
+}
+
+/// The endpoint a request reaches, for grouping requests that may share a token.
+fn endpoint_key(origin: &str) -> String {
+    let host = origin
+        .rsplit("://")
+        .next()
+        .unwrap_or(origin)
+        .to_ascii_lowercase();
+    host.strip_suffix(":80").unwrap_or(&host).to_owned()
+}
+
+/// One inserted token fetch: the variable it fills and the line that fills it.
+#[derive(Debug, Clone)]
+struct Fetch {
+    variable: String,
+    edit: Edit,
+}
+
+/// The token fetches a fragment's tokenless requests share: one per scope and endpoint.
+#[derive(Default)]
+struct SharedFetches {
+    /// For each request index, the fetch that serves it.
+    by_request: Vec<(usize, Fetch)>,
+}
+
+impl SharedFetches {
+    fn plan(analysis: &Analysis, tokenless: &[usize], settings: FixSettings) -> Self {
+        let mut out = SharedFetches::default();
+        // (scope, endpoint) → requests, in order of first appearance.
+        let mut groups: Vec<((usize, String), Vec<usize>)> = Vec::new();
+        for &index in tokenless {
+            let Some(request) = analysis.requests.get(index) else {
+                continue;
+            };
+            let site = &request.site;
+            if site.reusable_token.is_some() || site.quoting.is_none() {
+                continue;
+            }
+            let Some(scope) = site.scope else {
+                continue;
+            };
+            let key = (scope, endpoint_key(&request.origin));
+            match groups.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, members)) => members.push(index),
+                None => groups.push((key, vec![index])),
+            }
+        }
+        let mut names_used: Vec<(usize, String)> = Vec::new();
+        for ((scope_index, _), members) in groups {
+            let Some(scope) = analysis.scopes.get(scope_index) else {
+                continue;
+            };
+            let requests: Vec<&Request> = members
+                .iter()
+                .filter_map(|&i| analysis.requests.get(i))
+                .collect();
+            let Some(anchor) = insertion_point(&requests) else {
+                continue;
+            };
+            let variable = free_name(scope, scope_index, &names_used);
+            names_used.push((scope_index, variable.clone()));
+            let origin = requests
+                .first()
+                .map_or("169.254.169.254", |r| r.origin.as_str());
+            let line = format!(
+                "{}{variable}=$({}){}",
+                anchor.indent,
+                fetch_command(origin, scope.uses_curl, settings.token_ttl),
+                anchor.eol
+            );
+            let fetch = Fetch {
+                variable,
+                edit: Edit::insert(anchor.line_start, encode(&line, &scope.quoting)),
+            };
+            out.by_request
+                .extend(members.iter().map(|&i| (i, fetch.clone())));
+        }
+        out
+    }
+
+    fn get(&self, request: usize) -> Option<&Fetch> {
+        self.by_request
+            .iter()
+            .find(|(i, _)| *i == request)
+            .map(|(_, f)| f)
+    }
+}
+
+/// `IMDS_TOKEN`, or the first `IMDS_TOKEN_N` that means nothing else in the scope.
+fn free_name(scope: &Scope, scope_index: usize, used: &[(usize, String)]) -> String {
+    (1..)
+        .map(|n| {
+            if n == 1 {
+                "IMDS_TOKEN".to_owned()
+            } else {
+                format!("IMDS_TOKEN_{n}")
+            }
+        })
+        .find(|name| {
+            let clash = scope.taken.contains(name) && !scope.token_vars.contains(name);
+            !clash && !used.contains(&(scope_index, name.clone()))
+        })
+        .unwrap_or_else(|| "IMDS_TOKEN".to_owned())
+}
+
+/// Where one fetch serving all `requests` goes: before the first statement holding one of them,
+/// in the innermost block that holds them all and whose statement begins its line (the script
+/// itself as the last resort).
+fn insertion_point(requests: &[&Request]) -> Option<crate::shell::request::BlockAnchor> {
+    let first = requests.first()?;
+    for candidate in &first.site.blocks {
+        let anchors: Option<Vec<&crate::shell::request::BlockAnchor>> = requests
+            .iter()
+            .map(|r| r.site.blocks.iter().find(|b| b.block == candidate.block))
+            .collect();
+        let Some(anchors) = anchors else {
+            continue;
+        };
+        let earliest = anchors.into_iter().min_by_key(|a| a.statement)?;
+        if earliest.begins_line || earliest.is_script {
+            return Some(earliest.clone());
+        }
+    }
+    None
+}
+
+fn tokenless_fix(
+    analysis: &Analysis,
+    index: usize,
+    request: &Request,
+    shared: &SharedFetches,
+    settings: FixSettings,
+) -> Option<Fix> {
+    let site = &request.site;
+    let quoting = site.quoting.as_deref()?;
+    let scope = site.scope.and_then(|s| analysis.scopes.get(s));
+    let mut unsafe_because: Vec<String> = Vec::new();
+    if let TokenUse::Unreadable(what) = &request.token {
+        unsafe_because.push(format!("{what} may already send a token"));
+    }
+    if site.failure_handled && scope.is_some_and(|s| s.errexit) {
+        unsafe_because.push(
+            "the script tolerates this request failing, but under `set -e` a failing token fetch would stop it".to_owned(),
+        );
+    }
+    let (edits, message, uses_wget_fetch) = if let Some(variable) = &site.reusable_token {
+        (
+            vec![Edit::insert(
+                site.after_client,
+                encode(
+                    &header_option(request.client, &format!("${variable}")),
+                    quoting,
+                ),
+            )],
+            format!("Send the existing token `${variable}` with this request"),
+            false,
+        )
+    } else if let (Some(scope), Some(fetch)) = (scope, shared.get(index)) {
+        (
+            vec![
+                fetch.edit.clone(),
+                Edit::insert(
+                    site.after_client,
+                    encode(
+                        &header_option(request.client, &format!("${}", fetch.variable)),
+                        quoting,
+                    ),
+                ),
+            ],
+            format!(
+                "Fetch an IMDSv2 token into `${}` once and send it with this request",
+                fetch.variable
+            ),
+            !scope.uses_curl,
+        )
+    } else {
+        // Alone in a string run by `sh -c` or `eval`: the header fetches its own token.
+        let curl = request.client == Client::Curl;
+        let inline = format!(
+            "$({})",
+            fetch_command(&request.origin, curl, settings.token_ttl)
+        );
+        (
+            vec![Edit::insert(
+                site.after_client,
+                encode(&header_option(request.client, &inline), quoting),
+            )],
+            "Fetch an IMDSv2 token inline and send it with this request".to_owned(),
+            !curl,
+        )
+    };
+    let busybox = request.busybox || scope.is_some_and(|s| s.busybox);
+    if uses_wget_fetch && busybox {
+        unsafe_because.push(
+            "BusyBox wget cannot send the PUT that fetches a token; install curl or GNU wget"
+                .to_owned(),
+        );
+    }
+    Some(Fix {
+        applicability: if unsafe_because.is_empty() {
+            Applicability::Safe
+        } else {
+            Applicability::Unsafe
+        },
+        message: if unsafe_because.is_empty() {
+            message
+        } else {
+            format!("{message} (unsafe: {})", unsafe_because.join("; "))
+        },
+        edits,
+    })
+}
+
+/// IMDS002: make the token request a PUT.
+fn put_fix(request: &Request) -> Option<Fix> {
+    let site = &request.site;
+    let quoting = site.quoting.as_deref()?;
+    if request.client == Client::Wget && request.busybox {
+        return None;
+    }
+    let edit = match (&site.method_word, request.client) {
+        (Some((span, text)), client) => {
+            let replacement = match client {
+                Client::Curl if text.starts_with("--request=") => "--request=PUT",
+                Client::Curl if text.starts_with("-") => {
+                    // `-XGET`, `-sXGET`: keep the flags before X.
+                    let x = text.find('X')?;
+                    return Some(Fix {
+                        applicability: Applicability::Safe,
+                        message: "Send the token request as PUT".to_owned(),
+                        edits: vec![Edit {
+                            span: *span,
+                            content: encode(&format!("{}PUT", text.get(..=x)?), quoting),
+                        }],
+                    });
+                }
+                Client::Wget if text.starts_with("--method=") => "--method=PUT",
+                _ => "PUT",
+            };
+            Edit {
+                span: *span,
+                content: encode(replacement, quoting),
+            }
+        }
+        (None, Client::Curl) => Edit::insert(site.after_client, encode(" -X PUT", quoting)),
+        (None, Client::Wget) => Edit::insert(site.after_client, encode(" --method=PUT", quoting)),
+    };
+    // A body (`-d`) was being posted: the PUT now carries it, which IMDS ignores, but say so.
+    let posts = site.method_word.is_none() && matches!(request.method, Method::Other(_));
+    Some(Fix {
+        applicability: if posts {
+            Applicability::Unsafe
+        } else {
+            Applicability::Safe
+        },
+        message: "Send the token request as PUT".to_owned(),
+        edits: vec![edit],
+    })
+}
+
+/// IMDS003: add the TTL header, or bring its value into 1..=21600.
+fn ttl_fix(request: &Request, settings: FixSettings) -> Option<Fix> {
+    let site = &request.site;
+    let quoting = site.quoting.as_deref()?;
+    let ttl = settings.token_ttl;
+    match &site.ttl_word {
+        None => {
+            let option = match request.client {
+                Client::Curl => format!(r#" -H "{TTL_HEADER}: {ttl}""#),
+                Client::Wget => format!(r#" --header="{TTL_HEADER}: {ttl}""#),
+            };
+            Some(Fix {
+                applicability: Applicability::Safe,
+                message: format!("Add a TTL header of {ttl} seconds"),
+                edits: vec![Edit::insert(site.after_client, encode(&option, quoting))],
+            })
+        }
+        Some((span, text)) => {
+            if text.contains(['$', '`']) {
+                return None;
+            }
+            let value = text.rsplit(':').next().unwrap_or_default();
+            let value = value.trim_matches(|c: char| c.is_whitespace() || c == '"' || c == '\'');
+            let new = match value.parse::<i128>() {
+                Ok(n) => n.clamp(1, 21600) as u32,
+                Err(_) => ttl,
+            };
+            let prefix = if text.starts_with("--header=") {
+                "--header="
+            } else if text.starts_with("-H") {
+                "-H"
+            } else {
+                ""
+            };
+            Some(Fix {
+                applicability: Applicability::Safe,
+                message: format!("Set the TTL to {new} seconds"),
+                edits: vec![Edit {
+                    span: *span,
+                    content: encode(&format!(r#"{prefix}"{TTL_HEADER}: {new}""#), quoting),
+                }],
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoding_through_layers() {
+        let text = r#"-H "T: $(curl -X PUT "u")""#;
+        assert_eq!(encode(text, &[Quoting::SingleQuoted]), text);
+        assert_eq!(
+            encode(text, &[Quoting::DoubleQuoted]),
+            r#"-H \"T: \$(curl -X PUT \"u\")\""#
+        );
+        // Inside '…' inside "…": the single-quote layer changes nothing, the double one escapes.
+        assert_eq!(
+            encode("it's $x", &[Quoting::DoubleQuoted, Quoting::SingleQuoted]),
+            r#"it'\\''s \$x"#
+        );
+        assert_eq!(
+            encode("a $b `c`", &[Quoting::UnquotedHeredoc]),
+            r"a \$b \`c\`"
+        );
+    }
+
+    #[test]
+    fn endpoints_group_by_host() {
+        assert_eq!(endpoint_key("http://169.254.169.254"), "169.254.169.254");
+        assert_eq!(endpoint_key("169.254.169.254:80"), "169.254.169.254");
+        assert_eq!(endpoint_key("HTTP://[FD00:EC2::254]"), "[fd00:ec2::254]");
+    }
+
+    #[test]
+    fn token_urls_keep_the_spelling() {
+        assert_eq!(
+            token_url("http://[fd00:ec2::254]"),
+            "http://[fd00:ec2::254]/latest/api/token"
+        );
+        assert_eq!(
+            token_url("169.254.169.254:80"),
+            "http://169.254.169.254:80/latest/api/token"
+        );
+    }
+}
