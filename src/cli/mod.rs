@@ -153,6 +153,8 @@ struct Checked {
 #[derive(Default)]
 struct Results {
     files: Vec<Checked>,
+    /// Standard input as read, when `-` was scanned (`--fix` echoes it back, fixed or not).
+    stdin: Option<Vec<u8>>,
     diagnostics: Vec<Diagnostic>,
     statistics: Statistics,
 }
@@ -196,6 +198,8 @@ impl Scan {
                 format!("standard input is larger than --max-file-size ({limit} bytes); skipped"),
             ),
             Ok(_) => {
+                let copy = bytes.clone();
+                self.record(|r| r.stdin = Some(copy));
                 let path = name.unwrap_or_else(|| PathBuf::from("-"));
                 let kind = frontend::classify(&path, &bytes).or(Some(frontend::Kind::Shell));
                 self.check(path, bytes, kind, Path::new(""));
@@ -297,6 +301,13 @@ fn finish(args: &Args, mut results: Results, started: Instant) -> io::Result<Sta
     } else {
         0
     };
+    // `--fix -` is a filter: standard output carries the (fixed) script and nothing else.
+    let filter = args.fix && args.paths.iter().any(|p| p == Path::new("-"));
+    if filter {
+        if let Some(unchanged) = results.stdin.take() {
+            out.write_all(&unchanged)?;
+        }
+    }
     results
         .diagnostics
         .sort_by(|a, b| a.path.cmp(&b.path).then(a.message.cmp(&b.message)));
@@ -328,13 +339,14 @@ fn finish(args: &Args, mut results: Results, started: Instant) -> io::Result<Sta
         }
     };
     if !args.diff {
+        let mut main: &mut dyn Write = if filter { &mut stderr } else { &mut out };
         match args.format {
-            Format::Human => report::human::write(&mut out, &report, color)?,
-            Format::Concise => {
-                report::concise::write(&mut out, &report)?;
-                report::human::write_summary(&mut stderr, &report)?;
-            }
-            Format::Json => report::json::write(&mut out, &report)?,
+            Format::Human => report::human::write(&mut main, &report, color)?,
+            Format::Concise => report::concise::write(&mut main, &report)?,
+            Format::Json => report::json::write(&mut main, &report)?,
+        }
+        if args.format == Format::Concise {
+            report::human::write_summary(&mut stderr, &report)?;
         }
     }
     out.flush()?;
@@ -418,6 +430,7 @@ fn fix_files(
             write_diff(out, &path, &original, &current)?;
         } else if checked.stdin {
             out.write_all(&current)?;
+            results.stdin = None;
         } else if let Err(e) =
             fix::write::write_atomically(&path, &checked.root, &original, &current)
         {
@@ -457,8 +470,8 @@ fn fix_files(
     if total_before > 0 || args.diff {
         log.push(summary);
     }
-    let to_stdout =
-        args.format == Format::Human && !args.diff && !results.files.iter().any(|c| c.stdin);
+    let filter = args.paths.iter().any(|p| p == Path::new("-"));
+    let to_stdout = args.format == Format::Human && !args.diff && !filter;
     for line in log {
         if to_stdout {
             writeln!(out, "{line}")?;
