@@ -65,6 +65,7 @@ pub const DOC_HEADINGS: &[&str] = &[
     "## Why is this bad?",
     "## Example",
     "## Use instead",
+    "## Fix safety",
     "## How to suppress",
     "## Known limitations",
     "## References",

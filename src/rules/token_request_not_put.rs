@@ -36,6 +36,10 @@ TOKEN=$(curl -s -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 21600" http://1
 With GNU wget: `wget -q -O - --method=PUT --header="X-aws-ec2-metadata-token-ttl-seconds: 21600" …`.
 BusyBox wget cannot send `PUT`: use curl there.
 
+## Fix safety
+`--fix` adds `-X PUT` (GNU wget: `--method=PUT`), or replaces an explicit `-X GET`. It is unsafe
+when the request posted data (`-d`), which the PUT then carries. BusyBox wget gets no fix.
+
 ## How to suppress
 `# imds-lint disable=IMDS002` at the end of the line or on the line before it; `--ignore IMDS002`.
 

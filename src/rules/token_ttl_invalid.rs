@@ -33,6 +33,11 @@ TOKEN=$(curl -s -X PUT http://169.254.169.254/latest/api/token)
 TOKEN=$(curl -s -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 21600" http://169.254.169.254/latest/api/token)
 ```
 
+## Fix safety
+`--fix` adds `-H "X-aws-ec2-metadata-token-ttl-seconds: 21600"` (the `--token-ttl` value) when
+the header is missing, and clamps a literal value into 1..21600 (a non-number becomes the
+`--token-ttl` value). Always safe: IMDS refused the request before.
+
 ## How to suppress
 `# imds-lint disable=IMDS003` at the end of the line or on the line before it; `--ignore IMDS003`.
 

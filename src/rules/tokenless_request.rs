@@ -37,6 +37,24 @@ REGION=$(curl -s -H "X-aws-ec2-metadata-token: $TOKEN" http://169.254.169.254/la
 With wget: `wget -q -O - --method=PUT --header="X-aws-ec2-metadata-token-ttl-seconds: 21600" …`
 for the token and `--header="X-aws-ec2-metadata-token: $TOKEN"` on each request.
 
+## Fix safety
+`--fix` fetches one token per script scope and sends it with every request:
+`IMDS_TOKEN=$(curl -sS -X PUT "http://169.254.169.254/latest/api/token" -H "X-aws-ec2-metadata-token-ttl-seconds: 21600")`
+goes before the first statement of the innermost block that holds all the requests (a function
+body only when they are all in that function; inside a `while`/`until` body, which may outlive a
+token; before a `for` loop), with the line's indentation and line ending; each request gets
+`-H "X-aws-ec2-metadata-token: $IMDS_TOKEN"` (wget: `--header=…`) after the client's name. An
+existing token variable assigned earlier in an enclosing block is reused; another meaning of
+`IMDS_TOKEN` makes it pick `IMDS_TOKEN_2`. A scope without curl fetches with
+`wget -q -O - --method=PUT`. Inside `sh -c '…'`, `eval` and similar strings the header fetches
+its own token, escaped for the string's quotes. The token URL keeps the request's host spelling
+(IPv6 gets an IPv6 URL). `--token-ttl` sets the TTL.
+
+The fix is unsafe (applied only with `--unsafe-fixes`) when BusyBox wget would have to fetch
+the token (it cannot PUT), when headers come from a file that may already hold a token, and when
+the script tolerates the request failing (`||`, a condition) under `set -e`, where a failing
+token fetch would now stop it.
+
 ## How to suppress
 `# imds-lint disable=IMDS001` at the end of the line, or alone on the line before it; in the
 comments at the top of a file it applies to the whole file. `--ignore IMDS001` turns the rule off.

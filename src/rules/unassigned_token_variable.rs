@@ -36,6 +36,9 @@ TOKEN=$(curl -sS -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-me
 curl -s -H "X-aws-ec2-metadata-token: $TOKEN" http://169.254.169.254/latest/meta-data/instance-id
 ```
 
+## Fix safety
+No automatic fix: where the token should come from is the author's decision.
+
 ## How to suppress
 When the token really comes from outside (an environment variable set by the caller), suppress
 with `# imds-lint disable=IMDS004` on the line or the line before it, or for the whole file in its
