@@ -48,7 +48,7 @@ fn expectations(root: &Path) -> (Expectations, usize) {
     let mut cases = 0;
     for path in &paths {
         let name = path.file_name().unwrap().to_string_lossy();
-        if name == "README.md" {
+        if name == "README.md" || name.ends_with(".fixed") {
             continue;
         }
         let rel = path
@@ -101,6 +101,10 @@ fn actual(root: &Path) -> Expectations {
     for finding in json["findings"].as_array().unwrap() {
         let path = finding["path"].as_str().unwrap();
         let path = path.strip_prefix("./").unwrap_or(path).to_owned();
+        // Expected outputs of --fix are scripts too; their own checks are in the test below.
+        if path.ends_with(".fixed") {
+            continue;
+        }
         found.entry(path).or_default().push((
             finding["line"].as_u64().unwrap() as usize,
             finding["rule"].as_str().unwrap().to_owned(),
@@ -142,4 +146,91 @@ fn every_fixture_gives_exactly_its_expected_findings() {
         missed.join("\n  "),
         noisy.join("\n  ")
     );
+}
+
+/// Runs `imds-lint` with `args` in `dir`.
+fn run(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_imds-lint"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+/// Every `NAME.fixed` beside a fixture is what `--fix NAME` must write, byte for byte. The fixed
+/// file must also be a fixed point (a second `--fix` changes nothing), still parse with `bash -n`
+/// (and `sh -n` for `#!/bin/sh` scripts), and hold nothing fixable when scanned again.
+#[test]
+fn fixed_files_are_what_fix_writes() {
+    let root = fixtures_dir();
+    let mut paths = Vec::new();
+    files(&root, &mut paths);
+    let mut failures = Vec::new();
+    let mut cases = 0;
+    for expected_path in paths
+        .iter()
+        .filter(|p| p.to_string_lossy().ends_with(".fixed"))
+    {
+        cases += 1;
+        let input_path = PathBuf::from(expected_path.to_string_lossy().trim_end_matches(".fixed"));
+        let rel = input_path
+            .strip_prefix(&root)
+            .unwrap()
+            .display()
+            .to_string();
+        let dir = tempfile::tempdir().unwrap();
+        let name = input_path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let copy = dir.path().join(&name);
+        std::fs::copy(&input_path, &copy).unwrap();
+        run(dir.path(), &["--fix", &name]);
+        let fixed = std::fs::read(&copy).unwrap();
+        let expected = std::fs::read(expected_path).unwrap();
+        if fixed != expected {
+            let diff = similar::TextDiff::from_lines(
+                &*String::from_utf8_lossy(&expected),
+                &*String::from_utf8_lossy(&fixed),
+            )
+            .unified_diff()
+            .header("expected", "written by --fix")
+            .to_string();
+            failures.push(format!("{rel}: --fix wrote something else:\n{diff}"));
+            continue;
+        }
+        run(dir.path(), &["--fix", &name]);
+        if std::fs::read(&copy).unwrap() != fixed {
+            failures.push(format!("{rel}: a second --fix changed the file again"));
+        }
+        let shells: &[&str] = if fixed.starts_with(b"#!/bin/sh") {
+            &["bash", "sh"]
+        } else {
+            &["bash"]
+        };
+        for shell in shells {
+            let check = Command::new(shell).arg("-n").arg(&copy).output().unwrap();
+            if !check.status.success() {
+                failures.push(format!(
+                    "{rel}: the fixed file does not parse with {shell} -n: {}",
+                    String::from_utf8_lossy(&check.stderr)
+                ));
+            }
+        }
+        let rescan = run(dir.path(), &["--format", "json", &name]);
+        let json: serde_json::Value = serde_json::from_slice(&rescan.stdout).unwrap();
+        let fixable: Vec<String> = json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["fix"]["applicability"] == "safe")
+            .map(|f| format!("{}:{} {}", f["line"], f["column"], f["rule"]))
+            .collect();
+        if !fixable.is_empty() {
+            failures.push(format!("{rel}: still fixable after --fix: {fixable:?}"));
+        }
+    }
+    assert!(cases > 0, "no .fixed cases");
+    assert!(failures.is_empty(), "\n{}\n", failures.join("\n"));
 }

@@ -158,7 +158,13 @@ impl SharedFetches {
                 continue;
             };
             let site = &request.site;
-            if site.reusable_token.is_some() || site.quoting.is_none() {
+            // A request that shares its line with other statements of its block (a one-line `if`
+            // or function) stands alone, like one in a loop condition: it fetches its own token.
+            let alone = site
+                .blocks
+                .first()
+                .is_none_or(|innermost| !innermost.begins_line && !innermost.is_script);
+            if site.reusable_token.is_some() || site.quoting.is_none() || alone {
                 continue;
             }
             let Some(scope) = site.scope else {

@@ -46,8 +46,10 @@ token; before a `for` loop), with the line's indentation and line ending; each r
 `-H "X-aws-ec2-metadata-token: $IMDS_TOKEN"` (wget: `--header=…`) after the client's name. An
 existing token variable assigned earlier in an enclosing block is reused; another meaning of
 `IMDS_TOKEN` makes it pick `IMDS_TOKEN_2`. A scope without curl fetches with
-`wget -q -O - --method=PUT`. Inside `sh -c '…'`, `eval` and similar strings the header fetches
-its own token, escaped for the string's quotes. The token URL keeps the request's host spelling
+`wget -q -O - --method=PUT`. Where a request must stand alone — inside `sh -c '…'`, `eval` and
+similar strings, in a `while`/`until` condition (which often waits for IMDS to come up), or on a
+line it shares with the rest of its block (a one-line `if` or function) — the header fetches its
+own token, escaped for the quotes it sits in. The token URL keeps the request's host spelling
 (IPv6 gets an IPv6 URL). `--token-ttl` sets the TTL.
 
 The fix is unsafe (applied only with `--unsafe-fixes`) when BusyBox wget would have to fetch

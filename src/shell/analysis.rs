@@ -942,10 +942,15 @@ fn is_block_statement(parent: Node, child: Node) -> bool {
 }
 
 /// The blocks around a command, innermost first, each with the statement that holds the command.
+/// None for a command in a `while`/`until` condition: it runs again until it succeeds (often
+/// waiting for IMDS to come up), so it must fetch its own token each time.
 fn blocks(command: Node, text: &[u8], map: &OffsetMap) -> Vec<BlockAnchor> {
     let mut out = Vec::new();
     let mut node = command;
     while let Some(parent) = node.parent() {
+        if parent.kind() == "while_statement" && parent.child_by_field_name("body") != Some(node) {
+            return Vec::new();
+        }
         if is_block_statement(parent, node) {
             let start = node.start_byte();
             let before = text.get(..start).unwrap_or_default();
