@@ -7,7 +7,7 @@ pub mod write;
 
 use serde::Serialize;
 
-use crate::shell::request::{Client, Method, Quoting, Request, Scope, TokenUse};
+use crate::shell::request::{BlockKind, Client, Method, Quoting, Request, Scope, TokenUse};
 use crate::shell::Analysis;
 use crate::source::{FileOffset, FileSpan};
 
@@ -158,12 +158,16 @@ impl SharedFetches {
                 continue;
             };
             let site = &request.site;
-            // A request that shares its line with other statements of its block (a one-line `if`
-            // or function) stands alone, like one in a loop condition: it fetches its own token.
-            let alone = site
-                .blocks
-                .first()
-                .is_none_or(|innermost| !innermost.begins_line && !innermost.is_script);
+            // A request on the line of a one-line `if`, function or `while` body stands alone, like
+            // one in a loop condition: it fetches its own token, only when and as often as it
+            // runs. (A one-line `case` branch or group shares the enclosing block's fetch.)
+            let alone = site.blocks.first().is_none_or(|innermost| {
+                !innermost.begins_line
+                    && matches!(
+                        innermost.kind,
+                        BlockKind::Branch | BlockKind::Function | BlockKind::Loop
+                    )
+            });
             if site.reusable_token.is_some() || site.quoting.is_none() || alone {
                 continue;
             }
@@ -248,7 +252,7 @@ fn insertion_point(requests: &[&Request]) -> Option<crate::shell::request::Block
             continue;
         };
         let earliest = anchors.into_iter().min_by_key(|a| a.statement)?;
-        if earliest.begins_line || earliest.is_script {
+        if earliest.begins_line || earliest.kind == BlockKind::Script {
             return Some(earliest.clone());
         }
     }

@@ -12,7 +12,8 @@ use crate::shell::command::{self, Invocation};
 use crate::shell::endpoint::{self, UNKNOWN};
 use crate::shell::parse::{self, ParseError, StructureQuery};
 use crate::shell::request::{
-    BlockAnchor, Client, FixSite, Method, Quoting, Request, Scope, TokenUse, TokenVariable, Ttl,
+    BlockAnchor, BlockKind, Client, FixSite, Method, Quoting, Request, Scope, TokenUse,
+    TokenVariable, Ttl,
 };
 use crate::shell::word::{self, node_str, span_of, Piece, Unquoted, Word};
 
@@ -941,6 +942,23 @@ fn is_block_statement(parent: Node, child: Node) -> bool {
     }
 }
 
+fn block_kind(block: Node) -> BlockKind {
+    match block.kind() {
+        "program" => BlockKind::Script,
+        "do_group" => BlockKind::Loop,
+        "if_statement" | "elif_clause" | "else_clause" => BlockKind::Branch,
+        "case_item" => BlockKind::Case,
+        "compound_statement"
+            if block
+                .parent()
+                .is_some_and(|p| p.kind() == "function_definition") =>
+        {
+            BlockKind::Function
+        }
+        _ => BlockKind::Group,
+    }
+}
+
 /// The blocks around a command, innermost first, each with the statement that holds the command.
 /// None for a command in a `while`/`until` condition: it runs again until it succeeds (often
 /// waiting for IMDS to come up), so it must fetch its own token each time.
@@ -979,7 +997,7 @@ fn blocks(command: Node, text: &[u8], map: &OffsetMap) -> Vec<BlockAnchor> {
                 statement: map.to_file(crate::fragment::FragmentOffset(start)),
                 line_start: map.to_file(crate::fragment::FragmentOffset(line_start)),
                 begins_line,
-                is_script: parent.kind() == "program",
+                kind: block_kind(parent),
                 indent,
                 eol: if crlf { "\r\n" } else { "\n" },
             });

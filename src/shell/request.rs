@@ -124,6 +124,23 @@ impl Quoting {
     }
 }
 
+/// The kinds of block a token fetch may be inserted into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockKind {
+    /// The whole script: the last resort, always usable.
+    Script,
+    /// A function body: runs once per call.
+    Function,
+    /// A `while`/`until` body: runs once per iteration.
+    Loop,
+    /// An `if`/`elif`/`else` branch: runs only when taken.
+    Branch,
+    /// A `case` branch.
+    Case,
+    /// A `{ …; }` group or `( … )` subshell.
+    Group,
+}
+
 /// A place where a token fetch may be inserted: before a statement of a block (the script, a
 /// function body, a loop body, a branch).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,8 +153,8 @@ pub struct BlockAnchor {
     pub line_start: FileOffset,
     /// Whether only blanks precede the statement on its line.
     pub begins_line: bool,
-    /// Whether the block is the whole script (the last resort, always usable).
-    pub is_script: bool,
+    /// What kind of block it is.
+    pub kind: BlockKind,
     /// The blanks that start the statement's line.
     pub indent: String,
     /// The line ending of the statement's line (`\n` or `\r\n`).

@@ -1,0 +1,624 @@
+//! Runtime proof that `--fix` keeps scripts working.
+//!
+//! Every `fixtures/runnable/*.sh` is a small script a user might have, written against IMDSv1.
+//! For each one this test:
+//! 1. runs the original with the shell of its shebang against the IMDS emulator in optional mode
+//!    (it must exit 0; its stdout is the reference);
+//! 2. copies it to a temporary directory and runs `imds-lint --fix` on the copy (exit 0 or 1);
+//! 3. checks that the copy changed, still parses (`bash -n`, and `dash -n`/`sh -n` for `#!/bin/sh`)
+//!    and that a JSON scan of it finds nothing at all;
+//! 4. runs the fixed copy against a fresh emulator in required mode: same exit status, the same
+//!    stdout byte for byte, every request answered 200, as many `PUT /latest/api/token` requests
+//!    as the script's `# tokens: N` header says (derived by hand from the rewrite rules), and every
+//!    host asked for metadata also asked for the token;
+//! 5. runs `--fix` again: the copy must not change.
+//!
+//! Scripts reach the emulator only through `http_proxy`; their environment is otherwise cleared
+//! (PATH kept, HOME pointed at an empty directory, so no curlrc/wgetrc or stray variable leaks in).
+//! All failures are collected and reported together.
+
+#[path = "support/imds_emulator.rs"]
+mod imds_emulator;
+
+use imds_emulator::{Emulator, Logged, Mode};
+use std::collections::BTreeSet;
+use std::ffi::OsStr;
+use std::fmt::Write as _;
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// A script (or one `imds-lint` run) is killed after this long.
+const TIMEOUT: Duration = Duration::from_secs(20);
+const MIN_SCRIPTS: usize = 25;
+
+fn runnable_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/runnable")
+}
+
+fn imds_lint() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_imds-lint"))
+}
+
+// ------------------------------------------------------------------------------------------
+// The scripts and their headers
+
+struct Script {
+    name: String,
+    path: PathBuf,
+    /// `bash` or `sh`, from the shebang.
+    shell: &'static str,
+    /// `# tokens: N`: PUT token requests the fixed script makes when run once.
+    tokens: usize,
+    bytes: Vec<u8>,
+}
+
+/// Reads every `*.sh` in `fixtures/runnable/`; malformed headers go to `problems`.
+fn load_scripts(problems: &mut Vec<String>) -> Vec<Script> {
+    let dir = runnable_dir();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .map(|entry| entry.expect("directory entry").path())
+        .filter(|p| p.extension() == Some(OsStr::new("sh")))
+        .collect();
+    paths.sort();
+    let mut scripts = Vec::new();
+    for path in paths {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let bytes = std::fs::read(&path).expect("read script");
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let mut lines = text.lines();
+        let shell = match lines.next() {
+            Some("#!/bin/bash") => "bash",
+            Some("#!/bin/sh") => "sh",
+            other => {
+                problems.push(format!(
+                    "{name}: shebang must be #!/bin/bash or #!/bin/sh, found {other:?}"
+                ));
+                continue;
+            }
+        };
+        // The leading comment block: description, `# tokens: N`, `# why: …`.
+        let header: Vec<&str> = lines.take_while(|l| l.starts_with('#')).collect();
+        let tokens = header
+            .iter()
+            .find_map(|l| l.strip_prefix("# tokens:"))
+            .and_then(|n| n.trim().parse::<usize>().ok());
+        let has_why = header.iter().any(|l| l.starts_with("# why: "));
+        let Some(tokens) = tokens.filter(|_| has_why && header.len() >= 3) else {
+            problems.push(format!(
+                "{name}: the lines after the shebang must be a description, `# tokens: N` \
+                 and `# why: …`; found {header:?}"
+            ));
+            continue;
+        };
+        scripts.push(Script {
+            name,
+            path,
+            shell,
+            tokens,
+            bytes,
+        });
+    }
+    scripts
+}
+
+/// The client programs a script runs (a word `curl`/`wget` outside comments).
+fn clients(script: &Script) -> BTreeSet<&'static str> {
+    let text = String::from_utf8_lossy(&script.bytes);
+    let mut found = BTreeSet::new();
+    for line in text.lines().filter(|l| !l.trim_start().starts_with('#')) {
+        for word in line.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_')) {
+            match word {
+                "curl" => found.insert("curl"),
+                "wget" => found.insert("wget"),
+                _ => false,
+            };
+        }
+    }
+    found
+}
+
+// ------------------------------------------------------------------------------------------
+// Running things
+
+fn tool_version(program: &str) -> Option<String> {
+    let out = Command::new(program)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn has(program: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", "command -v \"$1\" >/dev/null 2>&1", "sh", program])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+struct Ran {
+    code: Option<i32>,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+    timed_out: bool,
+}
+
+impl Ran {
+    fn describe(&self) -> String {
+        format!(
+            "exit {}{}\n--- stdout\n{}--- stderr\n{}---",
+            self.code
+                .map_or_else(|| "by signal".to_string(), |c| c.to_string()),
+            if self.timed_out {
+                format!(" (killed after {}s)", TIMEOUT.as_secs())
+            } else {
+                String::new()
+            },
+            ensure_newline(&String::from_utf8_lossy(&self.stdout)),
+            ensure_newline(&String::from_utf8_lossy(&self.stderr)),
+        )
+    }
+}
+
+fn ensure_newline(s: &str) -> String {
+    if s.is_empty() || s.ends_with('\n') {
+        s.to_string()
+    } else {
+        format!("{s}\n")
+    }
+}
+
+fn kill_group(child: &Child) {
+    // The command leads its own process group: take its children (curl, wget, subshells) too.
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{}", child.id())])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
+/// Runs `cmd` in its own process group, killed (with its children) after [`TIMEOUT`].
+fn run_bounded(mut cmd: Command) -> Ran {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    let mut child = match cmd.spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            return Ran {
+                code: None,
+                stdout: Vec::new(),
+                stderr: format!("cannot spawn {cmd:?}: {e}").into_bytes(),
+                timed_out: false,
+            }
+        }
+    };
+    let mut out_pipe = child.stdout.take().expect("stdout pipe");
+    let mut err_pipe = child.stderr.take().expect("stderr pipe");
+    let out_reader = thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = out_pipe.read_to_end(&mut buf);
+        buf
+    });
+    let err_reader = thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = err_pipe.read_to_end(&mut buf);
+        buf
+    });
+    let deadline = Instant::now() + TIMEOUT;
+    let mut timed_out = false;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if Instant::now() >= deadline => {
+                timed_out = true;
+                kill_group(&child);
+                let _ = child.kill();
+                break child.wait().ok();
+            }
+            Ok(None) => thread::sleep(Duration::from_millis(5)),
+            Err(_) => break None,
+        }
+    };
+    // Anything the command left running in the background would hold the pipes open.
+    kill_group(&child);
+    Ran {
+        code: status.and_then(|s| s.code()),
+        stdout: out_reader.join().unwrap_or_default(),
+        stderr: err_reader.join().unwrap_or_default(),
+        timed_out,
+    }
+}
+
+/// Runs `shell script` in an empty working directory, reaching IMDS only through the emulator.
+fn run_script(shell: &str, script: &Path, emu: &Emulator) -> Ran {
+    let work = tempfile::tempdir().expect("temp dir");
+    let home = work.path().join("home");
+    let cwd = work.path().join("cwd");
+    std::fs::create_dir(&home).expect("mkdir home");
+    std::fs::create_dir(&cwd).expect("mkdir cwd");
+    let mut cmd = Command::new(shell);
+    cmd.arg(script)
+        .current_dir(&cwd)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", &home)
+        .env("LC_ALL", "C")
+        .env("http_proxy", emu.proxy_url())
+        .env("HTTP_PROXY", emu.proxy_url());
+    run_bounded(cmd)
+}
+
+// ------------------------------------------------------------------------------------------
+// Reporting
+
+/// A line diff (longest common subsequence), `-` original, `+` fixed, `  ` kept.
+fn line_diff(before: &str, after: &str) -> String {
+    let a: Vec<&str> = before.lines().collect();
+    let b: Vec<&str> = after.lines().collect();
+    let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for i in (0..a.len()).rev() {
+        for j in (0..b.len()).rev() {
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j) = (0, 0);
+    let mut out = String::new();
+    while i < a.len() || j < b.len() {
+        if i < a.len() && j < b.len() && a[i] == b[j] {
+            let _ = writeln!(out, "  {}", a[i]);
+            i += 1;
+            j += 1;
+        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
+            let _ = writeln!(out, "- {}", a[i]);
+            i += 1;
+        } else {
+            let _ = writeln!(out, "+ {}", b[j]);
+            j += 1;
+        }
+    }
+    out
+}
+
+fn log_lines(log: &[Logged]) -> String {
+    let mut out = String::new();
+    for l in log {
+        let token = match l.header("x-aws-ec2-metadata-token") {
+            Some("") => "empty token header",
+            Some(_) => "token header",
+            None => "no token header",
+        };
+        let _ = writeln!(
+            out,
+            "    {} {} {} -> {} ({token})",
+            l.method, l.host, l.path, l.status
+        );
+    }
+    out
+}
+
+struct Outcome {
+    failures: Vec<String>,
+    /// The fixed copy's bytes, when `--fix` ran.
+    fixed: Option<Vec<u8>>,
+}
+
+// ------------------------------------------------------------------------------------------
+// One script, steps 1 to 5
+
+fn check_script(script: &Script, dash: bool) -> Outcome {
+    let mut outcome = Outcome {
+        failures: Vec::new(),
+        fixed: None,
+    };
+    let fail = |outcome: &mut Outcome, step: &str, detail: String| {
+        outcome.failures.push(format!("[{step}] {detail}"));
+    };
+
+    // 1. The original, IMDSv1 allowed.
+    let emu = Emulator::start(Mode::Optional);
+    let original = run_script(script.shell, &script.path, &emu);
+    let original_log = emu.log();
+    drop(emu);
+    let original_ok = original.code == Some(0) && !original.timed_out;
+    if !original_ok {
+        fail(
+            &mut outcome,
+            "1 original, optional mode",
+            format!(
+                "`{} {}` must exit 0:\n{}\n  requests:\n{}",
+                script.shell,
+                script.name,
+                original.describe(),
+                log_lines(&original_log)
+            ),
+        );
+    }
+    let foreign: Vec<&Logged> = original_log.iter().filter(|l| l.status == 502).collect();
+    if !foreign.is_empty() {
+        fail(
+            &mut outcome,
+            "1 original, optional mode",
+            format!(
+                "only IMDS may be contacted, but:\n{}",
+                log_lines(&original_log)
+            ),
+        );
+    }
+
+    // 2. --fix on a copy.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let copy = dir.path().join(&script.name);
+    std::fs::write(&copy, &script.bytes).expect("write copy");
+    let mut cmd = imds_lint();
+    cmd.arg("--fix").arg(&copy);
+    let fix = run_bounded(cmd);
+    if !matches!(fix.code, Some(0 | 1)) || fix.timed_out {
+        fail(
+            &mut outcome,
+            "2 --fix",
+            format!("imds-lint --fix must exit 0 or 1:\n{}", fix.describe()),
+        );
+        return outcome;
+    }
+    let fixed = std::fs::read(&copy).expect("read fixed copy");
+    outcome.fixed = Some(fixed.clone());
+
+    // 3. Changed, still parses, nothing left to report.
+    if fixed == script.bytes {
+        fail(
+            &mut outcome,
+            "3 fixed copy",
+            "--fix left the script unchanged".to_string(),
+        );
+    }
+    let mut parsers = vec!["bash"];
+    if script.shell == "sh" {
+        parsers.push(if dash { "dash" } else { "sh" });
+    }
+    for parser in parsers {
+        let mut cmd = Command::new(parser);
+        cmd.arg("-n").arg(&copy);
+        let parsed = run_bounded(cmd);
+        if parsed.code != Some(0) {
+            fail(
+                &mut outcome,
+                "3 fixed copy",
+                format!("`{parser} -n` rejects it:\n{}", parsed.describe()),
+            );
+        }
+    }
+    let mut cmd = imds_lint();
+    cmd.args(["--format", "json"]).arg(&copy);
+    let scan = run_bounded(cmd);
+    match serde_json::from_slice::<serde_json::Value>(&scan.stdout) {
+        Ok(json) => {
+            let findings = json["findings"].as_array();
+            if findings.is_none() {
+                fail(
+                    &mut outcome,
+                    "3 fixed copy",
+                    format!("no findings array in the JSON scan:\n{}", scan.describe()),
+                );
+            }
+            let findings = findings.cloned().unwrap_or_default();
+            if !findings.is_empty() {
+                let list: Vec<String> = findings
+                    .iter()
+                    .map(|f| {
+                        format!(
+                            "{}:{} {} {}",
+                            f["line"], f["column"], f["rule"], f["message"]
+                        )
+                    })
+                    .collect();
+                fail(
+                    &mut outcome,
+                    "3 fixed copy",
+                    format!(
+                        "a scan must find nothing, found:\n    {}",
+                        list.join("\n    ")
+                    ),
+                );
+            }
+        }
+        Err(e) => fail(
+            &mut outcome,
+            "3 fixed copy",
+            format!(
+                "imds-lint --format json gave no JSON ({e}):\n{}",
+                scan.describe()
+            ),
+        ),
+    }
+
+    // 4. The fixed copy, IMDSv2 required.
+    let emu = Emulator::start(Mode::Required);
+    let rerun = run_script(script.shell, &copy, &emu);
+    let log = emu.log();
+    drop(emu);
+    let mut runtime = Vec::new();
+    if rerun.timed_out {
+        runtime.push(format!("killed after {}s", TIMEOUT.as_secs()));
+    }
+    if original_ok && rerun.code != original.code {
+        runtime.push(format!(
+            "exit status {:?}, the original's was {:?}",
+            rerun.code, original.code
+        ));
+    }
+    if original_ok && rerun.stdout != original.stdout {
+        runtime.push(format!(
+            "stdout differs from the original's\n--- original stdout (optional mode)\n{}",
+            ensure_newline(&String::from_utf8_lossy(&original.stdout))
+        ));
+    }
+    if log.iter().any(|l| l.status != 200) {
+        runtime.push("not every request was answered 200".to_string());
+    }
+    let puts = log.iter().filter(|l| l.method == "PUT").count();
+    if puts != script.tokens {
+        runtime.push(format!(
+            "{puts} PUT token requests, the header says `# tokens: {}`",
+            script.tokens
+        ));
+    }
+    let token_hosts: BTreeSet<&str> = log
+        .iter()
+        .filter(|l| l.method == "PUT")
+        .map(|l| l.host.as_str())
+        .collect();
+    let untokened_hosts: BTreeSet<&str> = log
+        .iter()
+        .filter(|l| l.method != "PUT" && !token_hosts.contains(l.host.as_str()))
+        .map(|l| l.host.as_str())
+        .collect();
+    if !untokened_hosts.is_empty() {
+        runtime.push(format!(
+            "metadata read from {untokened_hosts:?} but no token fetched there \
+             (the token URL must use the host of the requests it serves)"
+        ));
+    }
+    if !runtime.is_empty() {
+        fail(
+            &mut outcome,
+            "4 fixed copy, required mode",
+            format!(
+                "{}\n--- fixed run\n{}\n  requests:\n{}",
+                runtime.join("\n"),
+                rerun.describe(),
+                log_lines(&log)
+            ),
+        );
+    }
+
+    // 5. Idempotent.
+    let mut cmd = imds_lint();
+    cmd.arg("--fix").arg(&copy);
+    let again = run_bounded(cmd);
+    let refixed = std::fs::read(&copy).expect("read copy");
+    if refixed != fixed {
+        fail(
+            &mut outcome,
+            "5 second --fix",
+            format!(
+                "a second --fix changed the file (exit {:?}):\n{}",
+                again.code,
+                line_diff(
+                    &String::from_utf8_lossy(&fixed),
+                    &String::from_utf8_lossy(&refixed)
+                )
+            ),
+        );
+    }
+    outcome
+}
+
+// ------------------------------------------------------------------------------------------
+
+#[test]
+fn fixed_scripts_still_work_with_tokens_required() {
+    let mut missing = Vec::new();
+    if !has("bash") {
+        missing.push("bash");
+    }
+    if !has("curl") {
+        missing.push("curl");
+    }
+    if !tool_version("wget").is_some_and(|v| v.contains("GNU Wget")) {
+        missing.push("wget (GNU Wget)");
+    }
+    assert!(
+        missing.is_empty(),
+        "fix_runtime needs {} installed (CI installs them: see .ci/run); refusing to skip",
+        missing.join(", ")
+    );
+    let dash = has("dash");
+
+    let mut problems = Vec::new();
+    let scripts = load_scripts(&mut problems);
+    assert!(
+        scripts.len() >= MIN_SCRIPTS,
+        "only {} runnable scripts in {} (at least {MIN_SCRIPTS} expected); header problems: {problems:#?}",
+        scripts.len(),
+        runnable_dir().display()
+    );
+    let shells: BTreeSet<&str> = scripts.iter().map(|s| s.shell).collect();
+    assert!(
+        shells.contains("bash") && shells.contains("sh"),
+        "need both #!/bin/bash and #!/bin/sh scripts, have {shells:?}"
+    );
+    let used: BTreeSet<&str> = scripts.iter().flat_map(clients).collect();
+    assert!(
+        used.contains("curl") && used.contains("wget"),
+        "need scripts using curl and scripts using wget, have {used:?}"
+    );
+
+    let next = AtomicUsize::new(0);
+    let report = Mutex::new(Vec::<(usize, String)>::new());
+    let workers = thread::available_parallelism()
+        .map_or(2, |n| n.get() * 2)
+        .clamp(2, 8);
+    let started = Instant::now();
+    thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let index = next.fetch_add(1, Ordering::SeqCst);
+                let Some(script) = scripts.get(index) else {
+                    break;
+                };
+                let outcome = check_script(script, dash);
+                if outcome.failures.is_empty() {
+                    continue;
+                }
+                let mut text = format!(
+                    "=== {} ({}, # tokens: {})\n",
+                    script.name, script.shell, script.tokens
+                );
+                for failure in &outcome.failures {
+                    let _ = writeln!(text, "{failure}");
+                }
+                if let Some(fixed) = &outcome.fixed {
+                    let _ = write!(
+                        text,
+                        "--- the script, as --fix left it (- original, + fixed)\n{}",
+                        line_diff(
+                            &String::from_utf8_lossy(&script.bytes),
+                            &String::from_utf8_lossy(fixed)
+                        )
+                    );
+                }
+                report.lock().unwrap().push((index, text));
+            });
+        }
+    });
+    let mut failed = report.into_inner().unwrap();
+    failed.sort();
+    eprintln!(
+        "fix_runtime: {} scripts, {} failed, {:.1}s",
+        scripts.len(),
+        failed.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let mut all: Vec<String> = problems;
+    all.extend(failed.into_iter().map(|(_, text)| text));
+    assert!(
+        all.is_empty(),
+        "\n{} of {} runnable scripts failed:\n\n{}",
+        all.len(),
+        scripts.len(),
+        all.join("\n")
+    );
+}
