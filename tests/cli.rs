@@ -1,22 +1,16 @@
 //! The command line, run for real: exit codes, formats, standard input, ignore files in a real
 //! git repository, suppression, rule selection and documentation, and bad input of every kind.
 
-use std::io::Write;
+#[path = "support/run.rs"]
+mod run;
+
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+use run::{imds_lint, imds_lint_stdin};
+
 const TOKENLESS: &str = "#!/bin/sh\ncurl -s http://169.254.169.254/latest/meta-data/instance-id\n";
 const TOKENED: &str = "#!/bin/sh\nT=$(curl -sX PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 60')\ncurl -s -H \"X-aws-ec2-metadata-token: $T\" http://169.254.169.254/latest/meta-data/instance-id\n";
-
-fn imds_lint(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_imds-lint"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("NO_COLOR")
-        .env_remove("GITHUB_ACTIONS")
-        .output()
-        .unwrap()
-}
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
@@ -202,25 +196,16 @@ fn concise_and_human_formats() {
 
 #[test]
 fn standard_input_with_a_name() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_imds-lint"))
-        .args([
+    let output = imds_lint_stdin(
+        &[
             "--format",
             "concise",
             "--stdin-filename",
             "boot/user-data.sh",
             "-",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"echo start\nwget -qO- http://169.254.169.254/latest/user-data\n")
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+        ],
+        b"echo start\nwget -qO- http://169.254.169.254/latest/user-data\n",
+    );
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(
         stdout(&output),

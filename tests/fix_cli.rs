@@ -2,25 +2,15 @@
 //! what is printed, exit statuses, and the promises about files (mode kept, bytes outside the
 //! edits kept, CRLF kept, links out of the root refused). Expected outputs are written by hand.
 
-use std::io::Write;
+#[path = "support/run.rs"]
+mod run;
+
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+
+use run::{imds_lint, imds_lint_stdin, text};
 
 const FETCH: &str = r#"IMDS_TOKEN=$(curl -sS -X PUT "http://169.254.169.254/latest/api/token" -H "X-aws-ec2-metadata-token-ttl-seconds: 21600")"#;
 const HEADER: &str = r#"-H "X-aws-ec2-metadata-token: $IMDS_TOKEN""#;
-
-fn imds_lint(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_imds-lint"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 #[test]
 fn fix_rewrites_in_place_and_says_what_it_did() {
@@ -186,20 +176,10 @@ fn unfixable_findings_are_still_reported() {
 
 #[test]
 fn standard_input_fixed_to_standard_output() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_imds-lint"))
-        .args(["--fix", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"wget -qO- http://169.254.169.254/latest/meta-data/\n")
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = imds_lint_stdin(
+        &["--fix", "-"],
+        b"wget -qO- http://169.254.169.254/latest/meta-data/\n",
+    );
     assert_eq!(
         text(&output.stdout),
         "IMDS_TOKEN=$(wget -q -O - --method=PUT --header=\"X-aws-ec2-metadata-token-ttl-seconds: 21600\" \"http://169.254.169.254/latest/api/token\")\nwget --header=\"X-aws-ec2-metadata-token: $IMDS_TOKEN\" -qO- http://169.254.169.254/latest/meta-data/\n"
@@ -209,19 +189,6 @@ fn standard_input_fixed_to_standard_output() {
 
 #[test]
 fn standard_input_without_fixes_passes_through() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_imds-lint"))
-        .args(["--fix", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"echo hello\n")
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = imds_lint_stdin(&["--fix", "-"], b"echo hello\n");
     assert_eq!(text(&output.stdout), "echo hello\n");
 }

@@ -54,13 +54,14 @@ pub fn run(args: Args) -> io::Result<Status> {
     } else {
         args.paths.clone()
     };
-    let scan = Scan {
-        settings: CheckSettings {
-            rules: selection,
-            fix: FixSettings {
-                token_ttl: args.token_ttl,
-            },
+    let settings = CheckSettings {
+        rules: selection,
+        fix: FixSettings {
+            token_ttl: args.token_ttl,
         },
+    };
+    let scan = Scan {
+        settings: settings.clone(),
         max_file_size: args.max_file_size,
         results: Mutex::new(Results::default()),
     };
@@ -88,7 +89,7 @@ pub fn run(args: Args) -> io::Result<Status> {
         .results
         .into_inner()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    finish(&args, results, started)
+    finish(&args, &settings, results, started)
 }
 
 fn rule_selection(args: &Args) -> Result<RuleSelection, String> {
@@ -114,10 +115,11 @@ fn print_rule(code: Option<&str>) -> io::Result<Status> {
             for rule in rules::RULES {
                 writeln!(
                     out,
-                    "{}  {:<28} {:<8} {}",
+                    "{}  {:<26} {:<8} {:<4} {}",
                     rule.code,
                     rule.name,
                     rule.severity.as_str(),
+                    if rule.fixable { "fix" } else { "" },
                     rule.summary
                 )?;
             }
@@ -281,23 +283,19 @@ fn describe_io(error: &io::Error) -> String {
     }
 }
 
-fn finish(args: &Args, mut results: Results, started: Instant) -> io::Result<Status> {
+fn finish(
+    args: &Args,
+    settings: &CheckSettings,
+    mut results: Results,
+    started: Instant,
+) -> io::Result<Status> {
     results
         .files
         .sort_by(|a, b| a.report.source.path.cmp(&b.report.source.path));
     let mut out = io::stdout().lock();
     let mut stderr = io::stderr().lock();
     let changed = if args.fix || args.diff {
-        let settings = CheckSettings {
-            rules: RuleSelection {
-                select: args.select.clone(),
-                ignore: args.ignore.clone(),
-            },
-            fix: FixSettings {
-                token_ttl: args.token_ttl,
-            },
-        };
-        fix_files(args, &settings, &mut results, &mut out, &mut stderr)?
+        fix_files(args, settings, &mut results, &mut out, &mut stderr)?
     } else {
         0
     };

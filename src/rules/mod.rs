@@ -40,6 +40,8 @@ pub struct Rule {
     /// Kebab-case, naming the bad pattern.
     pub name: &'static str,
     pub severity: Severity,
+    /// Whether `--fix` can rewrite what it flags (see `crate::fix`).
+    pub fixable: bool,
     /// One line: what the rule flags.
     pub summary: &'static str,
     /// Markdown with the headings checked by `tests::every_rule_is_documented`.
@@ -160,6 +162,68 @@ mod tests {
                     rule.code
                 );
                 at += found.unwrap_or(0) + heading.len();
+            }
+        }
+    }
+
+    /// Every rule has fixture cases that expect it; a fixable rule has a hand-written `.fixed`
+    /// case, and a rule declared unfixable never gets a fix.
+    #[test]
+    fn every_rule_has_fixtures_and_fix_cases_match_the_table() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut files = Vec::new();
+        let mut stack = vec![root];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    files.push(path);
+                }
+            }
+        }
+        let expects = |path: &std::path::Path, code: &str| {
+            let text = String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned();
+            text.lines()
+                .any(|l| l.contains("# expect") && l.contains(code))
+        };
+        for rule in RULES {
+            let positive = files
+                .iter()
+                .filter(|p| !p.to_string_lossy().ends_with(".fixed"))
+                .any(|p| expects(p, rule.code));
+            assert!(positive, "{} has no fixture that expects it", rule.code);
+            let fixed_case = files.iter().any(|p| {
+                let name = p.to_string_lossy();
+                name.ends_with(".fixed") && {
+                    let input = std::path::PathBuf::from(name.trim_end_matches(".fixed"));
+                    std::fs::read(p).unwrap() != std::fs::read(&input).unwrap()
+                        && expects(&input, rule.code)
+                }
+            });
+            if rule.fixable {
+                assert!(
+                    fixed_case,
+                    "{} is fixable but has no .fixed case",
+                    rule.code
+                );
+            } else {
+                let bad = doc_block(rule.doc, "## Example").unwrap();
+                let analysis =
+                    crate::shell::analyze(&crate::fragment::Fragment::script(bad.as_bytes()));
+                let targets: Vec<crate::fix::Target> = (0..analysis.requests.len())
+                    .map(|request| crate::fix::Target {
+                        request,
+                        code: rule.code,
+                    })
+                    .collect();
+                let fixes = crate::fix::plan(&analysis, &targets, Default::default());
+                assert!(
+                    fixes.iter().all(Option::is_none),
+                    "{} is not fixable but got a fix",
+                    rule.code
+                );
             }
         }
     }

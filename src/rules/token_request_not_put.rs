@@ -7,6 +7,7 @@ pub const RULE: Rule = Rule {
     code: "IMDS002",
     name: "token-request-not-put",
     severity: Severity::Error,
+    fixable: true,
     summary: "request to the IMDSv2 token endpoint that is not a PUT",
     doc: DOC,
     check,

@@ -7,6 +7,7 @@ pub const RULE: Rule = Rule {
     code: "IMDS003",
     name: "token-ttl-invalid",
     severity: Severity::Error,
+    fixable: true,
     summary: "token request whose TTL header is missing or outside 1..21600",
     doc: DOC,
     check,

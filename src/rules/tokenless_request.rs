@@ -7,6 +7,7 @@ pub const RULE: Rule = Rule {
     code: "IMDS001",
     name: "tokenless-request",
     severity: Severity::Error,
+    fixable: true,
     summary: "request to the instance metadata service without an IMDSv2 token",
     doc: DOC,
     check,

@@ -7,6 +7,7 @@ pub const RULE: Rule = Rule {
     code: "IMDS004",
     name: "unassigned-token-variable",
     severity: Severity::Warning,
+    fixable: false,
     summary: "token header uses a variable that nothing in scope assigns from a token request",
     doc: DOC,
     check,
