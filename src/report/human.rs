@@ -23,7 +23,10 @@ pub fn write(out: &mut impl Write, report: &Report, color: bool) -> io::Result<(
     } else {
         GraphicalTheme::unicode_nocolor()
     };
-    let handler = GraphicalReportHandler::new_themed(theme).with_context_lines(CONTEXT);
+    // A terminal gets the rule's docs URL as a hyperlink on the code; a pipe gets it as text.
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_context_lines(CONTEXT)
+        .with_links(color);
     for file in report.files {
         for finding in &file.findings {
             let rendered = Rendered::new(file, finding);
@@ -177,6 +180,10 @@ impl Diagnostic for Rendered<'_> {
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
         Some(Box::new(&self.finding.help))
+    }
+
+    fn url<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(crate::rules::doc_url(self.finding.rule.code)))
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
