@@ -84,6 +84,14 @@ pub enum Command {
         /// A rule code, e.g. IMDS001
         code: Option<String>,
     },
+    /// Print a shell completion script: `imds-lint completions bash > /etc/bash_completion.d/imds-lint`
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `imds-lint man > imds-lint.1`
+    Man,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -2,6 +2,7 @@
 //! threads, then hands the results to a reporter. It never picks an exit status (`main` does).
 
 pub mod args;
+mod generate;
 
 use std::io::{self, IsTerminal, Read, Write};
 use std::panic::{self, AssertUnwindSafe};
@@ -38,8 +39,11 @@ pub struct Diagnostic {
 }
 
 pub fn run(args: Args) -> io::Result<Status> {
-    if let Some(Command::Rule { code }) = &args.command {
-        return print_rule(code.as_deref());
+    match &args.command {
+        Some(Command::Rule { code }) => return print_rule(code.as_deref()),
+        Some(Command::Completions { shell }) => return generate::completions(*shell),
+        Some(Command::Man) => return generate::man_page(),
+        None => {}
     }
     let selection = match rule_selection(&args) {
         Ok(rules) => rules,
