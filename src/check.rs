@@ -8,6 +8,8 @@ use std::sync::OnceLock;
 use aho_corasick::AhoCorasick;
 
 use crate::fix::{self, Fix, FixSettings, Target};
+use crate::fragment::codec::Codec;
+use crate::fragment::{FragmentSpan, HostId, HostSpan, OffsetMap};
 use crate::frontend;
 use crate::rules::{self, Rule, Severity};
 use crate::shell;
@@ -37,15 +39,81 @@ pub struct CheckSettings {
     pub fix: FixSettings,
 }
 
+/// One step on the way from the file to the code a finding is in, outermost first: a container
+/// (`{"layer": "k8s-secret", "key": "value"}`) or an encoding with the finding's position in the
+/// decoded text (`{"layer": "base64", "line": 2, "column": 4}`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OriginEntry {
+    pub layer: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+}
+
+impl OriginEntry {
+    pub fn layer(layer: &str) -> Self {
+        OriginEntry {
+            layer: layer.to_owned(),
+            key: None,
+            name: None,
+            line: None,
+            column: None,
+        }
+    }
+
+    pub fn with_key(mut self, key: impl Into<String>) -> Self {
+        self.key = Some(key.into());
+        self
+    }
+
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+}
+
 /// One problem found in a file.
 #[derive(Debug, Clone)]
 pub struct Finding {
     pub rule: &'static Rule,
     pub severity: Severity,
+    /// In the file on disk; for a request inside an encoded value, the whole value.
     pub span: FileSpan,
     pub message: String,
     pub help: String,
+    /// With edits on the file on disk.
     pub fix: Option<Fix>,
+    /// Empty for code written plainly in the file.
+    pub origin: Vec<OriginEntry>,
+    /// For a request inside an encoded value: the offending command as decoded, redacted.
+    pub decoded: Option<String>,
+}
+
+/// A host: bytes a front end reads. Host 0 is the file itself; others were decoded from a value
+/// in their parent host.
+#[derive(Debug)]
+pub struct Host {
+    pub bytes: Vec<u8>,
+    pub link: Option<HostLink>,
+}
+
+/// How a host sits in its parent.
+#[derive(Debug)]
+pub struct HostLink {
+    pub parent: HostId,
+    /// The encoded value in the parent.
+    pub span: HostSpan,
+    /// Host offsets to parent offsets, when they correspond one to one (a YAML scalar); `None`
+    /// for opaque encodings, whose every offset maps to the value as a whole.
+    pub map: Option<OffsetMap>,
+    pub codec: Codec,
+    /// The containers between the parent and this host (a Secret's key, a MIME part).
+    pub origin: Vec<OriginEntry>,
 }
 
 /// What became of one file.
@@ -59,8 +127,10 @@ pub enum Outcome {
     Checked {
         source: SourceFile,
         findings: Vec<Finding>,
-        /// A note for the user when part of the file could not be analysed.
-        note: Option<String>,
+        /// Notes for the user where part of the file could not be read or analysed.
+        notes: Vec<String>,
+        /// Other files this one makes instances run (Terraform `file()`), to check as user data.
+        referenced: Vec<PathBuf>,
     },
 }
 
@@ -73,27 +143,67 @@ impl Outcome {
     }
 }
 
-/// Whether a file's first 8 KiB hold a NUL byte (then it is binary and skipped).
+/// Whether a file's first 8 KiB hold a NUL byte (then it is binary and skipped), unless it is
+/// gzip-compressed user data.
 pub fn is_binary(bytes: &[u8]) -> bool {
-    memchr::memchr(0, bytes.get(..8192).unwrap_or(bytes)).is_some()
+    !bytes.starts_with(&[0x1f, 0x8b])
+        && memchr::memchr(0, bytes.get(..8192).unwrap_or(bytes)).is_some()
 }
 
 fn prefilter() -> Option<&'static AhoCorasick> {
     static MATCHER: OnceLock<Option<AhoCorasick>> = OnceLock::new();
     MATCHER
         .get_or_init(|| {
+            let mut needles: Vec<String> = shell::endpoint::prefilter_needles()
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect();
+            needles.extend(base64_needles());
             AhoCorasick::builder()
                 .ascii_case_insensitive(true)
-                .build(shell::endpoint::prefilter_needles())
+                .build(&needles)
                 .ok()
         })
         .as_ref()
 }
 
+/// The base64 forms of the endpoint spellings at each of the three alignments, so that a
+/// base64-encoded script is not prefiltered away. (Case-insensitive matching makes these a little
+/// wider than needed, never narrower.)
+fn base64_needles() -> Vec<String> {
+    use base64::Engine;
+    let mut out = Vec::new();
+    for needle in ["169.254.169.254", "fd00:ec2::254", "instance-data"] {
+        for shift in 0..3 {
+            let mut padded = vec![b'A'; shift];
+            padded.extend_from_slice(needle.as_bytes());
+            let encoded = base64::engine::general_purpose::STANDARD.encode(&padded);
+            // Drop the characters that also depend on the bytes before and after the needle.
+            let skip = if shift == 0 {
+                0
+            } else {
+                (shift * 4).div_ceil(3)
+            };
+            let keep = (padded.len() / 3) * 4;
+            if let Some(stable) = encoded.get(skip..keep) {
+                if stable.len() >= 8 {
+                    out.push(stable.to_owned());
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Whether `bytes` may hold a metadata request at all.
 pub fn may_reach_imds(bytes: &[u8]) -> bool {
-    prefilter().is_none_or(|m| m.is_match(bytes))
+    bytes.starts_with(&[0x1f, 0x8b]) || prefilter().is_none_or(|m| m.is_match(bytes))
 }
+
+/// How deep encoded values may nest (a Secret holding MIME holding base64 holding gzip …).
+const MAX_HOST_DEPTH: usize = 6;
+/// How many bytes all the decoded values of one file may add up to.
+const MAX_DECODED_TOTAL: usize = 64 << 20;
 
 /// Checks one file's bytes. `force_kind` reads the file with that front end whatever its name.
 pub fn check_file(
@@ -109,23 +219,81 @@ pub fn check_file(
         return Outcome::Prefiltered;
     }
     let source = SourceFile::new(path, bytes);
-    let suppressions = Suppressions::parse(&source);
-    let suppressed = |code: &str, span: FileSpan| {
-        let first = source.line_index(span.start);
-        let last = source.line_index(crate::source::FileOffset(span.end.0.saturating_sub(1)));
-        suppressions.covers(code, first, last.max(first))
-    };
-    let mut findings = Vec::new();
+    let mut hosts = vec![Host {
+        bytes: Vec::new(),
+        link: None,
+    }];
     let mut notes = Vec::new();
-    for fragment in frontend::fragments(kind, &source.bytes) {
-        let analysis = shell::analyze(&fragment);
+    let mut referenced = Vec::new();
+    let mut fragments = Vec::new();
+    let mut queue = vec![(0usize, kind, 0usize)];
+    let mut decoded_total = 0usize;
+    while let Some((host, kind, depth)) = queue.pop() {
+        let bytes = if host == 0 {
+            &source.bytes
+        } else {
+            hosts.get(host).map(|h| &h.bytes).unwrap_or(&source.bytes)
+        };
+        let parsed = frontend::parse(kind, bytes, host);
+        notes.extend(parsed.diagnostics);
+        let dir = source.path.parent().unwrap_or(std::path::Path::new(""));
+        referenced.extend(parsed.referenced.into_iter().map(|p| dir.join(p)));
+        fragments.extend(parsed.fragments);
+        for embedded in parsed.embedded {
+            if depth + 1 > MAX_HOST_DEPTH {
+                notes
+                    .push("encoded values nest too deeply; the innermost were not read".to_owned());
+                continue;
+            }
+            decoded_total += embedded.bytes.len();
+            if decoded_total > MAX_DECODED_TOTAL {
+                notes.push("decoded values exceed 64 MiB; the rest were not read".to_owned());
+                break;
+            }
+            let Some(kind) = embedded
+                .kind
+                .or_else(|| frontend::classify_content(&embedded.bytes))
+            else {
+                continue;
+            };
+            if !may_reach_imds(&embedded.bytes) {
+                continue;
+            }
+            hosts.push(Host {
+                bytes: embedded.bytes,
+                link: Some(HostLink {
+                    parent: host,
+                    span: embedded.span,
+                    map: embedded.map,
+                    codec: embedded.codec,
+                    origin: embedded.origin,
+                }),
+            });
+            queue.push((hosts.len() - 1, kind, depth + 1));
+        }
+    }
+    let view = Hosts {
+        source: &source,
+        hosts: &hosts,
+    };
+    let file_suppressions = Suppressions::parse(&source.bytes);
+    let mut findings = Vec::new();
+    for fragment in &fragments {
+        let analysis = shell::analyze(fragment);
         if let Some(error) = &analysis.error {
             notes.push(error.clone());
         }
+        let host_suppressions =
+            (fragment.host != 0).then(|| Suppressions::parse(view.bytes(fragment.host)));
         let mut raised = Vec::new();
         for (index, request) in analysis.requests.iter().enumerate() {
+            let file_span = view.to_file(fragment.host, request.span);
             for (rule, violation) in rules::check(request, |r| settings.rules.enabled(r)) {
-                if !suppressed(rule.code, request.span) {
+                let in_file = suppressed(&file_suppressions, &source, rule.code, file_span);
+                let in_host = host_suppressions.as_ref().is_some_and(|s| {
+                    s.covers_span(view.bytes(fragment.host), rule.code, request.span)
+                });
+                if !in_file && !in_host {
                     raised.push((index, rule, violation));
                 }
             }
@@ -138,25 +306,141 @@ pub fn check_file(
             })
             .collect();
         let fixes = fix::plan(&analysis, &targets, settings.fix);
-        for ((index, rule, violation), fix) in raised.into_iter().zip(fixes) {
+        for ((index, rule, mut violation), fix) in raised.into_iter().zip(fixes) {
             let Some(request) = analysis.requests.get(index) else {
                 continue;
             };
+            if fragment.in_container && matches!(rule.code, "IMDS001" | "IMDS002" | "IMDS003") {
+                violation
+                    .message
+                    .push_str(" (from a container: IMDSv2 also needs a hop limit of 2)");
+                violation.help.push_str(
+                    "; a container is one network hop further from IMDS, so the instance needs HttpPutResponseHopLimit 2 for the token to reach it",
+                );
+            }
+            let (origin, decoded) = view.origin(fragment.host, request.span);
             findings.push(Finding {
                 rule,
                 severity: rule.severity,
-                span: request.span,
+                span: view.to_file(fragment.host, request.span),
                 message: violation.message,
                 help: violation.help,
-                fix,
+                fix: fix.and_then(|fix| view.lift(fragment.host, fix)),
+                origin,
+                decoded,
             });
         }
     }
     findings.sort_by_key(|f| (f.span.start, f.rule.code));
-    findings.dedup_by(|a, b| a.span == b.span && a.rule.code == b.rule.code);
+    findings.dedup_by(|a, b| {
+        a.span == b.span
+            && a.rule.code == b.rule.code
+            && a.origin == b.origin
+            && a.decoded == b.decoded
+    });
+    notes.sort();
+    notes.dedup();
     Outcome::Checked {
         source,
         findings,
-        note: (!notes.is_empty()).then(|| notes.join("; ")),
+        notes,
+        referenced,
+    }
+}
+
+fn suppressed(
+    suppressions: &Suppressions,
+    source: &SourceFile,
+    code: &str,
+    span: FileSpan,
+) -> bool {
+    let first = source.line_index(span.start);
+    let last = source.line_index(crate::source::FileOffset(span.end.0.saturating_sub(1)));
+    suppressions.covers(code, first, last.max(first))
+}
+
+/// The hosts of one file, for mapping positions and fixes back to the file.
+struct Hosts<'a> {
+    source: &'a SourceFile,
+    hosts: &'a [Host],
+}
+
+impl Hosts<'_> {
+    fn bytes(&self, host: HostId) -> &[u8] {
+        match host {
+            0 => &self.source.bytes,
+            _ => self.hosts.get(host).map_or(&[][..], |h| &h.bytes),
+        }
+    }
+
+    fn link(&self, host: HostId) -> Option<&HostLink> {
+        self.hosts.get(host).and_then(|h| h.link.as_ref())
+    }
+
+    /// The file range of a range in `host`: exact through one-to-one maps, the whole encoded value
+    /// through opaque encodings.
+    fn to_file(&self, mut host: HostId, mut span: HostSpan) -> FileSpan {
+        for _ in 0..=MAX_HOST_DEPTH + 1 {
+            let Some(link) = self.link(host) else {
+                break;
+            };
+            span = match &link.map {
+                Some(map) => map.span_to_host(FragmentSpan::new(span.start.0, span.end.0)),
+                None => link.span,
+            };
+            host = link.parent;
+        }
+        FileSpan::new(span.start.0, span.end.0)
+    }
+
+    /// The origin of a range in `host`, outermost first, and (inside an opaque encoding) the
+    /// decoded command, redacted.
+    fn origin(&self, mut host: HostId, mut span: HostSpan) -> (Vec<OriginEntry>, Option<String>) {
+        let mut entries: Vec<Vec<OriginEntry>> = Vec::new();
+        let mut decoded = None;
+        for _ in 0..=MAX_HOST_DEPTH + 1 {
+            let Some(link) = self.link(host) else {
+                break;
+            };
+            let mut here = link.origin.clone();
+            if link.codec.is_opaque() {
+                let bytes = self.bytes(host);
+                let lines = SourceFile::new(PathBuf::new(), bytes.to_vec());
+                let position = lines.position(crate::source::FileOffset(span.start.0));
+                let mut entry = OriginEntry::layer(link.codec.name());
+                entry.line = Some(position.line);
+                entry.column = Some(position.column);
+                here.push(entry);
+                if decoded.is_none() {
+                    let text = bytes.get(span.start.0..span.end.0).unwrap_or_default();
+                    decoded = Some(crate::redact::redact(&String::from_utf8_lossy(text)));
+                }
+            }
+            entries.push(here);
+            span = match &link.map {
+                Some(map) => map.span_to_host(FragmentSpan::new(span.start.0, span.end.0)),
+                None => link.span,
+            };
+            host = link.parent;
+        }
+        entries.reverse();
+        (entries.into_iter().flatten().collect(), decoded)
+    }
+
+    /// A fix with edits in `host`, as edits on the file: an encoded host is rewritten whole.
+    fn lift(&self, mut host: HostId, mut fix: Fix) -> Option<Fix> {
+        for _ in 0..=MAX_HOST_DEPTH + 1 {
+            let Some(link) = self.link(host) else {
+                return Some(fix);
+            };
+            let fixed = fix::apply::apply_edits(self.bytes(host), &fix.edits)?;
+            let encoded = link.codec.encode(&fixed)?;
+            fix.edits = vec![fix::Edit {
+                span: link.span,
+                content: String::from_utf8(encoded).ok()?,
+            }];
+            host = link.parent;
+        }
+        None
     }
 }

@@ -14,6 +14,7 @@ pub mod cli;
 pub mod fix;
 pub mod fragment;
 pub mod frontend;
+pub mod redact;
 pub mod report;
 pub mod rules;
 pub mod shell;

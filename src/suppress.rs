@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use crate::source::SourceFile;
+use crate::fragment::HostSpan;
 
 #[derive(Debug, Default)]
 pub struct Suppressions {
@@ -27,18 +27,18 @@ fn marker() -> Option<&'static Regex> {
 }
 
 impl Suppressions {
-    /// Reads the markers of a file; cheap when it has none.
-    pub fn parse(source: &SourceFile) -> Self {
+    /// Reads the markers of a file (or of a decoded host); cheap when it has none.
+    pub fn parse(bytes: &[u8]) -> Self {
         let mut out = Suppressions::default();
-        if memchr::memmem::find(&source.bytes, b"imds-lint").is_none() {
+        if memchr::memmem::find(bytes, b"imds-lint").is_none() {
             return out;
         }
         let Some(marker) = marker() else {
             return out;
         };
         let mut leading = true;
-        for index in 0..source.line_count() {
-            let line = source.line_text(index);
+        for (index, line) in bytes.split(|&b| b == b'\n').enumerate() {
+            let line = String::from_utf8_lossy(line);
             let trimmed = line.trim_start();
             let comment_only = trimmed.starts_with('#');
             if !comment_only && !trimmed.is_empty() {
@@ -66,6 +66,17 @@ impl Suppressions {
         out
     }
 
+    /// Whether `code`, found at `span` of `bytes` (the text these markers were read from), is
+    /// suppressed.
+    pub fn covers_span(&self, bytes: &[u8], code: &str, span: HostSpan) -> bool {
+        let line_of = |at: usize| {
+            memchr::memchr_iter(b'\n', bytes.get(..at.min(bytes.len())).unwrap_or_default()).count()
+        };
+        let first = line_of(span.start.0);
+        let last = line_of(span.end.0.saturating_sub(1)).max(first);
+        self.covers(code, first, last)
+    }
+
     /// Whether `code`, found on 0-based lines `first..=last`, is suppressed.
     pub fn covers(&self, code: &str, first: usize, last: usize) -> bool {
         let matches = |codes: &[String]| codes.iter().any(|c| c == code || c == "ALL");
@@ -80,13 +91,9 @@ impl Suppressions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
 
     fn parse(text: &str) -> Suppressions {
-        Suppressions::parse(&SourceFile::new(
-            PathBuf::from("t"),
-            text.as_bytes().to_vec(),
-        ))
+        Suppressions::parse(text.as_bytes())
     }
 
     #[test]

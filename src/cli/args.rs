@@ -23,9 +23,9 @@ pub struct Args {
     /// Files or directories to scan (default: the current directory); `-` reads standard input
     pub paths: Vec<PathBuf>,
 
-    /// Output format
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    /// Output format [default: human; github when GITHUB_ACTIONS=true]
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
 
     /// The name to report for standard input (`-`)
     #[arg(long, value_name = "NAME")]
@@ -102,6 +102,32 @@ pub enum Format {
     Concise,
     /// The machine contract: {"version": 1, "files_scanned", "findings": […]}
     Json,
+    /// One JSON object per finding per line, with the fields of a `json` finding
+    JsonLines,
+    /// GitHub Actions workflow commands (annotations); the default under GitHub Actions
+    Github,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers
+    Sarif,
+    /// Checkstyle XML
+    Checkstyle,
+    /// JUnit XML: one failed test case per finding
+    Junit,
+    /// GitLab Code Quality JSON
+    Gitlab,
+}
+
+impl Args {
+    /// The output format: `--format`, else `github` when running under GitHub Actions
+    /// (`GITHUB_ACTIONS=true`), else `human`.
+    pub fn output_format(&self) -> Format {
+        self.format.unwrap_or_else(|| {
+            if std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true") {
+                Format::Github
+            } else {
+                Format::Human
+            }
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -89,6 +89,7 @@ pub fn run(args: Args) -> io::Result<Status> {
             scan.entry(Entry::File(path.clone()), root);
         }
     }
+    scan.referenced_files();
     let results = scan
         .results
         .into_inner()
@@ -159,6 +160,10 @@ struct Checked {
 #[derive(Default)]
 struct Results {
     files: Vec<Checked>,
+    /// Files other files make instances run (Terraform `file()`), with the root they came from.
+    referenced: Vec<(PathBuf, PathBuf)>,
+    /// Every file read, to check each referenced file once.
+    seen: Vec<PathBuf>,
     /// Standard input as read, when `-` was scanned (`--fix` echoes it back, fixed or not).
     stdin: Option<Vec<u8>>,
     diagnostics: Vec<Diagnostic>,
@@ -192,6 +197,44 @@ impl Scan {
                 Ok(None) => {}
                 Err(message) => self.diagnostic(Some(path), message),
             },
+        }
+    }
+
+    /// Checks, as user data, the files that scanned files make instances run and that were not
+    /// read already (a `.tpl` template is not a shell file by name).
+    fn referenced_files(&self) {
+        let (referenced, seen) = {
+            let mut results = self
+                .results
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            (
+                std::mem::take(&mut results.referenced),
+                results.seen.clone(),
+            )
+        };
+        let canonical = |p: &Path| std::fs::canonicalize(p).ok();
+        let mut done: Vec<PathBuf> = seen.iter().filter_map(|p| canonical(p)).collect();
+        for (path, root) in referenced {
+            let Some(real) = canonical(&path) else {
+                self.diagnostic(
+                    Some(path),
+                    "referenced as user data, but it cannot be found".to_owned(),
+                );
+                continue;
+            };
+            if done.contains(&real) {
+                continue;
+            }
+            done.push(real);
+            match self.read(&path) {
+                Ok(Some(bytes)) => {
+                    let kind = frontend::classify_content(&bytes);
+                    self.check(path, bytes, kind, &root);
+                }
+                Ok(None) => {}
+                Err(message) => self.diagnostic(Some(path), message),
+            }
         }
     }
 
@@ -232,7 +275,10 @@ impl Scan {
         file.take(self.max_file_size + 1)
             .read_to_end(&mut bytes)
             .map_err(|e| describe_io(&e))?;
-        self.record(|r| r.statistics.files_read += 1);
+        self.record(|r| {
+            r.statistics.files_read += 1;
+            r.seen.push(path.to_path_buf());
+        });
         if check::is_binary(&bytes) {
             self.record(|r| r.statistics.binary += 1);
             return Ok(None);
@@ -251,12 +297,15 @@ impl Scan {
             Ok(Outcome::Checked {
                 source,
                 findings,
-                note,
+                notes,
+                referenced,
             }) => {
-                if let Some(note) = note {
-                    self.diagnostic(Some(shown), format!("partly analysed: {note}"));
+                for note in notes {
+                    self.diagnostic(Some(shown.clone()), note);
                 }
                 self.record(|r| {
+                    r.referenced
+                        .extend(referenced.into_iter().map(|p| (p, root.to_path_buf())));
                     r.statistics.parsed += 1;
                     r.statistics.findings += findings.len();
                     if !findings.is_empty() {
@@ -342,12 +391,20 @@ fn finish(
     };
     if !args.diff {
         let mut main: &mut dyn Write = if filter { &mut stderr } else { &mut out };
-        match args.format {
+        let format = args.output_format();
+        match format {
             Format::Human => report::human::write(&mut main, &report, color)?,
             Format::Concise => report::concise::write(&mut main, &report)?,
             Format::Json => report::json::write(&mut main, &report)?,
+            Format::JsonLines => report::json_lines::write(&mut main, &report)?,
+            Format::Github => report::github::write(&mut main, &report)?,
+            Format::Sarif => report::sarif::write(&mut main, &report)?,
+            Format::Checkstyle => report::checkstyle::write(&mut main, &report)?,
+            Format::Junit => report::junit::write(&mut main, &report)?,
+            Format::Gitlab => report::gitlab::write(&mut main, &report)?,
         }
-        if args.format == Format::Concise {
+        // Line-oriented formats leave the one-line summary to stderr, for the person reading the log.
+        if matches!(format, Format::Concise | Format::Github) {
             report::human::write_summary(&mut stderr, &report)?;
         }
     }
@@ -473,7 +530,7 @@ fn fix_files(
         log.push(summary);
     }
     let filter = args.paths.iter().any(|p| p == Path::new("-"));
-    let to_stdout = args.format == Format::Human && !args.diff && !filter;
+    let to_stdout = args.output_format() == Format::Human && !args.diff && !filter;
     for line in log {
         if to_stdout {
             writeln!(out, "{line}")?;
@@ -496,7 +553,8 @@ fn write_diff(out: &mut impl Write, path: &Path, old: &[u8], new: &[u8]) -> io::
     let old = String::from_utf8_lossy(old);
     let new = String::from_utf8_lossy(new);
     let diff = similar::TextDiff::from_lines(old.as_ref(), new.as_ref());
-    let name = path.display().to_string();
+    let shown = path.display().to_string();
+    let name = shown.trim_start_matches("./").trim_start_matches('/');
     write!(
         out,
         "{}",

@@ -47,11 +47,30 @@ pub fn apply(original: &[u8], fixes: &[&Fix]) -> Applied {
     }
 }
 
+/// Applies every edit of one fix to `original`; `None` when they overlap or reach past the end.
+pub fn apply_edits(original: &[u8], edits: &[Edit]) -> Option<Vec<u8>> {
+    let mut sorted: Vec<&Edit> = edits.iter().collect();
+    sorted.sort_by_key(|e| (e.span.start, e.span.end));
+    sorted.dedup();
+    let mut bytes = Vec::with_capacity(original.len() + 256);
+    let mut at = 0;
+    for edit in sorted {
+        if edit.span.start.0 < at || edit.span.end.0 > original.len() {
+            return None;
+        }
+        bytes.extend_from_slice(original.get(at..edit.span.start.0)?);
+        bytes.extend_from_slice(edit.content.as_bytes());
+        at = edit.span.end.0;
+    }
+    bytes.extend_from_slice(original.get(at..)?);
+    Some(bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::fix::Applicability;
-    use crate::source::FileSpan;
+    use crate::fragment::HostSpan;
 
     fn fix(edits: &[(usize, usize, &str)]) -> Fix {
         Fix {
@@ -60,7 +79,7 @@ mod tests {
             edits: edits
                 .iter()
                 .map(|&(s, e, c)| Edit {
-                    span: FileSpan::new(s, e),
+                    span: HostSpan::new(s, e),
                     content: c.to_owned(),
                 })
                 .collect(),

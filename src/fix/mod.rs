@@ -7,9 +7,9 @@ pub mod write;
 
 use serde::Serialize;
 
+use crate::fragment::{HostOffset, HostSpan};
 use crate::shell::request::{BlockKind, Client, Method, Quoting, Request, Scope, TokenUse};
 use crate::shell::Analysis;
-use crate::source::{FileOffset, FileSpan};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -23,14 +23,14 @@ pub enum Applicability {
 /// Replace `span` of the original file with `content`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Edit {
-    pub span: FileSpan,
+    pub span: HostSpan,
     pub content: String,
 }
 
 impl Edit {
-    fn insert(at: FileOffset, content: String) -> Self {
+    fn insert(at: HostOffset, content: String) -> Self {
         Edit {
-            span: FileSpan::new(at.0, at.0),
+            span: HostSpan::new(at.0, at.0),
             content,
         }
     }

@@ -3,7 +3,10 @@
 //! byte of the original file it came from. Front ends make fragments; the shell analysis reads them
 //! without knowing where they came from; findings are mapped back through [`OffsetMap`].
 
-use crate::source::{FileOffset, FileSpan};
+pub mod codec;
+pub mod quoting;
+
+pub use quoting::Quoting;
 
 /// A byte offset into a fragment's text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -25,14 +28,43 @@ impl FragmentSpan {
     }
 }
 
-/// Where a fragment came from, outermost layer first. Only the plain script exists so far.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Layer {
-    /// The whole file is the shell script.
-    Script,
+/// A byte offset into a host: the bytes a front end read, which are the file itself or a value
+/// decoded from it (base64, gzip, a YAML scalar). `crate::check` maps host offsets to the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct HostOffset(pub usize);
+
+/// A half-open byte range in a host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct HostSpan {
+    pub start: HostOffset,
+    pub end: HostOffset,
 }
 
-/// Maps fragment offsets to file offsets. The map is piecewise the identity: each anchor says
+impl HostSpan {
+    pub fn new(start: usize, end: usize) -> Self {
+        HostSpan {
+            start: HostOffset(start),
+            end: HostOffset(end.max(start)),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.end.0 - self.start.0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn contains(&self, other: HostSpan) -> bool {
+        self.start <= other.start && other.end <= self.end
+    }
+}
+
+/// Identifies a host among those of one file (0 is the file itself).
+pub type HostId = usize;
+
+/// Maps fragment offsets to host offsets. The map is piecewise the identity: each anchor says
 /// "fragment offset `f` is file offset `o`", and offsets after an anchor (up to the next) advance
 /// together. Text copied verbatim needs one anchor; each decoded escape adds one.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,27 +98,27 @@ impl OffsetMap {
         OffsetMap { anchors: kept }
     }
 
-    /// The file offset of fragment offset `at`.
-    pub fn to_file(&self, at: FragmentOffset) -> FileOffset {
+    /// The host offset of fragment offset `at`.
+    pub fn to_host(&self, at: FragmentOffset) -> HostOffset {
         let i = self.anchors.partition_point(|&(f, _)| f <= at.0);
         let (f, o) = self
             .anchors
             .get(i.saturating_sub(1))
             .copied()
             .unwrap_or((0, 0));
-        FileOffset(o + (at.0 - f.min(at.0)))
+        HostOffset(o + (at.0 - f.min(at.0)))
     }
 
-    /// The file range of a fragment range. The end maps through its last byte, so a span that ends
-    /// on a decoded escape covers the whole escape.
-    pub fn span_to_file(&self, span: FragmentSpan) -> FileSpan {
-        let start = self.to_file(span.start).0;
+    /// The host range of a fragment range. The end maps through its last byte, so a span that
+    /// ends on a decoded escape covers the whole escape.
+    pub fn span_to_host(&self, span: FragmentSpan) -> HostSpan {
+        let start = self.to_host(span.start).0;
         let end = if span.end.0 > span.start.0 {
-            self.to_file(FragmentOffset(span.end.0 - 1)).0 + 1
+            self.to_host(FragmentOffset(span.end.0 - 1)).0 + 1
         } else {
             start
         };
-        FileSpan::new(start, end)
+        HostSpan::new(start, end)
     }
 
     /// The map of a sub-fragment whose own anchors point into this fragment: each offset of the
@@ -96,7 +128,7 @@ impl OffsetMap {
         for (k, &(f, p)) in inner.anchors.iter().enumerate() {
             // The inner piece covers fragment offsets [f, next_f) = parent offsets [p, p + len).
             let next_f = inner.anchors.get(k + 1).map(|&(nf, _)| nf);
-            anchors.push((f, self.to_file(FragmentOffset(p)).0));
+            anchors.push((f, self.to_host(FragmentOffset(p)).0));
             // Where the parent map has anchors inside this piece, the composition needs them too.
             let from = self.anchors.partition_point(|&(pf, _)| pf <= p);
             for &(pf, po) in self.anchors.iter().skip(from) {
@@ -115,21 +147,36 @@ impl OffsetMap {
 #[derive(Debug, Clone)]
 pub struct Fragment {
     pub text: Vec<u8>,
+    /// From fragment offsets to offsets in the host's bytes.
     pub map: OffsetMap,
-    /// The layers it was cut out of, outermost first.
-    pub layers: Vec<Layer>,
+    /// The host whose bytes `map` points into.
+    pub host: HostId,
+    /// How text inserted into the fragment is written into the host, outermost layer first;
+    /// `None` when the fragment cannot be edited in place.
+    pub insert: Option<Vec<Quoting>>,
+    /// Whether the fragment is a script of its own, where one token fetch can serve several
+    /// requests; otherwise each request fetches its own (a Dockerfile exec form, one argv item).
+    pub script: bool,
     /// Variables the host defines for this code (for example a Dockerfile's `ENV`), by name.
     pub environment: Vec<(String, String)>,
+    /// Run in a container (a Dockerfile instruction), where IMDS needs a hop limit of 2.
+    pub in_container: bool,
+    /// Run on a BusyBox system (an Alpine image), whose wget cannot PUT.
+    pub busybox: bool,
 }
 
 impl Fragment {
-    /// A whole file that is itself a script.
+    /// A whole host that is itself a script.
     pub fn script(bytes: &[u8]) -> Self {
         Fragment {
             text: bytes.to_vec(),
             map: OffsetMap::verbatim(0),
-            layers: vec![Layer::Script],
+            host: 0,
+            insert: Some(Vec::new()),
+            script: true,
             environment: Vec::new(),
+            in_container: false,
+            busybox: false,
         }
     }
 }
@@ -141,18 +188,18 @@ mod tests {
     #[test]
     fn verbatim_map_shifts() {
         let m = OffsetMap::verbatim(10);
-        assert_eq!(m.to_file(FragmentOffset(0)), FileOffset(10));
-        assert_eq!(m.to_file(FragmentOffset(5)), FileOffset(15));
+        assert_eq!(m.to_host(FragmentOffset(0)), HostOffset(10));
+        assert_eq!(m.to_host(FragmentOffset(5)), HostOffset(15));
     }
 
     #[test]
     fn escapes_shift_later_offsets() {
         // file:     a \ " b   (offsets 0..4), fragment: a " b
         let m = OffsetMap::from_anchors([(0, 0), (1, 2)]);
-        assert_eq!(m.to_file(FragmentOffset(0)), FileOffset(0));
-        assert_eq!(m.to_file(FragmentOffset(1)), FileOffset(2));
-        assert_eq!(m.to_file(FragmentOffset(2)), FileOffset(3));
-        assert_eq!(m.span_to_file(FragmentSpan::new(0, 3)), FileSpan::new(0, 4));
+        assert_eq!(m.to_host(FragmentOffset(0)), HostOffset(0));
+        assert_eq!(m.to_host(FragmentOffset(1)), HostOffset(2));
+        assert_eq!(m.to_host(FragmentOffset(2)), HostOffset(3));
+        assert_eq!(m.span_to_host(FragmentSpan::new(0, 3)), HostSpan::new(0, 4));
     }
 
     #[test]
@@ -162,9 +209,9 @@ mod tests {
         // Inner: starts at parent offset 2.
         let inner = OffsetMap::verbatim(2);
         let both = parent.compose(&inner);
-        assert_eq!(both.to_file(FragmentOffset(0)), FileOffset(102));
-        assert_eq!(both.to_file(FragmentOffset(2)), FileOffset(104));
-        assert_eq!(both.to_file(FragmentOffset(3)), FileOffset(106));
-        assert_eq!(both.to_file(FragmentOffset(4)), FileOffset(107));
+        assert_eq!(both.to_host(FragmentOffset(0)), HostOffset(102));
+        assert_eq!(both.to_host(FragmentOffset(2)), HostOffset(104));
+        assert_eq!(both.to_host(FragmentOffset(3)), HostOffset(106));
+        assert_eq!(both.to_host(FragmentOffset(4)), HostOffset(107));
     }
 }

@@ -2,7 +2,8 @@
 
 use std::path::Path;
 
-use crate::fragment::Fragment;
+use super::Parsed;
+use crate::fragment::{Fragment, HostId};
 
 const EXTENSIONS: &[&str] = &["sh", "bash", "ksh", "zsh", "dash", "bats"];
 const TEMPLATE_EXTENSIONS: &[&str] = &["tpl", "tmpl"];
@@ -44,8 +45,14 @@ fn has_shell_shebang(bytes: &[u8]) -> bool {
     crate::shell::is_shell_shebang(line.trim_end_matches('\r'))
 }
 
-pub fn fragments(bytes: &[u8]) -> Vec<Fragment> {
-    vec![Fragment::script(bytes)]
+pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
+    Parsed {
+        fragments: vec![Fragment {
+            host,
+            ..Fragment::script(bytes)
+        }],
+        ..Parsed::default()
+    }
 }
 
 #[cfg(test)]

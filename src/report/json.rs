@@ -1,12 +1,14 @@
 //! `--format json`: the machine contract, version 1.
 //! `{"version": 1, "files_scanned": N, "findings": [{"path", "line", "column", "end_line",
-//! "end_column", "rule", "severity", "message", "fix"}]}`.
+//! "end_column", "rule", "severity", "message", "fix"}]}`. `--format json-lines` writes the same
+//! finding objects, one per line.
 
 use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::Report;
+use super::{FileReport, Report};
+use crate::check::Finding;
 
 #[derive(Serialize)]
 struct Document<'a> {
@@ -15,8 +17,9 @@ struct Document<'a> {
     findings: Vec<JsonFinding<'a>>,
 }
 
+/// One finding as the JSON contract spells it (shared with `json-lines`).
 #[derive(Serialize)]
-struct JsonFinding<'a> {
+pub(super) struct JsonFinding<'a> {
     path: String,
     line: usize,
     column: usize,
@@ -44,41 +47,51 @@ struct JsonEdit<'a> {
     content: &'a str,
 }
 
-pub fn write(out: &mut impl Write, report: &Report) -> io::Result<()> {
-    let mut findings = Vec::new();
-    for file in report.files {
-        for finding in &file.findings {
-            let (start, end) = file.range(finding);
-            findings.push(JsonFinding {
-                path: file.source.path.display().to_string(),
-                line: start.line,
-                column: start.column,
-                end_line: end.line,
-                end_column: end.column,
-                rule: finding.rule.code,
-                severity: finding.severity.as_str(),
-                message: &finding.message,
-                fix: finding.fix.as_ref().map(|fix| JsonFix {
-                    applicability: fix.applicability,
-                    message: &fix.message,
-                    edits: fix
-                        .edits
-                        .iter()
-                        .map(|edit| JsonEdit {
-                            path: file.source.path.display().to_string(),
-                            start: edit.span.start.0,
-                            end: edit.span.end.0,
-                            content: &edit.content,
-                        })
-                        .collect(),
-                }),
-            });
+impl<'a> JsonFinding<'a> {
+    pub(super) fn new(file: &FileReport, finding: &'a Finding) -> Self {
+        let (start, end) = file.range(finding);
+        JsonFinding {
+            path: file.source.path.display().to_string(),
+            line: start.line,
+            column: start.column,
+            end_line: end.line,
+            end_column: end.column,
+            rule: finding.rule.code,
+            severity: finding.severity.as_str(),
+            message: &finding.message,
+            fix: finding.fix.as_ref().map(|fix| JsonFix {
+                applicability: fix.applicability,
+                message: &fix.message,
+                edits: fix
+                    .edits
+                    .iter()
+                    .map(|edit| JsonEdit {
+                        path: file.source.path.display().to_string(),
+                        start: edit.span.start.0,
+                        end: edit.span.end.0,
+                        content: &edit.content,
+                    })
+                    .collect(),
+            }),
         }
     }
+
+    /// Every finding of a report, in order.
+    pub(super) fn all(report: &Report<'a>) -> impl Iterator<Item = JsonFinding<'a>> + 'a {
+        let files: &'a [FileReport] = report.files;
+        files.iter().flat_map(|file| {
+            file.findings
+                .iter()
+                .map(move |finding| JsonFinding::new(file, finding))
+        })
+    }
+}
+
+pub fn write(out: &mut impl Write, report: &Report) -> io::Result<()> {
     let document = Document {
         version: 1,
         files_scanned: report.files_scanned,
-        findings,
+        findings: JsonFinding::all(report).collect(),
     };
     serde_json::to_writer_pretty(&mut *out, &document).map_err(io::Error::other)?;
     writeln!(out)

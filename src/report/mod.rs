@@ -1,11 +1,22 @@
-//! Reporters: each formats the findings of a finished scan, and nothing else.
+//! Reporters: each formats the findings of a finished scan, and nothing else. What several
+//! formats share lives here: paths as CI systems want them, stable fingerprints, XML escaping.
 
+pub mod checkstyle;
 pub mod concise;
+pub mod github;
+pub mod gitlab;
 pub mod human;
 pub mod json;
+pub mod json_lines;
+pub mod junit;
+pub mod sarif;
 
+use std::collections::HashMap;
 use std::io::{self, Write};
+use std::path::{Component, Path};
 use std::time::Duration;
+
+use sha2::{Digest, Sha256};
 
 use crate::check::Finding;
 use crate::source::{LineColumn, SourceFile};
@@ -25,6 +36,105 @@ impl FileReport {
             self.source.position(finding.span.end),
         )
     }
+}
+
+/// The project's home page.
+pub const HOMEPAGE: &str = "https://github.com/imds-lint/imds-lint";
+
+/// A path as CI systems resolve it against the repository: without leading `./` components.
+pub fn ci_path(path: &Path) -> String {
+    without_curdir(path).display().to_string()
+}
+
+/// `path` without its leading `./` components (unless that leaves nothing).
+pub fn without_curdir(path: &Path) -> &Path {
+    let mut components = path.components();
+    let mut rest = components.as_path();
+    while components.next() == Some(Component::CurDir) {
+        rest = components.as_path();
+    }
+    if rest.as_os_str().is_empty() {
+        path
+    } else {
+        rest
+    }
+}
+
+/// One fingerprint per finding of `file`, in order, stable across runs and when lines move: the
+/// SHA-256 of the rule code, the path, the flagged text with whitespace (and line continuations)
+/// collapsed, and the index of this occurrence among findings of the same rule on the same text.
+pub fn fingerprints(file: &FileReport) -> Vec<String> {
+    let path = ci_path(&file.source.path);
+    let mut order: Vec<usize> = (0..file.findings.len()).collect();
+    order.sort_by_key(|&i| file.findings.get(i).map(|f| f.span));
+    let mut seen: HashMap<(&str, String), usize> = HashMap::new();
+    let mut prints = vec![String::new(); file.findings.len()];
+    for i in order {
+        let (Some(finding), Some(slot)) = (file.findings.get(i), prints.get_mut(i)) else {
+            continue;
+        };
+        let text = flagged_text(file, finding);
+        let occurrence = seen.entry((finding.rule.code, text.clone())).or_insert(0);
+        let mut hasher = Sha256::new();
+        let index = occurrence.to_string();
+        for part in [finding.rule.code, &path, &text, &index] {
+            hasher.update((part.len() as u64).to_le_bytes());
+            hasher.update(part.as_bytes());
+        }
+        *occurrence += 1;
+        *slot = hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+    }
+    prints
+}
+
+/// The text of a finding's span, decoded lossily, with line continuations and runs of
+/// whitespace collapsed to one space.
+fn flagged_text(file: &FileReport, finding: &Finding) -> String {
+    let bytes = file
+        .source
+        .bytes
+        .get(finding.span.start.0..finding.span.end.0)
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(bytes)
+        .replace("\\\r\n", " ")
+        .replace("\\\n", " ");
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Text for an XML attribute value: the five special characters escaped, line breaks and tabs as
+/// character references (a parser would turn them into spaces), and characters that XML 1.0
+/// forbids even as references replaced by U+FFFD.
+pub fn xml_attribute(text: &str) -> String {
+    xml_escape(text, true)
+}
+
+/// Text for XML element content: as [`xml_attribute`], but line feeds and tabs stay as they are.
+pub fn xml_text(text: &str) -> String {
+    xml_escape(text, false)
+}
+
+fn xml_escape(text: &str, attribute: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' if attribute => out.push_str("&quot;"),
+            '\'' if attribute => out.push_str("&apos;"),
+            '\n' if attribute => out.push_str("&#10;"),
+            '\t' if attribute => out.push_str("&#9;"),
+            '\r' => out.push_str("&#13;"),
+            '\n' | '\t' | '"' | '\'' => out.push(c),
+            '\u{0}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}' => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Counts gathered during a scan (`--statistics`).
@@ -65,4 +175,42 @@ pub fn write_statistics(out: &mut impl Write, s: &Statistics) -> io::Result<()> 
     writeln!(out, "  parsed:           {}", s.parsed)?;
     writeln!(out, "findings:           {}", s.findings)?;
     writeln!(out, "time:               {:.3}s", s.elapsed.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ci_paths_lose_leading_dot_slash_only() {
+        assert_eq!(ci_path(Path::new("./a/b.sh")), "a/b.sh");
+        assert_eq!(ci_path(Path::new("././a.sh")), "a.sh");
+        assert_eq!(ci_path(Path::new("a/./b.sh")), "a/./b.sh");
+        assert_eq!(ci_path(Path::new("../a.sh")), "../a.sh");
+        assert_eq!(ci_path(Path::new("/abs/a.sh")), "/abs/a.sh");
+        assert_eq!(ci_path(Path::new(".")), ".");
+        assert_eq!(ci_path(Path::new("-")), "-");
+    }
+
+    #[test]
+    fn xml_attributes_escape_quotes_and_keep_line_breaks() {
+        assert_eq!(
+            xml_attribute("a<b>&\"c\"'d'\n\t\r"),
+            "a&lt;b&gt;&amp;&quot;c&quot;&apos;d&apos;&#10;&#9;&#13;"
+        );
+    }
+
+    #[test]
+    fn xml_text_keeps_quotes_and_line_feeds() {
+        assert_eq!(xml_text("a<&>\"'\n\t"), "a&lt;&amp;&gt;\"'\n\t");
+    }
+
+    #[test]
+    fn characters_xml_forbids_become_replacement_characters() {
+        assert_eq!(
+            xml_attribute("a\u{0}b\u{1b}c\u{fffe}"),
+            "a\u{fffd}b\u{fffd}c\u{fffd}"
+        );
+        assert_eq!(xml_text("\u{7}"), "\u{fffd}");
+    }
 }

@@ -67,11 +67,16 @@ pub fn analyze(fragment: &Fragment) -> Analysis {
         parent: Some(root),
         boundary: Boundary::ChildProcess,
         depth: 0,
-        quoting: Some(Vec::new()),
-        script: true,
+        quoting: fragment.insert.clone(),
+        script: fragment.script,
     };
     if let Err(e) = analyzer.run(&fragment.text, &fragment.map, &context) {
         analyzer.error = Some(e.to_string());
+    }
+    if fragment.busybox {
+        for scope in &mut analyzer.scopes {
+            scope.busybox = true;
+        }
     }
     analyzer.finish()
 }
@@ -115,6 +120,9 @@ impl Context {
         let quoting = match (&self.quoting, layer) {
             (Some(outer), Some(layer)) => {
                 let mut chain = outer.clone();
+                if matches!(layer, Quoting::QuotedHeredoc | Quoting::UnquotedHeredoc) {
+                    chain.retain(Quoting::reaches_heredocs);
+                }
                 chain.push(layer);
                 Some(chain)
             }
@@ -302,10 +310,10 @@ impl Analyzer {
                         Client::Wget => client::wget(args, text_of),
                     };
                     let start = words.get(program).map_or(span.start.0, |w| w.span.start.0);
-                    let file_span = map.span_to_file(FragmentSpan::new(start, span.end.0));
+                    let file_span = map.span_to_host(FragmentSpan::new(start, span.end.0));
                     let after_client = words.get(program).map_or(start, |w| w.span.end.0);
                     let site = FixSite {
-                        after_client: map.to_file(crate::fragment::FragmentOffset(after_client)),
+                        after_client: map.to_host(crate::fragment::FragmentOffset(after_client)),
                         quoting: cx.quoting.clone(),
                         scope,
                         blocks: if scope.is_some() {
@@ -796,14 +804,14 @@ impl Analyzer {
         client: Client,
         busybox: bool,
         call: ClientCall,
-        span: crate::source::FileSpan,
+        span: crate::fragment::HostSpan,
         mut site: FixSite,
         text: &[u8],
         map: &OffsetMap,
     ) -> Option<Pending> {
         let word_site = |word: &Word| {
             (
-                map.span_to_file(word.span),
+                map.span_to_host(word.span),
                 String::from_utf8_lossy(
                     text.get(word.span.start.0..word.span.end.0)
                         .unwrap_or_default(),
@@ -994,8 +1002,8 @@ fn blocks(command: Node, text: &[u8], map: &OffsetMap) -> Vec<BlockAnchor> {
             let crlf = line_end.is_some_and(|end| end > 0 && text.get(end - 1) == Some(&b'\r'));
             out.push(BlockAnchor {
                 block: parent.id(),
-                statement: map.to_file(crate::fragment::FragmentOffset(start)),
-                line_start: map.to_file(crate::fragment::FragmentOffset(line_start)),
+                statement: map.to_host(crate::fragment::FragmentOffset(start)),
+                line_start: map.to_host(crate::fragment::FragmentOffset(line_start)),
                 begins_line,
                 kind: block_kind(parent),
                 indent,

@@ -1,7 +1,8 @@
 //! The metadata-request model that rules read: one [`Request`] per `curl`/`wget` invocation that
 //! reaches IMDS, with what the analysis learned about its method, headers and token.
 
-use crate::source::{FileOffset, FileSpan};
+pub use crate::fragment::Quoting;
+use crate::fragment::{HostOffset, HostSpan};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Client {
@@ -66,8 +67,8 @@ pub struct Request {
     pub client: Client,
     /// Run as `busybox wget` (no `--method`, so no way to PUT).
     pub busybox: bool,
-    /// From the client's name to the end of the command, in the original file.
-    pub span: FileSpan,
+    /// From the client's name to the end of the command, in its host (see `crate::fragment::HostSpan`).
+    pub span: HostSpan,
     /// The URL's scheme and host as written, e.g. `http://169.254.169.254`.
     pub origin: String,
     /// The path as far as it could be read.
@@ -84,43 +85,6 @@ pub struct Request {
 impl Request {
     pub fn is_put(&self) -> bool {
         self.method == Method::Put
-    }
-}
-
-/// How text inserted into a nested piece of shell code must be written in the code around it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Quoting {
-    /// Inside `'…'`: a `'` is written `'\''`.
-    SingleQuoted,
-    /// Inside `"…"`: `\`, `"`, `$` and backticks get a backslash.
-    DoubleQuoted,
-    /// Unquoted shell text: inserted text is already shell text.
-    Unquoted,
-    /// An unquoted here-document: `\`, `$` and backticks get a backslash.
-    UnquotedHeredoc,
-    /// A quoted here-document: taken verbatim.
-    QuotedHeredoc,
-}
-
-impl Quoting {
-    /// Writes `text` so that removing this layer of quoting gives `text` back.
-    pub fn encode(self, text: &str) -> String {
-        let escape = |specials: &[char]| {
-            let mut out = String::with_capacity(text.len() + 8);
-            for c in text.chars() {
-                if specials.contains(&c) {
-                    out.push('\\');
-                }
-                out.push(c);
-            }
-            out
-        };
-        match self {
-            Quoting::SingleQuoted => text.replace('\'', r"'\''"),
-            Quoting::DoubleQuoted => escape(&['\\', '"', '$', '`']),
-            Quoting::UnquotedHeredoc => escape(&['\\', '$', '`']),
-            Quoting::Unquoted | Quoting::QuotedHeredoc => text.to_owned(),
-        }
     }
 }
 
@@ -148,9 +112,9 @@ pub struct BlockAnchor {
     /// Identifies the block within its scope.
     pub block: usize,
     /// The statement's start, for ordering statements of the same block.
-    pub statement: FileOffset,
+    pub statement: HostOffset,
     /// The start of the statement's line: where an inserted line goes.
-    pub line_start: FileOffset,
+    pub line_start: HostOffset,
     /// Whether only blanks precede the statement on its line.
     pub begins_line: bool,
     /// What kind of block it is.
@@ -182,7 +146,7 @@ pub struct Scope {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct FixSite {
     /// Right after the client's name word: where options are inserted.
-    pub after_client: FileOffset,
+    pub after_client: HostOffset,
     /// Quoting between the request's code and the file, outermost first; `None` when text cannot
     /// be inserted safely (a string built from several differently quoted parts).
     pub quoting: Option<Vec<Quoting>>,
@@ -196,7 +160,7 @@ pub struct FixSite {
     /// The script handles this request's failure (`||`, a condition).
     pub failure_handled: bool,
     /// The explicit method argument (`GET` of `-X GET`), with its text.
-    pub method_word: Option<(FileSpan, String)>,
+    pub method_word: Option<(HostSpan, String)>,
     /// The TTL header argument, with its text.
-    pub ttl_word: Option<(FileSpan, String)>,
+    pub ttl_word: Option<(HostSpan, String)>,
 }

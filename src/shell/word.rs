@@ -474,7 +474,7 @@ mod tests {
         assert_eq!(text, br#"x"y"#);
         let map = crate::fragment::OffsetMap::from_anchors(anchors);
         use crate::fragment::FragmentOffset;
-        assert_eq!(map.to_file(FragmentOffset(1)).0, 12);
-        assert_eq!(map.to_file(FragmentOffset(2)).0, 13);
+        assert_eq!(map.to_host(FragmentOffset(1)).0, 12);
+        assert_eq!(map.to_host(FragmentOffset(2)).0, 13);
     }
 }

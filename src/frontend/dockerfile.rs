@@ -1,0 +1,525 @@
+//! Dockerfiles and Containerfiles (tree-sitter-containerfile): the shell code of `RUN`, `CMD`,
+//! `ENTRYPOINT`, `HEALTHCHECK CMD` and `ONBUILD RUN`, in shell form (line continuations, comment
+//! lines, the `# escape=` directive, here-documents) and exec form (`["sh", "-c", "…"]`, or a
+//! client run directly). `ARG` and `ENV` values carry into later instructions of their stage;
+//! each instruction is a shell of its own, so shell variables do not.
+
+use std::cell::RefCell;
+use std::path::Path;
+
+use tree_sitter::{Node, Parser};
+
+use super::Parsed;
+use crate::fragment::{Fragment, HostId, OffsetMap, Quoting};
+
+pub fn is_dockerfile(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    let lower = name.to_ascii_lowercase();
+    lower == "dockerfile"
+        || lower == "containerfile"
+        || lower.starts_with("dockerfile.")
+        || lower.starts_with("containerfile.")
+        || lower.ends_with(".dockerfile")
+        || lower.ends_with(".containerfile")
+}
+
+thread_local! {
+    static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
+}
+
+fn parse_tree(bytes: &[u8]) -> Option<tree_sitter::Tree> {
+    PARSER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            let mut parser = Parser::new();
+            parser
+                .set_language(&tree_sitter_containerfile::LANGUAGE.into())
+                .ok()?;
+            *slot = Some(parser);
+        }
+        let parser = slot.as_mut()?;
+        parser.reset();
+        parser.parse(bytes, None)
+    })
+}
+
+fn text<'a>(node: Node, bytes: &'a [u8]) -> &'a [u8] {
+    bytes.get(node.byte_range()).unwrap_or_default()
+}
+
+fn text_str(node: Node, bytes: &[u8]) -> String {
+    String::from_utf8_lossy(text(node, bytes)).into_owned()
+}
+
+/// The escape character from a `# escape=` parser directive at the top of the file.
+fn escape_char(bytes: &[u8]) -> char {
+    for line in bytes.split(|&b| b == b'\n') {
+        let line = String::from_utf8_lossy(line);
+        let trimmed = line.trim();
+        let Some(directive) = trimmed.strip_prefix('#') else {
+            break;
+        };
+        let directive = directive.trim();
+        if let Some(value) = directive
+            .strip_prefix("escape")
+            .map(str::trim_start)
+            .and_then(|rest| rest.strip_prefix('='))
+        {
+            if value.trim() == "`" {
+                return '`';
+            }
+            return '\\';
+        }
+        if !directive.contains('=') {
+            break;
+        }
+    }
+    '\\'
+}
+
+/// Variables a stage defines, in order, with `$VAR`/`${VAR}` in later values expanded.
+#[derive(Default, Clone)]
+struct Environment {
+    vars: Vec<(String, String)>,
+}
+
+impl Environment {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.vars
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn set(&mut self, name: String, value: String) {
+        self.vars.retain(|(n, _)| *n != name);
+        self.vars.push((name, value));
+    }
+
+    /// Expands `$NAME`, `${NAME}` and `${NAME:-default}` the way Docker does in `ENV`/`ARG`.
+    fn expand(&self, value: &str) -> String {
+        let mut out = String::new();
+        let mut rest = value;
+        while let Some(at) = rest.find('$') {
+            out.push_str(rest.get(..at).unwrap_or_default());
+            let after = rest.get(at + 1..).unwrap_or_default();
+            if let Some(inner) = after.strip_prefix('{') {
+                let Some(close) = inner.find('}') else {
+                    out.push_str(rest.get(at..).unwrap_or_default());
+                    return out;
+                };
+                let body = inner.get(..close).unwrap_or_default();
+                let (name, default) = match body.split_once(":-") {
+                    Some((n, d)) => (n, Some(d)),
+                    None => (body, None),
+                };
+                match (self.get(name), default) {
+                    (Some(v), _) if !v.is_empty() => out.push_str(v),
+                    (_, Some(d)) => out.push_str(d),
+                    (Some(v), None) => out.push_str(v),
+                    (None, None) => {}
+                }
+                rest = inner.get(close + 1..).unwrap_or_default();
+            } else {
+                let len = after
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(after.len());
+                let name = after.get(..len).unwrap_or_default();
+                if name.is_empty() {
+                    out.push('$');
+                } else if let Some(v) = self.get(name) {
+                    out.push_str(v);
+                }
+                rest = after.get(len..).unwrap_or_default();
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+/// Strips one level of quotes from an `ENV`/`ARG` value.
+fn unquote_value(raw: &str) -> String {
+    let raw = raw.trim();
+    if raw.len() >= 2
+        && ((raw.starts_with('"') && raw.ends_with('"'))
+            || (raw.starts_with('\'') && raw.ends_with('\'')))
+    {
+        return raw.get(1..raw.len() - 1).unwrap_or_default().to_owned();
+    }
+    raw.to_owned()
+}
+
+pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
+    let mut parsed = Parsed::default();
+    let Some(tree) = parse_tree(bytes) else {
+        parsed
+            .diagnostics
+            .push("the Dockerfile could not be parsed".to_owned());
+        return parsed;
+    };
+    let escape = escape_char(bytes);
+    let mut global = Environment::default();
+    let mut stage: Option<Environment> = None;
+    let mut busybox = false;
+    let root = tree.root_node();
+    let mut cursor = root.walk();
+    for instruction in root.named_children(&mut cursor) {
+        match instruction.kind() {
+            "from_instruction" => {
+                let image = instruction
+                    .child_by_field_name("image")
+                    .or_else(|| find_child(instruction, "image_spec"))
+                    .map(|n| text_str(n, bytes).to_ascii_lowercase())
+                    .unwrap_or_default();
+                let name = image.rsplit('/').next().unwrap_or_default();
+                busybox = name.starts_with("alpine") || name.starts_with("busybox");
+                stage = Some(Environment::default());
+            }
+            "arg_instruction" | "env_instruction" => {
+                let mut pairs = instruction.walk();
+                for pair in instruction.named_children(&mut pairs) {
+                    let Some(name) = pair.child_by_field_name("name") else {
+                        continue;
+                    };
+                    let name = text_str(name, bytes);
+                    let value = pair
+                        .child_by_field_name("value")
+                        .or_else(|| pair.child_by_field_name("default"));
+                    let value = match (value, &stage) {
+                        (Some(v), Some(env)) => {
+                            Some(env.expand(&unquote_value(&text_str(v, bytes))))
+                        }
+                        (Some(v), None) => Some(global.expand(&unquote_value(&text_str(v, bytes)))),
+                        // `ARG NAME` in a stage brings in the global default.
+                        (None, Some(_)) => global.get(&name).map(str::to_owned),
+                        (None, None) => None,
+                    };
+                    if let Some(value) = value {
+                        stage.as_mut().unwrap_or(&mut global).set(name, value);
+                    }
+                }
+            }
+            _ => {
+                let env = stage.clone().unwrap_or_else(|| global.clone());
+                collect(instruction, bytes, host, escape, &env, busybox, &mut parsed);
+            }
+        }
+    }
+    if root.has_error() {
+        parsed.diagnostics.push(
+            "the Dockerfile has syntax errors; instructions around them may be skipped".to_owned(),
+        );
+    }
+    parsed
+}
+
+fn find_child<'t>(node: Node<'t>, kind: &str) -> Option<Node<'t>> {
+    let mut cursor = node.walk();
+    let found = node.named_children(&mut cursor).find(|c| c.kind() == kind);
+    found
+}
+
+/// The shell code of one instruction (and of the instruction inside `ONBUILD`/`HEALTHCHECK`).
+fn collect(
+    instruction: Node,
+    bytes: &[u8],
+    host: HostId,
+    escape: char,
+    env: &Environment,
+    busybox: bool,
+    parsed: &mut Parsed,
+) {
+    match instruction.kind() {
+        "run_instruction" | "cmd_instruction" | "entrypoint_instruction" => {}
+        "onbuild_instruction" | "healthcheck_instruction" => {
+            let mut cursor = instruction.walk();
+            for inner in instruction.named_children(&mut cursor) {
+                if inner.kind().ends_with("_instruction") {
+                    collect(inner, bytes, host, escape, env, busybox, parsed);
+                }
+            }
+            return;
+        }
+        _ => return,
+    }
+    let base = Fragment {
+        host,
+        environment: env.vars.clone(),
+        in_container: true,
+        busybox,
+        ..Fragment::script(b"")
+    };
+    if let Some(array) = find_child(instruction, "json_string_array") {
+        if let Some(fragment) = exec_form(array, bytes, &base) {
+            parsed.fragments.push(fragment);
+        }
+        return;
+    }
+    let Some(command) = find_child(instruction, "shell_command") else {
+        return;
+    };
+    let mut cursor = instruction.walk();
+    let heredocs: Vec<Node> = instruction
+        .named_children(&mut cursor)
+        .filter(|c| c.kind() == "heredoc_block")
+        .collect();
+    let only_markers = {
+        let mut c = command.walk();
+        let markers_len: usize = command
+            .named_children(&mut c)
+            .filter(|n| n.kind() == "heredoc_marker")
+            .map(|n| n.byte_range().len())
+            .sum();
+        let visible = text(command, bytes)
+            .iter()
+            .filter(|b| !b.is_ascii_whitespace())
+            .count();
+        !heredocs.is_empty() && visible <= markers_len
+    };
+    if only_markers {
+        // `RUN <<EOF`: each here-document is the script.
+        for block in heredocs {
+            if let Some(content) = find_child(block, "heredoc_content") {
+                parsed.fragments.push(Fragment {
+                    text: text(content, bytes).to_vec(),
+                    map: OffsetMap::verbatim(content.start_byte()),
+                    insert: Some(vec![Quoting::QuotedHeredoc]),
+                    ..base.clone()
+                });
+            }
+        }
+        return;
+    }
+    // Shell form: the command text without Dockerfile comment lines, with a backtick escape
+    // turned into the shell's backslash; here-documents follow it as in a shell. Markers that come
+    // first (`RUN <<EOF bash`) move after the command (`bash <<EOF`), as a shell wants them.
+    let end = heredocs.last().map_or(command.end_byte(), |h| h.end_byte());
+    let mut c = command.walk();
+    let children: Vec<Node> = command.named_children(&mut c).collect();
+    let leading: Vec<Node> = children
+        .iter()
+        .copied()
+        .take_while(|n| n.kind() == "heredoc_marker")
+        .collect();
+    let mut fragment_text = Vec::new();
+    let mut anchors = Vec::new();
+    let mut at = leading
+        .last()
+        .map_or(command.start_byte(), |m| m.end_byte());
+    while bytes.get(at).is_some_and(|b| *b == b' ' || *b == b'\t') {
+        at += 1;
+    }
+    for comment in children.iter().filter(|n| n.kind() == "comment") {
+        if comment.start_byte() < at {
+            continue;
+        }
+        anchors.push((fragment_text.len(), at));
+        fragment_text.extend_from_slice(bytes.get(at..comment.start_byte()).unwrap_or_default());
+        at = comment.end_byte();
+    }
+    anchors.push((fragment_text.len(), at));
+    fragment_text.extend_from_slice(bytes.get(at..command.end_byte()).unwrap_or_default());
+    for marker in &leading {
+        anchors.push((fragment_text.len(), marker.start_byte()));
+        fragment_text.push(b' ');
+        fragment_text.extend_from_slice(text(*marker, bytes));
+    }
+    anchors.push((fragment_text.len(), command.end_byte()));
+    fragment_text.extend_from_slice(bytes.get(command.end_byte()..end).unwrap_or_default());
+    if escape == '`' {
+        for i in 0..fragment_text.len().saturating_sub(1) {
+            if fragment_text.get(i) == Some(&b'`')
+                && matches!(fragment_text.get(i + 1), Some(b'\n') | Some(b'\r'))
+            {
+                if let Some(b) = fragment_text.get_mut(i) {
+                    *b = b'\\';
+                }
+            }
+        }
+    }
+    let indent = continuation_indent(&fragment_text);
+    parsed.fragments.push(Fragment {
+        text: fragment_text,
+        map: OffsetMap::from_anchors(anchors),
+        insert: Some(vec![Quoting::DockerfileShell { escape, indent }]),
+        ..base
+    });
+}
+
+/// The indentation of the instruction's continuation lines (four spaces if it has none).
+fn continuation_indent(text: &[u8]) -> String {
+    text.split(|&b| b == b'\n')
+        .nth(1)
+        .map(|line| {
+            line.iter()
+                .take_while(|b| **b == b' ' || **b == b'\t')
+                .map(|&b| b as char)
+                .collect::<String>()
+        })
+        .filter(|indent| !indent.is_empty())
+        .unwrap_or_else(|| "    ".to_owned())
+}
+
+/// Exec form: `["sh", "-c", "script"]` gives the script; `["curl", …]` is a command line of its
+/// own, rebuilt as shell words so the analysis reads it (it cannot be fixed in place: there is
+/// no shell to expand a token).
+fn exec_form(array: Node, bytes: &[u8], base: &Fragment) -> Option<Fragment> {
+    let mut cursor = array.walk();
+    let elements: Vec<(String, Vec<(usize, usize)>)> = array
+        .named_children(&mut cursor)
+        .filter(|n| n.kind() == "json_string")
+        .map(|n| decode_json_string(text(n, bytes), n.start_byte()))
+        .collect();
+    let program = elements.first()?.0.rsplit('/').next()?.to_owned();
+    let shells = ["sh", "bash", "dash", "ash", "ksh", "zsh"];
+    if shells.contains(&program.as_str()) {
+        let flag = elements
+            .iter()
+            .position(|(e, _)| e.starts_with('-') && e.contains('c'))?;
+        let (script, anchors) = elements.get(flag + 1)?;
+        return Some(Fragment {
+            text: script.clone().into_bytes(),
+            map: OffsetMap::from_anchors(anchors.iter().copied()),
+            insert: Some(vec![Quoting::JsonString]),
+            script: false,
+            ..base.clone()
+        });
+    }
+    // Each element single-quoted, so the analysis sees the same words.
+    let mut text = Vec::new();
+    let mut anchors = Vec::new();
+    for (i, (element, element_anchors)) in elements.iter().enumerate() {
+        if i > 0 {
+            text.push(b' ');
+        }
+        let start = element_anchors.first().map_or(0, |a| a.1);
+        anchors.push((text.len(), start));
+        text.push(b'\'');
+        let base_offset = text.len();
+        anchors.extend(element_anchors.iter().map(|&(f, h)| (base_offset + f, h)));
+        text.extend_from_slice(element.replace('\'', "'\\''").as_bytes());
+        text.push(b'\'');
+    }
+    Some(Fragment {
+        text,
+        map: OffsetMap::from_anchors(anchors),
+        insert: None,
+        script: false,
+        ..base.clone()
+    })
+}
+
+/// A JSON string literal's value, with anchors from value offsets to host offsets.
+pub fn decode_json_string(literal: &[u8], start: usize) -> (String, Vec<(usize, usize)>) {
+    let inner = literal
+        .get(1..literal.len().saturating_sub(1).max(1))
+        .unwrap_or_default();
+    let mut out = String::new();
+    let mut anchors = vec![(0, start + 1)];
+    let mut i = 0;
+    while let Some(&b) = inner.get(i) {
+        if b != b'\\' {
+            // Copy a whole UTF-8 sequence.
+            let len = match b {
+                0xf0..=0xff => 4,
+                0xe0..=0xef => 3,
+                0xc0..=0xdf => 2,
+                _ => 1,
+            };
+            out.push_str(&String::from_utf8_lossy(
+                inner.get(i..i + len).unwrap_or(&[b]),
+            ));
+            i += len;
+            continue;
+        }
+        let (c, used) = match inner.get(i + 1) {
+            Some(b'n') => ('\n', 2),
+            Some(b't') => ('\t', 2),
+            Some(b'r') => ('\r', 2),
+            Some(b'b') => ('\u{8}', 2),
+            Some(b'f') => ('\u{c}', 2),
+            Some(b'u') => {
+                let hex = inner
+                    .get(i + 2..i + 6)
+                    .and_then(|h| std::str::from_utf8(h).ok());
+                let c = hex
+                    .and_then(|h| u32::from_str_radix(h, 16).ok())
+                    .and_then(char::from_u32)
+                    .unwrap_or('\u{fffd}');
+                (c, 6)
+            }
+            Some(&other) => (other as char, 2),
+            None => ('\\', 1),
+        };
+        out.push(c);
+        i += used;
+        anchors.push((out.len(), start + 1 + i));
+    }
+    (out, anchors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fragments(dockerfile: &str) -> Vec<String> {
+        parse(dockerfile.as_bytes(), 0)
+            .fragments
+            .into_iter()
+            .map(|f| String::from_utf8_lossy(&f.text).into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn names() {
+        for name in [
+            "Dockerfile",
+            "Containerfile",
+            "app.dockerfile",
+            "Dockerfile.dev",
+            "x.Dockerfile",
+        ] {
+            assert!(is_dockerfile(Path::new(name)), "{name}");
+        }
+        assert!(!is_dockerfile(Path::new("README.md")));
+    }
+
+    #[test]
+    fn shell_form_keeps_continuations_and_drops_comment_lines() {
+        let f = fragments("FROM x\nRUN a && \\\n# note\n    curl -s http://169.254.169.254/\n");
+        assert_eq!(f, ["a && \\\n    curl -s http://169.254.169.254/"]);
+    }
+
+    #[test]
+    fn heredocs_and_exec_forms() {
+        let f = fragments("FROM x\nRUN <<EOF\ncurl http://169.254.169.254/\nEOF\n");
+        assert_eq!(f, ["curl http://169.254.169.254/\n"]);
+        let f = fragments("FROM x\nRUN <<EOF bash\ncurl a\nEOF\n");
+        assert_eq!(f, ["bash <<EOF\ncurl a\nEOF"]);
+        let f = fragments("FROM x\nCMD [\"sh\", \"-c\", \"curl \\\"a\\\"\"]\n");
+        assert_eq!(f, ["curl \"a\""]);
+        let f = fragments("FROM x\nENTRYPOINT [\"/usr/bin/curl\", \"-s\", \"http://x/\"]\n");
+        assert_eq!(f, ["'/usr/bin/curl' '-s' 'http://x/'"]);
+    }
+
+    #[test]
+    fn environment_follows_the_stage() {
+        let parsed = parse(
+            b"ARG IMDS=169.254.169.254\nFROM x\nARG IMDS\nENV MD=http://${IMDS}/latest\nRUN curl $MD\nFROM y\nRUN curl $MD\n",
+            0,
+        );
+        let first = &parsed.fragments[0].environment;
+        assert!(first.contains(&("MD".to_owned(), "http://169.254.169.254/latest".to_owned())));
+        assert!(parsed.fragments[1].environment.is_empty());
+    }
+
+    #[test]
+    fn backtick_escape() {
+        let f = fragments("# escape=`\nFROM x\nRUN a `\n    b\n");
+        assert_eq!(f, ["a \\\n    b"]);
+    }
+}

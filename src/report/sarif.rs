@@ -1,0 +1,306 @@
+//! `--format sarif`: a SARIF 2.1.0 log (built with the `serde-sarif` types) for GitHub code
+//! scanning and other SARIF viewers. It carries every rule's metadata and documentation, one
+//! result per finding with its region in the original file (columns count Unicode code points,
+//! as ours do), the fixes as byte replacements, and relative URIs against `%SRCROOT%`, the
+//! directory imds-lint ran in, so that code scanning can place them in the repository.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::path::Path;
+
+use serde_sarif::sarif::{
+    ArtifactChange, ArtifactContent, ArtifactLocation, Fix, Location, Message,
+    MultiformatMessageString, PhysicalLocation, PropertyBag, Region, Replacement,
+    ReportingConfiguration, ReportingConfigurationLevel, ReportingDescriptor,
+    Result as SarifResult, ResultColumnKind, ResultLevel, Run, Sarif, Tool, ToolComponent, Version,
+};
+
+use super::{fingerprints, without_curdir, FileReport, Report, HOMEPAGE};
+use crate::check::Finding;
+use crate::fix::Applicability;
+use crate::rules::{doc_url, Rule, Severity, RULES};
+
+/// Where the log says its schema is (the OASIS standard's, as published on SchemaStore).
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+/// The base that relative artifact URIs are resolved against.
+const SRCROOT: &str = "%SRCROOT%";
+
+/// The key of our fingerprint in `partialFingerprints`.
+const FINGERPRINT: &str = "imdsLint/v1";
+
+/// Writes the log, with `%SRCROOT%` standing for the current directory.
+pub fn write(out: &mut impl Write, report: &Report) -> io::Result<()> {
+    let root = std::env::current_dir().ok();
+    write_with_root(out, report, root.as_deref())
+}
+
+/// Writes the log, with `%SRCROOT%` standing for `root` (an absolute directory) when known.
+pub fn write_with_root(
+    out: &mut impl Write,
+    report: &Report,
+    root: Option<&Path>,
+) -> io::Result<()> {
+    let log = log(report, root).map_err(io::Error::other)?;
+    serde_json::to_writer_pretty(&mut *out, &log).map_err(io::Error::other)?;
+    writeln!(out)
+}
+
+fn log(report: &Report, root: Option<&Path>) -> serde_json::Result<Sarif> {
+    let mut results = Vec::new();
+    for file in report.files {
+        let location = artifact_location(&file.source.path, root);
+        for (finding, fingerprint) in file.findings.iter().zip(fingerprints(file)) {
+            results.push(result(file, finding, &location, fingerprint)?);
+        }
+    }
+    let rules = RULES
+        .iter()
+        .map(descriptor)
+        .collect::<Result<Vec<_>, _>>()?;
+    let driver = ToolComponent::builder()
+        .name("imds-lint")
+        .version(env!("CARGO_PKG_VERSION"))
+        .semantic_version(env!("CARGO_PKG_VERSION"))
+        .information_uri(HOMEPAGE)
+        .rules(rules)
+        .build();
+    let mut base = ArtifactLocation::builder()
+        .description(text_message(
+            "The directory imds-lint ran in; relative paths start there",
+        ))
+        .build();
+    base.uri = root.map(|root| {
+        let mut uri = file_uri(root);
+        if !uri.ends_with('/') {
+            uri.push('/');
+        }
+        uri
+    });
+    let run = Run::builder()
+        .tool(Tool::builder().driver(driver).build())
+        .original_uri_base_ids(BTreeMap::from([(SRCROOT.to_owned(), base)]))
+        .column_kind(serde_json::to_value(ResultColumnKind::UnicodeCodePoints)?)
+        .results(results)
+        .build();
+    Ok(Sarif::builder()
+        .schema(SCHEMA)
+        .version(serde_json::to_value(Version::V2_1_0)?)
+        .runs(vec![run])
+        .build())
+}
+
+fn descriptor(rule: &Rule) -> serde_json::Result<ReportingDescriptor> {
+    let level = match rule.severity {
+        Severity::Error => ReportingConfigurationLevel::Error,
+        Severity::Warning => ReportingConfigurationLevel::Warning,
+    };
+    Ok(ReportingDescriptor::builder()
+        .id(rule.code)
+        .name(rule.name)
+        .short_description(
+            MultiformatMessageString::builder()
+                .text(rule.summary)
+                .build(),
+        )
+        .full_description(
+            MultiformatMessageString::builder()
+                .text(what_it_does(rule.doc))
+                .build(),
+        )
+        .help(
+            MultiformatMessageString::builder()
+                .text(rule.doc)
+                .markdown(rule.doc)
+                .build(),
+        )
+        .help_uri(doc_url(rule.code))
+        .default_configuration(
+            ReportingConfiguration::builder()
+                .level(serde_json::to_value(level)?)
+                .build(),
+        )
+        .build())
+}
+
+/// The paragraph under `## What it does` in a rule's documentation, on one line.
+fn what_it_does(doc: &str) -> String {
+    let section = doc
+        .split("## What it does")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .unwrap_or(doc);
+    section.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn result(
+    file: &FileReport,
+    finding: &Finding,
+    location: &ArtifactLocation,
+    fingerprint: String,
+) -> serde_json::Result<SarifResult> {
+    let (start, end) = file.range(finding);
+    let snippet = file
+        .source
+        .bytes
+        .get(finding.span.start.0..finding.span.end.0)
+        .unwrap_or_default();
+    let region = Region::builder()
+        .start_line(start.line as i64)
+        .start_column(start.column as i64)
+        .end_line(end.line as i64)
+        .end_column(end.column as i64)
+        .snippet(
+            ArtifactContent::builder()
+                .text(String::from_utf8_lossy(snippet))
+                .build(),
+        )
+        .build();
+    let physical = PhysicalLocation::builder()
+        .artifact_location(location.clone())
+        .region(region)
+        .build();
+    let level = match finding.severity {
+        Severity::Error => ResultLevel::Error,
+        Severity::Warning => ResultLevel::Warning,
+    };
+    let mut result = SarifResult::builder()
+        .rule_id(finding.rule.code)
+        .level(level)
+        .message(text_message(&finding.message))
+        .locations(vec![Location::builder()
+            .physical_location(physical)
+            .build()])
+        .partial_fingerprints(BTreeMap::from([(FINGERPRINT.to_owned(), fingerprint)]))
+        .build();
+    result.rule_index = RULES
+        .iter()
+        .position(|r| r.code == finding.rule.code)
+        .map(|i| i as i64);
+    if let Some(fix) = &finding.fix {
+        let replacements = fix
+            .edits
+            .iter()
+            .map(|edit| {
+                Replacement::builder()
+                    .deleted_region(
+                        Region::builder()
+                            .byte_offset(edit.span.start.0 as i64)
+                            .byte_length(edit.span.len() as i64)
+                            .build(),
+                    )
+                    .inserted_content(
+                        ArtifactContent::builder()
+                            .text(edit.content.clone())
+                            .build(),
+                    )
+                    .build()
+            })
+            .collect::<Vec<_>>();
+        let applicability = match fix.applicability {
+            Applicability::Safe => "safe",
+            Applicability::Unsafe => "unsafe",
+        };
+        result.fixes = Some(vec![Fix::builder()
+            .description(text_message(&fix.message))
+            .artifact_changes(vec![ArtifactChange::builder()
+                .artifact_location(location.clone())
+                .replacements(replacements)
+                .build()])
+            .properties(
+                PropertyBag::builder()
+                    .additional_properties(BTreeMap::from([(
+                        "applicability".to_owned(),
+                        serde_json::Value::from(applicability),
+                    )]))
+                    .build(),
+            )
+            .build()]);
+    }
+    Ok(result)
+}
+
+fn text_message(text: &str) -> Message {
+    Message::builder().text(text).build()
+}
+
+/// A relative URI against `%SRCROOT%` for a relative path (or one under `root`), an absolute
+/// `file:` URI for any other absolute path.
+fn artifact_location(path: &Path, root: Option<&Path>) -> ArtifactLocation {
+    let relative = if path.is_absolute() {
+        root.and_then(|root| path.strip_prefix(root).ok())
+    } else {
+        Some(without_curdir(path))
+    };
+    match relative {
+        Some(relative) => ArtifactLocation::builder()
+            .uri(encode_path(relative))
+            .uri_base_id(SRCROOT)
+            .build(),
+        None => ArtifactLocation::builder().uri(file_uri(path)).build(),
+    }
+}
+
+/// `file:///…` for an absolute path.
+fn file_uri(path: &Path) -> String {
+    let encoded = encode_path(path);
+    if encoded.starts_with('/') {
+        format!("file://{encoded}")
+    } else {
+        format!("file:///{encoded}")
+    }
+}
+
+/// A path as the path of a URI: every byte outside the unreserved and sub-delimiter characters
+/// (and `/`, `@`) percent-encoded, `:` included so that no first segment reads as a scheme.
+fn encode_path(path: &Path) -> String {
+    let bytes = path_bytes(path);
+    let mut out = String::with_capacity(bytes.len());
+    for byte in bytes {
+        if byte.is_ascii_alphanumeric() || b"-._~/!$&'()*+,;=@".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(unix)]
+fn path_bytes(path: &Path) -> Vec<u8> {
+    use std::os::unix::ffi::OsStrExt;
+    path.as_os_str().as_bytes().to_vec()
+}
+
+#[cfg(not(unix))]
+fn path_bytes(path: &Path) -> Vec<u8> {
+    path.to_string_lossy().replace('\\', "/").into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_become_relative_uris_without_dot_slash() {
+        let location = artifact_location(Path::new("./dir/a b:c,%.sh"), None);
+        assert_eq!(location.uri.as_deref(), Some("dir/a%20b%3Ac,%25.sh"));
+        assert_eq!(location.uri_base_id.as_deref(), Some(SRCROOT));
+    }
+
+    #[test]
+    fn absolute_paths_under_the_root_are_relative_others_are_file_uris() {
+        let root = Path::new("/work/repo");
+        let inside = artifact_location(Path::new("/work/repo/x/a.sh"), Some(root));
+        assert_eq!(inside.uri.as_deref(), Some("x/a.sh"));
+        let outside = artifact_location(Path::new("/tmp/é.sh"), Some(root));
+        assert_eq!(outside.uri.as_deref(), Some("file:///tmp/%C3%A9.sh"));
+        assert_eq!(outside.uri_base_id, None);
+    }
+
+    #[test]
+    fn full_description_is_the_what_it_does_paragraph() {
+        let doc = "# X\n\n## What it does\nFlags a\nrequest.\n\n## Why is this bad?\nBecause.\n";
+        assert_eq!(what_it_does(doc), "Flags a request.");
+    }
+}
