@@ -7,7 +7,7 @@ pub mod write;
 
 use serde::Serialize;
 
-use crate::fragment::{HostOffset, HostSpan};
+use crate::fragment::{HostOffset, HostSpan, PlainScalar};
 use crate::shell::request::{BlockKind, Client, Method, Quoting, Request, Scope, TokenUse};
 use crate::shell::Analysis;
 
@@ -97,6 +97,40 @@ fn encode(text: &str, quoting: &[Quoting]) -> String {
         .fold(text.to_owned(), |text, layer| layer.encode(&text))
 }
 
+/// The edits that write `text` over `span` of a host (an insertion when `span` is empty), through
+/// the quoting layers; inside a YAML plain scalar, also the edits that turn it into a
+/// double-quoted scalar (quotes around it, backslashes before the `"` and `\` it holds).
+fn write_at(span: HostSpan, text: &str, quoting: &[Quoting], plain: Option<&PlainScalar>) -> Vec<Edit> {
+    let mut content = encode(text, quoting);
+    let Some(plain) = plain else {
+        return vec![Edit { span, content }];
+    };
+    let mut edits = Vec::new();
+    if span.start == plain.span.start {
+        content.insert(0, '"');
+    } else {
+        edits.push(Edit::insert(plain.span.start, "\"".to_owned()));
+    }
+    for &at in &plain.escapes {
+        if at == span.end && span.is_empty() {
+            content.push('\\');
+        } else if at < span.start || at >= span.end {
+            edits.push(Edit::insert(at, "\\".to_owned()));
+        }
+    }
+    if span.end == plain.span.end {
+        content.push('"');
+    } else {
+        edits.push(Edit::insert(plain.span.end, "\"".to_owned()));
+    }
+    edits.push(Edit { span, content });
+    edits
+}
+
+fn insert_at(at: HostOffset, text: &str, quoting: &[Quoting], plain: Option<&PlainScalar>) -> Vec<Edit> {
+    write_at(HostSpan::new(at.0, at.0), text, quoting, plain)
+}
+
 /// The URL a token is fetched from, in the spelling of the request it serves.
 fn token_url(origin: &str) -> String {
     if origin.contains("://") {
@@ -134,11 +168,11 @@ fn endpoint_key(origin: &str) -> String {
     host.strip_suffix(":80").unwrap_or(&host).to_owned()
 }
 
-/// One inserted token fetch: the variable it fills and the line that fills it.
+/// One inserted token fetch: the variable it fills and the edits that insert its line.
 #[derive(Debug, Clone)]
 struct Fetch {
     variable: String,
-    edit: Edit,
+    edits: Vec<Edit>,
 }
 
 /// The token fetches a fragment's tokenless requests share: one per scope and endpoint.
@@ -192,6 +226,9 @@ impl SharedFetches {
             let Some(anchor) = insertion_point(&requests) else {
                 continue;
             };
+            let Some(quoting) = &anchor.quoting else {
+                continue;
+            };
             let variable = free_name(scope, scope_index, &names_used);
             names_used.push((scope_index, variable.clone()));
             let origin = requests
@@ -205,7 +242,7 @@ impl SharedFetches {
             );
             let fetch = Fetch {
                 variable,
-                edit: Edit::insert(anchor.line_start, encode(&line, &scope.quoting)),
+                edits: insert_at(anchor.line_start, &line, quoting, anchor.plain.as_ref()),
             };
             out.by_request
                 .extend(members.iter().map(|&i| (i, fetch.clone())));
@@ -268,6 +305,7 @@ fn tokenless_fix(
 ) -> Option<Fix> {
     let site = &request.site;
     let quoting = site.quoting.as_deref()?;
+    let plain = site.plain.as_ref();
     let scope = site.scope.and_then(|s| analysis.scopes.get(s));
     let mut unsafe_because: Vec<String> = Vec::new();
     if let TokenUse::Unreadable(what) = &request.token {
@@ -280,28 +318,28 @@ fn tokenless_fix(
     }
     let (edits, message, uses_wget_fetch) = if let Some(variable) = &site.reusable_token {
         (
-            vec![Edit::insert(
+            insert_at(
                 site.after_client,
-                encode(
-                    &header_option(request.client, &format!("${variable}")),
-                    quoting,
-                ),
-            )],
+                &header_option(request.client, &format!("${variable}")),
+                quoting,
+                plain,
+            ),
             format!("Send the existing token `${variable}` with this request"),
             false,
         )
     } else if let (Some(scope), Some(fetch)) = (scope, shared.get(index)) {
         (
-            vec![
-                fetch.edit.clone(),
-                Edit::insert(
+            fetch
+                .edits
+                .iter()
+                .cloned()
+                .chain(insert_at(
                     site.after_client,
-                    encode(
-                        &header_option(request.client, &format!("${}", fetch.variable)),
-                        quoting,
-                    ),
-                ),
-            ],
+                    &header_option(request.client, &format!("${}", fetch.variable)),
+                    quoting,
+                    plain,
+                ))
+                .collect(),
             format!(
                 "Fetch an IMDSv2 token into `${}` once and send it with this request",
                 fetch.variable
@@ -316,10 +354,12 @@ fn tokenless_fix(
             fetch_command(&request.origin, curl, settings.token_ttl)
         );
         (
-            vec![Edit::insert(
+            insert_at(
                 site.after_client,
-                encode(&header_option(request.client, &inline), quoting),
-            )],
+                &header_option(request.client, &inline),
+                quoting,
+                plain,
+            ),
             "Fetch an IMDSv2 token inline and send it with this request".to_owned(),
             !curl,
         )
@@ -350,35 +390,23 @@ fn tokenless_fix(
 fn put_fix(request: &Request) -> Option<Fix> {
     let site = &request.site;
     let quoting = site.quoting.as_deref()?;
+    let plain = site.plain.as_ref();
     if request.client == Client::Wget && request.busybox {
         return None;
     }
-    let edit = match (&site.method_word, request.client) {
+    let edits = match (&site.method_word, request.client) {
         (Some((span, text)), client) => {
             let replacement = match client {
-                Client::Curl if text.starts_with("--request=") => "--request=PUT",
-                Client::Curl if text.starts_with("-") => {
-                    // `-XGET`, `-sXGET`: keep the flags before X.
-                    let x = text.find('X')?;
-                    return Some(Fix {
-                        applicability: Applicability::Safe,
-                        message: "Send the token request as PUT".to_owned(),
-                        edits: vec![Edit {
-                            span: *span,
-                            content: encode(&format!("{}PUT", text.get(..=x)?), quoting),
-                        }],
-                    });
-                }
-                Client::Wget if text.starts_with("--method=") => "--method=PUT",
-                _ => "PUT",
+                Client::Curl if text.starts_with("--request=") => "--request=PUT".to_owned(),
+                // `-XGET`, `-sXGET`: keep the flags up to X.
+                Client::Curl if text.starts_with('-') => format!("{}PUT", text.get(..=text.find('X')?)?),
+                Client::Wget if text.starts_with("--method=") => "--method=PUT".to_owned(),
+                _ => "PUT".to_owned(),
             };
-            Edit {
-                span: *span,
-                content: encode(replacement, quoting),
-            }
+            write_at(*span, &replacement, quoting, plain)
         }
-        (None, Client::Curl) => Edit::insert(site.after_client, encode(" -X PUT", quoting)),
-        (None, Client::Wget) => Edit::insert(site.after_client, encode(" --method=PUT", quoting)),
+        (None, Client::Curl) => insert_at(site.after_client, " -X PUT", quoting, plain),
+        (None, Client::Wget) => insert_at(site.after_client, " --method=PUT", quoting, plain),
     };
     // A body (`-d`) was being posted: the PUT now carries it, which IMDS ignores, but say so.
     let posts = site.method_word.is_none() && matches!(request.method, Method::Other(_));
@@ -389,7 +417,7 @@ fn put_fix(request: &Request) -> Option<Fix> {
             Applicability::Safe
         },
         message: "Send the token request as PUT".to_owned(),
-        edits: vec![edit],
+        edits,
     })
 }
 
@@ -397,6 +425,7 @@ fn put_fix(request: &Request) -> Option<Fix> {
 fn ttl_fix(request: &Request, settings: FixSettings) -> Option<Fix> {
     let site = &request.site;
     let quoting = site.quoting.as_deref()?;
+    let plain = site.plain.as_ref();
     let ttl = settings.token_ttl;
     match &site.ttl_word {
         None => {
@@ -407,7 +436,7 @@ fn ttl_fix(request: &Request, settings: FixSettings) -> Option<Fix> {
             Some(Fix {
                 applicability: Applicability::Safe,
                 message: format!("Add a TTL header of {ttl} seconds"),
-                edits: vec![Edit::insert(site.after_client, encode(&option, quoting))],
+                edits: insert_at(site.after_client, &option, quoting, plain),
             })
         }
         Some((span, text)) => {
@@ -415,7 +444,7 @@ fn ttl_fix(request: &Request, settings: FixSettings) -> Option<Fix> {
                 return None;
             }
             let value = text.rsplit(':').next().unwrap_or_default();
-            let value = value.trim_matches(|c: char| c.is_whitespace() || c == '"' || c == '\'');
+            let value = value.trim_matches(|c: char| c.is_whitespace() || c == '"' || c == '\'' || c == '\\');
             let new = match value.parse::<i128>() {
                 Ok(n) => n.clamp(1, 21600) as u32,
                 Err(_) => ttl,
@@ -430,10 +459,7 @@ fn ttl_fix(request: &Request, settings: FixSettings) -> Option<Fix> {
             Some(Fix {
                 applicability: Applicability::Safe,
                 message: format!("Set the TTL to {new} seconds"),
-                edits: vec![Edit {
-                    span: *span,
-                    content: encode(&format!(r#"{prefix}"{TTL_HEADER}: {new}""#), quoting),
-                }],
+                edits: write_at(*span, &format!(r#"{prefix}"{TTL_HEADER}: {new}""#), quoting, plain),
             })
         }
     }

@@ -143,6 +143,53 @@ impl OffsetMap {
     }
 }
 
+/// A YAML plain scalar that text is inserted into: it must become a double-quoted scalar, so
+/// the fix also adds the quotes and escapes the `"` and `\` it already holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlainScalar {
+    pub span: HostSpan,
+    /// Where the scalar holds a `"` or `\` that needs a backslash once quoted.
+    pub escapes: Vec<HostOffset>,
+}
+
+/// From fragment offset `start` on (up to the next region), how inserted text is written into the
+/// host: quoting layers outermost first, or `None` where the fragment cannot be edited in place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InsertRegion {
+    pub start: usize,
+    pub quoting: Option<Vec<Quoting>>,
+    pub plain: Option<PlainScalar>,
+}
+
+impl InsertRegion {
+    /// Text copied verbatim from the host: inserted text is written as it is.
+    pub fn verbatim() -> Self {
+        InsertRegion::quoted(Vec::new())
+    }
+
+    pub fn quoted(quoting: Vec<Quoting>) -> Self {
+        InsertRegion {
+            start: 0,
+            quoting: Some(quoting),
+            plain: None,
+        }
+    }
+
+    /// Not editable in place.
+    pub fn none() -> Self {
+        InsertRegion {
+            start: 0,
+            quoting: None,
+            plain: None,
+        }
+    }
+
+    pub fn at(mut self, start: usize) -> Self {
+        self.start = start;
+        self
+    }
+}
+
 /// A piece of shell code and where its bytes came from.
 #[derive(Debug, Clone)]
 pub struct Fragment {
@@ -151,9 +198,9 @@ pub struct Fragment {
     pub map: OffsetMap,
     /// The host whose bytes `map` points into.
     pub host: HostId,
-    /// How text inserted into the fragment is written into the host, outermost layer first;
-    /// `None` when the fragment cannot be edited in place.
-    pub insert: Option<Vec<Quoting>>,
+    /// How text inserted into the fragment is written into the host, by region (sorted by start;
+    /// the first starts at 0).
+    pub insert: Vec<InsertRegion>,
     /// Whether the fragment is a script of its own, where one token fetch can serve several
     /// requests; otherwise each request fetches its own (a Dockerfile exec form, one argv item).
     pub script: bool,
@@ -166,13 +213,23 @@ pub struct Fragment {
 }
 
 impl Fragment {
+    /// The insert region holding fragment offset `at`.
+    pub fn region_at(&self, at: usize) -> InsertRegion {
+        self.insert
+            .iter()
+            .take_while(|r| r.start <= at)
+            .last()
+            .cloned()
+            .unwrap_or_else(InsertRegion::none)
+    }
+
     /// A whole host that is itself a script.
     pub fn script(bytes: &[u8]) -> Self {
         Fragment {
             text: bytes.to_vec(),
             map: OffsetMap::verbatim(0),
             host: 0,
-            insert: Some(Vec::new()),
+            insert: vec![InsertRegion::verbatim()],
             script: true,
             environment: Vec::new(),
             in_container: false,

@@ -10,7 +10,7 @@ use std::path::Path;
 use tree_sitter::{Node, Parser};
 
 use super::Parsed;
-use crate::fragment::{Fragment, HostId, OffsetMap, Quoting};
+use crate::fragment::{Fragment, HostId, InsertRegion, OffsetMap, Quoting};
 
 pub fn is_dockerfile(path: &Path) -> bool {
     let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
@@ -287,7 +287,7 @@ fn collect(
                 parsed.fragments.push(Fragment {
                     text: text(content, bytes).to_vec(),
                     map: OffsetMap::verbatim(content.start_byte()),
-                    insert: Some(vec![Quoting::QuotedHeredoc]),
+                    insert: vec![InsertRegion::quoted(vec![Quoting::QuotedHeredoc])],
                     ..base.clone()
                 });
             }
@@ -345,7 +345,7 @@ fn collect(
     parsed.fragments.push(Fragment {
         text: fragment_text,
         map: OffsetMap::from_anchors(anchors),
-        insert: Some(vec![Quoting::DockerfileShell { escape, indent }]),
+        insert: vec![InsertRegion::quoted(vec![Quoting::DockerfileShell { escape, indent }])],
         ..base
     });
 }
@@ -384,7 +384,7 @@ fn exec_form(array: Node, bytes: &[u8], base: &Fragment) -> Option<Fragment> {
         return Some(Fragment {
             text: script.clone().into_bytes(),
             map: OffsetMap::from_anchors(anchors.iter().copied()),
-            insert: Some(vec![Quoting::JsonString]),
+            insert: vec![InsertRegion::quoted(vec![Quoting::JsonString])],
             script: false,
             ..base.clone()
         });
@@ -407,7 +407,7 @@ fn exec_form(array: Node, bytes: &[u8], base: &Fragment) -> Option<Fragment> {
     Some(Fragment {
         text,
         map: OffsetMap::from_anchors(anchors),
-        insert: None,
+        insert: vec![InsertRegion::none()],
         script: false,
         ..base.clone()
     })

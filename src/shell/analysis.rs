@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use tree_sitter::{Node, StreamingIterator, Tree};
 
-use crate::fragment::{Fragment, FragmentSpan, OffsetMap};
+use crate::fragment::{Fragment, FragmentSpan, InsertRegion, OffsetMap, PlainScalar};
 use crate::shell::client::{self, ClientCall};
 use crate::shell::command::{self, Invocation};
 use crate::shell::endpoint::{self, UNKNOWN};
@@ -63,11 +63,12 @@ pub fn analyze(fragment: &Fragment) -> Analysis {
         vars: environment,
         ..Frame::default()
     });
+    analyzer.regions = fragment.insert.clone();
     let context = Context {
         parent: Some(root),
         boundary: Boundary::ChildProcess,
         depth: 0,
-        quoting: fragment.insert.clone(),
+        quoting: None,
         script: fragment.script,
     };
     if let Err(e) = analyzer.run(&fragment.text, &fragment.map, &context) {
@@ -116,8 +117,15 @@ struct Context {
 }
 
 impl Context {
-    fn child(&self, fid: usize, boundary: Boundary, layer: Option<Quoting>, script: bool) -> Self {
-        let quoting = match (&self.quoting, layer) {
+    fn child(
+        &self,
+        fid: usize,
+        boundary: Boundary,
+        layer: Option<Quoting>,
+        script: bool,
+        outer: Option<Vec<Quoting>>,
+    ) -> Self {
+        let quoting = match (&outer, layer) {
             (Some(outer), Some(layer)) => {
                 let mut chain = outer.clone();
                 if matches!(layer, Quoting::QuotedHeredoc | Quoting::UnquotedHeredoc) {
@@ -170,6 +178,8 @@ struct Pending {
 
 #[derive(Default)]
 struct Analyzer {
+    /// The root fragment's insert regions.
+    regions: Vec<InsertRegion>,
     frames: Vec<Frame>,
     pending: Vec<Pending>,
     scopes: Vec<Scope>,
@@ -231,6 +241,23 @@ fn contains(outer: FragmentSpan, inner: FragmentSpan) -> bool {
 }
 
 impl Analyzer {
+    /// How text inserted at offset `at` of the current fragment is written into the host, and
+    /// the YAML plain scalar it would go into.
+    fn quoting_at(&self, cx: &Context, at: usize) -> (Option<Vec<Quoting>>, Option<PlainScalar>) {
+        if cx.depth > 0 {
+            return (cx.quoting.clone(), None);
+        }
+        let region = self
+            .regions
+            .iter()
+            .take_while(|r| r.start <= at)
+            .last();
+        match region {
+            Some(region) => (region.quoting.clone(), region.plain.clone()),
+            None => (None, None),
+        }
+    }
+
     fn push_frame(&mut self, frame: Frame) -> usize {
         self.frames.push(frame);
         self.frames.len() - 1
@@ -312,12 +339,14 @@ impl Analyzer {
                     let start = words.get(program).map_or(span.start.0, |w| w.span.start.0);
                     let file_span = map.span_to_host(FragmentSpan::new(start, span.end.0));
                     let after_client = words.get(program).map_or(start, |w| w.span.end.0);
+                    let (quoting, plain) = self.quoting_at(cx, after_client);
                     let site = FixSite {
                         after_client: map.to_host(crate::fragment::FragmentOffset(after_client)),
-                        quoting: cx.quoting.clone(),
+                        quoting,
+                        plain,
                         scope,
                         blocks: if scope.is_some() {
-                            blocks(node, text, map)
+                            blocks(node, text, map, &|at| self.quoting_at(cx, at))
                         } else {
                             Vec::new()
                         },
@@ -345,7 +374,8 @@ impl Analyzer {
                         } else {
                             Boundary::Expanded
                         };
-                        let child = cx.child(fid, boundary, quoting_of(script), false);
+                        let outer = self.quoting_at(cx, script.start_byte()).0;
+                        let child = cx.child(fid, boundary, quoting_of(script), false, outer);
                         if self.nested(unquoted, map, &child) {
                             token_sources.push(span);
                         }
@@ -365,7 +395,8 @@ impl Analyzer {
                         Some([only]) => quoting_of(*only),
                         _ => None,
                     };
-                    let child = cx.child(fid, Boundary::SameShell, layer, false);
+                    let outer = self.quoting_at(cx, span.start.0).0;
+                    let child = cx.child(fid, Boundary::SameShell, layer, false, outer);
                     if self.nested(joined, map, &child) {
                         token_sources.push(span);
                     }
@@ -373,7 +404,9 @@ impl Analyzer {
                 Invocation::SplitString { string, .. } => {
                     if let Some(&node) = nodes.get(string) {
                         let unquoted = word::unquote(node, text);
-                        let child = cx.child(fid, Boundary::SameShell, quoting_of(node), false);
+                        let outer = self.quoting_at(cx, node.start_byte()).0;
+                        let child =
+                            cx.child(fid, Boundary::SameShell, quoting_of(node), false, outer);
                         if self.nested(unquoted, map, &child) {
                             token_sources.push(span);
                         }
@@ -473,9 +506,10 @@ impl Analyzer {
                 p.request.site.reusable_token = Some(name);
             }
         }
+        let quoting = self.quoting_at(cx, 0).0.unwrap_or_default();
         if let Some(scope) = self.scopes.get_mut(index) {
             *scope = Scope {
-                quoting: cx.quoting.clone().unwrap_or_default(),
+                quoting,
                 taken,
                 token_vars,
                 uses_curl,
@@ -576,7 +610,8 @@ impl Analyzer {
         } else {
             Quoting::UnquotedHeredoc
         };
-        let child = cx.child(fid, boundary, Some(layer), true);
+        let outer = self.quoting_at(cx, body.start_byte()).0;
+        let child = cx.child(fid, boundary, Some(layer), true, outer);
         let produces = self.nested(unquoted, map, &child);
         fed_to_shell && produces
     }
@@ -970,7 +1005,13 @@ fn block_kind(block: Node) -> BlockKind {
 /// The blocks around a command, innermost first, each with the statement that holds the command.
 /// None for a command in a `while`/`until` condition: it runs again until it succeeds (often
 /// waiting for IMDS to come up), so it must fetch its own token each time.
-fn blocks(command: Node, text: &[u8], map: &OffsetMap) -> Vec<BlockAnchor> {
+#[allow(clippy::type_complexity)]
+fn blocks(
+    command: Node,
+    text: &[u8],
+    map: &OffsetMap,
+    quoting_at: &dyn Fn(usize) -> (Option<Vec<Quoting>>, Option<PlainScalar>),
+) -> Vec<BlockAnchor> {
     let mut out = Vec::new();
     let mut node = command;
     while let Some(parent) = node.parent() {
@@ -1000,7 +1041,10 @@ fn blocks(command: Node, text: &[u8], map: &OffsetMap) -> Vec<BlockAnchor> {
                 .position(|&b| b == b'\n')
                 .map(|i| start + i);
             let crlf = line_end.is_some_and(|end| end > 0 && text.get(end - 1) == Some(&b'\r'));
+            let (quoting, plain) = quoting_at(line_start);
             out.push(BlockAnchor {
+                quoting,
+                plain,
                 block: parent.id(),
                 statement: map.to_host(crate::fragment::FragmentOffset(start)),
                 line_start: map.to_host(crate::fragment::FragmentOffset(line_start)),

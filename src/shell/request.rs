@@ -2,7 +2,7 @@
 //! reaches IMDS, with what the analysis learned about its method, headers and token.
 
 pub use crate::fragment::Quoting;
-use crate::fragment::{HostOffset, HostSpan};
+use crate::fragment::{HostOffset, HostSpan, PlainScalar};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Client {
@@ -123,6 +123,10 @@ pub struct BlockAnchor {
     pub indent: String,
     /// The line ending of the statement's line (`\n` or `\r\n`).
     pub eol: &'static str,
+    /// How a line inserted at `line_start` is written into the host (`None`: it cannot be).
+    pub quoting: Option<Vec<Quoting>>,
+    /// The YAML plain scalar the line would go into, which must then be quoted.
+    pub plain: Option<PlainScalar>,
 }
 
 /// A script scope: a file, or a here-document run by a shell. One token fetch serves it.
@@ -153,6 +157,8 @@ pub struct FixSite {
     /// The script scope (an index into [`crate::shell::Analysis::scopes`]); `None` inside a
     /// string run by `sh -c`/`eval`, where a request must fetch its own token.
     pub scope: Option<usize>,
+    /// The YAML plain scalar the request is in, which a fix must quote.
+    pub plain: Option<PlainScalar>,
     /// Blocks the request sits in, innermost first.
     pub blocks: Vec<BlockAnchor>,
     /// An existing token variable assigned before the request in an enclosing block.

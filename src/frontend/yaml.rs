@@ -1,0 +1,482 @@
+//! YAML read with tree-sitter-yaml, so that every scalar keeps its exact byte span: documents,
+//! mappings, sequences, and scalars decoded (plain, quoted, block) with an offset map and the
+//! quoting that inserted text needs. The YAML front ends (cloud-init, Kubernetes, CloudFormation,
+//! CI workflows) are built on this.
+
+use std::cell::RefCell;
+
+use tree_sitter::{Node, Parser, Tree};
+
+use crate::fragment::{HostOffset, HostSpan, InsertRegion, PlainScalar, Quoting};
+
+thread_local! {
+    static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
+}
+
+pub fn parse_tree(bytes: &[u8]) -> Option<Tree> {
+    PARSER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            let mut parser = Parser::new();
+            parser.set_language(&tree_sitter_yaml::LANGUAGE.into()).ok()?;
+            *slot = Some(parser);
+        }
+        let parser = slot.as_mut()?;
+        parser.reset();
+        parser.parse(bytes, None)
+    })
+}
+
+pub fn text<'a>(node: Node, bytes: &'a [u8]) -> &'a [u8] {
+    bytes.get(node.byte_range()).unwrap_or_default()
+}
+
+/// The top-level value of each document.
+pub fn documents(tree: &Tree) -> Vec<Node<'_>> {
+    let root = tree.root_node();
+    let mut out = Vec::new();
+    let mut cursor = root.walk();
+    for document in root.named_children(&mut cursor) {
+        if document.kind() != "document" {
+            continue;
+        }
+        let mut c = document.walk();
+        if let Some(value) = document
+            .named_children(&mut c)
+            .find(|n| matches!(n.kind(), "block_node" | "flow_node"))
+        {
+            out.push(value);
+        }
+    }
+    out
+}
+
+/// A node without its `block_node`/`flow_node` wrapper, with its tag (`!Sub`, `!!binary`).
+pub fn unwrap<'t>(node: Node<'t>, bytes: &[u8]) -> (Node<'t>, Option<String>) {
+    let mut node = node;
+    let mut tag = None;
+    for _ in 0..4 {
+        if !matches!(node.kind(), "block_node" | "flow_node") {
+            break;
+        }
+        let mut cursor = node.walk();
+        let children: Vec<Node> = node.named_children(&mut cursor).collect();
+        for child in &children {
+            if child.kind() == "tag" {
+                tag = Some(String::from_utf8_lossy(text(*child, bytes)).into_owned());
+            }
+        }
+        match children
+            .into_iter()
+            .find(|c| !matches!(c.kind(), "tag" | "anchor" | "comment"))
+        {
+            Some(inner) => node = inner,
+            None => break,
+        }
+    }
+    (node, tag)
+}
+
+/// The pairs of a mapping: (key text, key node, value node).
+pub fn pairs<'t>(node: Node<'t>, bytes: &[u8]) -> Vec<(String, Node<'t>, Node<'t>)> {
+    let (map, _) = unwrap(node, bytes);
+    if !matches!(map.kind(), "block_mapping" | "flow_mapping") {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut cursor = map.walk();
+    for pair in map.named_children(&mut cursor) {
+        if !matches!(pair.kind(), "block_mapping_pair" | "flow_pair") {
+            continue;
+        }
+        let (Some(key), Some(value)) = (
+            pair.child_by_field_name("key"),
+            pair.child_by_field_name("value"),
+        ) else {
+            continue;
+        };
+        let key_text = scalar_string(key, bytes).unwrap_or_default();
+        out.push((key_text, key, value));
+    }
+    out
+}
+
+/// The value of `key` in a mapping.
+pub fn get<'t>(node: Node<'t>, bytes: &[u8], key: &str) -> Option<Node<'t>> {
+    pairs(node, bytes)
+        .into_iter()
+        .find(|(k, _, _)| k == key)
+        .map(|(_, _, v)| v)
+}
+
+/// The items of a sequence.
+pub fn items<'t>(node: Node<'t>, bytes: &[u8]) -> Vec<Node<'t>> {
+    let (seq, _) = unwrap(node, bytes);
+    let mut out = Vec::new();
+    let mut cursor = seq.walk();
+    match seq.kind() {
+        "block_sequence" => {
+            for item in seq.named_children(&mut cursor) {
+                if item.kind() != "block_sequence_item" {
+                    continue;
+                }
+                let mut c = item.walk();
+                if let Some(value) = item
+                    .named_children(&mut c)
+                    .find(|n| matches!(n.kind(), "block_node" | "flow_node"))
+                {
+                    out.push(value);
+                }
+            }
+        }
+        "flow_sequence" => {
+            out.extend(
+                seq.named_children(&mut cursor)
+                    .filter(|n| matches!(n.kind(), "flow_node" | "flow_pair")),
+            );
+        }
+        _ => {}
+    }
+    out
+}
+
+pub fn is_sequence(node: Node, bytes: &[u8]) -> bool {
+    matches!(unwrap(node, bytes).0.kind(), "block_sequence" | "flow_sequence")
+}
+
+pub fn is_mapping(node: Node, bytes: &[u8]) -> bool {
+    matches!(unwrap(node, bytes).0.kind(), "block_mapping" | "flow_mapping")
+}
+
+/// A scalar's value as text (for keys and small values).
+pub fn scalar_string(node: Node, bytes: &[u8]) -> Option<String> {
+    scalar(node, bytes).map(|s| s.text)
+}
+
+/// A decoded scalar: its value, anchors from value offsets to host offsets, and how inserted
+/// text must be written in it.
+#[derive(Debug, Clone)]
+pub struct Scalar {
+    pub text: String,
+    pub anchors: Vec<(usize, usize)>,
+    pub span: HostSpan,
+    pub tag: Option<String>,
+    /// How text inserted at a value offset is written; `None` when it cannot be.
+    pub region: InsertRegion,
+}
+
+/// Decodes a scalar node (plain, single- or double-quoted, literal or folded block).
+pub fn scalar(node: Node, bytes: &[u8]) -> Option<Scalar> {
+    let (inner, tag) = unwrap(node, bytes);
+    let start = inner.start_byte();
+    let raw = text(inner, bytes);
+    let span = HostSpan::new(start, inner.end_byte());
+    let (text, anchors, region) = match inner.kind() {
+        "plain_scalar" => {
+            let (text, anchors) = fold_plain(raw, start);
+            let escapes = raw
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| **b == b'"' || **b == b'\\')
+                .map(|(i, _)| HostOffset(start + i))
+                .collect();
+            let single_line = !raw.contains(&b'\n');
+            let region = InsertRegion {
+                start: 0,
+                quoting: single_line.then(|| vec![Quoting::YamlDoubleQuoted]),
+                plain: single_line.then_some(PlainScalar { span, escapes }),
+            };
+            (text, anchors, region)
+        }
+        "double_quote_scalar" => {
+            let (text, anchors) = decode_double(raw, start);
+            (text, anchors, InsertRegion::quoted(vec![Quoting::YamlDoubleQuoted]))
+        }
+        "single_quote_scalar" => {
+            let (text, anchors) = decode_single(raw, start);
+            let indent = line_indent(bytes, start);
+            (
+                text,
+                anchors,
+                InsertRegion::quoted(vec![Quoting::YamlSingleQuoted { indent }]),
+            )
+        }
+        "block_scalar" => {
+            let (text, anchors, indent, literal) = decode_block(raw, start);
+            let region = if literal {
+                InsertRegion::quoted(vec![Quoting::YamlBlock { indent }])
+            } else {
+                InsertRegion {
+                    start: 0,
+                    quoting: None,
+                    plain: None,
+                }
+            };
+            (text, anchors, region)
+        }
+        "integer_scalar" | "float_scalar" | "boolean_scalar" | "null_scalar" | "string_scalar" => {
+            let text = String::from_utf8_lossy(raw).into_owned();
+            (text, vec![(0, start)], InsertRegion::none())
+        }
+        _ => return None,
+    };
+    Some(Scalar {
+        text,
+        anchors,
+        span,
+        tag,
+        region,
+    })
+}
+
+fn line_indent(bytes: &[u8], at: usize) -> String {
+    let before = bytes.get(..at).unwrap_or_default();
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    bytes
+        .get(line_start..at)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|b| **b == b' ' || **b == b'\t')
+        .map(|&b| b as char)
+        .collect()
+}
+
+/// A plain scalar: lines folded with single spaces.
+fn fold_plain(raw: &[u8], start: usize) -> (String, Vec<(usize, usize)>) {
+    let mut out = String::new();
+    let mut anchors = Vec::new();
+    let mut offset = 0;
+    for (i, line) in raw.split(|&b| b == b'\n').enumerate() {
+        let trimmed_start = line
+            .iter()
+            .take_while(|b| b.is_ascii_whitespace())
+            .count();
+        let content = line
+            .get(trimmed_start..)
+            .unwrap_or_default()
+            .strip_suffix(b"\r")
+            .unwrap_or(line.get(trimmed_start..).unwrap_or_default());
+        if i > 0 {
+            out.push(' ');
+        }
+        anchors.push((out.len(), start + offset + trimmed_start));
+        out.push_str(&String::from_utf8_lossy(content).into_owned().trim_end().to_owned());
+        offset += line.len() + 1;
+    }
+    (out, anchors)
+}
+
+/// A double-quoted scalar's value (YAML escapes; line breaks fold to spaces).
+fn decode_double(raw: &[u8], start: usize) -> (String, Vec<(usize, usize)>) {
+    let inner = raw.get(1..raw.len().saturating_sub(1).max(1)).unwrap_or_default();
+    let base = start + 1;
+    let mut out = String::new();
+    let mut anchors = vec![(0, base)];
+    let mut i = 0;
+    while let Some(&b) = inner.get(i) {
+        match b {
+            b'\\' => {
+                let (decoded, used): (Option<char>, usize) = match inner.get(i + 1) {
+                    Some(b'n') => (Some('\n'), 2),
+                    Some(b't') | Some(b'\t') => (Some('\t'), 2),
+                    Some(b'r') => (Some('\r'), 2),
+                    Some(b'0') => (Some('\0'), 2),
+                    Some(b'e') => (Some('\u{1b}'), 2),
+                    Some(b' ') => (Some(' '), 2),
+                    Some(b'/') => (Some('/'), 2),
+                    Some(b'"') => (Some('"'), 2),
+                    Some(b'\\') => (Some('\\'), 2),
+                    Some(b'x') => (hex_char(inner, i + 2, 2), 4),
+                    Some(b'u') => (hex_char(inner, i + 2, 4), 6),
+                    Some(b'U') => (hex_char(inner, i + 2, 8), 10),
+                    Some(b'\n') => {
+                        // An escaped line break joins the lines without a space.
+                        let skip = inner
+                            .iter()
+                            .skip(i + 2)
+                            .take_while(|c| **c == b' ' || **c == b'\t')
+                            .count();
+                        (None, 2 + skip)
+                    }
+                    Some(&other) => (Some(other as char), 2),
+                    None => (Some('\\'), 1),
+                };
+                if let Some(c) = decoded {
+                    out.push(c);
+                }
+                i += used;
+                anchors.push((out.len(), base + i));
+            }
+            b'\n' => {
+                // A line break folds to a space; blank lines become line breaks.
+                let mut j = i + 1;
+                let mut breaks = 0;
+                loop {
+                    let spaces = inner
+                        .iter()
+                        .skip(j)
+                        .take_while(|c| **c == b' ' || **c == b'\t')
+                        .count();
+                    if inner.get(j + spaces) == Some(&b'\n') {
+                        breaks += 1;
+                        j += spaces + 1;
+                    } else {
+                        j += spaces;
+                        break;
+                    }
+                }
+                while out.ends_with(' ') || out.ends_with('\t') {
+                    out.pop();
+                }
+                if breaks == 0 {
+                    out.push(' ');
+                } else {
+                    out.push_str(&"\n".repeat(breaks));
+                }
+                i = j;
+                anchors.push((out.len(), base + i));
+            }
+            _ => {
+                let len = utf8_len(b);
+                out.push_str(&String::from_utf8_lossy(inner.get(i..i + len).unwrap_or(&[b])));
+                i += len;
+            }
+        }
+    }
+    (out, anchors)
+}
+
+fn hex_char(bytes: &[u8], at: usize, digits: usize) -> Option<char> {
+    let hex = bytes.get(at..at + digits)?;
+    let value = u32::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?;
+    char::from_u32(value)
+}
+
+fn utf8_len(first: u8) -> usize {
+    match first {
+        0xf0..=0xff => 4,
+        0xe0..=0xef => 3,
+        0xc0..=0xdf => 2,
+        _ => 1,
+    }
+}
+
+/// A single-quoted scalar's value (`''` is a quote; line breaks fold to spaces).
+fn decode_single(raw: &[u8], start: usize) -> (String, Vec<(usize, usize)>) {
+    let inner = raw.get(1..raw.len().saturating_sub(1).max(1)).unwrap_or_default();
+    let base = start + 1;
+    let mut out = String::new();
+    let mut anchors = vec![(0, base)];
+    let mut i = 0;
+    while let Some(&b) = inner.get(i) {
+        if b == b'\'' && inner.get(i + 1) == Some(&b'\'') {
+            out.push('\'');
+            i += 2;
+            anchors.push((out.len(), base + i));
+        } else if b == b'\n' {
+            let spaces = inner
+                .iter()
+                .skip(i + 1)
+                .take_while(|c| **c == b' ' || **c == b'\t')
+                .count();
+            out.push(' ');
+            i += 1 + spaces;
+            anchors.push((out.len(), base + i));
+        } else {
+            let len = utf8_len(b);
+            out.push_str(&String::from_utf8_lossy(inner.get(i..i + len).unwrap_or(&[b])));
+            i += len;
+        }
+    }
+    (out, anchors)
+}
+
+/// A block scalar (`|`, `|-`, `|+`, `>`, with an optional indentation indicator): its value,
+/// anchors at each line, its indentation, and whether it is literal (`|`).
+fn decode_block(raw: &[u8], start: usize) -> (String, Vec<(usize, usize)>, String, bool) {
+    let header_end = raw.iter().position(|&b| b == b'\n').unwrap_or(raw.len());
+    let header = String::from_utf8_lossy(raw.get(..header_end).unwrap_or_default()).into_owned();
+    let literal = header.trim_start().starts_with('|');
+    let explicit: Option<usize> = header
+        .chars()
+        .find(|c| c.is_ascii_digit() && *c != '0')
+        .and_then(|c| c.to_digit(10))
+        .map(|d| d as usize);
+    let body_start = (header_end + 1).min(raw.len());
+    let body = raw.get(body_start..).unwrap_or_default();
+    let lines: Vec<&[u8]> = body.split(|&b| b == b'\n').collect();
+    let indent_len = explicit.unwrap_or_else(|| {
+        lines
+            .iter()
+            .find(|l| !l.iter().all(|b| b.is_ascii_whitespace()))
+            .map_or(0, |l| l.iter().take_while(|b| **b == b' ').count())
+    });
+    let indent: String = " ".repeat(indent_len);
+    let mut out = String::new();
+    let mut anchors = Vec::new();
+    let mut offset = start + body_start;
+    for (i, line) in lines.iter().enumerate() {
+        let skip = line.iter().take(indent_len).take_while(|b| **b == b' ').count();
+        let content = line.get(skip..).unwrap_or_default();
+        if i > 0 {
+            if literal {
+                out.push('\n');
+            } else if !content.is_empty() && !out.ends_with('\n') && !out.is_empty() {
+                out.push(' ');
+            } else {
+                out.push('\n');
+            }
+        }
+        anchors.push((out.len(), offset + skip));
+        out.push_str(&String::from_utf8_lossy(content));
+        offset += line.len() + 1;
+    }
+    (out, anchors, indent, literal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn first_value(yaml: &str, key: &str) -> Scalar {
+        let tree = parse_tree(yaml.as_bytes()).unwrap();
+        let doc = documents(&tree)[0];
+        scalar(get(doc, yaml.as_bytes(), key).unwrap(), yaml.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn scalars_decode_with_exact_offsets() {
+        let yaml = "a: curl -s http://x\nb: \"say \\\"hi\\\"\"\nc: 'it''s'\nd: |\n  line one\n  line two\n";
+        let a = first_value(yaml, "a");
+        assert_eq!(a.text, "curl -s http://x");
+        assert_eq!(a.anchors[0].1, 3);
+        let b = first_value(yaml, "b");
+        assert_eq!(b.text, "say \"hi\"");
+        let c = first_value(yaml, "c");
+        assert_eq!(c.text, "it's");
+        let d = first_value(yaml, "d");
+        assert_eq!(d.text, "line one\nline two\n");
+        // "line two" starts at byte 55: after "d: |\n" (50..) and "  line one\n" (the 2-space indent).
+        let at = yaml.find("line two").unwrap();
+        let map = crate::fragment::OffsetMap::from_anchors(d.anchors.clone());
+        assert_eq!(map.to_host(crate::fragment::FragmentOffset(9)).0, at);
+    }
+
+    #[test]
+    fn sequences_and_documents() {
+        let yaml = "x: [a, b]\n---\ny:\n  - c\n  - d\n";
+        let tree = parse_tree(yaml.as_bytes()).unwrap();
+        let docs = documents(&tree);
+        assert_eq!(docs.len(), 2);
+        let x: Vec<String> = items(get(docs[0], yaml.as_bytes(), "x").unwrap(), yaml.as_bytes())
+            .into_iter()
+            .filter_map(|n| scalar_string(n, yaml.as_bytes()))
+            .collect();
+        assert_eq!(x, ["a", "b"]);
+        let y = items(get(docs[1], yaml.as_bytes(), "y").unwrap(), yaml.as_bytes());
+        assert_eq!(y.len(), 2);
+    }
+}
