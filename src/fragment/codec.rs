@@ -20,8 +20,13 @@ pub enum Codec {
     Gzip,
     /// Gzip, then base64 (cloud-init's `gz+b64`).
     GzipBase64,
-    /// A YAML plain scalar on one line: rewritten as a double-quoted scalar.
+    /// A YAML flow scalar (plain or quoted): rewritten as a double-quoted scalar.
     YamlPlain,
+    /// The content of a YAML literal block scalar: each line after the first starts with
+    /// `indent`.
+    YamlBlock { indent: String, eol: &'static str },
+    /// Copied as it is (a MIME part's body).
+    Verbatim,
 }
 
 impl Codec {
@@ -30,14 +35,18 @@ impl Codec {
             Codec::Base64 { .. } => "base64",
             Codec::Gzip => "gzip",
             Codec::GzipBase64 => "gzip+base64",
-            Codec::YamlPlain => "yaml-scalar",
+            Codec::YamlPlain | Codec::YamlBlock { .. } => "yaml-scalar",
+            Codec::Verbatim => "part",
         }
     }
 
     /// Whether positions inside are only known through the decoded text (so findings report the
     /// encoded value's position and an origin with the decoded line).
     pub fn is_opaque(&self) -> bool {
-        !matches!(self, Codec::YamlPlain)
+        !matches!(
+            self,
+            Codec::YamlPlain | Codec::YamlBlock { .. } | Codec::Verbatim
+        )
     }
 
     /// Writes `decoded` the way the original value was written; `None` when it cannot be.
@@ -63,6 +72,22 @@ impl Codec {
                 Some(out.into_bytes())
             }
             Codec::Gzip | Codec::GzipBase64 => None,
+            Codec::Verbatim => Some(decoded.to_vec()),
+            Codec::YamlBlock { indent, eol } => {
+                let text = std::str::from_utf8(decoded).ok()?;
+                let body = text.strip_suffix('\n').unwrap_or(text);
+                let mut out = String::with_capacity(text.len() + 64);
+                for (i, line) in body.split('\n').enumerate() {
+                    if i > 0 {
+                        out.push_str(eol);
+                        if !line.is_empty() {
+                            out.push_str(indent);
+                        }
+                    }
+                    out.push_str(line.strip_suffix('\r').unwrap_or(line));
+                }
+                Some(out.into_bytes())
+            }
             Codec::YamlPlain => {
                 let text = std::str::from_utf8(decoded).ok()?;
                 let mut out = String::with_capacity(text.len() + 2);

@@ -153,17 +153,57 @@ fn unquote_value(raw: &str) -> String {
     raw.to_owned()
 }
 
-pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
+/// Docker drops comment lines inside a continued instruction before reading it; the grammar does
+/// not (it fails on one inside an exec-form array). Each such line becomes blanks and a line
+/// continuation, so every offset stays where it was.
+fn blank_inner_comments(bytes: &[u8], escape: char) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    let mut continued = false;
+    let mut start = 0;
+    for line in bytes.split_inclusive(|&b| b == b'\n') {
+        let end = start + line.len();
+        let content_len = line
+            .strip_suffix(b"\n")
+            .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+            .unwrap_or(line)
+            .len();
+        let trimmed = line.iter().skip_while(|b| **b == b' ' || **b == b'\t');
+        let is_comment = trimmed.clone().next() == Some(&b'#');
+        if continued && is_comment && content_len > 0 {
+            for (i, b) in out.iter_mut().skip(start).take(content_len).enumerate() {
+                *b = if i + 1 == content_len {
+                    escape as u8
+                } else {
+                    b' '
+                };
+            }
+        } else {
+            let content = line.get(..content_len).unwrap_or_default();
+            let last = content.iter().rev().find(|b| !b.is_ascii_whitespace());
+            continued = last == Some(&(escape as u8));
+        }
+        start = end;
+    }
+    out
+}
+
+pub fn parse(original: &[u8], host: HostId) -> Parsed {
     let mut parsed = Parsed::default();
+    let escape = escape_char(original);
+    let cleaned = blank_inner_comments(original, escape);
+    let bytes = &cleaned[..];
     let Some(tree) = parse_tree(bytes) else {
         parsed
             .diagnostics
             .push("the Dockerfile could not be parsed".to_owned());
         return parsed;
     };
-    let escape = escape_char(bytes);
     let mut global = Environment::default();
     let mut stage: Option<Environment> = None;
+    // Each stage's `ENV` (kept in its image, so inherited by `FROM stage`), by alias.
+    let mut stage_envs: Vec<(String, Environment)> = Vec::new();
+    let mut current_env = Environment::default();
+    let mut current_alias = String::new();
     let mut busybox = false;
     let root = tree.root_node();
     let mut cursor = root.walk();
@@ -176,8 +216,24 @@ pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
                     .map(|n| text_str(n, bytes).to_ascii_lowercase())
                     .unwrap_or_default();
                 let name = image.rsplit('/').next().unwrap_or_default();
-                busybox = name.starts_with("alpine") || name.starts_with("busybox");
-                stage = Some(Environment::default());
+                stage_envs.push((
+                    std::mem::take(&mut current_alias),
+                    std::mem::take(&mut current_env),
+                ));
+                let inherited = stage_envs
+                    .iter()
+                    .rev()
+                    .find(|(alias, _)| !alias.is_empty() && *alias == image)
+                    .map(|(_, env)| env.clone());
+                busybox = match &inherited {
+                    Some(_) => busybox,
+                    None => name.starts_with("alpine") || name.starts_with("busybox"),
+                };
+                current_env = inherited.clone().unwrap_or_default();
+                current_alias = find_child(instruction, "image_alias")
+                    .map(|n| text_str(n, bytes).to_ascii_lowercase())
+                    .unwrap_or_default();
+                stage = Some(inherited.unwrap_or_default());
             }
             "arg_instruction" | "env_instruction" => {
                 let mut pairs = instruction.walk();
@@ -199,6 +255,9 @@ pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
                         (None, None) => None,
                     };
                     if let Some(value) = value {
+                        if instruction.kind() == "env_instruction" && stage.is_some() {
+                            current_env.set(name.clone(), value.clone());
+                        }
                         stage.as_mut().unwrap_or(&mut global).set(name, value);
                     }
                 }
@@ -297,57 +356,168 @@ fn collect(
     // Shell form: the command text without Dockerfile comment lines, with a backtick escape
     // turned into the shell's backslash; here-documents follow it as in a shell. Markers that come
     // first (`RUN <<EOF bash`) move after the command (`bash <<EOF`), as a shell wants them.
-    let end = heredocs.last().map_or(command.end_byte(), |h| h.end_byte());
     let mut c = command.walk();
     let children: Vec<Node> = command.named_children(&mut c).collect();
-    let leading: Vec<Node> = children
+    // Several here-documents joined by operators (`<<A bash && <<B cat > f`): each command with
+    // its own here-document is a fragment (the bash grammar cannot read them on one line).
+    let markers: Vec<Node> = children
         .iter()
         .copied()
-        .take_while(|n| n.kind() == "heredoc_marker")
+        .filter(|n| n.kind() == "heredoc_marker")
         .collect();
-    let mut fragment_text = Vec::new();
-    let mut anchors = Vec::new();
-    let mut at = leading
-        .last()
-        .map_or(command.start_byte(), |m| m.end_byte());
-    while bytes.get(at).is_some_and(|b| *b == b' ' || *b == b'\t') {
-        at += 1;
-    }
-    for comment in children.iter().filter(|n| n.kind() == "comment") {
-        if comment.start_byte() < at {
-            continue;
-        }
-        anchors.push((fragment_text.len(), at));
-        fragment_text.extend_from_slice(bytes.get(at..comment.start_byte()).unwrap_or_default());
-        at = comment.end_byte();
-    }
-    anchors.push((fragment_text.len(), at));
-    fragment_text.extend_from_slice(bytes.get(at..command.end_byte()).unwrap_or_default());
-    for marker in &leading {
-        anchors.push((fragment_text.len(), marker.start_byte()));
-        fragment_text.push(b' ');
-        fragment_text.extend_from_slice(text(*marker, bytes));
-    }
-    anchors.push((fragment_text.len(), command.end_byte()));
-    fragment_text.extend_from_slice(bytes.get(command.end_byte()..end).unwrap_or_default());
-    if escape == '`' {
-        for i in 0..fragment_text.len().saturating_sub(1) {
-            if fragment_text.get(i) == Some(&b'`')
-                && matches!(fragment_text.get(i + 1), Some(b'\n') | Some(b'\r'))
+    let mut segments: Vec<(usize, usize, Vec<Node>)> = Vec::new();
+    if markers.len() > 1 && markers.len() == heredocs.len() {
+        let command_text = text(command, bytes);
+        let mut start = command.start_byte();
+        for (i, marker) in markers.iter().enumerate() {
+            let next = markers
+                .get(i + 1)
+                .map_or(command.end_byte(), |m| m.start_byte());
+            let between = command_text
+                .get(marker.end_byte() - command.start_byte()..next - command.start_byte())
+                .unwrap_or_default();
+            let cut = between
+                .iter()
+                .position(|b| matches!(b, b'&' | b'|' | b';'))
+                .map_or(next, |p| marker.end_byte() + p);
+            let end = if i + 1 == markers.len() {
+                command.end_byte()
+            } else {
+                cut
+            };
+            segments.push((start, end, heredocs.get(i).copied().into_iter().collect()));
+            let mut after = end;
+            while bytes
+                .get(after)
+                .is_some_and(|b| matches!(b, b'&' | b'|' | b';' | b' ' | b'\t'))
             {
-                if let Some(b) = fragment_text.get_mut(i) {
-                    *b = b'\\';
+                after += 1;
+            }
+            start = after;
+        }
+    } else {
+        segments.push((command.start_byte(), command.end_byte(), heredocs.clone()));
+    }
+    let indent = continuation_indent(text(command, bytes));
+    for (seg_start, seg_end, blocks) in segments {
+        let (mut fragment_text, anchors) =
+            shell_text(&children, bytes, seg_start, seg_end, &blocks);
+        if escape == '`' {
+            for i in 0..fragment_text.len().saturating_sub(1) {
+                if fragment_text.get(i) == Some(&b'`')
+                    && matches!(fragment_text.get(i + 1), Some(b'\n') | Some(b'\r'))
+                {
+                    if let Some(b) = fragment_text.get_mut(i) {
+                        *b = b'\\';
+                    }
                 }
             }
         }
+        parsed.fragments.push(Fragment {
+            text: fragment_text,
+            map: OffsetMap::from_anchors(anchors),
+            insert: vec![InsertRegion::quoted(vec![Quoting::DockerfileShell {
+                escape,
+                indent: indent.clone(),
+            }])],
+            ..base.clone()
+        });
     }
-    let indent = continuation_indent(&fragment_text);
-    parsed.fragments.push(Fragment {
-        text: fragment_text,
-        map: OffsetMap::from_anchors(anchors),
-        insert: vec![InsertRegion::quoted(vec![Quoting::DockerfileShell { escape, indent }])],
-        ..base
-    });
+}
+
+/// The shell text of the part `seg_start..seg_end` of an instruction's command, with comment lines
+/// left out and here-document markers that start a command moved after it, followed by the
+/// here-documents `blocks`; with anchors into the host.
+#[allow(clippy::type_complexity)]
+fn shell_text(
+    children: &[Node],
+    bytes: &[u8],
+    seg_start: usize,
+    seg_end: usize,
+    blocks: &[Node],
+) -> (Vec<u8>, Vec<(usize, usize)>) {
+    let command_text = bytes.get(seg_start..seg_end).unwrap_or_default();
+    let base_offset = seg_start;
+    // Byte ranges of the host left out of the fragment, and (host offset, text, source offset)
+    // insertions: comment lines dropped, and each marker that starts a command moved after it.
+    let mut skips: Vec<(usize, usize)> = Vec::new();
+    let mut moves: Vec<(usize, Vec<u8>, usize)> = Vec::new();
+    for child in children
+        .iter()
+        .filter(|c| c.start_byte() >= seg_start && c.end_byte() <= seg_end)
+    {
+        match child.kind() {
+            "comment" => skips.push((child.start_byte(), child.end_byte())),
+            "heredoc_marker" => {
+                let local_start = child.start_byte() - base_offset;
+                let before = command_text.get(..local_start).unwrap_or_default();
+                let starts_command = before
+                    .iter()
+                    .rev()
+                    .find(|b| !b.is_ascii_whitespace())
+                    .is_none_or(|b| matches!(b, b'&' | b'|' | b';'));
+                if !starts_command {
+                    continue;
+                }
+                let local_end = child.end_byte() - base_offset;
+                let rest = command_text.get(local_end..).unwrap_or_default();
+                let stop = rest
+                    .iter()
+                    .position(|b| matches!(b, b'&' | b'|' | b';'))
+                    .unwrap_or(rest.len());
+                let mut command_end = local_end + stop;
+                while command_end > local_end
+                    && command_text
+                        .get(command_end - 1)
+                        .is_some_and(u8::is_ascii_whitespace)
+                {
+                    command_end -= 1;
+                }
+                let mut skip_end = child.end_byte();
+                while bytes
+                    .get(skip_end)
+                    .is_some_and(|b| *b == b' ' || *b == b'\t')
+                {
+                    skip_end += 1;
+                }
+                skips.push((child.start_byte(), skip_end));
+                let mut moved = vec![b' '];
+                moved.extend_from_slice(text(*child, bytes));
+                moves.push((base_offset + command_end, moved, child.start_byte()));
+            }
+            _ => {}
+        }
+    }
+    let mut fragment_text = Vec::new();
+    let mut anchors = Vec::new();
+    let mut at = seg_start;
+    let mut events: Vec<usize> = skips
+        .iter()
+        .map(|s| s.0)
+        .chain(moves.iter().map(|m| m.0))
+        .collect();
+    events.push(seg_end);
+    events.sort_unstable();
+    events.dedup();
+    for event in events {
+        if event > at {
+            anchors.push((fragment_text.len(), at));
+            fragment_text.extend_from_slice(bytes.get(at..event).unwrap_or_default());
+            at = event;
+        }
+        for (_, moved, source) in moves.iter().filter(|m| m.0 == event) {
+            anchors.push((fragment_text.len(), *source));
+            fragment_text.extend_from_slice(moved);
+        }
+        if let Some(&(_, skip_end)) = skips.iter().find(|s| s.0 == event) {
+            at = at.max(skip_end);
+        }
+    }
+    for block in blocks {
+        anchors.push((fragment_text.len(), block.start_byte()));
+        fragment_text.extend_from_slice(text(*block, bytes));
+    }
+    (fragment_text, anchors)
 }
 
 /// The indentation of the instruction's continuation lines (four spaces if it has none).
@@ -489,9 +659,10 @@ mod tests {
     }
 
     #[test]
-    fn shell_form_keeps_continuations_and_drops_comment_lines() {
+    fn shell_form_keeps_continuations_and_blanks_comment_lines() {
+        // "# note" becomes five blanks and a continuation: offsets stay, the shell sees nothing.
         let f = fragments("FROM x\nRUN a && \\\n# note\n    curl -s http://169.254.169.254/\n");
-        assert_eq!(f, ["a && \\\n    curl -s http://169.254.169.254/"]);
+        assert_eq!(f, ["a && \\\n     \\\n    curl -s http://169.254.169.254/"]);
     }
 
     #[test]

@@ -3,8 +3,16 @@
 //! the encoded values it found (base64, gzip, a MIME part) as new hosts to read. Front ends know
 //! file formats, never clients or rules.
 
+pub mod cloud_init;
 pub mod dockerfile;
+pub mod kubernetes;
+pub mod manifests;
+pub mod mime;
+pub mod script;
 pub mod shell;
+pub mod terraform;
+pub mod workflow;
+pub mod yaml;
 
 use std::path::{Path, PathBuf};
 
@@ -19,6 +27,19 @@ pub enum Kind {
     Shell,
     /// A Dockerfile or Containerfile.
     Dockerfile,
+    /// cloud-init user data (`#cloud-config`).
+    CloudConfig,
+    /// `#cloud-boothook` user data: a shell script after its first line.
+    Boothook,
+    /// MIME multipart user data.
+    Mime,
+    /// Gzip-compressed user data.
+    Gzip,
+    /// A YAML or JSON file that may be a Kubernetes manifest, a CloudFormation template or a CI
+    /// workflow: each document is read as what its shape says.
+    Manifest,
+    /// Terraform configuration.
+    Terraform,
 }
 
 /// A value found inside a host that is itself a host (decoded), to be read with `kind` (or with
@@ -51,15 +72,45 @@ pub fn classify(path: &Path, bytes: &[u8]) -> Option<Kind> {
     if dockerfile::is_dockerfile(path) {
         return Some(Kind::Dockerfile);
     }
+    if let Some(kind) = user_data_kind(bytes) {
+        return Some(kind);
+    }
     if shell::is_shell(path, bytes) {
         return Some(Kind::Shell);
+    }
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match extension.as_deref() {
+        Some("yaml" | "yml" | "json" | "template") => Some(Kind::Manifest),
+        Some("tf") => Some(Kind::Terraform),
+        _ => None,
+    }
+}
+
+/// User data formats recognised by their first bytes.
+fn user_data_kind(bytes: &[u8]) -> Option<Kind> {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        return Some(Kind::Gzip);
+    }
+    let start = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    if start.starts_with(b"#cloud-config") {
+        return Some(Kind::CloudConfig);
+    }
+    if start.starts_with(b"#cloud-boothook") {
+        return Some(Kind::Boothook);
+    }
+    if mime::is_mime(start) {
+        return Some(Kind::Mime);
     }
     None
 }
 
-/// Says how to read a decoded value (user data, a Secret's value) from its content alone.
-pub fn classify_content(_bytes: &[u8]) -> Option<Kind> {
-    Some(Kind::Shell)
+/// Says how to read a decoded value (user data, a Secret's value, a referenced file) from its
+/// content alone: a user-data format, or else a shell script.
+pub fn classify_content(bytes: &[u8]) -> Option<Kind> {
+    Some(user_data_kind(bytes).unwrap_or(Kind::Shell))
 }
 
 /// Reads one host with the front end for `kind`; its fragments point into `host`.
@@ -67,5 +118,30 @@ pub fn parse(kind: Kind, bytes: &[u8], host: HostId) -> Parsed {
     match kind {
         Kind::Shell => shell::parse(bytes, host),
         Kind::Dockerfile => dockerfile::parse(bytes, host),
+        Kind::CloudConfig => cloud_init::parse(bytes, host),
+        Kind::Boothook => shell::parse_boothook(bytes, host),
+        Kind::Mime => mime::parse(bytes, host),
+        Kind::Gzip => gzip(bytes),
+        Kind::Manifest => manifests::parse(bytes, host),
+        Kind::Terraform => terraform::parse(bytes, host),
     }
+}
+
+/// Gzip-compressed user data: the decompressed bytes, read as what they say they are.
+fn gzip(bytes: &[u8]) -> Parsed {
+    let mut parsed = Parsed::default();
+    match crate::fragment::codec::decode_gzip(bytes) {
+        Some(decoded) => parsed.embedded.push(Embedded {
+            span: HostSpan::new(0, bytes.len()),
+            kind: classify_content(&decoded),
+            bytes: decoded,
+            codec: Codec::Gzip,
+            map: None,
+            origin: Vec::new(),
+        }),
+        None => parsed
+            .diagnostics
+            .push("gzip data that cannot be decompressed (or over 16 MiB)".to_owned()),
+    }
+    parsed
 }

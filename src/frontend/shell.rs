@@ -45,6 +45,19 @@ fn has_shell_shebang(bytes: &[u8]) -> bool {
     crate::shell::is_shell_shebang(line.trim_end_matches('\r'))
 }
 
+/// `#cloud-boothook` user data: the script after the first line.
+pub fn parse_boothook(bytes: &[u8], host: HostId) -> Parsed {
+    let start = memchr::memchr(b'\n', bytes).map_or(bytes.len(), |i| i + 1);
+    Parsed {
+        fragments: vec![Fragment {
+            host,
+            map: crate::fragment::OffsetMap::verbatim(start),
+            ..Fragment::script(bytes.get(start..).unwrap_or_default())
+        }],
+        ..Parsed::default()
+    }
+}
+
 pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
     Parsed {
         fragments: vec![Fragment {

@@ -18,7 +18,9 @@ pub fn parse_tree(bytes: &[u8]) -> Option<Tree> {
         let mut slot = cell.borrow_mut();
         if slot.is_none() {
             let mut parser = Parser::new();
-            parser.set_language(&tree_sitter_yaml::LANGUAGE.into()).ok()?;
+            parser
+                .set_language(&tree_sitter_yaml::LANGUAGE.into())
+                .ok()?;
             *slot = Some(parser);
         }
         let parser = slot.as_mut()?;
@@ -41,10 +43,10 @@ pub fn documents(tree: &Tree) -> Vec<Node<'_>> {
             continue;
         }
         let mut c = document.walk();
-        if let Some(value) = document
+        let value = document
             .named_children(&mut c)
-            .find(|n| matches!(n.kind(), "block_node" | "flow_node"))
-        {
+            .find(|n| matches!(n.kind(), "block_node" | "flow_node"));
+        if let Some(value) = value {
             out.push(value);
         }
     }
@@ -121,10 +123,10 @@ pub fn items<'t>(node: Node<'t>, bytes: &[u8]) -> Vec<Node<'t>> {
                     continue;
                 }
                 let mut c = item.walk();
-                if let Some(value) = item
+                let value = item
                     .named_children(&mut c)
-                    .find(|n| matches!(n.kind(), "block_node" | "flow_node"))
-                {
+                    .find(|n| matches!(n.kind(), "block_node" | "flow_node"));
+                if let Some(value) = value {
                     out.push(value);
                 }
             }
@@ -141,11 +143,17 @@ pub fn items<'t>(node: Node<'t>, bytes: &[u8]) -> Vec<Node<'t>> {
 }
 
 pub fn is_sequence(node: Node, bytes: &[u8]) -> bool {
-    matches!(unwrap(node, bytes).0.kind(), "block_sequence" | "flow_sequence")
+    matches!(
+        unwrap(node, bytes).0.kind(),
+        "block_sequence" | "flow_sequence"
+    )
 }
 
 pub fn is_mapping(node: Node, bytes: &[u8]) -> bool {
-    matches!(unwrap(node, bytes).0.kind(), "block_mapping" | "flow_mapping")
+    matches!(
+        unwrap(node, bytes).0.kind(),
+        "block_mapping" | "flow_mapping"
+    )
 }
 
 /// A scalar's value as text (for keys and small values).
@@ -190,7 +198,11 @@ pub fn scalar(node: Node, bytes: &[u8]) -> Option<Scalar> {
         }
         "double_quote_scalar" => {
             let (text, anchors) = decode_double(raw, start);
-            (text, anchors, InsertRegion::quoted(vec![Quoting::YamlDoubleQuoted]))
+            (
+                text,
+                anchors,
+                InsertRegion::quoted(vec![Quoting::YamlDoubleQuoted]),
+            )
         }
         "single_quote_scalar" => {
             let (text, anchors) = decode_single(raw, start);
@@ -250,10 +262,7 @@ fn fold_plain(raw: &[u8], start: usize) -> (String, Vec<(usize, usize)>) {
     let mut anchors = Vec::new();
     let mut offset = 0;
     for (i, line) in raw.split(|&b| b == b'\n').enumerate() {
-        let trimmed_start = line
-            .iter()
-            .take_while(|b| b.is_ascii_whitespace())
-            .count();
+        let trimmed_start = line.iter().take_while(|b| b.is_ascii_whitespace()).count();
         let content = line
             .get(trimmed_start..)
             .unwrap_or_default()
@@ -263,7 +272,7 @@ fn fold_plain(raw: &[u8], start: usize) -> (String, Vec<(usize, usize)>) {
             out.push(' ');
         }
         anchors.push((out.len(), start + offset + trimmed_start));
-        out.push_str(&String::from_utf8_lossy(content).into_owned().trim_end().to_owned());
+        out.push_str(String::from_utf8_lossy(content).trim_end());
         offset += line.len() + 1;
     }
     (out, anchors)
@@ -271,7 +280,9 @@ fn fold_plain(raw: &[u8], start: usize) -> (String, Vec<(usize, usize)>) {
 
 /// A double-quoted scalar's value (YAML escapes; line breaks fold to spaces).
 fn decode_double(raw: &[u8], start: usize) -> (String, Vec<(usize, usize)>) {
-    let inner = raw.get(1..raw.len().saturating_sub(1).max(1)).unwrap_or_default();
+    let inner = raw
+        .get(1..raw.len().saturating_sub(1).max(1))
+        .unwrap_or_default();
     let base = start + 1;
     let mut out = String::new();
     let mut anchors = vec![(0, base)];
@@ -341,7 +352,9 @@ fn decode_double(raw: &[u8], start: usize) -> (String, Vec<(usize, usize)>) {
             }
             _ => {
                 let len = utf8_len(b);
-                out.push_str(&String::from_utf8_lossy(inner.get(i..i + len).unwrap_or(&[b])));
+                out.push_str(&String::from_utf8_lossy(
+                    inner.get(i..i + len).unwrap_or(&[b]),
+                ));
                 i += len;
             }
         }
@@ -366,7 +379,9 @@ fn utf8_len(first: u8) -> usize {
 
 /// A single-quoted scalar's value (`''` is a quote; line breaks fold to spaces).
 fn decode_single(raw: &[u8], start: usize) -> (String, Vec<(usize, usize)>) {
-    let inner = raw.get(1..raw.len().saturating_sub(1).max(1)).unwrap_or_default();
+    let inner = raw
+        .get(1..raw.len().saturating_sub(1).max(1))
+        .unwrap_or_default();
     let base = start + 1;
     let mut out = String::new();
     let mut anchors = vec![(0, base)];
@@ -387,7 +402,9 @@ fn decode_single(raw: &[u8], start: usize) -> (String, Vec<(usize, usize)>) {
             anchors.push((out.len(), base + i));
         } else {
             let len = utf8_len(b);
-            out.push_str(&String::from_utf8_lossy(inner.get(i..i + len).unwrap_or(&[b])));
+            out.push_str(&String::from_utf8_lossy(
+                inner.get(i..i + len).unwrap_or(&[b]),
+            ));
             i += len;
         }
     }
@@ -419,7 +436,11 @@ fn decode_block(raw: &[u8], start: usize) -> (String, Vec<(usize, usize)>, Strin
     let mut anchors = Vec::new();
     let mut offset = start + body_start;
     for (i, line) in lines.iter().enumerate() {
-        let skip = line.iter().take(indent_len).take_while(|b| **b == b' ').count();
+        let skip = line
+            .iter()
+            .take(indent_len)
+            .take_while(|b| **b == b' ')
+            .count();
         let content = line.get(skip..).unwrap_or_default();
         if i > 0 {
             if literal {

@@ -1,0 +1,155 @@
+//! cloud-init user data (`#cloud-config`): `runcmd` (all items one script, as cloud-init writes
+//! them), `bootcmd` (another), and `write_files` entries that are scripts (a `.sh` path, a `#!`
+//! first line, an executable mode), including base64 and gzip content.
+
+use tree_sitter::Node;
+
+use super::script::ScriptBuilder;
+use super::yaml::{self, Scalar};
+use super::{Embedded, Kind, Parsed};
+use crate::check::OriginEntry;
+use crate::fragment::codec::{self, Codec};
+use crate::fragment::{HostId, HostSpan};
+
+pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
+    let mut parsed = Parsed::default();
+    let Some(tree) = yaml::parse_tree(bytes) else {
+        parsed
+            .diagnostics
+            .push("the cloud-config could not be parsed".to_owned());
+        return parsed;
+    };
+    if tree.root_node().has_error() {
+        parsed
+            .diagnostics
+            .push("the cloud-config is not valid YAML; it was not analysed".to_owned());
+        return parsed;
+    }
+    for document in yaml::documents(&tree) {
+        read_config(document, bytes, host, &mut parsed);
+    }
+    parsed
+}
+
+/// Reads the modules of one cloud-config mapping (also used for a cloud-config held elsewhere).
+pub fn read_config(config: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
+    for key in ["bootcmd", "runcmd"] {
+        if let Some(list) = yaml::get(config, bytes, key) {
+            if let Some(fragment) = commands(list, bytes, host) {
+                parsed.fragments.push(fragment);
+            }
+        }
+    }
+    if let Some(files) = yaml::get(config, bytes, "write_files") {
+        for file in yaml::items(files, bytes) {
+            write_file(file, bytes, host, parsed);
+        }
+    }
+}
+
+/// The items of `runcmd`/`bootcmd` as one script: strings as lines, lists as argv lines.
+fn commands(list: Node, bytes: &[u8], host: HostId) -> Option<crate::fragment::Fragment> {
+    let mut script = ScriptBuilder::default();
+    for item in yaml::items(list, bytes) {
+        if !script.is_empty() {
+            script.newline(item.start_byte());
+        }
+        if yaml::is_sequence(item, bytes) {
+            let words: Vec<Scalar> = yaml::items(item, bytes)
+                .into_iter()
+                .filter_map(|w| yaml::scalar(w, bytes))
+                .collect();
+            script.push_argv(&words);
+        } else if let Some(scalar) = yaml::scalar(item, bytes) {
+            script.push_scalar(&scalar);
+        }
+    }
+    (!script.is_empty()).then(|| script.finish(host))
+}
+
+fn write_file(file: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
+    let field = |key: &str| yaml::get(file, bytes, key).and_then(|n| yaml::scalar(n, bytes));
+    let Some(content) = field("content") else {
+        return;
+    };
+    let path = field("path").map(|s| s.text).unwrap_or_default();
+    let encoding = field("encoding")
+        .map(|s| s.text.to_ascii_lowercase())
+        .unwrap_or_default();
+    let executable = field("permissions")
+        .and_then(|p| u32::from_str_radix(p.text.trim().trim_start_matches("0o"), 8).ok())
+        .is_some_and(|mode| mode & 0o111 != 0);
+    let origin = vec![OriginEntry::layer("write_files").with_name(path.clone())];
+    let decoded: Option<(Vec<u8>, Codec)> = match encoding.as_str() {
+        "b64" | "base64" => codec::decode_base64(content.text.as_bytes())
+            .map(|(bytes, codec)| (bytes, block_aware(codec, &content))),
+        "gzip" | "gz" => {
+            // YAML gives binary as `!!binary` base64.
+            codec::decode_base64(content.text.as_bytes())
+                .and_then(|(b, _)| codec::decode_gzip(&b))
+                .map(|b| (b, Codec::GzipBase64))
+        }
+        "gz+b64" | "gzip+base64" | "gz+base64" | "gzip+b64" => {
+            codec::decode_base64(content.text.as_bytes())
+                .and_then(|(b, _)| codec::decode_gzip(&b))
+                .map(|b| (b, Codec::GzipBase64))
+        }
+        _ => None,
+    };
+    let is_script = |text: &[u8]| path.ends_with(".sh") || executable || text.starts_with(b"#!");
+    match decoded {
+        Some((decoded, codec)) => {
+            if is_script(&decoded) {
+                parsed.embedded.push(Embedded {
+                    span: content_span(&content),
+                    bytes: decoded,
+                    codec,
+                    map: None,
+                    origin,
+                    kind: Some(Kind::Shell),
+                });
+            }
+        }
+        None if encoding.is_empty() || encoding == "text/plain" => {
+            if is_script(content.text.as_bytes()) {
+                let mut script = ScriptBuilder::default();
+                script.push_scalar(&content);
+                parsed.fragments.push(script.finish(host));
+            }
+        }
+        None => parsed.diagnostics.push(format!(
+            "write_files content for {path} could not be decoded as {encoding}"
+        )),
+    }
+}
+
+/// Where an encoded value's text starts and ends in the host: a block scalar's content, or the
+/// whole flow scalar.
+pub fn content_span(scalar: &Scalar) -> HostSpan {
+    let start = scalar.anchors.first().map_or(scalar.span.start.0, |a| a.1);
+    HostSpan::new(start, scalar.span.end.0.max(start))
+}
+
+/// Base64 read from a block scalar is re-encoded with the block's indentation.
+pub fn block_aware(codec: Codec, scalar: &Scalar) -> Codec {
+    match (codec, &scalar.region.quoting) {
+        (
+            Codec::Base64 {
+                line_length, eol, ..
+            },
+            Some(layers),
+        ) => match layers.first() {
+            Some(crate::fragment::Quoting::YamlBlock { indent }) => Codec::Base64 {
+                line_length,
+                eol,
+                indent: indent.clone(),
+            },
+            _ => Codec::Base64 {
+                line_length,
+                eol,
+                indent: String::new(),
+            },
+        },
+        (codec, _) => codec,
+    }
+}

@@ -1,0 +1,182 @@
+//! Kubernetes objects: `Secret` `data` (base64) and `stringData`, `ConfigMap` scripts, and the
+//! `command`/`args` of the containers of Pods and the workloads that template them. A Secret's
+//! value may itself be cloud-config or MIME user data (Cluster API bootstrap secrets).
+
+use tree_sitter::Node;
+
+use super::cloud_init::{block_aware, content_span};
+use super::script::ScriptBuilder;
+use super::yaml::{self, Scalar};
+use super::{Embedded, Parsed};
+use crate::check::OriginEntry;
+use crate::fragment::codec::{self, Codec};
+use crate::fragment::{HostId, OffsetMap, Quoting};
+
+const SHELLS: &[&str] = &["sh", "bash", "dash", "ash", "ksh", "zsh"];
+
+pub fn read(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
+    let kind = yaml::get(document, bytes, "kind")
+        .and_then(|k| yaml::scalar_string(k, bytes))
+        .unwrap_or_default();
+    let name = yaml::get(document, bytes, "metadata")
+        .and_then(|m| yaml::get(m, bytes, "name"))
+        .and_then(|n| yaml::scalar_string(n, bytes))
+        .unwrap_or_default();
+    match kind.as_str() {
+        "Secret" => secret(document, bytes, &name, parsed),
+        "ConfigMap" => config_map(document, bytes, &name, parsed),
+        _ => {
+            if let Some(pod) = pod_spec(document, bytes, &kind) {
+                containers(pod, bytes, host, parsed);
+            }
+        }
+    }
+}
+
+fn secret(document: Node, bytes: &[u8], name: &str, parsed: &mut Parsed) {
+    if let Some(data) = yaml::get(document, bytes, "data") {
+        for (key, _, value) in yaml::pairs(data, bytes) {
+            let Some(scalar) = yaml::scalar(value, bytes) else {
+                continue;
+            };
+            let Some((decoded, codec)) = codec::decode_base64(scalar.text.as_bytes()) else {
+                continue;
+            };
+            let codec = block_aware(codec, &scalar);
+            let (decoded, codec) = match codec::decode_gzip(&decoded) {
+                Some(unzipped) => (unzipped, Codec::GzipBase64),
+                None => (decoded, codec),
+            };
+            parsed.embedded.push(Embedded {
+                span: content_span(&scalar),
+                bytes: decoded,
+                codec,
+                map: None,
+                origin: vec![OriginEntry::layer("k8s-secret")
+                    .with_name(name)
+                    .with_key(key)],
+                kind: None,
+            });
+        }
+    }
+    if let Some(data) = yaml::get(document, bytes, "stringData") {
+        for (key, _, value) in yaml::pairs(data, bytes) {
+            if let Some(scalar) = yaml::scalar(value, bytes) {
+                parsed.embedded.push(scalar_host(
+                    &scalar,
+                    vec![OriginEntry::layer("k8s-secret")
+                        .with_name(name)
+                        .with_key(key)],
+                ));
+            }
+        }
+    }
+}
+
+/// A scalar's decoded text as a host of its own (so its content is classified: a script,
+/// cloud-config, MIME), mapped one to one, rewritten whole by a fix.
+pub fn scalar_host(scalar: &Scalar, origin: Vec<OriginEntry>) -> Embedded {
+    let block = scalar
+        .region
+        .quoting
+        .as_ref()
+        .and_then(|q| match q.first() {
+            Some(Quoting::YamlBlock { indent }) => Some(indent.clone()),
+            _ => None,
+        });
+    let (span, codec) = match block {
+        Some(indent) => (content_span(scalar), Codec::YamlBlock { indent, eol: "\n" }),
+        None => (scalar.span, Codec::YamlPlain),
+    };
+    Embedded {
+        span,
+        bytes: scalar.text.clone().into_bytes(),
+        codec,
+        map: Some(OffsetMap::from_anchors(scalar.anchors.iter().copied())),
+        origin,
+        kind: None,
+    }
+}
+
+fn config_map(document: Node, bytes: &[u8], name: &str, parsed: &mut Parsed) {
+    let Some(data) = yaml::get(document, bytes, "data") else {
+        return;
+    };
+    for (key, _, value) in yaml::pairs(data, bytes) {
+        let Some(scalar) = yaml::scalar(value, bytes) else {
+            continue;
+        };
+        if key.ends_with(".sh") || scalar.text.starts_with("#!") {
+            let mut host = scalar_host(
+                &scalar,
+                vec![OriginEntry::layer("k8s-configmap")
+                    .with_name(name)
+                    .with_key(key)],
+            );
+            host.kind = Some(super::Kind::Shell);
+            parsed.embedded.push(host);
+        }
+    }
+}
+
+/// The pod spec of a Pod or of a workload's pod template.
+fn pod_spec<'t>(document: Node<'t>, bytes: &[u8], kind: &str) -> Option<Node<'t>> {
+    let spec = yaml::get(document, bytes, "spec")?;
+    match kind {
+        "Pod" => Some(spec),
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "Job"
+        | "ReplicationController" => yaml::get(yaml::get(spec, bytes, "template")?, bytes, "spec"),
+        "CronJob" => {
+            let job = yaml::get(yaml::get(spec, bytes, "jobTemplate")?, bytes, "spec")?;
+            yaml::get(yaml::get(job, bytes, "template")?, bytes, "spec")
+        }
+        _ => None,
+    }
+}
+
+/// Each container's command line: `command` then `args`. A shell with `-c` runs its script
+/// (a scalar, editable in place); anything else is an argv line.
+fn containers(pod: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
+    for list in ["initContainers", "containers", "ephemeralContainers"] {
+        let Some(containers) = yaml::get(pod, bytes, list) else {
+            continue;
+        };
+        for container in yaml::items(containers, bytes) {
+            let mut argv: Vec<Scalar> = Vec::new();
+            for field in ["command", "args"] {
+                if let Some(words) = yaml::get(container, bytes, field) {
+                    argv.extend(
+                        yaml::items(words, bytes)
+                            .into_iter()
+                            .filter_map(|w| yaml::scalar(w, bytes)),
+                    );
+                }
+            }
+            if let Some(fragment) = command_line(&argv, host) {
+                parsed.fragments.push(fragment);
+            }
+        }
+    }
+}
+
+/// A command line given as words: `[sh, -c, SCRIPT, …]` is the script; otherwise the words.
+pub fn command_line(argv: &[Scalar], host: HostId) -> Option<crate::fragment::Fragment> {
+    let program = argv.first()?.text.rsplit('/').next()?.to_owned();
+    let mut script = ScriptBuilder::default();
+    if SHELLS.contains(&program.as_str()) {
+        let flag = argv
+            .iter()
+            .skip(1)
+            .position(|w| w.text.starts_with('-') && w.text.contains('c'))?;
+        script.push_scalar(argv.get(flag + 2)?);
+    } else {
+        script.push_argv(argv);
+    }
+    let mut fragment = script.finish(host);
+    fragment.in_container = true;
+    Some(fragment)
+}

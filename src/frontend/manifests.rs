@@ -1,0 +1,39 @@
+//! YAML and JSON files that may carry scripts: each document is read as what its shape says — a
+//! Kubernetes object (`apiVersion` and `kind`), a CloudFormation template (`Resources` of
+//! `AWS::` types), a GitHub Actions workflow (`jobs` with `steps`), a GitLab CI file (jobs with
+//! `script`). (cloud-config is recognised by its first line, whatever the file's name.)
+
+use super::{kubernetes, workflow, yaml, Parsed};
+use crate::fragment::HostId;
+
+pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
+    let mut parsed = Parsed::default();
+    let Some(tree) = yaml::parse_tree(bytes) else {
+        parsed
+            .diagnostics
+            .push("the file could not be parsed".to_owned());
+        return parsed;
+    };
+    if tree.root_node().has_error() {
+        parsed
+            .diagnostics
+            .push("not valid YAML or JSON; it was not analysed".to_owned());
+        return parsed;
+    }
+    for document in yaml::documents(&tree) {
+        if !yaml::is_mapping(document, bytes) {
+            continue;
+        }
+        let has = |key: &str| yaml::get(document, bytes, key).is_some();
+        if has("apiVersion") && has("kind") {
+            kubernetes::read(document, bytes, host, &mut parsed);
+        } else if has("Resources") || has("AWSTemplateFormatVersion") {
+            workflow::read_cloudformation(document, bytes, host, &mut parsed);
+        } else if has("jobs") {
+            workflow::read_github(document, bytes, host, &mut parsed);
+        } else {
+            workflow::read_gitlab(document, bytes, host, &mut parsed);
+        }
+    }
+    parsed
+}
