@@ -98,37 +98,69 @@ fn encode(text: &str, quoting: &[Quoting]) -> String {
 }
 
 /// The edits that write `text` over `span` of a host (an insertion when `span` is empty), through
-/// the quoting layers; inside a YAML plain scalar, also the edits that turn it into a
-/// double-quoted scalar (quotes around it, backslashes before the `"` and `\` it holds).
-fn write_at(span: HostSpan, text: &str, quoting: &[Quoting], plain: Option<&PlainScalar>) -> Vec<Edit> {
-    let mut content = encode(text, quoting);
-    let Some(plain) = plain else {
-        return vec![Edit { span, content }];
-    };
-    let mut edits = Vec::new();
-    if span.start == plain.span.start {
-        content.insert(0, '"');
-    } else {
-        edits.push(Edit::insert(plain.span.start, "\"".to_owned()));
-    }
-    for &at in &plain.escapes {
-        if at == span.end && span.is_empty() {
-            content.push('\\');
-        } else if at < span.start || at >= span.end {
-            edits.push(Edit::insert(at, "\\".to_owned()));
-        }
-    }
-    if span.end == plain.span.end {
-        content.push('"');
-    } else {
-        edits.push(Edit::insert(plain.span.end, "\"".to_owned()));
-    }
-    edits.push(Edit { span, content });
-    edits
+/// the quoting layers. Pieces that land in YAML plain scalars are finished by [`finish`].
+fn write_at(
+    span: HostSpan,
+    text: &str,
+    quoting: &[Quoting],
+    plain: Option<&PlainScalar>,
+) -> Vec<(Edit, Option<PlainScalar>)> {
+    vec![(
+        Edit {
+            span,
+            content: encode(text, quoting),
+        },
+        plain.cloned(),
+    )]
 }
 
-fn insert_at(at: HostOffset, text: &str, quoting: &[Quoting], plain: Option<&PlainScalar>) -> Vec<Edit> {
+fn insert_at(
+    at: HostOffset,
+    text: &str,
+    quoting: &[Quoting],
+    plain: Option<&PlainScalar>,
+) -> Vec<(Edit, Option<PlainScalar>)> {
     write_at(HostSpan::new(at.0, at.0), text, quoting, plain)
+}
+
+/// The edits of one fix: each YAML plain scalar that a piece lands in also becomes a
+/// double-quoted scalar (quotes around it, a backslash before each `"` and `\` it held), once
+/// per scalar, with each added character merged into a piece inserted at the same place.
+fn finish(parts: Vec<(Edit, Option<PlainScalar>)>) -> Vec<Edit> {
+    let mut plains: Vec<PlainScalar> = Vec::new();
+    let mut edits: Vec<Edit> = Vec::new();
+    for (edit, plain) in parts {
+        if let Some(plain) = plain {
+            if !plains.contains(&plain) {
+                plains.push(plain);
+            }
+        }
+        if !edits.contains(&edit) {
+            edits.push(edit);
+        }
+    }
+    for plain in plains {
+        // (offset, text, whether it goes before an insertion at the same offset)
+        let mut marks: Vec<(HostOffset, &str, bool)> = vec![(plain.span.start, "\"", true)];
+        marks.extend(plain.escapes.iter().map(|&at| (at, "\\", false)));
+        marks.push((plain.span.end, "\"", false));
+        for (at, mark, before) in marks {
+            let merged = edits
+                .iter_mut()
+                .find(|e| e.span.is_empty() && e.span.start == at);
+            match merged {
+                Some(edit) if before => edit.content.insert_str(0, mark),
+                Some(edit) => edit.content.push_str(mark),
+                None => {
+                    let inside = edits.iter().any(|e| e.span.start < at && at < e.span.end);
+                    if !inside {
+                        edits.push(Edit::insert(at, mark.to_owned()));
+                    }
+                }
+            }
+        }
+    }
+    edits
 }
 
 /// The URL a token is fetched from, in the spelling of the request it serves.
@@ -172,7 +204,7 @@ fn endpoint_key(origin: &str) -> String {
 #[derive(Debug, Clone)]
 struct Fetch {
     variable: String,
-    edits: Vec<Edit>,
+    edits: Vec<(Edit, Option<PlainScalar>)>,
 }
 
 /// The token fetches a fragment's tokenless requests share: one per scope and endpoint.
@@ -382,7 +414,7 @@ fn tokenless_fix(
         } else {
             format!("{message} (unsafe: {})", unsafe_because.join("; "))
         },
-        edits,
+        edits: finish(edits),
     })
 }
 
@@ -399,7 +431,9 @@ fn put_fix(request: &Request) -> Option<Fix> {
             let replacement = match client {
                 Client::Curl if text.starts_with("--request=") => "--request=PUT".to_owned(),
                 // `-XGET`, `-sXGET`: keep the flags up to X.
-                Client::Curl if text.starts_with('-') => format!("{}PUT", text.get(..=text.find('X')?)?),
+                Client::Curl if text.starts_with('-') => {
+                    format!("{}PUT", text.get(..=text.find('X')?)?)
+                }
                 Client::Wget if text.starts_with("--method=") => "--method=PUT".to_owned(),
                 _ => "PUT".to_owned(),
             };
@@ -417,7 +451,7 @@ fn put_fix(request: &Request) -> Option<Fix> {
             Applicability::Safe
         },
         message: "Send the token request as PUT".to_owned(),
-        edits,
+        edits: finish(edits),
     })
 }
 
@@ -436,7 +470,7 @@ fn ttl_fix(request: &Request, settings: FixSettings) -> Option<Fix> {
             Some(Fix {
                 applicability: Applicability::Safe,
                 message: format!("Add a TTL header of {ttl} seconds"),
-                edits: insert_at(site.after_client, &option, quoting, plain),
+                edits: finish(insert_at(site.after_client, &option, quoting, plain)),
             })
         }
         Some((span, text)) => {
@@ -444,7 +478,8 @@ fn ttl_fix(request: &Request, settings: FixSettings) -> Option<Fix> {
                 return None;
             }
             let value = text.rsplit(':').next().unwrap_or_default();
-            let value = value.trim_matches(|c: char| c.is_whitespace() || c == '"' || c == '\'' || c == '\\');
+            let value = value
+                .trim_matches(|c: char| c.is_whitespace() || c == '"' || c == '\'' || c == '\\');
             let new = match value.parse::<i128>() {
                 Ok(n) => n.clamp(1, 21600) as u32,
                 Err(_) => ttl,
@@ -459,7 +494,12 @@ fn ttl_fix(request: &Request, settings: FixSettings) -> Option<Fix> {
             Some(Fix {
                 applicability: Applicability::Safe,
                 message: format!("Set the TTL to {new} seconds"),
-                edits: write_at(*span, &format!(r#"{prefix}"{TTL_HEADER}: {new}""#), quoting, plain),
+                edits: finish(write_at(
+                    *span,
+                    &format!(r#"{prefix}"{TTL_HEADER}: {new}""#),
+                    quoting,
+                    plain,
+                )),
             })
         }
     }

@@ -75,16 +75,20 @@ impl Codec {
             Codec::Verbatim => Some(decoded.to_vec()),
             Codec::YamlBlock { indent, eol } => {
                 let text = std::str::from_utf8(decoded).ok()?;
-                let body = text.strip_suffix('\n').unwrap_or(text);
                 let mut out = String::with_capacity(text.len() + 64);
-                for (i, line) in body.split('\n').enumerate() {
-                    if i > 0 {
+                let mut lines = text.split_inclusive('\n').peekable();
+                while let Some(line) = lines.next() {
+                    let body = line.trim_end_matches('\n').trim_end_matches('\r');
+                    out.push_str(body);
+                    if line.ends_with('\n') {
                         out.push_str(eol);
-                        if !line.is_empty() {
+                        if lines
+                            .peek()
+                            .is_some_and(|next| !next.trim_end_matches(['\n', '\r']).is_empty())
+                        {
                             out.push_str(indent);
                         }
                     }
-                    out.push_str(line.strip_suffix('\r').unwrap_or(line));
                 }
                 Some(out.into_bytes())
             }

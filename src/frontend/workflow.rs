@@ -10,7 +10,7 @@ use super::script::{placeholders, ScriptBuilder};
 use super::yaml::{self, Scalar};
 use super::Parsed;
 use crate::check::OriginEntry;
-use crate::fragment::{HostId, InsertRegion};
+use crate::fragment::HostId;
 
 /// A scalar with what the host substitutes (`${{ … }}`) replaced by placeholders.
 fn with_placeholders(mut scalar: Scalar, open: &str, close: &str) -> Scalar {
@@ -222,14 +222,13 @@ fn apply(function: &str, value: Node, bytes: &[u8], script: &mut ScriptBuilder, 
     }
 }
 
-/// `Fn::Sub`'s string: `${Name}` references become placeholders, `${!Literal}` the literal
-/// `${Literal}` the shell sees.
+/// `Fn::Sub`'s string: `${Name}` references become same-length placeholders, `${!Literal}` the
+/// literal `${Literal}` the shell sees (one byte shorter: its anchors shift).
 fn substitute(scalar: &Scalar) -> (String, Vec<(usize, usize)>) {
-    let map = crate::fragment::OffsetMap::from_anchors(scalar.anchors.iter().copied());
-    let host = |at: usize| map.to_host(crate::fragment::FragmentOffset(at)).0;
     let text = &scalar.text;
     let mut out = String::with_capacity(text.len());
-    let mut anchors = vec![(0, host(0))];
+    // Offsets of the scalar's text whose `!` is dropped.
+    let mut dropped: Vec<usize> = Vec::new();
     let mut at = 0;
     while let Some(found) = text.get(at..).and_then(|r| r.find("${")) {
         let start = at + found;
@@ -241,19 +240,26 @@ fn substitute(scalar: &Scalar) -> (String, Vec<(usize, usize)>) {
         let end = start + close + 1;
         let inner = text.get(start + 2..end - 1).unwrap_or_default();
         if let Some(literal) = inner.strip_prefix('!') {
-            anchors.push((out.len(), host(start)));
+            dropped.push(start + 2);
             out.push_str("${");
-            anchors.push((out.len(), host(start + 3)));
             out.push_str(literal);
             out.push('}');
         } else {
-            anchors.push((out.len(), host(start)));
             out.push_str(&"X".repeat(end - start));
         }
-        anchors.push((out.len(), host(end)));
         at = end;
     }
     out.push_str(text.get(at..).unwrap_or_default());
-    let _ = InsertRegion::none;
+    let shift = |f: usize| f - dropped.iter().filter(|&&d| d < f).count();
+    let mut anchors: Vec<(usize, usize)> =
+        scalar.anchors.iter().map(|&(f, h)| (shift(f), h)).collect();
+    let map = crate::fragment::OffsetMap::from_anchors(scalar.anchors.iter().copied());
+    for &d in &dropped {
+        anchors.push((
+            shift(d),
+            map.to_host(crate::fragment::FragmentOffset(d + 1)).0,
+        ));
+    }
+    anchors.sort_unstable();
     (out, anchors)
 }

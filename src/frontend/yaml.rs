@@ -206,7 +206,8 @@ pub fn scalar(node: Node, bytes: &[u8]) -> Option<Scalar> {
         }
         "single_quote_scalar" => {
             let (text, anchors) = decode_single(raw, start);
-            let indent = line_indent(bytes, start);
+            // Continuation lines of a flow scalar must be indented past its parent.
+            let indent = format!("{}    ", line_indent(bytes, start));
             (
                 text,
                 anchors,
