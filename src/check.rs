@@ -215,7 +215,10 @@ pub fn check_file(
     let Some(kind) = force_kind.or_else(|| frontend::classify(&path, &bytes)) else {
         return Outcome::NotRecognised;
     };
-    if !may_reach_imds(&bytes) {
+    // A Terraform file may make instances run another file (`file()`), which holds the requests.
+    let references_files =
+        kind == frontend::Kind::Terraform && memchr::memmem::find(&bytes, b"file(").is_some();
+    if !may_reach_imds(&bytes) && !references_files {
         return Outcome::Prefiltered;
     }
     let source = SourceFile::new(path, bytes);

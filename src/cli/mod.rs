@@ -162,7 +162,7 @@ struct Results {
     files: Vec<Checked>,
     /// Files other files make instances run (Terraform `file()`), with the root they came from.
     referenced: Vec<(PathBuf, PathBuf)>,
-    /// Every file read, to check each referenced file once.
+    /// Every file a front end read, to check each referenced file once.
     seen: Vec<PathBuf>,
     /// Standard input as read, when `-` was scanned (`--fix` echoes it back, fixed or not).
     stdin: Option<Vec<u8>>,
@@ -275,10 +275,7 @@ impl Scan {
         file.take(self.max_file_size + 1)
             .read_to_end(&mut bytes)
             .map_err(|e| describe_io(&e))?;
-        self.record(|r| {
-            r.statistics.files_read += 1;
-            r.seen.push(path.to_path_buf());
-        });
+        self.record(|r| r.statistics.files_read += 1);
         if check::is_binary(&bytes) {
             self.record(|r| r.statistics.binary += 1);
             return Ok(None);
@@ -293,7 +290,10 @@ impl Scan {
         }));
         match outcome {
             Ok(Outcome::NotRecognised) => self.record(|r| r.statistics.not_recognised += 1),
-            Ok(Outcome::Prefiltered) => self.record(|r| r.statistics.prefiltered += 1),
+            Ok(Outcome::Prefiltered) => self.record(|r| {
+                r.statistics.prefiltered += 1;
+                r.seen.push(shown.clone());
+            }),
             Ok(Outcome::Checked {
                 source,
                 findings,
@@ -304,6 +304,7 @@ impl Scan {
                     self.diagnostic(Some(shown.clone()), note);
                 }
                 self.record(|r| {
+                    r.seen.push(shown.clone());
                     r.referenced
                         .extend(referenced.into_iter().map(|p| (p, root.to_path_buf())));
                     r.statistics.parsed += 1;
