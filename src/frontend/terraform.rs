@@ -1,8 +1,989 @@
-//! Terraform (`.tf`, tree-sitter-hcl): `user_data` and `user_data_base64` arguments.
+//! Terraform (`.tf`, tree-sitter-hcl): `user_data` and `user_data_base64` arguments, in any block
+//! or object. A template (a heredoc or a quoted string) is user data: its text, with HCL's escapes
+//! decoded and `${…}`/`%{…}` turned into same-length placeholder words, is read as what its content
+//! says (a shell script, a cloud-config, MIME), mapped byte for byte back to the file. A literal
+//! base64 value is decoded as a new host. `file()`/`templatefile()` name files that run as user
+//! data; the caller reads them.
 
-use super::Parsed;
-use crate::fragment::HostId;
+use std::cell::RefCell;
+use std::path::PathBuf;
 
-pub fn parse(_bytes: &[u8], _host: HostId) -> Parsed {
-    Parsed::default()
+use tree_sitter::{Node, Parser};
+
+use super::{Embedded, Kind, Parsed};
+use crate::check::OriginEntry;
+use crate::fragment::codec::{decode_base64, Codec};
+use crate::fragment::{
+    FragmentOffset, FragmentSpan, HostId, HostSpan, OffsetMap, PlainScalar, Quoting,
+};
+
+/// Arguments whose value runs on the instance.
+const ATTRIBUTES: &[&str] = &["user_data", "user_data_base64"];
+
+/// Functions whose result is their first argument's text, encoded (or trimmed) at most.
+const ENCODERS: &[&str] = &["base64encode", "base64gzip", "textencodebase64"];
+const PASS_THROUGH: &[&str] = &[
+    "trimspace",
+    "chomp",
+    "trim",
+    "trimprefix",
+    "trimsuffix",
+    "sensitive",
+    "nonsensitive",
+    "tostring",
+];
+
+/// Functions that read a file (the first argument) as the user data.
+const FILE_FUNCTIONS: &[&str] = &["file", "templatefile", "filebase64"];
+
+/// How deep expressions are followed (parentheses, wrappers, conditionals).
+const MAX_DEPTH: usize = 32;
+
+thread_local! {
+    static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
+}
+
+fn parse_tree(bytes: &[u8]) -> Option<tree_sitter::Tree> {
+    PARSER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            let mut parser = Parser::new();
+            parser
+                .set_language(&tree_sitter_hcl::LANGUAGE.into())
+                .ok()?;
+            *slot = Some(parser);
+        }
+        let parser = slot.as_mut()?;
+        parser.reset();
+        parser.parse(bytes, None)
+    })
+}
+
+fn text<'a>(node: Node, bytes: &'a [u8]) -> &'a [u8] {
+    bytes.get(node.byte_range()).unwrap_or_default()
+}
+
+fn named_children<'t>(node: Node<'t>) -> Vec<Node<'t>> {
+    let mut cursor = node.walk();
+    let children = node.named_children(&mut cursor).collect();
+    children
+}
+
+fn children<'t>(node: Node<'t>) -> Vec<Node<'t>> {
+    let mut cursor = node.walk();
+    let children = node.children(&mut cursor).collect();
+    children
+}
+
+pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
+    let mut parsed = Parsed::default();
+    let Some(tree) = parse_tree(bytes) else {
+        parsed
+            .diagnostics
+            .push("the Terraform file could not be parsed".to_owned());
+        return parsed;
+    };
+    let root = tree.root_node();
+    let reader = Reader { bytes, host };
+    // Every node, without recursion (hostile nesting must not overflow the stack).
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        if let Some((name, value)) = argument(node, bytes) {
+            if ATTRIBUTES.contains(&name.as_str()) {
+                let expect = if name == "user_data_base64" {
+                    Encoding::Base64
+                } else {
+                    Encoding::MaybeBase64
+                };
+                reader.value(value, &name, expect, 0, &mut parsed);
+                continue;
+            }
+        }
+        let mut kids = children(node);
+        kids.reverse();
+        stack.extend(kids);
+    }
+    if root.has_error() {
+        parsed.diagnostics.push(
+            "the Terraform file has syntax errors; arguments around them may be skipped".to_owned(),
+        );
+    }
+    parsed
+}
+
+/// An argument (`name = value` in a block body) or an object element (`name = value` in `{…}`):
+/// its name and value expression.
+fn argument<'t>(node: Node<'t>, bytes: &[u8]) -> Option<(String, Node<'t>)> {
+    match node.kind() {
+        "attribute" => {
+            let kids = named_children(node);
+            let name = kids.iter().find(|n| n.kind() == "identifier")?;
+            let value = kids.iter().find(|n| n.kind() == "expression")?;
+            Some((
+                String::from_utf8_lossy(text(*name, bytes)).into_owned(),
+                *value,
+            ))
+        }
+        "object_elem" => {
+            let key = node.child_by_field_name("key")?;
+            let value = node.child_by_field_name("val")?;
+            let key = String::from_utf8_lossy(text(key, bytes));
+            let key = key.trim().trim_matches('"').to_owned();
+            Some((key, value))
+        }
+        _ => None,
+    }
+}
+
+/// What the provider does with a value before it becomes user data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    /// Taken as it is (inside `base64encode()`).
+    Plain,
+    /// `user_data`: base64 is decoded by the provider, anything else taken as it is.
+    MaybeBase64,
+    /// `user_data_base64`: must be base64.
+    Base64,
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    host: HostId,
+}
+
+impl Reader<'_> {
+    /// Follows the value of a user-data argument to the templates and files it is made of.
+    fn value(&self, node: Node, name: &str, expect: Encoding, depth: usize, parsed: &mut Parsed) {
+        if depth > MAX_DEPTH {
+            return;
+        }
+        match node.kind() {
+            "expression" | "template_expr" | "literal_value" => {
+                for child in named_children(node) {
+                    self.value(child, name, expect, depth + 1, parsed);
+                }
+            }
+            "conditional" => {
+                // `cond ? a : b`: either branch may be the user data.
+                for branch in named_children(node).into_iter().skip(1) {
+                    self.value(branch, name, expect, depth + 1, parsed);
+                }
+            }
+            "function_call" => self.call(node, name, expect, depth, parsed),
+            "heredoc_template" | "quoted_template" | "string_lit" => {
+                self.template(node, name, expect, parsed);
+            }
+            _ => {}
+        }
+    }
+
+    fn call(&self, node: Node, name: &str, expect: Encoding, depth: usize, parsed: &mut Parsed) {
+        let kids = named_children(node);
+        let Some(function) = kids.iter().find(|n| n.kind() == "identifier") else {
+            return;
+        };
+        let function = String::from_utf8_lossy(text(*function, self.bytes)).into_owned();
+        let Some(first) = kids
+            .iter()
+            .find(|n| n.kind() == "function_arguments")
+            .and_then(|args| named_children(*args).into_iter().next())
+        else {
+            return;
+        };
+        if ENCODERS.contains(&function.as_str()) {
+            self.value(first, name, Encoding::Plain, depth + 1, parsed);
+        } else if PASS_THROUGH.contains(&function.as_str()) {
+            self.value(first, name, expect, depth + 1, parsed);
+        } else if FILE_FUNCTIONS.contains(&function.as_str()) {
+            if let Some(path) = literal_path(first, self.bytes) {
+                parsed.referenced.push(path);
+            }
+        }
+    }
+
+    /// A template given as user data.
+    fn template(&self, node: Node, name: &str, expect: Encoding, parsed: &mut Parsed) {
+        let Some(template) = Template::read(node, self.bytes) else {
+            return;
+        };
+        let origin = || vec![OriginEntry::layer("terraform").with_key(name)];
+        if expect != Encoding::Plain && !template.templated && !template.escaped {
+            if let Some(span) = base64_shaped(self.bytes, template.content) {
+                let raw = self.bytes.get(span.start.0..span.end.0).unwrap_or_default();
+                match decode_base64(raw) {
+                    Some((decoded, codec))
+                        if expect == Encoding::Base64 || looks_like_user_data(&decoded) =>
+                    {
+                        parsed.embedded.push(Embedded {
+                            span,
+                            bytes: decoded,
+                            codec,
+                            map: None,
+                            origin: origin(),
+                            kind: None,
+                        });
+                        return;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if expect == Encoding::Base64 {
+            if !template.templated {
+                parsed.diagnostics.push(format!(
+                    "`{name}` holds a value that is not base64; it was not read"
+                ));
+            }
+            return;
+        }
+        if template.text.iter().all(u8::is_ascii_whitespace) || is_foreign(&template.text) {
+            return;
+        }
+        let kind = super::classify_content(&template.text).unwrap_or(Kind::Shell);
+        let mut inner = super::parse(kind, &template.text, self.host);
+        for diagnostic in &mut inner.diagnostics {
+            *diagnostic = format!("`{name}`: {diagnostic}");
+        }
+        lift(inner, &template, origin(), parsed);
+    }
+}
+
+/// Moves what a front end found in a template's text into the host: offsets through the
+/// template's map, quoting under the template's own.
+fn lift(inner: Parsed, template: &Template, origin: Vec<OriginEntry>, parsed: &mut Parsed) {
+    let map = OffsetMap::from_anchors(template.anchors.iter().copied());
+    let to_host = |span: HostSpan| map.span_to_host(FragmentSpan::new(span.start.0, span.end.0));
+    for mut fragment in inner.fragments {
+        fragment.map = map.compose(&fragment.map);
+        for region in &mut fragment.insert {
+            if let Some(quoting) = &mut region.quoting {
+                if let Some(layer) = &template.layer {
+                    quoting.insert(0, layer.clone());
+                }
+            }
+            if let Some(plain) = region.plain.take() {
+                let (start, end) = (plain.span.start.0, plain.span.end.0);
+                let substituted = template.holes.iter().any(|&(s, e)| s < end && start < e);
+                if matches!(template.layer, Some(Quoting::JsonString)) || substituted {
+                    // Quotes added around a YAML scalar would end the HCL string, or would hold
+                    // a value Terraform substitutes, unescaped.
+                    region.quoting = None;
+                } else {
+                    region.plain = Some(PlainScalar {
+                        span: to_host(plain.span),
+                        escapes: plain
+                            .escapes
+                            .iter()
+                            .map(|at| map.to_host(FragmentOffset(at.0)))
+                            .collect(),
+                    });
+                }
+            }
+        }
+        parsed.fragments.push(fragment);
+    }
+    for mut embedded in inner.embedded {
+        embedded.span = to_host(embedded.span);
+        embedded.map = embedded.map.map(|m| map.compose(&m));
+        embedded.codec = under_layer(embedded.codec, template.layer.as_ref());
+        let mut chain = origin.clone();
+        chain.append(&mut embedded.origin);
+        embedded.origin = chain;
+        parsed.embedded.push(embedded);
+    }
+    parsed.diagnostics.extend(inner.diagnostics);
+    parsed.referenced.extend(inner.referenced);
+}
+
+/// Base64 re-encoded inside a template: wrapped lines carry the heredoc's indent, or are written
+/// as `\n` escapes in a quoted string.
+fn under_layer(codec: Codec, layer: Option<&Quoting>) -> Codec {
+    match (codec, layer) {
+        (
+            Codec::Base64 {
+                line_length,
+                eol,
+                indent,
+            },
+            Some(Quoting::YamlBlock { indent: outer }),
+        ) => Codec::Base64 {
+            line_length,
+            eol,
+            indent: format!("{outer}{indent}"),
+        },
+        (
+            Codec::Base64 {
+                line_length,
+                eol,
+                indent,
+            },
+            Some(Quoting::JsonString),
+        ) => Codec::Base64 {
+            line_length,
+            eol: if eol == "\r\n" { "\\r\\n" } else { "\\n" },
+            indent,
+        },
+        (codec, _) => codec,
+    }
+}
+
+/// User data that is not for a shell: Windows (`<powershell>`, `<script>`) or a script for
+/// another interpreter.
+fn is_foreign(text: &[u8]) -> bool {
+    let text = text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(text);
+    let start = text.trim_ascii_start();
+    let head: Vec<u8> = start.iter().take(16).map(u8::to_ascii_lowercase).collect();
+    if head.starts_with(b"<powershell>") || head.starts_with(b"<script>") {
+        return true;
+    }
+    if text.starts_with(b"#!") {
+        let end = memchr::memchr(b'\n', text).unwrap_or(text.len()).min(512);
+        let line = String::from_utf8_lossy(text.get(..end).unwrap_or_default());
+        return !crate::shell::is_shell_shebang(line.trim_end_matches('\r'));
+    }
+    false
+}
+
+/// The span of a value made only of base64 lines (surrounding whitespace trimmed), if it is one.
+fn base64_shaped(bytes: &[u8], content: HostSpan) -> Option<HostSpan> {
+    let raw = bytes.get(content.start.0..content.end.0)?;
+    let lead = raw.iter().take_while(|b| b.is_ascii_whitespace()).count();
+    let trail = raw
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_whitespace())
+        .count();
+    let inner = raw.get(lead..raw.len().saturating_sub(trail))?;
+    let alphabet = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=');
+    let shaped = !inner.is_empty()
+        && inner
+            .split(|&b| b == b'\n')
+            .all(|line| line.trim_ascii().iter().all(alphabet));
+    shaped.then(|| HostSpan::new(content.start.0 + lead, content.start.0 + lead + inner.len()))
+}
+
+/// Whether decoded bytes read as user data (text, or gzip), not as a word that happened to be
+/// valid base64.
+fn looks_like_user_data(decoded: &[u8]) -> bool {
+    decoded.starts_with(&[0x1f, 0x8b])
+        || std::str::from_utf8(decoded).is_ok_and(|t| {
+            !t.chars()
+                .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        })
+}
+
+/// The path a `file()` argument names, relative to the module's directory: a string literal,
+/// optionally starting with `${path.module}/` or `${path.root}/`.
+fn literal_path(node: Node, bytes: &[u8]) -> Option<PathBuf> {
+    let mut node = node;
+    for _ in 0..MAX_DEPTH {
+        match node.kind() {
+            "expression" | "template_expr" | "literal_value" => {
+                node = *named_children(node).first()?;
+            }
+            "quoted_template" | "string_lit" => break,
+            _ => return None,
+        }
+    }
+    let raw = std::str::from_utf8(text(node, bytes)).ok()?;
+    let raw = raw.strip_prefix('"')?.strip_suffix('"')?;
+    let mut rest = raw;
+    if let Some(after) = raw.strip_prefix("${") {
+        let close = after.find('}')?;
+        let variable = after.get(..close)?.trim().trim_matches('~').trim();
+        if !matches!(variable, "path.module" | "path.root") {
+            return None;
+        }
+        let after = after.get(close + 1..)?;
+        rest = after
+            .strip_prefix('/')
+            .or_else(|| after.strip_prefix('\\'))
+            .unwrap_or(after);
+    }
+    if rest.contains("${") || rest.contains("%{") || rest.is_empty() {
+        return None;
+    }
+    let path = rest.replace("\\\\", "\\").replace("\\\"", "\"");
+    Some(PathBuf::from(path))
+}
+
+/// A template's text as the instance gets it (placeholders for what Terraform substitutes),
+/// with anchors from text offsets to host offsets.
+#[derive(Debug)]
+struct Template {
+    text: Vec<u8>,
+    anchors: Vec<(usize, usize)>,
+    /// The template's content in the host: inside the quotes, or the heredoc's lines.
+    content: HostSpan,
+    /// How text inserted into the template is written in the host (none: verbatim).
+    layer: Option<Quoting>,
+    /// Whether it holds `${…}` or `%{…}`.
+    templated: bool,
+    /// Where the placeholders for them are in `text`.
+    holes: Vec<(usize, usize)>,
+    /// Whether it holds an escape (`\n`, `$${`).
+    escaped: bool,
+}
+
+/// Template text being built, with its anchors.
+#[derive(Default)]
+struct Out {
+    text: Vec<u8>,
+    anchors: Vec<(usize, usize)>,
+}
+
+impl Out {
+    /// Appends `piece`, whose first byte is host offset `at` (later bytes follow it).
+    fn push(&mut self, piece: &[u8], at: usize) {
+        let f = self.text.len();
+        let continuous = self
+            .anchors
+            .last()
+            .is_some_and(|&(af, ah)| ah + (f - af) == at);
+        if !continuous {
+            self.anchors.push((f, at));
+        }
+        self.text.extend_from_slice(piece);
+    }
+}
+
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | 0x0b | 0x0c)
+}
+
+impl Template {
+    fn read(node: Node, bytes: &[u8]) -> Option<Template> {
+        let heredoc = node.kind() == "heredoc_template";
+        let kids = children(node);
+        let (start, end, flush) = if heredoc {
+            let flush = kids
+                .iter()
+                .any(|c| c.kind() == "heredoc_start" && text(*c, bytes) == b"<<-");
+            let markers: Vec<&Node> = kids
+                .iter()
+                .filter(|c| c.kind() == "heredoc_identifier")
+                .collect();
+            let open = markers.first()?;
+            let after_open = bytes.get(open.end_byte()..node.end_byte())?;
+            let start = open.end_byte() + memchr::memchr(b'\n', after_open)? + 1;
+            let end = match markers.last() {
+                Some(close) if close.id() != open.id() && !close.is_missing() => {
+                    let before = bytes.get(..close.start_byte())?;
+                    memchr::memrchr(b'\n', before).map_or(0, |i| i + 1)
+                }
+                _ => node.end_byte(),
+            };
+            (start, end.max(start), flush)
+        } else {
+            let open = kids.iter().find(|c| c.kind() == "quoted_template_start")?;
+            let end = kids
+                .iter()
+                .find(|c| c.kind() == "quoted_template_end" && !c.is_missing())
+                .map_or(node.end_byte(), |c| c.start_byte());
+            (open.end_byte(), end.max(open.end_byte()), false)
+        };
+        let holes = placeholders(node, start, end);
+        let (strip, indent) = if flush {
+            common_indent(bytes, start, end, &holes)
+        } else {
+            (0, String::new())
+        };
+        let mut out = Out::default();
+        let mut filled = Vec::new();
+        let mut escaped = false;
+        let mut holes_left = holes.iter().peekable();
+        let mut at = start;
+        let mut line_start = true;
+        while at < end {
+            while holes_left.peek().is_some_and(|&&(_, e)| e <= at) {
+                holes_left.next();
+            }
+            if let Some(&&(s, e)) = holes_left.peek() {
+                if s <= at {
+                    let e = e.min(end);
+                    let f = out.text.len();
+                    out.push(&vec![b'X'; e - at], at);
+                    filled.push((f, out.text.len()));
+                    line_start = false;
+                    at = e;
+                    continue;
+                }
+            }
+            if line_start {
+                line_start = false;
+                if strip > 0 {
+                    let run = bytes
+                        .get(at..end)
+                        .unwrap_or_default()
+                        .iter()
+                        .take_while(|&&b| is_space(b))
+                        .count();
+                    let blank =
+                        matches!(bytes.get(at + run), Some(b'\n') | None) || at + run >= end;
+                    if !blank {
+                        at += strip.min(run);
+                        continue;
+                    }
+                }
+            }
+            let Some(&b) = bytes.get(at) else {
+                break;
+            };
+            // `$${` and `%%{` are a literal `${` and `%{`.
+            if matches!(b, b'$' | b'%')
+                && bytes.get(at + 1) == Some(&b)
+                && bytes.get(at + 2) == Some(&b'{')
+            {
+                out.push(&[b], at);
+                out.push(b"{", at + 2);
+                escaped = true;
+                at += 3;
+                continue;
+            }
+            if !heredoc && b == b'\\' {
+                if let Some((c, used)) = escape(bytes.get(at + 1..).unwrap_or_default()) {
+                    // The decoded bytes sit at the end of their escape, so that a span ending on
+                    // them covers it (see `OffsetMap::span_to_host`).
+                    let mut buf = [0u8; 4];
+                    let decoded = c.encode_utf8(&mut buf).as_bytes();
+                    out.push(decoded, at + used.saturating_sub(decoded.len()));
+                    escaped = true;
+                    at += used;
+                    continue;
+                }
+            }
+            out.push(&[b], at);
+            line_start = b == b'\n';
+            at += 1;
+        }
+        let layer = if !heredoc {
+            Some(Quoting::JsonString)
+        } else if strip > 0 {
+            Some(Quoting::YamlBlock { indent })
+        } else {
+            None
+        };
+        if out.anchors.is_empty() {
+            out.anchors.push((0, start));
+        }
+        Some(Template {
+            text: out.text,
+            anchors: out.anchors,
+            content: HostSpan::new(start, end),
+            layer,
+            templated: !filled.is_empty(),
+            holes: filled,
+            escaped: escaped || (!heredoc && text(node, bytes).contains(&b'\\')),
+        })
+    }
+}
+
+/// An HCL string escape after its backslash: the character and the escape's length (with the
+/// backslash).
+fn escape(after: &[u8]) -> Option<(char, usize)> {
+    let hex = |len: usize| {
+        let digits = std::str::from_utf8(after.get(1..=len)?).ok()?;
+        let c = char::from_u32(u32::from_str_radix(digits, 16).ok()?)?;
+        Some((c, len + 2))
+    };
+    match after.first()? {
+        b'n' => Some(('\n', 2)),
+        b't' => Some(('\t', 2)),
+        b'r' => Some(('\r', 2)),
+        b'"' => Some(('"', 2)),
+        b'\\' => Some(('\\', 2)),
+        b'u' => hex(4),
+        b'U' => hex(8),
+        _ => None,
+    }
+}
+
+/// The host ranges Terraform substitutes: interpolations and directive tags (`%{ if … }`,
+/// `%{ endfor }`), not the literal text between tags. Sorted, inside `start..end`.
+fn placeholders(template: Node, start: usize, end: usize) -> Vec<(usize, usize)> {
+    const TAGS: &[&str] = &[
+        "template_interpolation",
+        "template_if_intro",
+        "template_else_intro",
+        "template_if_end",
+        "template_for_start",
+        "template_for_end",
+    ];
+    let mut out = Vec::new();
+    let mut stack = vec![template];
+    while let Some(node) = stack.pop() {
+        if TAGS.contains(&node.kind()) {
+            let (s, e) = (node.start_byte().max(start), node.end_byte().min(end));
+            if s < e {
+                out.push((s, e));
+            }
+            continue;
+        }
+        stack.extend(named_children(node));
+    }
+    out.sort_unstable();
+    out
+}
+
+/// The whitespace a `<<-` heredoc loses from each line, as Terraform computes it: the least
+/// leading whitespace of its lines, blank lines aside (a line that starts with `${…}` has none).
+/// Returns the count and the first stripped line's indent.
+fn common_indent(
+    bytes: &[u8],
+    start: usize,
+    end: usize,
+    holes: &[(usize, usize)],
+) -> (usize, String) {
+    let mut least: Option<usize> = None;
+    let mut first: Option<usize> = None;
+    let mut at = start;
+    while at < end {
+        let run = bytes
+            .get(at..end)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|&&b| is_space(b))
+            .count();
+        let hole = holes.binary_search_by_key(&(at + run), |&(s, _)| s).is_ok();
+        let blank = !hole && matches!(bytes.get(at + run), Some(b'\n') | None);
+        if !blank && at + run < end {
+            if first.is_none() && run > 0 {
+                first = Some(at);
+            }
+            least = Some(least.map_or(run, |n| n.min(run)));
+        }
+        // The next line starts after a newline that is literal text (not inside `${…}`).
+        let mut next = at + run;
+        let mut k = holes.partition_point(|&(_, e)| e <= next);
+        loop {
+            if let Some(&(s, e)) = holes.get(k) {
+                if s <= next {
+                    next = next.max(e);
+                    k += 1;
+                    continue;
+                }
+            }
+            match bytes.get(next) {
+                Some(b'\n') => break,
+                Some(_) if next < end => next += 1,
+                _ => return finish(bytes, least, first),
+            }
+        }
+        at = next + 1;
+    }
+    finish(bytes, least, first)
+}
+
+fn finish(bytes: &[u8], least: Option<usize>, first: Option<usize>) -> (usize, String) {
+    let strip = least.unwrap_or(0);
+    let indent = first
+        .and_then(|at| bytes.get(at..at + strip))
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .unwrap_or_default();
+    (strip, indent)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fragment::{HostOffset, InsertRegion};
+
+    fn fragments(tf: &str) -> Vec<String> {
+        parse(tf.as_bytes(), 0)
+            .fragments
+            .into_iter()
+            .map(|f| String::from_utf8_lossy(&f.text).into_owned())
+            .collect()
+    }
+
+    /// The host offset of the first `needle` in the only fragment of `tf`, and where `needle`
+    /// is in `tf` itself.
+    fn mapped(tf: &str, needle: &str, host_needle: &str) -> (usize, usize) {
+        let parsed = parse(tf.as_bytes(), 0);
+        let fragment = parsed.fragments.first().unwrap();
+        let text = String::from_utf8_lossy(&fragment.text);
+        let at = text.find(needle).unwrap();
+        (
+            fragment.map.to_host(FragmentOffset(at)).0,
+            tf.find(host_needle).unwrap(),
+        )
+    }
+
+    #[test]
+    fn heredoc_with_placeholders_and_escapes() {
+        let tf = "resource \"aws_instance\" \"a\" {\n  user_data = <<EOF\n#!/bin/bash\necho ${var.x}\ncurl \"$${MD}/x\" %%{y}\nEOF\n}\n";
+        assert_eq!(
+            fragments(tf),
+            ["#!/bin/bash\necho XXXXXXXX\ncurl \"${MD}/x\" %{y}\n"]
+        );
+        let (got, want) = mapped(tf, "/x", "/x");
+        assert_eq!(got, want);
+        let (got, want) = mapped(tf, "${MD}", "$${MD}");
+        assert_eq!(got, want);
+        let parsed = parse(tf.as_bytes(), 0);
+        assert_eq!(parsed.fragments[0].insert, [InsertRegion::verbatim()]);
+        assert!(parsed.fragments[0].script);
+        assert!(parsed.diagnostics.is_empty());
+    }
+
+    #[test]
+    fn indented_heredoc_strips_the_common_indent() {
+        let tf = "x {\n  user_data = base64encode(<<-EOT\n    #!/bin/sh\n\n    if a; then\n      curl b\n    fi\n  EOT\n  )\n}\n";
+        assert_eq!(fragments(tf), ["#!/bin/sh\n\nif a; then\n  curl b\nfi\n"]);
+        let (got, want) = mapped(tf, "curl", "curl");
+        assert_eq!(got, want);
+        let (got, want) = mapped(tf, "fi", "fi\n");
+        assert_eq!(got, want);
+        let parsed = parse(tf.as_bytes(), 0);
+        assert_eq!(
+            parsed.fragments[0].insert,
+            [InsertRegion::quoted(vec![Quoting::YamlBlock {
+                indent: "    ".to_owned()
+            }])]
+        );
+    }
+
+    #[test]
+    fn indented_heredoc_with_a_leading_interpolation_keeps_its_indent() {
+        let tf = "user_data = <<-EOT\n${x}\n    curl b\n  EOT\n";
+        assert_eq!(fragments(tf), ["XXXX\n    curl b\n"]);
+        let parsed = parse(tf.as_bytes(), 0);
+        assert_eq!(parsed.fragments[0].insert, [InsertRegion::verbatim()]);
+        // Whitespace before it counts.
+        let tf = "user_data = <<-EOT\n  ${x}\n    curl b\n  EOT\n";
+        assert_eq!(fragments(tf), ["XXXX\n  curl b\n"]);
+    }
+
+    #[test]
+    fn directive_tags_become_words_and_bodies_stay() {
+        let tf = "user_data = <<EOF\n%{ if var.on }\ncurl a\n%{ endif }\nEOF\n";
+        assert_eq!(fragments(tf), ["XXXXXXXXXXXXXX\ncurl a\nXXXXXXXXXX\n"]);
+    }
+
+    #[test]
+    fn nested_braces_in_an_interpolation() {
+        let tf = "user_data = \"a ${jsonencode({b = 1})} c\"\n";
+        assert_eq!(fragments(tf), [format!("a {} c", "X".repeat(22))]);
+    }
+
+    #[test]
+    fn quoted_string_escapes() {
+        let tf = "user_data = \"#!/bin/sh\\ncurl -H \\\"a\\\\b\\\" \\u00e9 x\\tz\"\n";
+        assert_eq!(fragments(tf), ["#!/bin/sh\ncurl -H \"a\\b\" \u{e9} x\tz"]);
+        let (got, want) = mapped(tf, "curl", "curl");
+        assert_eq!(got, want);
+        let (got, want) = mapped(tf, "x", "x\\t");
+        assert_eq!(got, want);
+        let (got, want) = mapped(tf, "z", "z\"");
+        assert_eq!(got, want);
+        let parsed = parse(tf.as_bytes(), 0);
+        assert_eq!(
+            parsed.fragments[0].insert,
+            [InsertRegion::quoted(vec![Quoting::JsonString])]
+        );
+        let map = &parsed.fragments[0].map;
+        assert_eq!(
+            map.span_to_host(FragmentSpan::new(0, 10)),
+            HostSpan::new(13, 24),
+            "a span ending on a decoded \\n covers its escape"
+        );
+        assert_eq!(map.to_host(FragmentOffset(10)), HostOffset(24));
+    }
+
+    #[test]
+    fn arguments_anywhere_but_only_user_data() {
+        let tf = "locals {\n  howto = \"curl a\"\n}\nmodule \"m\" {\n  launch = { user_data = \"curl b\", \"user_data\" = \"curl c\" }\n  description = <<EOF\ncurl d\nEOF\n}\n";
+        assert_eq!(fragments(tf), ["curl b", "curl c"]);
+    }
+
+    #[test]
+    fn wrappers_and_conditionals() {
+        let tf = "user_data = var.on ? trimspace(base64encode(\"curl a\")) : (\"curl b\")\n";
+        assert_eq!(fragments(tf), ["curl a", "curl b"]);
+        assert!(fragments("user_data = local.script\n").is_empty());
+        assert!(fragments("user_data = replace(\"curl a\", \"a\", \"b\")\n").is_empty());
+    }
+
+    #[test]
+    fn files_are_referenced() {
+        let tf = "a { user_data = file(\"${path.module}/setup.tpl\") }\nb { user_data = base64encode(templatefile(\"boot.tpl\", { x = 1 })) }\nc { user_data_base64 = filebase64(\"${ path.root }/d/e.sh\") }\nd { user_data = file(\"${var.dir}/x.sh\") }\ne { template = file(\"other.sh\") }\n";
+        let parsed = parse(tf.as_bytes(), 0);
+        assert_eq!(
+            parsed.referenced,
+            [
+                PathBuf::from("setup.tpl"),
+                PathBuf::from("boot.tpl"),
+                PathBuf::from("d/e.sh")
+            ]
+        );
+        assert!(parsed.fragments.is_empty());
+    }
+
+    #[test]
+    fn base64_literals_are_embedded() {
+        use base64::Engine;
+        let script = "#!/bin/sh\ncurl http://169.254.169.254/\n";
+        let encoded = base64::engine::general_purpose::STANDARD.encode(script);
+        for name in ["user_data_base64", "user_data"] {
+            let tf = format!("r {{\n  {name} = \"{encoded}\" # x\n}}\n");
+            let parsed = parse(tf.as_bytes(), 0);
+            assert!(parsed.fragments.is_empty());
+            let embedded = parsed.embedded.first().unwrap();
+            assert_eq!(embedded.bytes, script.as_bytes());
+            let start = tf.find(&encoded).unwrap();
+            assert_eq!(embedded.span, HostSpan::new(start, start + encoded.len()));
+            assert_eq!(embedded.kind, None);
+            assert!(embedded.map.is_none());
+            assert_eq!(
+                embedded.origin,
+                [OriginEntry::layer("terraform").with_key(name)]
+            );
+            assert!(matches!(embedded.codec, Codec::Base64 { .. }));
+        }
+        // A word that happens to be base64 is still a script in `user_data`.
+        assert_eq!(fragments("user_data = \"reboot01\"\n"), ["reboot01"]);
+        // `user_data_base64` that is not base64 is a diagnostic.
+        let parsed = parse(b"user_data_base64 = \"curl a\"\n", 0);
+        assert!(parsed.embedded.is_empty() && parsed.fragments.is_empty());
+        assert_eq!(parsed.diagnostics.len(), 1);
+        // Inside base64encode() the text is plain.
+        let parsed = parse(b"user_data_base64 = base64encode(\"curl a\")\n", 0);
+        assert_eq!(parsed.fragments.len(), 1);
+    }
+
+    #[test]
+    fn windows_and_other_interpreters_are_skipped() {
+        assert!(
+            fragments("user_data = <<EOF\n<powershell>\ncurl x\n</powershell>\nEOF\n").is_empty()
+        );
+        assert!(fragments("user_data = <<EOF\n#!/usr/bin/env python3\nprint(1)\nEOF\n").is_empty());
+        assert_eq!(
+            fragments("user_data = <<EOF\n#!/usr/bin/env bash\nx\nEOF\n").len(),
+            1
+        );
+    }
+
+    #[test]
+    fn crlf_heredoc() {
+        let tf = "user_data = <<EOF\r\ncurl a\r\nEOF\r\n";
+        assert_eq!(fragments(tf), ["curl a\r\n"]);
+        let (got, want) = mapped(tf, "a", "a\r");
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn broken_files_get_a_diagnostic_and_what_parses() {
+        for tf in [
+            "resource \"a\" \"b\" {\n  user_data = <<EOF\ncurl x\n",
+            "resource \"a\" \"b\" {\n  user_data = \"curl x\n}\nresource \"c\" {\n",
+            "resource \"a\" {\n  x = [\n  user_data = <<-EOF\n    curl z\n  EOF\n",
+            "user_data = <<-EOT\n",
+            "user_data = \"\\u12",
+            "\"${",
+            "user_data = <<EOF",
+        ] {
+            let parsed = parse(tf.as_bytes(), 0);
+            assert!(!parsed.diagnostics.is_empty(), "{tf:?}");
+            for fragment in &parsed.fragments {
+                let end = fragment
+                    .map
+                    .span_to_host(FragmentSpan::new(0, fragment.text.len()));
+                assert!(end.end.0 <= tf.len(), "{tf:?}");
+            }
+        }
+        assert_eq!(
+            fragments("resource \"a\" \"b\" {\n  user_data = <<EOF\ncurl x\n"),
+            ["curl x\n"]
+        );
+    }
+
+    #[test]
+    fn cloud_config_heredocs_are_read_as_cloud_config() {
+        let tf = "user_data = <<-EOF\n  #cloud-config\n  runcmd:\n    - curl -s http://169.254.169.254/latest/meta-data/ # x\nEOF\n";
+        let parsed = parse(tf.as_bytes(), 0);
+        let fragment = parsed.fragments.first().unwrap();
+        let text = String::from_utf8_lossy(&fragment.text);
+        assert!(
+            !text.contains("#cloud-config"),
+            "read as a script: {text:?}"
+        );
+        let at = text.find("curl").unwrap();
+        assert_eq!(
+            fragment.map.to_host(FragmentOffset(at)),
+            HostOffset(tf.find("curl").unwrap())
+        );
+    }
+
+    #[test]
+    fn yaml_scalars_holding_interpolations_are_not_requoted() {
+        let tf = "user_data = <<EOF\n#cloud-config\nruncmd:\n  - curl a ${b}\n  - curl c\nEOF\n";
+        let parsed = parse(tf.as_bytes(), 0);
+        let fragment = parsed.fragments.first().unwrap();
+        let text = String::from_utf8_lossy(&fragment.text);
+        let first = fragment.region_at(text.find("curl a").unwrap());
+        assert_eq!(first.quoting, None);
+        assert_eq!(first.plain, None);
+        let second = fragment.region_at(text.find("curl c").unwrap());
+        assert!(second.quoting.is_some());
+        let plain = second.plain.unwrap();
+        let at = tf.find("curl c").unwrap();
+        assert_eq!(plain.span, HostSpan::new(at, at + 6));
+    }
+
+    #[test]
+    fn base64_in_an_indented_heredoc_keeps_the_indent() {
+        let codec = under_layer(
+            Codec::Base64 {
+                line_length: Some(4),
+                eol: "\n",
+                indent: "  ".to_owned(),
+            },
+            Some(&Quoting::YamlBlock {
+                indent: "    ".to_owned(),
+            }),
+        );
+        assert_eq!(codec.encode(b"abcdef").unwrap(), b"YWJj\n      ZGVm");
+    }
+
+    /// Every fragment offset and embedded span maps inside the host.
+    fn assert_inside(tf: &[u8]) {
+        let parsed = parse(tf, 0);
+        for fragment in &parsed.fragments {
+            for at in 0..=fragment.text.len() {
+                let host = fragment.map.to_host(FragmentOffset(at)).0;
+                assert!(
+                    host <= tf.len(),
+                    "{:?} offset {at}",
+                    String::from_utf8_lossy(tf)
+                );
+            }
+        }
+        for embedded in &parsed.embedded {
+            assert!(embedded.span.end.0 <= tf.len());
+        }
+    }
+
+    const EVERYTHING: &str = "resource \"aws_instance\" \"a\" {\n  user_data = <<EOF\n#!/bin/bash\necho ${var.x} $${Y} %{ if z }\ncurl http://169.254.169.254/ %{ endif }\nEOF\n}\nresource \"aws_launch_template\" \"b\" {\n  user_data = base64encode(<<-EOT\n    #cloud-config\n    runcmd:\n      - curl ${jsonencode({a = \"}\"})}\n  EOT\n  )\n  user_data_base64 = \"IyEvYmluL3NoCmN1cmwgaHR0cDovLzE2OS4yNTQuMTY5LjI1NC8K\"\n  x = { user_data = \"a\\n\\\"b\\\" \\u00e9 ${c}\" }\n  y = file(\"${path.module}/s.sh\")\n}\n";
+
+    #[test]
+    fn every_prefix_maps_inside_the_host() {
+        let bytes = EVERYTHING.as_bytes();
+        assert!(parse(bytes, 0).diagnostics.is_empty());
+        assert_eq!(parse(bytes, 0).fragments.len(), 3);
+        for end in 0..=bytes.len() {
+            assert_inside(&bytes[..end]);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_pieces_never_panic(pieces in proptest::collection::vec(0usize..20, 0..40)) {
+            const PIECES: &[&str] = &[
+                "user_data = ", "<<EOF\n", "<<-EOF\n", "EOF\n", "  ", "\"", "${", "}", "%{", "$${",
+                "\\", "\\u00", "\n", "\r\n", "curl x", "file(", ")", "base64encode(", "{", "\t",
+            ];
+            let tf: String = pieces.iter().filter_map(|&i| PIECES.get(i).copied()).collect();
+            assert_inside(tf.as_bytes());
+        }
+    }
 }

@@ -34,7 +34,12 @@ pub fn write(out: &mut impl Write, report: &Report, color: bool) -> io::Result<(
             handler
                 .render_report(&mut text, &rendered)
                 .map_err(io::Error::other)?;
-            writeln!(out, "{text}")?;
+            write!(out, "{text}")?;
+            if let Some(decoded) = &finding.decoded {
+                writeln!(out, "  in: {}", origin_path(&finding.origin))?;
+                writeln!(out, "  decoded: {decoded}")?;
+            }
+            writeln!(out)?;
         }
     }
     write_summary(out, report)
@@ -64,6 +69,25 @@ pub fn write_summary(out: &mut impl Write, report: &Report) -> io::Result<()> {
     )
 }
 
+/// `k8s-secret boot/value › base64 line 2, column 4`: how to reach decoded code.
+fn origin_path(origin: &[crate::check::OriginEntry]) -> String {
+    origin
+        .iter()
+        .map(|entry| {
+            let mut text = entry.layer.clone();
+            for detail in [&entry.name, &entry.key].into_iter().flatten() {
+                text.push(' ');
+                text.push_str(detail);
+            }
+            if let (Some(line), Some(column)) = (entry.line, entry.column) {
+                text.push_str(&format!(" line {line}, column {column}"));
+            }
+            text
+        })
+        .collect::<Vec<_>>()
+        .join(" › ")
+}
+
 fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         format!("1 {word}")
@@ -88,12 +112,20 @@ impl SourceCode for Excerpt {
         after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
         let inner = self.text.read_span(span, before, after)?;
+        // miette counts columns in bytes; ours count characters, as every other format does.
+        let column = if before == 0 {
+            let prefix = self.text.get(..span.offset()).unwrap_or_default();
+            let line_start = prefix.rfind('\n').map_or(0, |i| i + 1);
+            prefix.get(line_start..).unwrap_or_default().chars().count()
+        } else {
+            inner.column()
+        };
         Ok(Box::new(MietteSpanContents::new_named(
             self.name.clone(),
             inner.data(),
             *inner.span(),
             inner.line() + self.first_line,
-            inner.column(),
+            column,
             inner.line_count(),
         )))
     }
@@ -142,7 +174,13 @@ impl<'a> Rendered<'a> {
                 text,
                 first_line: first,
             },
-            span: SourceSpan::from(span_start..span_end.max(span_start)),
+            // Inside an encoded value the whole value is the span; underline only its start (the
+            // decoded command is shown below the report).
+            span: if finding.decoded.is_some() {
+                SourceSpan::from(span_start..(span_start + 1).min(span_end.max(span_start)))
+            } else {
+                SourceSpan::from(span_start..span_end.max(span_start))
+            },
         }
     }
 }

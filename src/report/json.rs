@@ -29,6 +29,9 @@ pub(super) struct JsonFinding<'a> {
     severity: &'static str,
     message: &'a str,
     fix: Option<JsonFix<'a>>,
+    /// How to reach code inside an encoded value, outermost first (absent for plain code).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    origin: &'a [crate::check::OriginEntry],
 }
 
 #[derive(Serialize)]
@@ -73,6 +76,7 @@ impl<'a> JsonFinding<'a> {
                     })
                     .collect(),
             }),
+            origin: &finding.origin,
         }
     }
 

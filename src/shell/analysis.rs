@@ -247,11 +247,7 @@ impl Analyzer {
         if cx.depth > 0 {
             return (cx.quoting.clone(), None);
         }
-        let region = self
-            .regions
-            .iter()
-            .take_while(|r| r.start <= at)
-            .last();
+        let region = self.regions.iter().take_while(|r| r.start <= at).last();
         match region {
             Some(region) => (region.quoting.clone(), region.plain.clone()),
             None => (None, None),
