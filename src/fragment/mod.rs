@@ -109,14 +109,21 @@ impl OffsetMap {
         HostOffset(o + (at.0 - f.min(at.0)))
     }
 
-    /// The host range of a fragment range. The end maps through its last byte, so a span that
-    /// ends on a decoded escape covers the whole escape.
+    /// The host range of a fragment range. Decoders anchor a decoded escape at the escape's
+    /// first byte and the text after it where the escape ends, so a range that ends on an escape
+    /// (an anchor at its last offset and one at its end) ends where the escape does; any other
+    /// range ends after the host byte of its last offset (a jump after it, such as a skipped
+    /// comment line, is not included).
     pub fn span_to_host(&self, span: FragmentSpan) -> HostSpan {
         let start = self.to_host(span.start).0;
-        let end = if span.end.0 > span.start.0 {
-            self.to_host(FragmentOffset(span.end.0 - 1)).0 + 1
+        if span.end.0 <= span.start.0 {
+            return HostSpan::new(start, start);
+        }
+        let anchored = |f: usize| self.anchors.binary_search_by_key(&f, |&(af, _)| af).is_ok();
+        let end = if anchored(span.end.0) && anchored(span.end.0 - 1) {
+            self.to_host(span.end).0
         } else {
-            start
+            self.to_host(FragmentOffset(span.end.0 - 1)).0 + 1
         };
         HostSpan::new(start, end)
     }

@@ -625,6 +625,7 @@ pub fn decode_json_string(literal: &[u8], start: usize) -> (String, Vec<(usize, 
             Some(&other) => (other as char, 2),
             None => ('\\', 1),
         };
+        anchors.push((out.len(), start + 1 + i));
         out.push(c);
         i += used;
         anchors.push((out.len(), start + 1 + i));

@@ -433,6 +433,17 @@ struct Out {
 }
 
 impl Out {
+    /// Appends `piece` with an anchor at host offset `at`, even where it would follow on.
+    fn push_anchored(&mut self, piece: &[u8], at: usize) {
+        self.anchors.push((self.text.len(), at));
+        self.text.extend_from_slice(piece);
+    }
+
+    /// Anchors the next byte at host offset `at`.
+    fn anchor_next(&mut self, at: usize) {
+        self.anchors.push((self.text.len(), at));
+    }
+
     /// Appends `piece`, whose first byte is host offset `at` (later bytes follow it).
     fn push(&mut self, piece: &[u8], at: usize) {
         let f = self.text.len();
@@ -542,11 +553,12 @@ impl Template {
             }
             if !heredoc && b == b'\\' {
                 if let Some((c, used)) = escape(bytes.get(at + 1..).unwrap_or_default()) {
-                    // The decoded bytes sit at the end of their escape, so that a span ending on
-                    // them covers it (see `OffsetMap::span_to_host`).
+                    // The decoded character is anchored at its escape's first byte and the text
+                    // after it where the escape ends (see `OffsetMap::span_to_host`).
                     let mut buf = [0u8; 4];
                     let decoded = c.encode_utf8(&mut buf).as_bytes();
-                    out.push(decoded, at + used.saturating_sub(decoded.len()));
+                    out.push_anchored(decoded, at);
+                    out.anchor_next(at + used);
                     escaped = true;
                     at += used;
                     continue;

@@ -317,6 +317,7 @@ fn decode_double(raw: &[u8], start: usize) -> (String, Vec<(usize, usize)>) {
                     None => (Some('\\'), 1),
                 };
                 if let Some(c) = decoded {
+                    anchors.push((out.len(), base + i));
                     out.push(c);
                 }
                 i += used;
@@ -389,6 +390,7 @@ fn decode_single(raw: &[u8], start: usize) -> (String, Vec<(usize, usize)>) {
     let mut i = 0;
     while let Some(&b) = inner.get(i) {
         if b == b'\'' && inner.get(i + 1) == Some(&b'\'') {
+            anchors.push((out.len(), base + i));
             out.push('\'');
             i += 2;
             anchors.push((out.len(), base + i));

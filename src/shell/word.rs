@@ -367,7 +367,7 @@ fn decode_escapes(
         match (b, text.get(i + 1).copied()) {
             (b'\\', Some(next)) if quotes(next) => {
                 if next != b'\n' {
-                    anchors.push((out.len(), base + i + 1));
+                    anchors.push((out.len(), base + i));
                     out.push(next);
                 }
                 i += 2;
@@ -469,12 +469,25 @@ mod tests {
     }
 
     #[test]
-    fn escape_anchors_point_past_the_backslash() {
+    fn escapes_map_to_their_whole_escape() {
         let (text, anchors) = unquote_double(br#"x\"y"#, 10);
         assert_eq!(text, br#"x"y"#);
         let map = crate::fragment::OffsetMap::from_anchors(anchors);
-        use crate::fragment::FragmentOffset;
-        assert_eq!(map.to_host(FragmentOffset(1)).0, 12);
+        use crate::fragment::{FragmentOffset, FragmentSpan, HostSpan};
+        assert_eq!(map.to_host(FragmentOffset(1)).0, 11);
         assert_eq!(map.to_host(FragmentOffset(2)).0, 13);
+        // The decoded `"` is the whole escape `\"`, from either side.
+        assert_eq!(
+            map.span_to_host(FragmentSpan::new(1, 2)),
+            HostSpan::new(11, 13)
+        );
+        assert_eq!(
+            map.span_to_host(FragmentSpan::new(0, 2)),
+            HostSpan::new(10, 13)
+        );
+        assert_eq!(
+            map.span_to_host(FragmentSpan::new(1, 3)),
+            HostSpan::new(11, 14)
+        );
     }
 }
