@@ -9,8 +9,10 @@
     allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
+pub mod baseline;
 pub mod check;
 pub mod cli;
+pub mod config;
 pub mod fix;
 pub mod fragment;
 pub mod frontend;
@@ -20,4 +22,5 @@ pub mod rules;
 pub mod shell;
 pub mod source;
 pub mod suppress;
+pub mod syntax;
 pub mod walk;

@@ -55,11 +55,15 @@ impl Quoting {
             Quoting::UnquotedHeredoc => escape(&['\\', '$', '`']),
             Quoting::Unquoted | Quoting::QuotedHeredoc => text.to_owned(),
             Quoting::DockerfileShell { escape, indent } => {
-                // `A\n` inserted before B becomes `A; \` + newline + indent, then B.
+                // `A\n` inserted before B becomes `A; \` + newline, then B. Inserted at the start
+                // of the instruction, B would start its line unindented: the continuation indent
+                // goes before it. A line inserted before an indented line carries that line's
+                // indentation itself (it starts with blanks), and B keeps its own.
                 let eol = if text.ends_with("\r\n") { "\r\n" } else { "\n" };
+                let before_indented_line = text.starts_with([' ', '\t']);
                 let mut out = String::with_capacity(text.len() + 8);
                 for (i, line) in text.split_inclusive('\n').enumerate() {
-                    if i > 0 {
+                    if i > 0 && !before_indented_line {
                         out.push_str(indent);
                     }
                     match line.strip_suffix('\n') {
@@ -73,7 +77,7 @@ impl Quoting {
                         None => out.push_str(line),
                     }
                 }
-                if text.ends_with('\n') {
+                if text.ends_with('\n') && !before_indented_line {
                     out.push_str(indent);
                 }
                 out
@@ -123,6 +127,8 @@ mod tests {
             indent: "    ".to_owned(),
         };
         assert_eq!(q.encode("T=$(x)\n"), "T=$(x); \\\n    ");
+        // Before an indented line the inserted line brings its own indentation.
+        assert_eq!(q.encode("  T=$(x)\n"), "  T=$(x); \\\n");
         assert_eq!(q.encode(" -H \"a: $T\""), " -H \"a: $T\"");
         let backtick = Quoting::DockerfileShell {
             escape: '`',

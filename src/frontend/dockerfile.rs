@@ -4,10 +4,9 @@
 //! client run directly). `ARG` and `ENV` values carry into later instructions of their stage;
 //! each instruction is a shell of its own, so shell variables do not.
 
-use std::cell::RefCell;
 use std::path::Path;
 
-use tree_sitter::{Node, Parser};
+use tree_sitter::Node;
 
 use super::Parsed;
 use crate::fragment::{Fragment, HostId, InsertRegion, OffsetMap, Quoting};
@@ -25,24 +24,8 @@ pub fn is_dockerfile(path: &Path) -> bool {
         || lower.ends_with(".containerfile")
 }
 
-thread_local! {
-    static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
-}
-
 fn parse_tree(bytes: &[u8]) -> Option<tree_sitter::Tree> {
-    PARSER.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        if slot.is_none() {
-            let mut parser = Parser::new();
-            parser
-                .set_language(&tree_sitter_containerfile::LANGUAGE.into())
-                .ok()?;
-            *slot = Some(parser);
-        }
-        let parser = slot.as_mut()?;
-        parser.reset();
-        parser.parse(bytes, None)
-    })
+    crate::syntax::parse(crate::syntax::Grammar::Containerfile, bytes)
 }
 
 fn text<'a>(node: Node, bytes: &'a [u8]) -> &'a [u8] {

@@ -5,10 +5,9 @@
 //! base64 value is decoded as a new host. `file()`/`templatefile()` name files that run as user
 //! data; the caller reads them.
 
-use std::cell::RefCell;
 use std::path::PathBuf;
 
-use tree_sitter::{Node, Parser};
+use tree_sitter::Node;
 
 use super::{Embedded, Kind, Parsed};
 use crate::check::OriginEntry;
@@ -39,24 +38,8 @@ const FILE_FUNCTIONS: &[&str] = &["file", "templatefile", "filebase64"];
 /// How deep expressions are followed (parentheses, wrappers, conditionals).
 const MAX_DEPTH: usize = 32;
 
-thread_local! {
-    static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
-}
-
 fn parse_tree(bytes: &[u8]) -> Option<tree_sitter::Tree> {
-    PARSER.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        if slot.is_none() {
-            let mut parser = Parser::new();
-            parser
-                .set_language(&tree_sitter_hcl::LANGUAGE.into())
-                .ok()?;
-            *slot = Some(parser);
-        }
-        let parser = slot.as_mut()?;
-        parser.reset();
-        parser.parse(bytes, None)
-    })
+    crate::syntax::parse(crate::syntax::Grammar::Hcl, bytes)
 }
 
 fn text<'a>(node: Node, bytes: &'a [u8]) -> &'a [u8] {

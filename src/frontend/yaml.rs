@@ -3,30 +3,12 @@
 //! quoting that inserted text needs. The YAML front ends (cloud-init, Kubernetes, CloudFormation,
 //! CI workflows) are built on this.
 
-use std::cell::RefCell;
-
-use tree_sitter::{Node, Parser, Tree};
+use tree_sitter::{Node, Tree};
 
 use crate::fragment::{HostOffset, HostSpan, InsertRegion, PlainScalar, Quoting};
 
-thread_local! {
-    static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
-}
-
-pub fn parse_tree(bytes: &[u8]) -> Option<Tree> {
-    PARSER.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        if slot.is_none() {
-            let mut parser = Parser::new();
-            parser
-                .set_language(&tree_sitter_yaml::LANGUAGE.into())
-                .ok()?;
-            *slot = Some(parser);
-        }
-        let parser = slot.as_mut()?;
-        parser.reset();
-        parser.parse(bytes, None)
-    })
+pub fn parse_tree(bytes: &[u8]) -> Option<tree_sitter::Tree> {
+    crate::syntax::parse(crate::syntax::Grammar::Yaml, bytes)
 }
 
 pub fn text<'a>(node: Node, bytes: &'a [u8]) -> &'a [u8] {

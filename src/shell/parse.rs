@@ -1,58 +1,27 @@
-//! The tree-sitter-bash parser, one per thread and reset before each parse, and the compiled
-//! queries from `grammars/bash/`. A parse that fails or runs past its deadline is an error value.
+//! Parsing bash (through `crate::syntax`) and the compiled queries from `grammars/bash/`. A parse
+//! that fails or runs past its deadline is an error value.
 
-use std::cell::RefCell;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
-use tree_sitter::{Language, Parser, Query, Tree};
+use tree_sitter::{Language, Query, Tree};
 
-/// How long one fragment may take to parse before it is given up as pathological.
-const PARSE_DEADLINE: Duration = Duration::from_secs(10);
+use crate::syntax::Grammar;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ParseError {
     #[error("the bash grammar could not be loaded: {0}")]
     Language(String),
     #[error("parsing gave up after {0:?}")]
-    Deadline(Duration),
+    Deadline(std::time::Duration),
 }
 
 fn language() -> Language {
-    tree_sitter_bash::LANGUAGE.into()
-}
-
-thread_local! {
-    static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
+    Grammar::Bash.language()
 }
 
 /// Parses `text` as bash with this thread's parser.
 pub fn parse(text: &[u8]) -> Result<Tree, ParseError> {
-    PARSER.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        let parser = match slot.as_mut() {
-            Some(parser) => parser,
-            None => {
-                let mut parser = Parser::new();
-                parser
-                    .set_language(&language())
-                    .map_err(|e| ParseError::Language(e.to_string()))?;
-                slot.insert(parser)
-            }
-        };
-        parser.reset();
-        let started = Instant::now();
-        let mut past_deadline = |_: &tree_sitter::ParseState| started.elapsed() > PARSE_DEADLINE;
-        let options = tree_sitter::ParseOptions::new().progress_callback(&mut past_deadline);
-        let len = text.len();
-        parser
-            .parse_with_options(
-                &mut |i, _| text.get(i..len).unwrap_or_default(),
-                None,
-                Some(options),
-            )
-            .ok_or(ParseError::Deadline(PARSE_DEADLINE))
-    })
+    crate::syntax::parse(Grammar::Bash, text).ok_or(ParseError::Deadline(crate::syntax::DEADLINE))
 }
 
 /// The compiled `grammars/bash/structure.scm` and the indices of its captures.
