@@ -37,6 +37,18 @@ impl RuleSelection {
 pub struct CheckSettings {
     pub rules: RuleSelection,
     pub fix: FixSettings,
+    /// Severities that differ from the rules table (`severity = { IMDS004 = "error" }`).
+    pub severity: Vec<(&'static str, Severity)>,
+}
+
+impl CheckSettings {
+    /// The severity findings of `rule` get.
+    pub fn severity_of(&self, rule: &Rule) -> Severity {
+        self.severity
+            .iter()
+            .find(|(code, _)| *code == rule.code)
+            .map_or(rule.severity, |(_, severity)| *severity)
+    }
 }
 
 /// One step on the way from the file to the code a finding is in, outermost first: a container
@@ -158,7 +170,13 @@ fn prefilter() -> Option<&'static AhoCorasick> {
                 .iter()
                 .map(|s| (*s).to_owned())
                 .collect();
-            needles.extend(base64_needles());
+            // Host names from the configuration (`extra-hosts`), set before the first check.
+            let extra: Vec<String> = shell::endpoint::extra_hosts()
+                .iter()
+                .map(|h| h.trim_matches(['[', ']']).to_owned())
+                .collect();
+            needles.extend(base64_needles(&extra));
+            needles.extend(extra);
             AhoCorasick::builder()
                 .ascii_case_insensitive(true)
                 .build(&needles)
@@ -170,10 +188,15 @@ fn prefilter() -> Option<&'static AhoCorasick> {
 /// The base64 forms of the endpoint spellings at each of the three alignments, so that a
 /// base64-encoded script is not prefiltered away. (Case-insensitive matching makes these a little
 /// wider than needed, never narrower.)
-fn base64_needles() -> Vec<String> {
+fn base64_needles(extra: &[String]) -> Vec<String> {
     use base64::Engine;
     let mut out = Vec::new();
-    for needle in ["169.254.169.254", "fd00:ec2::254", "instance-data"] {
+    let builtin = ["169.254.169.254", "fd00:ec2::254", "instance-data"];
+    for needle in builtin
+        .iter()
+        .copied()
+        .chain(extra.iter().map(String::as_str))
+    {
         for shift in 0..3 {
             let mut padded = vec![b'A'; shift];
             padded.extend_from_slice(needle.as_bytes());
@@ -308,7 +331,7 @@ pub fn check_file(
                 code: rule.code,
             })
             .collect();
-        let fixes = fix::plan(&analysis, &targets, settings.fix);
+        let fixes = fix::plan(&analysis, &targets, settings.fix.clone());
         for ((index, rule, mut violation), fix) in raised.into_iter().zip(fixes) {
             let Some(request) = analysis.requests.get(index) else {
                 continue;
@@ -324,7 +347,7 @@ pub fn check_file(
             let (origin, decoded) = view.origin(fragment.host, request.span);
             findings.push(Finding {
                 rule,
-                severity: rule.severity,
+                severity: settings.severity_of(rule),
                 span: view.to_file(fragment.host, request.span),
                 message: violation.message,
                 help: violation.help,

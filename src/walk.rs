@@ -4,6 +4,7 @@
 //! It yields files and errors; what to do with them is the caller's business.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use ignore::{WalkBuilder, WalkState};
 
@@ -13,6 +14,18 @@ pub struct WalkOptions {
     pub no_ignore: bool,
     /// Worker threads (0: pick from the machine).
     pub threads: usize,
+    /// Paths below the root to leave out (a directory left out is not entered).
+    pub skip: Option<Skip>,
+}
+
+/// Says whether to leave out a walked path (the caller's policy, e.g. `exclude` globs).
+#[derive(Clone)]
+pub struct Skip(pub Arc<dyn Fn(&Path) -> bool + Send + Sync>);
+
+impl std::fmt::Debug for Skip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Skip(..)")
+    }
 }
 
 /// What the walk reached.
@@ -34,6 +47,7 @@ where
 {
     let mut builder = WalkBuilder::new(root);
     let respect = !options.no_ignore;
+    let skip = options.skip.clone();
     builder
         .hidden(false)
         .follow_links(true)
@@ -44,8 +58,11 @@ where
         .git_exclude(respect)
         .require_git(false)
         .threads(options.threads)
-        .filter_entry(|entry| {
-            !(entry.file_name() == ".git" && entry.file_type().is_some_and(|t| t.is_dir()))
+        .filter_entry(move |entry| {
+            let git = entry.file_name() == ".git" && entry.file_type().is_some_and(|t| t.is_dir());
+            // The root was named on the command line: it is always walked.
+            let skipped = entry.depth() > 0 && skip.as_ref().is_some_and(|s| (s.0)(entry.path()));
+            !git && !skipped
         });
     builder.build_parallel().run(|| {
         let mut visit = make_visitor();

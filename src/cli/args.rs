@@ -13,7 +13,10 @@ use clap::{Parser, Subcommand, ValueEnum};
         Walks the given files and directories (honouring .gitignore), parses every shell script \
         and reports each curl/wget request to 169.254.169.254 (or [fd00:ec2::254], instance-data) \
         that would fail once the instance requires tokens (HttpTokens=required).\n\n\
-        Exit status: 0 no findings, 1 findings, 2 usage error or nothing could be scanned.",
+        Settings come from the nearest imds-lint.toml or .imds-lint.toml at or above the first \
+        path (--config FILE names one, --isolated ignores them); flags override them.\n\n\
+        Exit status: 0 no findings, 1 findings (see --fail-on), 2 usage error, bad configuration \
+        or nothing could be scanned.",
     args_conflicts_with_subcommands = true
 )]
 pub struct Args {
@@ -43,13 +46,41 @@ pub struct Args {
     #[arg(long, value_delimiter = ',', value_name = "CODES")]
     pub ignore: Vec<String>,
 
-    /// Skip files larger than this (bytes, or with a KiB/MiB/GiB suffix)
-    #[arg(long, value_name = "SIZE", default_value = "16MiB", value_parser = parse_size)]
-    pub max_file_size: u64,
+    /// Skip files larger than this (bytes, or with a KiB/MiB/GiB suffix) [default: 16MiB]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
 
-    /// Print counts of files walked, prefiltered and parsed, findings and time to stderr
+    /// Print counts of files walked, prefiltered and parsed, findings per rule and time to stderr
     #[arg(long)]
     pub statistics: bool,
+
+    /// Read settings from this file instead of the nearest imds-lint.toml or .imds-lint.toml
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore configuration files (flags and defaults only)
+    #[arg(long, conflicts_with = "config")]
+    pub isolated: bool,
+
+    /// Which findings make the exit status 1 [default: warning, i.e. any finding]
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
+
+    /// Exit 0 even when there are findings (the same as --fail-on never)
+    #[arg(long, conflicts_with = "fail_on")]
+    pub exit_zero: bool,
+
+    /// Print the findings only: no summary, no fix log
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    /// Accept the findings recorded in this file (by --write-baseline): report only new ones
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Record the current findings in this file and exit 0
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["fix", "diff"])]
+    pub write_baseline: Option<PathBuf>,
 
     /// When to use colour in the human format (`auto` honours NO_COLOR and terminals)
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
@@ -67,10 +98,10 @@ pub struct Args {
     #[arg(long)]
     pub unsafe_fixes: bool,
 
-    /// TTL in seconds of the token requests that fixes insert
-    #[arg(long, value_name = "SECONDS", default_value_t = 21600,
+    /// TTL in seconds of the token requests that fixes insert [default: 21600]
+    #[arg(long, value_name = "SECONDS",
           value_parser = clap::value_parser!(u32).range(1..=21600))]
-    pub token_ttl: u32,
+    pub token_ttl: Option<u32>,
 
     /// Worker threads (default: one per core)
     #[arg(long, short = 'j', value_name = "N")]
@@ -128,6 +159,17 @@ impl Args {
             }
         })
     }
+}
+
+/// Which findings fail the run (exit status 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Findings of error severity only
+    Error,
+    /// Any finding (warnings too)
+    Warning,
+    /// None: exit 0 whatever is found
+    Never,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

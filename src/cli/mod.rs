@@ -3,22 +3,27 @@
 
 pub mod args;
 mod generate;
+mod progress;
 
 use std::io::{self, IsTerminal, Read, Write};
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 pub use args::Args;
-use args::{ColorChoice, Command, Format};
+use args::{ColorChoice, Command, FailOn, Format};
 
+use crate::baseline::Baseline;
 use crate::check::{self, CheckSettings, Outcome, RuleSelection};
+use crate::config::{self, Config};
 use crate::fix::{self, Applicability, FixSettings};
 use crate::frontend;
 use crate::report::{self, FileReport, Report, Statistics};
-use crate::rules;
-use crate::walk::{self, Entry, WalkOptions};
+use crate::rules::{self, Severity};
+use crate::shell;
+use crate::walk::{self, Entry, Skip, WalkOptions};
 
 /// How a run ended, for `main` to turn into an exit status.
 #[derive(Debug, PartialEq, Eq)]
@@ -45,34 +50,82 @@ pub fn run(args: Args) -> io::Result<Status> {
         Some(Command::Man) => return generate::man_page(),
         None => {}
     }
-    let selection = match rule_selection(&args) {
-        Ok(rules) => rules,
-        Err(message) => {
-            eprintln!("imds-lint: error: {message}");
-            return Ok(Status::Failure);
-        }
-    };
     let started = Instant::now();
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
         args.paths.clone()
     };
+    let config = match load_config(&args, &paths) {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("imds-lint: error: {message}");
+            return Ok(Status::Failure);
+        }
+    };
+    let selection = match rule_selection(&args, config.as_deref()) {
+        Ok(rules) => rules,
+        Err(message) => {
+            eprintln!("imds-lint: error: {message}");
+            return Ok(Status::Failure);
+        }
+    };
+    let baseline = match &args.baseline {
+        Some(path) => match Baseline::read(path) {
+            Ok(baseline) => Some(baseline),
+            Err(e) => {
+                eprintln!("imds-lint: error: {e}");
+                return Ok(Status::Failure);
+            }
+        },
+        None => None,
+    };
+    if let Some(config) = &config {
+        // Before the first check: the prefilter is built from the hosts on first use.
+        shell::endpoint::set_extra_hosts(config.extra_hosts.clone());
+    }
+    let defaults = FixSettings::default();
     let settings = CheckSettings {
         rules: selection,
         fix: FixSettings {
-            token_ttl: args.token_ttl,
+            token_ttl: args
+                .token_ttl
+                .or(config.as_ref().and_then(|c| c.token_ttl))
+                .unwrap_or(defaults.token_ttl),
+            token_variable: config
+                .as_ref()
+                .and_then(|c| c.token_variable.clone())
+                .unwrap_or(defaults.token_variable),
         },
+        severity: config
+            .as_ref()
+            .map(|c| c.severity.clone())
+            .unwrap_or_default(),
     };
+    let counters = Arc::new(progress::Counters::default());
     let scan = Scan {
         settings: settings.clone(),
-        max_file_size: args.max_file_size,
+        max_file_size: args
+            .max_file_size
+            .or(config.as_ref().and_then(|c| c.max_file_size))
+            .unwrap_or(DEFAULT_MAX_FILE_SIZE),
+        config: config.clone(),
+        counters: Arc::clone(&counters),
         results: Mutex::new(Results::default()),
     };
     let walk_options = WalkOptions {
         no_ignore: args.no_ignore,
         threads: args.jobs.unwrap_or(0),
+        skip: config
+            .clone()
+            .filter(|c| !c.exclude.is_empty())
+            .map(|c| Skip(Arc::new(move |path: &Path| c.excludes(path)))),
     };
+    let reads_stdin = paths.iter().any(|p| p == Path::new("-"));
+    let mut progress = progress::Progress::start(
+        progress::allowed() && args.output_format() == Format::Human && !args.quiet && !reads_stdin,
+        counters,
+    );
     for path in &paths {
         if path == Path::new("-") {
             scan.stdin(args.stdin_filename.clone());
@@ -90,26 +143,64 @@ pub fn run(args: Args) -> io::Result<Status> {
         }
     }
     scan.referenced_files();
+    progress.stop();
     let results = scan
         .results
         .into_inner()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    finish(&args, &settings, results, started)
+    finish(&args, &settings, baseline.as_ref(), results, started)
 }
 
-fn rule_selection(args: &Args) -> Result<RuleSelection, String> {
+const DEFAULT_MAX_FILE_SIZE: u64 = 16 << 20;
+
+/// The configuration in force: `--config FILE`, else the nearest file at or above the first path
+/// (the current directory for standard input), unless `--isolated`.
+fn load_config(args: &Args, paths: &[PathBuf]) -> Result<Option<Arc<Config>>, String> {
+    if args.isolated {
+        return Ok(None);
+    }
+    let file = match &args.config {
+        Some(file) => Some(file.clone()),
+        None => {
+            let start = paths
+                .first()
+                .filter(|p| *p != Path::new("-"))
+                .map_or(Path::new("."), PathBuf::as_path);
+            config::discover(start)
+        }
+    };
+    match file {
+        Some(file) => config::load(&file)
+            .map(|c| Some(Arc::new(c)))
+            .map_err(|e| e.to_string()),
+        None => Ok(None),
+    }
+}
+
+/// `--select`/`--ignore` when given, else the configuration's.
+fn rule_selection(args: &Args, config: Option<&Config>) -> Result<RuleSelection, String> {
     for code in args.select.iter().chain(&args.ignore) {
         if rules::by_code(code).is_none() {
             let known: Vec<&str> = rules::RULES.iter().map(|r| r.code).collect();
+            let near = config::nearest(code, &known)
+                .map(|n| format!("did you mean `{n}`? "))
+                .unwrap_or_default();
             return Err(format!(
-                "unknown rule `{code}` (known rules: {})",
+                "unknown rule `{code}` ({near}known rules: {})",
                 known.join(", ")
             ));
         }
     }
+    let pick = |flag: &Vec<String>, configured: Option<&Vec<String>>| {
+        if flag.is_empty() {
+            configured.cloned().unwrap_or_default()
+        } else {
+            flag.clone()
+        }
+    };
     Ok(RuleSelection {
-        select: args.select.clone(),
-        ignore: args.ignore.clone(),
+        select: pick(&args.select, config.and_then(|c| c.select.as_ref())),
+        ignore: pick(&args.ignore, config.and_then(|c| c.ignore.as_ref())),
     })
 }
 
@@ -155,6 +246,8 @@ struct Checked {
     /// The front end forced on it (standard input), if any.
     kind: Option<frontend::Kind>,
     stdin: bool,
+    /// Its own settings, when `per-file-ignores` turns rules off in it.
+    settings: Option<CheckSettings>,
 }
 
 #[derive(Default)]
@@ -173,6 +266,8 @@ struct Results {
 struct Scan {
     settings: CheckSettings,
     max_file_size: u64,
+    config: Option<Arc<Config>>,
+    counters: Arc<progress::Counters>,
     results: Mutex<Results>,
 }
 
@@ -276,6 +371,7 @@ impl Scan {
             .read_to_end(&mut bytes)
             .map_err(|e| describe_io(&e))?;
         self.record(|r| r.statistics.files_read += 1);
+        self.counters.files.fetch_add(1, Ordering::Relaxed);
         if check::is_binary(&bytes) {
             self.record(|r| r.statistics.binary += 1);
             return Ok(None);
@@ -285,8 +381,19 @@ impl Scan {
 
     fn check(&self, path: PathBuf, bytes: Vec<u8>, kind: Option<frontend::Kind>, root: &Path) {
         let shown = path.clone();
+        let ignored = self
+            .config
+            .as_ref()
+            .map(|c| c.ignored_in(&path))
+            .unwrap_or_default();
+        let own = (!ignored.is_empty()).then(|| {
+            let mut settings = self.settings.clone();
+            settings.rules.ignore.extend(ignored);
+            settings
+        });
+        let settings = own.as_ref().unwrap_or(&self.settings);
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
-            check::check_file(path, bytes, kind, &self.settings)
+            check::check_file(path, bytes, kind, settings)
         }));
         match outcome {
             Ok(Outcome::NotRecognised) => self.record(|r| r.statistics.not_recognised += 1),
@@ -303,6 +410,9 @@ impl Scan {
                 for note in notes {
                     self.diagnostic(Some(shown.clone()), note);
                 }
+                self.counters
+                    .findings
+                    .fetch_add(findings.len(), Ordering::Relaxed);
                 self.record(|r| {
                     r.seen.push(shown.clone());
                     r.referenced
@@ -315,6 +425,7 @@ impl Scan {
                             root: root.to_path_buf(),
                             kind,
                             stdin: root.as_os_str().is_empty(),
+                            settings: own,
                         });
                     }
                 });
@@ -340,6 +451,7 @@ fn describe_io(error: &io::Error) -> String {
 fn finish(
     args: &Args,
     settings: &CheckSettings,
+    baseline: Option<&Baseline>,
     mut results: Results,
     started: Instant,
 ) -> io::Result<Status> {
@@ -376,8 +488,44 @@ fn finish(
             None => writeln!(stderr, "imds-lint: warning: {}", d.message)?,
         }
     }
+    let mut files: Vec<FileReport> = results.files.into_iter().map(|c| c.report).collect();
+    let stats = &mut results.statistics;
+    let nothing_scanned = stats.files_read == 0 && stats.parsed == 0;
+    if let Some(path) = &args.write_baseline {
+        let written = Baseline::of(&files, path);
+        if let Err(e) = written.write(path) {
+            writeln!(stderr, "imds-lint: error: {e}")?;
+            return Ok(Status::Failure);
+        }
+        if !args.quiet {
+            let findings: usize = files.iter().map(|f| f.findings.len()).sum();
+            writeln!(
+                stderr,
+                "imds-lint: wrote {} ({}) to {}",
+                match written.entries.len() {
+                    1 => "1 baseline entry".to_owned(),
+                    n => format!("{n} baseline entries"),
+                },
+                plural(findings, "finding"),
+                path.display()
+            )?;
+        }
+        if args.statistics {
+            stats.by_rule = by_rule(&files);
+            report::write_statistics(&mut stderr, stats)?;
+        }
+        return Ok(if nothing_scanned && !results.diagnostics.is_empty() {
+            Status::Failure
+        } else {
+            Status::Clean
+        });
+    }
+    if let (Some(baseline), Some(path)) = (baseline, &args.baseline) {
+        stats.baselined = Some(baseline.filter(&mut files, path));
+        stats.findings = stats.findings_reported(&files);
+    }
+    stats.by_rule = by_rule(&files);
     let stats = &results.statistics;
-    let files: Vec<FileReport> = results.files.into_iter().map(|c| c.report).collect();
     let report = Report {
         files: &files,
         files_scanned: stats.files_read + usize::from(stats.files_read == 0 && stats.parsed > 0),
@@ -394,6 +542,9 @@ fn finish(
         let mut main: &mut dyn Write = if filter { &mut stderr } else { &mut out };
         let format = args.output_format();
         match format {
+            Format::Human if args.quiet => {
+                report::human::write_findings(&mut main, &report, color)?
+            }
             Format::Human => report::human::write(&mut main, &report, color)?,
             Format::Concise => report::concise::write(&mut main, &report)?,
             Format::Json => report::json::write(&mut main, &report)?,
@@ -405,7 +556,7 @@ fn finish(
             Format::Gitlab => report::gitlab::write(&mut main, &report)?,
         }
         // Line-oriented formats leave the one-line summary to stderr, for the person reading the log.
-        if matches!(format, Format::Concise | Format::Github) {
+        if matches!(format, Format::Concise | Format::Github) && !args.quiet {
             report::human::write_summary(&mut stderr, &report)?;
         }
     }
@@ -413,21 +564,49 @@ fn finish(
     if args.statistics {
         report::write_statistics(&mut stderr, stats)?;
     }
-    let nothing_scanned = stats.files_read == 0 && stats.parsed == 0;
-    let remaining = stats.findings_reported(&files);
+    let fail_on = if args.exit_zero {
+        FailOn::Never
+    } else {
+        args.fail_on.unwrap_or(FailOn::Warning)
+    };
+    let failing = files
+        .iter()
+        .flat_map(|f| &f.findings)
+        .filter(|f| match fail_on {
+            FailOn::Warning => true,
+            FailOn::Error => f.severity == Severity::Error,
+            FailOn::Never => false,
+        })
+        .count();
     Ok(if args.diff {
-        if changed > 0 {
+        if changed > 0 && fail_on != FailOn::Never {
             Status::Findings
         } else {
             Status::Clean
         }
-    } else if remaining > 0 {
+    } else if failing > 0 {
         Status::Findings
     } else if nothing_scanned && !results.diagnostics.is_empty() {
         Status::Failure
     } else {
         Status::Clean
     })
+}
+
+/// Findings per rule, in the order of the rules table, for `--statistics`.
+fn by_rule(files: &[FileReport]) -> Vec<(&'static str, &'static str, usize)> {
+    rules::RULES
+        .iter()
+        .map(|rule| {
+            let count = files
+                .iter()
+                .flat_map(|f| &f.findings)
+                .filter(|f| f.rule.code == rule.code)
+                .count();
+            (rule.code, rule.name, count)
+        })
+        .filter(|(_, _, count)| *count > 0)
+        .collect()
 }
 
 /// Applies fixes to every file with findings (repeating to a fixed point), then writes the files
@@ -459,6 +638,8 @@ fn fix_files(
         }
         let path = checked.report.source.path.clone();
         let original = checked.report.source.bytes.clone();
+        let settings = checked.settings.as_ref().unwrap_or(settings).clone();
+        let settings = &settings;
         let mut current = original.clone();
         let mut outcome = None;
         for _ in 0..8 {
@@ -532,6 +713,9 @@ fn fix_files(
     }
     let filter = args.paths.iter().any(|p| p == Path::new("-"));
     let to_stdout = args.output_format() == Format::Human && !args.diff && !filter;
+    if args.quiet {
+        log.clear();
+    }
     for line in log {
         if to_stdout {
             writeln!(out, "{line}")?;

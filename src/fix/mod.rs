@@ -44,15 +44,20 @@ pub struct Fix {
     pub edits: Vec<Edit>,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct FixSettings {
     /// TTL of inserted token requests, 1..=21600.
     pub token_ttl: u32,
+    /// The variable inserted token fetches fill (`IMDS_TOKEN`; `_2`, `_3`… appended on a clash).
+    pub token_variable: String,
 }
 
 impl Default for FixSettings {
     fn default() -> Self {
-        FixSettings { token_ttl: 21600 }
+        FixSettings {
+            token_ttl: 21600,
+            token_variable: "IMDS_TOKEN".to_owned(),
+        }
     }
 }
 
@@ -68,6 +73,7 @@ pub struct Target {
 
 /// Plans the fixes of one fragment's findings, in the order given.
 pub fn plan(analysis: &Analysis, targets: &[Target], settings: FixSettings) -> Vec<Option<Fix>> {
+    let settings = &settings;
     let tokenless: Vec<usize> = targets
         .iter()
         .filter(|t| t.code == "IMDS001")
@@ -215,7 +221,7 @@ struct SharedFetches {
 }
 
 impl SharedFetches {
-    fn plan(analysis: &Analysis, tokenless: &[usize], settings: FixSettings) -> Self {
+    fn plan(analysis: &Analysis, tokenless: &[usize], settings: &FixSettings) -> Self {
         let mut out = SharedFetches::default();
         // (scope, endpoint) → requests, in order of first appearance.
         let mut groups: Vec<((usize, String), Vec<usize>)> = Vec::new();
@@ -261,7 +267,7 @@ impl SharedFetches {
             let Some(quoting) = &anchor.quoting else {
                 continue;
             };
-            let variable = free_name(scope, scope_index, &names_used);
+            let variable = free_name(&settings.token_variable, scope, scope_index, &names_used);
             names_used.push((scope_index, variable.clone()));
             let origin = requests
                 .first()
@@ -290,21 +296,21 @@ impl SharedFetches {
     }
 }
 
-/// `IMDS_TOKEN`, or the first `IMDS_TOKEN_N` that means nothing else in the scope.
-fn free_name(scope: &Scope, scope_index: usize, used: &[(usize, String)]) -> String {
+/// `base` (`IMDS_TOKEN`), or the first `base_N` that means nothing else in the scope.
+fn free_name(base: &str, scope: &Scope, scope_index: usize, used: &[(usize, String)]) -> String {
     (1..)
         .map(|n| {
             if n == 1 {
-                "IMDS_TOKEN".to_owned()
+                base.to_owned()
             } else {
-                format!("IMDS_TOKEN_{n}")
+                format!("{base}_{n}")
             }
         })
         .find(|name| {
             let clash = scope.taken.contains(name) && !scope.token_vars.contains(name);
             !clash && !used.contains(&(scope_index, name.clone()))
         })
-        .unwrap_or_else(|| "IMDS_TOKEN".to_owned())
+        .unwrap_or_else(|| base.to_owned())
 }
 
 /// Where one fetch serving all `requests` goes: before the first statement holding one of them,
@@ -333,7 +339,7 @@ fn tokenless_fix(
     index: usize,
     request: &Request,
     shared: &SharedFetches,
-    settings: FixSettings,
+    settings: &FixSettings,
 ) -> Option<Fix> {
     let site = &request.site;
     let quoting = site.quoting.as_deref()?;
@@ -456,7 +462,7 @@ fn put_fix(request: &Request) -> Option<Fix> {
 }
 
 /// IMDS003: add the TTL header, or bring its value into 1..=21600.
-fn ttl_fix(request: &Request, settings: FixSettings) -> Option<Fix> {
+fn ttl_fix(request: &Request, settings: &FixSettings) -> Option<Fix> {
     let site = &request.site;
     let quoting = site.quoting.as_deref()?;
     let plain = site.plain.as_ref();

@@ -18,6 +18,12 @@ use crate::rules::Severity;
 const CONTEXT: usize = 1;
 
 pub fn write(out: &mut impl Write, report: &Report, color: bool) -> io::Result<()> {
+    write_findings(out, report, color)?;
+    write_summary(out, report)
+}
+
+/// The findings without the summary line (`--quiet`).
+pub fn write_findings(out: &mut impl Write, report: &Report, color: bool) -> io::Result<()> {
     let theme = if color {
         GraphicalTheme::unicode()
     } else {
@@ -42,7 +48,7 @@ pub fn write(out: &mut impl Write, report: &Report, color: bool) -> io::Result<(
             writeln!(out)?;
         }
     }
-    write_summary(out, report)
+    Ok(())
 }
 
 pub fn write_summary(out: &mut impl Write, report: &Report) -> io::Result<()> {

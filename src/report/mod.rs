@@ -93,7 +93,7 @@ pub fn fingerprints(file: &FileReport) -> Vec<String> {
 
 /// The text of a finding's span, decoded lossily, with line continuations and runs of
 /// whitespace collapsed to one space.
-fn flagged_text(file: &FileReport, finding: &Finding) -> String {
+pub fn flagged_text(file: &FileReport, finding: &Finding) -> String {
     let bytes = file
         .source
         .bytes
@@ -151,6 +151,10 @@ pub struct Statistics {
     /// Files parsed and checked.
     pub parsed: usize,
     pub findings: usize,
+    /// Findings per rule (code, name, count), rules without findings left out.
+    pub by_rule: Vec<(&'static str, &'static str, usize)>,
+    /// Findings a `--baseline` accepted, when one was given.
+    pub baselined: Option<usize>,
     pub elapsed: Duration,
 }
 
@@ -174,6 +178,12 @@ pub fn write_statistics(out: &mut impl Write, s: &Statistics) -> io::Result<()> 
     writeln!(out, "  prefiltered out:  {}", s.prefiltered)?;
     writeln!(out, "  parsed:           {}", s.parsed)?;
     writeln!(out, "findings:           {}", s.findings)?;
+    for (code, name, count) in &s.by_rule {
+        writeln!(out, "  {code} {name:<26} {count}")?;
+    }
+    if let Some(baselined) = s.baselined {
+        writeln!(out, "accepted by the baseline: {baselined}")?;
+    }
     writeln!(out, "time:               {:.3}s", s.elapsed.as_secs_f64())
 }
 

@@ -14,6 +14,22 @@ const HOSTS: &[&str] = &[
     "0xa9fea9fe",
 ];
 
+/// More host names that reach IMDS here (`extra-hosts` in the configuration, lower case): set
+/// once by the command line before the scan, read by [`classify`] and the prefilter.
+static EXTRA_HOSTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+
+/// Adds host names that reach the metadata service (a proxy, an internal alias). Only the first
+/// call counts, and it must come before the first file is checked; returns whether it counted.
+pub fn set_extra_hosts(hosts: Vec<String>) -> bool {
+    let hosts = hosts.into_iter().map(|h| h.to_ascii_lowercase()).collect();
+    EXTRA_HOSTS.set(hosts).is_ok()
+}
+
+/// The host names added with [`set_extra_hosts`].
+pub fn extra_hosts() -> &'static [String] {
+    EXTRA_HOSTS.get().map_or(&[], Vec::as_slice)
+}
+
 /// Paths on 169.254.169.254 that belong to other clouds' metadata services.
 const FOREIGN_PATHS: &[&str] = &["/computeMetadata", "/metadata", "/openstack", "/opc"];
 
@@ -58,7 +74,9 @@ pub fn classify(url: &str) -> Option<MetadataUrl> {
     }
     let host_port = authority.rsplit('@').next().unwrap_or(authority);
     let (host, port) = split_port(host_port)?;
-    if !HOSTS.iter().any(|h| h.eq_ignore_ascii_case(host)) {
+    if !HOSTS.iter().any(|h| h.eq_ignore_ascii_case(host))
+        && !extra_hosts().iter().any(|h| h.eq_ignore_ascii_case(host))
+    {
         return None;
     }
     if port.is_some_and(|p| p != "80") {
