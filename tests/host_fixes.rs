@@ -1,0 +1,901 @@
+//! `--fix` through host formats: the fixed files must still be what they were, and the scripts
+//! inside them must still work once IMDSv2 tokens are required.
+//!
+//! `fixed_hosts_still_parse_and_converge` runs `imds-lint --fix .` on a copy of
+//! `fixtures/hosts/`. For every file it changed:
+//!
+//! - (a) a rescan reports no finding with a safe fix, and prints no new diagnostic (a Dockerfile
+//!   or Terraform file that no longer parses gets one);
+//! - (b) a second `--fix` changes no byte;
+//! - (c) it still parses as what it was: YAML (every document; CloudFormation `!Tags` accepted),
+//!   JSON, MIME, and every cloud-config, MIME part and base64 value nested in them
+//!   (`tests/support/extract_scripts.py --check`);
+//! - (d) every script the host runs (Secret `data` and write_files `encoding:` values decoded,
+//!   cloud-init items joined, Dockerfile continuations joined, ...) passes `bash -n`, and
+//!   `dash -n` when the host runs it with `sh`, wherever the original's did;
+//! - (e) its line endings and blank lines are kept: a CRLF file gains no bare LF, and no blank
+//!   line disappears (a fix only ever adds lines or rewrites the request's own);
+//! - (f) it holds an expected finding (`# expect:` marker or `.expected` sidecar): a file with
+//!   nothing to fix must not change.
+//!
+//! At least [`MIN_CHANGED_HOSTS`] files must change: every one of them was read by hand.
+//!
+//! `fixed_host_scripts_still_work_with_tokens_required`: every file in `fixtures/runnable-hosts/`
+//! holds scripts written against IMDSv1. The scripts the host would run are extracted
+//! (`extract_scripts.py FILE`) and run with bash or sh against the IMDS emulator
+//! (`tests/support/imds_emulator.rs`, through `http_proxy`) in optional mode; then a copy of the
+//! file is fixed, its scripts extracted again and run in required mode: same scripts, each exits
+//! 0 with the same stdout and the same metadata reads, every request is answered 200, and the
+//! file fetched at least one token. The fixed file must also scan clean and be a fixed point of
+//! `--fix`.
+//!
+//! Needs python3 with PyYAML, bash, curl and GNU wget (`.ci/run` installs them); refuses to skip.
+
+#[path = "support/imds_emulator.rs"]
+mod imds_emulator;
+
+use imds_emulator::{Emulator, Logged, Mode};
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// A script, a python run or one `imds-lint` run is killed after this long.
+const TIMEOUT: Duration = Duration::from_secs(20);
+/// Files of `fixtures/hosts/` that `--fix` changes. All 57 diffs were read by hand (at d0f101a):
+/// each holds fixable findings and each change is the intended fix; fewer means a fix was lost.
+const MIN_CHANGED_HOSTS: usize = 57;
+const MIN_RUNNABLE_HOSTS: usize = 8;
+
+fn manifest_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn extractor() -> PathBuf {
+    manifest_dir().join("tests/support/extract_scripts.py")
+}
+
+// ------------------------------------------------------------------------------------------
+// Running things
+
+struct Ran {
+    code: Option<i32>,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+    timed_out: bool,
+}
+
+impl Ran {
+    fn ok(&self) -> bool {
+        self.code == Some(0) && !self.timed_out
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "exit {}{}\n--- stdout\n{}--- stderr\n{}---",
+            self.code
+                .map_or_else(|| "by signal".to_string(), |c| c.to_string()),
+            if self.timed_out {
+                format!(" (killed after {}s)", TIMEOUT.as_secs())
+            } else {
+                String::new()
+            },
+            ensure_newline(&String::from_utf8_lossy(&self.stdout)),
+            ensure_newline(&String::from_utf8_lossy(&self.stderr)),
+        )
+    }
+}
+
+fn ensure_newline(s: &str) -> String {
+    if s.is_empty() || s.ends_with('\n') {
+        s.to_string()
+    } else {
+        format!("{s}\n")
+    }
+}
+
+/// Runs `cmd` in its own process group, killed (with its children) after [`TIMEOUT`].
+fn run_bounded(mut cmd: Command, stdin: Option<&[u8]>) -> Ran {
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .process_group(0);
+    let mut child = match cmd.spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            return Ran {
+                code: None,
+                stdout: Vec::new(),
+                stderr: format!("cannot spawn {cmd:?}: {e}").into_bytes(),
+                timed_out: false,
+            }
+        }
+    };
+    if let Some(input) = stdin {
+        let mut pipe = child.stdin.take().expect("stdin pipe");
+        let input = input.to_vec();
+        thread::spawn(move || {
+            use std::io::Write;
+            let _ = pipe.write_all(&input);
+        });
+    }
+    let mut out_pipe = child.stdout.take().expect("stdout pipe");
+    let mut err_pipe = child.stderr.take().expect("stderr pipe");
+    let out_reader = thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = out_pipe.read_to_end(&mut buf);
+        buf
+    });
+    let err_reader = thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = err_pipe.read_to_end(&mut buf);
+        buf
+    });
+    let deadline = Instant::now() + TIMEOUT;
+    let mut timed_out = false;
+    let kill_group = |id: u32| {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{id}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    };
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if Instant::now() >= deadline => {
+                timed_out = true;
+                kill_group(child.id());
+                let _ = child.kill();
+                break child.wait().ok();
+            }
+            Ok(None) => thread::sleep(Duration::from_millis(5)),
+            Err(_) => break None,
+        }
+    };
+    // Anything the command left running in the background would hold the pipes open.
+    kill_group(child.id());
+    Ran {
+        code: status.and_then(|s| s.code()),
+        stdout: out_reader.join().unwrap_or_default(),
+        stderr: err_reader.join().unwrap_or_default(),
+        timed_out,
+    }
+}
+
+/// `imds-lint ARGS` in `dir`.
+fn imds_lint(dir: &Path, args: &[&str]) -> Ran {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_imds-lint"));
+    cmd.args(args)
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .env_remove("GITHUB_ACTIONS");
+    run_bounded(cmd, None)
+}
+
+fn has(program: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", "command -v \"$1\" >/dev/null 2>&1", "sh", program])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Fails (never skips) when a tool the tests run for real is missing.
+fn require_tools(runtime: bool) {
+    let mut missing = Vec::new();
+    let yaml = Command::new("python3")
+        .args(["-c", "import yaml"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !yaml {
+        missing.push("python3 with PyYAML");
+    }
+    if !has("bash") {
+        missing.push("bash");
+    }
+    if runtime {
+        if !has("curl") {
+            missing.push("curl");
+        }
+        let wget = Command::new("wget")
+            .arg("--version")
+            .stdin(Stdio::null())
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("GNU Wget"));
+        if !wget {
+            missing.push("wget (GNU Wget)");
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "host_fixes needs {} installed (CI installs them: see .ci/run); refusing to skip",
+        missing.join(", ")
+    );
+}
+
+// ------------------------------------------------------------------------------------------
+// Files
+
+/// Every file under `root`, as sorted paths relative to it.
+fn walk(root: &Path) -> Vec<PathBuf> {
+    fn go(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("read dir") {
+            let path = entry.expect("dir entry").path();
+            if path.is_dir() {
+                go(root, &path, out);
+            } else {
+                out.push(path.strip_prefix(root).unwrap().to_path_buf());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    go(root, root, &mut out);
+    out.sort();
+    out
+}
+
+fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    walk(root)
+        .into_iter()
+        .map(|rel| {
+            let bytes = std::fs::read(root.join(&rel)).expect("read file");
+            (rel, bytes)
+        })
+        .collect()
+}
+
+fn write_tree(root: &Path, files: &BTreeMap<PathBuf, Vec<u8>>) {
+    for (rel, bytes) in files {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).expect("mkdir");
+        std::fs::write(&path, bytes).expect("write file");
+    }
+}
+
+fn unified_diff(before: &[u8], after: &[u8], name: &str) -> String {
+    similar::TextDiff::from_lines(
+        &*String::from_utf8_lossy(before),
+        &*String::from_utf8_lossy(after),
+    )
+    .unified_diff()
+    .header(&format!("{name} (original)"), &format!("{name} (fixed)"))
+    .to_string()
+}
+
+/// `(line, code)` pairs a fixture expects: `# expect:` / `# expect-next:` markers and the
+/// `NAME.expected` sidecar, read as `tests/fixtures.rs` reads them.
+fn expected_codes(root: &Path, rel: &Path) -> Vec<String> {
+    let mut codes = Vec::new();
+    let text =
+        String::from_utf8_lossy(&std::fs::read(root.join(rel)).unwrap_or_default()).into_owned();
+    for line in text.lines() {
+        for marker in ["# expect-next:", "# expect:"] {
+            if let Some(at) = line.find(marker) {
+                codes.extend(
+                    line[at + marker.len()..]
+                        .split(|c: char| c.is_whitespace() || c == ',')
+                        .filter(|w| w.starts_with("IMDS"))
+                        .map(str::to_owned),
+                );
+                break;
+            }
+        }
+    }
+    let sidecar = root.join(format!("{}.expected", rel.display()));
+    if let Ok(text) = std::fs::read_to_string(sidecar) {
+        for line in text
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        {
+            if let Some((_, code)) = line.split_once(' ') {
+                codes.push(code.trim().to_owned());
+            }
+        }
+    }
+    codes
+}
+
+// ------------------------------------------------------------------------------------------
+// extract_scripts.py
+
+#[derive(Clone, Debug, Deserialize)]
+struct Extracted {
+    name: String,
+    shell: String,
+    script: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Checked {
+    kind: String,
+    errors: Vec<String>,
+    scripts: Vec<Extracted>,
+}
+
+/// `extract_scripts.py FILE`.
+fn extract(path: &Path) -> Result<Vec<Extracted>, String> {
+    let mut cmd = Command::new("python3");
+    cmd.arg(extractor()).arg(path);
+    let ran = run_bounded(cmd, None);
+    if !ran.ok() {
+        return Err(format!(
+            "extract_scripts.py {} failed:\n{}",
+            path.display(),
+            ran.describe()
+        ));
+    }
+    serde_json::from_slice(&ran.stdout).map_err(|e| {
+        format!(
+            "extract_scripts.py {} printed no JSON ({e}):\n{}",
+            path.display(),
+            ran.describe()
+        )
+    })
+}
+
+/// `extract_scripts.py --check FILE...` for the files `rels` under `root`.
+fn check_files(root: &Path, rels: &[&PathBuf]) -> BTreeMap<PathBuf, Checked> {
+    let mut cmd = Command::new("python3");
+    cmd.arg(extractor()).arg("--check").current_dir(root);
+    cmd.args(rels.iter().map(|r| r.as_os_str()));
+    let ran = run_bounded(cmd, None);
+    assert!(
+        ran.ok(),
+        "extract_scripts.py --check failed in {}:\n{}",
+        root.display(),
+        ran.describe()
+    );
+    let by_name: BTreeMap<String, Checked> = serde_json::from_slice(&ran.stdout)
+        .unwrap_or_else(|e| panic!("extract_scripts.py --check printed no JSON ({e})"));
+    by_name
+        .into_iter()
+        .map(|(name, checked)| (PathBuf::from(name), checked))
+        .collect()
+}
+
+/// `SHELL -n` on a script: `None` when it parses, the complaint otherwise.
+fn syntax_error(shell: &str, script: &str) -> Option<String> {
+    let mut cmd = Command::new(shell);
+    cmd.arg("-n");
+    let ran = run_bounded(cmd, Some(script.as_bytes()));
+    (!ran.ok()).then(|| {
+        format!(
+            "{shell} -n: {}",
+            String::from_utf8_lossy(&ran.stderr).trim_end()
+        )
+    })
+}
+
+/// The shells that must accept a script the host runs with `shell`.
+fn parsers(shell: &str, dash: bool) -> Vec<&'static str> {
+    match (shell, dash) {
+        ("sh", true) => vec!["bash", "dash"],
+        _ => vec!["bash"],
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Test 1
+
+/// Lines of an `imds-lint` stderr that are diagnostics.
+fn diagnostics(stderr: &[u8]) -> BTreeSet<String> {
+    String::from_utf8_lossy(stderr)
+        .lines()
+        .filter(|l| l.starts_with("imds-lint:"))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn blank_lines(bytes: &[u8]) -> usize {
+    bytes
+        .split(|&b| b == b'\n')
+        .filter(|line| line.iter().all(u8::is_ascii_whitespace))
+        .count()
+}
+
+fn bare_lf(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|&(i, &b)| b == b'\n' && (i == 0 || bytes[i - 1] != b'\r'))
+        .count()
+}
+
+#[test]
+fn fixed_hosts_still_parse_and_converge() {
+    require_tools(false);
+    let dash = has("dash");
+    let started = Instant::now();
+    let hosts = manifest_dir().join("fixtures/hosts");
+    let original = snapshot(&hosts);
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let work = tmp.path().join("hosts");
+    write_tree(&work, &original);
+    // The reference scan runs on a second copy, so both see the same surroundings (no
+    // imds-lint.toml of the checkout, say).
+    let pristine = tmp.path().join("original");
+    write_tree(&pristine, &original);
+
+    let fix = imds_lint(&work, &["--fix", "."]);
+    assert!(
+        matches!(fix.code, Some(0 | 1)) && !fix.timed_out,
+        "imds-lint --fix . must exit 0 or 1:\n{}",
+        fix.describe()
+    );
+    let fixed = snapshot(&work);
+    assert_eq!(
+        original.keys().collect::<Vec<_>>(),
+        fixed.keys().collect::<Vec<_>>(),
+        "--fix must not add or remove files"
+    );
+    let changed: Vec<&PathBuf> = original
+        .iter()
+        .filter(|(rel, bytes)| fixed[*rel] != **bytes)
+        .map(|(rel, _)| rel)
+        .collect();
+
+    let mut failures: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
+    let mut fail = |rel: &Path, what: String| {
+        failures.entry(rel.to_path_buf()).or_default().push(what);
+    };
+
+    // (a) Rescan: nothing safely fixable is left anywhere, and no new diagnostic.
+    let before = imds_lint(&pristine, &["--format", "json", "."]);
+    let rescan = imds_lint(&work, &["--format", "json", "."]);
+    let json: serde_json::Value = serde_json::from_slice(&rescan.stdout)
+        .unwrap_or_else(|e| panic!("rescan printed no JSON ({e}):\n{}", rescan.describe()));
+    for finding in json["findings"].as_array().expect("findings array") {
+        if finding["fix"]["applicability"] == "safe" {
+            let path = finding["path"].as_str().unwrap_or("?");
+            let rel = Path::new(path.strip_prefix("./").unwrap_or(path));
+            fail(
+                rel,
+                format!(
+                    "(a) still safely fixable after --fix: {}:{} {} {}",
+                    finding["line"], finding["column"], finding["rule"], finding["message"]
+                ),
+            );
+        }
+    }
+    let old = diagnostics(&before.stderr);
+    for line in diagnostics(&rescan.stderr).difference(&old) {
+        let rel = changed
+            .iter()
+            .find(|rel| line.contains(&rel.display().to_string()))
+            .map_or_else(|| PathBuf::from("(scan)"), |rel| (*rel).clone());
+        fail(&rel, format!("(a) new diagnostic on the rescan: {line}"));
+    }
+
+    // (b) A second --fix changes nothing.
+    let again = imds_lint(&work, &["--fix", "."]);
+    let refixed = snapshot(&work);
+    for (rel, bytes) in &refixed {
+        if fixed.get(rel) != Some(bytes) {
+            fail(
+                rel,
+                format!(
+                    "(b) a second --fix changed it (exit {:?}):\n{}",
+                    again.code,
+                    unified_diff(fixed.get(rel).map_or(&[][..], |b| b), bytes, "first fix")
+                ),
+            );
+        }
+    }
+
+    // (c), (d) Still parses as what it was; its scripts still parse.
+    let checked_fixed = check_files(&work, &changed);
+    let checked_original = check_files(&pristine, &changed);
+    let mut scripts_checked = 0;
+    for rel in &changed {
+        let (Some(now), Some(was)) = (checked_fixed.get(*rel), checked_original.get(*rel)) else {
+            fail(
+                rel,
+                "(c) extract_scripts.py --check did not report it".into(),
+            );
+            continue;
+        };
+        if !now.errors.is_empty() && now.errors != was.errors {
+            fail(
+                rel,
+                format!(
+                    "(c) no longer parses as {}: {}",
+                    was.kind,
+                    now.errors.join("; ")
+                ),
+            );
+            continue;
+        }
+        if was.kind == "unknown" || was.scripts.is_empty() {
+            fail(
+                rel,
+                format!(
+                    "(c) extract_scripts.py finds no script in it (kind {}), so nothing checks \
+                     the fix: teach it this host",
+                    was.kind
+                ),
+            );
+        }
+        let names = |c: &Checked| c.scripts.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
+        if names(now) != names(was) {
+            fail(
+                rel,
+                format!(
+                    "(d) the host runs other scripts after the fix: {:?}, before: {:?}",
+                    names(now),
+                    names(was)
+                ),
+            );
+            continue;
+        }
+        for (script, old) in now.scripts.iter().zip(&was.scripts) {
+            for shell in parsers(&script.shell, dash) {
+                scripts_checked += 1;
+                let Some(error) = syntax_error(shell, &script.script) else {
+                    continue;
+                };
+                if syntax_error(shell, &old.script).is_none() {
+                    fail(
+                        rel,
+                        format!(
+                            "(d) script `{}` ({}) no longer parses: {error}\n--- the script\n{}",
+                            script.name,
+                            script.shell,
+                            ensure_newline(&script.script)
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    // (e) Line endings and blank lines, (f) only files with expected findings change.
+    for rel in &changed {
+        let (was, now) = (&original[*rel], &fixed[*rel]);
+        if was.windows(2).any(|w| w == b"\r\n") && bare_lf(now) > bare_lf(was) {
+            fail(
+                rel,
+                format!(
+                    "(e) CRLF file: the fix added {} line(s) ending in a bare LF",
+                    bare_lf(now) - bare_lf(was)
+                ),
+            );
+        }
+        if blank_lines(now) < blank_lines(was) {
+            fail(
+                rel,
+                format!(
+                    "(e) {} blank line(s) disappeared",
+                    blank_lines(was) - blank_lines(now)
+                ),
+            );
+        }
+        let codes = expected_codes(&hosts, rel);
+        if !codes
+            .iter()
+            .any(|c| matches!(c.as_str(), "IMDS001" | "IMDS002" | "IMDS003"))
+        {
+            fail(
+                rel,
+                format!("(f) changed, but it expects no fixable finding ({codes:?})"),
+            );
+        }
+    }
+
+    let list: Vec<String> = changed.iter().map(|r| r.display().to_string()).collect();
+    eprintln!(
+        "host_fixes: --fix changed {} of {} files in fixtures/hosts ({} script parses checked, \
+         {:.1}s):\n  {}",
+        changed.len(),
+        original.len(),
+        scripts_checked,
+        started.elapsed().as_secs_f64(),
+        list.join("\n  ")
+    );
+    let mut report = String::new();
+    for (rel, problems) in &failures {
+        let _ = writeln!(report, "=== {}", rel.display());
+        for problem in problems {
+            let _ = writeln!(report, "{problem}");
+        }
+        if let (Some(was), Some(now)) = (original.get(rel), fixed.get(rel)) {
+            let _ = write!(
+                report,
+                "--- the fix\n{}",
+                unified_diff(was, now, &rel.display().to_string())
+            );
+        }
+        report.push('\n');
+    }
+    if changed.len() < MIN_CHANGED_HOSTS {
+        let _ = write!(
+            report,
+            "=== --fix changed only {} files of fixtures/hosts (at least {MIN_CHANGED_HOSTS} \
+             expected):\n  {}\n--fix said:\n{}",
+            changed.len(),
+            list.join("\n  "),
+            String::from_utf8_lossy(&fix.stdout)
+        );
+    }
+    assert!(
+        report.is_empty(),
+        "\n{} of {} changed host files have problems:\n\n{report}",
+        failures.len(),
+        changed.len()
+    );
+}
+
+// ------------------------------------------------------------------------------------------
+// Test 2
+
+fn log_lines(log: &[Logged]) -> String {
+    let mut out = String::new();
+    for l in log {
+        let token = match l.header("x-aws-ec2-metadata-token") {
+            Some("") => "empty token header",
+            Some(_) => "token header",
+            None => "no token header",
+        };
+        let _ = writeln!(
+            out,
+            "    {} {} {} -> {} ({token})",
+            l.method, l.host, l.path, l.status
+        );
+    }
+    out
+}
+
+/// Metadata reads (every request but the token PUTs), in order.
+fn reads(log: &[Logged]) -> Vec<String> {
+    log.iter()
+        .filter(|l| l.method != "PUT")
+        .map(|l| format!("{} {}{}", l.method, l.host, l.path))
+        .collect()
+}
+
+/// Runs one extracted script with its shell against a fresh emulator in `mode`.
+fn run_extracted(script: &Extracted, mode: Mode) -> (Ran, Vec<Logged>) {
+    let work = tempfile::tempdir().expect("temp dir");
+    let home = work.path().join("home");
+    let cwd = work.path().join("cwd");
+    std::fs::create_dir(&home).expect("mkdir home");
+    std::fs::create_dir(&cwd).expect("mkdir cwd");
+    let file = work.path().join("script");
+    std::fs::write(&file, &script.script).expect("write script");
+    let emu = Emulator::start(mode);
+    let mut cmd = Command::new(&script.shell);
+    cmd.arg(&file)
+        .current_dir(&cwd)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", &home)
+        .env("LC_ALL", "C")
+        .env("http_proxy", emu.proxy_url())
+        .env("HTTP_PROXY", emu.proxy_url());
+    let ran = run_bounded(cmd, None);
+    let log = emu.log();
+    (ran, log)
+}
+
+/// One runnable host file, start to end; the failures, if any.
+fn check_runnable(path: &Path) -> Vec<String> {
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    let mut failures = Vec::new();
+
+    // The original, IMDSv1 allowed.
+    let scripts = match extract(path) {
+        Ok(scripts) => scripts,
+        Err(e) => return vec![e],
+    };
+    if scripts.is_empty() {
+        return vec!["extract_scripts.py finds no script in it".into()];
+    }
+    if let Some(bad) = scripts
+        .iter()
+        .find(|s| s.shell != "bash" && s.shell != "sh")
+    {
+        return vec![format!("script `{}` has shell {:?}", bad.name, bad.shell)];
+    }
+    let mut reference = Vec::new();
+    let mut tokenless = 0;
+    for script in &scripts {
+        let (ran, log) = run_extracted(script, Mode::Optional);
+        tokenless += log
+            .iter()
+            .filter(|l| l.method != "PUT" && l.header("x-aws-ec2-metadata-token").is_none())
+            .count();
+        if !ran.ok() || log.iter().any(|l| l.status != 200) {
+            failures.push(format!(
+                "[original, optional mode] script `{}` ({}) must exit 0 with every request \
+                 answered 200:\n{}\n  requests:\n{}--- the script\n{}",
+                script.name,
+                script.shell,
+                ran.describe(),
+                log_lines(&log),
+                ensure_newline(&script.script)
+            ));
+        }
+        reference.push((ran, log));
+    }
+    if tokenless == 0 {
+        failures.push("[original] no script reads metadata without a token".into());
+    }
+    if !failures.is_empty() {
+        return failures;
+    }
+
+    // --fix on a copy.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let copy = dir.path().join(&name);
+    let bytes = std::fs::read(path).expect("read runnable host");
+    std::fs::write(&copy, &bytes).expect("write copy");
+    let fix = imds_lint(dir.path(), &["--fix", &name]);
+    let fixed = std::fs::read(&copy).expect("read fixed copy");
+    if !matches!(fix.code, Some(0 | 1)) || fix.timed_out {
+        return vec![format!(
+            "imds-lint --fix must exit 0 or 1:\n{}",
+            fix.describe()
+        )];
+    }
+    let diff = unified_diff(&bytes, &fixed, &name);
+    if fixed == bytes {
+        return vec!["--fix left it unchanged".into()];
+    }
+    let scan = imds_lint(dir.path(), &["--format", "json", &name]);
+    match serde_json::from_slice::<serde_json::Value>(&scan.stdout) {
+        Ok(json) => {
+            let left: Vec<String> = json["findings"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .map(|f| format!("{}:{} {}", f["line"], f["column"], f["rule"]))
+                .collect();
+            if !left.is_empty() {
+                failures.push(format!("a scan of the fixed file finds {left:?}"));
+            }
+        }
+        Err(e) => failures.push(format!(
+            "rescan printed no JSON ({e}):\n{}",
+            scan.describe()
+        )),
+    }
+    imds_lint(dir.path(), &["--fix", &name]);
+    if std::fs::read(&copy).expect("read copy") != fixed {
+        failures.push("a second --fix changed it".into());
+    }
+
+    // The fixed scripts, IMDSv2 required.
+    let fixed_scripts = match extract(&copy) {
+        Ok(scripts) => scripts,
+        Err(e) => {
+            failures.push(e);
+            failures.push(format!("--- the fix\n{diff}"));
+            return failures;
+        }
+    };
+    let names = |list: &[Extracted]| list.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
+    if names(&fixed_scripts) != names(&scripts) {
+        failures.push(format!(
+            "the fixed file runs other scripts: {:?}, the original: {:?}",
+            names(&fixed_scripts),
+            names(&scripts)
+        ));
+    }
+    let mut puts = 0;
+    for (script, (original, original_log)) in fixed_scripts.iter().zip(&reference) {
+        let (ran, log) = run_extracted(script, Mode::Required);
+        puts += log.iter().filter(|l| l.method == "PUT").count();
+        let mut wrong = Vec::new();
+        if ran.timed_out || ran.code != Some(0) {
+            wrong.push(format!("exit {:?}, the original's was 0", ran.code));
+        }
+        if ran.stdout != original.stdout {
+            wrong.push(format!(
+                "stdout differs from the original's\n--- original stdout (optional mode)\n{}",
+                ensure_newline(&String::from_utf8_lossy(&original.stdout))
+            ));
+        }
+        if log.iter().any(|l| l.status != 200) {
+            wrong.push("not every request was answered 200".into());
+        }
+        if reads(&log) != reads(original_log) {
+            wrong.push(format!(
+                "other metadata reads than the original's:\n{}",
+                log_lines(original_log)
+            ));
+        }
+        if !wrong.is_empty() {
+            failures.push(format!(
+                "[fixed, required mode] script `{}` ({}):\n{}\n--- fixed run\n{}\n  requests:\n{}\
+                 --- the fixed script\n{}",
+                script.name,
+                script.shell,
+                wrong.join("\n"),
+                ran.describe(),
+                log_lines(&log),
+                ensure_newline(&script.script)
+            ));
+        }
+    }
+    if puts == 0 {
+        failures.push("[fixed, required mode] no script fetched a token".into());
+    }
+    if !failures.is_empty() {
+        failures.push(format!("--- the fix\n{diff}"));
+    }
+    failures
+}
+
+#[test]
+fn fixed_host_scripts_still_work_with_tokens_required() {
+    require_tools(true);
+    let dir = manifest_dir().join("fixtures/runnable-hosts");
+    let files: Vec<PathBuf> = walk(&dir)
+        .into_iter()
+        .filter(|rel| {
+            let name = rel.to_string_lossy();
+            name != "README.md" && !name.ends_with(".expected")
+        })
+        .map(|rel| dir.join(rel))
+        .collect();
+    assert!(
+        files.len() >= MIN_RUNNABLE_HOSTS,
+        "only {} runnable host files in {} (at least {MIN_RUNNABLE_HOSTS} expected)",
+        files.len(),
+        dir.display()
+    );
+    let started = Instant::now();
+    let next = AtomicUsize::new(0);
+    let report = Mutex::new(Vec::<(usize, String)>::new());
+    let workers = thread::available_parallelism()
+        .map_or(2, |n| n.get() * 2)
+        .clamp(2, 8);
+    thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let index = next.fetch_add(1, Ordering::SeqCst);
+                let Some(path) = files.get(index) else {
+                    break;
+                };
+                let failures = check_runnable(path);
+                if !failures.is_empty() {
+                    let rel = path.strip_prefix(manifest_dir()).unwrap_or(path);
+                    let text = format!("=== {}\n{}\n", rel.display(), failures.join("\n"));
+                    report.lock().unwrap().push((index, text));
+                }
+            });
+        }
+    });
+    let mut failed = report.into_inner().unwrap();
+    failed.sort();
+    eprintln!(
+        "host_fixes: {} runnable host files, {} failed, {:.1}s",
+        files.len(),
+        failed.len(),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(
+        failed.is_empty(),
+        "\n{} of {} runnable host files failed:\n\n{}",
+        failed.len(),
+        files.len(),
+        failed
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
