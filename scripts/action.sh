@@ -82,50 +82,49 @@ run() {
     ((status < 2)) || fail "imds-lint --fix exited $status"
   fi
 
-  # The rules of warning severity, from the rules table the binary prints.
-  local warning_rules
-  warning_rules=" $("$bin" rule | awk '$3 == "warning" { printf "%s ", $1 }')"
-
-  # The report in the chosen format on stdout (annotations in the github format), then the
-  # findings once more in the concise format, one line each (path:line:col: CODE message), to
-  # count them for fail-on and the outputs.
-  local concise
+  # The report in the chosen format on stdout (annotations in the github format); imds-lint's
+  # --fail-on decides the step (severities as the configuration file may override them).
+  local failed=false
   status=0
-  "$bin" --format "$format" ${extra[@]+"${extra[@]}"} -- "${paths[@]}" || status=$?
-  ((status < 2)) || fail "imds-lint --format $format exited $status"
-  status=0
-  concise=$("$bin" --format concise ${extra[@]+"${extra[@]}"} -- "${paths[@]}" 2>/dev/null) || status=$?
-  ((status < 2)) || fail "imds-lint exited $status (a usage error, or nothing could be scanned)"
+  "$bin" --format "$format" --fail-on "$fail_on" ${extra[@]+"${extra[@]}"} -- "${paths[@]}" || status=$?
+  case $status in
+    0) ;;
+    1) failed=true ;;
+    *) fail "imds-lint --format $format exited $status (a usage error, or nothing could be scanned)" ;;
+  esac
 
+  # The findings again, for the outputs and the summary: one JSON object per line (each with its
+  # "severity"; the escapes of JSON strings keep that key from matching inside a message or path)
+  # and one concise line each (path:line:col: CODE message).
+  local json_lines concise
+  json_lines=$("$bin" --format json-lines --fail-on never ${extra[@]+"${extra[@]}"} -- "${paths[@]}" 2>/dev/null) ||
+    fail "imds-lint --format json-lines exited $?"
+  concise=$("$bin" --format concise --fail-on never ${extra[@]+"${extra[@]}"} -- "${paths[@]}" 2>/dev/null) ||
+    fail "imds-lint --format concise exited $?"
   local errors=0 warnings=0 line
+  while IFS= read -r line; do
+    case $line in
+      *'"severity":"error"'*) errors=$((errors + 1)) ;;
+      *'"severity":"warning"'*) warnings=$((warnings + 1)) ;;
+    esac
+  done <<<"$json_lines"
   local -a rows=()
   local pattern='^(.*):([0-9]+):([0-9]+): (IMDS[0-9]{3}) (.*)$'
   while IFS= read -r line; do
     # Paths as the runner wants them: relative to the workspace, without `./`.
     while [[ $line == ./* ]]; do line=${line#./}; done
-    [[ $line =~ $pattern ]] || continue
-    if [[ $warning_rules == *" ${BASH_REMATCH[4]} "* ]]; then
-      warnings=$((warnings + 1))
-    else
-      errors=$((errors + 1))
-    fi
-    rows+=("$line")
+    [[ $line =~ $pattern ]] && rows+=("$line")
   done <<<"$concise"
 
   if [[ -n $sarif ]]; then
     mkdir -p "$(dirname "$sarif")"
     status=0
-    "$bin" --format sarif ${extra[@]+"${extra[@]}"} -- "${paths[@]}" >"$sarif" || status=$?
-    ((status < 2)) || fail "imds-lint --format sarif exited $status"
+    "$bin" --format sarif --fail-on never ${extra[@]+"${extra[@]}"} -- "${paths[@]}" >"$sarif" || status=$?
+    ((status == 0)) || fail "imds-lint --format sarif exited $status"
     output sarif-file "$sarif"
   fi
 
-  # imds-lint has no --fail-on flag (its exit status is 1 on any finding): decided from the counts.
-  local findings=$((errors + warnings)) failed=false
-  case $fail_on in
-    error) ((errors == 0)) || failed=true ;;
-    warning) ((findings == 0)) || failed=true ;;
-  esac
+  local findings=$((errors + warnings))
   output findings "$findings"
   output errors "$errors"
   output warnings "$warnings"

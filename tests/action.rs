@@ -185,6 +185,24 @@ fn fail_on_decides_the_exit_status() {
     );
 }
 
+/// Severities come from imds-lint, so a configuration file that raises IMDS004 to an error makes
+/// it count, annotate and fail as one.
+#[test]
+fn configured_severities_count() {
+    let ws = Workspace::new(&[
+        ("b.sh", WARNING_ONLY),
+        ("imds-lint.toml", "[severity]\nIMDS004 = \"error\"\n"),
+    ]);
+    let out = ws.step("run", &[]);
+    let log = shown(&out);
+    assert_eq!(out.status.code(), Some(1), "{log}");
+    assert!(
+        text(&out.stdout).contains("::error file=b.sh,line=2,"),
+        "{log}"
+    );
+    assert_eq!(counts(&ws), ("1".into(), "1".into(), "0".into()));
+}
+
 #[test]
 fn fix_rewrites_the_workspace_and_reports_what_is_left() {
     let ws = Workspace::new(&[("a.sh", TOKENLESS), ("b.sh", WARNING_ONLY)]);
