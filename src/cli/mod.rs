@@ -303,6 +303,9 @@ impl Scan {
                 .results
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if results.referenced.is_empty() {
+                return;
+            }
             (
                 std::mem::take(&mut results.referenced),
                 results.seen.clone(),
