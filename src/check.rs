@@ -12,6 +12,7 @@ use crate::fragment::codec::Codec;
 use crate::fragment::{FragmentSpan, HostId, HostSpan, OffsetMap};
 use crate::frontend;
 use crate::rules::{self, Rule, Severity};
+use crate::settings::MetadataSetting;
 use crate::shell;
 use crate::source::{FileSpan, SourceFile};
 use crate::suppress::Suppressions;
@@ -176,6 +177,12 @@ fn prefilter() -> Option<&'static AhoCorasick> {
                 .map(|h| h.trim_matches(['[', ']']).to_owned())
                 .collect();
             needles.extend(base64_needles(&extra));
+            // Files that declare instance metadata settings, requests or not.
+            needles.extend(
+                crate::settings::PREFILTER_NEEDLES
+                    .iter()
+                    .map(|s| (*s).to_owned()),
+            );
             needles.extend(extra);
             AhoCorasick::builder()
                 .ascii_case_insensitive(true)
@@ -252,6 +259,7 @@ pub fn check_file(
     let mut notes = Vec::new();
     let mut referenced = Vec::new();
     let mut fragments = Vec::new();
+    let mut declared: Vec<Declared> = Vec::new();
     let mut queue = vec![(0usize, kind, 0usize)];
     let mut decoded_total = 0usize;
     while let Some((host, kind, depth)) = queue.pop() {
@@ -264,8 +272,10 @@ pub fn check_file(
         notes.extend(parsed.diagnostics);
         let dir = source.path.parent().unwrap_or(std::path::Path::new(""));
         referenced.extend(parsed.referenced.into_iter().map(|p| dir.join(p)));
+        let first_fragment = fragments.len();
         fragments.extend(parsed.fragments);
-        for embedded in parsed.embedded {
+        let mut decoded_hosts = Vec::new();
+        for (index, embedded) in parsed.embedded.into_iter().enumerate() {
             if depth + 1 > MAX_HOST_DEPTH {
                 notes
                     .push("encoded values nest too deeply; the innermost were not read".to_owned());
@@ -296,7 +306,14 @@ pub fn check_file(
                 }),
             });
             queue.push((hosts.len() - 1, kind, depth + 1));
+            decoded_hosts.push((index, hosts.len() - 1));
         }
+        declared.extend(
+            parsed
+                .settings
+                .into_iter()
+                .map(|s| Declared::new(s, first_fragment, &decoded_hosts)),
+        );
     }
     let view = Hosts {
         source: &source,
@@ -304,8 +321,8 @@ pub fn check_file(
     };
     let file_suppressions = Suppressions::parse(&source.bytes);
     let mut findings = Vec::new();
-    for fragment in &fragments {
-        let analysis = shell::analyze(fragment);
+    let analyses: Vec<shell::Analysis> = fragments.iter().map(shell::analyze).collect();
+    for (fragment, analysis) in fragments.iter().zip(&analyses) {
         if let Some(error) = &analysis.error {
             notes.push(error.clone());
         }
@@ -331,7 +348,7 @@ pub fn check_file(
                 code: rule.code,
             })
             .collect();
-        let fixes = fix::plan(&analysis, &targets, settings.fix.clone());
+        let fixes = fix::plan(analysis, &targets, settings.fix.clone());
         for ((index, rule, mut violation), fix) in raised.into_iter().zip(fixes) {
             let Some(request) = analysis.requests.get(index) else {
                 continue;
@@ -357,6 +374,14 @@ pub fn check_file(
             });
         }
     }
+    findings.extend(setting_findings(
+        &view,
+        &file_suppressions,
+        settings,
+        declared,
+        &fragments,
+        &analyses,
+    ));
     findings.sort_by_key(|f| (f.span.start, f.rule.code));
     findings.dedup_by(|a, b| {
         a.span == b.span
@@ -372,6 +397,112 @@ pub fn check_file(
         notes,
         referenced,
     }
+}
+
+/// A setting a front end found, with its user data in this check's numbering: fragments by index,
+/// and the decoded hosts whose fragments (and their own hosts' fragments) are its user data too.
+struct Declared {
+    setting: MetadataSetting,
+    fragments: Vec<usize>,
+    hosts: Vec<HostId>,
+}
+
+impl Declared {
+    fn new(setting: MetadataSetting, first_fragment: usize, decoded: &[(usize, HostId)]) -> Self {
+        let fragments = setting
+            .user_data
+            .fragments
+            .iter()
+            .map(|i| first_fragment + i)
+            .collect();
+        let hosts = setting
+            .user_data
+            .embedded
+            .iter()
+            .filter_map(|i| decoded.iter().find(|(e, _)| e == i).map(|(_, h)| *h))
+            .collect();
+        Declared {
+            setting,
+            fragments,
+            hosts,
+        }
+    }
+}
+
+/// The findings of the settings rules: on every setting the front ends declared and every `aws
+/// ec2` call the shell analysis saw, each told how many tokenless requests its user data makes.
+/// Spans, suppressions and fixes go through the hosts as for requests.
+fn setting_findings(
+    view: &Hosts,
+    file_suppressions: &Suppressions,
+    settings: &CheckSettings,
+    mut declared: Vec<Declared>,
+    fragments: &[crate::fragment::Fragment],
+    analyses: &[shell::Analysis],
+) -> Vec<Finding> {
+    for (fragment, analysis) in fragments.iter().zip(analyses) {
+        for call in &analysis.aws_metadata {
+            declared.push(Declared {
+                setting: MetadataSetting::from_cli(call, fragment.host),
+                fragments: Vec::new(),
+                hosts: Vec::new(),
+            });
+        }
+    }
+    let mut out = Vec::new();
+    for Declared {
+        setting,
+        fragments: own,
+        hosts,
+    } in &declared
+    {
+        let requests: Vec<&crate::shell::request::Request> = fragments
+            .iter()
+            .zip(analyses)
+            .enumerate()
+            .filter(|(i, (fragment, _))| own.contains(i) || view.descends(fragment.host, hosts))
+            .flat_map(|(_, (_, analysis))| &analysis.requests)
+            .collect();
+        let count = |test: fn(&crate::shell::request::Request) -> bool| {
+            requests.iter().filter(|r| test(r)).count()
+        };
+        let context = rules::SettingContext {
+            setting,
+            tokenless_in_user_data: count(rules::tokenless_request::is_tokenless),
+            unassigned_in_user_data: count(rules::unassigned_token_variable::is_unassigned),
+        };
+        let host_suppressions =
+            (setting.host != 0).then(|| Suppressions::parse(view.bytes(setting.host)));
+        for (rule, violation) in rules::check_setting(&context, |r| settings.rules.enabled(r)) {
+            let span = view.to_file(setting.host, violation.span);
+            let in_file = suppressed(file_suppressions, view.source, rule.code, span);
+            let in_host = host_suppressions.as_ref().is_some_and(|s| {
+                s.covers_span(view.bytes(setting.host), rule.code, violation.span)
+            });
+            if in_file || in_host {
+                continue;
+            }
+            let (origin, decoded) = view.origin(setting.host, violation.span);
+            let fix = violation
+                .change
+                .as_ref()
+                .and_then(|change| fix::settings::plan(setting, change))
+                .and_then(|fix| view.lift(setting.host, fix));
+            out.push(Finding {
+                rule,
+                severity: settings
+                    .severity_of(rule)
+                    .min(violation.severity.unwrap_or(Severity::Error)),
+                span,
+                message: violation.message,
+                help: violation.help,
+                fix,
+                origin,
+                decoded,
+            });
+        }
+    }
+    out
 }
 
 fn suppressed(
@@ -401,6 +532,20 @@ impl Hosts<'_> {
 
     fn link(&self, host: HostId) -> Option<&HostLink> {
         self.hosts.get(host).and_then(|h| h.link.as_ref())
+    }
+
+    /// Whether `host` is one of `ancestors` or was decoded from one of them.
+    fn descends(&self, mut host: HostId, ancestors: &[HostId]) -> bool {
+        for _ in 0..=MAX_HOST_DEPTH + 1 {
+            if ancestors.contains(&host) {
+                return true;
+            }
+            match self.link(host) {
+                Some(link) => host = link.parent,
+                None => return false,
+            }
+        }
+        false
     }
 
     /// The file range of a range in `host`: exact through one-to-one maps, the whole encoded value

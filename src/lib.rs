@@ -19,6 +19,7 @@ pub mod frontend;
 pub mod redact;
 pub mod report;
 pub mod rules;
+pub mod settings;
 pub mod shell;
 pub mod source;
 pub mod suppress;

@@ -208,10 +208,11 @@ fn print_rule(code: Option<&str>) -> io::Result<Status> {
     let mut out = io::stdout().lock();
     match code {
         None => {
+            let width = rules::RULES.iter().map(|r| r.name.len()).max().unwrap_or(0);
             for rule in rules::RULES {
                 writeln!(
                     out,
-                    "{}  {:<26} {:<8} {:<4} {}",
+                    "{}  {:<width$} {:<8} {:<4} {}",
                     rule.code,
                     rule.name,
                     rule.severity.as_str(),

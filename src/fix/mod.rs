@@ -3,6 +3,7 @@
 //! them; `write` puts the result on disk atomically.
 
 pub mod apply;
+pub mod settings;
 pub mod write;
 
 use serde::Serialize;

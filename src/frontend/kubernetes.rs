@@ -10,7 +10,10 @@ use super::yaml::{self, Scalar};
 use super::{Embedded, Parsed};
 use crate::check::OriginEntry;
 use crate::fragment::codec::{self, Codec};
-use crate::fragment::{HostId, OffsetMap, Quoting};
+use crate::fragment::{HostId, HostSpan, OffsetMap, Quoting};
+use crate::settings::{
+    Containers, HopDefault, MetadataSetting, OptionsBlock, Source, TokensDefault,
+};
 
 const SHELLS: &[&str] = &["sh", "bash", "dash", "ash", "ksh", "zsh"];
 
@@ -22,9 +25,18 @@ pub fn read(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
         .and_then(|m| yaml::get(m, bytes, "name"))
         .and_then(|n| yaml::scalar_string(n, bytes))
         .unwrap_or_default();
+    let api_version = yaml::get(document, bytes, "apiVersion")
+        .and_then(|k| yaml::scalar_string(k, bytes))
+        .unwrap_or_default();
+    let capa = api_version.starts_with("infrastructure.cluster.x-k8s.io/");
     match kind.as_str() {
         "Secret" => secret(document, bytes, &name, parsed),
         "ConfigMap" => config_map(document, bytes, &name, parsed),
+        "AWSMachineTemplate" | "AWSMachine" | "AWSMachinePool" | "AWSManagedMachinePool"
+            if capa =>
+        {
+            capa_machine(document, bytes, host, &kind, &name, parsed);
+        }
         _ => {
             if let Some(pod) = pod_spec(document, bytes, &kind) {
                 containers(pod, bytes, host, parsed);
@@ -117,6 +129,67 @@ fn config_map(document: Node, bytes: &[u8], name: &str, parsed: &mut Parsed) {
             parsed.embedded.push(host);
         }
     }
+}
+
+/// The instance metadata options of a Cluster API AWS machine (a Kubernetes node, so its instances
+/// run containers). Its boot script is in a bootstrap Secret that another object names.
+fn capa_machine(
+    document: Node,
+    bytes: &[u8],
+    host: HostId,
+    kind: &str,
+    name: &str,
+    parsed: &mut Parsed,
+) {
+    let span = HostSpan::new(document.start_byte(), document.end_byte());
+    let mut setting = MetadataSetting::new(Source::Capa, kind, name, host, span);
+    if let Some(kind_node) = yaml::get(document, bytes, "kind") {
+        setting.head = HostSpan::new(kind_node.start_byte(), kind_node.end_byte());
+    }
+    let spec = yaml::get(document, bytes, "spec");
+    let parent = match kind {
+        "AWSMachineTemplate" => spec
+            .and_then(|s| yaml::get(s, bytes, "template"))
+            .and_then(|t| yaml::get(t, bytes, "spec")),
+        "AWSMachine" => spec,
+        _ => spec.and_then(|s| yaml::get(s, bytes, "awsLaunchTemplate")),
+    };
+    setting.tokens_default = TokensDefault::Optional("CAPA");
+    setting.hop_default = HopDefault::Value(1);
+    if kind == "AWSManagedMachinePool" && parent.is_none() {
+        // Without a launch template, EKS launches the node group with its own options.
+        setting.tokens_default = TokensDefault::Ec2;
+        setting.hop_default = HopDefault::Value(2);
+        setting.missing_parent = Some("awsLaunchTemplate".to_owned());
+    }
+    if let Some(parent) = parent {
+        // CAPA's API names it `instanceMetadataOptions`; some manifests say `metadataOptions`.
+        for key in ["instanceMetadataOptions", "metadataOptions"] {
+            let (Some(key_node), Some(block)) = (
+                yaml::key_node(parent, bytes, key),
+                yaml::get(parent, bytes, key),
+            ) else {
+                continue;
+            };
+            setting.block = Some(OptionsBlock {
+                key: key.to_owned(),
+                head: HostSpan::new(key_node.start_byte(), key_node.end_byte()),
+                span: HostSpan::new(key_node.start_byte(), block.end_byte()),
+                slot: yaml::mapping_slot(block, bytes),
+            });
+            setting.tokens = yaml::setting_value(block, bytes, "httpTokens");
+            setting.hop_limit = yaml::setting_value(block, bytes, "httpPutResponseHopLimit");
+            setting.endpoint = yaml::setting_value(block, bytes, "httpEndpoint");
+            break;
+        }
+        setting.parent = yaml::mapping_slot(parent, bytes);
+    }
+    setting.containers = Containers::Yes("Kubernetes nodes managed by Cluster API".to_owned());
+    setting.user_data.unseen = Some(
+        "its boot script is in a bootstrap Secret (`bootstrap.dataSecretName`) that is not read with it"
+            .to_owned(),
+    );
+    parsed.settings.push(setting);
 }
 
 /// The pod spec of a Pod or of a workload's pod template.

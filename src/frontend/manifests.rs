@@ -1,9 +1,10 @@
 //! YAML and JSON files that may carry scripts: each document is read as what its shape says — a
-//! Kubernetes object (`apiVersion` and `kind`), a CloudFormation template (`Resources` of
-//! `AWS::` types), a GitHub Actions workflow (`jobs` with `steps`), a GitLab CI file (jobs with
-//! `script`). (cloud-config is recognised by its first line, whatever the file's name.)
+//! Kubernetes object (`apiVersion` and `kind`; eksctl's `ClusterConfig` has them too), a
+//! CloudFormation template (`Resources` of `AWS::` types), a GitHub Actions workflow (`jobs` with
+//! `steps`), a GitLab CI file (jobs with `script`). (cloud-config is recognised by its first
+//! line, whatever the file's name.)
 
-use super::{kubernetes, workflow, yaml, Parsed};
+use super::{eksctl, kubernetes, workflow, yaml, Parsed};
 use crate::fragment::HostId;
 
 pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
@@ -26,7 +27,14 @@ pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
         }
         let has = |key: &str| yaml::get(document, bytes, key).is_some();
         if has("apiVersion") && has("kind") {
-            kubernetes::read(document, bytes, host, &mut parsed);
+            let eksctl = yaml::get(document, bytes, "apiVersion")
+                .and_then(|v| yaml::scalar_string(v, bytes))
+                .is_some_and(|v| v.starts_with("eksctl.io/"));
+            if eksctl {
+                eksctl::read(document, bytes, host, &mut parsed);
+            } else {
+                kubernetes::read(document, bytes, host, &mut parsed);
+            }
         } else if has("Resources") || has("AWSTemplateFormatVersion") {
             workflow::read_cloudformation(document, bytes, host, &mut parsed);
         } else if has("jobs") {

@@ -5,6 +5,7 @@
 
 pub mod cloud_init;
 pub mod dockerfile;
+pub mod eksctl;
 pub mod kubernetes;
 pub mod manifests;
 pub mod mime;
@@ -65,6 +66,8 @@ pub struct Parsed {
     pub diagnostics: Vec<String>,
     /// Other files that this one makes run as user data (Terraform `file()`).
     pub referenced: Vec<PathBuf>,
+    /// Instance metadata settings declared in this host (see `crate::settings`).
+    pub settings: Vec<crate::settings::MetadataSetting>,
 }
 
 /// Says which front end reads a file, if any.
@@ -125,6 +128,23 @@ pub fn parse(kind: Kind, bytes: &[u8], host: HostId) -> Parsed {
         Kind::Manifest => manifests::parse(bytes, host),
         Kind::Terraform => terraform::parse(bytes, host),
     }
+}
+
+/// User data that is not for a shell: Windows (`<powershell>`, `<script>`) or a script for
+/// another interpreter.
+pub fn is_foreign(text: &[u8]) -> bool {
+    let text = text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(text);
+    let start = text.trim_ascii_start();
+    let head: Vec<u8> = start.iter().take(16).map(u8::to_ascii_lowercase).collect();
+    if head.starts_with(b"<powershell>") || head.starts_with(b"<script>") {
+        return true;
+    }
+    if text.starts_with(b"#!") {
+        let end = memchr::memchr(b'\n', text).unwrap_or(text.len()).min(512);
+        let line = String::from_utf8_lossy(text.get(..end).unwrap_or_default());
+        return !crate::shell::is_shell_shebang(line.trim_end_matches('\r'));
+    }
+    false
 }
 
 /// Gzip-compressed user data: the decompressed bytes, read as what they say they are.

@@ -15,6 +15,10 @@ use crate::fragment::codec::{decode_base64, Codec};
 use crate::fragment::{
     FragmentOffset, FragmentSpan, HostId, HostSpan, OffsetMap, PlainScalar, Quoting,
 };
+use crate::settings::{
+    Containers, HopDefault, Layout, MetadataSetting, OptionsBlock, Slot, Source, TokensDefault,
+    UserData, Value,
+};
 
 /// Arguments whose value runs on the instance.
 const ATTRIBUTES: &[&str] = &["user_data", "user_data_base64"];
@@ -67,7 +71,12 @@ pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
         return parsed;
     };
     let root = tree.root_node();
-    let reader = Reader { bytes, host };
+    let reader = Reader {
+        bytes,
+        host,
+        foreign: std::cell::Cell::new(0),
+    };
+    let mut user_data = Vec::new();
     // Every node, without recursion (hostile nesting must not overflow the stack).
     let mut stack = vec![root];
     while let Some(node) = stack.pop() {
@@ -78,7 +87,9 @@ pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
                 } else {
                     Encoding::MaybeBase64
                 };
+                let before = ReadUserData::start(node, &parsed, &reader);
                 reader.value(value, &name, expect, 0, &mut parsed);
+                user_data.push(before.finish(value, &parsed, &reader));
                 continue;
             }
         }
@@ -86,12 +97,64 @@ pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
         kids.reverse();
         stack.extend(kids);
     }
+    settings::read(root, bytes, host, &user_data, &mut parsed);
     if root.has_error() {
         parsed.diagnostics.push(
             "the Terraform file has syntax errors; arguments around them may be skipped".to_owned(),
         );
     }
     parsed
+}
+
+/// What reading one `user_data` argument added to the host's findings.
+#[derive(Debug)]
+struct ReadUserData {
+    /// The body the argument is in.
+    parent: Option<usize>,
+    fragments: std::ops::Range<usize>,
+    embedded: std::ops::Range<usize>,
+    referenced: std::ops::Range<usize>,
+    /// The value as written (heredocs and strings included).
+    raw: HostSpan,
+    /// Whether the value holds a template (a heredoc or a string), not only an expression.
+    literal: bool,
+    /// Templates skipped as not shell (Windows, another interpreter): while reading, the
+    /// reader's count before; then how many.
+    foreign: usize,
+}
+
+impl ReadUserData {
+    fn start(argument: Node, parsed: &Parsed, reader: &Reader) -> Self {
+        ReadUserData {
+            foreign: reader.foreign.get(),
+            parent: argument.parent().map(|p| p.id()),
+            fragments: parsed.fragments.len()..0,
+            embedded: parsed.embedded.len()..0,
+            referenced: parsed.referenced.len()..0,
+            raw: HostSpan::default(),
+            literal: false,
+        }
+    }
+
+    fn finish(mut self, value: Node, parsed: &Parsed, reader: &Reader) -> Self {
+        self.foreign = reader.foreign.get() - self.foreign;
+        self.fragments.end = parsed.fragments.len();
+        self.embedded.end = parsed.embedded.len();
+        self.referenced.end = parsed.referenced.len();
+        self.raw = HostSpan::new(value.start_byte(), value.end_byte());
+        let mut stack = vec![value];
+        while let Some(node) = stack.pop() {
+            if matches!(
+                node.kind(),
+                "heredoc_template" | "quoted_template" | "string_lit"
+            ) {
+                self.literal = true;
+                break;
+            }
+            stack.extend(named_children(node));
+        }
+        self
+    }
 }
 
 /// An argument (`name = value` in a block body) or an object element (`name = value` in `{…}`):
@@ -132,6 +195,8 @@ enum Encoding {
 struct Reader<'a> {
     bytes: &'a [u8],
     host: HostId,
+    /// How many templates were skipped as not shell, so far.
+    foreign: std::cell::Cell<usize>,
 }
 
 impl Reader<'_> {
@@ -219,7 +284,11 @@ impl Reader<'_> {
             }
             return;
         }
-        if template.text.iter().all(u8::is_ascii_whitespace) || is_foreign(&template.text) {
+        if template.text.iter().all(u8::is_ascii_whitespace) {
+            return;
+        }
+        if super::is_foreign(&template.text) {
+            self.foreign.set(self.foreign.get() + 1);
             return;
         }
         let kind = super::classify_content(&template.text).unwrap_or(Kind::Shell);
@@ -228,6 +297,360 @@ impl Reader<'_> {
             *diagnostic = format!("`{name}`: {diagnostic}");
         }
         lift(inner, &template, origin(), parsed);
+    }
+}
+
+/// The `metadata_options` of instances, launch templates, spot requests and launch configurations.
+mod settings {
+    use super::*;
+
+    const RESOURCES: &[&str] = &[
+        "aws_instance",
+        "aws_launch_template",
+        "aws_spot_instance_request",
+        "aws_launch_configuration",
+    ];
+
+    const FOREIGN: &str =
+        "its user data is not a shell script (PowerShell, another interpreter) and is not analysed";
+
+    /// Resources that run containers on the instances of the launch template they name.
+    const CONTAINER_USERS: &[&str] = &["aws_eks_node_group", "aws_batch_compute_environment"];
+
+    /// A top-level `resource "TYPE" "NAME" { … }`: its type, name and block.
+    fn resources<'t>(root: Node<'t>, bytes: &[u8]) -> Vec<(String, String, Node<'t>)> {
+        let mut out = Vec::new();
+        for body in named_children(root)
+            .into_iter()
+            .filter(|n| n.kind() == "body")
+        {
+            for block in named_children(body)
+                .into_iter()
+                .filter(|n| n.kind() == "block")
+            {
+                let kids = named_children(block);
+                let is_resource = kids
+                    .first()
+                    .is_some_and(|i| i.kind() == "identifier" && text(*i, bytes) == b"resource");
+                let labels: Vec<String> = kids
+                    .iter()
+                    .filter(|k| k.kind() == "string_lit")
+                    .map(|k| {
+                        String::from_utf8_lossy(text(*k, bytes))
+                            .trim_matches('"')
+                            .to_owned()
+                    })
+                    .collect();
+                if let (true, [kind, name]) = (is_resource, labels.as_slice()) {
+                    out.push((kind.clone(), name.clone(), block));
+                }
+            }
+        }
+        out
+    }
+
+    pub(super) fn read(
+        root: Node,
+        bytes: &[u8],
+        host: HostId,
+        user_data: &[ReadUserData],
+        parsed: &mut Parsed,
+    ) {
+        let all = resources(root, bytes);
+        let users: Vec<&[u8]> = all
+            .iter()
+            .filter(|(kind, _, _)| CONTAINER_USERS.contains(&kind.as_str()))
+            .map(|(_, _, block)| text(*block, bytes))
+            .collect();
+        for (kind, name, block) in &all {
+            if !RESOURCES.contains(&kind.as_str()) {
+                continue;
+            }
+            let reference = format!("aws_launch_template.{name}.");
+            let used_by_containers = kind == "aws_launch_template"
+                && users
+                    .iter()
+                    .any(|u| memchr::memmem::find(u, reference.as_bytes()).is_some());
+            let setting = resource(
+                kind,
+                name,
+                *block,
+                bytes,
+                host,
+                user_data,
+                parsed,
+                used_by_containers,
+            );
+            parsed.settings.push(setting);
+        }
+    }
+
+    fn body_of(block: Node) -> Option<Node> {
+        named_children(block)
+            .into_iter()
+            .find(|n| n.kind() == "body")
+    }
+
+    fn identifier(node: Node, bytes: &[u8]) -> String {
+        named_children(node)
+            .into_iter()
+            .find(|n| n.kind() == "identifier")
+            .map(|i| String::from_utf8_lossy(text(i, bytes)).into_owned())
+            .unwrap_or_default()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn resource(
+        kind: &str,
+        name: &str,
+        block: Node,
+        bytes: &[u8],
+        host: HostId,
+        user_data: &[ReadUserData],
+        parsed: &Parsed,
+        used_by_containers: bool,
+    ) -> MetadataSetting {
+        let span = HostSpan::new(block.start_byte(), block.end_byte());
+        let mut setting = MetadataSetting::new(Source::Terraform, kind, name, host, span);
+        let head_end = named_children(block)
+            .iter()
+            .filter(|k| k.kind() == "string_lit")
+            .map(|k| k.end_byte())
+            .max()
+            .unwrap_or(block.start_byte());
+        setting.head = HostSpan::new(block.start_byte(), head_end);
+        setting.parent = slot(block, bytes);
+        let body = body_of(block);
+        let children = body.map(named_children).unwrap_or_default();
+        if children
+            .iter()
+            .any(|c| c.kind() == "block" && identifier(*c, bytes) == "launch_template")
+        {
+            // Options it leaves unset come from the launch template.
+            setting.tokens_default = TokensDefault::Unchanged;
+            setting.hop_default = HopDefault::Unchanged;
+        }
+        let options = children
+            .iter()
+            .find(|c| c.kind() == "block" && identifier(**c, bytes) == "metadata_options");
+        if let Some(options) = options {
+            let key = named_children(*options)
+                .into_iter()
+                .find(|n| n.kind() == "identifier");
+            let head = key.map_or(
+                HostSpan::new(options.start_byte(), options.start_byte()),
+                |k| HostSpan::new(k.start_byte(), k.end_byte()),
+            );
+            setting.block = Some(OptionsBlock {
+                key: "metadata_options".to_owned(),
+                head,
+                span: HostSpan::new(options.start_byte(), options.end_byte()),
+                slot: slot(*options, bytes),
+            });
+            for attribute in body_of(*options).map(named_children).unwrap_or_default() {
+                if attribute.kind() != "attribute" {
+                    continue;
+                }
+                let field = match identifier(attribute, bytes).as_str() {
+                    "http_tokens" => &mut setting.tokens,
+                    "http_put_response_hop_limit" => &mut setting.hop_limit,
+                    "http_endpoint" => &mut setting.endpoint,
+                    _ => continue,
+                };
+                *field = value(attribute, bytes);
+            }
+        }
+        // The resource's own `user_data`/`user_data_base64` arguments.
+        let own: Vec<&ReadUserData> = user_data
+            .iter()
+            .filter(|u| body.is_some_and(|b| u.parent == Some(b.id())))
+            .collect();
+        let mut found = UserData::default();
+        let mut seen_text: Vec<u8> = Vec::new();
+        let mut hidden = None;
+        for read in &own {
+            found.fragments.extend(read.fragments.clone());
+            found.embedded.extend(read.embedded.clone());
+            seen_text.extend_from_slice(
+                bytes
+                    .get(read.raw.start.0..read.raw.end.0)
+                    .unwrap_or_default(),
+            );
+            for fragment in parsed
+                .fragments
+                .get(read.fragments.clone())
+                .unwrap_or_default()
+            {
+                seen_text.extend_from_slice(&fragment.text);
+            }
+            for embedded in parsed
+                .embedded
+                .get(read.embedded.clone())
+                .unwrap_or_default()
+            {
+                match crate::fragment::codec::decode_gzip(&embedded.bytes) {
+                    Some(unzipped) => seen_text.extend_from_slice(&unzipped),
+                    None => seen_text.extend_from_slice(&embedded.bytes),
+                }
+            }
+            if !read.referenced.is_empty() {
+                hidden = Some("its user data is read from another file (`file()`, `templatefile()`), which is checked on its own but not with this setting".to_owned());
+            } else if read.foreign > 0 {
+                hidden = Some(FOREIGN.to_owned());
+            } else if !read.literal {
+                hidden = Some("its user data is an expression that is not visible here".to_owned());
+            } else if read.fragments.is_empty()
+                && read.embedded.is_empty()
+                && !crate::settings::substantive(&strip_interpolations(
+                    bytes
+                        .get(read.raw.start.0..read.raw.end.0)
+                        .unwrap_or_default(),
+                ))
+            {
+                hidden = Some("its user data is only interpolations, not visible here".to_owned());
+            }
+        }
+        setting.containers = if used_by_containers {
+            Containers::Yes(
+                "an EKS node group or AWS Batch environment in this file uses it".to_owned(),
+            )
+        } else if let Some(runtime) = crate::settings::container_runtime(&seen_text) {
+            Containers::Yes(format!("its user data mentions `{runtime}`"))
+        } else if !own.is_empty() && hidden.is_none() {
+            Containers::No
+        } else {
+            Containers::Unknown
+        };
+        found.unseen = hidden;
+        setting.user_data = found;
+        setting
+    }
+
+    /// The value text of a template with `${…}` replaced by placeholders, roughly (for telling
+    /// whether anything literal is there).
+    fn strip_interpolations(raw: &[u8]) -> Vec<u8> {
+        let text = String::from_utf8_lossy(raw);
+        let text = text.trim().trim_matches('"');
+        crate::frontend::script::placeholders(text, "${", "}", |_| false).into_bytes()
+    }
+
+    /// An attribute's value: a literal string, number or bool, or an expression.
+    fn value(attribute: Node, bytes: &[u8]) -> Option<Value> {
+        let key = identifier(attribute, bytes);
+        let expression = named_children(attribute)
+            .into_iter()
+            .find(|n| n.kind() == "expression")?;
+        let whole = HostSpan::new(expression.start_byte(), expression.end_byte());
+        let literal = named_children(expression)
+            .into_iter()
+            .find(|n| n.kind() == "literal_value")
+            .and_then(|l| named_children(l).into_iter().next());
+        let Some(literal) = literal else {
+            return Some(Value::opaque(&key, whole));
+        };
+        match literal.kind() {
+            "numeric_lit" | "bool_lit" => {
+                let span = HostSpan::new(literal.start_byte(), literal.end_byte());
+                let value = String::from_utf8_lossy(text(literal, bytes)).into_owned();
+                Some(Value::literal(&key, &value, span))
+            }
+            "string_lit" => {
+                let parts = named_children(literal);
+                match parts.as_slice() {
+                    [start, content, end]
+                        if start.kind() == "quoted_template_start"
+                            && content.kind() == "template_literal"
+                            && end.kind() == "quoted_template_end" =>
+                    {
+                        let span = HostSpan::new(content.start_byte(), content.end_byte());
+                        let raw = String::from_utf8_lossy(text(*content, bytes)).into_owned();
+                        let mut value = Value::literal(&key, &raw, span);
+                        // An escape would decode to something else.
+                        value.replaceable = !raw.contains('\\');
+                        Some(value)
+                    }
+                    _ => Some(Value::opaque(&key, whole)),
+                }
+            }
+            _ => Some(Value::opaque(&key, whole)),
+        }
+    }
+
+    /// Where new lines go in a block's body: at the line start of its closing brace, which must
+    /// begin its line.
+    fn slot(block: Node, bytes: &[u8]) -> Option<Slot> {
+        let end = named_children(block)
+            .into_iter()
+            .find(|n| n.kind() == "block_end")?;
+        let close = end.start_byte();
+        let before = bytes.get(..close)?;
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        if !bytes
+            .get(line_start..close)?
+            .iter()
+            .all(|b| matches!(b, b' ' | b'\t'))
+        {
+            return None;
+        }
+        let crlf = line_start >= 2 && bytes.get(line_start - 2) == Some(&b'\r');
+        let block_indent = indent_of(bytes, block.start_byte());
+        let members = body_of(block).map(named_children).unwrap_or_default();
+        let indent = members
+            .first()
+            .map(|m| indent_of(bytes, m.start_byte()))
+            .filter(|i| i.len() > block_indent.len())
+            .unwrap_or_else(|| format!("{block_indent}  "));
+        let step = indent
+            .strip_prefix(block_indent.as_str())
+            .filter(|s| !s.is_empty())
+            .unwrap_or("  ")
+            .to_owned();
+        let columns: Vec<usize> = members
+            .iter()
+            .filter(|m| m.kind() == "attribute")
+            .filter_map(|m| children(*m).into_iter().find(|c| c.kind() == "="))
+            .map(|eq| {
+                let at = eq.start_byte();
+                at - bytes
+                    .get(..at)
+                    .unwrap_or_default()
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(0, |i| i + 1)
+            })
+            .collect();
+        let align = columns
+            .first()
+            .copied()
+            .filter(|c| columns.iter().all(|d| d == c));
+        Some(Slot {
+            at: crate::fragment::HostOffset(line_start),
+            layout: Layout::Hcl {
+                indent,
+                step,
+                eol: if crlf { "\r\n" } else { "\n" },
+                align,
+            },
+        })
+    }
+
+    /// The whitespace that starts the line holding `at`.
+    fn indent_of(bytes: &[u8], at: usize) -> String {
+        let before = bytes.get(..at).unwrap_or_default();
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        bytes
+            .get(line_start..at)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|b| matches!(b, b' ' | b'\t'))
+            .map(|&b| b as char)
+            .collect()
     }
 }
 
@@ -308,23 +731,6 @@ fn under_layer(codec: Codec, layer: Option<&Quoting>) -> Codec {
         },
         (codec, _) => codec,
     }
-}
-
-/// User data that is not for a shell: Windows (`<powershell>`, `<script>`) or a script for
-/// another interpreter.
-fn is_foreign(text: &[u8]) -> bool {
-    let text = text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(text);
-    let start = text.trim_ascii_start();
-    let head: Vec<u8> = start.iter().take(16).map(u8::to_ascii_lowercase).collect();
-    if head.starts_with(b"<powershell>") || head.starts_with(b"<script>") {
-        return true;
-    }
-    if text.starts_with(b"#!") {
-        let end = memchr::memchr(b'\n', text).unwrap_or(text.len()).min(512);
-        let line = String::from_utf8_lossy(text.get(..end).unwrap_or_default());
-        return !crate::shell::is_shell_shebang(line.trim_end_matches('\r'));
-    }
-    false
 }
 
 /// The span of a value made only of base64 lines (surrounding whitespace trimmed), if it is one.

@@ -1,7 +1,8 @@
 //! Scripts in CI workflows and CloudFormation templates: GitHub Actions `run:` steps (bash and
 //! sh), GitLab CI `before_script` + `script` (one shell) and `after_script` (another), and the
 //! `UserData` of CloudFormation instances, launch templates and launch configurations
-//! (`Fn::Base64`, `Fn::Sub`, `Fn::Join`, in YAML short form or JSON).
+//! (`Fn::Base64`, `Fn::Sub`, `Fn::Join`, in YAML short form or JSON), whose `MetadataOptions` are
+//! instance metadata settings.
 
 use tree_sitter::Node;
 
@@ -10,7 +11,10 @@ use super::script::{placeholders, ScriptBuilder};
 use super::yaml::{self, Scalar};
 use super::Parsed;
 use crate::check::OriginEntry;
-use crate::fragment::HostId;
+use crate::fragment::{HostId, HostSpan};
+use crate::settings::{
+    Containers, HopDefault, MetadataSetting, OptionsBlock, Source, TokensDefault, UserData,
+};
 
 /// A scalar with what the host substitutes (`${{ … }}`) replaced by placeholders.
 fn with_placeholders(mut scalar: Scalar, open: &str, close: &str) -> Scalar {
@@ -108,7 +112,8 @@ pub fn read_cloudformation(document: Node, bytes: &[u8], host: HostId, parsed: &
     let Some(resources) = yaml::get(document, bytes, "Resources") else {
         return;
     };
-    for (name, _, resource) in yaml::pairs(resources, bytes) {
+    let users = container_launch_template_users(resources, bytes);
+    for (name, key, resource) in yaml::pairs(resources, bytes) {
         let kind = yaml::get(resource, bytes, "Type")
             .and_then(|t| yaml::scalar_string(t, bytes))
             .unwrap_or_default();
@@ -119,30 +124,178 @@ pub fn read_cloudformation(document: Node, bytes: &[u8], host: HostId, parsed: &
         for key in *path {
             node = node.and_then(|n| yaml::get(n, bytes, key));
         }
-        let Some(user_data) = node else {
-            continue;
+        let (user_data, text) = match node {
+            Some(value) => read_user_data(value, bytes, host, &name, parsed),
+            None => (UserData::default(), None),
         };
-        let mut script = ScriptBuilder::default();
-        user_data_value(user_data, bytes, &mut script, 0);
-        if script.is_empty() {
-            continue;
-        }
-        let fragment = script.finish(host);
-        // User data that is cloud-config or MIME is read as such; a script as a script.
-        let text = &fragment.text;
-        if text.starts_with(b"#cloud-config") || super::mime::is_mime(text) {
-            if let Some(scalar) = single_scalar(user_data, bytes) {
-                let mut embedded = scalar_host(
-                    &scalar,
-                    vec![OriginEntry::layer("cloudformation").with_name(name.clone())],
-                );
-                embedded.kind = super::classify_content(&embedded.bytes);
-                parsed.embedded.push(embedded);
-            }
-            continue;
-        }
-        parsed.fragments.push(fragment);
+        let used_by_containers = users.iter().any(|text| names(text, &name));
+        let resource = Resource {
+            name: &name,
+            kind: &kind,
+            key,
+            node: resource,
+        };
+        parsed.settings.push(cloudformation_setting(
+            &resource,
+            bytes,
+            host,
+            user_data,
+            text,
+            used_by_containers,
+        ));
     }
+}
+
+/// Reads a `UserData` value into fragments (a script) or a host (cloud-config, MIME); returns
+/// which, and the text as the instance gets it (references as placeholders).
+fn read_user_data(
+    user_data: Node,
+    bytes: &[u8],
+    host: HostId,
+    name: &str,
+    parsed: &mut Parsed,
+) -> (UserData, Option<Vec<u8>>) {
+    let mut found = UserData::default();
+    let mut script = ScriptBuilder::default();
+    user_data_value(user_data, bytes, &mut script, 0);
+    if script.is_empty() {
+        return (found, None);
+    }
+    let fragment = script.finish(host);
+    let text = fragment.text.clone();
+    // User data that is cloud-config or MIME is read as such; a script as a script.
+    if text.starts_with(b"#cloud-config") || super::mime::is_mime(&text) {
+        if let Some(scalar) = single_scalar(user_data, bytes) {
+            let mut embedded = scalar_host(
+                &scalar,
+                vec![OriginEntry::layer("cloudformation").with_name(name)],
+            );
+            embedded.kind = super::classify_content(&embedded.bytes);
+            found.embedded.push(parsed.embedded.len());
+            parsed.embedded.push(embedded);
+        }
+        return (found, Some(text));
+    }
+    found.fragments.push(parsed.fragments.len());
+    parsed.fragments.push(fragment);
+    (found, Some(text))
+}
+
+/// A resource of a template, as the settings reader sees it.
+struct Resource<'a, 't> {
+    name: &'a str,
+    kind: &'a str,
+    /// Its logical ID, as a node.
+    key: Node<'t>,
+    node: Node<'t>,
+}
+
+/// The `MetadataOptions` of an instance, launch template or launch configuration.
+fn cloudformation_setting(
+    resource: &Resource,
+    bytes: &[u8],
+    host: HostId,
+    mut user_data: UserData,
+    text: Option<Vec<u8>>,
+    used_by_containers: bool,
+) -> MetadataSetting {
+    let span = HostSpan::new(resource.key.start_byte(), resource.node.end_byte());
+    let mut setting = MetadataSetting::new(
+        Source::CloudFormation,
+        resource.kind,
+        resource.name,
+        host,
+        span,
+    );
+    setting.head = HostSpan::new(resource.key.start_byte(), resource.key.end_byte());
+    let properties = yaml::get(resource.node, bytes, "Properties");
+    let parent = if resource.kind == "AWS::EC2::LaunchTemplate" {
+        properties.and_then(|p| yaml::get(p, bytes, "LaunchTemplateData"))
+    } else {
+        properties
+    };
+    if resource.kind == "AWS::EC2::Instance"
+        && properties.is_some_and(|p| yaml::get(p, bytes, "LaunchTemplate").is_some())
+    {
+        // An instance launched from a template takes what it leaves unset from the template.
+        setting.tokens_default = TokensDefault::Unchanged;
+        setting.hop_default = HopDefault::Unchanged;
+    }
+    if let Some(parent) = parent {
+        if let (Some(key), Some(block)) = (
+            yaml::key_node(parent, bytes, "MetadataOptions"),
+            yaml::get(parent, bytes, "MetadataOptions"),
+        ) {
+            setting.block = Some(OptionsBlock {
+                key: "MetadataOptions".to_owned(),
+                head: HostSpan::new(key.start_byte(), key.end_byte()),
+                span: HostSpan::new(key.start_byte(), block.end_byte()),
+                slot: yaml::mapping_slot(block, bytes),
+            });
+            setting.tokens = yaml::setting_value(block, bytes, "HttpTokens");
+            setting.hop_limit = yaml::setting_value(block, bytes, "HttpPutResponseHopLimit");
+            setting.endpoint = yaml::setting_value(block, bytes, "HttpEndpoint");
+        }
+        setting.parent = yaml::mapping_slot(parent, bytes);
+    }
+    let visible = text.as_deref().is_some_and(crate::settings::substantive);
+    if text.is_some() && !visible {
+        user_data.unseen = Some(
+            "its UserData is a reference (a parameter or an import) that is not visible here"
+                .to_owned(),
+        );
+    } else if text.as_deref().is_some_and(super::is_foreign) {
+        user_data.unseen = Some(
+            "its user data is not a shell script (PowerShell, another interpreter) and is not analysed"
+                .to_owned(),
+        );
+    }
+    setting.containers = if used_by_containers {
+        Containers::Yes(
+            "an EKS node group or AWS Batch environment in this template uses it".to_owned(),
+        )
+    } else if let Some(runtime) = text.as_deref().and_then(crate::settings::container_runtime) {
+        Containers::Yes(format!("its user data mentions `{runtime}`"))
+    } else if visible {
+        Containers::No
+    } else {
+        Containers::Unknown
+    };
+    setting.user_data = user_data;
+    setting
+}
+
+/// The raw text of the `LaunchTemplate` of each resource that runs containers on the instances a
+/// launch template makes (`AWS::EKS::Nodegroup`, `AWS::Batch::ComputeEnvironment`).
+fn container_launch_template_users(resources: Node, bytes: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (_, _, resource) in yaml::pairs(resources, bytes) {
+        let kind = yaml::get(resource, bytes, "Type")
+            .and_then(|t| yaml::scalar_string(t, bytes))
+            .unwrap_or_default();
+        let properties = yaml::get(resource, bytes, "Properties");
+        let template = match kind.as_str() {
+            "AWS::EKS::Nodegroup" => properties.and_then(|p| yaml::get(p, bytes, "LaunchTemplate")),
+            "AWS::Batch::ComputeEnvironment" => properties
+                .and_then(|p| yaml::get(p, bytes, "ComputeResources"))
+                .and_then(|c| yaml::get(c, bytes, "LaunchTemplate")),
+            _ => None,
+        };
+        if let Some(template) = template {
+            out.push(String::from_utf8_lossy(yaml::text(template, bytes)).into_owned());
+        }
+    }
+    out
+}
+
+/// Whether `text` names the logical ID `name` as a whole word.
+fn names(text: &str, name: &str) -> bool {
+    !name.is_empty()
+        && text.match_indices(name).any(|(at, _)| {
+            let before = text.get(..at).and_then(|t| t.chars().last());
+            let after = text.get(at + name.len()..).and_then(|t| t.chars().next());
+            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+        })
 }
 
 /// The one string scalar under `Fn::Base64`/`Fn::Sub` wrappers, when there is one.

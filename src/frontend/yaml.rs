@@ -224,6 +224,140 @@ pub fn scalar(node: Node, bytes: &[u8]) -> Option<Scalar> {
     })
 }
 
+/// A mapping's value of `key` as a setting's field: its text when it is a literal scalar, and the
+/// span of its characters (inside quotes).
+pub fn setting_value(mapping: Node, bytes: &[u8], key: &str) -> Option<crate::settings::Value> {
+    use crate::settings::Value;
+    let (written, _, value) = pairs(mapping, bytes)
+        .into_iter()
+        .find(|(k, _, _)| k == key)?;
+    let whole = HostSpan::new(value.start_byte(), value.end_byte());
+    let Some(scalar) = scalar(value, bytes).filter(|s| s.tag.is_none()) else {
+        return Some(Value::opaque(&written, whole));
+    };
+    let (inner, _) = unwrap(value, bytes);
+    let span = match inner.kind() {
+        "double_quote_scalar" | "single_quote_scalar" => {
+            HostSpan::new(scalar.span.start.0 + 1, scalar.span.end.0.saturating_sub(1))
+        }
+        "block_scalar" => return Some(Value::opaque(&written, whole)),
+        _ => scalar.span,
+    };
+    let raw = bytes.get(span.start.0..span.end.0).unwrap_or_default();
+    let mut out = Value::literal(&written, &scalar.text, span);
+    out.replaceable = raw == scalar.text.as_bytes();
+    Some(out)
+}
+
+/// The key node of `key` in a mapping.
+pub fn key_node<'t>(mapping: Node<'t>, bytes: &[u8], key: &str) -> Option<Node<'t>> {
+    pairs(mapping, bytes)
+        .into_iter()
+        .find(|(k, _, _)| k == key)
+        .map(|(_, k, _)| k)
+}
+
+/// The byte column of `at` on its line.
+fn column(bytes: &[u8], at: usize) -> usize {
+    let before = bytes.get(..at).unwrap_or_default();
+    at - before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1)
+}
+
+/// Where a new `key: value` can be written into a mapping (block or flow), after its last pair.
+pub fn mapping_slot(node: Node, bytes: &[u8]) -> Option<crate::settings::Slot> {
+    use crate::fragment::HostOffset;
+    use crate::settings::{Layout, Slot};
+    let (map, _) = unwrap(node, bytes);
+    let mut cursor = map.walk();
+    let pair_kind = match map.kind() {
+        "block_mapping" => "block_mapping_pair",
+        "flow_mapping" => "flow_pair",
+        _ => return None,
+    };
+    let pairs: Vec<Node> = map
+        .named_children(&mut cursor)
+        .filter(|n| n.kind() == pair_kind)
+        .collect();
+    if map.kind() == "flow_mapping" {
+        let Some(last) = pairs.last() else {
+            // `{}`: right after the brace.
+            let open = map.child(0).filter(|c| c.kind() == "{")?;
+            let json = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+            return Some(Slot {
+                at: HostOffset(open.end_byte()),
+                layout: Layout::YamlFlow {
+                    separator: String::new(),
+                    quoted: json,
+                },
+            });
+        };
+        let same_line = !bytes
+            .get(map.start_byte()..last.start_byte())
+            .unwrap_or_default()
+            .contains(&b'\n');
+        let separator = if same_line {
+            ", ".to_owned()
+        } else {
+            let eol = if bytes
+                .get(..last.start_byte())
+                .and_then(|b| b.iter().rposition(|&c| c == b'\n'))
+                .is_some_and(|nl| nl > 0 && bytes.get(nl - 1) == Some(&b'\r'))
+            {
+                "\r\n"
+            } else {
+                "\n"
+            };
+            format!(",{eol}{}", line_indent(bytes, last.start_byte()))
+        };
+        let quoted = bytes.get(last.start_byte()) == Some(&b'"');
+        return Some(Slot {
+            at: HostOffset(last.end_byte()),
+            layout: Layout::YamlFlow { separator, quoted },
+        });
+    }
+    let first = pairs.first()?;
+    let last = pairs.last()?;
+    let indent_len = column(bytes, first.start_byte());
+    // The step a nested mapping indents: as this mapping is indented from its own key.
+    let parent_key = map
+        .parent()
+        .and_then(|n| n.parent())
+        .filter(|p| p.kind() == "block_mapping_pair")
+        .map(|p| column(bytes, p.start_byte()));
+    let step = parent_key
+        .filter(|&k| indent_len > k)
+        .map_or(2, |k| indent_len - k);
+    // After the line that holds the last pair's last character.
+    let end = last.end_byte();
+    let content_end = bytes
+        .get(..end)
+        .unwrap_or_default()
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(end, |i| i + 1);
+    let (at, eol, newline_first) =
+        match memchr::memchr(b'\n', bytes.get(content_end..).unwrap_or_default()) {
+            Some(i) => {
+                let nl = content_end + i;
+                let crlf = nl > 0 && bytes.get(nl - 1) == Some(&b'\r');
+                (nl + 1, if crlf { "\r\n" } else { "\n" }, false)
+            }
+            None => (bytes.len(), "\n", true),
+        };
+    Some(Slot {
+        at: HostOffset(at),
+        layout: Layout::YamlBlock {
+            indent: " ".repeat(indent_len),
+            step: " ".repeat(step),
+            eol,
+            newline_first,
+        },
+    })
+}
+
 fn line_indent(bytes: &[u8], at: usize) -> String {
     let before = bytes.get(..at).unwrap_or_default();
     let line_start = before

@@ -1,12 +1,19 @@
-//! The rules: each reads the request model from the shell analysis and says what is wrong. This
+//! The rules: each reads a model — a request from the shell analysis (IMDS001–IMDS009), or an
+//! instance metadata setting (IMDS010–IMDS019, `crate::settings`) — and says what is wrong. This
 //! file is the table of all rules (code, name, severity, documentation); each rule lives in its own
 //! file with its documentation and its tests.
 
+pub mod hop_limit_above_one_without_containers;
+pub mod hop_limit_too_low_for_containers;
+pub mod imds_v1_allowed;
 pub mod token_request_not_put;
 pub mod token_ttl_invalid;
 pub mod tokenless_request;
 pub mod unassigned_token_variable;
 
+use crate::fix::settings::Change;
+use crate::fragment::HostSpan;
+use crate::settings::MetadataSetting;
 use crate::shell::request::Request;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -32,6 +39,35 @@ pub struct Violation {
     pub help: String,
 }
 
+/// A setting rule's input: the setting, and what this file shows of the boot code of its instances.
+#[derive(Debug, Clone, Copy)]
+pub struct SettingContext<'a> {
+    pub setting: &'a MetadataSetting,
+    /// Tokenless metadata requests (IMDS001) in the resource's user data as seen in this file.
+    pub tokenless_in_user_data: usize,
+    /// Requests there whose token variable nothing assigns (IMDS004): they may be tokenless.
+    pub unassigned_in_user_data: usize,
+}
+
+/// What a setting rule found: where (in the setting's host), what is wrong, what to do, and the
+/// change a fix would make.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingViolation {
+    pub span: HostSpan,
+    pub message: String,
+    pub help: String,
+    /// Lower than the table's severity for this case (a setting left unset is a warning).
+    pub severity: Option<Severity>,
+    pub change: Option<Change>,
+}
+
+/// How a rule checks: a request, or a setting.
+#[derive(Debug, Clone, Copy)]
+pub enum Check {
+    Request(fn(&Request) -> Option<Violation>),
+    Setting(fn(&SettingContext) -> Option<SettingViolation>),
+}
+
 /// One row of the rules table.
 #[derive(Debug)]
 pub struct Rule {
@@ -46,7 +82,7 @@ pub struct Rule {
     pub summary: &'static str,
     /// Markdown with the headings checked by `tests::every_rule_is_documented`.
     pub doc: &'static str,
-    pub check: fn(&Request) -> Option<Violation>,
+    pub check: Check,
 }
 
 /// Every rule, by code.
@@ -55,6 +91,9 @@ pub static RULES: &[Rule] = &[
     token_request_not_put::RULE,
     token_ttl_invalid::RULE,
     unassigned_token_variable::RULE,
+    imds_v1_allowed::RULE,
+    hop_limit_too_low_for_containers::RULE,
+    hop_limit_above_one_without_containers::RULE,
 ];
 
 pub fn by_code(code: &str) -> Option<&'static Rule> {
@@ -124,7 +163,7 @@ pub const DOC_HEADINGS: &[&str] = &[
     "## References",
 ];
 
-/// Runs every selected rule over one request.
+/// Runs every selected request rule over one request.
 pub fn check(
     request: &Request,
     selected: impl Fn(&Rule) -> bool,
@@ -132,7 +171,25 @@ pub fn check(
     RULES
         .iter()
         .filter(|rule| selected(rule))
-        .filter_map(|rule| (rule.check)(request).map(|v| (rule, v)))
+        .filter_map(|rule| match rule.check {
+            Check::Request(check) => check(request).map(|v| (rule, v)),
+            Check::Setting(_) => None,
+        })
+        .collect()
+}
+
+/// Runs every selected setting rule over one setting.
+pub fn check_setting(
+    context: &SettingContext,
+    selected: impl Fn(&Rule) -> bool,
+) -> Vec<(&'static Rule, SettingViolation)> {
+    RULES
+        .iter()
+        .filter(|rule| selected(rule))
+        .filter_map(|rule| match rule.check {
+            Check::Setting(check) => check(context).map(|v| (rule, v)),
+            Check::Request(_) => None,
+        })
         .collect()
 }
 
@@ -171,6 +228,63 @@ pub(crate) mod testing {
         let end = after.get(start..)?.find("```")? + start;
         after.get(start..end).map(str::to_owned)
     }
+
+    /// The first fenced block under a heading: its language and text.
+    pub fn doc_example(doc: &str, heading: &str) -> Option<(String, String)> {
+        let after = doc.split(heading).nth(1)?;
+        let open = after.find("```")? + 3;
+        let line_end = after.get(open..)?.find('\n')? + open;
+        let language = after.get(open..line_end)?.trim().to_owned();
+        let end = after.get(line_end + 1..)?.find("```")? + line_end + 1;
+        Some((language, after.get(line_end + 1..end)?.to_owned()))
+    }
+
+    /// The findings of a file (named `name`) through the whole check, each with whether it offers
+    /// a fix.
+    pub fn file_findings(name: &str, text: &str) -> Vec<(&'static str, bool)> {
+        let outcome = crate::check::check_file(
+            std::path::PathBuf::from(name),
+            text.as_bytes().to_vec(),
+            None,
+            &Default::default(),
+        );
+        outcome
+            .findings()
+            .iter()
+            .map(|f| (f.rule.code, f.fix.is_some()))
+            .collect()
+    }
+
+    /// The applicability of each finding of `code` in a file (`None`: no fix).
+    pub fn fix_applicability(
+        name: &str,
+        text: &str,
+        code: &str,
+    ) -> Vec<Option<crate::fix::Applicability>> {
+        let outcome = crate::check::check_file(
+            std::path::PathBuf::from(name),
+            text.as_bytes().to_vec(),
+            None,
+            &Default::default(),
+        );
+        outcome
+            .findings()
+            .iter()
+            .filter(|f| f.rule.code == code)
+            .map(|f| f.fix.as_ref().map(|fix| fix.applicability))
+            .collect()
+    }
+
+    /// The findings of a setting rule's documentation example (`hcl`, `yaml` or `sh`).
+    pub fn example_findings(doc: &str, heading: &str) -> Vec<(&'static str, bool)> {
+        let (language, text) = doc_example(doc, heading).unwrap_or_default();
+        let name = match language.as_str() {
+            "hcl" => "example.tf",
+            "yaml" => "example.yaml",
+            _ => "example.sh",
+        };
+        file_findings(name, &text)
+    }
 }
 
 #[cfg(test)]
@@ -193,7 +307,7 @@ mod tests {
             assert!(
                 rule.name
                     .chars()
-                    .all(|c| c.is_ascii_lowercase() || c == '-'),
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
                 "{}",
                 rule.name
             );
@@ -259,6 +373,11 @@ mod tests {
                     "{} is fixable but has no .fixed case",
                     rule.code
                 );
+            } else if matches!(rule.check, Check::Setting(_)) {
+                let fixes = example_findings(rule.doc, "## Example")
+                    .into_iter()
+                    .any(|(code, fix)| code == rule.code && fix);
+                assert!(!fixes, "{} is not fixable but got a fix", rule.code);
             } else {
                 let bad = doc_block(rule.doc, "## Example").unwrap();
                 let analysis =
@@ -282,6 +401,21 @@ mod tests {
     #[test]
     fn doc_examples_behave_as_they_say() {
         for rule in RULES {
+            if matches!(rule.check, Check::Setting(_)) {
+                let bad = example_findings(rule.doc, "## Example");
+                let good = example_findings(rule.doc, "## Use instead");
+                assert!(
+                    bad.iter().any(|(code, _)| *code == rule.code),
+                    "{}: example not flagged: {bad:?}",
+                    rule.code
+                );
+                assert!(
+                    good.is_empty(),
+                    "{}: fixed example has findings: {good:?}",
+                    rule.code
+                );
+                continue;
+            }
             let bad = doc_block(rule.doc, "## Example").unwrap_or_default();
             let good = doc_block(rule.doc, "## Use instead").unwrap_or_default();
             assert!(flags(rule.code, &bad), "{}: example not flagged", rule.code);

@@ -1,6 +1,6 @@
 //! IMDS002 `token-request-not-put`.
 
-use super::{Rule, Severity, Violation};
+use super::{Check, Rule, Severity, Violation};
 use crate::shell::request::{Client, Method, Request};
 
 pub const RULE: Rule = Rule {
@@ -10,7 +10,7 @@ pub const RULE: Rule = Rule {
     fixable: true,
     summary: "request to the IMDSv2 token endpoint that is not a PUT",
     doc: DOC,
-    check,
+    check: Check::Request(check),
 };
 
 const DOC: &str = r#"# IMDS002 token-request-not-put

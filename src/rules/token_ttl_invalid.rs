@@ -1,6 +1,6 @@
 //! IMDS003 `token-ttl-invalid`.
 
-use super::{Rule, Severity, Violation};
+use super::{Check, Rule, Severity, Violation};
 use crate::shell::request::{Client, Request, Ttl};
 
 pub const RULE: Rule = Rule {
@@ -10,7 +10,7 @@ pub const RULE: Rule = Rule {
     fixable: true,
     summary: "token request whose TTL header is missing or outside 1..21600",
     doc: DOC,
-    check,
+    check: Check::Request(check),
 };
 
 const DOC: &str = r#"# IMDS003 token-ttl-invalid

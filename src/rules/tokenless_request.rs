@@ -1,6 +1,6 @@
 //! IMDS001 `tokenless-request`.
 
-use super::{Rule, Severity, Violation};
+use super::{Check, Rule, Severity, Violation};
 use crate::shell::request::{Request, TokenUse};
 
 pub const RULE: Rule = Rule {
@@ -10,7 +10,7 @@ pub const RULE: Rule = Rule {
     fixable: true,
     summary: "request to the instance metadata service without an IMDSv2 token",
     doc: DOC,
-    check,
+    check: Check::Request(check),
 };
 
 const DOC: &str = r#"# IMDS001 tokenless-request
@@ -72,8 +72,14 @@ URLs built from command output (`$(…)`) cannot be followed and are not flagged
 - <https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-metadata-transition-to-version-2.html>
 "#;
 
+/// Whether a request reaches IMDS without a token (what this rule flags). The settings rules count
+/// these in user data: requiring tokens would break them.
+pub fn is_tokenless(request: &Request) -> bool {
+    !request.token_endpoint && matches!(request.token, TokenUse::Absent | TokenUse::Unreadable(_))
+}
+
 fn check(request: &Request) -> Option<Violation> {
-    if request.token_endpoint {
+    if !is_tokenless(request) {
         return None;
     }
     let client = request.client.name();

@@ -1,6 +1,6 @@
 //! IMDS004 `unassigned-token-variable`.
 
-use super::{Rule, Severity, Violation};
+use super::{Check, Rule, Severity, Violation};
 use crate::shell::request::{Request, TokenUse};
 
 pub const RULE: Rule = Rule {
@@ -10,7 +10,7 @@ pub const RULE: Rule = Rule {
     fixable: false,
     summary: "token header uses a variable that nothing in scope assigns from a token request",
     doc: DOC,
-    check,
+    check: Check::Request(check),
 };
 
 const DOC: &str = r#"# IMDS004 unassigned-token-variable
@@ -53,13 +53,24 @@ does not track order: an assignment anywhere in scope counts.
 - <https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-metadata-v2-how-it-works.html>
 "#;
 
+/// Whether a request's token header uses only variables that nothing in scope assigns from a
+/// token request (what this rule flags): requiring tokens may break it.
+pub fn is_unassigned(request: &Request) -> bool {
+    match &request.token {
+        TokenUse::Variables(variables) => {
+            !request.token_endpoint && !variables.iter().any(|v| v.from_token_request)
+        }
+        _ => false,
+    }
+}
+
 fn check(request: &Request) -> Option<Violation> {
+    if !is_unassigned(request) {
+        return None;
+    }
     let TokenUse::Variables(variables) = &request.token else {
         return None;
     };
-    if request.token_endpoint || variables.iter().any(|v| v.from_token_request) {
-        return None;
-    }
     let names: Vec<String> = variables.iter().map(|v| format!("`${}`", v.name)).collect();
     Some(Violation {
         message: format!(

@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use tree_sitter::{Node, StreamingIterator, Tree};
 
 use crate::fragment::{Fragment, FragmentSpan, InsertRegion, OffsetMap, PlainScalar};
+use crate::shell::aws::{self, AwsMetadataCall};
 use crate::shell::client::{self, ClientCall};
 use crate::shell::command::{self, Invocation};
 use crate::shell::endpoint::{self, UNKNOWN};
@@ -35,6 +36,8 @@ pub struct Analysis {
     pub requests: Vec<Request>,
     /// The script scopes the requests' [`FixSite::scope`] refers to.
     pub scopes: Vec<Scope>,
+    /// `aws ec2` calls that set instance metadata options or launch instances.
+    pub aws_metadata: Vec<AwsMetadataCall>,
     /// The tree (or a nested one) had syntax errors; it was analysed as far as it goes.
     pub syntax_errors: bool,
     /// The fragment could not be parsed at all.
@@ -183,6 +186,7 @@ struct Analyzer {
     frames: Vec<Frame>,
     pending: Vec<Pending>,
     scopes: Vec<Scope>,
+    aws_metadata: Vec<AwsMetadataCall>,
     nested: usize,
     syntax_errors: bool,
     error: Option<String>,
@@ -282,6 +286,7 @@ impl Analyzer {
         Analysis {
             requests,
             scopes: self.scopes,
+            aws_metadata: self.aws_metadata,
             syntax_errors: self.syntax_errors,
             error: self.error,
         }
@@ -408,7 +413,13 @@ impl Analyzer {
                         }
                     }
                 }
-                Invocation::Other { name, .. } => {
+                Invocation::Other { name, program } => {
+                    if name == "aws" {
+                        let argv = words.get(program..).unwrap_or_default();
+                        if let Some(call) = aws::metadata_call(argv, span, text, map) {
+                            self.aws_metadata.push(call);
+                        }
+                    }
                     if name == "set" {
                         let flags: Vec<String> =
                             words.iter().skip(1).filter_map(Word::literal).collect();

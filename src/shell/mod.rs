@@ -3,6 +3,7 @@
 //! [`request::Request`]; they never see a syntax node.
 
 pub mod analysis;
+pub mod aws;
 pub mod client;
 pub mod command;
 pub mod endpoint;

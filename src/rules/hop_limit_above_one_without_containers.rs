@@ -1,0 +1,146 @@
+//! IMDS013 `hop-limit-above-one-without-containers`.
+
+use super::{Check, Rule, SettingContext, SettingViolation, Severity};
+use crate::settings::{Containers, HopLimit};
+
+pub const RULE: Rule = Rule {
+    code: "IMDS013",
+    name: "hop-limit-above-one-without-containers",
+    severity: Severity::Warning,
+    fixable: false,
+    summary: "metadata hop limit above 1 on instances that run no containers",
+    doc: DOC,
+    check: Check::Setting(check),
+};
+
+const DOC: &str = r#"# IMDS013 hop-limit-above-one-without-containers
+
+## What it does
+Flags a hop limit above 1 (`httpPutResponseHopLimit`, `http_put_response_hop_limit`,
+`HttpPutResponseHopLimit`) on instances that run no containers: a Terraform or CloudFormation
+instance, launch template or launch configuration whose user data is in the same file and starts
+no container runtime or node agent (the words IMDS011 looks for). Where the tool cannot tell
+whether containers run — no user data, user data in another file or a parameter — it says
+nothing.
+
+## Why is this bad?
+The hop limit is the IP TTL of the IMDSv2 token answer. Above 1, the token also reaches
+processes one or more network hops away — containers, but also anything the instance forwards
+or routes for. AWS's advice is a hop limit of 2 only where containers need tokens, and 1
+everywhere else, so that a token never leaves the instance.
+
+## Example
+```hcl
+resource "aws_instance" "web" {
+  ami           = "ami-0123456789abcdef0"
+  instance_type = "t3.micro"
+  user_data     = <<EOF
+#!/bin/bash
+yum install -y httpd
+systemctl enable --now httpd
+EOF
+
+  metadata_options {
+    http_tokens                 = "required"
+    http_put_response_hop_limit = 3
+  }
+}
+```
+
+## Use instead
+```hcl
+resource "aws_instance" "web" {
+  ami           = "ami-0123456789abcdef0"
+  instance_type = "t3.micro"
+  user_data     = <<EOF
+#!/bin/bash
+yum install -y httpd
+systemctl enable --now httpd
+EOF
+
+  metadata_options {
+    http_tokens                 = "required"
+    http_put_response_hop_limit = 1
+  }
+}
+```
+
+## Fix safety
+There is no fix: whether containers run is read from the user data in the file, and a container
+runtime baked into the AMI would be cut off by a hop limit of 1. Lower it by hand where you know.
+
+## How to suppress
+`# imds-lint disable=IMDS013` at the end of the line, or alone on the line before it (for
+instances whose containers come from the AMI). `--ignore IMDS013` turns the rule off.
+
+## Known limitations
+Only the user data in the same file is read; the AMI, a launch template used elsewhere, or an
+Auto Scaling group that an ECS capacity provider uses in another file are not seen.
+
+## References
+- <https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instancedata-data-retrieval.html#imds-considerations>
+- <https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-IMDS-new-instances.html>
+"#;
+
+fn check(context: &SettingContext) -> Option<SettingViolation> {
+    let setting = context.setting;
+    if setting.endpoint_disabled() || setting.containers != Containers::No {
+        return None;
+    }
+    let HopLimit::Explicit(limit) = setting.hop_limit_state() else {
+        return None;
+    };
+    if limit <= 1 {
+        return None;
+    }
+    let key = setting.source.keys().hop_limit;
+    Some(SettingViolation {
+        span: setting.hop_limit.as_ref()?.span,
+        message: format!(
+            "hop limit {limit} on instances whose user data starts no containers lets IMDSv2 tokens travel further than the instance"
+        ),
+        help: format!(
+            "AWS advises a hop limit of 2 only where containers need tokens: set `{key}` to 1. If containers run on these instances anyway (from the AMI), suppress this finding with `# imds-lint disable=IMDS013`"
+        ),
+        severity: None,
+        change: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::testing::file_findings;
+
+    fn imds013(text: &str) -> usize {
+        file_findings("a.tf", text)
+            .into_iter()
+            .filter(|(code, _)| *code == "IMDS013")
+            .count()
+    }
+
+    fn instance(user_data: &str, hop: &str) -> String {
+        format!("resource \"aws_instance\" \"a\" {{\n{user_data}  metadata_options {{\n    http_tokens = \"required\"\n    http_put_response_hop_limit = {hop}\n  }}\n}}\n")
+    }
+
+    const PLAIN: &str = "  user_data = \"#!/bin/sh\\nyum install -y httpd\\n\"\n";
+    const DOCKER: &str = "  user_data = \"#!/bin/sh\\nsystemctl start docker\\n\"\n";
+
+    #[test]
+    fn flags_a_hop_limit_above_one_without_containers() {
+        assert_eq!(imds013(&instance(PLAIN, "2")), 1);
+        assert_eq!(imds013(&instance(PLAIN, "64")), 1);
+    }
+
+    #[test]
+    fn stays_quiet() {
+        assert_eq!(imds013(&instance(PLAIN, "1")), 0);
+        assert_eq!(imds013(&instance(DOCKER, "2")), 0);
+        assert_eq!(imds013(&instance("", "2")), 0, "no user data: unknown");
+        assert_eq!(
+            imds013(&instance("  user_data = file(\"boot.sh\")\n", "2")),
+            0,
+            "user data elsewhere: unknown"
+        );
+        assert_eq!(imds013(&instance(PLAIN, "var.hops")), 0);
+    }
+}

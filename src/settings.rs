@@ -1,0 +1,474 @@
+//! Instance metadata settings: one [`MetadataSetting`] per place a file declares how instances
+//! answer the metadata service (or launches instances and leaves it unset) — Cluster API AWS
+//! machines, Terraform and CloudFormation instances and launch templates, eksctl node groups, and
+//! `aws ec2` calls in scripts. Front ends (and, for the CLI, the shell analysis) fill the model;
+//! the settings rules (IMDS010–IMDS019) read it, never the YAML or HCL; fixes write through the
+//! [`Slot`]s it records.
+
+use crate::fragment::{HostId, HostOffset, HostSpan};
+use crate::shell::aws::{AwsMetadataCall, AwsOperation};
+
+/// Where the setting is declared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Cluster API Provider AWS: `AWSMachineTemplate`, `AWSMachine`, `AWSMachinePool`,
+    /// `AWSManagedMachinePool`.
+    Capa,
+    /// `aws_instance`, `aws_launch_template`, `aws_spot_instance_request`,
+    /// `aws_launch_configuration`.
+    Terraform,
+    /// `AWS::EC2::Instance`, `AWS::EC2::LaunchTemplate`, `AWS::AutoScaling::LaunchConfiguration`.
+    CloudFormation,
+    /// An eksctl `ClusterConfig` node group.
+    Eksctl,
+    /// `aws ec2 run-instances`, `modify-instance-metadata-options`,
+    /// `modify-instance-metadata-defaults`.
+    AwsCli,
+}
+
+/// The names a source gives the options block and its fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keys {
+    pub block: &'static str,
+    pub tokens: &'static str,
+    pub hop_limit: &'static str,
+}
+
+impl Source {
+    pub fn keys(self) -> Keys {
+        match self {
+            Source::Capa => Keys {
+                block: "instanceMetadataOptions",
+                tokens: "httpTokens",
+                hop_limit: "httpPutResponseHopLimit",
+            },
+            Source::Terraform => Keys {
+                block: "metadata_options",
+                tokens: "http_tokens",
+                hop_limit: "http_put_response_hop_limit",
+            },
+            Source::CloudFormation => Keys {
+                block: "MetadataOptions",
+                tokens: "HttpTokens",
+                hop_limit: "HttpPutResponseHopLimit",
+            },
+            Source::Eksctl => Keys {
+                block: "",
+                tokens: "disableIMDSv1",
+                hop_limit: "",
+            },
+            Source::AwsCli => Keys {
+                block: "--metadata-options",
+                tokens: "HttpTokens",
+                hop_limit: "HttpPutResponseHopLimit",
+            },
+        }
+    }
+}
+
+/// One field as written: its key, its value when it is a literal, and where the value's
+/// characters are (inside any quotes), so that a fix can write another plain value there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Value {
+    /// The key as written (`httpTokens`, `--http-tokens`, `HttpTokens`).
+    pub key: String,
+    /// The value when it is written literally; `None` for a reference, a variable, an expression.
+    pub text: Option<String>,
+    /// The value's characters in the host (for a non-literal value, the whole expression).
+    pub span: HostSpan,
+    /// Whether `span` holds exactly `text`, so a plain value may replace it.
+    pub replaceable: bool,
+}
+
+impl Value {
+    pub fn literal(key: &str, text: &str, span: HostSpan) -> Self {
+        Value {
+            key: key.to_owned(),
+            text: Some(text.to_owned()),
+            replaceable: span.len() == text.len(),
+            span,
+        }
+    }
+
+    pub fn opaque(key: &str, span: HostSpan) -> Self {
+        Value {
+            key: key.to_owned(),
+            text: None,
+            span,
+            replaceable: false,
+        }
+    }
+}
+
+/// Whether the instances run containers (which need a hop limit of 2 to get IMDSv2 tokens).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Containers {
+    /// Yes, and why we think so (`Kubernetes nodes`, ``its user data mentions `docker` ``).
+    Yes(String),
+    /// Its user data is here and starts no container runtime.
+    No,
+    Unknown,
+}
+
+/// The user data of the resource in the same file: which fragments and decoded values hold it,
+/// and what of it cannot be seen here.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserData {
+    /// Indices into the same [`crate::frontend::Parsed`]'s `fragments`.
+    pub fragments: Vec<usize>,
+    /// Indices into the same `Parsed`'s `embedded` (their fragments belong to the user data too).
+    pub embedded: Vec<usize>,
+    /// Why the boot code of these instances is not all visible here (a `file()` reference, a
+    /// bootstrap Secret, a parameter), if it is not.
+    pub unseen: Option<String>,
+}
+
+/// Where a new line, key or argument can be written into a mapping or block body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slot {
+    pub at: HostOffset,
+    pub layout: Layout,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Layout {
+    /// A YAML block mapping: new `key: value` lines go at `at` (a line start), indented with
+    /// `indent`; a nested mapping indents `step` more. `newline_first` when `at` is the end of a
+    /// file without a final line break.
+    YamlBlock {
+        indent: String,
+        step: String,
+        eol: &'static str,
+        newline_first: bool,
+    },
+    /// A YAML flow mapping (JSON): `separator key: value` goes at `at`, after the last pair;
+    /// `quoted` when its keys are double-quoted (JSON).
+    YamlFlow { separator: String, quoted: bool },
+    /// An HCL block body: new lines go at `at`, the line start of its closing brace, indented with
+    /// `indent`; a nested block indents `step` more; `align` is the column the body's `=` signs
+    /// share, if they do.
+    Hcl {
+        indent: String,
+        step: String,
+        eol: &'static str,
+        align: Option<usize>,
+    },
+}
+
+/// The options block (`metadata_options { … }`, `MetadataOptions:`), when there is one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptionsBlock {
+    /// Its key as written.
+    pub key: String,
+    /// The key, where findings about the block point.
+    pub head: HostSpan,
+    /// The whole block.
+    pub span: HostSpan,
+    /// Where a missing field can be added.
+    pub slot: Option<Slot>,
+}
+
+/// What EC2 (or the tool that launches the instances) does with tokens left unset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokensDefault {
+    /// EC2's own default: optional, unless the AMI (`ImdsSupport: v2.0`) or the account default
+    /// requires tokens.
+    Ec2,
+    /// The tool sets `optional` itself (CAPA).
+    Optional(&'static str),
+    /// The tool sets `required` itself (eksctl).
+    Required,
+    /// Unset means unchanged, or taken from elsewhere (a launch template, a modify call).
+    Unchanged,
+}
+
+/// What the hop limit is when left unset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HopDefault {
+    /// EC2's default: 1 (2 for AMIs with `ImdsSupport: v2.0`).
+    Ec2,
+    /// The tool sets this value itself.
+    Value(u32),
+    Unchanged,
+}
+
+/// One place that declares the metadata options of some instances.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetadataSetting {
+    pub source: Source,
+    /// `aws_instance`, `AWS::EC2::LaunchTemplate`, `AWSMachineTemplate`, `managedNodeGroups`,
+    /// `run-instances`.
+    pub kind: String,
+    /// The resource's name (empty for a CLI call).
+    pub name: String,
+    /// The host the spans below are in.
+    pub host: HostId,
+    /// The whole resource.
+    pub span: HostSpan,
+    /// Where findings about the resource as a whole point: its header, name or kind.
+    pub head: HostSpan,
+    pub block: Option<OptionsBlock>,
+    /// Where the options block can be added when there is none.
+    pub parent: Option<Slot>,
+    /// The key the options block would go under, when that is missing too (a CAPA
+    /// `AWSManagedMachinePool` without `awsLaunchTemplate`).
+    pub missing_parent: Option<String>,
+    pub tokens: Option<Value>,
+    pub hop_limit: Option<Value>,
+    pub endpoint: Option<Value>,
+    /// eksctl `disablePodIMDS`.
+    pub pod_imds_disabled: Option<Value>,
+    pub tokens_default: TokensDefault,
+    pub hop_default: HopDefault,
+    pub containers: Containers,
+    pub user_data: UserData,
+}
+
+/// What the tokens field says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tokens {
+    Optional,
+    Required,
+    /// Not written.
+    Unset,
+    /// The account default `no-preference`: instances follow their AMI and launch settings.
+    NoPreference,
+    /// Not a literal, or a value we do not know.
+    Unknown,
+}
+
+/// What the hop limit is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HopLimit {
+    Explicit(u32),
+    /// Not written: the default applies.
+    Unset(HopDefault),
+    Unknown,
+}
+
+impl MetadataSetting {
+    /// A setting of `source` with nothing read yet.
+    pub fn new(source: Source, kind: &str, name: &str, host: HostId, span: HostSpan) -> Self {
+        MetadataSetting {
+            source,
+            kind: kind.to_owned(),
+            name: name.to_owned(),
+            host,
+            span,
+            head: span,
+            block: None,
+            parent: None,
+            missing_parent: None,
+            tokens: None,
+            hop_limit: None,
+            endpoint: None,
+            pod_imds_disabled: None,
+            tokens_default: TokensDefault::Ec2,
+            hop_default: HopDefault::Ec2,
+            containers: Containers::Unknown,
+            user_data: UserData::default(),
+        }
+    }
+
+    pub fn tokens_state(&self) -> Tokens {
+        let Some(value) = &self.tokens else {
+            return Tokens::Unset;
+        };
+        let Some(text) = &value.text else {
+            return Tokens::Unknown;
+        };
+        let text = text.trim().to_ascii_lowercase();
+        if self.source == Source::Eksctl {
+            // `disableIMDSv1`: true requires tokens.
+            return match text.as_str() {
+                "false" => Tokens::Optional,
+                "true" => Tokens::Required,
+                _ => Tokens::Unknown,
+            };
+        }
+        match text.as_str() {
+            "optional" => Tokens::Optional,
+            "required" => Tokens::Required,
+            "no-preference" => Tokens::NoPreference,
+            _ => Tokens::Unknown,
+        }
+    }
+
+    pub fn hop_limit_state(&self) -> HopLimit {
+        match &self.hop_limit {
+            None => HopLimit::Unset(self.hop_default),
+            Some(value) => match value.text.as_deref().map(str::trim) {
+                Some(text) => text.parse().map_or(HopLimit::Unknown, HopLimit::Explicit),
+                None => HopLimit::Unknown,
+            },
+        }
+    }
+
+    /// Whether the metadata endpoint is turned off (`HttpEndpoint: disabled`): then no request
+    /// reaches IMDS at all.
+    pub fn endpoint_disabled(&self) -> bool {
+        self.endpoint
+            .as_ref()
+            .and_then(|v| v.text.as_deref())
+            .is_some_and(|t| t.trim().eq_ignore_ascii_case("disabled"))
+    }
+
+    /// The resource as a message names it: `aws_instance` `web`.
+    pub fn display(&self) -> String {
+        if self.name.is_empty() {
+            format!("`{}`", self.kind)
+        } else {
+            format!("`{}` `{}`", self.kind, self.name)
+        }
+    }
+
+    /// An `aws ec2` call that sets metadata options (or launches instances), as a setting.
+    pub fn from_cli(call: &AwsMetadataCall, host: HostId) -> Self {
+        let mut setting =
+            MetadataSetting::new(Source::AwsCli, call.operation.name(), "", host, call.span);
+        setting.head = call.operation_span;
+        let field = |name: &str| {
+            call.options.iter().find(|o| o.name == name).map(|o| Value {
+                key: o.written.clone(),
+                text: o.value.clone(),
+                span: o.span,
+                replaceable: o.replaceable,
+            })
+        };
+        setting.tokens = field("HttpTokens");
+        setting.hop_limit = field("HttpPutResponseHopLimit");
+        setting.endpoint = field("HttpEndpoint");
+        setting.block = call.metadata_options.map(|head| OptionsBlock {
+            key: "--metadata-options".to_owned(),
+            head,
+            span: head,
+            slot: None,
+        });
+        let launches = call.operation == AwsOperation::RunInstances && !call.launch_template;
+        setting.tokens_default = if launches {
+            TokensDefault::Ec2
+        } else {
+            TokensDefault::Unchanged
+        };
+        setting.hop_default = if launches {
+            HopDefault::Ec2
+        } else {
+            HopDefault::Unchanged
+        };
+        setting.user_data.unseen = Some(
+            match call.operation {
+                AwsOperation::RunInstances => {
+                    "the boot scripts of the instances it launches are not read with the command"
+                }
+                AwsOperation::ModifyInstanceMetadataOptions => {
+                    "the scripts of the instance it changes are not known here"
+                }
+                AwsOperation::ModifyInstanceMetadataDefaults => {
+                    "it changes the default of every instance launched in the account and Region"
+                }
+            }
+            .to_owned(),
+        );
+        setting
+    }
+}
+
+/// Words in user data that start (or set up) a container runtime or a container orchestrator's
+/// node agent: the EKS bootstrap, ECS, Kubernetes, container engines.
+const CONTAINER_RUNTIMES: &[&str] = &[
+    "/etc/eks/bootstrap.sh",
+    "nodeadm",
+    "ecs-init",
+    "/etc/ecs/ecs.config",
+    "kubelet",
+    "kubeadm",
+    "containerd",
+    "docker",
+    "podman",
+];
+
+/// The container runtime word that user data names, if any (as a word of its own: `docker` and
+/// `docker-compose` count, `mydocker` does not).
+pub fn container_runtime(text: &[u8]) -> Option<&'static str> {
+    let lower = text.to_ascii_lowercase();
+    CONTAINER_RUNTIMES.iter().copied().find(|needle| {
+        memchr::memmem::find_iter(&lower, needle.as_bytes()).any(|at| {
+            let before = at.checked_sub(1).and_then(|i| lower.get(i)).copied();
+            needle.starts_with('/')
+                || before.is_none_or(|b| !b.is_ascii_alphanumeric() && b != b'_')
+        })
+    })
+}
+
+/// Whether user data text says anything beyond what the host substitutes (placeholders are runs
+/// of `X`): a value made only of a reference is not visible here.
+pub fn substantive(text: &[u8]) -> bool {
+    text.iter().any(|b| !b.is_ascii_whitespace() && *b != b'X')
+}
+
+/// Byte strings that make a file worth reading for settings even when no metadata request can be
+/// in it (the prefilter in `crate::check`).
+pub const PREFILTER_NEEDLES: &[&str] = &[
+    "aws_instance",
+    "aws_launch_template",
+    "aws_spot_instance_request",
+    "aws_launch_configuration",
+    "AWS::EC2::Instance",
+    "AWS::EC2::LaunchTemplate",
+    "AWS::AutoScaling::LaunchConfiguration",
+    "AWSMachine",
+    "AWSManagedMachinePool",
+    "eksctl.io/",
+    "instance-metadata-",
+    "run-instances",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn container_runtimes_in_user_data() {
+        assert_eq!(
+            container_runtime(b"#!/bin/bash\n/etc/eks/bootstrap.sh demo\n"),
+            Some("/etc/eks/bootstrap.sh")
+        );
+        assert_eq!(
+            container_runtime(b"systemctl enable --now Docker\n"),
+            Some("docker")
+        );
+        assert_eq!(
+            container_runtime(b"echo ECS_CLUSTER=x >> /etc/ecs/ecs.config\n"),
+            Some("/etc/ecs/ecs.config")
+        );
+        assert_eq!(container_runtime(b"yum install -y httpd\n"), None);
+        assert_eq!(container_runtime(b"echo mydocker\n"), None);
+    }
+
+    #[test]
+    fn tokens_and_hop_limits() {
+        let span = HostSpan::new(0, 8);
+        let mut setting = MetadataSetting::new(Source::Terraform, "aws_instance", "a", 0, span);
+        assert_eq!(setting.tokens_state(), Tokens::Unset);
+        assert_eq!(setting.hop_limit_state(), HopLimit::Unset(HopDefault::Ec2));
+        setting.tokens = Some(Value::literal("http_tokens", "optional", span));
+        setting.hop_limit = Some(Value::literal("h", "2", HostSpan::new(0, 1)));
+        assert_eq!(setting.tokens_state(), Tokens::Optional);
+        assert_eq!(setting.hop_limit_state(), HopLimit::Explicit(2));
+        setting.tokens = Some(Value::opaque("http_tokens", span));
+        assert_eq!(setting.tokens_state(), Tokens::Unknown);
+        let mut eksctl = MetadataSetting::new(Source::Eksctl, "nodeGroups", "ng", 0, span);
+        eksctl.tokens = Some(Value::literal(
+            "disableIMDSv1",
+            "false",
+            HostSpan::new(0, 5),
+        ));
+        assert_eq!(eksctl.tokens_state(), Tokens::Optional);
+    }
+
+    #[test]
+    fn placeholders_are_not_substance() {
+        assert!(!substantive(b"XXXXXXXX\n"));
+        assert!(substantive(b"#!/bin/sh\nXXXX\n"));
+    }
+}

@@ -1,0 +1,150 @@
+//! Instance metadata settings through the real binary: what the JSON report says about a setting
+//! whose user data is clean or still tokenless (fix offered or withheld, and why), the warning
+//! severity of a setting left unset, and `--fix` putting the scripts right before the setting in
+//! one run. The cases are fixtures of `fixtures/settings/`, whose markers and `.fixed` files
+//! `tests/fixtures.rs` checks.
+
+#[path = "support/run.rs"]
+mod run;
+
+use std::path::{Path, PathBuf};
+
+use run::{imds_lint, text};
+
+fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/settings")
+        .join(rel)
+}
+
+/// The JSON findings of one fixture, scanned where it is.
+fn findings(rel: &str) -> Vec<serde_json::Value> {
+    let path = fixture(rel);
+    let out = imds_lint(
+        path.parent().unwrap(),
+        &[
+            "--format",
+            "json",
+            path.file_name().unwrap().to_str().unwrap(),
+        ],
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{rel}: no JSON ({e}): {}", text(&out.stderr)));
+    json["findings"].as_array().unwrap().clone()
+}
+
+/// The human report of one fixture, its whitespace collapsed (help text is wrapped).
+fn report(rel: &str) -> String {
+    let path = fixture(rel);
+    let out = imds_lint(
+        path.parent().unwrap(),
+        &[
+            "--color",
+            "never",
+            path.file_name().unwrap().to_str().unwrap(),
+        ],
+    );
+    text(&out.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn only(findings: &[serde_json::Value], rule: &str) -> serde_json::Value {
+    let matching: Vec<&serde_json::Value> = findings.iter().filter(|f| f["rule"] == rule).collect();
+    assert_eq!(matching.len(), 1, "one {rule} expected: {findings:#?}");
+    matching[0].clone()
+}
+
+#[test]
+fn clean_user_data_gets_a_safe_fix() {
+    let found = findings("terraform/instance-tokens-optional-clean-user-data.tf");
+    let imds010 = only(&found, "IMDS010");
+    assert_eq!(imds010["severity"], "error");
+    assert_eq!(imds010["fix"]["applicability"], "safe");
+    assert_eq!(imds010["fix"]["edits"][0]["content"], "required");
+    assert_eq!(
+        imds010["message"],
+        "`http_tokens` set to `optional` allows IMDSv1"
+    );
+}
+
+#[test]
+fn tokenless_user_data_withholds_the_fix_and_says_why() {
+    let found = findings("terraform/instance-tokens-optional-tokenless-user-data.tf");
+    let imds010 = only(&found, "IMDS010");
+    assert!(imds010["fix"].is_null(), "{imds010:#}");
+    let message = imds010["message"].as_str().unwrap();
+    assert!(
+        message.contains("its user data still makes 1 tokenless request: fix it first")
+            && message.contains("`--fix` fixes scripts in the same run"),
+        "{message}"
+    );
+    assert_eq!(only(&found, "IMDS001")["fix"]["applicability"], "safe");
+}
+
+#[test]
+fn fix_puts_the_script_right_then_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "instance-tokens-optional-tokenless-user-data.tf";
+    std::fs::copy(fixture(&format!("terraform/{name}")), dir.path().join(name)).unwrap();
+    let out = imds_lint(dir.path(), &["--fix", name]);
+    let said = text(&out.stdout);
+    assert!(said.contains("fixed 2 of 2 findings in 1 file"), "{said}");
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    let fixed = std::fs::read_to_string(dir.path().join(name)).unwrap();
+    assert!(fixed.contains("http_tokens = \"required\""), "{fixed}");
+    assert!(
+        fixed.contains("-H \"X-aws-ec2-metadata-token: $IMDS_TOKEN\""),
+        "{fixed}"
+    );
+}
+
+#[test]
+fn a_setting_left_unset_is_a_warning() {
+    let found = findings("cloudformation/instance-unset.yaml");
+    let imds010 = only(&found, "IMDS010");
+    assert_eq!(imds010["severity"], "warning");
+    assert_eq!(imds010["line"], 4);
+    assert!(imds010["message"]
+        .as_str()
+        .unwrap()
+        .contains("EC2 allows IMDSv1 unless the AMI (`ImdsSupport: v2.0`) or the account default requires tokens"));
+    assert_eq!(imds010["fix"]["applicability"], "safe");
+}
+
+#[test]
+fn boot_code_elsewhere_makes_the_fix_unsafe() {
+    for (rel, why) in [
+        ("capa/awsmachinetemplate-optional.yaml", "bootstrap Secret"),
+        (
+            "cloudformation/instance-user-data-parameter.yaml",
+            "a reference",
+        ),
+        (
+            "aws-cli/modify-instance-metadata-options.sh",
+            "not known here",
+        ),
+    ] {
+        let found = findings(rel);
+        let first = found.iter().find(|f| f["rule"] == "IMDS010").unwrap();
+        assert_eq!(first["fix"]["applicability"], "unsafe", "{rel}");
+        let said = report(rel);
+        assert!(
+            said.contains(why) && said.contains("(the fix is unsafe)"),
+            "{rel}: {said}"
+        );
+    }
+}
+
+#[test]
+fn the_hop_limit_help_names_the_irsa_trade_off() {
+    let imds011 = only(&findings("capa/awsmachine-hop-limit.yaml"), "IMDS011");
+    assert_eq!(imds011["severity"], "warning");
+    let said = report("capa/awsmachine-hop-limit.yaml");
+    assert!(
+        said.contains("(EKS with IRSA or Pod Identity), 1 is a deliberate block")
+            && said.contains("# imds-lint disable=IMDS011"),
+        "{said}"
+    );
+}
