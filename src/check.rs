@@ -273,7 +273,15 @@ pub fn check_file(
         let dir = source.path.parent().unwrap_or(std::path::Path::new(""));
         referenced.extend(parsed.referenced.into_iter().map(|p| dir.join(p)));
         let first_fragment = fragments.len();
-        fragments.extend(parsed.fragments);
+        // An exec-form Dockerfile command runs in a container like the rest of the Dockerfile.
+        let in_container = hosts
+            .get(host)
+            .and_then(|h| h.link.as_ref())
+            .is_some_and(|l| l.codec == Codec::ExecForm);
+        fragments.extend(parsed.fragments.into_iter().map(|mut f| {
+            f.in_container |= in_container;
+            f
+        }));
         let mut decoded_hosts = Vec::new();
         for (index, embedded) in parsed.embedded.into_iter().enumerate() {
             if depth + 1 > MAX_HOST_DEPTH {
@@ -598,12 +606,17 @@ impl Hosts<'_> {
         (entries.into_iter().flatten().collect(), decoded)
     }
 
-    /// A fix with edits in `host`, as edits on the file: an encoded host is rewritten whole.
+    /// A fix with edits in `host`, as edits on the file: an encoded host is rewritten whole (and
+    /// the fix is unsafe where rewriting it changes more than the text).
     fn lift(&self, mut host: HostId, mut fix: Fix) -> Option<Fix> {
         for _ in 0..=MAX_HOST_DEPTH + 1 {
             let Some(link) = self.link(host) else {
                 return Some(fix);
             };
+            if let Some(why) = link.codec.changes_behaviour() {
+                fix.applicability = fix::Applicability::Unsafe;
+                fix.message = format!("{} (unsafe: {why})", fix.message);
+            }
             let fixed = fix::apply::apply_edits(self.bytes(host), &fix.edits)?;
             let encoded = link.codec.encode(&fixed)?;
             fix.edits = vec![fix::Edit {

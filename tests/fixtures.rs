@@ -205,7 +205,8 @@ fn fixed_files_are_what_fix_writes() {
             failures.push(format!("{rel}: a second --fix changed the file again"));
         }
         // Shell scripts must still parse; other hosts are checked by tests/host_fixes.rs.
-        let is_script = name.ends_with(".sh") || name.ends_with(".bash") || fixed.starts_with(b"#!");
+        let is_script =
+            name.ends_with(".sh") || name.ends_with(".bash") || fixed.starts_with(b"#!");
         let shells: &[&str] = if !is_script {
             &[]
         } else if fixed.starts_with(b"#!/bin/sh") {

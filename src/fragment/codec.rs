@@ -15,6 +15,8 @@ pub enum Codec {
         line_length: Option<usize>,
         eol: &'static str,
         indent: String,
+        /// Blanks and line breaks the original value ended with (kept as they were).
+        trailing: String,
     },
     /// Gzip-compressed: read, never rewritten.
     Gzip,
@@ -27,6 +29,9 @@ pub enum Codec {
     YamlBlock { indent: String, eol: &'static str },
     /// Copied as it is (a MIME part's body).
     Verbatim,
+    /// A Dockerfile exec-form array read as the same command in shell form: a fix writes the
+    /// shell form in its place.
+    ExecForm,
 }
 
 impl Codec {
@@ -37,6 +42,7 @@ impl Codec {
             Codec::GzipBase64 => "gzip+base64",
             Codec::YamlPlain | Codec::YamlBlock { .. } => "yaml-scalar",
             Codec::Verbatim => "part",
+            Codec::ExecForm => "exec-form",
         }
     }
 
@@ -45,8 +51,18 @@ impl Codec {
     pub fn is_opaque(&self) -> bool {
         !matches!(
             self,
-            Codec::YamlPlain | Codec::YamlBlock { .. } | Codec::Verbatim
+            Codec::YamlPlain | Codec::YamlBlock { .. } | Codec::Verbatim | Codec::ExecForm
         )
+    }
+
+    /// Why re-encoding changes more than the text (the fix is then unsafe), if it does.
+    pub fn changes_behaviour(&self) -> Option<&'static str> {
+        match self {
+            Codec::ExecForm => Some(
+                "rewrites the exec form into the shell form, which /bin/sh -c runs (signals and PID 1 change)",
+            ),
+            _ => None,
+        }
     }
 
     /// Writes `decoded` the way the original value was written; `None` when it cannot be.
@@ -56,10 +72,11 @@ impl Codec {
                 line_length,
                 eol,
                 indent,
+                trailing,
             } => {
                 let flat = base64::engine::general_purpose::STANDARD.encode(decoded);
                 let Some(width) = line_length.filter(|w| *w > 0) else {
-                    return Some(flat.into_bytes());
+                    return Some(format!("{flat}{trailing}").into_bytes());
                 };
                 let mut out = String::with_capacity(flat.len() + flat.len() / width * 4);
                 for (i, chunk) in flat.as_bytes().chunks(width).enumerate() {
@@ -69,10 +86,11 @@ impl Codec {
                     }
                     out.push_str(&String::from_utf8_lossy(chunk));
                 }
+                out.push_str(trailing);
                 Some(out.into_bytes())
             }
             Codec::Gzip | Codec::GzipBase64 => None,
-            Codec::Verbatim => Some(decoded.to_vec()),
+            Codec::Verbatim | Codec::ExecForm => Some(decoded.to_vec()),
             Codec::YamlBlock { indent, eol } => {
                 let text = std::str::from_utf8(decoded).ok()?;
                 let mut out = String::with_capacity(text.len() + 64);
@@ -157,12 +175,21 @@ pub fn decode_base64(text: &[u8]) -> Option<(Vec<u8>, Codec)> {
     } else {
         "\n"
     };
+    let trailing_len = text
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_whitespace())
+        .count();
+    let trailing =
+        String::from_utf8_lossy(text.get(text.len() - trailing_len..).unwrap_or_default())
+            .into_owned();
     Some((
         decoded,
         Codec::Base64 {
             line_length,
             eol,
             indent,
+            trailing,
         },
     ))
 }
@@ -201,7 +228,7 @@ mod tests {
             .chunks(20)
             .map(|c| String::from_utf8_lossy(c).into_owned())
             .collect();
-        let encoded = wrapped.join("\r\n    ");
+        let encoded = format!("{}\r\n\r\n", wrapped.join("\r\n    "));
         let (decoded, codec) = decode_base64(encoded.as_bytes()).unwrap();
         assert_eq!(decoded, text.as_bytes());
         assert_eq!(codec.encode(&decoded).unwrap(), encoded.as_bytes());

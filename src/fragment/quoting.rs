@@ -18,13 +18,17 @@ pub enum Quoting {
     QuotedHeredoc,
     /// A Dockerfile instruction in shell form: a new line ends the instruction, so an inserted
     /// line break becomes `; <escape><newline>` followed by `indent`.
-    DockerfileShell { escape: char, indent: String },
+    DockerfileShell {
+        escape: char,
+        indent: String,
+        eol: &'static str,
+    },
     /// A YAML block scalar (`|`): every inserted line break is followed by the block's indent.
     YamlBlock { indent: String },
     /// A YAML double-quoted scalar: `\` and `"` escaped, line breaks as `\n`.
     YamlDoubleQuoted,
     /// A YAML single-quoted scalar: `'` doubled; a line break is written as an empty line.
-    YamlSingleQuoted { indent: String },
+    YamlSingleQuoted { indent: String, eol: &'static str },
     /// A JSON string: `\`, `"` and control characters escaped.
     JsonString,
 }
@@ -54,12 +58,15 @@ impl Quoting {
             Quoting::DoubleQuoted => escape(&['\\', '"', '$', '`']),
             Quoting::UnquotedHeredoc => escape(&['\\', '$', '`']),
             Quoting::Unquoted | Quoting::QuotedHeredoc => text.to_owned(),
-            Quoting::DockerfileShell { escape, indent } => {
+            Quoting::DockerfileShell {
+                escape,
+                indent,
+                eol,
+            } => {
                 // `A\n` inserted before B becomes `A; \` + newline, then B. Inserted at the start
                 // of the instruction, B would start its line unindented: the continuation indent
                 // goes before it. A line inserted before an indented line carries that line's
                 // indentation itself (it starts with blanks), and B keeps its own.
-                let eol = if text.ends_with("\r\n") { "\r\n" } else { "\n" };
                 let before_indented_line = text.starts_with([' ', '\t']);
                 let mut out = String::with_capacity(text.len() + 8);
                 for (i, line) in text.split_inclusive('\n').enumerate() {
@@ -108,9 +115,9 @@ impl Quoting {
                 }
                 out
             }
-            Quoting::YamlSingleQuoted { indent } => {
-                let doubled = text.replace('\'', "''");
-                doubled.replace('\n', &format!("\n\n{indent}"))
+            Quoting::YamlSingleQuoted { indent, eol } => {
+                let doubled = text.replace('\'', "''").replace("\r\n", "\n");
+                doubled.replace('\n', &format!("{eol}{eol}{indent}"))
             }
         }
     }
@@ -125,6 +132,7 @@ mod tests {
         let q = Quoting::DockerfileShell {
             escape: '\\',
             indent: "    ".to_owned(),
+            eol: "\n",
         };
         assert_eq!(q.encode("T=$(x)\n"), "T=$(x); \\\n    ");
         // Before an indented line the inserted line brings its own indentation.
@@ -133,6 +141,7 @@ mod tests {
         let backtick = Quoting::DockerfileShell {
             escape: '`',
             indent: String::new(),
+            eol: "\r\n",
         };
         assert_eq!(backtick.encode("T=1\r\n"), "T=1; `\r\n");
     }
@@ -154,7 +163,8 @@ mod tests {
         );
         assert_eq!(
             Quoting::YamlSingleQuoted {
-                indent: "  ".to_owned()
+                indent: "  ".to_owned(),
+                eol: "\n"
             }
             .encode("it's\n"),
             "it''s\n\n  "

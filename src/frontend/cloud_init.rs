@@ -135,7 +135,10 @@ pub fn block_aware(codec: Codec, scalar: &Scalar) -> Codec {
     match (codec, &scalar.region.quoting) {
         (
             Codec::Base64 {
-                line_length, eol, ..
+                line_length,
+                eol,
+                trailing,
+                ..
             },
             Some(layers),
         ) => match layers.first() {
@@ -143,11 +146,13 @@ pub fn block_aware(codec: Codec, scalar: &Scalar) -> Codec {
                 line_length,
                 eol,
                 indent: indent.clone(),
+                trailing,
             },
             _ => Codec::Base64 {
                 line_length,
                 eol,
                 indent: String::new(),
+                trailing,
             },
         },
         (codec, _) => codec,

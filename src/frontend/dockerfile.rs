@@ -8,7 +8,9 @@ use std::path::Path;
 
 use tree_sitter::Node;
 
-use super::Parsed;
+use super::{Embedded, Parsed};
+use crate::fragment::codec::Codec;
+use crate::fragment::HostSpan;
 use crate::fragment::{Fragment, HostId, InsertRegion, OffsetMap, Quoting};
 
 pub fn is_dockerfile(path: &Path) -> bool {
@@ -138,8 +140,11 @@ fn unquote_value(raw: &str) -> String {
 
 /// Docker drops comment lines inside a continued instruction before reading it; the grammar does
 /// not (it fails on one inside an exec-form array). Each such line becomes blanks and a line
-/// continuation, so every offset stays where it was.
+/// continuation, so every offset stays where it was. A trailing shell comment on an instruction
+/// line (`RUN echo "a" # note`) is blanked too: the grammar would read the next instruction into
+/// this one, and the shell ignores it anyway.
 fn blank_inner_comments(bytes: &[u8], escape: char) -> Vec<u8> {
+    const SHELL_INSTRUCTIONS: &[&str] = &["RUN", "CMD", "ENTRYPOINT", "HEALTHCHECK", "ONBUILD"];
     let mut out = bytes.to_vec();
     let mut continued = false;
     let mut start = 0;
@@ -150,8 +155,12 @@ fn blank_inner_comments(bytes: &[u8], escape: char) -> Vec<u8> {
             .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
             .unwrap_or(line)
             .len();
-        let trimmed = line.iter().skip_while(|b| **b == b' ' || **b == b'\t');
-        let is_comment = trimmed.clone().next() == Some(&b'#');
+        let content = line.get(..content_len).unwrap_or_default();
+        let indent = content
+            .iter()
+            .take_while(|b| **b == b' ' || **b == b'\t')
+            .count();
+        let is_comment = content.get(indent) == Some(&b'#');
         if continued && is_comment && content_len > 0 {
             for (i, b) in out.iter_mut().skip(start).take(content_len).enumerate() {
                 *b = if i + 1 == content_len {
@@ -160,14 +169,53 @@ fn blank_inner_comments(bytes: &[u8], escape: char) -> Vec<u8> {
                     b' '
                 };
             }
-        } else {
-            let content = line.get(..content_len).unwrap_or_default();
-            let last = content.iter().rev().find(|b| !b.is_ascii_whitespace());
-            continued = last == Some(&(escape as u8));
+            start = end;
+            continue;
         }
+        let last = content.iter().rev().find(|b| !b.is_ascii_whitespace());
+        let continues = last == Some(&(escape as u8));
+        let keyword = String::from_utf8_lossy(content.get(indent..).unwrap_or_default())
+            .split_whitespace()
+            .next()
+            .map(str::to_ascii_uppercase)
+            .unwrap_or_default();
+        let shell_line = continued || SHELL_INSTRUCTIONS.contains(&keyword.as_str());
+        if shell_line && !continues && !is_comment {
+            if let Some(at) = trailing_comment(content) {
+                for b in out.iter_mut().skip(start + at).take(content_len - at) {
+                    *b = b' ';
+                }
+            }
+        }
+        continued = continues;
         start = end;
     }
     out
+}
+
+/// Where a shell comment starts on a line: a `#` after a blank, outside quotes.
+fn trailing_comment(line: &[u8]) -> Option<usize> {
+    let mut quote: Option<u8> = None;
+    let mut escaped = false;
+    for (i, &b) in line.iter().enumerate() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match (quote, b) {
+            (Some(b'\''), b'\'') => quote = None,
+            (Some(b'\''), _) => {}
+            (_, b'\\') => escaped = true,
+            (Some(b'"'), b'"') => quote = None,
+            (Some(_), _) => {}
+            (None, b'\'' | b'"') => quote = Some(b),
+            (None, b'#') if i > 0 && line.get(i - 1).is_some_and(|p| *p == b' ' || *p == b'\t') => {
+                return Some(i)
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 pub fn parse(original: &[u8], host: HostId) -> Parsed {
@@ -297,7 +345,11 @@ fn collect(
     };
     if let Some(array) = find_child(instruction, "json_string_array") {
         if let Some(fragment) = exec_form(array, bytes, &base) {
-            parsed.fragments.push(fragment);
+            if fragment.insert.iter().all(|r| r.quoting.is_none()) {
+                parsed.embedded.push(exec_form_host(fragment, array));
+            } else {
+                parsed.fragments.push(fragment);
+            }
         }
         return;
     }
@@ -382,6 +434,15 @@ fn collect(
         segments.push((command.start_byte(), command.end_byte(), heredocs.clone()));
     }
     let indent = continuation_indent(text(command, bytes));
+    let line_end = bytes
+        .get(command.end_byte()..)
+        .and_then(|rest| rest.iter().position(|&b| b == b'\n'))
+        .map(|i| command.end_byte() + i);
+    let eol = if line_end.is_some_and(|end| end > 0 && bytes.get(end - 1) == Some(&b'\r')) {
+        "\r\n"
+    } else {
+        "\n"
+    };
     for (seg_start, seg_end, blocks) in segments {
         let (mut fragment_text, anchors) =
             shell_text(&children, bytes, seg_start, seg_end, &blocks);
@@ -402,6 +463,7 @@ fn collect(
             insert: vec![InsertRegion::quoted(vec![Quoting::DockerfileShell {
                 escape,
                 indent: indent.clone(),
+                eol,
             }])],
             ..base.clone()
         });
@@ -505,8 +567,13 @@ fn shell_text(
 
 /// The indentation of the instruction's continuation lines (four spaces if it has none).
 fn continuation_indent(text: &[u8]) -> String {
+    // Blanked comment lines (blanks and a continuation) say nothing about the indentation.
     text.split(|&b| b == b'\n')
-        .nth(1)
+        .skip(1)
+        .find(|line| {
+            line.iter()
+                .any(|b| !b.is_ascii_whitespace() && *b != b'\\' && *b != b'`')
+        })
         .map(|line| {
             line.iter()
                 .take_while(|b| **b == b' ' || **b == b'\t')
@@ -560,10 +627,25 @@ fn exec_form(array: Node, bytes: &[u8], base: &Fragment) -> Option<Fragment> {
     Some(Fragment {
         text,
         map: OffsetMap::from_anchors(anchors),
+        // Rewritten as a whole: see `exec_form_host`.
         insert: vec![InsertRegion::none()],
         script: false,
         ..base.clone()
     })
+}
+
+/// An exec-form command line run directly (`["curl", …]`): no shell can expand a token there, so
+/// the array is a host whose text is the same command in shell form; a fix rewrites the array
+/// into that shell form (unsafe: `/bin/sh -c` then runs it).
+fn exec_form_host(fragment: Fragment, array: Node) -> Embedded {
+    Embedded {
+        span: HostSpan::new(array.start_byte(), array.end_byte()),
+        bytes: fragment.text,
+        codec: Codec::ExecForm,
+        map: Some(fragment.map),
+        origin: Vec::new(),
+        kind: Some(super::Kind::ShellCommand),
+    }
 }
 
 /// A JSON string literal's value, with anchors from value offsets to host offsets.
@@ -657,8 +739,17 @@ mod tests {
         assert_eq!(f, ["bash <<EOF\ncurl a\nEOF"]);
         let f = fragments("FROM x\nCMD [\"sh\", \"-c\", \"curl \\\"a\\\"\"]\n");
         assert_eq!(f, ["curl \"a\""]);
-        let f = fragments("FROM x\nENTRYPOINT [\"/usr/bin/curl\", \"-s\", \"http://x/\"]\n");
-        assert_eq!(f, ["'/usr/bin/curl' '-s' 'http://x/'"]);
+        // A client run directly: a host of its own, the same command in shell form.
+        let parsed = parse(
+            b"FROM x\nENTRYPOINT [\"/usr/bin/curl\", \"-s\", \"http://x/\"]\n",
+            0,
+        );
+        assert!(parsed.fragments.is_empty());
+        let host = &parsed.embedded[0];
+        assert_eq!(host.bytes, b"'/usr/bin/curl' '-s' 'http://x/'");
+        assert_eq!(host.codec, Codec::ExecForm);
+        // "FROM x\nENTRYPOINT " is 18 bytes; the array is 36.
+        assert_eq!((host.span.start.0, host.span.end.0), (18, 54));
     }
 
     #[test]
@@ -670,6 +761,13 @@ mod tests {
         let first = &parsed.fragments[0].environment;
         assert!(first.contains(&("MD".to_owned(), "http://169.254.169.254/latest".to_owned())));
         assert!(parsed.fragments[1].environment.is_empty());
+    }
+
+    #[test]
+    fn trailing_comments_do_not_swallow_the_next_instruction() {
+        let f = fragments("FROM x\nRUN echo \"a # not\" # note\nRUN curl b\n");
+        // The comment is blanked; the command ends before the blanks.
+        assert_eq!(f, ["echo \"a # not\"", "curl b"]);
     }
 
     #[test]

@@ -26,6 +26,8 @@ use crate::fragment::{Fragment, HostId, HostSpan, OffsetMap};
 pub enum Kind {
     /// A shell script.
     Shell,
+    /// One shell command line that must stand alone (no statement can be added before it).
+    ShellCommand,
     /// A Dockerfile or Containerfile.
     Dockerfile,
     /// cloud-init user data (`#cloud-config`).
@@ -120,6 +122,7 @@ pub fn classify_content(bytes: &[u8]) -> Option<Kind> {
 pub fn parse(kind: Kind, bytes: &[u8], host: HostId) -> Parsed {
     match kind {
         Kind::Shell => shell::parse(bytes, host),
+        Kind::ShellCommand => shell::parse_command(bytes, host),
         Kind::Dockerfile => dockerfile::parse(bytes, host),
         Kind::CloudConfig => cloud_init::parse(bytes, host),
         Kind::Boothook => shell::parse_boothook(bytes, host),

@@ -58,6 +58,18 @@ pub fn parse_boothook(bytes: &[u8], host: HostId) -> Parsed {
     }
 }
 
+/// One command line that must stand alone: each request fetches its own token.
+pub fn parse_command(bytes: &[u8], host: HostId) -> Parsed {
+    Parsed {
+        fragments: vec![Fragment {
+            host,
+            script: false,
+            ..Fragment::script(bytes)
+        }],
+        ..Parsed::default()
+    }
+}
+
 pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
     Parsed {
         fragments: vec![Fragment {

@@ -710,24 +710,28 @@ fn under_layer(codec: Codec, layer: Option<&Quoting>) -> Codec {
                 line_length,
                 eol,
                 indent,
+                trailing,
             },
             Some(Quoting::YamlBlock { indent: outer }),
         ) => Codec::Base64 {
             line_length,
             eol,
             indent: format!("{outer}{indent}"),
+            trailing,
         },
         (
             Codec::Base64 {
                 line_length,
                 eol,
                 indent,
+                trailing,
             },
             Some(Quoting::JsonString),
         ) => Codec::Base64 {
             line_length,
             eol: if eol == "\r\n" { "\\r\\n" } else { "\\n" },
             indent,
+            trailing: trailing.replace("\r", "\\r").replace('\n', "\\n"),
         },
         (codec, _) => codec,
     }
@@ -1338,6 +1342,7 @@ mod tests {
                 line_length: Some(4),
                 eol: "\n",
                 indent: "  ".to_owned(),
+                trailing: String::new(),
             },
             Some(&Quoting::YamlBlock {
                 indent: "    ".to_owned(),

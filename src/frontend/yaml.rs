@@ -190,10 +190,15 @@ pub fn scalar(node: Node, bytes: &[u8]) -> Option<Scalar> {
             let (text, anchors) = decode_single(raw, start);
             // Continuation lines of a flow scalar must be indented past its parent.
             let indent = format!("{}    ", line_indent(bytes, start));
+            let eol = if bytes.windows(2).any(|w| w == b"\r\n") {
+                "\r\n"
+            } else {
+                "\n"
+            };
             (
                 text,
                 anchors,
-                InsertRegion::quoted(vec![Quoting::YamlSingleQuoted { indent }]),
+                InsertRegion::quoted(vec![Quoting::YamlSingleQuoted { indent, eol }]),
             )
         }
         "block_scalar" => {
