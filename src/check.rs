@@ -464,24 +464,79 @@ fn setting_findings(
         hosts,
     } in &declared
     {
-        let requests: Vec<&crate::shell::request::Request> = fragments
+        let requests: Vec<(HostId, &crate::shell::request::Request)> = fragments
             .iter()
             .zip(analyses)
             .enumerate()
             .filter(|(i, (fragment, _))| own.contains(i) || view.descends(fragment.host, hosts))
-            .flat_map(|(_, (_, analysis))| &analysis.requests)
+            .flat_map(|(_, (fragment, analysis))| {
+                analysis.requests.iter().map(move |r| (fragment.host, r))
+            })
             .collect();
         let count = |test: fn(&crate::shell::request::Request) -> bool| {
-            requests.iter().filter(|r| test(r)).count()
+            requests.iter().filter(|(_, r)| test(r)).count()
         };
+        let tokenless: Vec<(HostId, &crate::shell::request::Request)> = requests
+            .iter()
+            .copied()
+            .filter(|(_, r)| rules::tokenless_request::is_tokenless(r))
+            .collect();
+        let location = |host: HostId, span: HostSpan| {
+            let at = view.to_file(host, span);
+            format!(
+                "{}:{}",
+                view.source.path.display(),
+                view.source.position(at.start).line
+            )
+        };
+        let tokenless_locations: Vec<String> = tokenless
+            .iter()
+            .map(|(host, r)| location(*host, r.span))
+            .collect();
+        let setting_location = location(
+            setting.host,
+            setting.tokens.as_ref().map_or(setting.head, |v| v.span),
+        );
         let context = rules::SettingContext {
             setting,
             tokenless_in_user_data: count(rules::tokenless_request::is_tokenless),
             unassigned_in_user_data: count(rules::unassigned_token_variable::is_unassigned),
+            setting_location: &setting_location,
+            tokenless_locations: &tokenless_locations,
         };
         let host_suppressions =
             (setting.host != 0).then(|| Suppressions::parse(view.bytes(setting.host)));
         for (rule, violation) in rules::check_setting(&context, |r| settings.rules.enabled(r)) {
+            let severity = settings
+                .severity_of(rule)
+                .min(violation.severity.unwrap_or(Severity::Error));
+            for at in &violation.at_requests {
+                let Some((host, request)) = tokenless.get(at.request) else {
+                    continue;
+                };
+                let span = view.to_file(*host, request.span);
+                let in_file = suppressed(file_suppressions, view.source, rule.code, span);
+                let in_host = *host != 0
+                    && Suppressions::parse(view.bytes(*host)).covers_span(
+                        view.bytes(*host),
+                        rule.code,
+                        request.span,
+                    );
+                if in_file || in_host {
+                    continue;
+                }
+                let (origin, decoded) = view.origin(*host, request.span);
+                out.push(Finding {
+                    rule,
+                    severity,
+                    span,
+                    message: at.message.clone(),
+                    help: at.help.clone(),
+                    fix: None,
+                    origin,
+                    decoded,
+                });
+            }
             let span = view.to_file(setting.host, violation.span);
             let in_file = suppressed(file_suppressions, view.source, rule.code, span);
             let in_host = host_suppressions.as_ref().is_some_and(|s| {
@@ -498,9 +553,7 @@ fn setting_findings(
                 .and_then(|fix| view.lift(setting.host, fix));
             out.push(Finding {
                 rule,
-                severity: settings
-                    .severity_of(rule)
-                    .min(violation.severity.unwrap_or(Severity::Error)),
+                severity,
                 span,
                 message: violation.message,
                 help: violation.help,

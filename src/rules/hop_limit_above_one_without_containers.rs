@@ -104,6 +104,7 @@ fn check(context: &SettingContext) -> Option<SettingViolation> {
         ),
         severity: None,
         change: None,
+        at_requests: Vec::new(),
     })
 }
 

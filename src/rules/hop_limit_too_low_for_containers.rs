@@ -142,6 +142,7 @@ fn check(context: &SettingContext) -> Option<SettingViolation> {
             field: Field::HopLimit,
             applicability: Applicability::Safe,
         }),
+        at_requests: Vec::new(),
     })
 }
 

@@ -202,6 +202,7 @@ fn check(context: &SettingContext) -> Option<SettingViolation> {
         help,
         severity,
         change,
+        at_requests: Vec::new(),
     })
 }
 

@@ -6,6 +6,7 @@
 pub mod hop_limit_above_one_without_containers;
 pub mod hop_limit_too_low_for_containers;
 pub mod imds_v1_allowed;
+pub mod required_tokens_break_boot;
 pub mod token_request_not_put;
 pub mod token_ttl_invalid;
 pub mod tokenless_request;
@@ -47,6 +48,20 @@ pub struct SettingContext<'a> {
     pub tokenless_in_user_data: usize,
     /// Requests there whose token variable nothing assigns (IMDS004): they may be tokenless.
     pub unassigned_in_user_data: usize,
+    /// Where the setting's tokens field (or, without one, the resource) is: `main.tf:12`.
+    pub setting_location: &'a str,
+    /// Where each tokenless request in the boot code is (`main.tf:5`), in the order the check
+    /// numbers them for [`RequestViolation::request`].
+    pub tokenless_locations: &'a [String],
+}
+
+/// What a setting rule reports at one of the tokenless requests of its boot code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestViolation {
+    /// Index into [`SettingContext::tokenless_locations`].
+    pub request: usize,
+    pub message: String,
+    pub help: String,
 }
 
 /// What a setting rule found: where (in the setting's host), what is wrong, what to do, and the
@@ -59,6 +74,8 @@ pub struct SettingViolation {
     /// Lower than the table's severity for this case (a setting left unset is a warning).
     pub severity: Option<Severity>,
     pub change: Option<Change>,
+    /// Findings of the same rule at the boot code's requests (IMDS012).
+    pub at_requests: Vec<RequestViolation>,
 }
 
 /// How a rule checks: a request, or a setting.
@@ -93,6 +110,7 @@ pub static RULES: &[Rule] = &[
     unassigned_token_variable::RULE,
     imds_v1_allowed::RULE,
     hop_limit_too_low_for_containers::RULE,
+    required_tokens_break_boot::RULE,
     hop_limit_above_one_without_containers::RULE,
 ];
 

@@ -1,0 +1,177 @@
+//! IMDS012 `required-tokens-break-boot`.
+
+use super::{Check, RequestViolation, Rule, SettingContext, SettingViolation, Severity};
+use crate::settings::Tokens;
+
+pub const RULE: Rule = Rule {
+    code: "IMDS012",
+    name: "required-tokens-break-boot",
+    severity: Severity::Error,
+    fixable: false,
+    summary:
+        "a setting that requires tokens on instances whose boot script makes a tokenless request",
+    doc: DOC,
+    check: Check::Setting(check),
+};
+
+const DOC: &str = r#"# IMDS012 required-tokens-break-boot
+
+## What it does
+Flags a setting that requires IMDSv2 tokens — `http_tokens = "required"` (Terraform),
+`HttpTokens: required` (CloudFormation), `httpTokens: required` (Cluster API AWS), eksctl
+`disableIMDSv1: true` — on instances whose boot code makes a metadata request without a token
+(an IMDS001 finding in it). It reports twice: at the setting, naming the file and line of each
+tokenless request, and at each request, naming the file and line of the setting.
+
+The boot code is the user data of the same resource in the same file: a Terraform `user_data` /
+`user_data_base64` of the same `aws_instance` or `aws_launch_template`, the CloudFormation
+`UserData` of the same instance or launch template, the `preBootstrapCommands` of the same eksctl
+node group.
+
+## Why is this bad?
+With tokens required, IMDS answers a request without a token with 401 Unauthorized. A boot script
+that reads its region, instance ID or credentials that way fails at the first boot after the
+switch: the node never joins its cluster, the service never starts. The setting is right; the
+script must send a token first.
+
+## Example
+```hcl
+resource "aws_instance" "web" {
+  ami           = "ami-0123456789abcdef0"
+  instance_type = "t3.micro"
+  user_data     = <<EOF
+#!/bin/sh
+curl -s http://169.254.169.254/latest/meta-data/instance-id > /etc/instance-id
+EOF
+
+  metadata_options {
+    http_tokens = "required"
+  }
+}
+```
+
+## Use instead
+```hcl
+resource "aws_instance" "web" {
+  ami           = "ami-0123456789abcdef0"
+  instance_type = "t3.micro"
+  user_data     = <<EOF
+#!/bin/sh
+TOKEN=$(curl -sS -X PUT "http://169.254.169.254/latest/api/token" -H "X-aws-ec2-metadata-token-ttl-seconds: 21600")
+curl -s -H "X-aws-ec2-metadata-token: $TOKEN" http://169.254.169.254/latest/meta-data/instance-id > /etc/instance-id
+EOF
+
+  metadata_options {
+    http_tokens = "required"
+  }
+}
+```
+
+## Fix safety
+There is no fix of its own: the fix is the script's. `--fix` rewrites the tokenless requests
+(IMDS001), and then nothing is left to report here. Never "fix" it by setting `optional`.
+
+## How to suppress
+`# imds-lint disable=IMDS012` at the end of the setting's line (or of the request's line), or
+alone on the line before it; each of the two findings is suppressed where it is reported.
+`--ignore IMDS012` turns the rule off.
+
+## Known limitations
+Only boot code in the same file is linked: a Terraform `file()` / `templatefile()` script, a CAPA
+`MachinePool`'s bootstrap `Secret`, a launch template used from another file are not followed yet.
+A request made by software baked into the AMI is never visible.
+
+## References
+- <https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-IMDS-new-instances.html>
+- <https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-instance-metadata-service.html>
+- <https://cluster-api-aws.sigs.k8s.io/topics/instance-metadata>
+"#;
+
+fn check(context: &SettingContext) -> Option<SettingViolation> {
+    let setting = context.setting;
+    if setting.endpoint_disabled() || setting.tokens_state() != Tokens::Required {
+        return None;
+    }
+    let value = setting.tokens.as_ref()?;
+    let locations = context.tokenless_locations;
+    if locations.is_empty() {
+        return None;
+    }
+    let n = locations.len();
+    let text = value.text.as_deref().unwrap_or_default();
+    let message = format!(
+        "`{}` set to `{text}`, but the boot script of these instances makes {n} tokenless request{} ({}): {} fail with 401 at boot",
+        value.key,
+        if n == 1 { "" } else { "s" },
+        locations.join(", "),
+        if n == 1 { "it would" } else { "they would" },
+    );
+    let help = "fix the boot script first: send a token with every request (`--fix` rewrites it)"
+        .to_owned();
+    let at_requests = (0..n)
+        .map(|request| RequestViolation {
+            request,
+            message: format!(
+                "request to the metadata service without a token on instances that require tokens (`{}` set to `{text}` at {}): it fails with 401 at boot",
+                value.key, context.setting_location
+            ),
+            help: "send a token with this request (`--fix` rewrites it, IMDS001)".to_owned(),
+        })
+        .collect();
+    Some(SettingViolation {
+        span: value.span,
+        message,
+        help,
+        severity: None,
+        change: None,
+        at_requests,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::testing::file_findings;
+
+    fn imds012(name: &str, text: &str) -> usize {
+        file_findings(name, text)
+            .into_iter()
+            .filter(|(code, _)| *code == "IMDS012")
+            .count()
+    }
+
+    fn instance(user_data: &str, tokens: &str) -> String {
+        format!("resource \"aws_instance\" \"a\" {{\n  user_data = <<EOF\n#!/bin/sh\n{user_data}\nEOF\n  metadata_options {{\n    http_tokens = \"{tokens}\"\n  }}\n}}\n")
+    }
+
+    #[test]
+    fn flags_required_tokens_over_tokenless_boot_code() {
+        let tokenless = "curl -s http://169.254.169.254/latest/meta-data/instance-id";
+        // At the setting and at the request.
+        assert_eq!(imds012("a.tf", &instance(tokenless, "required")), 2);
+        let two = format!("{tokenless}\nwget -qO- http://169.254.169.254/latest/meta-data/ami-id");
+        assert_eq!(imds012("a.tf", &instance(&two, "required")), 3);
+        let eksctl = "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmanagedNodeGroups:\n  - name: ng\n    disableIMDSv1: true\n    preBootstrapCommands:\n      - curl -s http://169.254.169.254/latest/meta-data/instance-id\n";
+        assert_eq!(imds012("a.yaml", eksctl), 2);
+    }
+
+    #[test]
+    fn stays_quiet() {
+        let tokened = "T=$(curl -sS -X PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 60')\ncurl -s -H \"X-aws-ec2-metadata-token: $T\" http://169.254.169.254/latest/meta-data/instance-id";
+        let tokenless = "curl -s http://169.254.169.254/latest/meta-data/instance-id";
+        assert_eq!(imds012("a.tf", &instance(tokened, "required")), 0);
+        assert_eq!(imds012("a.tf", &instance(tokenless, "optional")), 0);
+        assert_eq!(imds012("a.tf", &instance("echo hi", "required")), 0);
+        assert_eq!(
+            imds012("a.tf", "resource \"aws_instance\" \"a\" {\n  user_data = \"#!/bin/sh\\ncurl http://169.254.169.254/latest/meta-data/\\n\"\n  metadata_options {\n    http_endpoint = \"disabled\"\n    http_tokens = \"required\"\n  }\n}\n"),
+            0
+        );
+        assert_eq!(
+            imds012("a.tf", "resource \"aws_instance\" \"a\" {\n  metadata_options {\n    http_tokens = \"required\"\n  }\n}\nresource \"aws_instance\" \"b\" {\n  user_data = \"#!/bin/sh\\ncurl http://169.254.169.254/latest/meta-data/\\n\"\n  metadata_options {\n    http_tokens = var.t\n  }\n}\n"),
+            0
+        );
+        assert_eq!(
+            imds012("a.sh", "#!/bin/sh\ncurl http://169.254.169.254/latest/meta-data/\naws ec2 modify-instance-metadata-options --instance-id i-1 --http-tokens required\n"),
+            0
+        );
+    }
+}
