@@ -11,6 +11,7 @@ use crate::fix::{self, Fix, FixSettings, Target};
 use crate::fragment::codec::Codec;
 use crate::fragment::{FragmentSpan, HostId, HostSpan, OffsetMap};
 use crate::frontend;
+use crate::links::{Fact, FileLinks, LinkedSetting, Site};
 use crate::rules::{self, Rule, Severity};
 use crate::settings::MetadataSetting;
 use crate::shell;
@@ -144,6 +145,8 @@ pub enum Outcome {
         notes: Vec<String>,
         /// Other files this one makes instances run (Terraform `file()`), to check as user data.
         referenced: Vec<PathBuf>,
+        /// What links this file's objects to other files' (see `crate::links`).
+        links: Box<crate::links::FileLinks>,
     },
 }
 
@@ -260,6 +263,7 @@ pub fn check_file(
     let mut referenced = Vec::new();
     let mut fragments = Vec::new();
     let mut declared: Vec<Declared> = Vec::new();
+    let mut facts: Vec<(Vec<(usize, HostId)>, Fact)> = Vec::new();
     let mut queue = vec![(0usize, kind, 0usize)];
     let mut decoded_total = 0usize;
     while let Some((host, kind, depth)) = queue.pop() {
@@ -316,6 +320,17 @@ pub fn check_file(
             queue.push((hosts.len() - 1, kind, depth + 1));
             decoded_hosts.push((index, hosts.len() - 1));
         }
+        let first_declared = declared.len();
+        facts.extend(parsed.links.into_iter().map(|fact| {
+            let fact = match fact {
+                Fact::Infra { object, setting } => Fact::Infra {
+                    object,
+                    setting: first_declared + setting,
+                },
+                other => other,
+            };
+            (decoded_hosts.clone(), fact)
+        }));
         declared.extend(
             parsed
                 .settings
@@ -382,6 +397,14 @@ pub fn check_file(
             });
         }
     }
+    let links = file_links(
+        &view,
+        &file_suppressions,
+        &facts,
+        &declared,
+        &fragments,
+        &analyses,
+    );
     findings.extend(setting_findings(
         &view,
         &file_suppressions,
@@ -404,7 +427,87 @@ pub fn check_file(
         findings,
         notes,
         referenced,
+        links: Box::new(links),
     }
+}
+
+/// The link facts of this file in file coordinates: the tokenless requests of each boot Secret,
+/// the references of machine sets, and the settings other files may link to.
+fn file_links(
+    view: &Hosts,
+    file_suppressions: &Suppressions,
+    facts: &[(Vec<(usize, HostId)>, Fact)],
+    declared: &[Declared],
+    fragments: &[crate::fragment::Fragment],
+    analyses: &[shell::Analysis],
+) -> FileLinks {
+    let mut links = FileLinks::default();
+    let code = "IMDS012";
+    let is_suppressed = |host: HostId, span: HostSpan| {
+        let in_file = suppressed(
+            file_suppressions,
+            view.source,
+            code,
+            view.to_file(host, span),
+        );
+        in_file
+            || (host != 0
+                && Suppressions::parse(view.bytes(host)).covers_span(view.bytes(host), code, span))
+    };
+    for (decoded, fact) in facts {
+        match fact {
+            Fact::BootSecret { object, embedded } => {
+                let Some((_, secret_host)) = decoded.iter().find(|(e, _)| e == embedded) else {
+                    links.secrets.push((object.clone(), Vec::new()));
+                    continue;
+                };
+                let mut sites = Vec::new();
+                for (fragment, analysis) in fragments.iter().zip(analyses) {
+                    if !view.descends(fragment.host, &[*secret_host]) {
+                        continue;
+                    }
+                    for request in &analysis.requests {
+                        if !rules::tokenless_request::is_tokenless(request) {
+                            continue;
+                        }
+                        let span = view.to_file(fragment.host, request.span);
+                        let (origin, decoded) = view.origin(fragment.host, request.span);
+                        sites.push(Site {
+                            span,
+                            line: view.source.position(span.start).line,
+                            origin,
+                            decoded,
+                            suppressed: is_suppressed(fragment.host, request.span),
+                        });
+                    }
+                }
+                links.secrets.push((object.clone(), sites));
+            }
+            Fact::Machines {
+                namespace,
+                data_secret,
+                infra,
+            } => links
+                .machines
+                .push((namespace.clone(), data_secret.clone(), infra.clone())),
+            Fact::Infra { object, setting } => {
+                let Some(found) = declared.get(*setting) else {
+                    continue;
+                };
+                let setting = &found.setting;
+                let at = setting.tokens.as_ref().map_or(setting.head, |v| v.span);
+                let span = view.to_file(setting.host, at);
+                links.settings.push(LinkedSetting {
+                    object: object.clone(),
+                    setting: setting.clone(),
+                    span,
+                    line: view.source.position(span.start).line,
+                    suppressed: is_suppressed(setting.host, at),
+                });
+            }
+        }
+    }
+    links
 }
 
 /// A setting a front end found, with its user data in this check's numbering: fragments by index,

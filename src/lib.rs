@@ -16,6 +16,7 @@ pub mod config;
 pub mod fix;
 pub mod fragment;
 pub mod frontend;
+pub mod links;
 pub mod redact;
 pub mod report;
 pub mod rules;

@@ -421,6 +421,7 @@ pub const PREFILTER_NEEDLES: &[&str] = &[
     "eksctl.io/",
     "instance-metadata-",
     "run-instances",
+    "dataSecretName",
 ];
 
 #[cfg(test)]

@@ -144,14 +144,143 @@ pub fn run(args: Args) -> io::Result<Status> {
     }
     scan.referenced_files();
     progress.stop();
-    let results = scan
+    let mut results = scan
         .results
         .into_inner()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
+    link_files(&settings, &mut results);
     finish(&args, &settings, baseline.as_ref(), results, started)
 }
 
 const DEFAULT_MAX_FILE_SIZE: u64 = 16 << 20;
+
+/// The pass across files, after the walk: joins the link facts of every checked file
+/// (`crate::links`), asks IMDS012 about each setting linked to boot Secrets, and adds its findings
+/// to the reports of the files they are in.
+fn link_files(settings: &CheckSettings, results: &mut Results) {
+    let Some(rule) = rules::by_code("IMDS012") else {
+        return;
+    };
+    let rules::Check::Setting(check) = rule.check else {
+        return;
+    };
+    if results.links.is_empty() || !settings.rules.enabled(rule) {
+        return;
+    }
+    let files: Vec<&crate::links::FileLinks> = results.links.iter().map(|(_, l, _)| l).collect();
+    let mut new: Vec<(usize, crate::check::Finding)> = Vec::new();
+    for linked in crate::links::link(&files) {
+        let (f, s) = linked.setting;
+        let Some((_, links, _)) = results.links.get(f) else {
+            continue;
+        };
+        let Some(target) = links.settings.get(s) else {
+            continue;
+        };
+        let sites: Vec<(usize, &crate::links::Site)> = linked
+            .secrets
+            .iter()
+            .filter_map(|(sf, ss)| {
+                let (_, links, _) = results.links.get(*sf)?;
+                let (_, sites) = links.secrets.get(*ss)?;
+                Some(sites.iter().map(move |site| (*sf, site)))
+            })
+            .flatten()
+            .collect();
+        let location = |file: usize, line: usize| {
+            let path = results
+                .links
+                .get(file)
+                .map(|(source, _, _)| source.path.display().to_string())
+                .unwrap_or_default();
+            format!("{path}:{line}")
+        };
+        let tokenless_locations: Vec<String> = sites
+            .iter()
+            .map(|(sf, site)| location(*sf, site.line))
+            .collect();
+        let setting_location = location(f, target.line);
+        let context = rules::SettingContext {
+            setting: &target.setting,
+            tokenless_in_user_data: sites.len(),
+            unassigned_in_user_data: 0,
+            setting_location: &setting_location,
+            tokenless_locations: &tokenless_locations,
+        };
+        let Some(violation) = check(&context) else {
+            continue;
+        };
+        let severity = settings.severity_of(rule);
+        for at in &violation.at_requests {
+            let Some((sf, site)) = sites.get(at.request) else {
+                continue;
+            };
+            if site.suppressed {
+                continue;
+            }
+            new.push((
+                *sf,
+                crate::check::Finding {
+                    rule,
+                    severity,
+                    span: site.span,
+                    message: at.message.clone(),
+                    help: at.help.clone(),
+                    fix: None,
+                    origin: site.origin.clone(),
+                    decoded: site.decoded.clone(),
+                },
+            ));
+        }
+        if !target.suppressed && target.setting.host == 0 {
+            new.push((
+                f,
+                crate::check::Finding {
+                    rule,
+                    severity,
+                    span: target.span,
+                    message: violation.message,
+                    help: violation.help,
+                    fix: None,
+                    origin: Vec::new(),
+                    decoded: None,
+                },
+            ));
+        }
+    }
+    for (file, finding) in new {
+        let Some((source, _, root)) = results.links.get(file) else {
+            continue;
+        };
+        results.statistics.findings += 1;
+        match results
+            .files
+            .iter_mut()
+            .find(|c| c.report.source.path == source.path)
+        {
+            Some(checked) => {
+                checked.report.findings.push(finding);
+                checked
+                    .report
+                    .findings
+                    .sort_by_key(|f| (f.span.start, f.rule.code));
+            }
+            None => results.files.push(Checked {
+                report: FileReport {
+                    source: crate::source::SourceFile::new(
+                        source.path.clone(),
+                        source.bytes.clone(),
+                    ),
+                    findings: vec![finding],
+                },
+                root: root.clone(),
+                kind: None,
+                stdin: false,
+                settings: None,
+            }),
+        }
+    }
+}
 
 /// The configuration in force: `--config FILE`, else the nearest file at or above the first path
 /// (the current directory for standard input), unless `--isolated`.
@@ -262,6 +391,8 @@ struct Results {
     stdin: Option<Vec<u8>>,
     diagnostics: Vec<Diagnostic>,
     statistics: Statistics,
+    /// The link facts of the files that have any, for the pass across files (`crate::links`).
+    links: Vec<(crate::source::SourceFile, crate::links::FileLinks, PathBuf)>,
 }
 
 struct Scan {
@@ -410,6 +541,7 @@ impl Scan {
                 findings,
                 notes,
                 referenced,
+                links,
             }) => {
                 for note in notes {
                     self.diagnostic(Some(shown.clone()), note);
@@ -417,8 +549,16 @@ impl Scan {
                 self.counters
                     .findings
                     .fetch_add(findings.len(), Ordering::Relaxed);
+                let linked = (!links.is_empty()).then(|| {
+                    (
+                        crate::source::SourceFile::new(shown.clone(), source.bytes.clone()),
+                        *links,
+                        root.to_path_buf(),
+                    )
+                });
                 self.record(|r| {
                     r.seen.push(shown.clone());
+                    r.links.extend(linked);
                     r.referenced
                         .extend(referenced.into_iter().map(|p| (p, root.to_path_buf())));
                     r.statistics.parsed += 1;

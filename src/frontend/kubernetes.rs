@@ -11,6 +11,7 @@ use super::{Embedded, Parsed};
 use crate::check::OriginEntry;
 use crate::fragment::codec::{self, Codec};
 use crate::fragment::{HostId, HostSpan, OffsetMap, Quoting};
+use crate::links::{Fact, ObjectRef};
 use crate::settings::{
     Containers, HopDefault, MetadataSetting, OptionsBlock, Source, TokensDefault,
 };
@@ -29,12 +30,24 @@ pub fn read(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
         .and_then(|k| yaml::scalar_string(k, bytes))
         .unwrap_or_default();
     let capa = api_version.starts_with("infrastructure.cluster.x-k8s.io/");
+    let namespace = namespace_of(document, bytes);
     match kind.as_str() {
-        "Secret" => secret(document, bytes, &name, parsed),
+        "Secret" => secret(document, bytes, &name, &namespace, parsed),
+        "MachinePool" | "MachineDeployment" if api_version.starts_with("cluster.x-k8s.io/") => {
+            machines(document, bytes, &namespace, parsed);
+        }
         "ConfigMap" => config_map(document, bytes, &name, parsed),
         "AWSMachineTemplate" | "AWSMachine" | "AWSMachinePool" | "AWSManagedMachinePool"
             if capa =>
         {
+            parsed.links.push(Fact::Infra {
+                object: ObjectRef {
+                    kind: kind.clone(),
+                    name: name.clone(),
+                    namespace,
+                },
+                setting: parsed.settings.len(),
+            });
             capa_machine(document, bytes, host, &kind, &name, parsed);
         }
         _ => {
@@ -45,7 +58,48 @@ pub fn read(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
     }
 }
 
-fn secret(document: Node, bytes: &[u8], name: &str, parsed: &mut Parsed) {
+/// The object's namespace: `metadata.namespace`, else `default`.
+fn namespace_of(document: Node, bytes: &[u8]) -> String {
+    yaml::get(document, bytes, "metadata")
+        .and_then(|m| yaml::get(m, bytes, "namespace"))
+        .and_then(|n| yaml::scalar_string(n, bytes))
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "default".to_owned())
+}
+
+/// A Cluster API `MachinePool` / `MachineDeployment`: the Secret its machines boot from
+/// (`bootstrap.dataSecretName`) and the infrastructure object that launches them
+/// (`infrastructureRef`), as link facts.
+fn machines(document: Node, bytes: &[u8], namespace: &str, parsed: &mut Parsed) {
+    let Some(spec) = yaml::get(document, bytes, "spec")
+        .and_then(|s| yaml::get(s, bytes, "template"))
+        .and_then(|t| yaml::get(t, bytes, "spec"))
+    else {
+        return;
+    };
+    let text = |node: Option<Node>, key: &str| {
+        node.and_then(|n| yaml::get(n, bytes, key))
+            .and_then(|v| yaml::scalar_string(v, bytes))
+            .filter(|v| !v.is_empty())
+    };
+    let data_secret = text(yaml::get(spec, bytes, "bootstrap"), "dataSecretName");
+    let reference = yaml::get(spec, bytes, "infrastructureRef");
+    let infra = match (text(reference, "kind"), text(reference, "name")) {
+        (Some(kind), Some(name)) => Some(ObjectRef {
+            kind,
+            name,
+            namespace: text(reference, "namespace").unwrap_or_else(|| namespace.to_owned()),
+        }),
+        _ => None,
+    };
+    parsed.links.push(Fact::Machines {
+        namespace: namespace.to_owned(),
+        data_secret,
+        infra,
+    });
+}
+
+fn secret(document: Node, bytes: &[u8], name: &str, namespace: &str, parsed: &mut Parsed) {
     if let Some(data) = yaml::get(document, bytes, "data") {
         for (key, _, value) in yaml::pairs(data, bytes) {
             let Some(scalar) = yaml::scalar(value, bytes) else {
@@ -59,6 +113,11 @@ fn secret(document: Node, bytes: &[u8], name: &str, parsed: &mut Parsed) {
                 Some(unzipped) => (unzipped, Codec::GzipBase64),
                 None => (decoded, codec),
             };
+            if key == "value" {
+                parsed
+                    .links
+                    .push(boot_secret(name, namespace, parsed.embedded.len()));
+            }
             parsed.embedded.push(Embedded {
                 span: content_span(&scalar),
                 bytes: decoded,
@@ -74,6 +133,11 @@ fn secret(document: Node, bytes: &[u8], name: &str, parsed: &mut Parsed) {
     if let Some(data) = yaml::get(document, bytes, "stringData") {
         for (key, _, value) in yaml::pairs(data, bytes) {
             if let Some(scalar) = yaml::scalar(value, bytes) {
+                if key == "value" {
+                    parsed
+                        .links
+                        .push(boot_secret(name, namespace, parsed.embedded.len()));
+                }
                 parsed.embedded.push(scalar_host(
                     &scalar,
                     vec![OriginEntry::layer("k8s-secret")
@@ -82,6 +146,18 @@ fn secret(document: Node, bytes: &[u8], name: &str, parsed: &mut Parsed) {
                 ));
             }
         }
+    }
+}
+
+/// A Secret key `value`, which Cluster API machines boot from.
+fn boot_secret(name: &str, namespace: &str, embedded: usize) -> Fact {
+    Fact::BootSecret {
+        object: ObjectRef {
+            kind: "Secret".to_owned(),
+            name: name.to_owned(),
+            namespace: namespace.to_owned(),
+        },
+        embedded,
     }
 }
 

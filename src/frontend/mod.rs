@@ -70,6 +70,8 @@ pub struct Parsed {
     pub referenced: Vec<PathBuf>,
     /// Instance metadata settings declared in this host (see `crate::settings`).
     pub settings: Vec<crate::settings::MetadataSetting>,
+    /// Facts that link objects across files (see `crate::links`).
+    pub links: Vec<crate::links::Fact>,
 }
 
 /// Says which front end reads a file, if any.

@@ -86,9 +86,10 @@ A JSON template takes no comments: use `--ignore` or the configuration file.
 
 ## Known limitations
 Terraform module inputs (`metadata_options = { … }` passed to a module), `dynamic` blocks and
-values taken from variables are not read; a value that is not a literal is not reported. Cross-file
-links (a CAPA `MachinePool` and its bootstrap `Secret`, a launch template used by a resource in
-another file) are not followed.
+values taken from variables are not read; a value that is not a literal is not reported. The fix's
+safety does not follow cross-file links (a CAPA `MachinePool` and its bootstrap `Secret`, which
+IMDS012 follows; a launch template used by a resource in another file): a CAPA machine's fix stays
+unsafe.
 
 ## References
 - <https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-IMDS-new-instances.html>

@@ -26,7 +26,12 @@ tokenless request, and at each request, naming the file and line of the setting.
 The boot code is the user data of the same resource in the same file: a Terraform `user_data` /
 `user_data_base64` of the same `aws_instance` or `aws_launch_template`, the CloudFormation
 `UserData` of the same instance or launch template, the `preBootstrapCommands` of the same eksctl
-node group.
+node group. Across files of one scan, it follows Cluster API AWS: a `MachinePool` or
+`MachineDeployment` names its boot script (`spec.template.spec.bootstrap.dataSecretName`, the
+`Secret` of the same namespace, key `value`) and the object that launches its instances
+(`spec.template.spec.infrastructureRef`: an `AWSManagedMachinePool`, `AWSMachinePool` or
+`AWSMachineTemplate`, by kind, name and namespace); the setting of that object is checked against
+the requests of that Secret, wherever the three objects are.
 
 ## Why is this bad?
 With tokens required, IMDS answers a request without a token with 401 Unauthorized. A boot script
@@ -77,9 +82,11 @@ alone on the line before it; each of the two findings is suppressed where it is 
 `--ignore IMDS012` turns the rule off.
 
 ## Known limitations
-Only boot code in the same file is linked: a Terraform `file()` / `templatefile()` script, a CAPA
-`MachinePool`'s bootstrap `Secret`, a launch template used from another file are not followed yet.
-A request made by software baked into the AMI is never visible.
+A Terraform `file()` / `templatefile()` script and a launch template used from another file are
+not followed yet. Across files, only the CAPA links above are: a Secret generated at run time (by a
+bootstrap provider) is not in the tree. After `--fix` rewrites a boot Secret, the setting's
+finding in another file stays in that run's report; the next run no longer has it. A request made
+by software baked into the AMI is never visible.
 
 ## References
 - <https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-IMDS-new-instances.html>
