@@ -147,6 +147,8 @@ pub enum Outcome {
         referenced: Vec<PathBuf>,
         /// What links this file's objects to other files' (see `crate::links`).
         links: Box<crate::links::FileLinks>,
+        /// One summary per declared setting, for the migration view.
+        summaries: Vec<crate::migration::SettingSummary>,
     },
 }
 
@@ -397,7 +399,17 @@ pub fn check_file(
             });
         }
     }
-    let links = file_links(
+    let fixable = |host: HostId, span: HostSpan| {
+        let at = view.to_file(host, span);
+        findings.iter().any(|f| {
+            f.rule.code == "IMDS001"
+                && f.span == at
+                && f.fix
+                    .as_ref()
+                    .is_some_and(|x| x.applicability == fix::Applicability::Safe)
+        })
+    };
+    let mut links = file_links(
         &view,
         &file_suppressions,
         &facts,
@@ -405,14 +417,27 @@ pub fn check_file(
         &fragments,
         &analyses,
     );
-    findings.extend(setting_findings(
+    for (_, sites) in &mut links.secrets {
+        for site in sites {
+            site.fixable = findings.iter().any(|f| {
+                f.rule.code == "IMDS001"
+                    && f.span == site.span
+                    && f.fix
+                        .as_ref()
+                        .is_some_and(|x| x.applicability == fix::Applicability::Safe)
+            });
+        }
+    }
+    let (setting_findings, summaries) = setting_findings(
         &view,
         &file_suppressions,
         settings,
         declared,
         &fragments,
         &analyses,
-    ));
+        &fixable,
+    );
+    findings.extend(setting_findings);
     findings.sort_by_key(|f| (f.span.start, f.rule.code));
     findings.dedup_by(|a, b| {
         a.span == b.span
@@ -428,6 +453,7 @@ pub fn check_file(
         notes,
         referenced,
         links: Box::new(links),
+        summaries,
     }
 }
 
@@ -478,6 +504,7 @@ fn file_links(
                             origin,
                             decoded,
                             suppressed: is_suppressed(fragment.host, request.span),
+                            fixable: false,
                         });
                     }
                 }
@@ -550,7 +577,9 @@ fn setting_findings(
     mut declared: Vec<Declared>,
     fragments: &[crate::fragment::Fragment],
     analyses: &[shell::Analysis],
-) -> Vec<Finding> {
+    fixable: &dyn Fn(HostId, HostSpan) -> bool,
+) -> (Vec<Finding>, Vec<crate::migration::SettingSummary>) {
+    let mut summaries = Vec::new();
     for (fragment, analysis) in fragments.iter().zip(analyses) {
         for call in &analysis.aws_metadata {
             declared.push(Declared {
@@ -600,6 +629,36 @@ fn setting_findings(
             setting.host,
             setting.tokens.as_ref().map_or(setting.head, |v| v.span),
         );
+        let mut summary = crate::migration::SettingSummary {
+            path: view.source.path.display().to_string(),
+            line: view
+                .source
+                .position(
+                    view.to_file(
+                        setting.host,
+                        setting.tokens.as_ref().map_or(setting.head, |v| v.span),
+                    )
+                    .start,
+                )
+                .line,
+            resource: setting.kind.clone(),
+            name: setting.name.clone(),
+            http_tokens: setting.tokens.as_ref().and_then(|v| v.text.clone()),
+            can_require: false,
+            boot_scripts: if own.is_empty() && hosts.is_empty() {
+                Vec::new()
+            } else {
+                vec![view.source.path.display().to_string()]
+            },
+            tokenless_requests: tokenless.len(),
+            fixable: tokenless
+                .iter()
+                .filter(|(host, r)| fixable(*host, r.span))
+                .count(),
+            unseen: setting.user_data.unseen.clone(),
+        };
+        summary.decide();
+        summaries.push(summary);
         let context = rules::SettingContext {
             setting,
             tokenless_in_user_data: count(rules::tokenless_request::is_tokenless),
@@ -666,7 +725,7 @@ fn setting_findings(
             });
         }
     }
-    out
+    (out, summaries)
 }
 
 fn suppressed(

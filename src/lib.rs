@@ -17,6 +17,7 @@ pub mod fix;
 pub mod fragment;
 pub mod frontend;
 pub mod links;
+pub mod migration;
 pub mod redact;
 pub mod report;
 pub mod rules;

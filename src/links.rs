@@ -40,6 +40,8 @@ pub struct Site {
     pub decoded: Option<String>,
     /// Whether IMDS012 is suppressed there.
     pub suppressed: bool,
+    /// Whether `--fix` rewrites it (a safe IMDS001 fix).
+    pub fixable: bool,
 }
 
 /// A setting that can be linked from another file, in file coordinates.

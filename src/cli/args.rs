@@ -70,6 +70,11 @@ pub struct Args {
     #[arg(long, conflicts_with = "fail_on")]
     pub exit_zero: bool,
 
+    /// Instead of findings, print per instance metadata setting whether it can require tokens
+    /// now: its boot scripts, their tokenless requests, what --fix would change (human or json)
+    #[arg(long, conflicts_with_all = ["fix", "diff", "write_baseline"])]
+    pub migration: bool,
+
     /// Print the findings only: no summary, no fix log
     #[arg(long, short = 'q')]
     pub quiet: bool,

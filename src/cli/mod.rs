@@ -149,6 +149,17 @@ pub fn run(args: Args) -> io::Result<Status> {
         .into_inner()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     link_files(&settings, &mut results);
+    if args.migration {
+        let mut out = io::stdout().lock();
+        let mut summaries = std::mem::take(&mut results.summaries);
+        summaries.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+        if args.output_format() == Format::Json {
+            crate::migration::write_json(&mut out, &summaries)?;
+        } else {
+            crate::migration::write_human(&mut out, &summaries)?;
+        }
+        return Ok(Status::Clean);
+    }
     finish(&args, &settings, baseline.as_ref(), results, started)
 }
 
@@ -164,9 +175,10 @@ fn link_files(settings: &CheckSettings, results: &mut Results) {
     let rules::Check::Setting(check) = rule.check else {
         return;
     };
-    if results.links.is_empty() || !settings.rules.enabled(rule) {
+    if results.links.is_empty() {
         return;
     }
+    let enabled = settings.rules.enabled(rule);
     let files: Vec<&crate::links::FileLinks> = results.links.iter().map(|(_, l, _)| l).collect();
     let mut new: Vec<(usize, crate::check::Finding)> = Vec::new();
     for linked in crate::links::link(&files) {
@@ -200,6 +212,35 @@ fn link_files(settings: &CheckSettings, results: &mut Results) {
             .map(|(sf, site)| location(*sf, site.line))
             .collect();
         let setting_location = location(f, target.line);
+        let path_of = |file: usize| {
+            results
+                .links
+                .get(file)
+                .map(|(source, _, _)| source.path.display().to_string())
+                .unwrap_or_default()
+        };
+        let setting_path = path_of(f);
+        let secret_paths: Vec<String> = linked.secrets.iter().map(|(sf, _)| path_of(*sf)).collect();
+        if let Some(summary) = results
+            .summaries
+            .iter_mut()
+            .find(|summary| summary.line == target.line && summary.path == setting_path)
+        {
+            summary.tokenless_requests += sites.len();
+            summary.fixable += sites.iter().filter(|(_, site)| site.fixable).count();
+            for path in secret_paths {
+                if !summary.boot_scripts.contains(&path) {
+                    summary.boot_scripts.push(path);
+                }
+            }
+            if !linked.secrets.is_empty() {
+                summary.unseen = None;
+            }
+            summary.decide();
+        }
+        if !enabled {
+            continue;
+        }
         let context = rules::SettingContext {
             setting: &target.setting,
             tokenless_in_user_data: sites.len(),
@@ -393,6 +434,8 @@ struct Results {
     statistics: Statistics,
     /// The link facts of the files that have any, for the pass across files (`crate::links`).
     links: Vec<(crate::source::SourceFile, crate::links::FileLinks, PathBuf)>,
+    /// One per declared setting, for `--migration`.
+    summaries: Vec<crate::migration::SettingSummary>,
 }
 
 struct Scan {
@@ -542,6 +585,7 @@ impl Scan {
                 notes,
                 referenced,
                 links,
+                summaries,
             }) => {
                 for note in notes {
                     self.diagnostic(Some(shown.clone()), note);
@@ -559,6 +603,7 @@ impl Scan {
                 self.record(|r| {
                     r.seen.push(shown.clone());
                     r.links.extend(linked);
+                    r.summaries.extend(summaries);
                     r.referenced
                         .extend(referenced.into_iter().map(|p| (p, root.to_path_buf())));
                     r.statistics.parsed += 1;

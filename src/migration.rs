@@ -1,0 +1,128 @@
+//! The migration view (`imds-lint --migration`): for each declared instance metadata setting,
+//! whether it can be switched to `required` now — the boot scripts its instances run, how many
+//! tokenless requests remain in them, and how many of those `--fix` would rewrite. The check fills
+//! one [`SettingSummary`] per setting; the CLI adds what the links across files show and prints
+//! the report.
+
+use std::io::{self, Write};
+
+/// One declared setting, as the migration view reports it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SettingSummary {
+    pub path: String,
+    pub line: usize,
+    /// `aws_instance`, `AWS::EC2::LaunchTemplate`, `AWSManagedMachinePool`, `run-instances`.
+    pub resource: String,
+    pub name: String,
+    /// The tokens value as written (`optional`, `required`, eksctl `true`), `null` when unset or
+    /// not a literal.
+    pub http_tokens: Option<String>,
+    pub can_require: bool,
+    /// The files holding the boot scripts of its instances that this scan read.
+    pub boot_scripts: Vec<String>,
+    pub tokenless_requests: usize,
+    /// How many of those `--fix` rewrites (safe fixes).
+    pub fixable: usize,
+    /// Why the boot code is not all visible, if it is not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unseen: Option<String>,
+}
+
+impl SettingSummary {
+    /// Decides `can_require` from what is known: no tokenless request left, and every boot
+    /// script seen.
+    pub fn decide(&mut self) {
+        self.can_require = self.tokenless_requests == 0 && self.unseen.is_none();
+    }
+}
+
+#[derive(serde::Serialize)]
+struct Report<'a> {
+    version: u32,
+    settings: &'a [SettingSummary],
+}
+
+pub fn write_json(out: &mut impl Write, settings: &[SettingSummary]) -> io::Result<()> {
+    serde_json::to_writer_pretty(
+        &mut *out,
+        &Report {
+            version: 1,
+            settings,
+        },
+    )
+    .map_err(io::Error::other)?;
+    writeln!(out)
+}
+
+pub fn write_human(out: &mut impl Write, settings: &[SettingSummary]) -> io::Result<()> {
+    if settings.is_empty() {
+        return writeln!(out, "No instance metadata settings found.");
+    }
+    let rows: Vec<[String; 6]> = settings
+        .iter()
+        .map(|s| {
+            let resource = if s.name.is_empty() {
+                s.resource.clone()
+            } else {
+                format!("{} {}", s.resource, s.name)
+            };
+            let ready = if s.can_require {
+                "yes"
+            } else if s.tokenless_requests > 0 {
+                "no: fix scripts"
+            } else {
+                "check: scripts unseen"
+            };
+            let scripts = if s.boot_scripts.is_empty() {
+                "-".to_owned()
+            } else {
+                s.boot_scripts.join(", ")
+            };
+            [
+                format!("{}:{}", s.path, s.line),
+                resource,
+                s.http_tokens
+                    .clone()
+                    .unwrap_or_else(|| "(unset)".to_owned()),
+                ready.to_owned(),
+                format!("{} ({} fixable)", s.tokenless_requests, s.fixable),
+                scripts,
+            ]
+        })
+        .collect();
+    let header = [
+        "setting",
+        "resource",
+        "tokens",
+        "can require",
+        "tokenless",
+        "boot scripts",
+    ];
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut text = String::new();
+        for (i, (cell, width)) in cells.iter().zip(widths).enumerate() {
+            if i + 1 == cells.len() {
+                text.push_str(cell);
+            } else {
+                text.push_str(&format!("{cell:<width$}  "));
+            }
+        }
+        text
+    };
+    writeln!(out, "{}", line(header.to_vec()))?;
+    for row in &rows {
+        writeln!(out, "{}", line(row.iter().map(String::as_str).collect()))?;
+    }
+    let ready = settings.iter().filter(|s| s.can_require).count();
+    writeln!(
+        out,
+        "\n{ready} of {} settings can require tokens now.",
+        settings.len()
+    )
+}

@@ -1,0 +1,197 @@
+//! `imds-lint --migration` through the real binary: per declared setting, whether it can require
+//! tokens now, with the boot scripts linked in the same file (Terraform) and across files (the
+//! Cluster API `MachinePool` → bootstrap `Secret` / `AWSManagedMachinePool` of
+//! `fixtures/settings/capa-boot/`), in JSON and as a table. Also IMDS012 across those files in
+//! the ordinary report.
+
+#[path = "support/run.rs"]
+mod run;
+
+use std::path::{Path, PathBuf};
+
+use run::{imds_lint, text};
+
+fn settings_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/settings")
+}
+
+fn migration_json(args: &[&str]) -> Vec<serde_json::Value> {
+    let mut all = vec!["--migration", "--format", "json"];
+    all.extend_from_slice(args);
+    let out = imds_lint(&settings_dir(), &all);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("no JSON ({e}): {}", text(&out.stdout)));
+    assert_eq!(json["version"], 1);
+    json["settings"].as_array().unwrap().clone()
+}
+
+#[test]
+fn capa_setting_links_its_bootstrap_secret_across_files() {
+    let settings = migration_json(&["capa-boot"]);
+    assert_eq!(settings.len(), 2, "{settings:#?}");
+    let tokened = &settings[0];
+    assert_eq!(
+        tokened["path"],
+        "capa-boot/tokened/awsmanagedmachinepool.yaml"
+    );
+    assert_eq!(tokened["line"], 13);
+    assert_eq!(tokened["resource"], "AWSManagedMachinePool");
+    assert_eq!(tokened["name"], "workers");
+    assert_eq!(tokened["http_tokens"], "required");
+    assert_eq!(tokened["can_require"], true);
+    assert_eq!(
+        tokened["boot_scripts"],
+        serde_json::json!(["capa-boot/tokened/secret.yaml"])
+    );
+    assert_eq!(tokened["tokenless_requests"], 0);
+    let tokenless = &settings[1];
+    assert_eq!(
+        tokenless["path"],
+        "capa-boot/tokenless/awsmanagedmachinepool.yaml"
+    );
+    assert_eq!(tokenless["can_require"], false);
+    assert_eq!(
+        tokenless["boot_scripts"],
+        serde_json::json!(["capa-boot/tokenless/secret.yaml"])
+    );
+    assert_eq!(tokenless["tokenless_requests"], 1);
+    assert_eq!(tokenless["fixable"], 1);
+}
+
+#[test]
+fn same_file_user_data_and_unseen_boot_code() {
+    let settings = migration_json(&[
+        "terraform/instance-required-tokenless-user-data.tf",
+        "terraform/instance-tokens-optional-clean-user-data.tf",
+        "capa/awsmachinetemplate-optional.yaml",
+    ]);
+    let by_path = |p: &str| {
+        settings
+            .iter()
+            .find(|s| s["path"] == p)
+            .unwrap_or_else(|| panic!("{p} missing: {settings:#?}"))
+            .clone()
+    };
+    let broken = by_path("terraform/instance-required-tokenless-user-data.tf");
+    assert_eq!(broken["line"], 12);
+    assert_eq!(broken["can_require"], false);
+    assert_eq!(broken["tokenless_requests"], 1);
+    assert_eq!(broken["fixable"], 1);
+    assert_eq!(
+        broken["boot_scripts"],
+        serde_json::json!(["terraform/instance-required-tokenless-user-data.tf"])
+    );
+    let clean = by_path("terraform/instance-tokens-optional-clean-user-data.tf");
+    assert_eq!(clean["http_tokens"], "optional");
+    assert_eq!(clean["can_require"], true);
+    assert_eq!(clean["tokenless_requests"], 0);
+    // A CAPA machine whose bootstrap Secret is not in the scan: its boot code is unseen.
+    let capa = by_path("capa/awsmachinetemplate-optional.yaml");
+    assert_eq!(capa["can_require"], false);
+    assert_eq!(capa["tokenless_requests"], 0);
+    assert!(capa["unseen"]
+        .as_str()
+        .unwrap()
+        .contains("bootstrap Secret"));
+}
+
+#[test]
+fn human_table_says_which_settings_can_require_tokens() {
+    let out = imds_lint(&settings_dir(), &["--migration", "capa-boot"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines[0].starts_with("setting "), "{stdout}");
+    assert!(
+        lines[1].contains("capa-boot/tokened/awsmanagedmachinepool.yaml:13")
+            && lines[1].contains(" yes ")
+            && lines[1].ends_with("capa-boot/tokened/secret.yaml"),
+        "{stdout}"
+    );
+    assert!(
+        lines[2].contains("no: fix scripts") && lines[2].contains("1 (1 fixable)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("1 of 2 settings can require tokens now."),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn required_tokens_break_boot_across_files() {
+    let out = imds_lint(
+        &settings_dir(),
+        &["--format", "json", "capa-boot/tokenless"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let imds012: Vec<(String, u64, String)> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "IMDS012")
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_owned(),
+                f["line"].as_u64().unwrap(),
+                f["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(imds012.len(), 2, "{imds012:#?}");
+    let (setting, request) = if imds012[0].0.ends_with("awsmanagedmachinepool.yaml") {
+        (&imds012[0], &imds012[1])
+    } else {
+        (&imds012[1], &imds012[0])
+    };
+    assert_eq!(setting.1, 13);
+    assert!(
+        setting.2.contains("capa-boot/tokenless/secret.yaml:9"),
+        "{}",
+        setting.2
+    );
+    assert!(request.0.ends_with("secret.yaml"));
+    assert_eq!(request.1, 9);
+    assert!(
+        request
+            .2
+            .contains("capa-boot/tokenless/awsmanagedmachinepool.yaml:13"),
+        "{}",
+        request.2
+    );
+    // Without the MachinePool, nothing links them.
+    let out = imds_lint(
+        &settings_dir(),
+        &[
+            "--format",
+            "json",
+            "capa-boot/tokenless/secret.yaml",
+            "capa-boot/tokenless/awsmanagedmachinepool.yaml",
+        ],
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["rule"] != "IMDS012"));
+    // --ignore IMDS012 turns it off.
+    let out = imds_lint(
+        &settings_dir(),
+        &[
+            "--format",
+            "json",
+            "--ignore",
+            "IMDS012",
+            "capa-boot/tokenless",
+        ],
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["rule"] != "IMDS012"));
+}
