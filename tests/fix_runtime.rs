@@ -19,22 +19,23 @@
 
 #[path = "support/imds_emulator.rs"]
 mod imds_emulator;
+#[path = "support/process.rs"]
+mod process;
 
 use imds_emulator::{Emulator, Logged, Mode};
+use process::{ensure_newline, has, run_bounded, Ran, TIMEOUT};
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::io::Read;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
 
 /// A script (or one `imds-lint` run) is killed after this long.
-const TIMEOUT: Duration = Duration::from_secs(20);
 const MIN_SCRIPTS: usize = 25;
 
 fn runnable_dir() -> PathBuf {
@@ -136,108 +137,6 @@ fn tool_version(program: &str) -> Option<String> {
     Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-fn has(program: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", "command -v \"$1\" >/dev/null 2>&1", "sh", program])
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-struct Ran {
-    code: Option<i32>,
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
-    timed_out: bool,
-}
-
-impl Ran {
-    fn describe(&self) -> String {
-        format!(
-            "exit {}{}\n--- stdout\n{}--- stderr\n{}---",
-            self.code
-                .map_or_else(|| "by signal".to_string(), |c| c.to_string()),
-            if self.timed_out {
-                format!(" (killed after {}s)", TIMEOUT.as_secs())
-            } else {
-                String::new()
-            },
-            ensure_newline(&String::from_utf8_lossy(&self.stdout)),
-            ensure_newline(&String::from_utf8_lossy(&self.stderr)),
-        )
-    }
-}
-
-fn ensure_newline(s: &str) -> String {
-    if s.is_empty() || s.ends_with('\n') {
-        s.to_string()
-    } else {
-        format!("{s}\n")
-    }
-}
-
-fn kill_group(child: &Child) {
-    // The command leads its own process group: take its children (curl, wget, subshells) too.
-    let _ = Command::new("kill")
-        .args(["-KILL", "--", &format!("-{}", child.id())])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
-}
-
-/// Runs `cmd` in its own process group, killed (with its children) after [`TIMEOUT`].
-fn run_bounded(mut cmd: Command) -> Ran {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
-    let mut child = match cmd.spawn() {
-        Ok(child) => child,
-        Err(e) => {
-            return Ran {
-                code: None,
-                stdout: Vec::new(),
-                stderr: format!("cannot spawn {cmd:?}: {e}").into_bytes(),
-                timed_out: false,
-            }
-        }
-    };
-    let mut out_pipe = child.stdout.take().expect("stdout pipe");
-    let mut err_pipe = child.stderr.take().expect("stderr pipe");
-    let out_reader = thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = out_pipe.read_to_end(&mut buf);
-        buf
-    });
-    let err_reader = thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = err_pipe.read_to_end(&mut buf);
-        buf
-    });
-    let deadline = Instant::now() + TIMEOUT;
-    let mut timed_out = false;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break Some(status),
-            Ok(None) if Instant::now() >= deadline => {
-                timed_out = true;
-                kill_group(&child);
-                let _ = child.kill();
-                break child.wait().ok();
-            }
-            Ok(None) => thread::sleep(Duration::from_millis(5)),
-            Err(_) => break None,
-        }
-    };
-    // Anything the command left running in the background would hold the pipes open.
-    kill_group(&child);
-    Ran {
-        code: status.and_then(|s| s.code()),
-        stdout: out_reader.join().unwrap_or_default(),
-        stderr: err_reader.join().unwrap_or_default(),
-        timed_out,
-    }
-}
-
 /// Runs `shell script` in an empty working directory, reaching IMDS only through the emulator.
 fn run_script(shell: &str, script: &Path, emu: &Emulator) -> Ran {
     let work = tempfile::tempdir().expect("temp dir");
@@ -254,7 +153,7 @@ fn run_script(shell: &str, script: &Path, emu: &Emulator) -> Ran {
         .env("LC_ALL", "C")
         .env("http_proxy", emu.proxy_url())
         .env("HTTP_PROXY", emu.proxy_url());
-    run_bounded(cmd)
+    run_bounded(cmd, None)
 }
 
 // ------------------------------------------------------------------------------------------
@@ -364,7 +263,7 @@ fn check_script(script: &Script, dash: bool) -> Outcome {
     std::fs::write(&copy, &script.bytes).expect("write copy");
     let mut cmd = imds_lint();
     cmd.arg("--fix").arg(&copy);
-    let fix = run_bounded(cmd);
+    let fix = run_bounded(cmd, None);
     if !matches!(fix.code, Some(0 | 1)) || fix.timed_out {
         fail(
             &mut outcome,
@@ -391,7 +290,7 @@ fn check_script(script: &Script, dash: bool) -> Outcome {
     for parser in parsers {
         let mut cmd = Command::new(parser);
         cmd.arg("-n").arg(&copy);
-        let parsed = run_bounded(cmd);
+        let parsed = run_bounded(cmd, None);
         if parsed.code != Some(0) {
             fail(
                 &mut outcome,
@@ -402,7 +301,7 @@ fn check_script(script: &Script, dash: bool) -> Outcome {
     }
     let mut cmd = imds_lint();
     cmd.args(["--format", "json"]).arg(&copy);
-    let scan = run_bounded(cmd);
+    let scan = run_bounded(cmd, None);
     match serde_json::from_slice::<serde_json::Value>(&scan.stdout) {
         Ok(json) => {
             let findings = json["findings"].as_array();
@@ -507,7 +406,7 @@ fn check_script(script: &Script, dash: bool) -> Outcome {
     // 5. Idempotent.
     let mut cmd = imds_lint();
     cmd.arg("--fix").arg(&copy);
-    let again = run_bounded(cmd);
+    let again = run_bounded(cmd, None);
     let refixed = std::fs::read(&copy).expect("read copy");
     if refixed != fixed {
         fail(

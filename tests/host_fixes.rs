@@ -33,8 +33,11 @@
 
 #[path = "support/imds_emulator.rs"]
 mod imds_emulator;
+#[path = "support/process.rs"]
+mod process;
 
 use imds_emulator::{Emulator, Logged, Mode};
+use process::{has, run_bounded, Ran, TIMEOUT};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -48,7 +51,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 /// A script, a python run or one `imds-lint` run is killed after this long.
-const TIMEOUT: Duration = Duration::from_secs(20);
 /// Files of `fixtures/hosts/` that `--fix` changes. All 57 diffs were read by hand (at d0f101a):
 /// each holds fixable findings and each change is the intended fix; fewer means a fix was lost.
 const MIN_CHANGED_HOSTS: usize = 57;
@@ -65,115 +67,6 @@ fn extractor() -> PathBuf {
 // ------------------------------------------------------------------------------------------
 // Running things
 
-struct Ran {
-    code: Option<i32>,
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
-    timed_out: bool,
-}
-
-impl Ran {
-    fn ok(&self) -> bool {
-        self.code == Some(0) && !self.timed_out
-    }
-
-    fn describe(&self) -> String {
-        format!(
-            "exit {}{}\n--- stdout\n{}--- stderr\n{}---",
-            self.code
-                .map_or_else(|| "by signal".to_string(), |c| c.to_string()),
-            if self.timed_out {
-                format!(" (killed after {}s)", TIMEOUT.as_secs())
-            } else {
-                String::new()
-            },
-            ensure_newline(&String::from_utf8_lossy(&self.stdout)),
-            ensure_newline(&String::from_utf8_lossy(&self.stderr)),
-        )
-    }
-}
-
-fn ensure_newline(s: &str) -> String {
-    if s.is_empty() || s.ends_with('\n') {
-        s.to_string()
-    } else {
-        format!("{s}\n")
-    }
-}
-
-/// Runs `cmd` in its own process group, killed (with its children) after [`TIMEOUT`].
-fn run_bounded(mut cmd: Command, stdin: Option<&[u8]>) -> Ran {
-    cmd.stdin(if stdin.is_some() {
-        Stdio::piped()
-    } else {
-        Stdio::null()
-    })
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .process_group(0);
-    let mut child = match cmd.spawn() {
-        Ok(child) => child,
-        Err(e) => {
-            return Ran {
-                code: None,
-                stdout: Vec::new(),
-                stderr: format!("cannot spawn {cmd:?}: {e}").into_bytes(),
-                timed_out: false,
-            }
-        }
-    };
-    if let Some(input) = stdin {
-        let mut pipe = child.stdin.take().expect("stdin pipe");
-        let input = input.to_vec();
-        thread::spawn(move || {
-            use std::io::Write;
-            let _ = pipe.write_all(&input);
-        });
-    }
-    let mut out_pipe = child.stdout.take().expect("stdout pipe");
-    let mut err_pipe = child.stderr.take().expect("stderr pipe");
-    let out_reader = thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = out_pipe.read_to_end(&mut buf);
-        buf
-    });
-    let err_reader = thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = err_pipe.read_to_end(&mut buf);
-        buf
-    });
-    let deadline = Instant::now() + TIMEOUT;
-    let mut timed_out = false;
-    let kill_group = |id: u32| {
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{id}")])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-    };
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break Some(status),
-            Ok(None) if Instant::now() >= deadline => {
-                timed_out = true;
-                kill_group(child.id());
-                let _ = child.kill();
-                break child.wait().ok();
-            }
-            Ok(None) => thread::sleep(Duration::from_millis(5)),
-            Err(_) => break None,
-        }
-    };
-    // Anything the command left running in the background would hold the pipes open.
-    kill_group(child.id());
-    Ran {
-        code: status.and_then(|s| s.code()),
-        stdout: out_reader.join().unwrap_or_default(),
-        stderr: err_reader.join().unwrap_or_default(),
-        timed_out,
-    }
-}
-
 /// `imds-lint ARGS` in `dir`.
 fn imds_lint(dir: &Path, args: &[&str]) -> Ran {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_imds-lint"));
@@ -182,13 +75,6 @@ fn imds_lint(dir: &Path, args: &[&str]) -> Ran {
         .env_remove("NO_COLOR")
         .env_remove("GITHUB_ACTIONS");
     run_bounded(cmd, None)
-}
-
-fn has(program: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", "command -v \"$1\" >/dev/null 2>&1", "sh", program])
-        .status()
-        .is_ok_and(|s| s.success())
 }
 
 /// Fails (never skips) when a tool the tests run for real is missing.
