@@ -195,3 +195,30 @@ fn required_tokens_break_boot_across_files() {
         .iter()
         .all(|f| f["rule"] != "IMDS012"));
 }
+
+#[test]
+fn per_file_ignores_apply_to_findings_from_other_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = settings_dir().join("capa-boot/tokenless");
+    for name in [
+        "secret.yaml",
+        "machinepool.yaml",
+        "awsmanagedmachinepool.yaml",
+    ] {
+        std::fs::copy(source.join(name), dir.path().join(name)).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("imds-lint.toml"),
+        "[per-file-ignores]\n\"secret.yaml\" = [\"IMDS012\"]\n",
+    )
+    .unwrap();
+    let out = imds_lint(dir.path(), &["--format", "concise", "."]);
+    let stdout = text(&out.stdout);
+    let imds012: Vec<&str> = stdout.lines().filter(|l| l.contains("IMDS012")).collect();
+    assert_eq!(imds012.len(), 1, "{stdout}");
+    assert!(
+        imds012[0].contains("awsmanagedmachinepool.yaml:13:"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("secret.yaml:9:10: IMDS001"), "{stdout}");
+}

@@ -148,7 +148,7 @@ pub fn run(args: Args) -> io::Result<Status> {
         .results
         .into_inner()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    link_files(&settings, &mut results);
+    link_files(&settings, config.as_deref(), &mut results);
     if args.migration {
         let mut out = io::stdout().lock();
         let mut summaries = std::mem::take(&mut results.summaries);
@@ -168,7 +168,7 @@ const DEFAULT_MAX_FILE_SIZE: u64 = 16 << 20;
 /// The pass across files, after the walk: joins the link facts of every checked file
 /// (`crate::links`), asks IMDS012 about each setting linked to boot Secrets, and adds its findings
 /// to the reports of the files they are in.
-fn link_files(settings: &CheckSettings, results: &mut Results) {
+fn link_files(settings: &CheckSettings, config: Option<&Config>, results: &mut Results) {
     let Some(rule) = rules::by_code("IMDS012") else {
         return;
     };
@@ -293,6 +293,14 @@ fn link_files(settings: &CheckSettings, results: &mut Results) {
         let Some((source, _, root)) = results.links.get(file) else {
             continue;
         };
+        // `per-file-ignores` of the file the finding lands in.
+        if config.is_some_and(|c| {
+            c.ignored_in(&source.path)
+                .iter()
+                .any(|code| code.eq_ignore_ascii_case(finding.rule.code))
+        }) {
+            continue;
+        }
         results.statistics.findings += 1;
         match results
             .files
