@@ -27,15 +27,13 @@ use process::{ensure_newline, has, run_bounded, Ran, TIMEOUT};
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::fmt::Write as _;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-/// A script (or one `imds-lint` run) is killed after this long.
 const MIN_SCRIPTS: usize = 25;
 
 fn runnable_dir() -> PathBuf {

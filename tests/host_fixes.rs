@@ -37,20 +37,17 @@ mod imds_emulator;
 mod process;
 
 use imds_emulator::{Emulator, Logged, Mode};
-use process::{has, run_bounded, Ran, TIMEOUT};
+use process::{ensure_newline, has, run_bounded, Ran};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::io::Read;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-/// A script, a python run or one `imds-lint` run is killed after this long.
 /// Files of `fixtures/hosts/` that `--fix` changes. All 57 diffs were read by hand (at d0f101a):
 /// each holds fixable findings and each change is the intended fix; fewer means a fix was lost.
 const MIN_CHANGED_HOSTS: usize = 57;
