@@ -189,23 +189,6 @@ fn line_diff(before: &str, after: &str) -> String {
     out
 }
 
-fn log_lines(log: &[Logged]) -> String {
-    let mut out = String::new();
-    for l in log {
-        let token = match l.header("x-aws-ec2-metadata-token") {
-            Some("") => "empty token header",
-            Some(_) => "token header",
-            None => "no token header",
-        };
-        let _ = writeln!(
-            out,
-            "    {} {} {} -> {} ({token})",
-            l.method, l.host, l.path, l.status
-        );
-    }
-    out
-}
-
 struct Outcome {
     failures: Vec<String>,
     /// The fixed copy's bytes, when `--fix` ran.
@@ -239,7 +222,7 @@ fn check_script(script: &Script, dash: bool) -> Outcome {
                 script.shell,
                 script.name,
                 original.describe(),
-                log_lines(&original_log)
+                imds_emulator::describe_log(&original_log)
             ),
         );
     }
@@ -250,7 +233,7 @@ fn check_script(script: &Script, dash: bool) -> Outcome {
             "1 original, optional mode",
             format!(
                 "only IMDS may be contacted, but:\n{}",
-                log_lines(&original_log)
+                imds_emulator::describe_log(&original_log)
             ),
         );
     }
@@ -396,7 +379,7 @@ fn check_script(script: &Script, dash: bool) -> Outcome {
                 "{}\n--- fixed run\n{}\n  requests:\n{}",
                 runtime.join("\n"),
                 rerun.describe(),
-                log_lines(&log)
+                imds_emulator::describe_log(&log)
             ),
         );
     }

@@ -529,23 +529,6 @@ fn fixed_hosts_still_parse_and_converge() {
 // ------------------------------------------------------------------------------------------
 // Test 2
 
-fn log_lines(log: &[Logged]) -> String {
-    let mut out = String::new();
-    for l in log {
-        let token = match l.header("x-aws-ec2-metadata-token") {
-            Some("") => "empty token header",
-            Some(_) => "token header",
-            None => "no token header",
-        };
-        let _ = writeln!(
-            out,
-            "    {} {} {} -> {} ({token})",
-            l.method, l.host, l.path, l.status
-        );
-    }
-    out
-}
-
 /// Metadata reads (every request but the token PUTs), in order.
 fn reads(log: &[Logged]) -> Vec<String> {
     log.iter()
@@ -612,7 +595,7 @@ fn check_runnable(path: &Path) -> Vec<String> {
                 script.name,
                 script.shell,
                 ran.describe(),
-                log_lines(&log),
+                imds_emulator::describe_log(&log),
                 ensure_newline(&script.script)
             ));
         }
@@ -703,7 +686,7 @@ fn check_runnable(path: &Path) -> Vec<String> {
         if reads(&log) != reads(original_log) {
             wrong.push(format!(
                 "other metadata reads than the original's:\n{}",
-                log_lines(original_log)
+                imds_emulator::describe_log(original_log)
             ));
         }
         if !wrong.is_empty() {
@@ -714,7 +697,7 @@ fn check_runnable(path: &Path) -> Vec<String> {
                 script.shell,
                 wrong.join("\n"),
                 ran.describe(),
-                log_lines(&log),
+                imds_emulator::describe_log(&log),
                 ensure_newline(&script.script)
             ));
         }

@@ -197,6 +197,22 @@ impl InsertRegion {
     }
 }
 
+/// The blanks that start the line holding offset `at` of `bytes` (up to `at`).
+pub fn line_indent(bytes: &[u8], at: usize) -> String {
+    let before = bytes.get(..at).unwrap_or_default();
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    bytes
+        .get(line_start..at)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|b| **b == b' ' || **b == b'\t')
+        .map(|&b| b as char)
+        .collect()
+}
+
 /// A piece of shell code and where its bytes came from.
 #[derive(Debug, Clone)]
 pub struct Fragment {

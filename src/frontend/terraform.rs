@@ -596,11 +596,11 @@ mod settings {
             return None;
         }
         let crlf = line_start >= 2 && bytes.get(line_start - 2) == Some(&b'\r');
-        let block_indent = indent_of(bytes, block.start_byte());
+        let block_indent = crate::fragment::line_indent(bytes, block.start_byte());
         let members = body_of(block).map(named_children).unwrap_or_default();
         let indent = members
             .first()
-            .map(|m| indent_of(bytes, m.start_byte()))
+            .map(|m| crate::fragment::line_indent(bytes, m.start_byte()))
             .filter(|i| i.len() > block_indent.len())
             .unwrap_or_else(|| format!("{block_indent}  "));
         let step = indent
@@ -635,22 +635,6 @@ mod settings {
                 align,
             },
         })
-    }
-
-    /// The whitespace that starts the line holding `at`.
-    fn indent_of(bytes: &[u8], at: usize) -> String {
-        let before = bytes.get(..at).unwrap_or_default();
-        let line_start = before
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1);
-        bytes
-            .get(line_start..at)
-            .unwrap_or_default()
-            .iter()
-            .take_while(|b| matches!(b, b' ' | b'\t'))
-            .map(|&b| b as char)
-            .collect()
     }
 }
 

@@ -189,7 +189,7 @@ pub fn scalar(node: Node, bytes: &[u8]) -> Option<Scalar> {
         "single_quote_scalar" => {
             let (text, anchors) = decode_single(raw, start);
             // Continuation lines of a flow scalar must be indented past its parent.
-            let indent = format!("{}    ", line_indent(bytes, start));
+            let indent = format!("{}    ", crate::fragment::line_indent(bytes, start));
             let eol = if bytes.windows(2).any(|w| w == b"\r\n") {
                 "\r\n"
             } else {
@@ -315,7 +315,10 @@ pub fn mapping_slot(node: Node, bytes: &[u8]) -> Option<crate::settings::Slot> {
             } else {
                 "\n"
             };
-            format!(",{eol}{}", line_indent(bytes, last.start_byte()))
+            format!(
+                ",{eol}{}",
+                crate::fragment::line_indent(bytes, last.start_byte())
+            )
         };
         let quoted = bytes.get(last.start_byte()) == Some(&b'"');
         return Some(Slot {
@@ -361,21 +364,6 @@ pub fn mapping_slot(node: Node, bytes: &[u8]) -> Option<crate::settings::Slot> {
             newline_first,
         },
     })
-}
-
-fn line_indent(bytes: &[u8], at: usize) -> String {
-    let before = bytes.get(..at).unwrap_or_default();
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    bytes
-        .get(line_start..at)
-        .unwrap_or_default()
-        .iter()
-        .take_while(|b| **b == b' ' || **b == b'\t')
-        .map(|&b| b as char)
-        .collect()
 }
 
 /// A plain scalar: lines folded with single spaces.

@@ -999,3 +999,21 @@ pub fn lookup(path: &str) -> Option<(&'static str, String)> {
     entries.sort();
     Some((TEXT, entries.join("\n")))
 }
+
+/// The emulator's log, one line a request, for failure messages: method, host, path, status and
+/// whether a token header was sent.
+pub fn describe_log(log: &[Logged]) -> String {
+    let mut out = String::new();
+    for l in log {
+        let token = match l.header("x-aws-ec2-metadata-token") {
+            Some("") => "empty token header",
+            Some(_) => "token header",
+            None => "no token header",
+        };
+        out.push_str(&format!(
+            "    {} {} {} -> {} ({token})\n",
+            l.method, l.host, l.path, l.status
+        ));
+    }
+    out
+}
