@@ -15,6 +15,15 @@ pub fn text<'a>(node: Node, bytes: &'a [u8]) -> &'a [u8] {
     bytes.get(node.byte_range()).unwrap_or_default()
 }
 
+/// The value a document or a block sequence item holds (its `block_node`/`flow_node` child).
+fn value_child(node: Node<'_>) -> Option<Node<'_>> {
+    let mut cursor = node.walk();
+    let value = node
+        .named_children(&mut cursor)
+        .find(|n| matches!(n.kind(), "block_node" | "flow_node"));
+    value
+}
+
 /// The top-level value of each document.
 pub fn documents(tree: &Tree) -> Vec<Node<'_>> {
     let root = tree.root_node();
@@ -24,13 +33,7 @@ pub fn documents(tree: &Tree) -> Vec<Node<'_>> {
         if document.kind() != "document" {
             continue;
         }
-        let mut c = document.walk();
-        let value = document
-            .named_children(&mut c)
-            .find(|n| matches!(n.kind(), "block_node" | "flow_node"));
-        if let Some(value) = value {
-            out.push(value);
-        }
+        out.extend(value_child(document));
     }
     out
 }
@@ -104,13 +107,7 @@ pub fn items<'t>(node: Node<'t>, bytes: &[u8]) -> Vec<Node<'t>> {
                 if item.kind() != "block_sequence_item" {
                     continue;
                 }
-                let mut c = item.walk();
-                let value = item
-                    .named_children(&mut c)
-                    .find(|n| matches!(n.kind(), "block_node" | "flow_node"));
-                if let Some(value) = value {
-                    out.push(value);
-                }
+                out.extend(value_child(item));
             }
         }
         "flow_sequence" => {
