@@ -11,7 +11,7 @@ use crate::fix::{self, Fix, FixSettings, Target};
 use crate::fragment::codec::Codec;
 use crate::fragment::{FragmentSpan, HostId, HostSpan, OffsetMap};
 use crate::frontend;
-use crate::links::{Fact, FileLinks, LinkedSetting, Site};
+use crate::links::{External, Fact, FileLinks, LinkedSetting, ObjectRef, Site};
 use crate::rules::{self, Rule, Severity};
 use crate::settings::MetadataSetting;
 use crate::shell;
@@ -247,6 +247,18 @@ pub fn check_file(
     force_kind: Option<frontend::Kind>,
     settings: &CheckSettings,
 ) -> Outcome {
+    check_file_linked(path, bytes, force_kind, settings, &External::default())
+}
+
+/// Checks one file knowing what the other files of the scan say about it (`crate::links`): the
+/// boot code its settings have elsewhere, the settings elsewhere that its requests boot.
+pub fn check_file_linked(
+    path: PathBuf,
+    bytes: Vec<u8>,
+    force_kind: Option<frontend::Kind>,
+    settings: &CheckSettings,
+    external: &External,
+) -> Outcome {
     let Some(kind) = force_kind.or_else(|| frontend::classify(&path, &bytes)) else {
         return Outcome::NotRecognised;
     };
@@ -277,6 +289,7 @@ pub fn check_file(
         let parsed = frontend::parse(kind, bytes, host);
         notes.extend(parsed.diagnostics);
         let dir = source.path.parent().unwrap_or(std::path::Path::new(""));
+        let first_referenced = referenced.len();
         referenced.extend(parsed.referenced.into_iter().map(|p| dir.join(p)));
         let first_fragment = fragments.len();
         // An exec-form Dockerfile command runs in a container like the rest of the Dockerfile.
@@ -333,12 +346,14 @@ pub fn check_file(
             };
             (decoded_hosts.clone(), fact)
         }));
-        declared.extend(
-            parsed
-                .settings
-                .into_iter()
-                .map(|s| Declared::new(s, first_fragment, &decoded_hosts)),
-        );
+        declared.extend(parsed.settings.into_iter().map(|s| {
+            Declared::new(
+                s,
+                first_fragment,
+                &decoded_hosts,
+                referenced.get(first_referenced..).unwrap_or_default(),
+            )
+        }));
     }
     let view = Hosts {
         source: &source,
@@ -409,35 +424,41 @@ pub fn check_file(
                     .is_some_and(|x| x.applicability == fix::Applicability::Safe)
         })
     };
-    let mut links = file_links(
-        &view,
-        &file_suppressions,
-        &facts,
-        &declared,
-        &fragments,
-        &analyses,
+    let is_script = matches!(
+        kind,
+        frontend::Kind::Shell
+            | frontend::Kind::ShellCommand
+            | frontend::Kind::CloudConfig
+            | frontend::Kind::Boothook
+            | frontend::Kind::Mime
+            | frontend::Kind::Gzip
     );
-    for (_, sites) in &mut links.secrets {
-        for site in sites {
-            site.fixable = findings.iter().any(|f| {
-                f.rule.code == "IMDS001"
-                    && f.span == site.span
-                    && f.fix
-                        .as_ref()
-                        .is_some_and(|x| x.applicability == fix::Applicability::Safe)
-            });
-        }
+    let mut links = file_links(&view, &facts, &declared, &fragments, &analyses, is_script);
+    for site in links
+        .secrets
+        .iter_mut()
+        .flat_map(|(_, sites)| sites)
+        .chain(&mut links.script)
+    {
+        site.fixable = findings.iter().any(|f| {
+            f.rule.code == "IMDS001"
+                && f.span == site.span
+                && f.fix
+                    .as_ref()
+                    .is_some_and(|x| x.applicability == fix::Applicability::Safe)
+        });
     }
-    let (setting_findings, summaries) = setting_findings(
-        &view,
-        &file_suppressions,
+    let checking = Checking {
+        view: &view,
+        suppressions: &file_suppressions,
         settings,
-        declared,
-        &fragments,
-        &analyses,
-        &fixable,
-    );
+        fragments: &fragments,
+        analyses: &analyses,
+        external,
+    };
+    let (setting_findings, summaries) = setting_findings(&checking, declared, &fixable);
     findings.extend(setting_findings);
+    findings.extend(booted_findings(&checking));
     findings.sort_by_key(|f| (f.span.start, f.rule.code));
     findings.dedup_by(|a, b| {
         a.span == b.span
@@ -457,58 +478,61 @@ pub fn check_file(
     }
 }
 
-/// The link facts of this file in file coordinates: the tokenless requests of each boot Secret,
-/// the references of machine sets, and the settings other files may link to.
+/// The link facts of this file in file coordinates: the tokenless requests of each boot Secret
+/// (and of the whole file when it is a script), the references of machine sets, and the settings
+/// whose boot code may be in other files.
 fn file_links(
     view: &Hosts,
-    file_suppressions: &Suppressions,
     facts: &[(Vec<(usize, HostId)>, Fact)],
     declared: &[Declared],
     fragments: &[crate::fragment::Fragment],
     analyses: &[shell::Analysis],
+    is_script: bool,
 ) -> FileLinks {
     let mut links = FileLinks::default();
-    let code = "IMDS012";
-    let is_suppressed = |host: HostId, span: HostSpan| {
-        let in_file = suppressed(
-            file_suppressions,
-            view.source,
-            code,
-            view.to_file(host, span),
-        );
-        in_file
-            || (host != 0
-                && Suppressions::parse(view.bytes(host)).covers_span(view.bytes(host), code, span))
+    // The tokenless requests of the fragments in `hosts` (and their descendants), or of all.
+    let sites = |hosts: Option<&[HostId]>| -> Vec<Site> {
+        let mut sites = Vec::new();
+        for (fragment, analysis) in fragments.iter().zip(analyses) {
+            if hosts.is_some_and(|hosts| !view.descends(fragment.host, hosts)) {
+                continue;
+            }
+            for request in &analysis.requests {
+                if !rules::tokenless_request::is_tokenless(request) {
+                    continue;
+                }
+                let span = view.to_file(fragment.host, request.span);
+                sites.push(Site {
+                    span,
+                    line: view.source.position(span.start).line,
+                    fixable: false,
+                });
+            }
+        }
+        sites
+    };
+    if is_script {
+        links.script = sites(None);
+    }
+    let linked = |setting: &MetadataSetting, object: Option<ObjectRef>, files: Vec<PathBuf>| {
+        let at = setting.tokens.as_ref().map_or(setting.head, |v| v.span);
+        let span = view.to_file(setting.host, at);
+        LinkedSetting {
+            object,
+            files,
+            setting: setting.clone(),
+            span,
+            line: view.source.position(span.start).line,
+        }
     };
     for (decoded, fact) in facts {
         match fact {
             Fact::BootSecret { object, embedded } => {
-                let Some((_, secret_host)) = decoded.iter().find(|(e, _)| e == embedded) else {
-                    links.secrets.push((object.clone(), Vec::new()));
-                    continue;
+                let found = match decoded.iter().find(|(e, _)| e == embedded) {
+                    Some((_, secret_host)) => sites(Some(&[*secret_host])),
+                    None => Vec::new(),
                 };
-                let mut sites = Vec::new();
-                for (fragment, analysis) in fragments.iter().zip(analyses) {
-                    if !view.descends(fragment.host, &[*secret_host]) {
-                        continue;
-                    }
-                    for request in &analysis.requests {
-                        if !rules::tokenless_request::is_tokenless(request) {
-                            continue;
-                        }
-                        let span = view.to_file(fragment.host, request.span);
-                        let (origin, decoded) = view.origin(fragment.host, request.span);
-                        sites.push(Site {
-                            span,
-                            line: view.source.position(span.start).line,
-                            origin,
-                            decoded,
-                            suppressed: is_suppressed(fragment.host, request.span),
-                            fixable: false,
-                        });
-                    }
-                }
-                links.secrets.push((object.clone(), sites));
+                links.secrets.push((object.clone(), found));
             }
             Fact::Machines {
                 namespace,
@@ -518,35 +542,50 @@ fn file_links(
                 .machines
                 .push((namespace.clone(), data_secret.clone(), infra.clone())),
             Fact::Infra { object, setting } => {
-                let Some(found) = declared.get(*setting) else {
-                    continue;
-                };
-                let setting = &found.setting;
-                let at = setting.tokens.as_ref().map_or(setting.head, |v| v.span);
-                let span = view.to_file(setting.host, at);
-                links.settings.push(LinkedSetting {
-                    object: object.clone(),
-                    setting: setting.clone(),
-                    span,
-                    line: view.source.position(span.start).line,
-                    suppressed: is_suppressed(setting.host, at),
-                });
+                if let Some(found) = declared.get(*setting) {
+                    links
+                        .settings
+                        .push(linked(&found.setting, Some(object.clone()), Vec::new()));
+                }
             }
         }
+    }
+    for found in declared.iter().filter(|d| !d.files.is_empty()) {
+        links
+            .settings
+            .push(linked(&found.setting, None, found.files.clone()));
     }
     links
 }
 
+/// What the rules about settings see of one file being checked.
+#[derive(Clone, Copy)]
+struct Checking<'a> {
+    view: &'a Hosts<'a>,
+    suppressions: &'a Suppressions,
+    settings: &'a CheckSettings,
+    fragments: &'a [crate::fragment::Fragment],
+    analyses: &'a [shell::Analysis],
+    external: &'a External,
+}
+
 /// A setting a front end found, with its user data in this check's numbering: fragments by index,
-/// and the decoded hosts whose fragments (and their own hosts' fragments) are its user data too.
+/// the decoded hosts whose fragments (and their own hosts' fragments) are its user data too, and
+/// the files it reads.
 struct Declared {
     setting: MetadataSetting,
     fragments: Vec<usize>,
     hosts: Vec<HostId>,
+    files: Vec<PathBuf>,
 }
 
 impl Declared {
-    fn new(setting: MetadataSetting, first_fragment: usize, decoded: &[(usize, HostId)]) -> Self {
+    fn new(
+        setting: MetadataSetting,
+        first_fragment: usize,
+        decoded: &[(usize, HostId)],
+        referenced: &[PathBuf],
+    ) -> Self {
         let fragments = setting
             .user_data
             .fragments
@@ -559,10 +598,17 @@ impl Declared {
             .iter()
             .filter_map(|i| decoded.iter().find(|(e, _)| e == i).map(|(_, h)| *h))
             .collect();
+        let files = setting
+            .user_data
+            .files
+            .iter()
+            .filter_map(|i| referenced.get(*i).cloned())
+            .collect();
         Declared {
             setting,
             fragments,
             hosts,
+            files,
         }
     }
 }
@@ -571,14 +617,18 @@ impl Declared {
 /// ec2` call the shell analysis saw, each told how many tokenless requests its user data makes.
 /// Spans, suppressions and fixes go through the hosts as for requests.
 fn setting_findings(
-    view: &Hosts,
-    file_suppressions: &Suppressions,
-    settings: &CheckSettings,
+    checking: &Checking,
     mut declared: Vec<Declared>,
-    fragments: &[crate::fragment::Fragment],
-    analyses: &[shell::Analysis],
     fixable: &dyn Fn(HostId, HostSpan) -> bool,
 ) -> (Vec<Finding>, Vec<crate::migration::SettingSummary>) {
+    let Checking {
+        view,
+        suppressions: file_suppressions,
+        settings,
+        fragments,
+        analyses,
+        external,
+    } = *checking;
     let mut summaries = Vec::new();
     for (fragment, analysis) in fragments.iter().zip(analyses) {
         for call in &analysis.aws_metadata {
@@ -586,6 +636,7 @@ fn setting_findings(
                 setting: MetadataSetting::from_cli(call, fragment.host),
                 fragments: Vec::new(),
                 hosts: Vec::new(),
+                files: Vec::new(),
             });
         }
     }
@@ -594,8 +645,21 @@ fn setting_findings(
         setting,
         fragments: own,
         hosts,
+        ..
     } in &declared
     {
+        // What the pass across files found of its boot code in other files, if it ran.
+        let at = setting.tokens.as_ref().map_or(setting.head, |v| v.span);
+        let boot = external.boot(view.to_file(setting.host, at));
+        let mut setting = std::borrow::Cow::Borrowed(setting);
+        let elsewhere = match boot {
+            Some(boot) => boot.unread.clone(),
+            None => setting.user_data.elsewhere.clone(),
+        };
+        if setting.user_data.unseen.is_none() && elsewhere.is_some() {
+            setting.to_mut().user_data.unseen = elsewhere;
+        }
+        let setting = setting.as_ref();
         let requests: Vec<(HostId, &crate::shell::request::Request)> = fragments
             .iter()
             .zip(analyses)
@@ -621,10 +685,12 @@ fn setting_findings(
                 view.source.position(at.start).line
             )
         };
-        let tokenless_locations: Vec<String> = tokenless
+        let mut tokenless_locations: Vec<String> = tokenless
             .iter()
             .map(|(host, r)| location(*host, r.span))
             .collect();
+        let remote = boot.map_or(&[][..], |b| &b.tokenless);
+        tokenless_locations.extend(remote.iter().cloned());
         let setting_location = location(
             setting.host,
             setting.tokens.as_ref().map_or(setting.head, |v| v.span),
@@ -650,18 +716,24 @@ fn setting_findings(
             } else {
                 vec![view.source.path.display().to_string()]
             },
-            tokenless_requests: tokenless.len(),
+            tokenless_requests: tokenless.len() + remote.len(),
             fixable: tokenless
                 .iter()
                 .filter(|(host, r)| fixable(*host, r.span))
-                .count(),
+                .count()
+                + boot.map_or(0, |b| b.fixable),
             unseen: setting.user_data.unseen.clone(),
         };
+        for script in boot.map_or(&[][..], |b| &b.scripts) {
+            if !summary.boot_scripts.contains(script) {
+                summary.boot_scripts.push(script.clone());
+            }
+        }
         summary.decide();
         summaries.push(summary);
         let context = rules::SettingContext {
             setting,
-            tokenless_in_user_data: count(rules::tokenless_request::is_tokenless),
+            tokenless_in_user_data: count(rules::tokenless_request::is_tokenless) + remote.len(),
             unassigned_in_user_data: count(rules::unassigned_token_variable::is_unassigned),
             setting_location: &setting_location,
             tokenless_locations: &tokenless_locations,
@@ -726,6 +798,73 @@ fn setting_findings(
         }
     }
     (out, summaries)
+}
+
+/// IMDS012 at the requests of this file that boot instances whose setting, in another file,
+/// requires tokens (`External::booted_by`); the setting's own finding is in its file.
+fn booted_findings(checking: &Checking) -> Vec<Finding> {
+    let (view, external) = (checking.view, checking.external);
+    let mut out = Vec::new();
+    if external.booted_by.is_empty() {
+        return out;
+    }
+    let Some(rule) = rules::by_code("IMDS012") else {
+        return out;
+    };
+    let rules::Check::Setting(check) = rule.check else {
+        return out;
+    };
+    if !checking.settings.rules.enabled(rule) {
+        return out;
+    }
+    for (fragment, analysis) in checking.fragments.iter().zip(checking.analyses) {
+        for request in &analysis.requests {
+            if !rules::tokenless_request::is_tokenless(request) {
+                continue;
+            }
+            let span = view.to_file(fragment.host, request.span);
+            let here = format!(
+                "{}:{}",
+                view.source.path.display(),
+                view.source.position(span.start).line
+            );
+            for booted in external.booted_by.iter().filter(|b| b.request == span) {
+                let context = rules::SettingContext {
+                    setting: &booted.setting,
+                    tokenless_in_user_data: 1,
+                    unassigned_in_user_data: 0,
+                    setting_location: &booted.location,
+                    tokenless_locations: std::slice::from_ref(&here),
+                };
+                let Some(at) = check(&context).and_then(|v| v.at_requests.into_iter().next())
+                else {
+                    continue;
+                };
+                let in_file = suppressed(checking.suppressions, view.source, rule.code, span);
+                let in_host = fragment.host != 0
+                    && Suppressions::parse(view.bytes(fragment.host)).covers_span(
+                        view.bytes(fragment.host),
+                        rule.code,
+                        request.span,
+                    );
+                if in_file || in_host {
+                    continue;
+                }
+                let (origin, decoded) = view.origin(fragment.host, request.span);
+                out.push(Finding {
+                    rule,
+                    severity: checking.settings.severity_of(rule),
+                    span,
+                    message: at.message,
+                    help: at.help,
+                    fix: None,
+                    origin,
+                    decoded,
+                });
+            }
+        }
+    }
+    out
 }
 
 fn suppressed(

@@ -1,10 +1,17 @@
-//! Links between objects in different files of one scan: a Cluster API `MachinePool` or
-//! `MachineDeployment` names its bootstrap `Secret` (the boot script) and its infrastructure object
-//! (the `AWSManagedMachinePool`, `AWSMachinePool` or `AWSMachineTemplate` that holds the instance
-//! metadata setting). Front ends produce the facts (kinds, names, namespaces); the check turns them
-//! into [`FileLinks`] in file coordinates; [`link`] joins them across files; the rule decides.
+//! Links between files of one scan: the boot code of a setting declared in one file may be in
+//! another. A Cluster API `MachinePool` or `MachineDeployment` names its bootstrap `Secret` (the
+//! boot script) and its infrastructure object (the `AWSManagedMachinePool`, `AWSMachinePool` or
+//! `AWSMachineTemplate` that holds the instance metadata setting); a Terraform `user_data` reads a
+//! script with `file()` or `templatefile()`.
+//!
+//! Front ends produce the facts (kinds, names, namespaces, paths); the check turns them into
+//! [`FileLinks`] in file coordinates; [`link`] joins them across files into one [`External`] per
+//! file, which the check of that file is given again: the setting's rules then count the boot
+//! code of other files, and the requests of a boot script learn which settings boot them. Rules
+//! decide, as for anything else in a file.
 
-use crate::check::OriginEntry;
+use std::path::{Path, PathBuf};
+
 use crate::settings::MetadataSetting;
 use crate::source::FileSpan;
 
@@ -31,95 +38,242 @@ pub enum Fact {
     Infra { object: ObjectRef, setting: usize },
 }
 
-/// A tokenless request (IMDS001) in a boot Secret, in file coordinates.
-#[derive(Debug, Clone)]
+/// A tokenless request (IMDS001) that may be boot code of a setting in another file.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Site {
     pub span: FileSpan,
     pub line: usize,
-    pub origin: Vec<OriginEntry>,
-    pub decoded: Option<String>,
-    /// Whether IMDS012 is suppressed there.
-    pub suppressed: bool,
     /// Whether `--fix` rewrites it (a safe IMDS001 fix).
     pub fixable: bool,
 }
 
-/// A setting that can be linked from another file, in file coordinates.
-#[derive(Debug, Clone)]
+/// A setting whose boot code may be in other files, in file coordinates.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkedSetting {
-    pub object: ObjectRef,
+    /// The infrastructure object that declares it, when machine sets may point at it (CAPA).
+    pub object: Option<ObjectRef>,
+    /// The files its user data reads (Terraform `file()`), as paths from the scan's directory.
+    pub files: Vec<PathBuf>,
     pub setting: MetadataSetting,
-    /// The tokens value (or the resource head) in the file, and its line.
+    /// The tokens value (or the resource head) in the file, and its line: the setting's key in
+    /// [`Boot::at`].
     pub span: FileSpan,
     pub line: usize,
-    /// Whether IMDS012 is suppressed there.
-    pub suppressed: bool,
 }
 
 /// The link facts of one checked file.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FileLinks {
     pub secrets: Vec<(ObjectRef, Vec<Site>)>,
     /// `(namespace, bootstrap Secret name, infrastructure object)`.
     pub machines: Vec<(String, Option<String>, Option<ObjectRef>)>,
     pub settings: Vec<LinkedSetting>,
+    /// The tokenless requests of the whole file, when it is a script another file's `file()`
+    /// may name.
+    pub script: Vec<Site>,
 }
 
 impl FileLinks {
     pub fn is_empty(&self) -> bool {
-        self.secrets.is_empty() && self.machines.is_empty() && self.settings.is_empty()
+        self.secrets.is_empty()
+            && self.machines.is_empty()
+            && self.settings.is_empty()
+            && self.script.is_empty()
     }
 }
 
-/// A setting joined to the boot Secrets its instances run: `(file, setting)` and
-/// `(file, secret)` indices into the slice given to [`link`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Linked {
-    pub setting: (usize, usize),
-    pub secrets: Vec<(usize, usize)>,
+/// What the other files of the scan say about one file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct External {
+    /// The boot code of this file's settings that is in other files.
+    pub boots: Vec<Boot>,
+    /// The settings in other files whose instances boot with requests of this file.
+    pub booted_by: Vec<BootedBy>,
 }
 
-/// Joins machine sets to the settings of their infrastructure objects and the Secrets of their
-/// bootstrap data, across all files.
-pub fn link(files: &[&FileLinks]) -> Vec<Linked> {
-    let mut out: Vec<Linked> = Vec::new();
-    for file in files {
-        for (namespace, secret, infra) in &file.machines {
-            let (Some(secret), Some(infra)) = (secret, infra) else {
-                continue;
-            };
-            let secrets: Vec<(usize, usize)> = files
-                .iter()
-                .enumerate()
-                .flat_map(|(f, links)| {
-                    links
-                        .secrets
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, (o, _))| &o.name == secret && &o.namespace == namespace)
-                        .map(move |(s, _)| (f, s))
-                })
-                .collect();
-            for (f, links) in files.iter().enumerate() {
-                for (s, linked) in links.settings.iter().enumerate() {
-                    if &linked.object != infra {
+impl External {
+    pub fn is_empty(&self) -> bool {
+        self.boots.is_empty() && self.booted_by.is_empty()
+    }
+
+    /// The other files' boot code of the setting at `at`, if the pass across files found any.
+    pub fn boot(&self, at: FileSpan) -> Option<&Boot> {
+        self.boots.iter().find(|b| b.at == at)
+    }
+}
+
+/// Boot code of one setting found in other files.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Boot {
+    /// The setting's tokens value (or head) in its file: [`LinkedSetting::span`].
+    pub at: FileSpan,
+    /// Where each tokenless request is: `boot.sh:3`.
+    pub tokenless: Vec<String>,
+    /// How many of them `--fix` rewrites.
+    pub fixable: usize,
+    /// The files holding the boot code that the scan read.
+    pub scripts: Vec<String>,
+    /// Why some of the boot code is still not visible (a named Secret or file the scan did not
+    /// read), if it is not; `None` when every piece was found.
+    pub unread: Option<String>,
+}
+
+/// A setting in another file whose instances boot with the request at `request`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BootedBy {
+    pub request: FileSpan,
+    pub setting: MetadataSetting,
+    /// Where the setting's tokens field is: `main.tf:12`.
+    pub location: String,
+}
+
+/// One file of the scan as [`link`] sees it.
+pub struct LinkFile<'a> {
+    /// The path reports show.
+    pub path: &'a Path,
+    pub links: &'a FileLinks,
+}
+
+/// What a path named by `file()` turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Named {
+    /// One of the files given to [`link`] (by index).
+    File(usize),
+    /// Read, and without a tokenless request.
+    Clean,
+    /// Not read (missing, unreadable, binary, over the size limit).
+    Unread,
+}
+
+/// Joins settings to their boot code across files: CAPA machine sets to the settings of their
+/// infrastructure objects and the Secrets of their bootstrap data; Terraform settings to the files
+/// their user data reads (`named` says what a path is). Returns one [`External`] per file.
+pub fn link(files: &[LinkFile], named: &dyn Fn(&Path) -> Named) -> Vec<External> {
+    let mut out = vec![External::default(); files.len()];
+    let location = |file: usize, line: usize| {
+        format!(
+            "{}:{line}",
+            files.get(file).map_or(Path::new(""), |f| f.path).display()
+        )
+    };
+    for (f, file) in files.iter().enumerate() {
+        for linked in &file.links.settings {
+            // The boot code in other files, as (file, site) pairs, and what was not found.
+            let mut sites: Vec<(usize, &Site)> = Vec::new();
+            let mut scripts: Vec<usize> = Vec::new();
+            // Files read without a tokenless request, not among `files`.
+            let mut clean: Vec<String> = Vec::new();
+            let mut unread: Vec<String> = Vec::new();
+            let mut found_any = false;
+            if let Some(object) = &linked.object {
+                for (namespace, secret, infra) in files.iter().flat_map(|f| &f.links.machines) {
+                    if infra.as_ref() != Some(object) {
                         continue;
                     }
-                    match out.iter_mut().find(|l| l.setting == (f, s)) {
-                        Some(existing) => {
-                            for pair in &secrets {
-                                if !existing.secrets.contains(pair) {
-                                    existing.secrets.push(*pair);
+                    found_any = true;
+                    let Some(secret) = secret else {
+                        unread.push("a machine set that uses it takes its boot data from a bootstrap provider, not from a Secret in the scanned tree".to_owned());
+                        continue;
+                    };
+                    let mut found = false;
+                    for (g, other) in files.iter().enumerate() {
+                        for (object, secret_sites) in &other.links.secrets {
+                            if &object.name == secret && &object.namespace == namespace {
+                                found = true;
+                                if !scripts.contains(&g) {
+                                    scripts.push(g);
+                                }
+                                for site in secret_sites {
+                                    if !sites.contains(&(g, site)) {
+                                        sites.push((g, site));
+                                    }
                                 }
                             }
                         }
-                        None => out.push(Linked {
-                            setting: (f, s),
-                            secrets: secrets.clone(),
-                        }),
+                    }
+                    if !found {
+                        unread.push(format!(
+                            "its bootstrap Secret `{secret}` (namespace `{namespace}`) is not in the scanned tree"
+                        ));
                     }
                 }
             }
+            for path in &linked.files {
+                found_any = true;
+                match named(path) {
+                    Named::File(g) => {
+                        if !scripts.contains(&g) {
+                            scripts.push(g);
+                        }
+                        for site in files.get(g).map_or(&[][..], |o| &o.links.script) {
+                            if !sites.contains(&(g, site)) {
+                                sites.push((g, site));
+                            }
+                        }
+                    }
+                    Named::Clean => clean.push(normalize(path).display().to_string()),
+                    Named::Unread => unread.push(format!(
+                        "its user data file `{}` was not read",
+                        path.display()
+                    )),
+                }
+            }
+            if !found_any {
+                continue;
+            }
+            unread.dedup();
+            let setting_location = location(f, linked.line);
+            for (g, site) in &sites {
+                if let Some(external) = out.get_mut(*g) {
+                    let booted = BootedBy {
+                        request: site.span,
+                        setting: linked.setting.clone(),
+                        location: setting_location.clone(),
+                    };
+                    if !external.booted_by.contains(&booted) {
+                        external.booted_by.push(booted);
+                    }
+                }
+            }
+            let boot = Boot {
+                at: linked.span,
+                tokenless: sites.iter().map(|(g, s)| location(*g, s.line)).collect(),
+                fixable: sites.iter().filter(|(_, s)| s.fixable).count(),
+                scripts: scripts
+                    .iter()
+                    .map(|g| files.get(*g).map_or(Path::new(""), |f| f.path))
+                    .map(|p| p.display().to_string())
+                    .chain(clean)
+                    .collect(),
+                unread: (!unread.is_empty()).then(|| unread.join("; ")),
+            };
+            if let Some(external) = out.get_mut(f) {
+                external.boots.push(boot);
+            }
+        }
+    }
+    out
+}
+
+/// A path with `.` and `..` components resolved lexically (without the file system), for
+/// comparing the paths `file()` names with the paths the walk found.
+pub fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                let last = out.components().next_back();
+                match last {
+                    Some(Component::Normal(_)) => {
+                        out.pop();
+                    }
+                    Some(Component::RootDir | Component::Prefix(_)) => {}
+                    _ => out.push(".."),
+                }
+            }
+            other => out.push(other),
         }
     }
     out
@@ -138,23 +292,35 @@ mod tests {
         }
     }
 
-    fn setting(kind: &str, name: &str, namespace: &str) -> LinkedSetting {
-        let span = crate::fragment::HostSpan::new(0, 1);
-        LinkedSetting {
-            object: object(kind, name, namespace),
-            setting: MetadataSetting::new(Source::Capa, kind, name, 0, span),
-            span: FileSpan::new(0, 1),
-            line: 1,
-            suppressed: false,
+    fn site(start: usize, line: usize) -> Site {
+        Site {
+            span: FileSpan::new(start, start + 1),
+            line,
+            fixable: true,
         }
     }
 
+    fn setting(object: Option<ObjectRef>, files: &[&str], start: usize) -> LinkedSetting {
+        let span = crate::fragment::HostSpan::new(0, 1);
+        LinkedSetting {
+            object,
+            files: files.iter().map(PathBuf::from).collect(),
+            setting: MetadataSetting::new(Source::Capa, "AWSManagedMachinePool", "pool", 0, span),
+            span: FileSpan::new(start, start + 1),
+            line: 7,
+        }
+    }
+
+    fn none(_: &Path) -> Named {
+        Named::Unread
+    }
+
     #[test]
-    fn links_by_kind_name_and_namespace() {
+    fn capa_links_by_kind_name_and_namespace() {
         let secrets = FileLinks {
             secrets: vec![
-                (object("Secret", "boot", "a"), Vec::new()),
-                (object("Secret", "boot", "b"), Vec::new()),
+                (object("Secret", "boot", "a"), vec![site(10, 3)]),
+                (object("Secret", "boot", "b"), vec![site(20, 5)]),
             ],
             ..FileLinks::default()
         };
@@ -168,20 +334,136 @@ mod tests {
         };
         let settings = FileLinks {
             settings: vec![
-                setting("AWSManagedMachinePool", "pool", "b"),
-                setting("AWSMachinePool", "pool", "a"),
-                setting("AWSManagedMachinePool", "pool", "a"),
+                setting(Some(object("AWSManagedMachinePool", "pool", "b")), &[], 1),
+                setting(Some(object("AWSMachinePool", "pool", "a")), &[], 2),
+                setting(Some(object("AWSManagedMachinePool", "pool", "a")), &[], 3),
             ],
             ..FileLinks::default()
         };
+        let files = [
+            LinkFile {
+                path: Path::new("secret.yaml"),
+                links: &secrets,
+            },
+            LinkFile {
+                path: Path::new("machines.yaml"),
+                links: &machines,
+            },
+            LinkFile {
+                path: Path::new("pool.yaml"),
+                links: &settings,
+            },
+        ];
+        let external = link(&files, &none);
+        // Only the third setting is used by the machine set, and only the Secret in `a` boots it.
         assert_eq!(
-            link(&[&secrets, &machines, &settings]),
-            [Linked {
-                setting: (2, 2),
-                secrets: vec![(0, 0)],
+            external[2].boots,
+            [Boot {
+                at: FileSpan::new(3, 4),
+                tokenless: vec!["secret.yaml:3".to_owned()],
+                fixable: 1,
+                scripts: vec!["secret.yaml".to_owned()],
+                unread: None,
             }]
         );
-        // Without a machine set, nothing links.
-        assert!(link(&[&secrets, &settings]).is_empty());
+        assert_eq!(external[0].booted_by.len(), 1);
+        assert_eq!(external[0].booted_by[0].request, FileSpan::new(10, 11));
+        assert_eq!(external[0].booted_by[0].location, "pool.yaml:7");
+        assert!(external[1].is_empty());
+        // Without the machine set nothing links, and the setting keeps what its own file says.
+        let external = link(&[files[0].clone_ref(), files[2].clone_ref()], &none);
+        assert!(external.iter().all(External::is_empty));
+    }
+
+    #[test]
+    fn a_missing_secret_is_named() {
+        let machines = FileLinks {
+            machines: vec![(
+                "a".to_owned(),
+                Some("boot".to_owned()),
+                Some(object("AWSMachineTemplate", "t", "a")),
+            )],
+            settings: vec![setting(
+                Some(object("AWSMachineTemplate", "t", "a")),
+                &[],
+                1,
+            )],
+            ..FileLinks::default()
+        };
+        let files = [LinkFile {
+            path: Path::new("all.yaml"),
+            links: &machines,
+        }];
+        let external = link(&files, &none);
+        assert_eq!(
+            external[0].boots[0].unread.as_deref(),
+            Some("its bootstrap Secret `boot` (namespace `a`) is not in the scanned tree")
+        );
+        assert!(external[0].boots[0].tokenless.is_empty());
+    }
+
+    #[test]
+    fn terraform_files_resolve_to_scripts_clean_files_or_nothing() {
+        let main = FileLinks {
+            settings: vec![setting(None, &["m/boot.sh", "m/clean.sh", "m/gone.sh"], 1)],
+            ..FileLinks::default()
+        };
+        let script = FileLinks {
+            script: vec![site(4, 2), site(9, 6)],
+            ..FileLinks::default()
+        };
+        let files = [
+            LinkFile {
+                path: Path::new("m/main.tf"),
+                links: &main,
+            },
+            LinkFile {
+                path: Path::new("m/boot.sh"),
+                links: &script,
+            },
+        ];
+        let named = |p: &Path| match p.to_str() {
+            Some("m/boot.sh") => Named::File(1),
+            Some("m/clean.sh") => Named::Clean,
+            _ => Named::Unread,
+        };
+        let external = link(&files, &named);
+        assert_eq!(
+            external[0].boots,
+            [Boot {
+                at: FileSpan::new(1, 2),
+                tokenless: vec!["m/boot.sh:2".to_owned(), "m/boot.sh:6".to_owned()],
+                fixable: 2,
+                scripts: vec!["m/boot.sh".to_owned(), "m/clean.sh".to_owned()],
+                unread: Some("its user data file `m/gone.sh` was not read".to_owned()),
+            }]
+        );
+        let booted: Vec<FileSpan> = external[1].booted_by.iter().map(|b| b.request).collect();
+        assert_eq!(booted, [FileSpan::new(4, 5), FileSpan::new(9, 10)]);
+        assert!(external[1]
+            .booted_by
+            .iter()
+            .all(|b| b.location == "m/main.tf:7"));
+    }
+
+    #[test]
+    fn paths_normalize_lexically() {
+        for (path, want) in [
+            ("./a/b/../c.sh", "a/c.sh"),
+            ("a/./b/c.sh", "a/b/c.sh"),
+            ("../x/../y.sh", "../y.sh"),
+            ("/r/../../s.sh", "/s.sh"),
+        ] {
+            assert_eq!(normalize(Path::new(path)), PathBuf::from(want), "{path}");
+        }
+    }
+
+    impl LinkFile<'_> {
+        fn clone_ref(&self) -> Self {
+            LinkFile {
+                path: self.path,
+                links: self.links,
+            }
+        }
     }
 }

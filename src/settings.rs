@@ -118,9 +118,15 @@ pub struct UserData {
     pub fragments: Vec<usize>,
     /// Indices into the same `Parsed`'s `embedded` (their fragments belong to the user data too).
     pub embedded: Vec<usize>,
-    /// Why the boot code of these instances is not all visible here (a `file()` reference, a
-    /// bootstrap Secret, a parameter), if it is not.
+    /// Indices into the same `Parsed`'s `referenced`: files the user data is read from
+    /// (Terraform `file()`, `templatefile()`), checked with it when the scan reads them.
+    pub files: Vec<usize>,
+    /// Why the boot code of these instances is not all visible here and cannot be found in other
+    /// files either (a parameter, an expression, a script for another interpreter), if it is not.
     pub unseen: Option<String>,
+    /// Why the boot code is in other files that the pass across files may find (a bootstrap
+    /// Secret, a `file()` reference): what stays true when that pass finds nothing.
+    pub elsewhere: Option<String>,
 }
 
 /// Where a new line, key or argument can be written into a mapping or block body.

@@ -157,6 +157,23 @@ fn run(dir: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// The findings with a safe fix when `target` is scanned in `dir`: `path:line:column RULE`.
+fn safely_fixable(dir: &Path, target: &str) -> Vec<String> {
+    let rescan = run(dir, &["--format", "json", target]);
+    let json: serde_json::Value = serde_json::from_slice(&rescan.stdout).unwrap();
+    json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["fix"]["applicability"] == "safe")
+        .map(|f| format!("{}:{}:{} {}", f["path"], f["line"], f["column"], f["rule"]))
+        .collect()
+}
+
+/// Directories of cases whose files belong together (a setting in one file, its boot script in
+/// another): each case directory is fixed as a whole by `linked_cases_are_what_fix_writes`.
+const LINKED: &[&str] = &["settings/capa-boot", "settings/terraform-boot"];
+
 /// Every `NAME.fixed` beside a fixture is what `--fix NAME` must write, byte for byte. The fixed
 /// file must also be a fixed point (a second `--fix` changes nothing), still parse with `bash -n`
 /// (and `sh -n` for `#!/bin/sh` scripts), and hold nothing fixable when scanned again.
@@ -170,6 +187,7 @@ fn fixed_files_are_what_fix_writes() {
     for expected_path in paths
         .iter()
         .filter(|p| p.to_string_lossy().ends_with(".fixed"))
+        .filter(|p| !LINKED.iter().any(|dir| p.starts_with(root.join(dir))))
     {
         cases += 1;
         let input_path = PathBuf::from(expected_path.to_string_lossy().trim_end_matches(".fixed"));
@@ -223,19 +241,78 @@ fn fixed_files_are_what_fix_writes() {
                 ));
             }
         }
-        let rescan = run(dir.path(), &["--format", "json", &name]);
-        let json: serde_json::Value = serde_json::from_slice(&rescan.stdout).unwrap();
-        let fixable: Vec<String> = json["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|f| f["fix"]["applicability"] == "safe")
-            .map(|f| format!("{}:{} {}", f["line"], f["column"], f["rule"]))
-            .collect();
+        let fixable = safely_fixable(dir.path(), &name);
         if !fixable.is_empty() {
             failures.push(format!("{rel}: still fixable after --fix: {fixable:?}"));
         }
     }
     assert!(cases > 0, "no .fixed cases");
+    assert!(failures.is_empty(), "\n{}\n", failures.join("\n"));
+}
+
+/// A linked case directory (see [`LINKED`]) is copied whole and fixed with `--fix .`: every file
+/// with a `NAME.fixed` beside it must become that, byte for byte, and every other file must stay
+/// as it was; a second `--fix` changes nothing, and nothing safely fixable is left.
+#[test]
+fn linked_cases_are_what_fix_writes() {
+    let root = fixtures_dir();
+    let mut failures = Vec::new();
+    let mut cases = 0;
+    let mut fixed_files = 0;
+    for parent in LINKED {
+        for case in std::fs::read_dir(root.join(parent)).unwrap() {
+            let case = case.unwrap().path();
+            if !case.is_dir() {
+                continue;
+            }
+            cases += 1;
+            let rel = case.strip_prefix(&root).unwrap().display().to_string();
+            let dir = tempfile::tempdir().unwrap();
+            let mut inputs = Vec::new();
+            files(&case, &mut inputs);
+            inputs.retain(|p| !p.to_string_lossy().ends_with(".fixed"));
+            for input in &inputs {
+                let copy = dir.path().join(input.strip_prefix(&case).unwrap());
+                std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+                std::fs::copy(input, &copy).unwrap();
+            }
+            run(dir.path(), &["--fix", "."]);
+            let snapshot = |failures: &mut Vec<String>, when: &str| {
+                for input in &inputs {
+                    let name = input.strip_prefix(&case).unwrap();
+                    let expected_path = PathBuf::from(format!("{}.fixed", input.display()));
+                    let expected = std::fs::read(&expected_path)
+                        .or_else(|_| std::fs::read(input))
+                        .unwrap();
+                    let written = std::fs::read(dir.path().join(name)).unwrap();
+                    if written != expected {
+                        let diff = similar::TextDiff::from_lines(
+                            &*String::from_utf8_lossy(&expected),
+                            &*String::from_utf8_lossy(&written),
+                        )
+                        .unified_diff()
+                        .header("expected", "written by --fix")
+                        .to_string();
+                        failures.push(format!("{rel}/{} {when}:\n{diff}", name.display()));
+                    }
+                }
+            };
+            snapshot(&mut failures, "after --fix");
+            fixed_files += inputs
+                .iter()
+                .filter(|i| PathBuf::from(format!("{}.fixed", i.display())).exists())
+                .count();
+            run(dir.path(), &["--fix", "."]);
+            snapshot(&mut failures, "after a second --fix");
+            let fixable = safely_fixable(dir.path(), ".");
+            if !fixable.is_empty() {
+                failures.push(format!("{rel}: still fixable after --fix: {fixable:?}"));
+            }
+        }
+    }
+    assert!(
+        cases >= 11 && fixed_files >= 9,
+        "{cases} cases, {fixed_files} fixed files"
+    );
     assert!(failures.is_empty(), "\n{}\n", failures.join("\n"));
 }

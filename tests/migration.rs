@@ -26,9 +26,18 @@ fn migration_json(args: &[&str]) -> Vec<serde_json::Value> {
     json["settings"].as_array().unwrap().clone()
 }
 
+/// The summary of the setting in file `path`.
+fn by_path(settings: &[serde_json::Value], path: &str) -> serde_json::Value {
+    settings
+        .iter()
+        .find(|s| s["path"] == path)
+        .unwrap_or_else(|| panic!("{path} missing: {settings:#?}"))
+        .clone()
+}
+
 #[test]
 fn capa_setting_links_its_bootstrap_secret_across_files() {
-    let settings = migration_json(&["capa-boot"]);
+    let settings = migration_json(&["capa-boot/tokened", "capa-boot/tokenless"]);
     assert_eq!(settings.len(), 2, "{settings:#?}");
     let tokened = &settings[0];
     assert_eq!(
@@ -66,13 +75,7 @@ fn same_file_user_data_and_unseen_boot_code() {
         "terraform/instance-tokens-optional-clean-user-data.tf",
         "capa/awsmachinetemplate-optional.yaml",
     ]);
-    let by_path = |p: &str| {
-        settings
-            .iter()
-            .find(|s| s["path"] == p)
-            .unwrap_or_else(|| panic!("{p} missing: {settings:#?}"))
-            .clone()
-    };
+    let by_path = |p: &str| by_path(&settings, p);
     let broken = by_path("terraform/instance-required-tokenless-user-data.tf");
     assert_eq!(broken["line"], 12);
     assert_eq!(broken["can_require"], false);
@@ -97,8 +100,60 @@ fn same_file_user_data_and_unseen_boot_code() {
 }
 
 #[test]
+fn terraform_setting_links_the_files_its_user_data_reads() {
+    let settings = migration_json(&["terraform-boot"]);
+    let by_path = |p: &str| by_path(&settings, p);
+    assert_eq!(settings.len(), 6, "{settings:#?}");
+    let broken = by_path("terraform-boot/required-file-tokenless/main.tf");
+    assert_eq!(broken["line"], 8);
+    assert_eq!(broken["http_tokens"], "required");
+    assert_eq!(broken["can_require"], false);
+    assert_eq!(broken["tokenless_requests"], 1);
+    assert_eq!(broken["fixable"], 1);
+    assert_eq!(
+        broken["boot_scripts"],
+        serde_json::json!(["terraform-boot/required-file-tokenless/boot.sh"])
+    );
+    // A template read through `templatefile()` with a token on every request: ready.
+    let ready = by_path("terraform-boot/required-templatefile-tokened/main.tf");
+    assert_eq!(ready["can_require"], true);
+    assert_eq!(ready["tokenless_requests"], 0);
+    assert!(ready["unseen"].is_null(), "{ready:#?}");
+    assert_eq!(
+        ready["boot_scripts"],
+        serde_json::json!(["terraform-boot/required-templatefile-tokened/bootstrap.sh.tpl"])
+    );
+    // A clean script that never names the metadata service (never parsed) is seen and clean too.
+    let clean = by_path("terraform-boot/unset-filebase64-clean/main.tf");
+    assert_eq!(clean["http_tokens"], serde_json::Value::Null);
+    assert_eq!(clean["can_require"], true);
+    assert_eq!(
+        clean["boot_scripts"],
+        serde_json::json!(["terraform-boot/unset-filebase64-clean/init.sh"])
+    );
+    let cloud = by_path("terraform-boot/required-cloud-config-template/main.tf");
+    assert_eq!(
+        cloud["boot_scripts"],
+        serde_json::json!([
+            "terraform-boot/required-cloud-config-template/templates/cloud-init.yaml.tpl"
+        ])
+    );
+    // A file that is not there leaves the boot code unseen, and says which.
+    let missing = by_path("terraform-boot/optional-file-missing/main.tf");
+    assert_eq!(missing["can_require"], false);
+    assert_eq!(missing["tokenless_requests"], 0);
+    assert_eq!(
+        missing["unseen"],
+        "its user data file `terraform-boot/optional-file-missing/scripts/missing.sh` was not read"
+    );
+}
+
+#[test]
 fn human_table_says_which_settings_can_require_tokens() {
-    let out = imds_lint(&settings_dir(), &["--migration", "capa-boot"]);
+    let out = imds_lint(
+        &settings_dir(),
+        &["--migration", "capa-boot/tokened", "capa-boot/tokenless"],
+    );
     assert_eq!(out.status.code(), Some(0));
     let stdout = text(&out.stdout);
     let lines: Vec<&str> = stdout.lines().collect();

@@ -76,7 +76,9 @@ fn tokenless_user_data_withholds_the_fix_and_says_why() {
     assert!(imds010["fix"].is_null(), "{imds010:#}");
     let message = imds010["message"].as_str().unwrap();
     assert!(
-        message.contains("its user data still makes 1 tokenless request: fix it first")
+        message.contains(
+            "its user data still makes 1 tokenless request (instance-tokens-optional-tokenless-user-data.tf:7): fix it first"
+        )
             && message.contains("`--fix` fixes scripts in the same run"),
         "{message}"
     );
@@ -147,4 +149,113 @@ fn the_hop_limit_help_names_the_irsa_trade_off() {
             && said.contains("# imds-lint disable=IMDS011"),
         "{said}"
     );
+}
+
+/// The JSON findings of a scan of `paths` (relative to `fixtures/settings`).
+fn scan(paths: &[&str]) -> Vec<serde_json::Value> {
+    let mut args = vec!["--format", "json"];
+    args.extend_from_slice(paths);
+    let out = imds_lint(&fixture(""), &args);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{paths:?}: no JSON ({e}): {}", text(&out.stderr)));
+    json["findings"].as_array().unwrap().clone()
+}
+
+#[test]
+fn capa_fix_is_safe_once_the_linked_secret_is_read_and_clean() {
+    let pool = "capa-boot/optional-tokened/awsmanagedmachinepool.yaml";
+    // With the MachinePool and its Secret in the scan, the boot code is seen and clean.
+    let found = scan(&["capa-boot/optional-tokened"]);
+    let imds010 = only(&found, "IMDS010");
+    assert_eq!(imds010["path"], pool);
+    assert_eq!(imds010["fix"]["applicability"], "safe", "{imds010:#}");
+    // The same object scanned alone: its boot script is not seen.
+    let alone = scan(&[pool]);
+    assert_eq!(
+        only(&alone, "IMDS010")["fix"]["applicability"],
+        "unsafe",
+        "{alone:#?}"
+    );
+    // A tokenless Secret withholds the fix and says where the request is.
+    let tokenless = scan(&["capa-boot/optional-tokenless"]);
+    let imds010 = only(&tokenless, "IMDS010");
+    assert!(imds010["fix"].is_null(), "{imds010:#}");
+    assert!(
+        imds010["message"]
+            .as_str()
+            .unwrap()
+            .contains("1 tokenless request (capa-boot/optional-tokenless/secret.yaml:9)"),
+        "{imds010:#}"
+    );
+    // A MachinePool whose Secret is not in the tree: unsafe, and the Secret is named.
+    let missing = scan(&["capa-boot/optional-missing-secret"]);
+    let imds010 = only(&missing, "IMDS010");
+    assert_eq!(imds010["fix"]["applicability"], "unsafe");
+    let out = imds_lint(
+        &fixture(""),
+        &["--color", "never", "capa-boot/optional-missing-secret"],
+    );
+    let said = text(&out.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        said.contains(
+            "its bootstrap Secret `workers-bootstrap` (namespace `capa-optional-missing`) is not in the scanned tree, so check those scripts first (the fix is unsafe)"
+        ),
+        "{said}"
+    );
+}
+
+#[test]
+fn a_tf_file_scanned_alone_still_reads_the_script_it_names() {
+    let found = scan(&["terraform-boot/required-file-tokenless/main.tf"]);
+    let mut got: Vec<(String, u64, String)> = found
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_owned(),
+                f["line"].as_u64().unwrap(),
+                f["rule"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    got.sort();
+    let dir = "terraform-boot/required-file-tokenless";
+    assert_eq!(
+        got,
+        [
+            (format!("{dir}/boot.sh"), 4, "IMDS001".to_owned()),
+            (format!("{dir}/boot.sh"), 4, "IMDS012".to_owned()),
+            (format!("{dir}/main.tf"), 8, "IMDS012".to_owned()),
+        ]
+    );
+    let at_request = found
+        .iter()
+        .find(|f| f["rule"] == "IMDS012" && f["line"] == 4)
+        .unwrap();
+    assert!(
+        at_request["message"].as_str().unwrap().contains(&format!(
+            "`http_tokens` set to `required` at {dir}/main.tf:8"
+        )),
+        "{at_request:#}"
+    );
+}
+
+#[test]
+fn imds012_is_suppressed_where_it_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = fixture("terraform-boot/required-file-tokenless");
+    std::fs::copy(source.join("main.tf"), dir.path().join("main.tf")).unwrap();
+    let script = std::fs::read_to_string(source.join("boot.sh")).unwrap();
+    let marked = script.replace("# expect: IMDS001 IMDS012", "# imds-lint disable=IMDS012");
+    assert_ne!(script, marked);
+    std::fs::write(dir.path().join("boot.sh"), marked).unwrap();
+    let out = imds_lint(dir.path(), &["--format", "concise", "."]);
+    let stdout = text(&out.stdout);
+    let mut lines: Vec<&str> = stdout.lines().collect();
+    lines.sort();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(lines[0].starts_with("./boot.sh:4:15: IMDS001 "), "{stdout}");
+    assert!(lines[1].starts_with("./main.tf:8:36: IMDS012 "), "{stdout}");
 }

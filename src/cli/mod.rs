@@ -148,10 +148,13 @@ pub fn run(args: Args) -> io::Result<Status> {
         .results
         .into_inner()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    link_files(&settings, config.as_deref(), &mut results);
+    relink(&settings, &mut results);
     if args.migration {
         let mut out = io::stdout().lock();
         let mut summaries = std::mem::take(&mut results.summaries);
+        for checked in &mut results.files {
+            summaries.append(&mut checked.summaries);
+        }
         summaries.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
         if args.output_format() == Format::Json {
             crate::migration::write_json(&mut out, &summaries)?;
@@ -165,170 +168,54 @@ pub fn run(args: Args) -> io::Result<Status> {
 
 const DEFAULT_MAX_FILE_SIZE: u64 = 16 << 20;
 
-/// The pass across files, after the walk: joins the link facts of every checked file
-/// (`crate::links`), asks IMDS012 about each setting linked to boot Secrets, and adds its findings
-/// to the reports of the files they are in.
-fn link_files(settings: &CheckSettings, config: Option<&Config>, results: &mut Results) {
-    let Some(rule) = rules::by_code("IMDS012") else {
-        return;
+/// The pass across files: joins the link facts of the checked files (`crate::links`) into what
+/// the other files say about each, and checks again, with it, every file for which that changed.
+/// Returns whether any report changed.
+fn relink(settings: &CheckSettings, results: &mut Results) -> bool {
+    let linked: Vec<(usize, &Checked)> = results
+        .files
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !c.links.is_empty())
+        .collect();
+    if linked.is_empty() {
+        return false;
+    }
+    let paths: Vec<PathBuf> = linked
+        .iter()
+        .map(|(_, c)| crate::links::normalize(&c.report.source.path))
+        .collect();
+    let named = |path: &Path| {
+        let path = crate::links::normalize(path);
+        match paths.iter().position(|p| *p == path) {
+            Some(file) => crate::links::Named::File(file),
+            None if results.read.contains(&path) => crate::links::Named::Clean,
+            None => crate::links::Named::Unread,
+        }
     };
-    let rules::Check::Setting(check) = rule.check else {
-        return;
-    };
-    if results.links.is_empty() {
-        return;
+    let files: Vec<crate::links::LinkFile> = linked
+        .iter()
+        .map(|(_, c)| crate::links::LinkFile {
+            path: &c.report.source.path,
+            links: &c.links,
+        })
+        .collect();
+    let externals = crate::links::link(&files, &named);
+    let linked: Vec<usize> = linked.into_iter().map(|(i, _)| i).collect();
+    let mut changed = false;
+    for (index, external) in linked.into_iter().zip(externals) {
+        let Some(checked) = results.files.get_mut(index) else {
+            continue;
+        };
+        if checked.external == external {
+            continue;
+        }
+        checked.external = external;
+        checked.recheck(settings);
+        changed = true;
     }
-    let enabled = settings.rules.enabled(rule);
-    let files: Vec<&crate::links::FileLinks> = results.links.iter().map(|(_, l, _)| l).collect();
-    let mut new: Vec<(usize, crate::check::Finding)> = Vec::new();
-    for linked in crate::links::link(&files) {
-        let (f, s) = linked.setting;
-        let Some((_, links, _)) = results.links.get(f) else {
-            continue;
-        };
-        let Some(target) = links.settings.get(s) else {
-            continue;
-        };
-        let sites: Vec<(usize, &crate::links::Site)> = linked
-            .secrets
-            .iter()
-            .filter_map(|(sf, ss)| {
-                let (_, links, _) = results.links.get(*sf)?;
-                let (_, sites) = links.secrets.get(*ss)?;
-                Some(sites.iter().map(move |site| (*sf, site)))
-            })
-            .flatten()
-            .collect();
-        let location = |file: usize, line: usize| {
-            let path = results
-                .links
-                .get(file)
-                .map(|(source, _, _)| source.path.display().to_string())
-                .unwrap_or_default();
-            format!("{path}:{line}")
-        };
-        let tokenless_locations: Vec<String> = sites
-            .iter()
-            .map(|(sf, site)| location(*sf, site.line))
-            .collect();
-        let setting_location = location(f, target.line);
-        let path_of = |file: usize| {
-            results
-                .links
-                .get(file)
-                .map(|(source, _, _)| source.path.display().to_string())
-                .unwrap_or_default()
-        };
-        let setting_path = path_of(f);
-        let secret_paths: Vec<String> = linked.secrets.iter().map(|(sf, _)| path_of(*sf)).collect();
-        if let Some(summary) = results
-            .summaries
-            .iter_mut()
-            .find(|summary| summary.line == target.line && summary.path == setting_path)
-        {
-            summary.tokenless_requests += sites.len();
-            summary.fixable += sites.iter().filter(|(_, site)| site.fixable).count();
-            for path in secret_paths {
-                if !summary.boot_scripts.contains(&path) {
-                    summary.boot_scripts.push(path);
-                }
-            }
-            if !linked.secrets.is_empty() {
-                summary.unseen = None;
-            }
-            summary.decide();
-        }
-        if !enabled {
-            continue;
-        }
-        let context = rules::SettingContext {
-            setting: &target.setting,
-            tokenless_in_user_data: sites.len(),
-            unassigned_in_user_data: 0,
-            setting_location: &setting_location,
-            tokenless_locations: &tokenless_locations,
-        };
-        let Some(violation) = check(&context) else {
-            continue;
-        };
-        let severity = settings.severity_of(rule);
-        for at in &violation.at_requests {
-            let Some((sf, site)) = sites.get(at.request) else {
-                continue;
-            };
-            if site.suppressed {
-                continue;
-            }
-            new.push((
-                *sf,
-                crate::check::Finding {
-                    rule,
-                    severity,
-                    span: site.span,
-                    message: at.message.clone(),
-                    help: at.help.clone(),
-                    fix: None,
-                    origin: site.origin.clone(),
-                    decoded: site.decoded.clone(),
-                },
-            ));
-        }
-        if !target.suppressed && target.setting.host == 0 {
-            new.push((
-                f,
-                crate::check::Finding {
-                    rule,
-                    severity,
-                    span: target.span,
-                    message: violation.message,
-                    help: violation.help,
-                    fix: None,
-                    origin: Vec::new(),
-                    decoded: None,
-                },
-            ));
-        }
-    }
-    for (file, finding) in new {
-        let Some((source, _, root)) = results.links.get(file) else {
-            continue;
-        };
-        // `per-file-ignores` of the file the finding lands in.
-        if config.is_some_and(|c| {
-            c.ignored_in(&source.path)
-                .iter()
-                .any(|code| code.eq_ignore_ascii_case(finding.rule.code))
-        }) {
-            continue;
-        }
-        results.statistics.findings += 1;
-        match results
-            .files
-            .iter_mut()
-            .find(|c| c.report.source.path == source.path)
-        {
-            Some(checked) => {
-                checked.report.findings.push(finding);
-                checked
-                    .report
-                    .findings
-                    .sort_by_key(|f| (f.span.start, f.rule.code));
-            }
-            None => results.files.push(Checked {
-                report: FileReport {
-                    source: crate::source::SourceFile::new(
-                        source.path.clone(),
-                        source.bytes.clone(),
-                    ),
-                    findings: vec![finding],
-                },
-                root: root.clone(),
-                kind: None,
-                stdin: false,
-                settings: None,
-            }),
-        }
-    }
+    results.statistics.findings = results.files.iter().map(|c| c.report.findings.len()).sum();
+    changed
 }
 
 /// The configuration in force: `--config FILE`, else the nearest file at or above the first path
@@ -427,6 +314,49 @@ struct Checked {
     stdin: bool,
     /// Its own settings, when `per-file-ignores` turns rules off in it.
     settings: Option<CheckSettings>,
+    /// What links it to other files, and what they say about it (`crate::links`).
+    links: Box<crate::links::FileLinks>,
+    external: crate::links::External,
+    /// One per declared setting, for the migration view.
+    summaries: Vec<crate::migration::SettingSummary>,
+}
+
+impl Checked {
+    /// Checks the file again as it is now in memory, with what other files say about it, and
+    /// takes the new report, links and summaries.
+    fn recheck(&mut self, settings: &CheckSettings) -> Outcome {
+        let outcome = self.check(self.report.source.bytes.clone(), settings);
+        self.take(&outcome);
+        outcome
+    }
+
+    fn check(&self, bytes: Vec<u8>, settings: &CheckSettings) -> Outcome {
+        check::check_file_linked(
+            self.report.source.path.clone(),
+            bytes,
+            self.kind,
+            self.settings.as_ref().unwrap_or(settings),
+            &self.external,
+        )
+    }
+
+    fn take(&mut self, outcome: &Outcome) {
+        if let Outcome::Checked {
+            source,
+            findings,
+            links,
+            summaries,
+            ..
+        } = outcome
+        {
+            self.report = FileReport {
+                source: crate::source::SourceFile::new(source.path.clone(), source.bytes.clone()),
+                findings: findings.clone(),
+            };
+            self.links = links.clone();
+            self.summaries = summaries.clone();
+        }
+    }
 }
 
 #[derive(Default)]
@@ -434,15 +364,14 @@ struct Results {
     files: Vec<Checked>,
     /// Files other files make instances run (Terraform `file()`), with the root they came from.
     referenced: Vec<(PathBuf, PathBuf)>,
-    /// Every file a front end read, to check each referenced file once.
-    seen: Vec<PathBuf>,
+    /// Every file a front end read (normalized, `crate::links::normalize`), to check each
+    /// referenced file once and to know a referenced file that is clean.
+    read: std::collections::HashSet<PathBuf>,
     /// Standard input as read, when `-` was scanned (`--fix` echoes it back, fixed or not).
     stdin: Option<Vec<u8>>,
     diagnostics: Vec<Diagnostic>,
     statistics: Statistics,
-    /// The link facts of the files that have any, for the pass across files (`crate::links`).
-    links: Vec<(crate::source::SourceFile, crate::links::FileLinks, PathBuf)>,
-    /// One per declared setting, for `--migration`.
+    /// One per declared setting of the files not in `files`, for `--migration`.
     summaries: Vec<crate::migration::SettingSummary>,
 }
 
@@ -481,33 +410,32 @@ impl Scan {
     /// Checks, as user data, the files that scanned files make instances run and that were not
     /// read already (a `.tpl` template is not a shell file by name).
     fn referenced_files(&self) {
-        let (referenced, seen) = {
+        let referenced = {
             let mut results = self
                 .results
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
-            if results.referenced.is_empty() {
-                return;
-            }
-            (
-                std::mem::take(&mut results.referenced),
-                results.seen.clone(),
-            )
+            std::mem::take(&mut results.referenced)
         };
-        let canonical = |p: &Path| std::fs::canonicalize(p).ok();
-        let mut done: Vec<PathBuf> = seen.iter().filter_map(|p| canonical(p)).collect();
         for (path, root) in referenced {
-            let Some(real) = canonical(&path) else {
+            let normalized = crate::links::normalize(&path);
+            let done = {
+                let results = self
+                    .results
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                results.read.contains(&normalized)
+            };
+            if done {
+                continue;
+            }
+            if !path.is_file() {
                 self.diagnostic(
                     Some(path),
                     "referenced as user data, but it cannot be found".to_owned(),
                 );
                 continue;
-            };
-            if done.contains(&real) {
-                continue;
             }
-            done.push(real);
             match self.read(&path) {
                 Ok(Some(bytes)) => {
                     let kind = frontend::classify_content(&bytes);
@@ -585,7 +513,7 @@ impl Scan {
             Ok(Outcome::NotRecognised) => self.record(|r| r.statistics.not_recognised += 1),
             Ok(Outcome::Prefiltered) => self.record(|r| {
                 r.statistics.prefiltered += 1;
-                r.seen.push(shown.clone());
+                r.read.insert(crate::links::normalize(&shown));
             }),
             Ok(Outcome::Checked {
                 source,
@@ -601,28 +529,25 @@ impl Scan {
                 self.counters
                     .findings
                     .fetch_add(findings.len(), Ordering::Relaxed);
-                let linked = (!links.is_empty()).then(|| {
-                    (
-                        crate::source::SourceFile::new(shown.clone(), source.bytes.clone()),
-                        *links,
-                        root.to_path_buf(),
-                    )
-                });
                 self.record(|r| {
-                    r.seen.push(shown.clone());
-                    r.links.extend(linked);
-                    r.summaries.extend(summaries);
+                    r.read.insert(crate::links::normalize(&shown));
                     r.referenced
                         .extend(referenced.into_iter().map(|p| (p, root.to_path_buf())));
                     r.statistics.parsed += 1;
                     r.statistics.findings += findings.len();
-                    if !findings.is_empty() {
+                    // A file with links stays for the pass across files, findings or not.
+                    if findings.is_empty() && links.is_empty() {
+                        r.summaries.extend(summaries);
+                    } else {
                         r.files.push(Checked {
                             report: FileReport { source, findings },
                             root: root.to_path_buf(),
                             kind,
                             stdin: root.as_os_str().is_empty(),
                             settings: own,
+                            links,
+                            external: crate::links::External::default(),
+                            summaries,
                         });
                     }
                 });
@@ -685,7 +610,13 @@ fn finish(
             None => writeln!(stderr, "imds-lint: warning: {}", d.message)?,
         }
     }
-    let mut files: Vec<FileReport> = results.files.into_iter().map(|c| c.report).collect();
+    // Files kept only for the pass across files have nothing to report.
+    let mut files: Vec<FileReport> = results
+        .files
+        .into_iter()
+        .filter(|c| !c.report.findings.is_empty())
+        .map(|c| c.report)
+        .collect();
     let stats = &mut results.statistics;
     let nothing_scanned = stats.files_read == 0 && stats.parsed == 0;
     if let Some(path) = &args.write_baseline {
@@ -808,6 +739,8 @@ fn by_rule(files: &[FileReport]) -> Vec<(&'static str, &'static str, usize)> {
 
 /// Applies fixes to every file with findings (repeating to a fixed point), then writes the files
 /// (`--fix`) or prints their diffs (`--diff`). Each file's report is replaced by what is left.
+/// Files are fixed in rounds: after a round, the pass across files runs again, so that a setting
+/// whose boot script (in another file) the round fixed gets its own fix in the next one.
 /// Returns how many files changed.
 fn fix_files(
     args: &Args,
@@ -817,53 +750,70 @@ fn fix_files(
     err: &mut impl Write,
 ) -> io::Result<usize> {
     let allowed = |a: Applicability| a == Applicability::Safe || args.unsafe_fixes;
-    let mut total_before = 0;
+    let total_before: usize = results.files.iter().map(|c| c.report.findings.len()).sum();
+    let before: Vec<usize> = results
+        .files
+        .iter()
+        .map(|c| c.report.findings.len())
+        .collect();
+    // The bytes each changed file had before the first round, by index into `results.files`.
+    let mut originals: Vec<Option<Vec<u8>>> = vec![None; results.files.len()];
+    for _round in 0..4 {
+        let mut changed = false;
+        for (index, checked) in results.files.iter_mut().enumerate() {
+            if !checked
+                .report
+                .findings
+                .iter()
+                .any(|f| f.fix.as_ref().is_some_and(|x| allowed(x.applicability)))
+            {
+                continue;
+            }
+            let start = checked.report.source.bytes.clone();
+            let mut current = start.clone();
+            let mut outcome = None;
+            for _ in 0..8 {
+                let checked_now = checked.check(current.clone(), settings);
+                let fixes: Vec<&fix::Fix> = checked_now
+                    .findings()
+                    .iter()
+                    .filter_map(|f| f.fix.as_ref())
+                    .filter(|f| allowed(f.applicability))
+                    .collect();
+                let applied = fix::apply::apply(&current, &fixes);
+                if fixes.is_empty() || applied.bytes == current {
+                    outcome = Some(checked_now);
+                    break;
+                }
+                current = applied.bytes;
+            }
+            if current == start {
+                continue;
+            }
+            let outcome = outcome.unwrap_or_else(|| checked.check(current.clone(), settings));
+            if let Some(slot) = originals.get_mut(index) {
+                slot.get_or_insert(start);
+            }
+            checked.take(&outcome);
+            changed = true;
+        }
+        if !changed || !relink(settings, results) {
+            break;
+        }
+    }
     let mut total_fixed = 0;
     let mut files_changed = 0;
     // Human output tells the fixes on stdout with the report; machine formats keep stdout clean.
     let mut log: Vec<String> = Vec::new();
-    for checked in &mut results.files {
-        let before = checked.report.findings.len();
-        total_before += before;
-        if !checked
-            .report
-            .findings
-            .iter()
-            .any(|f| f.fix.as_ref().is_some_and(|x| allowed(x.applicability)))
-        {
+    for (index, original) in originals.into_iter().enumerate() {
+        let (Some(original), Some(checked)) = (original, results.files.get_mut(index)) else {
             continue;
-        }
-        let path = checked.report.source.path.clone();
-        let original = checked.report.source.bytes.clone();
-        let settings = checked.settings.as_ref().unwrap_or(settings).clone();
-        let settings = &settings;
-        let mut current = original.clone();
-        let mut outcome = None;
-        for _ in 0..8 {
-            let checked_now =
-                check::check_file(path.clone(), current.clone(), checked.kind, settings);
-            let fixes: Vec<&fix::Fix> = checked_now
-                .findings()
-                .iter()
-                .filter_map(|f| f.fix.as_ref())
-                .filter(|f| allowed(f.applicability))
-                .collect();
-            let applied = fix::apply::apply(&current, &fixes);
-            if fixes.is_empty() || applied.bytes == current {
-                outcome = Some(checked_now);
-                break;
-            }
-            current = applied.bytes;
-        }
-        let outcome = match outcome {
-            Some(outcome) => outcome,
-            None => check::check_file(path.clone(), current.clone(), checked.kind, settings),
         };
+        let path = checked.report.source.path.clone();
+        let current = checked.report.source.bytes.clone();
         if current == original {
             continue;
         }
-        let remaining = outcome.findings().len();
-        let fixed = before.saturating_sub(remaining);
         if args.diff {
             write_diff(out, &path, &original, &current)?;
         } else if checked.stdin {
@@ -876,9 +826,17 @@ fn fix_files(
                 path: Some(path.clone()),
                 message: e.to_string(),
             });
+            // Not written: report what is still on disk.
+            let outcome = checked.check(original, settings);
+            checked.take(&outcome);
             continue;
         }
         files_changed += 1;
+        let fixed = before
+            .get(index)
+            .copied()
+            .unwrap_or_default()
+            .saturating_sub(checked.report.findings.len());
         total_fixed += fixed;
         if !args.diff {
             log.push(format!(
@@ -886,12 +844,6 @@ fn fix_files(
                 plural(fixed, "finding"),
                 path.display()
             ));
-            if let Outcome::Checked {
-                source, findings, ..
-            } = outcome
-            {
-                checked.report = FileReport { source, findings };
-            }
         }
     }
     results.files.retain(|c| !c.report.findings.is_empty());

@@ -261,7 +261,7 @@ fn capa_machine(
         setting.parent = yaml::mapping_slot(parent, bytes);
     }
     setting.containers = Containers::Yes("Kubernetes nodes managed by Cluster API".to_owned());
-    setting.user_data.unseen = Some(
+    setting.user_data.elsewhere = Some(
         "its boot script is in a bootstrap Secret (`bootstrap.dataSecretName`) that is not read with it"
             .to_owned(),
     );

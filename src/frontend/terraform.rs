@@ -494,7 +494,8 @@ mod settings {
                 }
             }
             if !read.referenced.is_empty() {
-                hidden = Some("its user data is read from another file (`file()`, `templatefile()`), which is checked on its own but not with this setting".to_owned());
+                found.files.extend(read.referenced.clone());
+                found.elsewhere = Some("its user data is read from another file (`file()`, `templatefile()`) that is not checked with it".to_owned());
             } else if read.foreign > 0 {
                 hidden = Some(FOREIGN.to_owned());
             } else if !read.literal {
@@ -516,7 +517,7 @@ mod settings {
             )
         } else if let Some(runtime) = crate::settings::container_runtime(&seen_text) {
             Containers::Yes(format!("its user data mentions `{runtime}`"))
-        } else if !own.is_empty() && hidden.is_none() {
+        } else if !own.is_empty() && hidden.is_none() && found.files.is_empty() {
             Containers::No
         } else {
             Containers::Unknown

@@ -71,13 +71,17 @@ resource "aws_instance" "web" {
 `--fix` sets the value to `required` (eksctl: `disableIMDSv1: true`), or adds the field to the
 options block, or adds the block, with the indentation and syntax of the file (YAML, JSON, HCL).
 
-The fix is safe only when the resource's user data is in the same file and makes no tokenless
-request (IMDS001). When it still makes some, there is no fix and the message says how many:
-fix those first — `--fix` rewrites the scripts in the same run, and the setting in the next
-round. The fix is unsafe (applied only with `--unsafe-fixes`) when the boot code is not visible
-here: a CAPA machine boots from a bootstrap Secret, Terraform `file()`/`templatefile()` user data
-is another file, a `!Ref` is a parameter, and an `aws ec2` call changes instances whose scripts
-are elsewhere. Software baked into the AMI is never visible: test before rolling out.
+The fix is safe only when all the boot code of the resource's instances was read and makes no
+tokenless request (IMDS001): its user data in the same file, the files its Terraform `user_data`
+reads with `file()` / `templatefile()`, and, for a CAPA infrastructure object, the bootstrap
+`Secret` of every `MachinePool` / `MachineDeployment` of the scan that uses it (the links IMDS012
+follows). When the boot code still makes tokenless requests, there is no fix and the message says
+how many and where: fix those first — `--fix` rewrites the scripts in the same run, and the
+setting in the next round, in whichever files they are. The fix is unsafe (applied only with
+`--unsafe-fixes`) when some boot code is not visible: a CAPA object that no machine set of the
+scan uses, or whose Secret is not in the tree; a `file()` that names a file the scan could not
+read; a `!Ref` parameter; an `aws ec2` call, which changes instances whose scripts are elsewhere.
+Software baked into the AMI is never visible: test before rolling out.
 
 ## How to suppress
 `# imds-lint disable=IMDS010` at the end of the line, or alone on the line before it; in the
@@ -86,10 +90,8 @@ A JSON template takes no comments: use `--ignore` or the configuration file.
 
 ## Known limitations
 Terraform module inputs (`metadata_options = { … }` passed to a module), `dynamic` blocks and
-values taken from variables are not read; a value that is not a literal is not reported. The fix's
-safety does not follow cross-file links (a CAPA `MachinePool` and its bootstrap `Secret`, which
-IMDS012 follows; a launch template used by a resource in another file): a CAPA machine's fix stays
-unsafe.
+values taken from variables are not read; a value that is not a literal is not reported. A launch
+template used by a resource in another file is judged with its own user data only.
 
 ## References
 - <https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-IMDS-new-instances.html>
@@ -170,8 +172,9 @@ fn check(context: &SettingContext) -> Option<SettingViolation> {
     let change = if context.tokenless_in_user_data > 0 {
         let n = context.tokenless_in_user_data;
         message.push_str(&format!(
-            "; its user data still makes {n} tokenless request{}: fix {} first (`--fix` fixes scripts in the same run)",
+            "; its user data still makes {n} tokenless request{} ({}): fix {} first (`--fix` fixes scripts in the same run)",
             if n == 1 { "" } else { "s" },
+            context.tokenless_locations.join(", "),
             if n == 1 { "it" } else { "them" },
         ));
         help.push_str("; requiring tokens now would make those requests fail with 401");

@@ -23,10 +23,12 @@ Flags a setting that requires IMDSv2 tokens — `http_tokens = "required"` (Terr
 (an IMDS001 finding in it). It reports twice: at the setting, naming the file and line of each
 tokenless request, and at each request, naming the file and line of the setting.
 
-The boot code is the user data of the same resource in the same file: a Terraform `user_data` /
-`user_data_base64` of the same `aws_instance` or `aws_launch_template`, the CloudFormation
-`UserData` of the same instance or launch template, the `preBootstrapCommands` of the same eksctl
-node group. Across files of one scan, it follows Cluster API AWS: a `MachinePool` or
+The boot code is the user data of the same resource: a Terraform `user_data` /
+`user_data_base64` of the same `aws_instance` or `aws_launch_template`, written inline or read from
+another file with `file()`, `templatefile()` or `filebase64()` (a literal path, `${path.module}`
+and `${path.root}` taken as the file's directory); the CloudFormation `UserData` of the same
+instance or launch template; the `preBootstrapCommands` of the same eksctl node group. Across files
+of one scan, it also follows Cluster API AWS: a `MachinePool` or
 `MachineDeployment` names its boot script (`spec.template.spec.bootstrap.dataSecretName`, the
 `Secret` of the same namespace, key `value`) and the object that launches its instances
 (`spec.template.spec.infrastructureRef`: an `AWSManagedMachinePool`, `AWSMachinePool` or
@@ -82,11 +84,11 @@ alone on the line before it; each of the two findings is suppressed where it is 
 `--ignore IMDS012` turns the rule off.
 
 ## Known limitations
-A Terraform `file()` / `templatefile()` script and a launch template used from another file are
-not followed yet. Across files, only the CAPA links above are: a Secret generated at run time (by a
-bootstrap provider) is not in the tree. After `--fix` rewrites a boot Secret, the setting's
-finding in another file stays in that run's report; the next run no longer has it. A request made
-by software baked into the AMI is never visible.
+A launch template used from another file is judged with its own user data only, and a `file()`
+path built from variables other than `path.module` / `path.root` is not followed. A Secret
+generated at run time (by a bootstrap provider) is not in the tree. A template's `%{ if }`
+directives are not evaluated: a request in either branch counts. A request made by software baked
+into the AMI is never visible.
 
 ## References
 - <https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-IMDS-new-instances.html>
