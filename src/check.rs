@@ -645,7 +645,7 @@ fn setting_findings(
         setting,
         fragments: own,
         hosts,
-        ..
+        files,
     } in &declared
     {
         // What the pass across files found of its boot code in other files, if it ran.
@@ -658,6 +658,18 @@ fn setting_findings(
         };
         if setting.user_data.unseen.is_none() && elsewhere.is_some() {
             setting.to_mut().user_data.unseen = elsewhere;
+        }
+        // Whether containers run, when the front end could not tell because the user data is in
+        // files it reads: a runtime named there, or all of it read and none named.
+        if let Some(boot) = boot.filter(|_| !files.is_empty()) {
+            if setting.containers == crate::settings::Containers::Unknown {
+                let containers = match &boot.containers {
+                    Some(why) => crate::settings::Containers::Yes(why.clone()),
+                    None if setting.user_data.unseen.is_none() => crate::settings::Containers::No,
+                    None => crate::settings::Containers::Unknown,
+                };
+                setting.to_mut().containers = containers;
+            }
         }
         let setting = setting.as_ref();
         let requests: Vec<(HostId, &crate::shell::request::Request)> = fragments

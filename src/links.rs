@@ -116,6 +116,9 @@ pub struct Boot {
     /// Why some of the boot code is still not visible (a named Secret or file the scan did not
     /// read), if it is not; `None` when every piece was found.
     pub unread: Option<String>,
+    /// Why the instances run containers, when a file their user data reads names a container
+    /// runtime.
+    pub containers: Option<String>,
 }
 
 /// A setting in another file whose instances boot with the request at `request`.
@@ -132,6 +135,8 @@ pub struct LinkFile<'a> {
     /// The path reports show.
     pub path: &'a Path,
     pub links: &'a FileLinks,
+    /// The container runtime the file names, if any (`crate::settings::container_runtime`).
+    pub runtime: Option<&'static str>,
 }
 
 /// What a path named by `file()` turned out to be.
@@ -139,8 +144,8 @@ pub struct LinkFile<'a> {
 pub enum Named {
     /// One of the files given to [`link`] (by index).
     File(usize),
-    /// Read, and without a tokenless request.
-    Clean,
+    /// Read, and without a tokenless request; with the container runtime it names, if any.
+    Clean { runtime: Option<&'static str> },
     /// Not read (missing, unreadable, binary, over the size limit).
     Unread,
 }
@@ -165,6 +170,7 @@ pub fn link(files: &[LinkFile], named: &dyn Fn(&Path) -> Named) -> Vec<External>
             let mut clean: Vec<String> = Vec::new();
             let mut unread: Vec<String> = Vec::new();
             let mut found_any = false;
+            let mut containers = None;
             if let Some(object) = &linked.object {
                 for (namespace, secret, infra) in files.iter().flat_map(|f| &f.links.machines) {
                     if infra.as_ref() != Some(object) {
@@ -205,13 +211,21 @@ pub fn link(files: &[LinkFile], named: &dyn Fn(&Path) -> Named) -> Vec<External>
                         if !scripts.contains(&g) {
                             scripts.push(g);
                         }
+                        if let Some(runtime) = files.get(g).and_then(|f| f.runtime) {
+                            containers.get_or_insert(mentions(path, runtime));
+                        }
                         for site in files.get(g).map_or(&[][..], |o| &o.links.script) {
                             if !sites.contains(&(g, site)) {
                                 sites.push((g, site));
                             }
                         }
                     }
-                    Named::Clean => clean.push(normalize(path).display().to_string()),
+                    Named::Clean { runtime } => {
+                        clean.push(normalize(path).display().to_string());
+                        if let Some(runtime) = runtime {
+                            containers.get_or_insert(mentions(path, runtime));
+                        }
+                    }
                     Named::Unread => unread.push(format!(
                         "its user data file `{}` was not read",
                         path.display()
@@ -246,6 +260,7 @@ pub fn link(files: &[LinkFile], named: &dyn Fn(&Path) -> Named) -> Vec<External>
                     .chain(clean)
                     .collect(),
                 unread: (!unread.is_empty()).then(|| unread.join("; ")),
+                containers,
             };
             if let Some(external) = out.get_mut(f) {
                 external.boots.push(boot);
@@ -253,6 +268,15 @@ pub fn link(files: &[LinkFile], named: &dyn Fn(&Path) -> Named) -> Vec<External>
         }
     }
     out
+}
+
+/// Why a file's instances run containers: the user data file names a runtime.
+fn mentions(path: &Path, runtime: &str) -> String {
+    let name = path.file_name().unwrap_or(path.as_os_str());
+    format!(
+        "its user data file `{}` mentions `{runtime}`",
+        Path::new(name).display()
+    )
 }
 
 /// A path with `.` and `..` components resolved lexically (without the file system), for
@@ -344,14 +368,17 @@ mod tests {
             LinkFile {
                 path: Path::new("secret.yaml"),
                 links: &secrets,
+                runtime: None,
             },
             LinkFile {
                 path: Path::new("machines.yaml"),
                 links: &machines,
+                runtime: None,
             },
             LinkFile {
                 path: Path::new("pool.yaml"),
                 links: &settings,
+                runtime: None,
             },
         ];
         let external = link(&files, &none);
@@ -364,6 +391,7 @@ mod tests {
                 fixable: 1,
                 scripts: vec!["secret.yaml".to_owned()],
                 unread: None,
+                containers: None,
             }]
         );
         assert_eq!(external[0].booted_by.len(), 1);
@@ -393,6 +421,7 @@ mod tests {
         let files = [LinkFile {
             path: Path::new("all.yaml"),
             links: &machines,
+            runtime: None,
         }];
         let external = link(&files, &none);
         assert_eq!(
@@ -416,15 +445,19 @@ mod tests {
             LinkFile {
                 path: Path::new("m/main.tf"),
                 links: &main,
+                runtime: None,
             },
             LinkFile {
                 path: Path::new("m/boot.sh"),
                 links: &script,
+                runtime: None,
             },
         ];
         let named = |p: &Path| match p.to_str() {
             Some("m/boot.sh") => Named::File(1),
-            Some("m/clean.sh") => Named::Clean,
+            Some("m/clean.sh") => Named::Clean {
+                runtime: Some("docker"),
+            },
             _ => Named::Unread,
         };
         let external = link(&files, &named);
@@ -436,6 +469,7 @@ mod tests {
                 fixable: 2,
                 scripts: vec!["m/boot.sh".to_owned(), "m/clean.sh".to_owned()],
                 unread: Some("its user data file `m/gone.sh` was not read".to_owned()),
+                containers: Some("its user data file `clean.sh` mentions `docker`".to_owned()),
             }]
         );
         let booted: Vec<FileSpan> = external[1].booted_by.iter().map(|b| b.request).collect();
@@ -463,6 +497,7 @@ mod tests {
             LinkFile {
                 path: self.path,
                 links: self.links,
+                runtime: self.runtime,
             }
         }
     }

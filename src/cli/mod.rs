@@ -189,7 +189,13 @@ fn relink(settings: &CheckSettings, results: &mut Results) -> bool {
         let path = crate::links::normalize(path);
         match paths.iter().position(|p| *p == path) {
             Some(file) => crate::links::Named::File(file),
-            None if results.read.contains(&path) => crate::links::Named::Clean,
+            // Read and clean; read once more (it is one of the few files `file()` names) for the
+            // container runtime it may start.
+            None if results.read.contains(&path) => crate::links::Named::Clean {
+                runtime: std::fs::read(&path)
+                    .ok()
+                    .and_then(|bytes| crate::settings::container_runtime(&bytes)),
+            },
             None => crate::links::Named::Unread,
         }
     };
@@ -198,6 +204,9 @@ fn relink(settings: &CheckSettings, results: &mut Results) -> bool {
         .map(|(_, c)| crate::links::LinkFile {
             path: &c.report.source.path,
             links: &c.links,
+            runtime: (!c.links.script.is_empty())
+                .then(|| crate::settings::container_runtime(&c.report.source.bytes))
+                .flatten(),
         })
         .collect();
     let externals = crate::links::link(&files, &named);

@@ -18,10 +18,10 @@ const DOC: &str = r#"# IMDS013 hop-limit-above-one-without-containers
 ## What it does
 Flags a hop limit above 1 (`httpPutResponseHopLimit`, `http_put_response_hop_limit`,
 `HttpPutResponseHopLimit`) on instances that run no containers: a Terraform or CloudFormation
-instance, launch template or launch configuration whose user data is in the same file and starts
-no container runtime or node agent (the words IMDS011 looks for). Where the tool cannot tell
-whether containers run — no user data, user data in another file or a parameter — it says
-nothing.
+instance, launch template or launch configuration whose user data was read — in the same file, or
+in the files a Terraform `file()` / `templatefile()` names — and starts no container runtime or
+node agent (the words IMDS011 looks for). Where the tool cannot tell whether containers run — no
+user data, user data from a parameter, a file the scan could not read — it says nothing.
 
 ## Why is this bad?
 The hop limit is the IP TTL of the IMDSv2 token answer. Above 1, the token also reaches
@@ -66,7 +66,7 @@ EOF
 ```
 
 ## Fix safety
-There is no fix: whether containers run is read from the user data in the file, and a container
+There is no fix: whether containers run is read from the user data, and a container
 runtime baked into the AMI would be cut off by a hop limit of 1. Lower it by hand where you know.
 
 ## How to suppress
@@ -74,7 +74,7 @@ runtime baked into the AMI would be cut off by a hop limit of 1. Lower it by han
 instances whose containers come from the AMI). `--ignore IMDS013` turns the rule off.
 
 ## Known limitations
-Only the user data in the same file is read; the AMI, a launch template used elsewhere, or an
+Only the user data is read (with the files it names); the AMI, a launch template used elsewhere, or an
 Auto Scaling group that an ECS capacity provider uses in another file are not seen.
 
 ## References
@@ -140,7 +140,7 @@ mod tests {
         assert_eq!(
             imds013(&instance("  user_data = file(\"boot.sh\")\n", "2")),
             0,
-            "user data elsewhere: unknown"
+            "user data in a file, checked without the pass across files: unknown"
         );
         assert_eq!(imds013(&instance(PLAIN, "var.hops")), 0);
     }

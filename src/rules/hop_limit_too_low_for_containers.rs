@@ -81,8 +81,9 @@ answer where a hop limit of 1 deliberately keeps pods away from IMDS (IRSA, EKS 
 `--ignore IMDS011` turns the rule off.
 
 ## Known limitations
-Whether instances run containers is read from the same file only: a container runtime baked into
-the AMI, or user data in another file, is not seen. A word such as `docker` in user data counts
+Whether instances run containers is read from their user data: in the same file, or in the file a
+Terraform `file()` / `templatefile()` reads; a container runtime baked into the AMI, or user data
+from a parameter, is not seen. A word such as `docker` in user data counts
 even where it does not start anything. eksctl sets a hop limit of 2 itself and is never flagged;
 `disablePodIMDS: true` blocks pods from IMDS and silences this rule.
 
