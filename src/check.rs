@@ -106,6 +106,57 @@ pub struct Finding {
     pub origin: Vec<OriginEntry>,
     /// For a request inside an encoded value: the offending command as decoded, redacted.
     pub decoded: Option<String>,
+    /// Other places the finding is about (the setting that requires tokens, the tokenless
+    /// requests that keep a setting from requiring them), in this file or another.
+    pub related: Vec<Related>,
+}
+
+/// What a related place says: a tokenless request in the boot code of a setting's instances.
+const TOKENLESS_HERE: &str = "tokenless request in the boot code of these instances";
+/// What a related place says: the setting of the instances a request boots.
+const SETTING_HERE: &str = "the setting of the instances this boot code runs on";
+
+/// A second place a finding points to, with what reporters need to show it without the file:
+/// its path, position and the text of its first line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Related {
+    pub path: PathBuf,
+    pub span: FileSpan,
+    /// 1-based line and column (in characters) of the span's start.
+    pub line: usize,
+    pub column: usize,
+    /// The span's first line (decoded lossily, without its line break) and the span's byte range
+    /// in that text (cut at the line's end).
+    pub text: String,
+    pub range: (usize, usize),
+    pub message: String,
+}
+
+impl Related {
+    pub fn at(source: &SourceFile, span: FileSpan, message: &str) -> Self {
+        let position = source.position(span.start);
+        let (line_start, line_end) = source.line_range(source.line_index(span.start));
+        let line = source.bytes.get(line_start..line_end).unwrap_or_default();
+        let lossy_len = |end: usize| {
+            let cut = end.clamp(line_start, line_end) - line_start;
+            String::from_utf8_lossy(line.get(..cut).unwrap_or_default()).len()
+        };
+        let range = (lossy_len(span.start.0), lossy_len(span.end.0));
+        Related {
+            path: source.path.clone(),
+            span,
+            line: position.line,
+            column: position.column,
+            text: String::from_utf8_lossy(line).into_owned(),
+            range: (range.0, range.1.max(range.0)),
+            message: message.to_owned(),
+        }
+    }
+
+    pub fn with_message(mut self, message: &str) -> Self {
+        message.clone_into(&mut self.message);
+        self
+    }
 }
 
 /// A host: bytes a front end reads. Host 0 is the file itself; others were decoded from a value
@@ -411,6 +462,7 @@ pub fn check_file_linked(
                 fix: fix.and_then(|fix| view.lift(fragment.host, fix)),
                 origin,
                 decoded,
+                related: Vec::new(),
             });
         }
     }
@@ -506,6 +558,7 @@ fn file_links(
                     span,
                     line: view.source.position(span.start).line,
                     fixable: false,
+                    place: Related::at(view.source, span, TOKENLESS_HERE),
                 });
             }
         }
@@ -523,6 +576,7 @@ fn file_links(
             setting: setting.clone(),
             span,
             line: view.source.position(span.start).line,
+            place: Related::at(view.source, span, SETTING_HERE),
         }
     };
     for (decoded, fact) in facts {
@@ -703,6 +757,12 @@ fn setting_findings(
             .collect();
         let remote = boot.map_or(&[][..], |b| &b.tokenless);
         tokenless_locations.extend(remote.iter().cloned());
+        let setting_place = Related::at(view.source, view.to_file(setting.host, at), SETTING_HERE);
+        let mut tokenless_places: Vec<Related> = tokenless
+            .iter()
+            .map(|(host, r)| Related::at(view.source, view.to_file(*host, r.span), TOKENLESS_HERE))
+            .collect();
+        tokenless_places.extend(boot.map_or(&[][..], |b| &b.places).iter().cloned());
         let setting_location = location(
             setting.host,
             setting.tokens.as_ref().map_or(setting.head, |v| v.span),
@@ -781,6 +841,7 @@ fn setting_findings(
                     fix: None,
                     origin,
                     decoded,
+                    related: vec![setting_place.clone()],
                 });
             }
             let span = view.to_file(setting.host, violation.span);
@@ -797,6 +858,12 @@ fn setting_findings(
                 .as_ref()
                 .and_then(|change| fix::settings::plan(setting, change))
                 .and_then(|fix| view.lift(setting.host, fix));
+            // The rules whose message names the tokenless requests point at them too.
+            let related = if matches!(rule.code, "IMDS010" | "IMDS012") {
+                tokenless_places.clone()
+            } else {
+                Vec::new()
+            };
             out.push(Finding {
                 rule,
                 severity,
@@ -806,6 +873,7 @@ fn setting_findings(
                 fix,
                 origin,
                 decoded,
+                related,
             });
         }
     }
@@ -872,6 +940,7 @@ fn booted_findings(checking: &Checking) -> Vec<Finding> {
                     fix: None,
                     origin,
                     decoded,
+                    related: vec![booted.place.clone()],
                 });
             }
         }

@@ -12,6 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::check::Related;
 use crate::settings::MetadataSetting;
 use crate::source::FileSpan;
 
@@ -45,6 +46,8 @@ pub struct Site {
     pub line: usize,
     /// Whether `--fix` rewrites it (a safe IMDS001 fix).
     pub fixable: bool,
+    /// The request, for the setting's finding to point at.
+    pub place: Related,
 }
 
 /// A setting whose boot code may be in other files, in file coordinates.
@@ -59,6 +62,8 @@ pub struct LinkedSetting {
     /// [`Boot::at`].
     pub span: FileSpan,
     pub line: usize,
+    /// The tokens value (or head), for the findings at the requests to point at.
+    pub place: Related,
 }
 
 /// The link facts of one checked file.
@@ -109,6 +114,8 @@ pub struct Boot {
     pub at: FileSpan,
     /// Where each tokenless request is: `boot.sh:3`.
     pub tokenless: Vec<String>,
+    /// The same requests, to point at.
+    pub places: Vec<Related>,
     /// How many of them `--fix` rewrites.
     pub fixable: usize,
     /// The files holding the boot code that the scan read.
@@ -128,6 +135,8 @@ pub struct BootedBy {
     pub setting: MetadataSetting,
     /// Where the setting's tokens field is: `main.tf:12`.
     pub location: String,
+    /// The same, to point at.
+    pub place: Related,
 }
 
 /// One file of the scan as [`link`] sees it.
@@ -243,6 +252,7 @@ pub fn link(files: &[LinkFile], named: &dyn Fn(&Path) -> Named) -> Vec<External>
                         request: site.span,
                         setting: linked.setting.clone(),
                         location: setting_location.clone(),
+                        place: linked.place.clone(),
                     };
                     if !external.booted_by.contains(&booted) {
                         external.booted_by.push(booted);
@@ -252,6 +262,7 @@ pub fn link(files: &[LinkFile], named: &dyn Fn(&Path) -> Named) -> Vec<External>
             let boot = Boot {
                 at: linked.span,
                 tokenless: sites.iter().map(|(g, s)| location(*g, s.line)).collect(),
+                places: sites.iter().map(|(_, s)| s.place.clone()).collect(),
                 fixable: sites.iter().filter(|(_, s)| s.fixable).count(),
                 scripts: scripts
                     .iter()
@@ -316,11 +327,17 @@ mod tests {
         }
     }
 
+    fn place(path: &str, start: usize) -> Related {
+        let source = crate::source::SourceFile::new(PathBuf::from(path), vec![b'x'; 64]);
+        Related::at(&source, FileSpan::new(start, start + 1), "here")
+    }
+
     fn site(start: usize, line: usize) -> Site {
         Site {
             span: FileSpan::new(start, start + 1),
             line,
             fixable: true,
+            place: place("script", start),
         }
     }
 
@@ -332,6 +349,7 @@ mod tests {
             setting: MetadataSetting::new(Source::Capa, "AWSManagedMachinePool", "pool", 0, span),
             span: FileSpan::new(start, start + 1),
             line: 7,
+            place: place("setting", start),
         }
     }
 
@@ -388,6 +406,7 @@ mod tests {
             [Boot {
                 at: FileSpan::new(3, 4),
                 tokenless: vec!["secret.yaml:3".to_owned()],
+                places: vec![place("script", 10)],
                 fixable: 1,
                 scripts: vec!["secret.yaml".to_owned()],
                 unread: None,
@@ -466,6 +485,7 @@ mod tests {
             [Boot {
                 at: FileSpan::new(1, 2),
                 tokenless: vec!["m/boot.sh:2".to_owned(), "m/boot.sh:6".to_owned()],
+                places: vec![place("script", 4), place("script", 9)],
                 fixable: 2,
                 scripts: vec!["m/boot.sh".to_owned(), "m/clean.sh".to_owned()],
                 unread: Some("its user data file `m/gone.sh` was not read".to_owned()),

@@ -259,3 +259,62 @@ fn imds012_is_suppressed_where_it_is_reported() {
     assert!(lines[0].starts_with("./boot.sh:4:15: IMDS001 "), "{stdout}");
     assert!(lines[1].starts_with("./main.tf:8:36: IMDS012 "), "{stdout}");
 }
+
+#[test]
+fn imds012_points_at_the_other_side_in_every_format() {
+    let dir = "terraform-boot/required-file-tokenless";
+    let target = format!("{dir}/main.tf");
+    // JSON: `related` with path, line, column and what the place is.
+    let found = scan(&[&target]);
+    let at_setting = found
+        .iter()
+        .find(|f| f["rule"] == "IMDS012" && f["path"] == format!("{dir}/main.tf"))
+        .unwrap();
+    assert_eq!(
+        at_setting["related"],
+        serde_json::json!([{
+            "path": format!("{dir}/boot.sh"),
+            "line": 4,
+            "column": 15,
+            "message": "tokenless request in the boot code of these instances",
+        }])
+    );
+    let at_request = found
+        .iter()
+        .find(|f| f["rule"] == "IMDS012" && f["path"] == format!("{dir}/boot.sh"))
+        .unwrap();
+    assert_eq!(at_request["related"][0]["path"], format!("{dir}/main.tf"));
+    assert_eq!(at_request["related"][0]["line"], 8);
+    assert_eq!(at_request["related"][0]["column"], 36);
+    // IMDS001 is about the request alone.
+    let imds001 = found.iter().find(|f| f["rule"] == "IMDS001").unwrap();
+    assert!(imds001.get("related").is_none(), "{imds001:#}");
+    // SARIF: relatedLocations.
+    let out = imds_lint(&fixture(""), &["--format", "sarif", &target]);
+    let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let result = results
+        .iter()
+        .find(|r| {
+            r["ruleId"] == "IMDS012"
+                && r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                    == format!("{dir}/boot.sh")
+        })
+        .unwrap();
+    let related = &result["relatedLocations"][0]["physicalLocation"];
+    assert_eq!(related["artifactLocation"]["uri"], format!("{dir}/main.tf"));
+    assert_eq!(related["region"]["startLine"], 8);
+    // Human: a second snippet with the other file's line, labelled.
+    let out = imds_lint(&fixture(""), &["--color", "never", &target]);
+    let said = text(&out.stdout);
+    let second = said
+        .split("Advice: related location")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no related location: {said}"));
+    assert!(
+        second.contains(&format!("see {dir}/main.tf:8"))
+            && second.contains(r#"8 │     http_tokens                 = "required""#)
+            && second.contains("the setting of the instances this boot code runs on"),
+        "{said}"
+    );
+}

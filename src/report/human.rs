@@ -141,6 +141,71 @@ struct Rendered<'a> {
     finding: &'a Finding,
     excerpt: Excerpt,
     span: SourceSpan,
+    /// The finding's other places (`Finding::related`), each shown with its own line.
+    related: Vec<RelatedPlace<'a>>,
+}
+
+/// A second place a finding points to, as miette shows a related diagnostic: its line, labelled.
+struct RelatedPlace<'a> {
+    related: &'a crate::check::Related,
+    excerpt: Excerpt,
+    span: SourceSpan,
+}
+
+impl<'a> RelatedPlace<'a> {
+    fn new(related: &'a crate::check::Related) -> Self {
+        let (start, end) = related.range;
+        RelatedPlace {
+            related,
+            excerpt: Excerpt {
+                name: related.path.display().to_string(),
+                text: format!("{}\n", related.text),
+                first_line: related.line.saturating_sub(1),
+            },
+            span: SourceSpan::from(start..end.max(start)),
+        }
+    }
+}
+
+impl fmt::Debug for RelatedPlace<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RelatedPlace")
+            .field("path", &self.related.path)
+            .finish()
+    }
+}
+
+impl fmt::Display for RelatedPlace<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "see {}:{}",
+            self.related.path.display(),
+            self.related.line
+        )
+    }
+}
+
+impl std::error::Error for RelatedPlace<'_> {}
+
+impl Diagnostic for RelatedPlace<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new("related location"))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(miette::Severity::Advice)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(&self.excerpt)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(std::iter::once(
+            LabeledSpan::new_primary_with_span(Some(self.related.message.clone()), self.span),
+        )))
+    }
 }
 
 impl<'a> Rendered<'a> {
@@ -187,6 +252,7 @@ impl<'a> Rendered<'a> {
             } else {
                 SourceSpan::from(span_start..span_end.max(span_start))
             },
+            related: finding.related.iter().map(RelatedPlace::new).collect(),
         }
     }
 }
@@ -241,5 +307,14 @@ impl Diagnostic for Rendered<'_> {
                 self.span,
             ),
         )))
+    }
+
+    fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn Diagnostic> + 'b>> {
+        if self.related.is_empty() {
+            return None;
+        }
+        Some(Box::new(
+            self.related.iter().map(|r| r as &'b dyn Diagnostic),
+        ))
     }
 }

@@ -1,7 +1,9 @@
 //! `--format json`: the machine contract, version 1.
 //! `{"version": 1, "files_scanned": N, "findings": [{"path", "line", "column", "end_line",
-//! "end_column", "rule", "severity", "message", "fix"}]}`. `--format json-lines` writes the same
-//! finding objects, one per line.
+//! "end_column", "rule", "severity", "message", "fix", "origin"?, "related"?}]}`, where `related`
+//! lists other places the finding is about (`{"path", "line", "column", "message"}`: the setting
+//! that requires tokens, the tokenless requests it would break). `--format json-lines` writes the
+//! same finding objects, one per line.
 
 use std::io::{self, Write};
 
@@ -32,6 +34,16 @@ pub(super) struct JsonFinding<'a> {
     /// How to reach code inside an encoded value, outermost first (absent for plain code).
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     origin: &'a [crate::check::OriginEntry],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    related: Vec<JsonRelated<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonRelated<'a> {
+    path: String,
+    line: usize,
+    column: usize,
+    message: &'a str,
 }
 
 #[derive(Serialize)]
@@ -77,6 +89,16 @@ impl<'a> JsonFinding<'a> {
                     .collect(),
             }),
             origin: &finding.origin,
+            related: finding
+                .related
+                .iter()
+                .map(|r| JsonRelated {
+                    path: r.path.display().to_string(),
+                    line: r.line,
+                    column: r.column,
+                    message: &r.message,
+                })
+                .collect(),
         }
     }
 

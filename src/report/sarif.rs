@@ -51,7 +51,18 @@ fn log(report: &Report, root: Option<&Path>) -> serde_json::Result<Sarif> {
     for file in report.files {
         let location = artifact_location(&file.source.path, root);
         for (finding, fingerprint) in file.findings.iter().zip(fingerprints(file)) {
-            results.push(result(file, finding, &location, fingerprint)?);
+            let mut result = result(file, finding, &location, fingerprint)?;
+            if !finding.related.is_empty() {
+                result.related_locations = Some(
+                    finding
+                        .related
+                        .iter()
+                        .enumerate()
+                        .map(|(id, related)| related_location(id, related, root))
+                        .collect(),
+                );
+            }
+            results.push(result);
         }
     }
     let rules = RULES
@@ -218,6 +229,24 @@ fn result(
             .build()]);
     }
     Ok(result)
+}
+
+/// Another place the result is about, in this file or another.
+fn related_location(id: usize, related: &crate::check::Related, root: Option<&Path>) -> Location {
+    let region = Region::builder()
+        .start_line(related.line as i64)
+        .start_column(related.column as i64)
+        .build();
+    Location::builder()
+        .id(id as i64)
+        .physical_location(
+            PhysicalLocation::builder()
+                .artifact_location(artifact_location(&related.path, root))
+                .region(region)
+                .build(),
+        )
+        .message(text_message(&related.message))
+        .build()
 }
 
 fn text_message(text: &str) -> Message {

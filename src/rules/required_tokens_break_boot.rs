@@ -21,7 +21,9 @@ Flags a setting that requires IMDSv2 tokens — `http_tokens = "required"` (Terr
 `HttpTokens: required` (CloudFormation), `httpTokens: required` (Cluster API AWS), eksctl
 `disableIMDSv1: true` — on instances whose boot code makes a metadata request without a token
 (an IMDS001 finding in it). It reports twice: at the setting, naming the file and line of each
-tokenless request, and at each request, naming the file and line of the setting.
+tokenless request, and at each request, naming the file and line of the setting; each finding
+also points at the other side as a related location (a second labelled snippet in the human
+report, `related` in JSON, `relatedLocations` in SARIF).
 
 The boot code is the user data of the same resource: a Terraform `user_data` /
 `user_data_base64` of the same `aws_instance` or `aws_launch_template`, written inline or read from
