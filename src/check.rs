@@ -908,6 +908,10 @@ fn booted_findings(checking: &Checking) -> Vec<Finding> {
                 view.source.path.display(),
                 view.source.position(span.start).line
             );
+            // Every setting that requires tokens on instances this request boots; one finding,
+            // worded for the first, pointing at all.
+            let mut said = None;
+            let mut related = Vec::new();
             for booted in external.booted_by.iter().filter(|b| b.request == span) {
                 let context = rules::SettingContext {
                     setting: &booted.setting,
@@ -916,33 +920,36 @@ fn booted_findings(checking: &Checking) -> Vec<Finding> {
                     setting_location: &booted.location,
                     tokenless_locations: std::slice::from_ref(&here),
                 };
-                let Some(at) = check(&context).and_then(|v| v.at_requests.into_iter().next())
-                else {
-                    continue;
-                };
-                let in_file = suppressed(checking.suppressions, view.source, rule.code, span);
-                let in_host = fragment.host != 0
-                    && Suppressions::parse(view.bytes(fragment.host)).covers_span(
-                        view.bytes(fragment.host),
-                        rule.code,
-                        request.span,
-                    );
-                if in_file || in_host {
-                    continue;
+                if let Some(at) = check(&context).and_then(|v| v.at_requests.into_iter().next()) {
+                    said.get_or_insert(at);
+                    related.push(booted.place.clone());
                 }
-                let (origin, decoded) = view.origin(fragment.host, request.span);
-                out.push(Finding {
-                    rule,
-                    severity: checking.settings.severity_of(rule),
-                    span,
-                    message: at.message,
-                    help: at.help,
-                    fix: None,
-                    origin,
-                    decoded,
-                    related: vec![booted.place.clone()],
-                });
             }
+            let Some(at) = said else {
+                continue;
+            };
+            let in_file = suppressed(checking.suppressions, view.source, rule.code, span);
+            let in_host = fragment.host != 0
+                && Suppressions::parse(view.bytes(fragment.host)).covers_span(
+                    view.bytes(fragment.host),
+                    rule.code,
+                    request.span,
+                );
+            if in_file || in_host {
+                continue;
+            }
+            let (origin, decoded) = view.origin(fragment.host, request.span);
+            out.push(Finding {
+                rule,
+                severity: checking.settings.severity_of(rule),
+                span,
+                message: at.message,
+                help: at.help,
+                fix: None,
+                origin,
+                decoded,
+                related,
+            });
         }
     }
     out

@@ -318,3 +318,49 @@ fn imds012_points_at_the_other_side_in_every_format() {
         "{said}"
     );
 }
+
+#[test]
+fn a_script_booted_by_two_settings_gets_one_finding_pointing_at_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let instance = |name: &str| {
+        format!(
+            "resource \"aws_instance\" \"{name}\" {{\n  user_data = file(\"${{path.module}}/boot.sh\")\n  metadata_options {{\n    http_tokens = \"required\"\n  }}\n}}\n"
+        )
+    };
+    std::fs::write(
+        dir.path().join("main.tf"),
+        format!("{}{}", instance("a"), instance("b")),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("boot.sh"),
+        "#!/bin/sh\ncurl -s http://169.254.169.254/latest/meta-data/instance-id\n",
+    )
+    .unwrap();
+    let out = imds_lint(dir.path(), &["--format", "json", "."]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let imds012: Vec<&serde_json::Value> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "IMDS012")
+        .collect();
+    let at_settings: Vec<u64> = imds012
+        .iter()
+        .filter(|f| f["path"] == "./main.tf")
+        .map(|f| f["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(at_settings, [4, 10], "{imds012:#?}");
+    let at_request: Vec<&&serde_json::Value> = imds012
+        .iter()
+        .filter(|f| f["path"] == "./boot.sh")
+        .collect();
+    assert_eq!(at_request.len(), 1, "{imds012:#?}");
+    let lines: Vec<u64> = at_request[0]["related"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [4, 10]);
+}
