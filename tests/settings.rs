@@ -364,3 +364,42 @@ fn a_script_booted_by_two_settings_gets_one_finding_pointing_at_both() {
         .collect();
     assert_eq!(lines, [4, 10]);
 }
+
+#[test]
+fn files_that_cannot_be_user_data_are_named_and_leave_the_fix_unsafe() {
+    let dir = tempfile::tempdir().unwrap();
+    let resource = |name: &str, path: &str| {
+        format!(
+            "resource \"aws_instance\" \"{name}\" {{\n  user_data = file(\"{path}\")\n  metadata_options {{\n    http_tokens = \"optional\"\n  }}\n}}\n"
+        )
+    };
+    std::fs::create_dir(dir.path().join("scripts")).unwrap();
+    std::fs::write(dir.path().join("blob.bin"), b"\0\x01\x02 169.254.169.254").unwrap();
+    std::fs::write(
+        dir.path().join("main.tf"),
+        [
+            resource("dir", "scripts"),
+            resource("binary", "blob.bin"),
+            resource("missing", "gone.sh"),
+        ]
+        .concat(),
+    )
+    .unwrap();
+    let out = imds_lint(dir.path(), &["--format", "json", "."]);
+    let stderr = text(&out.stderr);
+    for expected in [
+        "./scripts: referenced as user data, but it is not a regular file; not read",
+        "./blob.bin: referenced as user data, but it is binary; not read",
+        "./gone.sh: referenced as user data, but it cannot be found",
+    ] {
+        assert!(stderr.contains(expected), "{expected}: {stderr}");
+    }
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fixes: Vec<&serde_json::Value> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| &f["fix"]["applicability"])
+        .collect();
+    assert_eq!(fixes, ["unsafe", "unsafe", "unsafe"], "{json:#}");
+}

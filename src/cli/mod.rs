@@ -438,19 +438,35 @@ impl Scan {
             if done {
                 continue;
             }
-            if !path.is_file() {
-                self.diagnostic(
-                    Some(path),
-                    "referenced as user data, but it cannot be found".to_owned(),
-                );
-                continue;
+            match std::fs::metadata(&path) {
+                Ok(metadata) if !metadata.is_file() => {
+                    self.diagnostic(
+                        Some(path),
+                        "referenced as user data, but it is not a regular file; not read"
+                            .to_owned(),
+                    );
+                    continue;
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    self.diagnostic(
+                        Some(path),
+                        "referenced as user data, but it cannot be found".to_owned(),
+                    );
+                    continue;
+                }
+                // Unreadable, a link loop: `read` says which.
+                Err(_) => {}
             }
             match self.read(&path) {
                 Ok(Some(bytes)) => {
                     let kind = frontend::classify_content(&bytes);
                     self.check(path, bytes, kind, &root);
                 }
-                Ok(None) => {}
+                Ok(None) => self.diagnostic(
+                    Some(path),
+                    "referenced as user data, but it is binary; not read".to_owned(),
+                ),
                 Err(message) => self.diagnostic(Some(path), message),
             }
         }
