@@ -313,9 +313,17 @@ pub fn check_file_linked(
     let Some(kind) = force_kind.or_else(|| frontend::classify(&path, &bytes)) else {
         return Outcome::NotRecognised;
     };
-    // A Terraform file may make instances run another file (`file()`), which holds the requests.
-    let references_files =
-        kind == frontend::Kind::Terraform && memchr::memmem::find(&bytes, b"file(").is_some();
+    // A Terraform file may make instances run another file (`file()`), which holds the requests,
+    // or define user data by name that a setting in another file of the module uses.
+    let references_files = kind == frontend::Kind::Terraform
+        && [
+            &b"file("[..],
+            b"cloudinit_config",
+            b"template_file",
+            b"locals",
+        ]
+        .iter()
+        .any(|needle| memchr::memmem::find(&bytes, needle).is_some());
     if !may_reach_imds(&bytes) && !references_files {
         return Outcome::Prefiltered;
     }
@@ -329,6 +337,7 @@ pub fn check_file_linked(
     let mut fragments = Vec::new();
     let mut declared: Vec<Declared> = Vec::new();
     let mut facts: Vec<(Vec<(usize, HostId)>, Fact)> = Vec::new();
+    let mut defined: Vec<Defined> = Vec::new();
     let mut queue = vec![(0usize, kind, 0usize)];
     let mut decoded_total = 0usize;
     while let Some((host, kind, depth)) = queue.pop() {
@@ -386,6 +395,22 @@ pub fn check_file_linked(
             queue.push((hosts.len() - 1, kind, depth + 1));
             decoded_hosts.push((index, hosts.len() - 1));
         }
+        defined.extend(parsed.definitions.iter().map(|d| {
+            Defined {
+                symbol: d.symbol.clone(),
+                fragments: d.fragments.iter().map(|i| first_fragment + i).collect(),
+                hosts: d
+                    .embedded
+                    .iter()
+                    .filter_map(|i| decoded_hosts.iter().find(|(e, _)| e == i).map(|(_, h)| *h))
+                    .collect(),
+                files: d
+                    .referenced
+                    .iter()
+                    .filter_map(|i| referenced.get(first_referenced + i).cloned())
+                    .collect(),
+            }
+        }));
         let first_declared = declared.len();
         facts.extend(parsed.links.into_iter().map(|fact| {
             let fact = match fact {
@@ -485,12 +510,20 @@ pub fn check_file_linked(
             | frontend::Kind::Mime
             | frontend::Kind::Gzip
     );
-    let mut links = file_links(&view, &facts, &declared, &fragments, &analyses, is_script);
+    let mut links = file_links(
+        &view,
+        &facts,
+        (&declared, &defined),
+        &fragments,
+        &analyses,
+        is_script,
+    );
     for site in links
         .secrets
         .iter_mut()
         .flat_map(|(_, sites)| sites)
         .chain(&mut links.script)
+        .chain(links.definitions.iter_mut().flat_map(|d| &mut d.sites))
     {
         site.fixable = findings.iter().any(|f| {
             f.rule.code == "IMDS001"
@@ -536,17 +569,17 @@ pub fn check_file_linked(
 fn file_links(
     view: &Hosts,
     facts: &[(Vec<(usize, HostId)>, Fact)],
-    declared: &[Declared],
+    (declared, defined): (&[Declared], &[Defined]),
     fragments: &[crate::fragment::Fragment],
     analyses: &[shell::Analysis],
     is_script: bool,
 ) -> FileLinks {
     let mut links = FileLinks::default();
-    // The tokenless requests of the fragments in `hosts` (and their descendants), or of all.
-    let sites = |hosts: Option<&[HostId]>| -> Vec<Site> {
+    // The tokenless requests of the fragments `keep` says (by index) belong.
+    let sites = |keep: &dyn Fn(usize, &crate::fragment::Fragment) -> bool| -> Vec<Site> {
         let mut sites = Vec::new();
-        for (fragment, analysis) in fragments.iter().zip(analyses) {
-            if hosts.is_some_and(|hosts| !view.descends(fragment.host, hosts)) {
+        for (index, (fragment, analysis)) in fragments.iter().zip(analyses).enumerate() {
+            if !keep(index, fragment) {
                 continue;
             }
             for request in &analysis.requests {
@@ -565,7 +598,24 @@ fn file_links(
         sites
     };
     if is_script {
-        links.script = sites(None);
+        links.script = sites(&|_, _| true);
+    }
+    for definition in defined {
+        let keep = |index: usize, fragment: &crate::fragment::Fragment| {
+            definition.fragments.contains(&index) || view.descends(fragment.host, &definition.hosts)
+        };
+        let text: Vec<u8> = fragments
+            .iter()
+            .enumerate()
+            .filter(|(i, f)| keep(*i, f))
+            .flat_map(|(_, f)| f.text.iter().copied())
+            .collect();
+        links.definitions.push(crate::links::NamedUserData {
+            symbol: definition.symbol.clone(),
+            sites: sites(&keep),
+            files: definition.files.clone(),
+            runtime: crate::settings::container_runtime(&text),
+        });
     }
     let linked = |setting: &MetadataSetting, object: Option<ObjectRef>, files: Vec<PathBuf>| {
         let at = setting.tokens.as_ref().map_or(setting.head, |v| v.span);
@@ -573,6 +623,7 @@ fn file_links(
         LinkedSetting {
             object,
             files,
+            symbols: setting.user_data.symbols.clone(),
             setting: setting.clone(),
             span,
             line: view.source.position(span.start).line,
@@ -583,7 +634,7 @@ fn file_links(
         match fact {
             Fact::BootSecret { object, embedded } => {
                 let found = match decoded.iter().find(|(e, _)| e == embedded) {
-                    Some((_, secret_host)) => sites(Some(&[*secret_host])),
+                    Some((_, secret_host)) => sites(&|_, f| view.descends(f.host, &[*secret_host])),
                     None => Vec::new(),
                 };
                 links.secrets.push((object.clone(), found));
@@ -604,12 +655,23 @@ fn file_links(
             }
         }
     }
-    for found in declared.iter().filter(|d| !d.files.is_empty()) {
+    for found in declared
+        .iter()
+        .filter(|d| !d.files.is_empty() || !d.setting.user_data.symbols.is_empty())
+    {
         links
             .settings
             .push(linked(&found.setting, None, found.files.clone()));
     }
     links
+}
+
+/// User data defined by name in this file, in this check's numbering (see `Declared`).
+struct Defined {
+    symbol: String,
+    fragments: Vec<usize>,
+    hosts: Vec<HostId>,
+    files: Vec<PathBuf>,
 }
 
 /// What the rules about settings see of one file being checked.
@@ -715,7 +777,8 @@ fn setting_findings(
         }
         // Whether containers run, when the front end could not tell because the user data is in
         // files it reads: a runtime named there, or all of it read and none named.
-        if let Some(boot) = boot.filter(|_| !files.is_empty()) {
+        let linked_elsewhere = !files.is_empty() || !setting.user_data.symbols.is_empty();
+        if let Some(boot) = boot.filter(|_| linked_elsewhere) {
             if setting.containers == crate::settings::Containers::Unknown {
                 let containers = match &boot.containers {
                     Some(why) => crate::settings::Containers::Yes(why.clone()),

@@ -57,6 +57,9 @@ pub struct LinkedSetting {
     pub object: Option<ObjectRef>,
     /// The files its user data reads (Terraform `file()`), as paths from the scan's directory.
     pub files: Vec<PathBuf>,
+    /// The named user data it uses that its own file does not define (Terraform
+    /// `data.cloudinit_config.NAME`, `local.NAME`): defined in another file of the module.
+    pub symbols: Vec<String>,
     pub setting: MetadataSetting,
     /// The tokens value (or the resource head) in the file, and its line: the setting's key in
     /// [`Boot::at`].
@@ -76,6 +79,20 @@ pub struct FileLinks {
     /// The tokenless requests of the whole file, when it is a script another file's `file()`
     /// may name.
     pub script: Vec<Site>,
+    /// User data the file defines by name, for settings in other files of its module.
+    pub definitions: Vec<NamedUserData>,
+}
+
+/// User data defined by name in a file (Terraform `local.NAME`, `data.cloudinit_config.NAME`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedUserData {
+    pub symbol: String,
+    /// Its tokenless requests.
+    pub sites: Vec<Site>,
+    /// The files its value reads (`file()`).
+    pub files: Vec<PathBuf>,
+    /// The container runtime its text names, if any.
+    pub runtime: Option<&'static str>,
 }
 
 impl FileLinks {
@@ -84,6 +101,7 @@ impl FileLinks {
             && self.machines.is_empty()
             && self.settings.is_empty()
             && self.script.is_empty()
+            && self.definitions.is_empty()
     }
 }
 
@@ -213,7 +231,40 @@ pub fn link(files: &[LinkFile], named: &dyn Fn(&Path) -> Named) -> Vec<External>
                     }
                 }
             }
-            for path in &linked.files {
+            // Names defined in another file of the same module (directory): their requests, and
+            // the files they read, which are resolved as the setting's own.
+            let mut paths: Vec<&PathBuf> = linked.files.iter().collect();
+            let module = |file: &LinkFile| normalize(file.path).parent().map(Path::to_path_buf);
+            let here = module(file);
+            for symbol in &linked.symbols {
+                found_any = true;
+                let definition = files.iter().enumerate().find_map(|(g, other)| {
+                    (module(other) == here)
+                        .then(|| other.links.definitions.iter().find(|d| &d.symbol == symbol))
+                        .flatten()
+                        .map(|d| (g, d))
+                });
+                let Some((g, definition)) = definition else {
+                    unread.push(format!(
+                        "`{symbol}` is not defined in the scanned files of its module"
+                    ));
+                    continue;
+                };
+                if !scripts.contains(&g) {
+                    scripts.push(g);
+                }
+                for site in &definition.sites {
+                    if !sites.contains(&(g, site)) {
+                        sites.push((g, site));
+                    }
+                }
+                if let Some(runtime) = definition.runtime {
+                    let name = files.get(g).map_or(Path::new(""), |f| f.path);
+                    containers.get_or_insert(mentions(name, runtime));
+                }
+                paths.extend(&definition.files);
+            }
+            for path in paths {
                 found_any = true;
                 match named(path) {
                     Named::File(g) => {
@@ -346,6 +397,7 @@ mod tests {
         LinkedSetting {
             object,
             files: files.iter().map(PathBuf::from).collect(),
+            symbols: Vec::new(),
             setting: MetadataSetting::new(Source::Capa, "AWSManagedMachinePool", "pool", 0, span),
             span: FileSpan::new(start, start + 1),
             line: 7,
@@ -520,5 +572,86 @@ mod tests {
                 runtime: self.runtime,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod module_tests {
+    use super::*;
+    use crate::settings::Source;
+
+    #[test]
+    fn names_resolve_in_files_of_the_same_directory_only() {
+        let source = crate::source::SourceFile::new(PathBuf::from("m/main.tf"), vec![b'x'; 8]);
+        let place = Related::at(&source, FileSpan::new(1, 2), "here");
+        let span = crate::fragment::HostSpan::new(0, 1);
+        let main = FileLinks {
+            settings: vec![LinkedSetting {
+                object: None,
+                files: Vec::new(),
+                symbols: vec![
+                    "local.boot".to_owned(),
+                    "data.cloudinit_config.gone".to_owned(),
+                ],
+                setting: MetadataSetting::new(Source::Terraform, "aws_instance", "a", 0, span),
+                span: FileSpan::new(1, 2),
+                line: 3,
+                place: place.clone(),
+            }],
+            ..FileLinks::default()
+        };
+        let definition = |sites: Vec<Site>| FileLinks {
+            definitions: vec![NamedUserData {
+                symbol: "local.boot".to_owned(),
+                sites,
+                files: vec![PathBuf::from("m/extra.sh")],
+                runtime: Some("docker"),
+            }],
+            ..FileLinks::default()
+        };
+        let site = Site {
+            span: FileSpan::new(5, 6),
+            line: 9,
+            fixable: false,
+            place,
+        };
+        // Same name in another module (directory): not this module's.
+        let elsewhere = definition(vec![site.clone()]);
+        let locals = definition(vec![site]);
+        let files = [
+            LinkFile {
+                path: Path::new("m/main.tf"),
+                links: &main,
+                runtime: None,
+            },
+            LinkFile {
+                path: Path::new("other/locals.tf"),
+                links: &elsewhere,
+                runtime: None,
+            },
+            LinkFile {
+                path: Path::new("./m/locals.tf"),
+                links: &locals,
+                runtime: None,
+            },
+        ];
+        let named = |p: &Path| match p.to_str() {
+            Some("m/extra.sh") => Named::Clean { runtime: None },
+            _ => Named::Unread,
+        };
+        let external = link(&files, &named);
+        let boot = &external[0].boots[0];
+        assert_eq!(boot.tokenless, ["./m/locals.tf:9"]);
+        assert_eq!(boot.scripts, ["./m/locals.tf", "m/extra.sh"]);
+        assert_eq!(
+            boot.unread.as_deref(),
+            Some("`data.cloudinit_config.gone` is not defined in the scanned files of its module")
+        );
+        assert_eq!(
+            boot.containers.as_deref(),
+            Some("its user data file `locals.tf` mentions `docker`")
+        );
+        assert!(external[1].booted_by.is_empty());
+        assert_eq!(external[2].booted_by.len(), 1);
     }
 }

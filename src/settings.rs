@@ -124,6 +124,9 @@ pub struct UserData {
     /// Why the boot code of these instances is not all visible here and cannot be found in other
     /// files either (a parameter, an expression, a script for another interpreter), if it is not.
     pub unseen: Option<String>,
+    /// Names of user data defined in another file of the module (Terraform `local.NAME`,
+    /// `data.cloudinit_config.NAME`), for the pass across files.
+    pub symbols: Vec<String>,
     /// Why the boot code is in other files that the pass across files may find (a bootstrap
     /// Secret, a `file()` reference): what stays true when that pass finds nothing.
     pub elsewhere: Option<String>,

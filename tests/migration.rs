@@ -103,7 +103,7 @@ fn same_file_user_data_and_unseen_boot_code() {
 fn terraform_setting_links_the_files_its_user_data_reads() {
     let settings = migration_json(&["terraform-boot"]);
     let by_path = |p: &str| by_path(&settings, p);
-    assert_eq!(settings.len(), 8, "{settings:#?}");
+    assert_eq!(settings.len(), 10, "{settings:#?}");
     let broken = by_path("terraform-boot/required-file-tokenless/main.tf");
     assert_eq!(broken["line"], 8);
     assert_eq!(broken["http_tokens"], "required");
@@ -137,6 +137,13 @@ fn terraform_setting_links_the_files_its_user_data_reads() {
         serde_json::json!([
             "terraform-boot/required-cloud-config-template/templates/cloud-init.yaml.tpl"
         ])
+    );
+    // A local defined in another file of the module, which sends tokens: ready.
+    let local = by_path("terraform-boot/local-other-file-tokened/main.tf");
+    assert_eq!(local["can_require"], true, "{local:#?}");
+    assert_eq!(
+        local["boot_scripts"],
+        serde_json::json!(["terraform-boot/local-other-file-tokened/locals.tf"])
     );
     // A file that is not there leaves the boot code unseen, and says which.
     let missing = by_path("terraform-boot/optional-file-missing/main.tf");

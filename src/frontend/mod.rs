@@ -72,6 +72,19 @@ pub struct Parsed {
     pub settings: Vec<crate::settings::MetadataSetting>,
     /// Facts that link objects across files (see `crate::links`).
     pub links: Vec<crate::links::Fact>,
+    /// User data defined by name (Terraform `local.NAME`, `data.cloudinit_config.NAME`), which a
+    /// setting in another file of the module may use.
+    pub definitions: Vec<Definition>,
+}
+
+/// User data defined by name: the fragments, decoded values and referenced files (indices into
+/// the same `Parsed`) that its value is made of, names it uses followed within the host.
+#[derive(Debug, Clone, Default)]
+pub struct Definition {
+    pub symbol: String,
+    pub fragments: Vec<usize>,
+    pub embedded: Vec<usize>,
+    pub referenced: Vec<usize>,
 }
 
 /// Says which front end reads a file, if any.
@@ -97,7 +110,7 @@ pub fn classify(path: &Path, bytes: &[u8]) -> Option<Kind> {
 }
 
 /// User data formats recognised by their first bytes.
-fn user_data_kind(bytes: &[u8]) -> Option<Kind> {
+pub(crate) fn user_data_kind(bytes: &[u8]) -> Option<Kind> {
     if bytes.starts_with(&[0x1f, 0x8b]) {
         return Some(Kind::Gzip);
     }

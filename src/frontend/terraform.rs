@@ -4,6 +4,13 @@
 //! says (a shell script, a cloud-config, MIME), mapped byte for byte back to the file. A literal
 //! base64 value is decoded as a new host. `file()`/`templatefile()` name files that run as user
 //! data; the caller reads them.
+//!
+//! User data is often built elsewhere in the module and named: `data.cloudinit_config.NAME`
+//! (its `part` `content`s), `data.template_file.NAME` (its `template`), `local.NAME`. Those
+//! definitions are read as user data too (a local only when a user data value in the file names
+//! it, or when it reads like user data: `#!`, `#cloud-config`, MIME), and a setting whose
+//! `user_data` names one has its boot code; a name defined in another file of the module is left
+//! to the pass across files.
 
 use std::path::PathBuf;
 
@@ -42,6 +49,14 @@ const FILE_FUNCTIONS: &[&str] = &["file", "templatefile", "filebase64"];
 /// How deep expressions are followed (parentheses, wrappers, conditionals).
 const MAX_DEPTH: usize = 32;
 
+/// Data sources whose rendered result is user data, and the arguments that hold it (`content`
+/// inside `part` blocks, or `template`).
+const RENDERERS: &[(&str, &str)] = &[
+    ("cloudinit_config", "content"),
+    ("template_cloudinit_config", "content"),
+    ("template_file", "template"),
+];
+
 fn parse_tree(bytes: &[u8]) -> Option<tree_sitter::Tree> {
     crate::syntax::parse(crate::syntax::Grammar::Hcl, bytes)
 }
@@ -75,6 +90,7 @@ pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
         bytes,
         host,
         foreign: std::cell::Cell::new(0),
+        symbols: std::cell::RefCell::new(Vec::new()),
     };
     let mut user_data = Vec::new();
     // Every node, without recursion (hostile nesting must not overflow the stack).
@@ -97,7 +113,9 @@ pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
         kids.reverse();
         stack.extend(kids);
     }
-    settings::read(root, bytes, host, &user_data, &mut parsed);
+    let definitions = definitions(root, &reader, &user_data, &mut parsed);
+    settings::read(root, bytes, host, &user_data, &definitions, &mut parsed);
+    parsed.definitions = export(&definitions);
     if root.has_error() {
         parsed.diagnostics.push(
             "the Terraform file has syntax errors; arguments around them may be skipped".to_owned(),
@@ -121,12 +139,18 @@ struct ReadUserData {
     /// Templates skipped as not shell (Windows, another interpreter): while reading, the
     /// reader's count before; then how many.
     foreign: usize,
+    /// The named user data it refers to (`data.cloudinit_config.x`, `local.boot`): while
+    /// reading, the reader's count before; then the names.
+    symbols: Vec<String>,
+    symbols_from: usize,
 }
 
 impl ReadUserData {
     fn start(argument: Node, parsed: &Parsed, reader: &Reader) -> Self {
         ReadUserData {
             foreign: reader.foreign.get(),
+            symbols: Vec::new(),
+            symbols_from: reader.symbols.borrow().len(),
             parent: argument.parent().map(|p| p.id()),
             fragments: parsed.fragments.len()..0,
             embedded: parsed.embedded.len()..0,
@@ -138,6 +162,12 @@ impl ReadUserData {
 
     fn finish(mut self, value: Node, parsed: &Parsed, reader: &Reader) -> Self {
         self.foreign = reader.foreign.get() - self.foreign;
+        self.symbols = reader
+            .symbols
+            .borrow()
+            .get(self.symbols_from..)
+            .unwrap_or_default()
+            .to_vec();
         self.fragments.end = parsed.fragments.len();
         self.embedded.end = parsed.embedded.len();
         self.referenced.end = parsed.referenced.len();
@@ -197,6 +227,8 @@ struct Reader<'a> {
     host: HostId,
     /// How many templates were skipped as not shell, so far.
     foreign: std::cell::Cell<usize>,
+    /// The names of user data defined elsewhere that values refer to, so far.
+    symbols: std::cell::RefCell<Vec<String>>,
 }
 
 impl Reader<'_> {
@@ -206,7 +238,16 @@ impl Reader<'_> {
             return;
         }
         match node.kind() {
-            "expression" | "template_expr" | "literal_value" => {
+            "expression" => {
+                if let Some(symbol) = named_user_data(node, self.bytes) {
+                    self.symbols.borrow_mut().push(symbol);
+                    return;
+                }
+                for child in named_children(node) {
+                    self.value(child, name, expect, depth + 1, parsed);
+                }
+            }
+            "template_expr" | "literal_value" => {
                 for child in named_children(node) {
                     self.value(child, name, expect, depth + 1, parsed);
                 }
@@ -300,6 +341,217 @@ impl Reader<'_> {
     }
 }
 
+/// The name of user data defined elsewhere in the module that an expression refers to:
+/// `data.cloudinit_config.x.rendered` → `data.cloudinit_config.x`, `local.boot` → `local.boot`.
+fn named_user_data(expression: Node, bytes: &[u8]) -> Option<String> {
+    let kids = named_children(expression);
+    let (first, rest) = kids.split_first()?;
+    if first.kind() != "variable_expr" {
+        return None;
+    }
+    let root = String::from_utf8_lossy(text(*first, bytes)).into_owned();
+    let attributes: Vec<String> = rest
+        .iter()
+        .take_while(|n| n.kind() == "get_attr")
+        .filter_map(|n| {
+            named_children(*n)
+                .into_iter()
+                .find(|i| i.kind() == "identifier")
+        })
+        .map(|i| String::from_utf8_lossy(text(i, bytes)).into_owned())
+        .collect();
+    match (root.as_str(), attributes.as_slice()) {
+        ("data", [kind, name, ..]) if RENDERERS.iter().any(|(k, _)| k == kind) => {
+            Some(format!("data.{kind}.{name}"))
+        }
+        ("local", [name, ..]) => Some(format!("local.{name}")),
+        _ => None,
+    }
+}
+
+/// User data defined by name in the file: what reading each of its values added.
+#[derive(Debug)]
+struct Definition {
+    symbol: String,
+    reads: Vec<ReadUserData>,
+}
+
+/// The top-level `data` renderers and `locals` of the file, read as user data (see the module
+/// documentation for which locals).
+fn definitions(
+    root: Node,
+    reader: &Reader,
+    user_data: &[ReadUserData],
+    parsed: &mut Parsed,
+) -> Vec<Definition> {
+    let bytes = reader.bytes;
+    let blocks = top_level_blocks(root, bytes);
+    let mut out = Vec::new();
+    let read = |attribute: Node, name: &str, parsed: &mut Parsed| {
+        let value = named_children(attribute)
+            .into_iter()
+            .find(|n| n.kind() == "expression")?;
+        let before = ReadUserData::start(attribute, parsed, reader);
+        reader.value(value, name, Encoding::Plain, 0, parsed);
+        Some(before.finish(value, parsed, reader))
+    };
+    for (keyword, labels, block) in &blocks {
+        let (true, [kind, name]) = (keyword == "data", labels.as_slice()) else {
+            continue;
+        };
+        let Some((_, argument)) = RENDERERS.iter().find(|(k, _)| k == kind) else {
+            continue;
+        };
+        let kids = named_children(*block);
+        let body = kids.iter().find(|n| n.kind() == "body");
+        let mut attributes: Vec<Node> = Vec::new();
+        for child in body.map(|b| named_children(*b)).unwrap_or_default() {
+            if child.kind() == "attribute" {
+                attributes.push(child);
+            } else if child.kind() == "block" {
+                // `part { content = … }`
+                attributes.extend(
+                    named_children(child)
+                        .into_iter()
+                        .filter(|n| n.kind() == "body")
+                        .flat_map(named_children)
+                        .filter(|n| n.kind() == "attribute"),
+                );
+            }
+        }
+        let reads = attributes
+            .into_iter()
+            .filter(|a| argument_name(*a, bytes) == *argument)
+            .filter_map(|a| read(a, argument, parsed))
+            .collect();
+        out.push(Definition {
+            symbol: format!("data.{kind}.{name}"),
+            reads,
+        });
+    }
+    // Locals last: the names the user data and the renderers above refer to are known.
+    let named: Vec<String> = user_data
+        .iter()
+        .chain(out.iter().flat_map(|d| &d.reads))
+        .flat_map(|r| r.symbols.iter().cloned())
+        .collect();
+    for (keyword, _, block) in &blocks {
+        if keyword != "locals" {
+            continue;
+        }
+        let kids = named_children(*block);
+        let body = kids.iter().find(|n| n.kind() == "body");
+        for attribute in body.map(|b| named_children(*b)).unwrap_or_default() {
+            if attribute.kind() != "attribute" {
+                continue;
+            }
+            let name = argument_name(attribute, bytes);
+            let symbol = format!("local.{name}");
+            if !named.contains(&symbol) && !reads_like_user_data(attribute, bytes) {
+                continue;
+            }
+            if let Some(read) = read(attribute, &name, parsed) {
+                out.push(Definition {
+                    symbol,
+                    reads: vec![read],
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The definitions as other files see them: each with what its value is made of, the names it
+/// uses followed within this file.
+fn export(definitions: &[Definition]) -> Vec<super::Definition> {
+    definitions
+        .iter()
+        .map(|definition| {
+            let mut out = super::Definition {
+                symbol: definition.symbol.clone(),
+                ..super::Definition::default()
+            };
+            let mut reads: Vec<&ReadUserData> = definition.reads.iter().collect();
+            let mut index = 0;
+            while let Some(read) = reads.get(index) {
+                out.fragments.extend(read.fragments.clone());
+                out.embedded.extend(read.embedded.clone());
+                out.referenced.extend(read.referenced.clone());
+                for symbol in &read.symbols {
+                    for more in definitions
+                        .iter()
+                        .filter(|d| &d.symbol == symbol)
+                        .flat_map(|d| &d.reads)
+                    {
+                        if !reads.iter().any(|r| std::ptr::eq(*r, more)) {
+                            reads.push(more);
+                        }
+                    }
+                }
+                index += 1;
+            }
+            out
+        })
+        .collect()
+}
+
+/// The top-level blocks of a file: keyword (`resource`, `data`, `locals`), labels, block.
+fn top_level_blocks<'t>(root: Node<'t>, bytes: &[u8]) -> Vec<(String, Vec<String>, Node<'t>)> {
+    named_children(root)
+        .into_iter()
+        .filter(|n| n.kind() == "body")
+        .flat_map(named_children)
+        .filter(|n| n.kind() == "block")
+        .map(|block| {
+            let kids = named_children(block);
+            let keyword = kids
+                .first()
+                .filter(|i| i.kind() == "identifier")
+                .map(|i| String::from_utf8_lossy(text(*i, bytes)).into_owned())
+                .unwrap_or_default();
+            let labels = kids
+                .iter()
+                .filter(|k| k.kind() == "string_lit")
+                .map(|k| {
+                    String::from_utf8_lossy(text(*k, bytes))
+                        .trim_matches('"')
+                        .to_owned()
+                })
+                .collect();
+            (keyword, labels, block)
+        })
+        .collect()
+}
+
+/// The name of an `attribute` node.
+fn argument_name(attribute: Node, bytes: &[u8]) -> String {
+    named_children(attribute)
+        .into_iter()
+        .find(|n| n.kind() == "identifier")
+        .map(|i| String::from_utf8_lossy(text(i, bytes)).into_owned())
+        .unwrap_or_default()
+}
+
+/// Whether an attribute's value is a template whose text starts like user data (`#!`,
+/// `#cloud-config`, `#cloud-boothook`, a MIME header).
+fn reads_like_user_data(attribute: Node, bytes: &[u8]) -> bool {
+    let mut stack = vec![attribute];
+    while let Some(node) = stack.pop() {
+        if matches!(node.kind(), "heredoc_template" | "quoted_template") {
+            let Some(template) = Template::read(node, bytes) else {
+                return false;
+            };
+            let start = template.text.trim_ascii_start();
+            return start.starts_with(b"#!")
+                || super::user_data_kind(start).is_some_and(|k| k != Kind::Gzip);
+        }
+        if matches!(node.kind(), "attribute" | "expression" | "template_expr") {
+            stack.extend(named_children(node));
+        }
+    }
+    false
+}
+
 /// The `metadata_options` of instances, launch templates, spot requests and launch configurations.
 mod settings {
     use super::*;
@@ -319,34 +571,13 @@ mod settings {
 
     /// A top-level `resource "TYPE" "NAME" { … }`: its type, name and block.
     fn resources<'t>(root: Node<'t>, bytes: &[u8]) -> Vec<(String, String, Node<'t>)> {
-        let mut out = Vec::new();
-        for body in named_children(root)
+        top_level_blocks(root, bytes)
             .into_iter()
-            .filter(|n| n.kind() == "body")
-        {
-            for block in named_children(body)
-                .into_iter()
-                .filter(|n| n.kind() == "block")
-            {
-                let kids = named_children(block);
-                let is_resource = kids
-                    .first()
-                    .is_some_and(|i| i.kind() == "identifier" && text(*i, bytes) == b"resource");
-                let labels: Vec<String> = kids
-                    .iter()
-                    .filter(|k| k.kind() == "string_lit")
-                    .map(|k| {
-                        String::from_utf8_lossy(text(*k, bytes))
-                            .trim_matches('"')
-                            .to_owned()
-                    })
-                    .collect();
-                if let (true, [kind, name]) = (is_resource, labels.as_slice()) {
-                    out.push((kind.clone(), name.clone(), block));
-                }
-            }
-        }
-        out
+            .filter_map(|(keyword, labels, block)| match labels.as_slice() {
+                [kind, name] if keyword == "resource" => Some((kind.clone(), name.clone(), block)),
+                _ => None,
+            })
+            .collect()
     }
 
     pub(super) fn read(
@@ -354,6 +585,7 @@ mod settings {
         bytes: &[u8],
         host: HostId,
         user_data: &[ReadUserData],
+        definitions: &[Definition],
         parsed: &mut Parsed,
     ) {
         let all = resources(root, bytes);
@@ -377,7 +609,7 @@ mod settings {
                 *block,
                 bytes,
                 host,
-                user_data,
+                (user_data, definitions),
                 parsed,
                 used_by_containers,
             );
@@ -406,7 +638,7 @@ mod settings {
         block: Node,
         bytes: &[u8],
         host: HostId,
-        user_data: &[ReadUserData],
+        (user_data, definitions): (&[ReadUserData], &[Definition]),
         parsed: &Parsed,
         used_by_containers: bool,
     ) -> MetadataSetting {
@@ -461,11 +693,42 @@ mod settings {
             }
         }
         // The resource's own `user_data`/`user_data_base64` arguments.
-        let own: Vec<&ReadUserData> = user_data
+        let mut own: Vec<&ReadUserData> = user_data
             .iter()
             .filter(|u| body.is_some_and(|b| u.parent == Some(b.id())))
             .collect();
         let mut found = UserData::default();
+        // The named user data they refer to, defined in this file (followed, as more reads) or
+        // not (left to the pass across files).
+        let mut index = 0;
+        while let Some(read) = own.get(index) {
+            for symbol in &read.symbols {
+                match definitions.iter().find(|d| &d.symbol == symbol) {
+                    Some(definition) => {
+                        for more in &definition.reads {
+                            if !own.iter().any(|r| std::ptr::eq(*r, more)) {
+                                own.push(more);
+                            }
+                        }
+                    }
+                    None if !found.symbols.contains(symbol) => found.symbols.push(symbol.clone()),
+                    None => {}
+                }
+            }
+            index += 1;
+        }
+        let mut elsewhere = Vec::new();
+        if !found.symbols.is_empty() {
+            elsewhere.push(format!(
+                "its user data is {}, which is not defined in this file",
+                found
+                    .symbols
+                    .iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
         let mut seen_text: Vec<u8> = Vec::new();
         let mut hidden = None;
         for read in &own {
@@ -495,7 +758,12 @@ mod settings {
             }
             if !read.referenced.is_empty() {
                 found.files.extend(read.referenced.clone());
-                found.elsewhere = Some("its user data is read from another file (`file()`, `templatefile()`) that is not checked with it".to_owned());
+                const FILES: &str = "its user data is read from another file (`file()`, `templatefile()`) that is not checked with it";
+                if !elsewhere.iter().any(|e| e == FILES) {
+                    elsewhere.push(FILES.to_owned());
+                }
+            } else if !read.symbols.is_empty() {
+                // What the names hold is read above (or left to the pass across files).
             } else if read.foreign > 0 {
                 hidden = Some(FOREIGN.to_owned());
             } else if !read.literal {
@@ -517,12 +785,17 @@ mod settings {
             )
         } else if let Some(runtime) = crate::settings::container_runtime(&seen_text) {
             Containers::Yes(format!("its user data mentions `{runtime}`"))
-        } else if !own.is_empty() && hidden.is_none() && found.files.is_empty() {
+        } else if !own.is_empty()
+            && hidden.is_none()
+            && found.files.is_empty()
+            && found.symbols.is_empty()
+        {
             Containers::No
         } else {
             Containers::Unknown
         };
         found.unseen = hidden;
+        found.elsewhere = (!elsewhere.is_empty()).then(|| elsewhere.join("; "));
         setting.user_data = found;
         setting
     }

@@ -28,7 +28,9 @@ report, `related` in JSON, `relatedLocations` in SARIF).
 The boot code is the user data of the same resource: a Terraform `user_data` /
 `user_data_base64` of the same `aws_instance` or `aws_launch_template`, written inline or read from
 another file with `file()`, `templatefile()` or `filebase64()` (a literal path, `${path.module}`
-and `${path.root}` taken as the file's directory); the CloudFormation `UserData` of the same
+and `${path.root}` taken as the file's directory), or named: `data.cloudinit_config.NAME` (its
+parts), `data.template_file.NAME`, `local.NAME`, defined in the same file or another file of the
+module (directory); the CloudFormation `UserData` of the same
 instance or launch template; the `preBootstrapCommands` of the same eksctl node group. Across files
 of one scan, it also follows Cluster API AWS: a `MachinePool` or
 `MachineDeployment` names its boot script (`spec.template.spec.bootstrap.dataSecretName`, the

@@ -38,7 +38,9 @@ How each host runs its scripts:
 - GitLab CI: per job, before_script + script as one bash script (GitLab runs it with
   `set -eo pipefail`), after_script as another.
 - Terraform: `user_data` heredocs (`<<-` dedented) and quoted strings, `user_data_base64`
-  literals, and the files read by `file()`/`templatefile()` are user data.
+  literals, and the files read by `file()`/`templatefile()` are user data; so are the heredocs of
+  a `cloudinit_config` part's `content` and a `template_file`'s `template`, and any other
+  heredoc (a local) that starts like user data (`#!`, `#cloud-config`, `#cloud-boothook`, MIME).
 """
 
 import base64
@@ -564,7 +566,9 @@ def dockerfile(text, out):
 # --------------------------------------------------------------------------------------------
 # Terraform
 
-TF_HEREDOC = re.compile(r"\b(user_data(?:_base64)?)\s*=\s*(?:base64encode\(\s*)?<<(-?)(\w+)[ \t]*\n")
+TF_HEREDOC = re.compile(r"\b(\w+)\s*=\s*(?:base64encode\(\s*)?<<(-?)(\w+)[ \t]*\n")
+TF_USER_DATA_KEYS = ("user_data", "user_data_base64", "content", "template")
+TF_USER_DATA_START = ("#!", "#cloud-config", "#cloud-boothook", "Content-Type")
 TF_STRING = re.compile(r"\b(user_data(?:_base64)?)\s*=\s*\"((?:[^\"\\\n]|\\.)*)\"")
 TF_FILE = re.compile(r"\b(?:file|templatefile)\(\s*\"([^\"]+)\"")
 
@@ -601,6 +605,8 @@ def terraform(path, text, out):
             cut = min(indents) if indents else 0
             lines = [l[cut:] for l in lines]
         value = hcl_template("\n".join(lines) + "\n")
+        if key not in TF_USER_DATA_KEYS and not value.startswith(TF_USER_DATA_START):
+            continue
         tf_user_data(key, value, f"{key} heredoc {index + 1}", out)
     for index, match in enumerate(TF_STRING.finditer(text)):
         key, raw = match.groups()
