@@ -27,8 +27,14 @@ use crate::settings::{
     UserData, Value,
 };
 
-/// Arguments whose value runs on the instance.
-const ATTRIBUTES: &[&str] = &["user_data", "user_data_base64"];
+/// Arguments whose value runs on the instance: the resources' own, and the shell that the EKS
+/// module (terraform-aws-modules/eks) runs on its nodes before and after their bootstrap.
+const ATTRIBUTES: &[&str] = &[
+    "user_data",
+    "user_data_base64",
+    "pre_bootstrap_user_data",
+    "post_bootstrap_user_data",
+];
 
 /// Functions whose result is their first argument's text, encoded (or trimmed) at most.
 const ENCODERS: &[&str] = &["base64encode", "base64gzip", "textencodebase64"];

@@ -40,7 +40,8 @@ How each host runs its scripts:
 - Terraform: `user_data` heredocs (`<<-` dedented) and quoted strings, `user_data_base64`
   literals, and the files read by `file()`/`templatefile()` are user data; so are the heredocs of
   a `cloudinit_config` part's `content` and a `template_file`'s `template`, and any other
-  heredoc (a local) that starts like user data (`#!`, `#cloud-config`, `#cloud-boothook`, MIME).
+  heredoc (a local) that starts like user data (`#!`, `#cloud-config`, `#cloud-boothook`, MIME),
+  and the EKS module's `pre_bootstrap_user_data` / `post_bootstrap_user_data` shell.
 """
 
 import base64
@@ -567,7 +568,14 @@ def dockerfile(text, out):
 # Terraform
 
 TF_HEREDOC = re.compile(r"\b(\w+)\s*=\s*(?:base64encode\(\s*)?<<(-?)(\w+)[ \t]*\n")
-TF_USER_DATA_KEYS = ("user_data", "user_data_base64", "content", "template")
+TF_USER_DATA_KEYS = (
+    "user_data",
+    "user_data_base64",
+    "content",
+    "template",
+    "pre_bootstrap_user_data",
+    "post_bootstrap_user_data",
+)
 TF_USER_DATA_START = ("#!", "#cloud-config", "#cloud-boothook", "Content-Type")
 TF_STRING = re.compile(r"\b(user_data(?:_base64)?)\s*=\s*\"((?:[^\"\\\n]|\\.)*)\"")
 TF_FILE = re.compile(r"\b(?:file|templatefile)\(\s*\"([^\"]+)\"")
