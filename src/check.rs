@@ -624,6 +624,8 @@ fn file_links(
             object,
             files,
             symbols: setting.user_data.symbols.clone(),
+            launch_template: is_launch_template(setting)
+                .then(|| format!("aws_launch_template.{}", setting.name)),
             setting: setting.clone(),
             span,
             line: view.source.position(span.start).line,
@@ -646,6 +648,9 @@ fn file_links(
             } => links
                 .machines
                 .push((namespace.clone(), data_secret.clone(), infra.clone())),
+            Fact::ContainerUser { template, user } => {
+                links.container_users.push((template.clone(), user.clone()))
+            }
             Fact::Infra { object, setting } => {
                 if let Some(found) = declared.get(*setting) {
                     links
@@ -655,15 +660,21 @@ fn file_links(
             }
         }
     }
-    for found in declared
-        .iter()
-        .filter(|d| !d.files.is_empty() || !d.setting.user_data.symbols.is_empty())
-    {
+    for found in declared.iter().filter(|d| {
+        !d.files.is_empty()
+            || !d.setting.user_data.symbols.is_empty()
+            || is_launch_template(&d.setting)
+    }) {
         links
             .settings
             .push(linked(&found.setting, None, found.files.clone()));
     }
     links
+}
+
+/// Whether a setting is a Terraform launch template's, which other files may use.
+fn is_launch_template(setting: &MetadataSetting) -> bool {
+    setting.source == crate::settings::Source::Terraform && setting.kind == "aws_launch_template"
 }
 
 /// User data defined by name in this file, in this check's numbering (see `Declared`).
@@ -778,15 +789,18 @@ fn setting_findings(
         // Whether containers run, when the front end could not tell because the user data is in
         // files it reads: a runtime named there, or all of it read and none named.
         let linked_elsewhere = !files.is_empty() || !setting.user_data.symbols.is_empty();
-        if let Some(boot) = boot.filter(|_| linked_elsewhere) {
-            if setting.containers == crate::settings::Containers::Unknown {
-                let containers = match &boot.containers {
-                    Some(why) => crate::settings::Containers::Yes(why.clone()),
-                    None if setting.user_data.unseen.is_none() => crate::settings::Containers::No,
-                    None => crate::settings::Containers::Unknown,
-                };
-                setting.to_mut().containers = containers;
+        match boot {
+            Some(boot) if !matches!(setting.containers, crate::settings::Containers::Yes(_)) => {
+                if let Some(why) = &boot.containers {
+                    setting.to_mut().containers = crate::settings::Containers::Yes(why.clone());
+                } else if linked_elsewhere
+                    && setting.containers == crate::settings::Containers::Unknown
+                    && setting.user_data.unseen.is_none()
+                {
+                    setting.to_mut().containers = crate::settings::Containers::No;
+                }
             }
+            _ => {}
         }
         let setting = setting.as_ref();
         let requests: Vec<(HostId, &crate::shell::request::Request)> = fragments

@@ -37,6 +37,9 @@ pub enum Fact {
     },
     /// An infrastructure object that declares the setting `Parsed.settings[setting]`.
     Infra { object: ObjectRef, setting: usize },
+    /// A resource that runs containers on the instances of a Terraform launch template
+    /// (`aws_launch_template.NAME`), and what it is (`an aws_eks_node_group`).
+    ContainerUser { template: String, user: String },
 }
 
 /// A tokenless request (IMDS001) that may be boot code of a setting in another file.
@@ -60,6 +63,9 @@ pub struct LinkedSetting {
     /// The named user data it uses that its own file does not define (Terraform
     /// `data.cloudinit_config.NAME`, `local.NAME`): defined in another file of the module.
     pub symbols: Vec<String>,
+    /// A Terraform launch template's own name (`aws_launch_template.NAME`), which resources that
+    /// run containers may use from another file of the module.
+    pub launch_template: Option<String>,
     pub setting: MetadataSetting,
     /// The tokens value (or the resource head) in the file, and its line: the setting's key in
     /// [`Boot::at`].
@@ -81,6 +87,8 @@ pub struct FileLinks {
     pub script: Vec<Site>,
     /// User data the file defines by name, for settings in other files of its module.
     pub definitions: Vec<NamedUserData>,
+    /// Launch templates that resources of this file run containers on: `(template, user)`.
+    pub container_users: Vec<(String, String)>,
 }
 
 /// User data defined by name in a file (Terraform `local.NAME`, `data.cloudinit_config.NAME`).
@@ -102,6 +110,7 @@ impl FileLinks {
             && self.settings.is_empty()
             && self.script.is_empty()
             && self.definitions.is_empty()
+            && self.container_users.is_empty()
     }
 }
 
@@ -142,7 +151,7 @@ pub struct Boot {
     /// read), if it is not; `None` when every piece was found.
     pub unread: Option<String>,
     /// Why the instances run containers, when a file their user data reads names a container
-    /// runtime.
+    /// runtime, or a resource of the module that runs containers uses the launch template.
     pub containers: Option<String>,
 }
 
@@ -263,6 +272,20 @@ pub fn link(files: &[LinkFile], named: &dyn Fn(&Path) -> Named) -> Vec<External>
                     containers.get_or_insert(mentions(name, runtime));
                 }
                 paths.extend(&definition.files);
+            }
+            if let Some(template) = &linked.launch_template {
+                for other in files.iter().filter(|o| module(o) == here) {
+                    for (_, user) in other
+                        .links
+                        .container_users
+                        .iter()
+                        .filter(|(t, _)| t == template)
+                    {
+                        found_any = true;
+                        containers
+                            .get_or_insert(format!("{user} in {} uses it", other.path.display()));
+                    }
+                }
             }
             for path in paths {
                 found_any = true;
@@ -398,6 +421,7 @@ mod tests {
             object,
             files: files.iter().map(PathBuf::from).collect(),
             symbols: Vec::new(),
+            launch_template: None,
             setting: MetadataSetting::new(Source::Capa, "AWSManagedMachinePool", "pool", 0, span),
             span: FileSpan::new(start, start + 1),
             line: 7,
@@ -593,6 +617,7 @@ mod module_tests {
                     "local.boot".to_owned(),
                     "data.cloudinit_config.gone".to_owned(),
                 ],
+                launch_template: None,
                 setting: MetadataSetting::new(Source::Terraform, "aws_instance", "a", 0, span),
                 span: FileSpan::new(1, 2),
                 line: 3,

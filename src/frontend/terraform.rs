@@ -600,6 +600,21 @@ mod settings {
             .filter(|(kind, _, _)| CONTAINER_USERS.contains(&kind.as_str()))
             .map(|(_, _, block)| text(*block, bytes))
             .collect();
+        // For launch templates in other files of the module: which ones these users name.
+        for (kind, _, block) in all
+            .iter()
+            .filter(|(kind, _, _)| CONTAINER_USERS.contains(&kind.as_str()))
+        {
+            for template in launch_templates_named(text(*block, bytes)) {
+                let fact = crate::links::Fact::ContainerUser {
+                    template,
+                    user: format!("an {kind}"),
+                };
+                if !parsed.links.contains(&fact) {
+                    parsed.links.push(fact);
+                }
+            }
+        }
         for (kind, name, block) in &all {
             if !RESOURCES.contains(&kind.as_str()) {
                 continue;
@@ -621,6 +636,23 @@ mod settings {
             );
             parsed.settings.push(setting);
         }
+    }
+
+    /// The launch templates a resource's text refers to: `aws_launch_template.NAME.…`.
+    fn launch_templates_named(text: &[u8]) -> Vec<String> {
+        const PREFIX: &[u8] = b"aws_launch_template.";
+        memchr::memmem::find_iter(text, PREFIX)
+            .filter_map(|at| {
+                let rest = text.get(at + PREFIX.len()..)?;
+                let len = rest
+                    .iter()
+                    .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+                    .count();
+                let name = rest.get(..len).filter(|n| !n.is_empty())?;
+                (rest.get(len) == Some(&b'.'))
+                    .then(|| format!("aws_launch_template.{}", String::from_utf8_lossy(name)))
+            })
+            .collect()
     }
 
     fn body_of(block: Node) -> Option<Node> {

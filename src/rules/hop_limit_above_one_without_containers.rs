@@ -74,8 +74,9 @@ runtime baked into the AMI would be cut off by a hop limit of 1. Lower it by han
 instances whose containers come from the AMI). `--ignore IMDS013` turns the rule off.
 
 ## Known limitations
-Only the user data is read (with the files it names); the AMI, a launch template used elsewhere, or an
-Auto Scaling group that an ECS capacity provider uses in another file are not seen.
+Only the user data is read (with the files it names), and the EKS node groups and Batch compute
+environments of the module that use a launch template; the AMI, or an Auto Scaling group that an
+ECS capacity provider uses, are not seen.
 
 ## References
 - <https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instancedata-data-retrieval.html#imds-considerations>

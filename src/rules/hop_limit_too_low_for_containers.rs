@@ -21,7 +21,8 @@ const DOC: &str = r#"# IMDS011 hop-limit-too-low-for-containers
 Flags an instance metadata setting whose hop limit (`httpPutResponseHopLimit`,
 `http_put_response_hop_limit`, `HttpPutResponseHopLimit`) is 1 — written, or left unset so that
 the default of 1 applies — on instances that run containers: every Cluster API AWS machine
-(Kubernetes nodes), a launch template that an EKS node group uses in the same file, and any
+(Kubernetes nodes), a launch template that an EKS node group or AWS Batch compute environment
+uses (in any file of the same Terraform module), and any
 instance or launch template whose user data starts a container runtime or node agent (`docker`,
 `containerd`, `ecs-init` or the ECS agent's `/etc/ecs/ecs.config`, `kubelet`, `kubeadm`,
 `/etc/eks/bootstrap.sh`, `nodeadm`, `podman`).
