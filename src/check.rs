@@ -660,6 +660,17 @@ fn file_links(
             }
         }
     }
+    // Instances that take their tokens setting from a launch template: their own boot code is
+    // the template's too.
+    for found in declared.iter().filter(|d| d.setting.tokens.is_none()) {
+        let Some(template) = &found.setting.launch_template else {
+            continue;
+        };
+        let keep = |index: usize, fragment: &crate::fragment::Fragment| {
+            found.fragments.contains(&index) || view.descends(fragment.host, &found.hosts)
+        };
+        links.template_boots.push((template.clone(), sites(&keep)));
+    }
     for found in declared.iter().filter(|d| {
         !d.files.is_empty()
             || !d.setting.user_data.symbols.is_empty()

@@ -89,6 +89,9 @@ pub struct FileLinks {
     pub definitions: Vec<NamedUserData>,
     /// Launch templates that resources of this file run containers on: `(template, user)`.
     pub container_users: Vec<(String, String)>,
+    /// Launch templates that instances of this file are launched from, leaving the tokens
+    /// setting to the template, with the tokenless requests of their own user data.
+    pub template_boots: Vec<(String, Vec<Site>)>,
 }
 
 /// User data defined by name in a file (Terraform `local.NAME`, `data.cloudinit_config.NAME`).
@@ -111,6 +114,7 @@ impl FileLinks {
             && self.script.is_empty()
             && self.definitions.is_empty()
             && self.container_users.is_empty()
+            && self.template_boots.is_empty()
     }
 }
 
@@ -274,6 +278,25 @@ pub fn link(files: &[LinkFile], named: &dyn Fn(&Path) -> Named) -> Vec<External>
                 paths.extend(&definition.files);
             }
             if let Some(template) = &linked.launch_template {
+                // Instances launched from it with their own user data boot with its setting.
+                for (g, other) in files.iter().enumerate().filter(|(_, o)| module(o) == here) {
+                    for (_, boot) in other
+                        .links
+                        .template_boots
+                        .iter()
+                        .filter(|(t, _)| t == template)
+                    {
+                        found_any = true;
+                        if !scripts.contains(&g) {
+                            scripts.push(g);
+                        }
+                        for site in boot {
+                            if !sites.contains(&(g, site)) {
+                                sites.push((g, site));
+                            }
+                        }
+                    }
+                }
                 for other in files.iter().filter(|o| module(o) == here) {
                     for (_, user) in other
                         .links

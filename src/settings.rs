@@ -231,6 +231,9 @@ pub struct MetadataSetting {
     pub hop_default: HopDefault,
     pub containers: Containers,
     pub user_data: UserData,
+    /// The launch template whose options this resource takes where it leaves its own unset
+    /// (Terraform `aws_launch_template.NAME`), when it names one.
+    pub launch_template: Option<String>,
 }
 
 /// What the tokens field says.
@@ -276,6 +279,7 @@ impl MetadataSetting {
             hop_default: HopDefault::Ec2,
             containers: Containers::Unknown,
             user_data: UserData::default(),
+            launch_template: None,
         }
     }
 

@@ -103,7 +103,7 @@ fn same_file_user_data_and_unseen_boot_code() {
 fn terraform_setting_links_the_files_its_user_data_reads() {
     let settings = migration_json(&["terraform-boot"]);
     let by_path = |p: &str| by_path(&settings, p);
-    assert_eq!(settings.len(), 12, "{settings:#?}");
+    assert_eq!(settings.len(), 14, "{settings:#?}");
     let broken = by_path("terraform-boot/required-file-tokenless/main.tf");
     assert_eq!(broken["line"], 8);
     assert_eq!(broken["http_tokens"], "required");

@@ -77,7 +77,7 @@ fn tokenless_user_data_withholds_the_fix_and_says_why() {
     let message = imds010["message"].as_str().unwrap();
     assert!(
         message.contains(
-            "its user data still makes 1 tokenless request (instance-tokens-optional-tokenless-user-data.tf:7): fix it first"
+            "the boot code of its instances still makes 1 tokenless request (instance-tokens-optional-tokenless-user-data.tf:7): fix it first"
         )
             && message.contains("`--fix` fixes scripts in the same run"),
         "{message}"

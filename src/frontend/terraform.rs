@@ -692,13 +692,16 @@ mod settings {
         setting.parent = slot(block, bytes);
         let body = body_of(block);
         let children = body.map(named_children).unwrap_or_default();
-        if children
+        if let Some(template) = children
             .iter()
-            .any(|c| c.kind() == "block" && identifier(*c, bytes) == "launch_template")
+            .find(|c| c.kind() == "block" && identifier(**c, bytes) == "launch_template")
         {
             // Options it leaves unset come from the launch template.
             setting.tokens_default = TokensDefault::Unchanged;
             setting.hop_default = HopDefault::Unchanged;
+            setting.launch_template = launch_templates_named(text(*template, bytes))
+                .into_iter()
+                .next();
         }
         let options = children
             .iter()

@@ -90,8 +90,9 @@ A JSON template takes no comments: use `--ignore` or the configuration file.
 
 ## Known limitations
 Terraform module inputs (`metadata_options = { … }` passed to a module), `dynamic` blocks and
-values taken from variables are not read; a value that is not a literal is not reported. A launch
-template used by a resource in another file is judged with its own user data only.
+values taken from variables are not read; a value that is not a literal is not reported. An
+instance launched from a launch template counts for the template with its own inline user data
+only.
 
 ## References
 - <https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-IMDS-new-instances.html>
@@ -172,7 +173,7 @@ fn check(context: &SettingContext) -> Option<SettingViolation> {
     let change = if context.tokenless_in_user_data > 0 {
         let n = context.tokenless_in_user_data;
         message.push_str(&format!(
-            "; its user data still makes {n} tokenless request{} ({}): fix {} first (`--fix` fixes scripts in the same run)",
+            "; the boot code of its instances still makes {n} tokenless request{} ({}): fix {} first (`--fix` fixes scripts in the same run)",
             if n == 1 { "" } else { "s" },
             context.tokenless_locations.join(", "),
             if n == 1 { "it" } else { "them" },

@@ -30,7 +30,9 @@ The boot code is the user data of the same resource: a Terraform `user_data` /
 another file with `file()`, `templatefile()` or `filebase64()` (a literal path, `${path.module}`
 and `${path.root}` taken as the file's directory), or named: `data.cloudinit_config.NAME` (its
 parts), `data.template_file.NAME`, `local.NAME`, defined in the same file or another file of the
-module (directory); the CloudFormation `UserData` of the same
+module (directory); and the user data of an `aws_instance` launched from an `aws_launch_template`
+(`launch_template { id = aws_launch_template.NAME.id }`) that leaves its tokens to the template,
+for the template's setting, in any file of the module; the CloudFormation `UserData` of the same
 instance or launch template; the `preBootstrapCommands` of the same eksctl node group. Across files
 of one scan, it also follows Cluster API AWS: a `MachinePool` or
 `MachineDeployment` names its boot script (`spec.template.spec.bootstrap.dataSecretName`, the
@@ -88,8 +90,10 @@ alone on the line before it; each of the two findings is suppressed where it is 
 `--ignore IMDS012` turns the rule off.
 
 ## Known limitations
-A launch template used from another file is judged with its own user data only, and a `file()`
-path built from variables other than `path.module` / `path.root` is not followed. A Secret
+An instance launched from a launch template counts for the template with its own inline user
+data only (not with files or names it reads), and a `file()` path built from variables other than
+`path.module` / `path.root` is not followed. Terraform module inputs (the EKS module's node groups
+and their defaults) are not settings here. A Secret
 generated at run time (by a bootstrap provider) is not in the tree. A template's `%{ if }`
 directives are not evaluated: a request in either branch counts. A request made by software baked
 into the AMI is never visible.
