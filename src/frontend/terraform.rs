@@ -131,7 +131,7 @@ pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
 }
 
 /// What reading one `user_data` argument added to the host's findings.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct ReadUserData {
     /// The body the argument is in.
     parent: Option<usize>,
@@ -456,7 +456,16 @@ fn definitions(
             if !named.contains(&symbol) && !reads_like_user_data(attribute, bytes) {
                 continue;
             }
-            if let Some(read) = read(attribute, &name, parsed) {
+            // A local named `user_data` was read already, as every such argument is.
+            let earlier = user_data
+                .iter()
+                .find(|r| {
+                    r.parent == attribute.parent().map(|p| p.id())
+                        && r.raw.start.0 > attribute.start_byte()
+                        && r.raw.end.0 <= attribute.end_byte()
+                })
+                .cloned();
+            if let Some(read) = earlier.or_else(|| read(attribute, &name, parsed)) {
                 out.push(Definition {
                     symbol,
                     reads: vec![read],
@@ -1521,6 +1530,59 @@ mod tests {
             ]
         );
         assert!(parsed.fragments.is_empty());
+    }
+
+    #[test]
+    fn named_user_data_is_read_once_and_followed() {
+        let tf = "locals {\n  user_data = <<-EOT\n    #!/bin/sh\n    curl x\n  EOT\n  motd = <<-EOT\n    #!/bin/sh\n    echo hi\n  EOT\n  url = \"curl x\"\n  unused = <<-EOT\n    curl y\n  EOT\n}\n\
+                  data \"cloudinit_config\" \"c\" {\n  part {\n    content = local.motd\n  }\n  part {\n    content = file(\"p.sh\")\n  }\n}\n\
+                  data \"template_file\" \"t\" {\n  template = \"#!/bin/sh\\ncurl z\"\n}\n\
+                  resource \"aws_instance\" \"a\" {\n  user_data = data.cloudinit_config.c.rendered\n}\n\
+                  resource \"aws_instance\" \"b\" {\n  user_data = local.user_data\n}\n\
+                  resource \"aws_instance\" \"c\" {\n  user_data = local.elsewhere\n}\n";
+        let parsed = parse(tf.as_bytes(), 0);
+        let texts: Vec<String> = parsed
+            .fragments
+            .iter()
+            .map(|f| String::from_utf8_lossy(&f.text).trim().to_owned())
+            .collect();
+        // In reading order: arguments, data renderers, locals. `user_data` once (read as an
+        // argument, then reused as a local), the template, `motd` (named by a part); not the URL
+        // string nor the unnamed, shebang-less local.
+        assert_eq!(
+            texts,
+            [
+                "#!/bin/sh\ncurl x",
+                "#!/bin/sh\ncurl z",
+                "#!/bin/sh\necho hi"
+            ]
+        );
+        assert_eq!(parsed.referenced, [PathBuf::from("p.sh")]);
+        let user_data = |name: &str| {
+            let setting = parsed.settings.iter().find(|s| s.name == name).unwrap();
+            setting.user_data.clone()
+        };
+        // `a` boots the part that names `motd` and the part's file.
+        assert_eq!(user_data("a").fragments, [2]);
+        assert_eq!(user_data("a").files, [0]);
+        assert_eq!(user_data("b").fragments, [0]);
+        assert!(user_data("b").symbols.is_empty());
+        // A name defined nowhere in the file is left to the pass across files.
+        assert_eq!(user_data("c").symbols, ["local.elsewhere"]);
+        let symbols: Vec<&str> = parsed
+            .definitions
+            .iter()
+            .map(|d| d.symbol.as_str())
+            .collect();
+        assert_eq!(
+            symbols,
+            [
+                "data.cloudinit_config.c",
+                "data.template_file.t",
+                "local.user_data",
+                "local.motd"
+            ]
+        );
     }
 
     #[test]
