@@ -148,7 +148,16 @@ fn finish(parts: Vec<(Edit, Option<PlainScalar>)>) -> Vec<Edit> {
     }
     for plain in plains {
         // (offset, text, whether it goes before an insertion at the same offset)
-        let mut marks: Vec<(HostOffset, &str, bool)> = vec![(plain.span.start, "\"", true)];
+        let mut marks: Vec<(HostOffset, &str, bool)> = Vec::new();
+        match plain.header {
+            // A folded block's header (and the line break and indentation after it) becomes the
+            // opening quote.
+            Some(header) => edits.push(Edit {
+                span: header,
+                content: "\"".to_owned(),
+            }),
+            None => marks.push((plain.span.start, "\"", true)),
+        }
         marks.extend(plain.escapes.iter().map(|&at| (at, "\\", false)));
         marks.push((plain.span.end, "\"", false));
         for (at, mark, before) in marks {

@@ -157,6 +157,9 @@ pub struct PlainScalar {
     pub span: HostSpan,
     /// Where the scalar holds a `"` or `\` that needs a backslash once quoted.
     pub escapes: Vec<HostOffset>,
+    /// What the opening quote replaces, when the scalar is a folded block (`>` header, line
+    /// break and indentation up to `span.start`); `None` for a plain scalar, where it is inserted.
+    pub header: Option<HostSpan>,
 }
 
 /// From fragment offset `start` on (up to the next region), how inserted text is written into the

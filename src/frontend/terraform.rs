@@ -976,7 +976,8 @@ fn lift(inner: Parsed, template: &Template, origin: Vec<OriginEntry>, parsed: &m
                 }
             }
             if let Some(plain) = region.plain.take() {
-                let (start, end) = (plain.span.start.0, plain.span.end.0);
+                let start = plain.header.map_or(plain.span.start.0, |h| h.start.0);
+                let end = plain.span.end.0;
                 let substituted = template.holes.iter().any(|&(s, e)| s < end && start < e);
                 if matches!(template.layer, Some(Quoting::JsonString)) || substituted {
                     // Quotes added around a YAML scalar would end the HCL string, or would hold
@@ -990,6 +991,7 @@ fn lift(inner: Parsed, template: &Template, origin: Vec<OriginEntry>, parsed: &m
                             .iter()
                             .map(|at| map.to_host(FragmentOffset(at.0)))
                             .collect(),
+                        header: plain.header.map(to_host),
                     });
                 }
             }

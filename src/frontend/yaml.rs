@@ -171,7 +171,11 @@ pub fn scalar(node: Node, bytes: &[u8]) -> Option<Scalar> {
             let region = InsertRegion {
                 start: 0,
                 quoting: single_line.then(|| vec![Quoting::YamlDoubleQuoted]),
-                plain: single_line.then_some(PlainScalar { span, escapes }),
+                plain: single_line.then_some(PlainScalar {
+                    span,
+                    escapes,
+                    header: None,
+                }),
             };
             (text, anchors, region)
         }
@@ -203,10 +207,12 @@ pub fn scalar(node: Node, bytes: &[u8]) -> Option<Scalar> {
             let region = if literal {
                 InsertRegion::quoted(vec![Quoting::YamlBlock { indent }])
             } else {
+                // A simple folded block becomes a double-quoted scalar when text is inserted.
+                let plain = folded_as_quoted(raw, start);
                 InsertRegion {
                     start: 0,
-                    quoting: None,
-                    plain: None,
+                    quoting: plain.is_some().then(|| vec![Quoting::YamlDoubleQuoted]),
+                    plain,
                 }
             };
             (text, anchors, region)
@@ -522,6 +528,66 @@ fn decode_single(raw: &[u8], start: usize) -> (String, Vec<(usize, usize)>) {
 
 /// A block scalar (`|`, `|-`, `|+`, `>`, with an optional indentation indicator): its value,
 /// anchors at each line, its indentation, and whether it is literal (`|`).
+/// A folded block scalar (`>`, `>-`, `>+`, with an indentation digit or not) that reads the same
+/// as a double-quoted scalar spanning its lines: no comment after the header, every line at the
+/// block's indentation with no blank line between them and no trailing blank. Its line breaks
+/// then fold to spaces in both forms, so quoting the lines in place (the header replaced by the
+/// opening quote, `"` and `\` escaped) keeps the value, up to the final line break. Others
+/// (more-indented lines, blank lines, which keep line breaks) are `None`: not fixable in place.
+fn folded_as_quoted(raw: &[u8], start: usize) -> Option<PlainScalar> {
+    let header_end = raw.iter().position(|&b| b == b'\n')?;
+    let header = raw.get(..header_end)?.trim_ascii_end();
+    let (first, indicators) = header.split_first()?;
+    if *first != b'>'
+        || indicators.len() > 2
+        || !indicators
+            .iter()
+            .all(|b| matches!(b, b'-' | b'+' | b'1'..=b'9'))
+    {
+        return None;
+    }
+    let body_start = header_end + 1;
+    let body = raw.get(body_start..)?;
+    let mut lines: Vec<(usize, &[u8])> = Vec::new();
+    let mut offset = body_start;
+    for line in body.split(|&b| b == b'\n') {
+        lines.push((offset, line));
+        offset += line.len() + 1;
+    }
+    while lines
+        .last()
+        .is_some_and(|(_, l)| l.iter().all(|b| *b == b' '))
+    {
+        lines.pop();
+    }
+    let (first_at, first_line) = *lines.first()?;
+    let indent = first_line.iter().take_while(|b| **b == b' ').count();
+    let mut escapes = Vec::new();
+    for (at, line) in &lines {
+        let content = line.get(indent..)?;
+        let leading = line.get(..indent)?;
+        if leading.iter().any(|b| *b != b' ')
+            || content.first().is_none_or(|b| b.is_ascii_whitespace())
+            || content.last().is_some_and(|b| b.is_ascii_whitespace())
+        {
+            return None;
+        }
+        escapes.extend(
+            content
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| matches!(b, b'"' | b'\\'))
+                .map(|(i, _)| HostOffset(start + at + indent + i)),
+        );
+    }
+    let (last_at, last_line) = *lines.last()?;
+    Some(PlainScalar {
+        span: HostSpan::new(start + first_at + indent, start + last_at + last_line.len()),
+        escapes,
+        header: Some(HostSpan::new(start, start + first_at + indent)),
+    })
+}
+
 fn decode_block(raw: &[u8], start: usize) -> (String, Vec<(usize, usize)>, String, bool) {
     let header_end = raw.iter().position(|&b| b == b'\n').unwrap_or(raw.len());
     let header = String::from_utf8_lossy(raw.get(..header_end).unwrap_or_default()).into_owned();
@@ -575,6 +641,41 @@ mod tests {
         let tree = parse_tree(yaml.as_bytes()).unwrap();
         let doc = documents(&tree)[0];
         scalar(get(doc, yaml.as_bytes(), key).unwrap(), yaml.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn only_simple_folded_blocks_can_become_double_quoted() {
+        let plain = |yaml: &str| first_value(yaml, "a").region.plain;
+        let yaml = "a: >-\n  curl \"x\"\n  y\\z\n\nb: 1\n";
+        let folded = plain(yaml).expect("a simple folded block");
+        // The header, its line break and the indentation become the opening quote.
+        assert_eq!(folded.header, Some(HostSpan::new(3, 8)));
+        assert_eq!(&yaml[8..folded.span.end.0], "curl \"x\"\n  y\\z");
+        let escaped: Vec<&str> = folded
+            .escapes
+            .iter()
+            .map(|at| &yaml[at.0..at.0 + 1])
+            .collect();
+        assert_eq!(escaped, ["\"", "\"", "\\"]);
+        assert!(plain("a: >2\n  x\n").is_some());
+        for (yaml, why) in [
+            (
+                "a: > # note\n  x\n",
+                "a comment after the header would be lost",
+            ),
+            (
+                "a: >\n  x\n    y\n",
+                "a more-indented line keeps its line break",
+            ),
+            ("a: >\n  x\n\n  y\n", "a blank line keeps a line break"),
+            (
+                "a: >\n  x \n  y\n",
+                "trailing blanks are content in a block, not when quoted",
+            ),
+            ("a: |\n  x\n", "a literal block is written as a block"),
+        ] {
+            assert_eq!(plain(yaml), None, "{why}");
+        }
     }
 
     #[test]
