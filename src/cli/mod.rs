@@ -144,10 +144,12 @@ pub fn run(args: Args) -> io::Result<Status> {
     }
     scan.referenced_files();
     progress.stop();
+    let max_file_size = scan.max_file_size;
     let mut results = scan
         .results
         .into_inner()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
+    results.max_file_size = max_file_size;
     relink(&settings, &mut results);
     if args.migration {
         let mut out = io::stdout().lock();
@@ -172,6 +174,7 @@ const DEFAULT_MAX_FILE_SIZE: u64 = 16 << 20;
 /// the other files say about each, and checks again, with it, every file for which that changed.
 /// Returns whether any report changed.
 fn relink(settings: &CheckSettings, results: &mut Results) -> bool {
+    let max_file_size = results.max_file_size;
     let linked: Vec<(usize, &Checked)> = results
         .files
         .iter()
@@ -192,9 +195,11 @@ fn relink(settings: &CheckSettings, results: &mut Results) -> bool {
             // Read and clean; read once more (it is one of the few files `file()` names) for the
             // container runtime it may start.
             None if results.read.contains(&path) => crate::links::Named::Clean {
-                runtime: std::fs::read(&path)
-                    .ok()
-                    .and_then(|bytes| crate::settings::container_runtime(&bytes)),
+                runtime: std::fs::File::open(&path).ok().and_then(|file| {
+                    let mut bytes = Vec::new();
+                    file.take(max_file_size).read_to_end(&mut bytes).ok()?;
+                    crate::settings::container_runtime(&bytes)
+                }),
             },
             None => crate::links::Named::Unread,
         }
@@ -382,6 +387,8 @@ struct Results {
     statistics: Statistics,
     /// One per declared setting of the files not in `files`, for `--migration`.
     summaries: Vec<crate::migration::SettingSummary>,
+    /// The largest file read (`--max-file-size`), also for the pass across files.
+    max_file_size: u64,
 }
 
 struct Scan {
