@@ -125,30 +125,43 @@ pub struct Related {
     /// 1-based line and column (in characters) of the span's start.
     pub line: usize,
     pub column: usize,
-    /// The span's first line (decoded lossily, without its line break) and the span's byte range
-    /// in that text (cut at the line's end).
+    /// The span's first line (decoded lossily, without its line break), or a window of it around
+    /// the span when the line is long, and the span's byte range in that text (cut at its end).
     pub text: String,
     pub range: (usize, usize),
+    /// How many characters of the line precede `text` (0 unless the line was cut).
+    pub text_column: usize,
     pub message: String,
 }
+
+/// How many bytes of a long line a related place keeps on each side of its span (every
+/// tokenless request of a script keeps one, so a one-line script of thousands must not copy the
+/// line thousands of times).
+const RELATED_WINDOW: usize = 160;
 
 impl Related {
     pub fn at(source: &SourceFile, span: FileSpan, message: &str) -> Self {
         let position = source.position(span.start);
         let (line_start, line_end) = source.line_range(source.line_index(span.start));
-        let line = source.bytes.get(line_start..line_end).unwrap_or_default();
+        let from = span.start.0.saturating_sub(RELATED_WINDOW).max(line_start);
+        let to = (span.end.0.max(span.start.0) + RELATED_WINDOW).min(line_end);
+        let window = source.bytes.get(from..to.max(from)).unwrap_or_default();
+        let lossy = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
         let lossy_len = |end: usize| {
-            let cut = end.clamp(line_start, line_end) - line_start;
-            String::from_utf8_lossy(line.get(..cut).unwrap_or_default()).len()
+            let cut = end.clamp(from, to.max(from)) - from;
+            lossy(window.get(..cut).unwrap_or_default()).len()
         };
         let range = (lossy_len(span.start.0), lossy_len(span.end.0));
+        let text = lossy(window);
+        let before = text.get(..range.0).map_or(0, |t| t.chars().count());
         Related {
             path: source.path.clone(),
             span,
             line: position.line,
             column: position.column,
-            text: String::from_utf8_lossy(line).into_owned(),
+            text,
             range: (range.0, range.1.max(range.0)),
+            text_column: position.column.saturating_sub(1 + before),
             message: message.to_owned(),
         }
     }
@@ -491,16 +504,18 @@ pub fn check_file_linked(
             });
         }
     }
-    let fixable = |host: HostId, span: HostSpan| {
-        let at = view.to_file(host, span);
-        findings.iter().any(|f| {
+    // Where `--fix` rewrites a tokenless request (a safe IMDS001 fix), looked up per request.
+    let safely_fixed: std::collections::HashSet<FileSpan> = findings
+        .iter()
+        .filter(|f| {
             f.rule.code == "IMDS001"
-                && f.span == at
                 && f.fix
                     .as_ref()
                     .is_some_and(|x| x.applicability == fix::Applicability::Safe)
         })
-    };
+        .map(|f| f.span)
+        .collect();
+    let fixable = |host: HostId, span: HostSpan| safely_fixed.contains(&view.to_file(host, span));
     let is_script = matches!(
         kind,
         frontend::Kind::Shell
@@ -525,13 +540,7 @@ pub fn check_file_linked(
         .chain(&mut links.script)
         .chain(links.definitions.iter_mut().flat_map(|d| &mut d.sites))
     {
-        site.fixable = findings.iter().any(|f| {
-            f.rule.code == "IMDS001"
-                && f.span == site.span
-                && f.fix
-                    .as_ref()
-                    .is_some_and(|x| x.applicability == fix::Applicability::Safe)
-        });
+        site.fixable = safely_fixed.contains(&site.span);
     }
     let checking = Checking {
         view: &view,

@@ -114,6 +114,11 @@ impl SourceFile {
 
 /// Counts characters the way [`LineColumn`] does: one per UTF-8 sequence or invalid byte.
 pub fn count_chars(bytes: &[u8]) -> usize {
+    // Most lines are ASCII: one byte, one character (and the check is much cheaper than decoding,
+    // which matters when a long line holds thousands of findings).
+    if bytes.is_ascii() {
+        return bytes.len();
+    }
     bytes.utf8_chunks().fold(0, |n, chunk| {
         n + chunk.valid().chars().count() + chunk.invalid().len()
     })

@@ -225,3 +225,48 @@ fn deeply_nested_strings_stay_bounded() {
     );
     run_pipeline("parens.sh", deep_parens.into_bytes());
 }
+
+/// The findings of a file through the whole check, by rule code, and its notes.
+fn codes_and_notes(name: &str, bytes: Vec<u8>) -> (Vec<&'static str>, Vec<String>) {
+    let started = Instant::now();
+    let outcome = check_file(PathBuf::from(name), bytes, None, &CheckSettings::default());
+    assert!(started.elapsed() < HANG, "took {:?}", started.elapsed());
+    match outcome {
+        Outcome::Checked {
+            findings, notes, ..
+        } => (findings.iter().map(|f| f.rule.code).collect(), notes),
+        _ => panic!("{name} was not checked"),
+    }
+}
+
+#[test]
+fn hostile_nesting_is_analysed_or_declined_with_a_note() {
+    // Thousands of nested substitutions, subshells and a long `&&` chain: each walk up the tree
+    // used to cost O(depth²) (tree-sitter searches a parent down from the root), which made
+    // 30,000 levels take minutes; within the depth limit they are analysed.
+    let request = "curl http://169.254.169.254/latest/meta-data/instance-id";
+    let substitutions = format!(
+        "#!/bin/sh\nx={}$({request}){}\n",
+        "$(echo ".repeat(3000),
+        ")".repeat(3000)
+    );
+    assert_eq!(
+        codes_and_notes("substitutions.sh", substitutions.into_bytes()),
+        (vec!["IMDS001"], Vec::new())
+    );
+    let chain = format!("#!/bin/sh\n{}\n", vec![request; 3000].join(" && "));
+    let (codes, notes) = codes_and_notes("chain.sh", chain.into_bytes());
+    assert_eq!((codes.len(), notes), (3000, Vec::<String>::new()));
+    // Past the limit: no analysis, and a note that says so (the scan goes on).
+    let deeper = format!(
+        "#!/bin/sh\nx={}$({request}){}\n",
+        "$(echo ".repeat(30_000),
+        ")".repeat(30_000)
+    );
+    let (codes, notes) = codes_and_notes("deeper.sh", deeper.into_bytes());
+    assert!(codes.is_empty());
+    assert_eq!(
+        notes,
+        ["the script nests more than 20000 syntax levels deep (command substitutions, subshells, long `&&` chains); it was not analysed"]
+    );
+}

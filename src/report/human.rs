@@ -108,6 +108,8 @@ struct Excerpt {
     text: String,
     /// 0-based line number of the excerpt's first line in the file.
     first_line: usize,
+    /// Characters of the first line left out before `text` (a window of a long line).
+    first_column: usize,
 }
 
 impl SourceCode for Excerpt {
@@ -122,7 +124,9 @@ impl SourceCode for Excerpt {
         let column = if before == 0 {
             let prefix = self.text.get(..span.offset()).unwrap_or_default();
             let line_start = prefix.rfind('\n').map_or(0, |i| i + 1);
+            let first_line = line_start == 0;
             prefix.get(line_start..).unwrap_or_default().chars().count()
+                + if first_line { self.first_column } else { 0 }
         } else {
             inner.column()
         };
@@ -161,6 +165,7 @@ impl<'a> RelatedPlace<'a> {
                 name: related.path.display().to_string(),
                 text: format!("{}\n", related.text),
                 first_line: related.line.saturating_sub(1),
+                first_column: related.text_column,
             },
             span: SourceSpan::from(start..end.max(start)),
         }
@@ -244,6 +249,7 @@ impl<'a> Rendered<'a> {
                 name: source.path.display().to_string(),
                 text,
                 first_line: first,
+                first_column: 0,
             },
             // Inside an encoded value the whole value is the span; underline only its start (the
             // decoded command is shown below the report).

@@ -189,12 +189,17 @@ struct Analyzer {
     aws_metadata: Vec<AwsMetadataCall>,
     nested: usize,
     syntax_errors: bool,
+    /// Some match of the structure query was dropped (see `Structure::incomplete`).
+    incomplete: bool,
     error: Option<String>,
 }
 
 /// The nodes of one fragment that the analysis reads, from `structure.scm`.
 #[derive(Default)]
 struct Structure<'t> {
+    /// Tree-sitter dropped matches (too many in progress at once): some commands were missed.
+    incomplete: bool,
+    parents: Parents<'t>,
     commands: Vec<Node<'t>>,
     assignments: Vec<(Node<'t>, Node<'t>)>,
     declarations: Vec<Node<'t>>,
@@ -203,8 +208,120 @@ struct Structure<'t> {
     heredocs: Vec<(Node<'t>, Node<'t>)>,
 }
 
+/// Each node's parent, found once for the whole tree. Tree-sitter's `Node::parent` searches down
+/// from the root, so walking up from a node `d` deep with it costs O(d²): hostile nesting
+/// (thousands of `$(…)`) made that minutes for one request. Built in one pass, O(nodes).
+///
+/// It also remembers, per node, the nearest edge above it that [`blocks`] stops at, so that the
+/// requests of a long `a && b && …` chain (one level deeper each) do not each walk the chain.
+#[derive(Default)]
+struct Parents<'t> {
+    map: HashMap<usize, Node<'t>>,
+    up: std::cell::RefCell<HashMap<usize, Up<'t>>>,
+}
+
+/// The nearest edge above a node that matters to [`blocks`].
+#[derive(Clone, Copy)]
+enum Up<'t> {
+    /// `statement` is a statement of `block`.
+    Block {
+        block: Node<'t>,
+        statement: Node<'t>,
+    },
+    /// The node is in a `while`/`until` condition.
+    WhileCondition,
+    /// Neither, up to the root.
+    Root,
+}
+
+impl<'t> Parents<'t> {
+    fn new(root: Node<'t>) -> Self {
+        let mut map = HashMap::new();
+        let mut stack = vec![root];
+        while let Some(node) = stack.pop() {
+            let mut cursor = node.walk();
+            for child in node.children(&mut cursor) {
+                map.insert(child.id(), node);
+                stack.push(child);
+            }
+        }
+        Parents {
+            map,
+            up: std::cell::RefCell::default(),
+        }
+    }
+
+    fn of(&self, node: Node<'t>) -> Option<Node<'t>> {
+        self.map.get(&node.id()).copied()
+    }
+
+    /// The nearest block edge or `while` condition above `node`; every node passed on the way
+    /// shares it, so it is remembered for all of them.
+    fn up(&self, node: Node<'t>) -> Up<'t> {
+        let mut passed = Vec::new();
+        let mut current = node;
+        let found = loop {
+            if let Some(known) = self.up.borrow().get(&current.id()) {
+                break *known;
+            }
+            passed.push(current.id());
+            let Some(parent) = self.of(current) else {
+                break Up::Root;
+            };
+            if parent.kind() == "while_statement"
+                && parent.child_by_field_name("body") != Some(current)
+            {
+                break Up::WhileCondition;
+            }
+            if is_block_statement(parent, current, self) {
+                break Up::Block {
+                    block: parent,
+                    statement: current,
+                };
+            }
+            current = parent;
+        };
+        let mut cache = self.up.borrow_mut();
+        for id in passed {
+            cache.insert(id, found);
+        }
+        found
+    }
+}
+
+/// How deep a syntax tree may be for the analysis to run: no real script comes near it, and
+/// beyond it tree-sitter's query matching (superlinear in depth) would take minutes.
+const MAX_TREE_DEPTH: usize = 20_000;
+
+/// Whether a tree is deeper than `limit` (counting stops there): one cursor walk.
+fn deeper_than(root: Node, limit: usize) -> bool {
+    let mut cursor = root.walk();
+    let mut depth = 1;
+    loop {
+        if cursor.goto_first_child() {
+            depth += 1;
+            if depth > limit {
+                return true;
+            }
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return false;
+            }
+            depth -= 1;
+        }
+    }
+}
+
 fn structure<'t>(tree: &'t Tree, text: &[u8], q: &StructureQuery) -> Structure<'t> {
-    let mut out = Structure::default();
+    let mut out = Structure {
+        parents: Parents::new(tree.root_node()),
+        ..Structure::default()
+    };
     let mut cursor = tree_sitter::QueryCursor::new();
     let mut matches = cursor.matches(&q.query, tree.root_node(), text);
     while let Some(m) = matches.next() {
@@ -225,6 +342,7 @@ fn structure<'t>(tree: &'t Tree, text: &[u8], q: &StructureQuery) -> Structure<'
             out.heredocs.push((node, body));
         }
     }
+    out.incomplete = cursor.did_exceed_match_limit();
     out
 }
 
@@ -283,12 +401,17 @@ impl Analyzer {
                 request
             })
             .collect();
+        let error = self.error.or_else(|| {
+            self.incomplete.then(|| {
+                "the script is too intricate for the syntax query; some of its commands were not checked".to_owned()
+            })
+        });
         Analysis {
             requests,
             scopes: self.scopes,
             aws_metadata: self.aws_metadata,
             syntax_errors: self.syntax_errors,
-            error: self.error,
+            error,
         }
     }
 
@@ -297,7 +420,11 @@ impl Analyzer {
     fn run(&mut self, text: &[u8], map: &OffsetMap, cx: &Context) -> Result<bool, ParseError> {
         let tree = parse::parse(text)?;
         self.syntax_errors |= tree.root_node().has_error();
+        if deeper_than(tree.root_node(), MAX_TREE_DEPTH) {
+            return Err(ParseError::TooDeep(MAX_TREE_DEPTH));
+        }
         let s = structure(&tree, text, parse::structure_query()?);
+        self.incomplete |= s.incomplete;
         let fid = self.push_frame(Frame {
             parent: cx.parent,
             boundary: cx.boundary,
@@ -347,11 +474,11 @@ impl Analyzer {
                         plain,
                         scope,
                         blocks: if scope.is_some() {
-                            blocks(node, text, map, &|at| self.quoting_at(cx, at))
+                            blocks(node, &s.parents, text, map, &|at| self.quoting_at(cx, at))
                         } else {
                             Vec::new()
                         },
-                        failure_handled: failure_handled(node),
+                        failure_handled: failure_handled(node, &s.parents),
                         ..FixSite::default()
                     };
                     if let Some(mut pending) =
@@ -441,8 +568,8 @@ impl Analyzer {
         }
 
         for &(heredoc, body) in &s.heredocs {
-            if self.heredoc(heredoc, body, text, map, fid, cx) {
-                let statement = heredoc.parent().unwrap_or(heredoc);
+            if self.heredoc(heredoc, body, &s.parents, text, map, fid, cx) {
+                let statement = s.parents.of(heredoc).unwrap_or(heredoc);
                 token_sources.push(span_of(statement));
             }
         }
@@ -544,10 +671,12 @@ impl Analyzer {
 
     /// A here-document is shell code when a shell reads it (`bash <<EOF`, `cat <<EOF | sh`) or
     /// when it writes out a script (its first line a shell shebang).
-    fn heredoc(
+    #[allow(clippy::too_many_arguments)]
+    fn heredoc<'t>(
         &mut self,
-        heredoc: Node,
-        body: Node,
+        heredoc: Node<'t>,
+        body: Node<'t>,
+        parents: &Parents<'t>,
         text: &[u8],
         map: &OffsetMap,
         fid: usize,
@@ -569,8 +698,8 @@ impl Analyzer {
                     }
                 )
         };
-        let fed_to_shell = heredoc
-            .parent()
+        let fed_to_shell = parents
+            .of(heredoc)
             .filter(|p| p.kind() == "redirected_statement")
             .and_then(|p| p.child_by_field_name("body"))
             .is_some_and(reads)
@@ -643,14 +772,15 @@ impl Analyzer {
                     },
                 );
             }
-            let exported_here = node
-                .parent()
+            let exported_here = s
+                .parents
+                .of(node)
                 .is_some_and(|p| p.kind() == "declaration_command" && exports(p, text));
             vars.entry(name).or_default().push(VarDef {
                 pieces,
                 exported: exported_here,
                 value_span: value.map(span_of),
-                dominates: dominated_block(node),
+                dominates: dominated_block(node, &s.parents),
             });
         }
         for &decl in &s.declarations {
@@ -967,7 +1097,7 @@ fn quoting_of(node: Node) -> Option<Quoting> {
 /// new statement may be inserted): the script, a `{ }` or `( )` body, a `while`/`until` body, an
 /// `if`/`elif`/`else` branch, a `case` branch. A `for` body is not one: its token is fetched once,
 /// before the loop.
-fn is_block_statement(parent: Node, child: Node) -> bool {
+fn is_block_statement<'t>(parent: Node<'t>, child: Node<'t>, parents: &Parents<'t>) -> bool {
     if !child.is_named() || child.kind() == "comment" {
         return false;
     }
@@ -981,8 +1111,8 @@ fn is_block_statement(parent: Node, child: Node) -> bool {
     };
     match parent.kind() {
         "program" | "compound_statement" | "subshell" | "else_clause" => true,
-        "do_group" => parent
-            .parent()
+        "do_group" => parents
+            .of(parent)
             .is_some_and(|loop_node| loop_node.kind() == "while_statement"),
         "if_statement" | "elif_clause" => {
             !matches!(child.kind(), "elif_clause" | "else_clause") && after("then")
@@ -992,15 +1122,15 @@ fn is_block_statement(parent: Node, child: Node) -> bool {
     }
 }
 
-fn block_kind(block: Node) -> BlockKind {
+fn block_kind<'t>(block: Node<'t>, parents: &Parents<'t>) -> BlockKind {
     match block.kind() {
         "program" => BlockKind::Script,
         "do_group" => BlockKind::Loop,
         "if_statement" | "elif_clause" | "else_clause" => BlockKind::Branch,
         "case_item" => BlockKind::Case,
         "compound_statement"
-            if block
-                .parent()
+            if parents
+                .of(block)
                 .is_some_and(|p| p.kind() == "function_definition") =>
         {
             BlockKind::Function
@@ -1013,25 +1143,25 @@ fn block_kind(block: Node) -> BlockKind {
 /// None for a command in a `while`/`until` condition: it runs again until it succeeds (often
 /// waiting for IMDS to come up), so it must fetch its own token each time.
 #[allow(clippy::type_complexity)]
-fn blocks(
-    command: Node,
+fn blocks<'t>(
+    command: Node<'t>,
+    parents: &Parents<'t>,
     text: &[u8],
     map: &OffsetMap,
     quoting_at: &dyn Fn(usize) -> (Option<Vec<Quoting>>, Option<PlainScalar>),
 ) -> Vec<BlockAnchor> {
     let mut out = Vec::new();
-    let mut node = command;
-    while let Some(parent) = node.parent() {
-        if parent.kind() == "while_statement" && parent.child_by_field_name("body") != Some(node) {
-            return Vec::new();
-        }
-        if is_block_statement(parent, node) {
+    let mut at = command;
+    loop {
+        let (parent, node) = match parents.up(at) {
+            Up::Root => break,
+            Up::WhileCondition => return Vec::new(),
+            Up::Block { block, statement } => (block, statement),
+        };
+        {
             let start = node.start_byte();
             let before = text.get(..start).unwrap_or_default();
-            let line_start = before
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .map_or(0, |i| i + 1);
+            let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
             let prefix = text.get(line_start..start).unwrap_or_default();
             let begins_line = prefix.iter().all(|&b| b == b' ' || b == b'\t');
             let indent: String = text
@@ -1041,12 +1171,8 @@ fn blocks(
                 .take_while(|&&b| b == b' ' || b == b'\t')
                 .map(|&b| b as char)
                 .collect();
-            let line_end = text
-                .get(start..)
-                .unwrap_or_default()
-                .iter()
-                .position(|&b| b == b'\n')
-                .map(|i| start + i);
+            let line_end =
+                memchr::memchr(b'\n', text.get(start..).unwrap_or_default()).map(|i| start + i);
             let crlf = line_end.is_some_and(|end| end > 0 && text.get(end - 1) == Some(&b'\r'));
             let (quoting, plain) = quoting_at(line_start);
             out.push(BlockAnchor {
@@ -1056,22 +1182,22 @@ fn blocks(
                 statement: map.to_host(crate::fragment::FragmentOffset(start)),
                 line_start: map.to_host(crate::fragment::FragmentOffset(line_start)),
                 begins_line,
-                kind: block_kind(parent),
+                kind: block_kind(parent, parents),
                 indent,
                 eol: if crlf { "\r\n" } else { "\n" },
             });
         }
-        node = parent;
+        at = parent;
     }
     out
 }
 
 /// The block an assignment always runs in before that block's later statements, and the
 /// assignment's end; `None` when it runs only sometimes (in a condition, a list, a pipeline).
-fn dominated_block(assignment: Node) -> Option<(usize, usize)> {
+fn dominated_block<'t>(assignment: Node<'t>, parents: &Parents<'t>) -> Option<(usize, usize)> {
     let mut node = assignment;
-    while let Some(parent) = node.parent() {
-        if is_block_statement(parent, node) {
+    while let Some(parent) = parents.of(node) {
+        if is_block_statement(parent, node, parents) {
             return Some((parent.id(), node.end_byte()));
         }
         match parent.kind() {
@@ -1087,14 +1213,14 @@ fn dominated_block(assignment: Node) -> Option<(usize, usize)> {
 
 /// Whether the script handles a command's failure: in a `&&`/`||` list, negated, or in the
 /// condition of an `if`, `while` or `until`.
-fn failure_handled(command: Node) -> bool {
+fn failure_handled<'t>(command: Node<'t>, parents: &Parents<'t>) -> bool {
     let mut node = command;
-    while let Some(parent) = node.parent() {
+    while let Some(parent) = parents.of(node) {
         match parent.kind() {
             "list" | "negated_command" => return true,
             "while_statement" if parent.child_by_field_name("body") != Some(node) => return true,
             "if_statement" | "elif_clause"
-                if !is_block_statement(parent, node)
+                if !is_block_statement(parent, node, parents)
                     && !matches!(node.kind(), "elif_clause" | "else_clause") =>
             {
                 return true

@@ -13,6 +13,8 @@ pub enum ParseError {
     Language(String),
     #[error("parsing gave up after {0:?}")]
     Deadline(std::time::Duration),
+    #[error("the script nests more than {0} syntax levels deep (command substitutions, subshells, long `&&` chains); it was not analysed")]
+    TooDeep(usize),
 }
 
 fn language() -> Language {
