@@ -402,6 +402,50 @@ fn bad_input_never_stops_the_scan() {
 }
 
 #[test]
+fn yaml_past_the_parser_limits_is_declined_not_fatal() {
+    // tree-sitter-yaml 0.7 aborts the process (a C assertion) past ~250 indentation levels, and
+    // reads a document past 32,767 lines as broken: both are declined with a note, and the scan
+    // goes on to the other files.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "z-good.sh", TOKENLESS);
+    let nested: String = (0..300)
+        .map(|i| format!("{}a{i}:\n", "  ".repeat(i)))
+        .collect();
+    let request = "curl http://169.254.169.254/latest/meta-data/instance-id";
+    write(
+        root,
+        "deep.yaml",
+        format!("#cloud-config\n{nested}runcmd:\n  - {request}\n"),
+    );
+    let compact = format!("#cloud-config\nruncmd:\n  {}{request}\n", "- ".repeat(400));
+    write(root, "compact.yaml", compact);
+    let mut long = String::from("#cloud-config\nwrite_files:\n");
+    for i in 0..17_000 {
+        long.push_str(&format!("  - path: /etc/f{i}\n    content: x\n"));
+    }
+    long.push_str(&format!("runcmd:\n  - {request}\n"));
+    write(root, "long.yaml", long);
+    let output = imds_lint(root, &["--format", "json", "."]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(
+        findings(&output),
+        [("z-good.sh".to_owned(), 2, "IMDS001".to_owned())]
+    );
+    let errors = stderr(&output);
+    for (file, why) in [
+        ("deep.yaml", "nests more than 200 levels deep"),
+        ("compact.yaml", "nests more than 200 levels deep"),
+        ("long.yaml", "has more than 32767 lines"),
+    ] {
+        assert!(
+            errors.contains(&format!("{file}: the cloud-config: it {why}")),
+            "{file}: {errors}"
+        );
+    }
+}
+
+#[test]
 fn unreadable_file_gives_a_diagnostic() {
     // Tests run as root in CI, where permissions do not stop a read; /proc/self/mem is a regular
     // file that cannot be read from offset 0 by anyone.

@@ -13,11 +13,12 @@ use crate::fragment::{HostId, HostSpan};
 
 pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
     let mut parsed = Parsed::default();
-    let Some(tree) = yaml::parse_tree(bytes) else {
-        parsed
-            .diagnostics
-            .push("the cloud-config could not be parsed".to_owned());
-        return parsed;
+    let tree = match yaml::parse_tree(bytes) {
+        Ok(tree) => tree,
+        Err(why) => {
+            parsed.diagnostics.push(format!("the cloud-config: {why}"));
+            return parsed;
+        }
     };
     if tree.root_node().has_error() {
         parsed

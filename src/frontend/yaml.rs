@@ -7,8 +7,63 @@ use tree_sitter::{Node, Tree};
 
 use crate::fragment::{HostOffset, HostSpan, InsertRegion, PlainScalar, Quoting};
 
-pub fn parse_tree(bytes: &[u8]) -> Option<tree_sitter::Tree> {
+/// Parses YAML, or says why it was not: the grammar's limits (below) or the parse deadline.
+pub fn parse_tree(bytes: &[u8]) -> Result<tree_sitter::Tree, String> {
+    if let Some(why) = beyond_grammar(bytes) {
+        return Err(why);
+    }
     crate::syntax::parse(crate::syntax::Grammar::Yaml, bytes)
+        .ok_or_else(|| "it could not be parsed in time".to_owned())
+}
+
+/// How many indentation levels tree-sitter-yaml's scanner can hold: it keeps 4 bytes per open
+/// level in tree-sitter's 1,024-byte state buffer and, past about 250, overflows it and aborts
+/// the whole process (an assertion in C). A margin below that.
+const MAX_LEVELS: usize = 200;
+
+/// The scanner counts rows in 16 bits: a document past this many lines is read as broken.
+const MAX_LINES: usize = i16::MAX as usize;
+
+/// Why YAML must not be given to tree-sitter-yaml 0.7, if it must not: it may nest more than
+/// [`MAX_LEVELS`] levels (an upper bound from indentation, with every `- `, `? ` or `: ` that
+/// opens a node on the same line counted as a level), or run past [`MAX_LINES`] lines.
+pub fn beyond_grammar(bytes: &[u8]) -> Option<String> {
+    let mut levels: Vec<usize> = Vec::new();
+    let mut lines = 0usize;
+    for line in bytes.split(|&b| b == b'\n') {
+        lines += 1;
+        let indent = line.iter().take_while(|&&b| b == b' ').count();
+        let rest = line.get(indent..).unwrap_or_default();
+        if rest.iter().all(u8::is_ascii_whitespace) || rest.first() == Some(&b'#') {
+            continue;
+        }
+        while levels.last().is_some_and(|&top| top > indent) {
+            levels.pop();
+        }
+        if levels.last() != Some(&indent) {
+            levels.push(indent);
+        }
+        // Compact nodes on one line (`- - - a`, `? - b`): each opens a level at its column.
+        let mut column = indent;
+        let mut rest = rest;
+        while let (Some(b'-' | b'?' | b':'), Some(b' ')) = (rest.first(), rest.get(1)) {
+            let width = 1 + rest.iter().skip(1).take_while(|&&b| b == b' ').count();
+            column += width;
+            rest = rest.get(width..).unwrap_or_default();
+            if rest.is_empty() {
+                break;
+            }
+            levels.push(column);
+        }
+        if levels.len() > MAX_LEVELS {
+            return Some(format!(
+                "it nests more than {MAX_LEVELS} levels deep, past what the YAML parser can hold; it was not analysed"
+            ));
+        }
+    }
+    (lines > MAX_LINES).then(|| {
+        format!("it has more than {MAX_LINES} lines, past what the YAML parser counts; it was not analysed")
+    })
 }
 
 pub fn text<'a>(node: Node, bytes: &'a [u8]) -> &'a [u8] {
@@ -641,6 +696,32 @@ mod tests {
         let tree = parse_tree(yaml.as_bytes()).unwrap();
         let doc = documents(&tree)[0];
         scalar(get(doc, yaml.as_bytes(), key).unwrap(), yaml.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn levels_are_bounded_from_above() {
+        let nested = |n: usize| -> String {
+            (0..n)
+                .map(|i| format!("{}k{i}:\n", "  ".repeat(i)))
+                .collect()
+        };
+        assert_eq!(beyond_grammar(nested(200).as_bytes()), None);
+        assert!(beyond_grammar(nested(201).as_bytes()).is_some());
+        // Compact sequences open one level per `- `; a dedent closes levels again.
+        let compact = format!("{}x\n", "- ".repeat(199));
+        assert!(beyond_grammar(compact.as_bytes()).is_none());
+        assert!(beyond_grammar(format!("- {compact}").as_bytes()).is_some());
+        let wide = format!("{}{}", nested(150), nested(150));
+        assert_eq!(
+            beyond_grammar(wide.as_bytes()),
+            None,
+            "siblings do not add up"
+        );
+        // Comments and blank lines open nothing; a long file is declined by its line count.
+        let comments = format!("{}a: 1\n", "      # c\n\n".repeat(300));
+        assert_eq!(beyond_grammar(comments.as_bytes()), None);
+        assert!(beyond_grammar("a: 1\n".repeat(40_000).as_bytes())
+            .is_some_and(|why| why.contains("32767 lines")));
     }
 
     #[test]
