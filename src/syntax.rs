@@ -40,6 +40,15 @@ thread_local! {
 /// Parses `text` with this thread's parser for `grammar`; `None` when the grammar cannot be
 /// loaded or the parse runs past [`DEADLINE`].
 pub fn parse(grammar: Grammar, text: &[u8]) -> Option<Tree> {
+    parse_range(grammar, text, None)
+}
+
+/// Parses only `range` of `text` (node offsets stay those of `text`), or all of it.
+pub fn parse_range(
+    grammar: Grammar,
+    text: &[u8],
+    range: Option<tree_sitter::Range>,
+) -> Option<Tree> {
     PARSERS.with(|cell| {
         let mut parsers = cell.borrow_mut();
         let slot = parsers.get_mut(grammar.slot())?;
@@ -50,6 +59,8 @@ pub fn parse(grammar: Grammar, text: &[u8]) -> Option<Tree> {
         }
         let parser = slot.as_mut()?;
         parser.reset();
+        // An empty list parses the whole text.
+        parser.set_included_ranges(range.as_slice()).ok()?;
         let started = Instant::now();
         let mut past_deadline = |_: &tree_sitter::ParseState| started.elapsed() > DEADLINE;
         let options = tree_sitter::ParseOptions::new().progress_callback(&mut past_deadline);

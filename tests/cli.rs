@@ -426,11 +426,31 @@ fn yaml_past_the_parser_limits_is_declined_not_fatal() {
     }
     long.push_str(&format!("runcmd:\n  - {request}\n"));
     write(root, "long.yaml", long);
+    // A stream of documents is cut at `---` into runs the parser can count: read whole.
+    let mut bundle = String::new();
+    for d in 0..3 {
+        bundle.push_str(&format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big{d}\ndata:\n"
+        ));
+        for i in 0..15_000 {
+            bundle.push_str(&format!("  k{i}: v\n"));
+        }
+        bundle.push_str("---\n");
+    }
+    bundle.push_str(&format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: busybox\n    command: [\"sh\", \"-c\", \"{request}\"]\n"
+    ));
+    let last_line = bundle.lines().count() as u64;
+    assert!(last_line > 45_000);
+    write(root, "bundle.yaml", bundle);
     let output = imds_lint(root, &["--format", "json", "."]);
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert_eq!(
         findings(&output),
-        [("z-good.sh".to_owned(), 2, "IMDS001".to_owned())]
+        [
+            ("bundle.yaml".to_owned(), last_line, "IMDS001".to_owned()),
+            ("z-good.sh".to_owned(), 2, "IMDS001".to_owned()),
+        ]
     );
     let errors = stderr(&output);
     for (file, why) in [

@@ -9,20 +9,20 @@ use crate::fragment::HostId;
 
 pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
     let mut parsed = Parsed::default();
-    let tree = match yaml::parse_tree(bytes) {
-        Ok(tree) => tree,
+    let trees = match yaml::parse_documents(bytes) {
+        Ok(trees) => trees,
         Err(why) => {
             parsed.diagnostics.push(format!("the YAML: {why}"));
             return parsed;
         }
     };
-    if tree.root_node().has_error() {
+    if trees.iter().any(|tree| tree.root_node().has_error()) {
         parsed
             .diagnostics
             .push("not valid YAML or JSON; it was not analysed".to_owned());
         return parsed;
     }
-    for document in yaml::documents(&tree) {
+    for document in trees.iter().flat_map(yaml::documents) {
         if !yaml::is_mapping(document, bytes) {
             continue;
         }

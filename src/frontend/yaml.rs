@@ -16,6 +16,78 @@ pub fn parse_tree(bytes: &[u8]) -> Result<tree_sitter::Tree, String> {
         .ok_or_else(|| "it could not be parsed in time".to_owned())
 }
 
+/// Parses a stream of YAML documents as one tree per run of whole documents that stays within the
+/// parser's line count ([`MAX_LINES`]), each parsed in place (offsets are the file's): a bundle of
+/// many manifests is read whole, however long; only a single document past the limit is not.
+pub fn parse_documents(bytes: &[u8]) -> Result<Vec<tree_sitter::Tree>, String> {
+    let runs = document_runs(bytes);
+    if runs.len() <= 1 {
+        return parse_tree(bytes).map(|tree| vec![tree]);
+    }
+    if let Some(why) = nesting_beyond(bytes) {
+        return Err(why);
+    }
+    runs.into_iter()
+        .map(|run| {
+            let range = run?;
+            crate::syntax::parse_range(crate::syntax::Grammar::Yaml, bytes, Some(range))
+                .ok_or_else(|| "it could not be parsed in time".to_owned())
+        })
+        .collect()
+}
+
+/// The file cut at document starts (`---` lines) into runs of at most [`MAX_LINES`] lines; a
+/// single document longer than that is an error. One run (or none) when the file is short.
+fn document_runs(bytes: &[u8]) -> Vec<Result<tree_sitter::Range, String>> {
+    let total_rows = bytes.iter().filter(|&&b| b == b'\n').count() + 1;
+    if total_rows <= MAX_LINES {
+        return Vec::new();
+    }
+    // (byte, row) of each document start.
+    let mut starts: Vec<(usize, usize)> = vec![(0, 0)];
+    let mut at = 0;
+    for (row, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        let marker =
+            line.starts_with(b"---") && line.get(3).is_none_or(|b| b.is_ascii_whitespace());
+        if marker && row > 0 {
+            starts.push((at, row));
+        }
+        at += line.len() + 1;
+    }
+    starts.push((bytes.len(), total_rows));
+    let point = |row: usize| tree_sitter::Point { row, column: 0 };
+    let mut runs = Vec::new();
+    let mut first = 0;
+    while let (Some(&(start_byte, start_row)), Some(_)) = (starts.get(first), starts.get(first + 1))
+    {
+        let mut last = first + 1;
+        while starts
+            .get(last + 1)
+            .is_some_and(|&(_, row)| row - start_row <= MAX_LINES)
+        {
+            last += 1;
+        }
+        let Some(&(end_byte, end_row)) = starts.get(last) else {
+            break;
+        };
+        if end_row - start_row > MAX_LINES {
+            runs.push(Err(format!(
+                "a document of more than {MAX_LINES} lines (from line {}) is past what the YAML parser counts; it was not analysed",
+                start_row + 1
+            )));
+        } else {
+            runs.push(Ok(tree_sitter::Range {
+                start_byte,
+                end_byte,
+                start_point: point(start_row),
+                end_point: point(end_row),
+            }));
+        }
+        first = last;
+    }
+    runs
+}
+
 /// How many indentation levels tree-sitter-yaml's scanner can hold: it keeps 4 bytes per open
 /// level in tree-sitter's 1,024-byte state buffer and, past about 250, overflows it and aborts
 /// the whole process (an assertion in C). A margin below that.
@@ -28,10 +100,18 @@ const MAX_LINES: usize = i16::MAX as usize;
 /// [`MAX_LEVELS`] levels (an upper bound from indentation, with every `- `, `? ` or `: ` that
 /// opens a node on the same line counted as a level), or run past [`MAX_LINES`] lines.
 pub fn beyond_grammar(bytes: &[u8]) -> Option<String> {
+    let lines = bytes.iter().filter(|&&b| b == b'\n').count() + 1;
+    nesting_beyond(bytes).or_else(|| {
+        (lines > MAX_LINES).then(|| {
+            format!("it has more than {MAX_LINES} lines, past what the YAML parser counts; it was not analysed")
+        })
+    })
+}
+
+/// Why the YAML may nest deeper than the parser holds ([`MAX_LEVELS`]), if it may.
+fn nesting_beyond(bytes: &[u8]) -> Option<String> {
     let mut levels: Vec<usize> = Vec::new();
-    let mut lines = 0usize;
     for line in bytes.split(|&b| b == b'\n') {
-        lines += 1;
         let indent = line.iter().take_while(|&&b| b == b' ').count();
         let rest = line.get(indent..).unwrap_or_default();
         if rest.iter().all(u8::is_ascii_whitespace) || rest.first() == Some(&b'#') {
@@ -61,9 +141,7 @@ pub fn beyond_grammar(bytes: &[u8]) -> Option<String> {
             ));
         }
     }
-    (lines > MAX_LINES).then(|| {
-        format!("it has more than {MAX_LINES} lines, past what the YAML parser counts; it was not analysed")
-    })
+    None
 }
 
 pub fn text<'a>(node: Node, bytes: &'a [u8]) -> &'a [u8] {
