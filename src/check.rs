@@ -165,11 +165,6 @@ impl Related {
             message: message.to_owned(),
         }
     }
-
-    pub fn with_message(mut self, message: &str) -> Self {
-        message.clone_into(&mut self.message);
-        self
-    }
 }
 
 /// A host: bytes a front end reads. Host 0 is the file itself; others were decoded from a value

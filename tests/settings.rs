@@ -381,6 +381,7 @@ fn files_that_cannot_be_user_data_are_named_and_leave_the_fix_unsafe() {
             resource("dir", "scripts"),
             resource("binary", "blob.bin"),
             resource("missing", "gone.sh"),
+            resource("missing_again", "./gone.sh"),
         ]
         .concat(),
     )
@@ -394,6 +395,8 @@ fn files_that_cannot_be_user_data_are_named_and_leave_the_fix_unsafe() {
     ] {
         assert!(stderr.contains(expected), "{expected}: {stderr}");
     }
+    // Named twice, reported once.
+    assert_eq!(stderr.matches("gone.sh: referenced").count(), 1, "{stderr}");
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let fixes: Vec<&serde_json::Value> = json["findings"]
         .as_array()
@@ -401,5 +404,5 @@ fn files_that_cannot_be_user_data_are_named_and_leave_the_fix_unsafe() {
         .iter()
         .map(|f| &f["fix"]["applicability"])
         .collect();
-    assert_eq!(fixes, ["unsafe", "unsafe", "unsafe"], "{json:#}");
+    assert_eq!(fixes, ["unsafe", "unsafe", "unsafe", "unsafe"], "{json:#}");
 }

@@ -338,10 +338,9 @@ struct Checked {
 impl Checked {
     /// Checks the file again as it is now in memory, with what other files say about it, and
     /// takes the new report, links and summaries.
-    fn recheck(&mut self, settings: &CheckSettings) -> Outcome {
+    fn recheck(&mut self, settings: &CheckSettings) {
         let outcome = self.check(self.report.source.bytes.clone(), settings);
         self.take(&outcome);
-        outcome
     }
 
     fn check(&self, bytes: Vec<u8>, settings: &CheckSettings) -> Outcome {
@@ -433,8 +432,13 @@ impl Scan {
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             std::mem::take(&mut results.referenced)
         };
+        // Each path once, even when several files name it (and it cannot be read).
+        let mut tried = std::collections::HashSet::new();
         for (path, root) in referenced {
             let normalized = crate::links::normalize(&path);
+            if !tried.insert(normalized.clone()) {
+                continue;
+            }
             let done = {
                 let results = self
                     .results
