@@ -170,6 +170,27 @@ pub struct BootedBy {
     pub place: Related,
 }
 
+/// The boot code of one setting found so far: the tokenless requests, by file, and the files.
+#[derive(Default)]
+struct Found<'a> {
+    sites: Vec<(usize, &'a Site)>,
+    scripts: Vec<usize>,
+}
+
+impl<'a> Found<'a> {
+    /// File `file` holds boot code with these tokenless requests.
+    fn add(&mut self, file: usize, sites: &'a [Site]) {
+        if !self.scripts.contains(&file) {
+            self.scripts.push(file);
+        }
+        for site in sites {
+            if !self.sites.contains(&(file, site)) {
+                self.sites.push((file, site));
+            }
+        }
+    }
+}
+
 /// One file of the scan as [`link`] sees it.
 pub struct LinkFile<'a> {
     /// The path reports show.
@@ -204,8 +225,7 @@ pub fn link(files: &[LinkFile], named: &dyn Fn(&Path) -> Named) -> Vec<External>
     for (f, file) in files.iter().enumerate() {
         for linked in &file.links.settings {
             // The boot code in other files, as (file, site) pairs, and what was not found.
-            let mut sites: Vec<(usize, &Site)> = Vec::new();
-            let mut scripts: Vec<usize> = Vec::new();
+            let mut found = Found::default();
             // Files read without a tokenless request, not among `files`.
             let mut clean: Vec<String> = Vec::new();
             let mut unread: Vec<String> = Vec::new();
@@ -221,23 +241,16 @@ pub fn link(files: &[LinkFile], named: &dyn Fn(&Path) -> Named) -> Vec<External>
                         unread.push("a machine set that uses it takes its boot data from a bootstrap provider, not from a Secret in the scanned tree".to_owned());
                         continue;
                     };
-                    let mut found = false;
+                    let mut named_secret = false;
                     for (g, other) in files.iter().enumerate() {
                         for (object, secret_sites) in &other.links.secrets {
                             if &object.name == secret && &object.namespace == namespace {
-                                found = true;
-                                if !scripts.contains(&g) {
-                                    scripts.push(g);
-                                }
-                                for site in secret_sites {
-                                    if !sites.contains(&(g, site)) {
-                                        sites.push((g, site));
-                                    }
-                                }
+                                named_secret = true;
+                                found.add(g, secret_sites);
                             }
                         }
                     }
-                    if !found {
+                    if !named_secret {
                         unread.push(format!(
                             "its bootstrap Secret `{secret}` (namespace `{namespace}`) is not in the scanned tree"
                         ));
@@ -263,14 +276,7 @@ pub fn link(files: &[LinkFile], named: &dyn Fn(&Path) -> Named) -> Vec<External>
                     ));
                     continue;
                 };
-                if !scripts.contains(&g) {
-                    scripts.push(g);
-                }
-                for site in &definition.sites {
-                    if !sites.contains(&(g, site)) {
-                        sites.push((g, site));
-                    }
-                }
+                found.add(g, &definition.sites);
                 if let Some(runtime) = definition.runtime {
                     let name = files.get(g).map_or(Path::new(""), |f| f.path);
                     containers.get_or_insert(mentions(name, runtime));
@@ -287,14 +293,7 @@ pub fn link(files: &[LinkFile], named: &dyn Fn(&Path) -> Named) -> Vec<External>
                         .filter(|(t, _)| t == template)
                     {
                         found_any = true;
-                        if !scripts.contains(&g) {
-                            scripts.push(g);
-                        }
-                        for site in boot {
-                            if !sites.contains(&(g, site)) {
-                                sites.push((g, site));
-                            }
-                        }
+                        found.add(g, boot);
                     }
                 }
                 for other in files.iter().filter(|o| module(o) == here) {
@@ -314,16 +313,9 @@ pub fn link(files: &[LinkFile], named: &dyn Fn(&Path) -> Named) -> Vec<External>
                 found_any = true;
                 match named(path) {
                     Named::File(g) => {
-                        if !scripts.contains(&g) {
-                            scripts.push(g);
-                        }
+                        found.add(g, files.get(g).map_or(&[][..], |o| &o.links.script));
                         if let Some(runtime) = files.get(g).and_then(|f| f.runtime) {
                             containers.get_or_insert(mentions(path, runtime));
-                        }
-                        for site in files.get(g).map_or(&[][..], |o| &o.links.script) {
-                            if !sites.contains(&(g, site)) {
-                                sites.push((g, site));
-                            }
                         }
                     }
                     Named::Clean { runtime } => {
@@ -343,6 +335,7 @@ pub fn link(files: &[LinkFile], named: &dyn Fn(&Path) -> Named) -> Vec<External>
             }
             unread.dedup();
             let setting_location = location(f, linked.line);
+            let Found { sites, scripts } = found;
             for (g, site) in &sites {
                 if let Some(external) = out.get_mut(*g) {
                     let booted = BootedBy {
