@@ -284,25 +284,16 @@ pub fn link(files: &[LinkFile], named: &dyn Fn(&Path) -> Named) -> Vec<External>
                 paths.extend(&definition.files);
             }
             if let Some(template) = &linked.launch_template {
-                // Instances launched from it with their own user data boot with its setting.
                 for (g, other) in files.iter().enumerate().filter(|(_, o)| module(o) == here) {
-                    for (_, boot) in other
-                        .links
-                        .template_boots
-                        .iter()
-                        .filter(|(t, _)| t == template)
-                    {
+                    // Instances launched from it with their own user data boot with its setting;
+                    // resources that run containers on its instances make them container hosts.
+                    let boots = other.links.template_boots.iter();
+                    for (_, boot) in boots.filter(|(t, _)| t == template) {
                         found_any = true;
                         found.add(g, boot);
                     }
-                }
-                for other in files.iter().filter(|o| module(o) == here) {
-                    for (_, user) in other
-                        .links
-                        .container_users
-                        .iter()
-                        .filter(|(t, _)| t == template)
-                    {
+                    let users = other.links.container_users.iter();
+                    for (_, user) in users.filter(|(t, _)| t == template) {
                         found_any = true;
                         containers
                             .get_or_insert(format!("{user} in {} uses it", other.path.display()));
