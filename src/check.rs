@@ -628,8 +628,7 @@ fn file_links(
             object,
             files,
             symbols: setting.user_data.symbols.clone(),
-            launch_template: is_launch_template(setting)
-                .then(|| format!("aws_launch_template.{}", setting.name)),
+            launched_as: setting.launched_as.clone(),
             setting: setting.clone(),
             span,
             line: view.source.position(span.start).line,
@@ -678,18 +677,13 @@ fn file_links(
     for found in declared.iter().filter(|d| {
         !d.files.is_empty()
             || !d.setting.user_data.symbols.is_empty()
-            || is_launch_template(&d.setting)
+            || d.setting.launched_as.is_some()
     }) {
         links
             .settings
             .push(linked(&found.setting, None, found.files.clone()));
     }
     links
-}
-
-/// Whether a setting is a Terraform launch template's, which other files may use.
-fn is_launch_template(setting: &MetadataSetting) -> bool {
-    setting.source == crate::settings::Source::Terraform && setting.kind == "aws_launch_template"
 }
 
 /// User data defined by name in this file, in this check's numbering (see `Declared`).

@@ -65,7 +65,7 @@ pub struct LinkedSetting {
     pub symbols: Vec<String>,
     /// A Terraform launch template's own name (`aws_launch_template.NAME`), which resources that
     /// run containers may use from another file of the module.
-    pub launch_template: Option<String>,
+    pub launched_as: Option<String>,
     pub setting: MetadataSetting,
     /// The tokens value (or the resource head) in the file, and its line: the setting's key in
     /// [`Boot::at`].
@@ -283,7 +283,7 @@ pub fn link(files: &[LinkFile], named: &dyn Fn(&Path) -> Named) -> Vec<External>
                 }
                 paths.extend(&definition.files);
             }
-            if let Some(template) = &linked.launch_template {
+            if let Some(template) = &linked.launched_as {
                 for (g, other) in files.iter().enumerate().filter(|(_, o)| module(o) == here) {
                     // Instances launched from it with their own user data boot with its setting;
                     // resources that run containers on its instances make them container hosts.
@@ -428,7 +428,7 @@ mod tests {
             object,
             files: files.iter().map(PathBuf::from).collect(),
             symbols: Vec::new(),
-            launch_template: None,
+            launched_as: None,
             setting: MetadataSetting::new(Source::Capa, "AWSManagedMachinePool", "pool", 0, span),
             span: FileSpan::new(start, start + 1),
             line: 7,
@@ -624,7 +624,7 @@ mod module_tests {
                     "local.boot".to_owned(),
                     "data.cloudinit_config.gone".to_owned(),
                 ],
-                launch_template: None,
+                launched_as: None,
                 setting: MetadataSetting::new(Source::Terraform, "aws_instance", "a", 0, span),
                 span: FileSpan::new(1, 2),
                 line: 3,

@@ -234,6 +234,9 @@ pub struct MetadataSetting {
     /// The launch template whose options this resource takes where it leaves its own unset
     /// (Terraform `aws_launch_template.NAME`), when it names one.
     pub launch_template: Option<String>,
+    /// How other resources of its module refer to this one when they launch instances from it
+    /// (a Terraform launch template's `aws_launch_template.NAME`), when they can.
+    pub launched_as: Option<String>,
 }
 
 /// What the tokens field says.
@@ -280,6 +283,7 @@ impl MetadataSetting {
             containers: Containers::Unknown,
             user_data: UserData::default(),
             launch_template: None,
+            launched_as: None,
         }
     }
 

@@ -633,7 +633,7 @@ mod settings {
                 && users
                     .iter()
                     .any(|u| memchr::memmem::find(u, reference.as_bytes()).is_some());
-            let setting = resource(
+            let mut setting = resource(
                 kind,
                 name,
                 *block,
@@ -643,6 +643,9 @@ mod settings {
                 parsed,
                 used_by_containers,
             );
+            if kind == "aws_launch_template" {
+                setting.launched_as = Some(format!("aws_launch_template.{name}"));
+            }
             parsed.settings.push(setting);
         }
     }
