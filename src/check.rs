@@ -442,6 +442,7 @@ pub fn check_file_linked(
     let view = Hosts {
         source: &source,
         hosts: &hosts,
+        markers: std::cell::RefCell::default(),
     };
     let file_suppressions = Suppressions::parse(&source.bytes);
     let mut findings = Vec::new();
@@ -450,17 +451,10 @@ pub fn check_file_linked(
         if let Some(error) = &analysis.error {
             notes.push(error.clone());
         }
-        let host_suppressions =
-            (fragment.host != 0).then(|| Suppressions::parse(view.bytes(fragment.host)));
         let mut raised = Vec::new();
         for (index, request) in analysis.requests.iter().enumerate() {
-            let file_span = view.to_file(fragment.host, request.span);
             for (rule, violation) in rules::check(request, |r| settings.rules.enabled(r)) {
-                let in_file = suppressed(&file_suppressions, &source, rule.code, file_span);
-                let in_host = host_suppressions.as_ref().is_some_and(|s| {
-                    s.covers_span(view.bytes(fragment.host), rule.code, request.span)
-                });
-                if !in_file && !in_host {
+                if !view.is_suppressed(&file_suppressions, rule.code, fragment.host, request.span) {
                     raised.push((index, rule, violation));
                 }
             }
@@ -896,8 +890,6 @@ fn setting_findings(
             setting_location: &setting_location,
             tokenless_locations: &tokenless_locations,
         };
-        let host_suppressions =
-            (setting.host != 0).then(|| Suppressions::parse(view.bytes(setting.host)));
         for (rule, violation) in rules::check_setting(&context, |r| settings.rules.enabled(r)) {
             let severity = settings
                 .severity_of(rule)
@@ -906,17 +898,10 @@ fn setting_findings(
                 let Some((host, request)) = tokenless.get(at.request) else {
                     continue;
                 };
-                let span = view.to_file(*host, request.span);
-                let in_file = suppressed(file_suppressions, view.source, rule.code, span);
-                let in_host = *host != 0
-                    && Suppressions::parse(view.bytes(*host)).covers_span(
-                        view.bytes(*host),
-                        rule.code,
-                        request.span,
-                    );
-                if in_file || in_host {
+                if view.is_suppressed(file_suppressions, rule.code, *host, request.span) {
                     continue;
                 }
+                let span = view.to_file(*host, request.span);
                 let (origin, decoded) = view.origin(*host, request.span);
                 out.push(Finding {
                     rule,
@@ -930,14 +915,10 @@ fn setting_findings(
                     related: vec![setting_place.clone()],
                 });
             }
-            let span = view.to_file(setting.host, violation.span);
-            let in_file = suppressed(file_suppressions, view.source, rule.code, span);
-            let in_host = host_suppressions.as_ref().is_some_and(|s| {
-                s.covers_span(view.bytes(setting.host), rule.code, violation.span)
-            });
-            if in_file || in_host {
+            if view.is_suppressed(file_suppressions, rule.code, setting.host, violation.span) {
                 continue;
             }
+            let span = view.to_file(setting.host, violation.span);
             let (origin, decoded) = view.origin(setting.host, violation.span);
             let fix = violation
                 .change
@@ -1014,14 +995,12 @@ fn booted_findings(checking: &Checking) -> Vec<Finding> {
             let Some(at) = said else {
                 continue;
             };
-            let in_file = suppressed(checking.suppressions, view.source, rule.code, span);
-            let in_host = fragment.host != 0
-                && Suppressions::parse(view.bytes(fragment.host)).covers_span(
-                    view.bytes(fragment.host),
-                    rule.code,
-                    request.span,
-                );
-            if in_file || in_host {
+            if view.is_suppressed(
+                checking.suppressions,
+                rule.code,
+                fragment.host,
+                request.span,
+            ) {
                 continue;
             }
             let (origin, decoded) = view.origin(fragment.host, request.span);
@@ -1056,9 +1035,28 @@ fn suppressed(
 struct Hosts<'a> {
     source: &'a SourceFile,
     hosts: &'a [Host],
+    /// The suppression markers in each decoded host's own text, read on first use.
+    markers: std::cell::RefCell<std::collections::HashMap<HostId, Suppressions>>,
 }
 
 impl Hosts<'_> {
+    /// Whether a finding of `code` at `span` of `host` is suppressed: by a marker in the file on
+    /// its lines, or by one in the decoded host's own text.
+    fn is_suppressed(&self, file: &Suppressions, code: &str, host: HostId, span: HostSpan) -> bool {
+        if suppressed(file, self.source, code, self.to_file(host, span)) {
+            return true;
+        }
+        if host == 0 {
+            return false;
+        }
+        let bytes = self.bytes(host);
+        let mut markers = self.markers.borrow_mut();
+        markers
+            .entry(host)
+            .or_insert_with(|| Suppressions::parse(bytes))
+            .covers_span(bytes, code, span)
+    }
+
     fn bytes(&self, host: HostId) -> &[u8] {
         match host {
             0 => &self.source.bytes,
