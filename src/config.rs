@@ -3,7 +3,7 @@
 //! nearest valid key or value, so that a typo never silently does nothing.
 
 use std::collections::BTreeMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
@@ -151,17 +151,7 @@ pub fn lexical_absolute(path: &Path) -> Option<PathBuf> {
     } else {
         std::env::current_dir().ok()?.join(path)
     };
-    let mut out = PathBuf::new();
-    for component in joined.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    Some(out)
+    Some(crate::walk::lexical(&joined))
 }
 
 /// The nearest configuration file at or above `start` (a file or directory), if any.

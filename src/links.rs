@@ -260,7 +260,11 @@ pub fn link(files: &[LinkFile], named: &dyn Fn(&Path) -> Named) -> Vec<External>
             // Names defined in another file of the same module (directory): their requests, and
             // the files they read, which are resolved as the setting's own.
             let mut paths: Vec<&PathBuf> = linked.files.iter().collect();
-            let module = |file: &LinkFile| normalize(file.path).parent().map(Path::to_path_buf);
+            let module = |file: &LinkFile| {
+                crate::walk::lexical(file.path)
+                    .parent()
+                    .map(Path::to_path_buf)
+            };
             let here = module(file);
             for symbol in &linked.symbols {
                 found_any = true;
@@ -310,7 +314,7 @@ pub fn link(files: &[LinkFile], named: &dyn Fn(&Path) -> Named) -> Vec<External>
                         }
                     }
                     Named::Clean { runtime } => {
-                        clean.push(normalize(path).display().to_string());
+                        clean.push(crate::walk::lexical(path).display().to_string());
                         if let Some(runtime) = runtime {
                             containers.get_or_insert(mentions(path, runtime));
                         }
@@ -369,30 +373,6 @@ fn mentions(path: &Path, runtime: &str) -> String {
         "its user data file `{}` mentions `{runtime}`",
         Path::new(name).display()
     )
-}
-
-/// A path with `.` and `..` components resolved lexically (without the file system), for
-/// comparing the paths `file()` names with the paths the walk found.
-pub fn normalize(path: &Path) -> PathBuf {
-    use std::path::Component;
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                let last = out.components().next_back();
-                match last {
-                    Some(Component::Normal(_)) => {
-                        out.pop();
-                    }
-                    Some(Component::RootDir | Component::Prefix(_)) => {}
-                    _ => out.push(".."),
-                }
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -581,18 +561,6 @@ mod tests {
             .booted_by
             .iter()
             .all(|b| b.location == "m/main.tf:7"));
-    }
-
-    #[test]
-    fn paths_normalize_lexically() {
-        for (path, want) in [
-            ("./a/b/../c.sh", "a/c.sh"),
-            ("a/./b/c.sh", "a/b/c.sh"),
-            ("../x/../y.sh", "../y.sh"),
-            ("/r/../../s.sh", "/s.sh"),
-        ] {
-            assert_eq!(normalize(Path::new(path)), PathBuf::from(want), "{path}");
-        }
     }
 
     impl LinkFile<'_> {

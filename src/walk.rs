@@ -117,3 +117,44 @@ fn describe(error: ignore::Error) -> Entry {
         },
     }
 }
+
+/// A path with `.` and `..` components resolved lexically (without the file system), for
+/// comparing paths as they are spelled: the paths `file()` names with the paths the walk found.
+pub fn lexical(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                let last = out.components().next_back();
+                match last {
+                    Some(Component::Normal(_)) => {
+                        out.pop();
+                    }
+                    Some(Component::RootDir | Component::Prefix(_)) => {}
+                    _ => out.push(".."),
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_resolve_lexically() {
+        for (path, want) in [
+            ("./a/b/../c.sh", "a/c.sh"),
+            ("a/./b/c.sh", "a/b/c.sh"),
+            ("../x/../y.sh", "../y.sh"),
+            ("/r/../../s.sh", "/s.sh"),
+        ] {
+            assert_eq!(lexical(Path::new(path)), PathBuf::from(want), "{path}");
+        }
+    }
+}

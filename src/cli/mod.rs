@@ -186,10 +186,10 @@ fn relink(settings: &CheckSettings, results: &mut Results) -> bool {
     }
     let paths: Vec<PathBuf> = linked
         .iter()
-        .map(|(_, c)| crate::links::normalize(&c.report.source.path))
+        .map(|(_, c)| crate::walk::lexical(&c.report.source.path))
         .collect();
     let named = |path: &Path| {
-        let path = crate::links::normalize(path);
+        let path = crate::walk::lexical(path);
         match paths.iter().position(|p| *p == path) {
             Some(file) => crate::links::Named::File(file),
             // Read and clean; read once more (it is one of the few files `file()` names) for the
@@ -377,7 +377,7 @@ struct Results {
     files: Vec<Checked>,
     /// Files other files make instances run (Terraform `file()`), with the root they came from.
     referenced: Vec<(PathBuf, PathBuf)>,
-    /// Every file a front end read (normalized, `crate::links::normalize`), to check each
+    /// Every file a front end read (normalized, `crate::walk::lexical`), to check each
     /// referenced file once and to know a referenced file that is clean.
     read: std::collections::HashSet<PathBuf>,
     /// Standard input as read, when `-` was scanned (`--fix` echoes it back, fixed or not).
@@ -435,7 +435,7 @@ impl Scan {
         // Each path once, even when several files name it (and it cannot be read).
         let mut tried = std::collections::HashSet::new();
         for (path, root) in referenced {
-            let normalized = crate::links::normalize(&path);
+            let normalized = crate::walk::lexical(&path);
             if !tried.insert(normalized.clone()) {
                 continue;
             }
@@ -549,7 +549,7 @@ impl Scan {
             Ok(Outcome::NotRecognised) => self.record(|r| r.statistics.not_recognised += 1),
             Ok(Outcome::Prefiltered) => self.record(|r| {
                 r.statistics.prefiltered += 1;
-                r.read.insert(crate::links::normalize(&shown));
+                r.read.insert(crate::walk::lexical(&shown));
             }),
             Ok(Outcome::Checked {
                 source,
@@ -566,7 +566,7 @@ impl Scan {
                     .findings
                     .fetch_add(findings.len(), Ordering::Relaxed);
                 self.record(|r| {
-                    r.read.insert(crate::links::normalize(&shown));
+                    r.read.insert(crate::walk::lexical(&shown));
                     r.referenced
                         .extend(referenced.into_iter().map(|p| (p, root.to_path_buf())));
                     r.statistics.parsed += 1;
