@@ -486,28 +486,46 @@ fn export(definitions: &[Definition]) -> Vec<super::Definition> {
                 symbol: definition.symbol.clone(),
                 ..super::Definition::default()
             };
-            let mut reads: Vec<&ReadUserData> = definition.reads.iter().collect();
-            let mut index = 0;
-            while let Some(read) = reads.get(index) {
+            let (reads, _) = followed(definition.reads.iter().collect(), definitions);
+            for read in reads {
                 out.fragments.extend(read.fragments.clone());
                 out.embedded.extend(read.embedded.clone());
                 out.referenced.extend(read.referenced.clone());
-                for symbol in &read.symbols {
-                    for more in definitions
-                        .iter()
-                        .filter(|d| &d.symbol == symbol)
-                        .flat_map(|d| &d.reads)
-                    {
-                        if !reads.iter().any(|r| std::ptr::eq(*r, more)) {
-                            reads.push(more);
-                        }
-                    }
-                }
-                index += 1;
             }
             out
         })
         .collect()
+}
+
+/// `reads` and the reads of the named user data they refer to, followed through the file's
+/// definitions; and the names the file does not define (left to the pass across files), each
+/// once, in order of use.
+fn followed<'a>(
+    mut reads: Vec<&'a ReadUserData>,
+    definitions: &'a [Definition],
+) -> (Vec<&'a ReadUserData>, Vec<String>) {
+    let mut undefined: Vec<String> = Vec::new();
+    let mut index = 0;
+    while let Some(read) = reads.get(index) {
+        for symbol in &read.symbols {
+            let mut defined = false;
+            for more in definitions
+                .iter()
+                .filter(|d| &d.symbol == symbol)
+                .flat_map(|d| &d.reads)
+            {
+                defined = true;
+                if !reads.iter().any(|r| std::ptr::eq(*r, more)) {
+                    reads.push(more);
+                }
+            }
+            if !defined && !undefined.contains(symbol) {
+                undefined.push(symbol.clone());
+            }
+        }
+        index += 1;
+    }
+    (reads, undefined)
 }
 
 /// The top-level blocks of a file: keyword (`resource`, `data`, `locals`), labels, block.
@@ -746,30 +764,19 @@ mod settings {
             }
         }
         // The resource's own `user_data`/`user_data_base64` arguments.
-        let mut own: Vec<&ReadUserData> = user_data
-            .iter()
-            .filter(|u| body.is_some_and(|b| u.parent == Some(b.id())))
-            .collect();
-        let mut found = UserData::default();
-        // The named user data they refer to, defined in this file (followed, as more reads) or
-        // not (left to the pass across files).
-        let mut index = 0;
-        while let Some(read) = own.get(index) {
-            for symbol in &read.symbols {
-                match definitions.iter().find(|d| &d.symbol == symbol) {
-                    Some(definition) => {
-                        for more in &definition.reads {
-                            if !own.iter().any(|r| std::ptr::eq(*r, more)) {
-                                own.push(more);
-                            }
-                        }
-                    }
-                    None if !found.symbols.contains(symbol) => found.symbols.push(symbol.clone()),
-                    None => {}
-                }
-            }
-            index += 1;
-        }
+        // Its own arguments, with the named user data they refer to: defined in this file
+        // (followed, as more reads) or not (left to the pass across files).
+        let (own, symbols) = followed(
+            user_data
+                .iter()
+                .filter(|u| body.is_some_and(|b| u.parent == Some(b.id())))
+                .collect(),
+            definitions,
+        );
+        let mut found = UserData {
+            symbols,
+            ..UserData::default()
+        };
         let mut elsewhere = Vec::new();
         if !found.symbols.is_empty() {
             elsewhere.push(format!(
