@@ -616,8 +616,7 @@ fn file_links(
         });
     }
     let linked = |setting: &MetadataSetting, object: Option<ObjectRef>, files: Vec<PathBuf>| {
-        let at = setting.tokens.as_ref().map_or(setting.head, |v| v.span);
-        let span = view.to_file(setting.host, at);
+        let span = view.to_file(setting.host, setting.anchor());
         LinkedSetting {
             object,
             files,
@@ -779,7 +778,7 @@ fn setting_findings(
     } in &declared
     {
         // What the pass across files found of its boot code in other files, if it ran.
-        let at = setting.tokens.as_ref().map_or(setting.head, |v| v.span);
+        let at = setting.anchor();
         let boot = external.boot(view.to_file(setting.host, at));
         let mut setting = std::borrow::Cow::Borrowed(setting);
         let elsewhere = match boot {
@@ -843,21 +842,12 @@ fn setting_findings(
             .map(|(host, r)| Related::at(view.source, view.to_file(*host, r.span), TOKENLESS_HERE))
             .collect();
         tokenless_places.extend(boot.map_or(&[][..], |b| &b.places).iter().cloned());
-        let setting_location = location(
-            setting.host,
-            setting.tokens.as_ref().map_or(setting.head, |v| v.span),
-        );
+        let setting_location = location(setting.host, at);
         let mut summary = crate::migration::SettingSummary {
             path: view.source.path.display().to_string(),
             line: view
                 .source
-                .position(
-                    view.to_file(
-                        setting.host,
-                        setting.tokens.as_ref().map_or(setting.head, |v| v.span),
-                    )
-                    .start,
-                )
+                .position(view.to_file(setting.host, at).start)
                 .line,
             resource: setting.kind.clone(),
             name: setting.name.clone(),

@@ -287,6 +287,12 @@ impl MetadataSetting {
         }
     }
 
+    /// Where findings and links about the setting point: its tokens value, or (unset) the
+    /// resource's head.
+    pub fn anchor(&self) -> HostSpan {
+        self.tokens.as_ref().map_or(self.head, |v| v.span)
+    }
+
     pub fn tokens_state(&self) -> Tokens {
         let Some(value) = &self.tokens else {
             return Tokens::Unset;
