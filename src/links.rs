@@ -192,6 +192,7 @@ impl<'a> Found<'a> {
 }
 
 /// One file of the scan as [`link`] sees it.
+#[derive(Clone, Copy)]
 pub struct LinkFile<'a> {
     /// The path reports show.
     pub path: &'a Path,
@@ -481,7 +482,7 @@ mod tests {
         assert_eq!(external[0].booted_by[0].location, "pool.yaml:7");
         assert!(external[1].is_empty());
         // Without the machine set nothing links, and the setting keeps what its own file says.
-        let external = link(&[files[0].clone_ref(), files[2].clone_ref()], &none);
+        let external = link(&[files[0], files[2]], &none);
         assert!(external.iter().all(External::is_empty));
     }
 
@@ -561,16 +562,6 @@ mod tests {
             .booted_by
             .iter()
             .all(|b| b.location == "m/main.tf:7"));
-    }
-
-    impl LinkFile<'_> {
-        fn clone_ref(&self) -> Self {
-            LinkFile {
-                path: self.path,
-                links: self.links,
-                runtime: self.runtime,
-            }
-        }
     }
 }
 
