@@ -9,9 +9,10 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::check::Finding;
 use crate::config::lexical_absolute;
-use crate::report::{self, FileReport};
+use crate::model::FileReport;
+use crate::model::Finding;
+use crate::report;
 
 /// The file format's version; a file of another version is refused.
 pub const VERSION: u32 = 1;

@@ -154,6 +154,28 @@ pub fn lexical_absolute(path: &Path) -> Option<PathBuf> {
     Some(crate::walk::lexical(&joined))
 }
 
+/// Reads `16MiB`, `512KiB`, `1G`, `1000`.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let number: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size (try 16MiB)"))?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        other => return Err(format!("unknown size unit `{other}` (use KiB, MiB or GiB)")),
+    };
+    number
+        .checked_mul(factor)
+        .ok_or_else(|| format!("`{text}` is too large"))
+}
+
 /// The nearest configuration file at or above `start` (a file or directory), if any.
 pub fn discover(start: &Path) -> Option<PathBuf> {
     let start = lexical_absolute(start)?;
@@ -294,8 +316,9 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<Config, Invalid> {
                     "`max-file-size` cannot be negative".to_owned(),
                 )
             })?,
-            Size::Text(text) => crate::cli::args::parse_size(&text)
-                .map_err(|e| (span.clone(), format!("`max-file-size`: {e}")))?,
+            Size::Text(text) => {
+                parse_size(&text).map_err(|e| (span.clone(), format!("`max-file-size`: {e}")))?
+            }
         };
         config.max_file_size = Some(bytes);
     }
@@ -345,7 +368,7 @@ fn rule_code(code: &Spanned<String>) -> Result<&'static str, Invalid> {
     match rules::by_code(code.get_ref()) {
         Some(rule) => Ok(rule.code),
         None => {
-            let known: Vec<&str> = rules::RULES.iter().map(|r| r.code).collect();
+            let known: Vec<&str> = rules::all().map(|r| r.code).collect();
             Err((
                 code.span(),
                 format!(
@@ -445,6 +468,15 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("16MiB"), Ok(16 << 20));
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert_eq!(parse_size("2k"), Ok(2048));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("3 parsecs").is_err());
+    }
 
     fn error_of(text: &str) -> (usize, usize, String) {
         match parse(text, Path::new("/r/imds-lint.toml")) {

@@ -12,163 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::check::Related;
-use crate::settings::MetadataSetting;
-use crate::source::FileSpan;
-
-/// A Kubernetes object by kind, name and namespace (`default` when the manifest names none).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObjectRef {
-    pub kind: String,
-    pub name: String,
-    pub namespace: String,
-}
-
-/// What a front end learns about links in one host.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Fact {
-    /// A Secret whose `value` (the `Parsed`'s `embedded[embedded]`) may be a bootstrap script.
-    BootSecret { object: ObjectRef, embedded: usize },
-    /// A `MachinePool` / `MachineDeployment`: its bootstrap Secret and infrastructure object.
-    Machines {
-        namespace: String,
-        data_secret: Option<String>,
-        infra: Option<ObjectRef>,
-    },
-    /// An infrastructure object that declares the setting `Parsed.settings[setting]`.
-    Infra { object: ObjectRef, setting: usize },
-    /// A resource that runs containers on the instances of a Terraform launch template
-    /// (`aws_launch_template.NAME`), and what it is (`an aws_eks_node_group`).
-    ContainerUser { template: String, user: String },
-}
-
-/// A tokenless request (IMDS001) that may be boot code of a setting in another file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Site {
-    pub span: FileSpan,
-    pub line: usize,
-    /// Whether `--fix` rewrites it (a safe IMDS001 fix).
-    pub fixable: bool,
-    /// The request, for the setting's finding to point at.
-    pub place: Related,
-}
-
-/// A setting whose boot code may be in other files, in file coordinates.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LinkedSetting {
-    /// The infrastructure object that declares it, when machine sets may point at it (CAPA).
-    pub object: Option<ObjectRef>,
-    /// The files its user data reads (Terraform `file()`), as paths from the scan's directory.
-    pub files: Vec<PathBuf>,
-    /// The named user data it uses that its own file does not define (Terraform
-    /// `data.cloudinit_config.NAME`, `local.NAME`): defined in another file of the module.
-    pub symbols: Vec<String>,
-    /// A Terraform launch template's own name (`aws_launch_template.NAME`), which resources that
-    /// run containers may use from another file of the module.
-    pub launched_as: Option<String>,
-    pub setting: MetadataSetting,
-    /// The tokens value (or the resource head) in the file, and its line: the setting's key in
-    /// [`Boot::at`].
-    pub span: FileSpan,
-    pub line: usize,
-    /// The tokens value (or head), for the findings at the requests to point at.
-    pub place: Related,
-}
-
-/// The link facts of one checked file.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FileLinks {
-    pub secrets: Vec<(ObjectRef, Vec<Site>)>,
-    /// `(namespace, bootstrap Secret name, infrastructure object)`.
-    pub machines: Vec<(String, Option<String>, Option<ObjectRef>)>,
-    pub settings: Vec<LinkedSetting>,
-    /// The tokenless requests of the whole file, when it is a script another file's `file()`
-    /// may name.
-    pub script: Vec<Site>,
-    /// User data the file defines by name, for settings in other files of its module.
-    pub definitions: Vec<NamedUserData>,
-    /// Launch templates that resources of this file run containers on: `(template, user)`.
-    pub container_users: Vec<(String, String)>,
-    /// Launch templates that instances of this file are launched from, leaving the tokens
-    /// setting to the template, with the tokenless requests of their own user data.
-    pub template_boots: Vec<(String, Vec<Site>)>,
-}
-
-/// User data defined by name in a file (Terraform `local.NAME`, `data.cloudinit_config.NAME`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NamedUserData {
-    pub symbol: String,
-    /// Its tokenless requests.
-    pub sites: Vec<Site>,
-    /// The files its value reads (`file()`).
-    pub files: Vec<PathBuf>,
-    /// The container runtime its text names, if any.
-    pub runtime: Option<&'static str>,
-}
-
-impl FileLinks {
-    pub fn is_empty(&self) -> bool {
-        self.secrets.is_empty()
-            && self.machines.is_empty()
-            && self.settings.is_empty()
-            && self.script.is_empty()
-            && self.definitions.is_empty()
-            && self.container_users.is_empty()
-            && self.template_boots.is_empty()
-    }
-}
-
-/// What the other files of the scan say about one file.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct External {
-    /// The boot code of this file's settings that is in other files.
-    pub boots: Vec<Boot>,
-    /// The settings in other files whose instances boot with requests of this file.
-    pub booted_by: Vec<BootedBy>,
-}
-
-impl External {
-    pub fn is_empty(&self) -> bool {
-        self.boots.is_empty() && self.booted_by.is_empty()
-    }
-
-    /// The other files' boot code of the setting at `at`, if the pass across files found any.
-    pub fn boot(&self, at: FileSpan) -> Option<&Boot> {
-        self.boots.iter().find(|b| b.at == at)
-    }
-}
-
-/// Boot code of one setting found in other files.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Boot {
-    /// The setting's tokens value (or head) in its file: [`LinkedSetting::span`].
-    pub at: FileSpan,
-    /// Where each tokenless request is: `boot.sh:3`.
-    pub tokenless: Vec<String>,
-    /// The same requests, to point at.
-    pub places: Vec<Related>,
-    /// How many of them `--fix` rewrites.
-    pub fixable: usize,
-    /// The files holding the boot code that the scan read.
-    pub scripts: Vec<String>,
-    /// Why some of the boot code is still not visible (a named Secret or file the scan did not
-    /// read), if it is not; `None` when every piece was found.
-    pub unread: Option<String>,
-    /// Why the instances run containers, when a file their user data reads names a container
-    /// runtime, or a resource of the module that runs containers uses the launch template.
-    pub containers: Option<String>,
-}
-
-/// A setting in another file whose instances boot with the request at `request`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BootedBy {
-    pub request: FileSpan,
-    pub setting: MetadataSetting,
-    /// Where the setting's tokens field is: `main.tf:12`.
-    pub location: String,
-    /// The same, to point at.
-    pub place: Related,
-}
+use crate::model::links::{Boot, BootedBy, External, FileLinks, Site};
 
 /// The boot code of one setting found so far: the tokenless requests, by file, and the files.
 #[derive(Default)]
@@ -197,7 +41,7 @@ pub struct LinkFile<'a> {
     /// The path reports show.
     pub path: &'a Path,
     pub links: &'a FileLinks,
-    /// The container runtime the file names, if any (`crate::settings::container_runtime`).
+    /// The container runtime the file names, if any (`crate::model::setting::container_runtime`).
     pub runtime: Option<&'static str>,
 }
 
@@ -379,7 +223,10 @@ fn mentions(path: &Path, runtime: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::Source;
+    use crate::model::links::{LinkedSetting, ObjectRef};
+    use crate::model::setting::{MetadataSetting, Source};
+    use crate::model::Related;
+    use crate::source::FileSpan;
 
     fn object(kind: &str, name: &str, namespace: &str) -> ObjectRef {
         ObjectRef {
@@ -568,7 +415,10 @@ mod tests {
 #[cfg(test)]
 mod module_tests {
     use super::*;
-    use crate::settings::Source;
+    use crate::model::links::{LinkedSetting, NamedUserData};
+    use crate::model::setting::{MetadataSetting, Source};
+    use crate::model::Related;
+    use crate::source::FileSpan;
 
     #[test]
     fn names_resolve_in_files_of_the_same_directory_only() {

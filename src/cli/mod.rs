@@ -20,7 +20,8 @@ use crate::check::{self, CheckSettings, Outcome, RuleSelection};
 use crate::config::{self, Config};
 use crate::fix::{self, Applicability, FixSettings};
 use crate::frontend;
-use crate::report::{self, FileReport, Report, Statistics};
+use crate::model::FileReport;
+use crate::report::{self, Report, Statistics};
 use crate::rules::{self, Severity};
 use crate::shell;
 use crate::walk::{self, Entry, Skip, WalkOptions};
@@ -80,12 +81,8 @@ pub fn run(args: Args) -> io::Result<Status> {
         },
         None => None,
     };
-    if let Some(config) = &config {
-        // Before the first check: the prefilter is built from the hosts on first use.
-        shell::endpoint::set_extra_hosts(config.extra_hosts.clone());
-    }
     let defaults = FixSettings::default();
-    let settings = CheckSettings {
+    let mut settings = CheckSettings {
         rules: selection,
         fix: FixSettings {
             token_ttl: args
@@ -101,7 +98,13 @@ pub fn run(args: Args) -> io::Result<Status> {
             .as_ref()
             .map(|c| c.severity.clone())
             .unwrap_or_default(),
+        prefilter: Default::default(),
     };
+    if let Some(config) = &config {
+        settings.set_extra_hosts(&config.extra_hosts);
+        // Until the analysis takes its endpoints as a value (the shell split).
+        shell::endpoint::set_extra_hosts(config.extra_hosts.clone());
+    }
     let counters = Arc::new(progress::Counters::default());
     let scan = Scan {
         settings: settings.clone(),
@@ -159,9 +162,9 @@ pub fn run(args: Args) -> io::Result<Status> {
         }
         summaries.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
         if args.output_format() == Format::Json {
-            crate::migration::write_json(&mut out, &summaries)?;
+            crate::report::migration::write_json(&mut out, &summaries)?;
         } else {
-            crate::migration::write_human(&mut out, &summaries)?;
+            crate::report::migration::write_human(&mut out, &summaries)?;
         }
         return Ok(Status::Clean);
     }
@@ -198,7 +201,7 @@ fn relink(settings: &CheckSettings, results: &mut Results) -> bool {
                 runtime: std::fs::File::open(&path).ok().and_then(|file| {
                     let mut bytes = Vec::new();
                     file.take(max_file_size).read_to_end(&mut bytes).ok()?;
-                    crate::settings::container_runtime(&bytes)
+                    crate::model::setting::container_runtime(&bytes)
                 }),
             },
             None => crate::links::Named::Unread,
@@ -210,7 +213,7 @@ fn relink(settings: &CheckSettings, results: &mut Results) -> bool {
             path: &c.report.source.path,
             links: &c.links,
             runtime: (!c.links.script.is_empty())
-                .then(|| crate::settings::container_runtime(&c.report.source.bytes))
+                .then(|| crate::model::setting::container_runtime(&c.report.source.bytes))
                 .flatten(),
         })
         .collect();
@@ -260,7 +263,7 @@ fn load_config(args: &Args, paths: &[PathBuf]) -> Result<Option<Arc<Config>>, St
 fn rule_selection(args: &Args, config: Option<&Config>) -> Result<RuleSelection, String> {
     for code in args.select.iter().chain(&args.ignore) {
         if rules::by_code(code).is_none() {
-            let known: Vec<&str> = rules::RULES.iter().map(|r| r.code).collect();
+            let known: Vec<&str> = rules::all().map(|r| r.code).collect();
             let near = config::nearest(code, &known)
                 .map(|n| format!("did you mean `{n}`? "))
                 .unwrap_or_default();
@@ -287,8 +290,8 @@ fn print_rule(code: Option<&str>) -> io::Result<Status> {
     let mut out = io::stdout().lock();
     match code {
         None => {
-            let width = rules::RULES.iter().map(|r| r.name.len()).max().unwrap_or(0);
-            for rule in rules::RULES {
+            let width = rules::all().map(|r| r.name.len()).max().unwrap_or(0);
+            for rule in rules::all() {
                 writeln!(
                     out,
                     "{}  {:<width$} {:<8} {:<4} {}",
@@ -301,11 +304,9 @@ fn print_rule(code: Option<&str>) -> io::Result<Status> {
             }
             Ok(Status::Clean)
         }
-        Some(code) => match rules::by_code(code).or_else(|| {
-            rules::RULES
-                .iter()
-                .find(|r| r.name.eq_ignore_ascii_case(code))
-        }) {
+        Some(code) => match rules::by_code(code)
+            .or_else(|| rules::all().find(|r| r.name.eq_ignore_ascii_case(code)))
+        {
             Some(rule) => {
                 write!(out, "{}", rule.doc)?;
                 Ok(Status::Clean)
@@ -329,10 +330,10 @@ struct Checked {
     /// Its own settings, when `per-file-ignores` turns rules off in it.
     settings: Option<CheckSettings>,
     /// What links it to other files, and what they say about it (`crate::links`).
-    links: Box<crate::links::FileLinks>,
-    external: crate::links::External,
+    links: Box<crate::model::links::FileLinks>,
+    external: crate::model::links::External,
     /// One per declared setting, for the migration view.
-    summaries: Vec<crate::migration::SettingSummary>,
+    summaries: Vec<crate::model::summary::SettingSummary>,
 }
 
 impl Checked {
@@ -385,7 +386,7 @@ struct Results {
     diagnostics: Vec<Diagnostic>,
     statistics: Statistics,
     /// One per declared setting of the files not in `files`, for `--migration`.
-    summaries: Vec<crate::migration::SettingSummary>,
+    summaries: Vec<crate::model::summary::SettingSummary>,
     /// The largest file read (`--max-file-size`), also for the pass across files.
     max_file_size: u64,
 }
@@ -582,7 +583,7 @@ impl Scan {
                             stdin: root.as_os_str().is_empty(),
                             settings: own,
                             links,
-                            external: crate::links::External::default(),
+                            external: crate::model::links::External::default(),
                             summaries,
                         });
                     }
@@ -759,8 +760,7 @@ fn finish(
 
 /// Findings per rule, in the order of the rules table, for `--statistics`.
 fn by_rule(files: &[FileReport]) -> Vec<(&'static str, &'static str, usize)> {
-    rules::RULES
-        .iter()
+    rules::all()
         .map(|rule| {
             let count = files
                 .iter()

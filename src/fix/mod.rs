@@ -6,44 +6,11 @@ pub mod apply;
 pub mod settings;
 pub mod write;
 
-use serde::Serialize;
-
 use crate::fragment::{HostOffset, HostSpan, PlainScalar};
 use crate::shell::request::{BlockKind, Client, Method, Quoting, Request, Scope, TokenUse};
 use crate::shell::Analysis;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Applicability {
-    /// May change what the script does: applied only with `--unsafe-fixes`.
-    Unsafe,
-    /// Keeps what the script does, on an instance that requires tokens.
-    Safe,
-}
-
-/// Replace `span` of the original file with `content`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Edit {
-    pub span: HostSpan,
-    pub content: String,
-}
-
-impl Edit {
-    fn insert(at: HostOffset, content: String) -> Self {
-        Edit {
-            span: HostSpan::new(at.0, at.0),
-            content,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Fix {
-    pub applicability: Applicability,
-    /// What the fix does, as an imperative phrase.
-    pub message: String,
-    pub edits: Vec<Edit>,
-}
+pub use crate::model::fix::{Applicability, Edit, Fix};
 
 #[derive(Debug, Clone)]
 pub struct FixSettings {
@@ -65,11 +32,22 @@ impl Default for FixSettings {
 const TOKEN_HEADER: &str = "X-aws-ec2-metadata-token";
 const TTL_HEADER: &str = "X-aws-ec2-metadata-token-ttl-seconds";
 
-/// A finding to plan a fix for: which request of the analysis, which rule.
+/// The fixes a request rule can ask for (the rules table names one per fixable request rule).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestFix {
+    /// Fetch a token once per scope and send it with the request.
+    FetchToken,
+    /// Send the token request with PUT.
+    UsePut,
+    /// Give the token request a valid TTL header.
+    SetTtl,
+}
+
+/// A finding to plan a fix for: which request of the analysis, which fix its rule asks for.
 #[derive(Debug, Clone, Copy)]
 pub struct Target {
     pub request: usize,
-    pub code: &'static str,
+    pub fix: RequestFix,
 }
 
 /// Plans the fixes of one fragment's findings, in the order given.
@@ -77,7 +55,7 @@ pub fn plan(analysis: &Analysis, targets: &[Target], settings: FixSettings) -> V
     let settings = &settings;
     let tokenless: Vec<usize> = targets
         .iter()
-        .filter(|t| t.code == "IMDS001")
+        .filter(|t| t.fix == RequestFix::FetchToken)
         .map(|t| t.request)
         .collect();
     let shared = SharedFetches::plan(analysis, &tokenless, settings);
@@ -85,11 +63,12 @@ pub fn plan(analysis: &Analysis, targets: &[Target], settings: FixSettings) -> V
         .iter()
         .map(|target| {
             let request = analysis.requests.get(target.request)?;
-            match target.code {
-                "IMDS001" => tokenless_fix(analysis, target.request, request, &shared, settings),
-                "IMDS002" => put_fix(request),
-                "IMDS003" => ttl_fix(request, settings),
-                _ => None,
+            match target.fix {
+                RequestFix::FetchToken => {
+                    tokenless_fix(analysis, target.request, request, &shared, settings)
+                }
+                RequestFix::UsePut => put_fix(request),
+                RequestFix::SetTtl => ttl_fix(request, settings),
             }
         })
         .collect()

@@ -5,7 +5,7 @@
 
 use super::{Applicability, Edit, Fix};
 use crate::fragment::{HostOffset, HostSpan};
-use crate::settings::{Layout, MetadataSetting, Slot, Source};
+use crate::model::setting::{Layout, MetadataSetting, Slot, Source};
 
 /// Which field a fix sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,7 +156,7 @@ fn block_text(slot: &Slot, block: &str, key: &str, value: &str, string: bool) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::{OptionsBlock, Value};
+    use crate::model::setting::{OptionsBlock, Value};
 
     fn setting(source: Source) -> MetadataSetting {
         MetadataSetting::new(source, "kind", "name", 0, HostSpan::new(0, 10))

@@ -4,6 +4,7 @@
 //! without knowing where they came from; findings are mapped back through [`OffsetMap`].
 
 pub mod codec;
+pub mod language;
 pub mod quoting;
 
 pub use quoting::Quoting;

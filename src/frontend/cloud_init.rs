@@ -7,9 +7,9 @@ use tree_sitter::Node;
 use super::script::ScriptBuilder;
 use super::yaml::{self, Scalar};
 use super::{Embedded, Kind, Parsed};
-use crate::check::OriginEntry;
 use crate::fragment::codec::{self, Codec};
 use crate::fragment::{HostId, HostSpan};
+use crate::model::OriginEntry;
 
 pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
     let mut parsed = Parsed::default();

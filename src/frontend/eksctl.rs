@@ -8,7 +8,7 @@ use tree_sitter::Node;
 use super::script::ScriptBuilder;
 use super::{yaml, Parsed};
 use crate::fragment::{HostId, HostSpan};
-use crate::settings::{Containers, HopDefault, MetadataSetting, Source, TokensDefault};
+use crate::model::setting::{Containers, HopDefault, MetadataSetting, Source, TokensDefault};
 
 pub fn read(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
     for list in ["nodeGroups", "managedNodeGroups"] {

@@ -8,13 +8,13 @@ use super::cloud_init::{block_aware, content_span};
 use super::script::ScriptBuilder;
 use super::yaml::{self, Scalar};
 use super::{Embedded, Parsed};
-use crate::check::OriginEntry;
 use crate::fragment::codec::{self, Codec};
 use crate::fragment::{HostId, HostSpan, OffsetMap, Quoting};
-use crate::links::{Fact, ObjectRef};
-use crate::settings::{
+use crate::model::links::{Fact, ObjectRef};
+use crate::model::setting::{
     Containers, HopDefault, MetadataSetting, OptionsBlock, Source, TokensDefault,
 };
+use crate::model::OriginEntry;
 
 const SHELLS: &[&str] = &["sh", "bash", "dash", "ash", "ksh", "zsh"];
 

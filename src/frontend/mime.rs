@@ -2,9 +2,9 @@
 //! `text/cloud-config`, `text/cloud-boothook`), decoded from base64 where the part says so.
 
 use super::{Embedded, Kind, Parsed};
-use crate::check::OriginEntry;
 use crate::fragment::codec::{self, Codec};
 use crate::fragment::{HostId, HostSpan, OffsetMap};
+use crate::model::OriginEntry;
 
 /// Whether user data starts like a MIME message.
 pub fn is_mime(bytes: &[u8]) -> bool {

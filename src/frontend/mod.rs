@@ -17,9 +17,9 @@ pub mod yaml;
 
 use std::path::{Path, PathBuf};
 
-use crate::check::OriginEntry;
 use crate::fragment::codec::Codec;
 use crate::fragment::{Fragment, HostId, HostSpan, OffsetMap};
+use crate::model::OriginEntry;
 
 /// The host format of a file or decoded value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +45,38 @@ pub enum Kind {
     Terraform,
 }
 
+impl Kind {
+    /// Whether a file of this kind is run whole as a script (user data another file's `file()`
+    /// may name), rather than carrying scripts in its values.
+    pub fn is_script(self) -> bool {
+        matches!(
+            self,
+            Kind::Shell
+                | Kind::ShellCommand
+                | Kind::CloudConfig
+                | Kind::Boothook
+                | Kind::Mime
+                | Kind::Gzip
+        )
+    }
+
+    /// Whether a file of this kind with these bytes may matter to other files without making a
+    /// request itself: a Terraform file may make instances run another file (`file()`), which
+    /// holds the requests, or define user data by name that a setting in another file of the
+    /// module uses. Such a file is read even when the prefilter finds nothing in it.
+    pub fn may_link_files(self, bytes: &[u8]) -> bool {
+        self == Kind::Terraform
+            && [
+                &b"file("[..],
+                b"cloudinit_config",
+                b"template_file",
+                b"locals",
+            ]
+            .iter()
+            .any(|needle| memchr::memmem::find(bytes, needle).is_some())
+    }
+}
+
 /// A value found inside a host that is itself a host (decoded), to be read with `kind` (or with
 /// the kind its content says).
 #[derive(Debug)]
@@ -68,10 +100,10 @@ pub struct Parsed {
     pub diagnostics: Vec<String>,
     /// Other files that this one makes run as user data (Terraform `file()`).
     pub referenced: Vec<PathBuf>,
-    /// Instance metadata settings declared in this host (see `crate::settings`).
-    pub settings: Vec<crate::settings::MetadataSetting>,
+    /// Instance metadata settings declared in this host (see `crate::model::setting`).
+    pub settings: Vec<crate::model::setting::MetadataSetting>,
     /// Facts that link objects across files (see `crate::links`).
-    pub links: Vec<crate::links::Fact>,
+    pub links: Vec<crate::model::links::Fact>,
     /// User data defined by name (Terraform `local.NAME`, `data.cloudinit_config.NAME`), which a
     /// setting in another file of the module may use.
     pub definitions: Vec<Definition>,
@@ -86,6 +118,24 @@ pub struct Definition {
     pub embedded: Vec<usize>,
     pub referenced: Vec<usize>,
 }
+
+/// Byte strings that make a file worth reading for settings even when no metadata request can be
+/// in it (the prefilter in `crate::check`): the resource types and kinds that carry instance metadata settings.
+pub const SETTINGS_NEEDLES: &[&str] = &[
+    "aws_instance",
+    "aws_launch_template",
+    "aws_spot_instance_request",
+    "aws_launch_configuration",
+    "AWS::EC2::Instance",
+    "AWS::EC2::LaunchTemplate",
+    "AWS::AutoScaling::LaunchConfiguration",
+    "AWSMachine",
+    "AWSManagedMachinePool",
+    "eksctl.io/",
+    "instance-metadata-",
+    "run-instances",
+    "dataSecretName",
+];
 
 /// Says which front end reads a file, if any.
 pub fn classify(path: &Path, bytes: &[u8]) -> Option<Kind> {
@@ -160,7 +210,7 @@ pub fn is_foreign(text: &[u8]) -> bool {
     if text.starts_with(b"#!") {
         let end = memchr::memchr(b'\n', text).unwrap_or(text.len()).min(512);
         let line = String::from_utf8_lossy(text.get(..end).unwrap_or_default());
-        return !crate::shell::is_shell_shebang(line.trim_end_matches('\r'));
+        return !crate::fragment::language::is_shell_shebang(line.trim_end_matches('\r'));
     }
     false
 }

@@ -42,7 +42,7 @@ fn has_shell_shebang(bytes: &[u8]) -> bool {
     }
     let end = memchr::memchr(b'\n', bytes).unwrap_or(bytes.len()).min(512);
     let line = String::from_utf8_lossy(bytes.get(..end).unwrap_or_default());
-    crate::shell::is_shell_shebang(line.trim_end_matches('\r'))
+    crate::fragment::language::is_shell_shebang(line.trim_end_matches('\r'))
 }
 
 /// `#cloud-boothook` user data: the script after the first line.

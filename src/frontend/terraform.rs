@@ -17,15 +17,15 @@ use std::path::PathBuf;
 use tree_sitter::Node;
 
 use super::{Embedded, Kind, Parsed};
-use crate::check::OriginEntry;
 use crate::fragment::codec::{decode_base64, Codec};
 use crate::fragment::{
     FragmentOffset, FragmentSpan, HostId, HostSpan, OffsetMap, PlainScalar, Quoting,
 };
-use crate::settings::{
+use crate::model::setting::{
     Containers, HopDefault, Layout, MetadataSetting, OptionsBlock, Slot, Source, TokensDefault,
     UserData, Value,
 };
+use crate::model::OriginEntry;
 
 /// Arguments whose value runs on the instance: the resources' own, and the shell that the EKS
 /// module (terraform-aws-modules/eks) runs on its nodes before and after their bootstrap.
@@ -633,7 +633,7 @@ mod settings {
             .filter(|(kind, _, _)| CONTAINER_USERS.contains(&kind.as_str()))
         {
             for template in launch_templates_named(text(*block, bytes)) {
-                let fact = crate::links::Fact::ContainerUser {
+                let fact = crate::model::links::Fact::ContainerUser {
                     template,
                     user: format!("an {kind}"),
                 };
@@ -830,7 +830,7 @@ mod settings {
                 hidden = Some("its user data is an expression that is not visible here".to_owned());
             } else if read.fragments.is_empty()
                 && read.embedded.is_empty()
-                && !crate::settings::substantive(&strip_interpolations(
+                && !crate::model::setting::substantive(&strip_interpolations(
                     bytes
                         .get(read.raw.start.0..read.raw.end.0)
                         .unwrap_or_default(),
@@ -843,7 +843,7 @@ mod settings {
             Containers::Yes(
                 "an EKS node group or AWS Batch environment in this file uses it".to_owned(),
             )
-        } else if let Some(runtime) = crate::settings::container_runtime(&seen_text) {
+        } else if let Some(runtime) = crate::model::setting::container_runtime(&seen_text) {
             Containers::Yes(format!("its user data mentions `{runtime}`"))
         } else if !own.is_empty()
             && hidden.is_none()

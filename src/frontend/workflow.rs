@@ -10,11 +10,11 @@ use super::kubernetes::scalar_host;
 use super::script::{placeholders, ScriptBuilder};
 use super::yaml::{self, Scalar};
 use super::Parsed;
-use crate::check::OriginEntry;
 use crate::fragment::{HostId, HostSpan};
-use crate::settings::{
+use crate::model::setting::{
     Containers, HopDefault, MetadataSetting, OptionsBlock, Source, TokensDefault, UserData,
 };
+use crate::model::OriginEntry;
 
 /// A scalar with what the host substitutes (`${{ … }}`) replaced by placeholders.
 fn with_placeholders(mut scalar: Scalar, open: &str, close: &str) -> Scalar {
@@ -238,7 +238,9 @@ fn cloudformation_setting(
         }
         setting.parent = yaml::mapping_slot(parent, bytes);
     }
-    let visible = text.as_deref().is_some_and(crate::settings::substantive);
+    let visible = text
+        .as_deref()
+        .is_some_and(crate::model::setting::substantive);
     if text.is_some() && !visible {
         user_data.unseen = Some(
             "its UserData is a reference (a parameter or an import) that is not visible here"
@@ -254,7 +256,10 @@ fn cloudformation_setting(
         Containers::Yes(
             "an EKS node group or AWS Batch environment in this template uses it".to_owned(),
         )
-    } else if let Some(runtime) = text.as_deref().and_then(crate::settings::container_runtime) {
+    } else if let Some(runtime) = text
+        .as_deref()
+        .and_then(crate::model::setting::container_runtime)
+    {
         Containers::Yes(format!("its user data mentions `{runtime}`"))
     } else if visible {
         Containers::No

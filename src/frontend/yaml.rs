@@ -367,8 +367,12 @@ pub fn scalar(node: Node, bytes: &[u8]) -> Option<Scalar> {
 
 /// A mapping's value of `key` as a setting's field: its text when it is a literal scalar, and the
 /// span of its characters (inside quotes).
-pub fn setting_value(mapping: Node, bytes: &[u8], key: &str) -> Option<crate::settings::Value> {
-    use crate::settings::Value;
+pub fn setting_value(
+    mapping: Node,
+    bytes: &[u8],
+    key: &str,
+) -> Option<crate::model::setting::Value> {
+    use crate::model::setting::Value;
     let (written, _, value) = pairs(mapping, bytes)
         .into_iter()
         .find(|(k, _, _)| k == key)?;
@@ -408,9 +412,9 @@ fn column(bytes: &[u8], at: usize) -> usize {
 }
 
 /// Where a new `key: value` can be written into a mapping (block or flow), after its last pair.
-pub fn mapping_slot(node: Node, bytes: &[u8]) -> Option<crate::settings::Slot> {
+pub fn mapping_slot(node: Node, bytes: &[u8]) -> Option<crate::model::setting::Slot> {
     use crate::fragment::HostOffset;
-    use crate::settings::{Layout, Slot};
+    use crate::model::setting::{Layout, Slot};
     let (map, _) = unwrap(node, bytes);
     let mut cursor = map.walk();
     let pair_kind = match map.kind() {

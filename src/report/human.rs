@@ -10,8 +10,9 @@ use miette::{
     MietteSpanContents, SourceCode, SourceSpan, SpanContents,
 };
 
-use super::{FileReport, Report};
-use crate::check::Finding;
+use super::Report;
+use crate::model::FileReport;
+use crate::model::Finding;
 use crate::rules::Severity;
 
 /// Lines of context shown around a finding.
@@ -76,7 +77,7 @@ pub fn write_summary(out: &mut impl Write, report: &Report) -> io::Result<()> {
 }
 
 /// `k8s-secret boot/value › base64 line 2, column 4`: how to reach decoded code.
-fn origin_path(origin: &[crate::check::OriginEntry]) -> String {
+fn origin_path(origin: &[crate::model::OriginEntry]) -> String {
     origin
         .iter()
         .map(|entry| {
@@ -151,13 +152,13 @@ struct Rendered<'a> {
 
 /// A second place a finding points to, as miette shows a related diagnostic: its line, labelled.
 struct RelatedPlace<'a> {
-    related: &'a crate::check::Related,
+    related: &'a crate::model::Related,
     excerpt: Excerpt,
     span: SourceSpan,
 }
 
 impl<'a> RelatedPlace<'a> {
-    fn new(related: &'a crate::check::Related) -> Self {
+    fn new(related: &'a crate::model::Related) -> Self {
         let (start, end) = related.range;
         RelatedPlace {
             related,

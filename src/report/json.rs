@@ -9,8 +9,9 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{FileReport, Report};
-use crate::check::Finding;
+use super::Report;
+use crate::model::FileReport;
+use crate::model::Finding;
 
 #[derive(Serialize)]
 struct Document<'a> {
@@ -33,7 +34,7 @@ pub(super) struct JsonFinding<'a> {
     fix: Option<JsonFix<'a>>,
     /// How to reach code inside an encoded value, outermost first (absent for plain code).
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    origin: &'a [crate::check::OriginEntry],
+    origin: &'a [crate::model::OriginEntry],
     #[serde(skip_serializing_if = "Vec::is_empty")]
     related: Vec<JsonRelated<'a>>,
 }
@@ -48,7 +49,7 @@ struct JsonRelated<'a> {
 
 #[derive(Serialize)]
 struct JsonFix<'a> {
-    applicability: crate::fix::Applicability,
+    applicability: crate::model::Applicability,
     message: &'a str,
     edits: Vec<JsonEdit<'a>>,
 }

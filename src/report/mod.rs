@@ -9,6 +9,7 @@ pub mod human;
 pub mod json;
 pub mod json_lines;
 pub mod junit;
+pub mod migration;
 pub mod sarif;
 
 use std::collections::HashMap;
@@ -18,25 +19,8 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use crate::check::Finding;
-use crate::source::{LineColumn, SourceFile};
-
-/// The findings of one file, with its bytes for positions and snippets.
-#[derive(Debug)]
-pub struct FileReport {
-    pub source: SourceFile,
-    pub findings: Vec<Finding>,
-}
-
-impl FileReport {
-    /// Start and (exclusive) end of a finding, 1-based.
-    pub fn range(&self, finding: &Finding) -> (LineColumn, LineColumn) {
-        (
-            self.source.position(finding.span.start),
-            self.source.position(finding.span.end),
-        )
-    }
-}
+pub use crate::model::FileReport;
+use crate::model::Finding;
 
 /// The project's home page.
 pub const HOMEPAGE: &str = "https://github.com/imds-lint/imds-lint";

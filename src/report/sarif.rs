@@ -15,10 +15,12 @@ use serde_sarif::sarif::{
     Result as SarifResult, ResultColumnKind, ResultLevel, Run, Sarif, Tool, ToolComponent, Version,
 };
 
-use super::{fingerprints, without_curdir, FileReport, Report, HOMEPAGE};
-use crate::check::Finding;
-use crate::fix::Applicability;
-use crate::rules::{doc_url, Rule, Severity, RULES};
+use super::{fingerprints, without_curdir, Report, HOMEPAGE};
+use crate::model::Applicability;
+use crate::model::FileReport;
+use crate::model::Finding;
+use crate::model::{Rule, Severity};
+use crate::rules::doc_url;
 
 /// Where the log says its schema is (the OASIS standard's, as published on SchemaStore).
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -65,8 +67,7 @@ fn log(report: &Report, root: Option<&Path>) -> serde_json::Result<Sarif> {
             results.push(result);
         }
     }
-    let rules = RULES
-        .iter()
+    let rules = crate::rules::all()
         .map(descriptor)
         .collect::<Result<Vec<_>, _>>()?;
     let driver = ToolComponent::builder()
@@ -184,8 +185,7 @@ fn result(
             .build()])
         .partial_fingerprints(BTreeMap::from([(FINGERPRINT.to_owned(), fingerprint)]))
         .build();
-    result.rule_index = RULES
-        .iter()
+    result.rule_index = crate::rules::all()
         .position(|r| r.code == finding.rule.code)
         .map(|i| i as i64);
     if let Some(fix) = &finding.fix {
@@ -232,7 +232,7 @@ fn result(
 }
 
 /// Another place the result is about, in this file or another.
-fn related_location(id: usize, related: &crate::check::Related, root: Option<&Path>) -> Location {
+fn related_location(id: usize, related: &crate::model::Related, root: Option<&Path>) -> Location {
     let region = Region::builder()
         .start_line(related.line as i64)
         .start_column(related.column as i64)

@@ -1,16 +1,19 @@
 //! IMDS013 `hop-limit-above-one-without-containers`.
 
-use super::{Check, Rule, SettingContext, SettingViolation, Severity};
-use crate::settings::{Containers, HopLimit};
+use super::{Check, Entry, Rule, SettingContext, SettingViolation, Severity};
+use crate::model::setting::{Containers, HopLimit};
 
-pub const RULE: Rule = Rule {
-    code: "IMDS013",
-    name: "hop-limit-above-one-without-containers",
-    severity: Severity::Warning,
-    fixable: false,
-    summary: "metadata hop limit above 1 on instances that run no containers",
-    doc: DOC,
+pub const RULE: Entry = Entry {
+    rule: Rule {
+        code: "IMDS013",
+        name: "hop-limit-above-one-without-containers",
+        severity: Severity::Warning,
+        fixable: false,
+        summary: "metadata hop limit above 1 on instances that run no containers",
+        doc: DOC,
+    },
     check: Check::Setting(check),
+    fix: None,
 };
 
 const DOC: &str = r#"# IMDS013 hop-limit-above-one-without-containers
@@ -106,6 +109,7 @@ fn check(context: &SettingContext) -> Option<SettingViolation> {
         severity: None,
         change: None,
         at_requests: Vec::new(),
+        points_at_boot_code: false,
     })
 }
 

@@ -1,18 +1,21 @@
 //! IMDS011 `hop-limit-too-low-for-containers`.
 
-use super::{Check, Rule, SettingContext, SettingViolation, Severity};
+use super::{Check, Entry, Rule, SettingContext, SettingViolation, Severity};
 use crate::fix::settings::{Change, Field};
 use crate::fix::Applicability;
-use crate::settings::{Containers, HopDefault, HopLimit};
+use crate::model::setting::{Containers, HopDefault, HopLimit};
 
-pub const RULE: Rule = Rule {
-    code: "IMDS011",
-    name: "hop-limit-too-low-for-containers",
-    severity: Severity::Warning,
-    fixable: true,
-    summary: "metadata hop limit of 1 on instances that run containers",
-    doc: DOC,
+pub const RULE: Entry = Entry {
+    rule: Rule {
+        code: "IMDS011",
+        name: "hop-limit-too-low-for-containers",
+        severity: Severity::Warning,
+        fixable: true,
+        summary: "metadata hop limit of 1 on instances that run containers",
+        doc: DOC,
+    },
     check: Check::Setting(check),
+    fix: None,
 };
 
 const DOC: &str = r#"# IMDS011 hop-limit-too-low-for-containers
@@ -145,6 +148,7 @@ fn check(context: &SettingContext) -> Option<SettingViolation> {
             applicability: Applicability::Safe,
         }),
         at_requests: Vec::new(),
+        points_at_boot_code: false,
     })
 }
 

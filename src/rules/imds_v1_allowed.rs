@@ -1,18 +1,21 @@
 //! IMDS010 `imds-v1-allowed`.
 
-use super::{Check, Rule, SettingContext, SettingViolation, Severity};
+use super::{Check, Entry, Rule, SettingContext, SettingViolation, Severity};
 use crate::fix::settings::{Change, Field};
 use crate::fix::Applicability;
-use crate::settings::{Tokens, TokensDefault};
+use crate::model::setting::{Tokens, TokensDefault};
 
-pub const RULE: Rule = Rule {
-    code: "IMDS010",
-    name: "imds-v1-allowed",
-    severity: Severity::Error,
-    fixable: true,
-    summary: "instance metadata setting that allows IMDSv1 (tokens optional, or left unset)",
-    doc: DOC,
+pub const RULE: Entry = Entry {
+    rule: Rule {
+        code: "IMDS010",
+        name: "imds-v1-allowed",
+        severity: Severity::Error,
+        fixable: true,
+        summary: "instance metadata setting that allows IMDSv1 (tokens optional, or left unset)",
+        doc: DOC,
+    },
     check: Check::Setting(check),
+    fix: None,
 };
 
 const DOC: &str = r#"# IMDS010 imds-v1-allowed
@@ -164,7 +167,7 @@ fn check(context: &SettingContext) -> Option<SettingViolation> {
     let mut help = format!(
         "require tokens (`{}` set to `{}`) once every script these instances run sends one",
         keys.tokens,
-        if setting.source == crate::settings::Source::Eksctl {
+        if setting.source == crate::model::setting::Source::Eksctl {
             "true"
         } else {
             "required"
@@ -208,6 +211,8 @@ fn check(context: &SettingContext) -> Option<SettingViolation> {
         severity,
         change,
         at_requests: Vec::new(),
+        // Its message names the tokenless requests (or they withhold its fix): point at them.
+        points_at_boot_code: true,
     })
 }
 

@@ -1,9 +1,10 @@
 //! IMDS012 `required-tokens-break-boot`.
 
-use super::{Check, RequestViolation, Rule, SettingContext, SettingViolation, Severity};
-use crate::settings::Tokens;
+use super::{Check, Entry, RequestViolation, Rule, SettingContext, SettingViolation, Severity};
+use crate::model::setting::Tokens;
 
-pub const RULE: Rule = Rule {
+pub const RULE: Entry = Entry {
+    rule: Rule {
     code: "IMDS012",
     name: "required-tokens-break-boot",
     severity: Severity::Error,
@@ -11,7 +12,9 @@ pub const RULE: Rule = Rule {
     summary:
         "a setting that requires tokens on instances whose boot script makes a tokenless request",
     doc: DOC,
+    },
     check: Check::Setting(check),
+    fix: None,
 };
 
 const DOC: &str = r#"# IMDS012 required-tokens-break-boot
@@ -142,6 +145,8 @@ fn check(context: &SettingContext) -> Option<SettingViolation> {
         severity: None,
         change: None,
         at_requests,
+        // Its message names the tokenless requests (or they withhold its fix): point at them.
+        points_at_boot_code: true,
     })
 }
 

@@ -1,16 +1,19 @@
 //! IMDS002 `token-request-not-put`.
 
-use super::{Check, Rule, Severity, Violation};
+use super::{Check, Entry, RequestContext, RequestFix, Rule, Severity, Violation};
 use crate::shell::request::{Client, Method, Request};
 
-pub const RULE: Rule = Rule {
-    code: "IMDS002",
-    name: "token-request-not-put",
-    severity: Severity::Error,
-    fixable: true,
-    summary: "request to the IMDSv2 token endpoint that is not a PUT",
-    doc: DOC,
+pub const RULE: Entry = Entry {
+    rule: Rule {
+        code: "IMDS002",
+        name: "token-request-not-put",
+        severity: Severity::Error,
+        fixable: true,
+        summary: "request to the IMDSv2 token endpoint that is not a PUT",
+        doc: DOC,
+    },
     check: Check::Request(check),
+    fix: Some(RequestFix::UsePut),
 };
 
 const DOC: &str = r#"# IMDS002 token-request-not-put
@@ -51,7 +54,12 @@ A method taken from a variable that cannot be resolved is not flagged.
 - <https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-instance-metadata-service.html>
 "#;
 
-fn check(request: &Request) -> Option<Violation> {
+/// A token fetched in a container needs a hop limit of 2 to arrive: said of requests from one.
+fn check(context: &RequestContext) -> Option<Violation> {
+    violation(context.request).map(|v| v.from_container(context.in_container))
+}
+
+fn violation(request: &Request) -> Option<Violation> {
     if !request.token_endpoint {
         return None;
     }

@@ -1,16 +1,19 @@
 //! IMDS003 `token-ttl-invalid`.
 
-use super::{Check, Rule, Severity, Violation};
+use super::{Check, Entry, RequestContext, RequestFix, Rule, Severity, Violation};
 use crate::shell::request::{Client, Request, Ttl};
 
-pub const RULE: Rule = Rule {
-    code: "IMDS003",
-    name: "token-ttl-invalid",
-    severity: Severity::Error,
-    fixable: true,
-    summary: "token request whose TTL header is missing or outside 1..21600",
-    doc: DOC,
+pub const RULE: Entry = Entry {
+    rule: Rule {
+        code: "IMDS003",
+        name: "token-ttl-invalid",
+        severity: Severity::Error,
+        fixable: true,
+        summary: "token request whose TTL header is missing or outside 1..21600",
+        doc: DOC,
+    },
     check: Check::Request(check),
+    fix: Some(RequestFix::SetTtl),
 };
 
 const DOC: &str = r#"# IMDS003 token-ttl-invalid
@@ -49,7 +52,12 @@ A TTL taken from a variable that cannot be resolved is not flagged.
 - <https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-metadata-v2-how-it-works.html>
 "#;
 
-fn check(request: &Request) -> Option<Violation> {
+/// A token fetched in a container needs a hop limit of 2 to arrive: said of requests from one.
+fn check(context: &RequestContext) -> Option<Violation> {
+    violation(context.request).map(|v| v.from_container(context.in_container))
+}
+
+fn violation(request: &Request) -> Option<Violation> {
     if !request.token_endpoint || !request.is_put() {
         return None;
     }

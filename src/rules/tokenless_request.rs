@@ -1,16 +1,19 @@
 //! IMDS001 `tokenless-request`.
 
-use super::{Check, Rule, Severity, Violation};
+use super::{Check, Entry, RequestContext, RequestFix, Rule, Severity, Violation};
 use crate::shell::request::{Request, TokenUse};
 
-pub const RULE: Rule = Rule {
-    code: "IMDS001",
-    name: "tokenless-request",
-    severity: Severity::Error,
-    fixable: true,
-    summary: "request to the instance metadata service without an IMDSv2 token",
-    doc: DOC,
+pub const RULE: Entry = Entry {
+    rule: Rule {
+        code: "IMDS001",
+        name: "tokenless-request",
+        severity: Severity::Error,
+        fixable: true,
+        summary: "request to the instance metadata service without an IMDSv2 token",
+        doc: DOC,
+    },
     check: Check::Request(check),
+    fix: Some(RequestFix::FetchToken),
 };
 
 const DOC: &str = r#"# IMDS001 tokenless-request
@@ -78,7 +81,12 @@ pub fn is_tokenless(request: &Request) -> bool {
     !request.token_endpoint && matches!(request.token, TokenUse::Absent | TokenUse::Unreadable(_))
 }
 
-fn check(request: &Request) -> Option<Violation> {
+/// A token fetched in a container needs a hop limit of 2 to arrive: said of requests from one.
+fn check(context: &RequestContext) -> Option<Violation> {
+    violation(context.request).map(|v| v.from_container(context.in_container))
+}
+
+fn violation(request: &Request) -> Option<Violation> {
     if !is_tokenless(request) {
         return None;
     }

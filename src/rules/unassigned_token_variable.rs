@@ -1,16 +1,19 @@
 //! IMDS004 `unassigned-token-variable`.
 
-use super::{Check, Rule, Severity, Violation};
+use super::{Check, Entry, RequestContext, Rule, Severity, Violation};
 use crate::shell::request::{Request, TokenUse};
 
-pub const RULE: Rule = Rule {
-    code: "IMDS004",
-    name: "unassigned-token-variable",
-    severity: Severity::Warning,
-    fixable: false,
-    summary: "token header uses a variable that nothing in scope assigns from a token request",
-    doc: DOC,
+pub const RULE: Entry = Entry {
+    rule: Rule {
+        code: "IMDS004",
+        name: "unassigned-token-variable",
+        severity: Severity::Warning,
+        fixable: false,
+        summary: "token header uses a variable that nothing in scope assigns from a token request",
+        doc: DOC,
+    },
     check: Check::Request(check),
+    fix: None,
 };
 
 const DOC: &str = r#"# IMDS004 unassigned-token-variable
@@ -64,7 +67,8 @@ pub fn is_unassigned(request: &Request) -> bool {
     }
 }
 
-fn check(request: &Request) -> Option<Violation> {
+fn check(context: &RequestContext) -> Option<Violation> {
+    let request = context.request;
     if !is_unassigned(request) {
         return None;
     }

@@ -4,7 +4,10 @@
 //! `modify-instance-metadata-defaults --http-tokens …`. Each value keeps its span in the host, so
 //! that the settings rules can report it and a fix can replace it.
 
-use crate::fragment::{FragmentSpan, HostSpan, OffsetMap};
+use crate::fragment::{FragmentSpan, HostId, HostSpan, OffsetMap};
+use crate::model::setting::{
+    HopDefault, MetadataSetting, OptionsBlock, Source, TokensDefault, Value,
+};
 use crate::shell::word::Word;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +66,60 @@ pub struct AwsMetadataCall {
     pub metadata_options: Option<HostSpan>,
     /// `run-instances --launch-template`: options not given come from the template.
     pub launch_template: bool,
+}
+
+impl AwsMetadataCall {
+    /// The call as an instance metadata setting of `host` (it sets metadata options, or launches
+    /// instances and leaves them to EC2's defaults).
+    pub fn setting(&self, host: HostId) -> MetadataSetting {
+        let call = self;
+        let mut setting =
+            MetadataSetting::new(Source::AwsCli, call.operation.name(), "", host, call.span);
+        setting.head = call.operation_span;
+        let field = |name: &str| {
+            call.options.iter().find(|o| o.name == name).map(|o| Value {
+                key: o.written.clone(),
+                text: o.value.clone(),
+                span: o.span,
+                replaceable: o.replaceable,
+            })
+        };
+        setting.tokens = field("HttpTokens");
+        setting.hop_limit = field("HttpPutResponseHopLimit");
+        setting.endpoint = field("HttpEndpoint");
+        setting.block = call.metadata_options.map(|head| OptionsBlock {
+            key: "--metadata-options".to_owned(),
+            head,
+            span: head,
+            slot: None,
+        });
+        let launches = call.operation == AwsOperation::RunInstances && !call.launch_template;
+        setting.tokens_default = if launches {
+            TokensDefault::Ec2
+        } else {
+            TokensDefault::Unchanged
+        };
+        setting.hop_default = if launches {
+            HopDefault::Ec2
+        } else {
+            HopDefault::Unchanged
+        };
+        setting.user_data.unseen = Some(
+            match call.operation {
+                AwsOperation::RunInstances => {
+                    "the boot scripts of the instances it launches are not read with the command"
+                }
+                AwsOperation::ModifyInstanceMetadataOptions => {
+                    "the scripts of the instance it changes are not known here"
+                }
+                AwsOperation::ModifyInstanceMetadataDefaults => {
+                    "it changes the default of every instance launched in the account and Region"
+                }
+            }
+            .to_owned(),
+        );
+        setting
+    }
 }
 
 /// Options of the modify calls, by flag, with their API names.

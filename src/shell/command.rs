@@ -36,11 +36,7 @@ pub fn base_name(word: &Word) -> Option<String> {
     Some(text.rsplit('/').next().unwrap_or_default().to_owned())
 }
 
-const SHELLS: &[&str] = &["sh", "bash", "dash", "ksh", "zsh", "ash", "mksh", "yash"];
-
-pub fn is_shell_name(name: &str) -> bool {
-    SHELLS.contains(&name)
-}
+pub use crate::fragment::language::is_shell_name;
 
 /// How a wrapper's options are written: short letters and long names that take a value.
 struct Options {

@@ -6,7 +6,6 @@
 //! [`Slot`]s it records.
 
 use crate::fragment::{HostId, HostOffset, HostSpan};
-use crate::shell::aws::{AwsMetadataCall, AwsOperation};
 
 /// Where the setting is declared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -344,56 +343,6 @@ impl MetadataSetting {
             format!("`{}` `{}`", self.kind, self.name)
         }
     }
-
-    /// An `aws ec2` call that sets metadata options (or launches instances), as a setting.
-    pub fn from_cli(call: &AwsMetadataCall, host: HostId) -> Self {
-        let mut setting =
-            MetadataSetting::new(Source::AwsCli, call.operation.name(), "", host, call.span);
-        setting.head = call.operation_span;
-        let field = |name: &str| {
-            call.options.iter().find(|o| o.name == name).map(|o| Value {
-                key: o.written.clone(),
-                text: o.value.clone(),
-                span: o.span,
-                replaceable: o.replaceable,
-            })
-        };
-        setting.tokens = field("HttpTokens");
-        setting.hop_limit = field("HttpPutResponseHopLimit");
-        setting.endpoint = field("HttpEndpoint");
-        setting.block = call.metadata_options.map(|head| OptionsBlock {
-            key: "--metadata-options".to_owned(),
-            head,
-            span: head,
-            slot: None,
-        });
-        let launches = call.operation == AwsOperation::RunInstances && !call.launch_template;
-        setting.tokens_default = if launches {
-            TokensDefault::Ec2
-        } else {
-            TokensDefault::Unchanged
-        };
-        setting.hop_default = if launches {
-            HopDefault::Ec2
-        } else {
-            HopDefault::Unchanged
-        };
-        setting.user_data.unseen = Some(
-            match call.operation {
-                AwsOperation::RunInstances => {
-                    "the boot scripts of the instances it launches are not read with the command"
-                }
-                AwsOperation::ModifyInstanceMetadataOptions => {
-                    "the scripts of the instance it changes are not known here"
-                }
-                AwsOperation::ModifyInstanceMetadataDefaults => {
-                    "it changes the default of every instance launched in the account and Region"
-                }
-            }
-            .to_owned(),
-        );
-        setting
-    }
 }
 
 /// Words in user data that start (or set up) a container runtime or a container orchestrator's
@@ -428,24 +377,6 @@ pub fn container_runtime(text: &[u8]) -> Option<&'static str> {
 pub fn substantive(text: &[u8]) -> bool {
     text.iter().any(|b| !b.is_ascii_whitespace() && *b != b'X')
 }
-
-/// Byte strings that make a file worth reading for settings even when no metadata request can be
-/// in it (the prefilter in `crate::check`).
-pub const PREFILTER_NEEDLES: &[&str] = &[
-    "aws_instance",
-    "aws_launch_template",
-    "aws_spot_instance_request",
-    "aws_launch_configuration",
-    "AWS::EC2::Instance",
-    "AWS::EC2::LaunchTemplate",
-    "AWS::AutoScaling::LaunchConfiguration",
-    "AWSMachine",
-    "AWSManagedMachinePool",
-    "eksctl.io/",
-    "instance-metadata-",
-    "run-instances",
-    "dataSecretName",
-];
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,191 @@
+//! The hosts of one file and the way back from them: a host is bytes a front end reads (the file,
+//! or a value decoded from a parent host); positions, origins, suppressions and fixes in a host
+//! are taken back to the file through each link, exactly through one-to-one maps and to the whole
+//! encoded value through opaque encodings.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use super::read::MAX_HOST_DEPTH;
+use crate::fix::{self, Fix};
+use crate::fragment::codec::Codec;
+use crate::fragment::{FragmentSpan, HostId, HostSpan, OffsetMap};
+use crate::model::OriginEntry;
+use crate::source::{FileSpan, SourceFile};
+use crate::suppress::Suppressions;
+
+/// A host: bytes a front end reads. Host 0 is the file itself; others were decoded from a value
+/// in their parent host.
+#[derive(Debug)]
+pub struct Host {
+    pub bytes: Vec<u8>,
+    pub link: Option<HostLink>,
+}
+
+/// How a host sits in its parent.
+#[derive(Debug)]
+pub struct HostLink {
+    pub parent: HostId,
+    /// The encoded value in the parent.
+    pub span: HostSpan,
+    /// Host offsets to parent offsets, when they correspond one to one (a YAML scalar); `None`
+    /// for opaque encodings, whose every offset maps to the value as a whole.
+    pub map: Option<OffsetMap>,
+    pub codec: Codec,
+    /// The containers between the parent and this host (a Secret's key, a MIME part).
+    pub origin: Vec<OriginEntry>,
+}
+
+fn suppressed(
+    suppressions: &Suppressions,
+    source: &SourceFile,
+    code: &str,
+    span: FileSpan,
+) -> bool {
+    let first = source.line_index(span.start);
+    let last = source.line_index(crate::source::FileOffset(span.end.0.saturating_sub(1)));
+    suppressions.covers(code, first, last.max(first))
+}
+
+/// The hosts of one file, for mapping positions and fixes back to the file.
+pub(super) struct Hosts<'a> {
+    pub source: &'a SourceFile,
+    hosts: &'a [Host],
+    /// The suppression markers in each decoded host's own text, read on first use.
+    markers: RefCell<HashMap<HostId, Suppressions>>,
+}
+
+impl<'a> Hosts<'a> {
+    pub fn new(source: &'a SourceFile, hosts: &'a [Host]) -> Self {
+        Hosts {
+            source,
+            hosts,
+            markers: RefCell::default(),
+        }
+    }
+
+    /// Whether a finding of `code` at `span` of `host` is suppressed: by a marker in the file on
+    /// its lines, or by one in the decoded host's own text.
+    pub fn is_suppressed(
+        &self,
+        file: &Suppressions,
+        code: &str,
+        host: HostId,
+        span: HostSpan,
+    ) -> bool {
+        if suppressed(file, self.source, code, self.to_file(host, span)) {
+            return true;
+        }
+        if host == 0 {
+            return false;
+        }
+        let bytes = self.bytes(host);
+        let mut markers = self.markers.borrow_mut();
+        markers
+            .entry(host)
+            .or_insert_with(|| Suppressions::parse(bytes))
+            .covers_span(bytes, code, span)
+    }
+
+    fn bytes(&self, host: HostId) -> &[u8] {
+        match host {
+            0 => &self.source.bytes,
+            _ => self.hosts.get(host).map_or(&[][..], |h| &h.bytes),
+        }
+    }
+
+    fn link(&self, host: HostId) -> Option<&HostLink> {
+        self.hosts.get(host).and_then(|h| h.link.as_ref())
+    }
+
+    /// Whether `host` is one of `ancestors` or was decoded from one of them.
+    pub fn descends(&self, mut host: HostId, ancestors: &[HostId]) -> bool {
+        for _ in 0..=MAX_HOST_DEPTH + 1 {
+            if ancestors.contains(&host) {
+                return true;
+            }
+            match self.link(host) {
+                Some(link) => host = link.parent,
+                None => return false,
+            }
+        }
+        false
+    }
+
+    /// The file range of a range in `host`: exact through one-to-one maps, the whole encoded value
+    /// through opaque encodings.
+    pub fn to_file(&self, mut host: HostId, mut span: HostSpan) -> FileSpan {
+        for _ in 0..=MAX_HOST_DEPTH + 1 {
+            let Some(link) = self.link(host) else {
+                break;
+            };
+            span = match &link.map {
+                Some(map) => map.span_to_host(FragmentSpan::new(span.start.0, span.end.0)),
+                None => link.span,
+            };
+            host = link.parent;
+        }
+        FileSpan::new(span.start.0, span.end.0)
+    }
+
+    /// The origin of a range in `host`, outermost first, and (inside an opaque encoding) the
+    /// decoded command, redacted.
+    pub fn origin(
+        &self,
+        mut host: HostId,
+        mut span: HostSpan,
+    ) -> (Vec<OriginEntry>, Option<String>) {
+        let mut entries: Vec<Vec<OriginEntry>> = Vec::new();
+        let mut decoded = None;
+        for _ in 0..=MAX_HOST_DEPTH + 1 {
+            let Some(link) = self.link(host) else {
+                break;
+            };
+            let mut here = link.origin.clone();
+            if link.codec.is_opaque() {
+                let bytes = self.bytes(host);
+                let lines = SourceFile::new(PathBuf::new(), bytes.to_vec());
+                let position = lines.position(crate::source::FileOffset(span.start.0));
+                let mut entry = OriginEntry::layer(link.codec.name());
+                entry.line = Some(position.line);
+                entry.column = Some(position.column);
+                here.push(entry);
+                if decoded.is_none() {
+                    let text = bytes.get(span.start.0..span.end.0).unwrap_or_default();
+                    decoded = Some(crate::redact::redact(&String::from_utf8_lossy(text)));
+                }
+            }
+            entries.push(here);
+            span = match &link.map {
+                Some(map) => map.span_to_host(FragmentSpan::new(span.start.0, span.end.0)),
+                None => link.span,
+            };
+            host = link.parent;
+        }
+        entries.reverse();
+        (entries.into_iter().flatten().collect(), decoded)
+    }
+
+    /// A fix with edits in `host`, as edits on the file: an encoded host is rewritten whole (and
+    /// the fix is unsafe where rewriting it changes more than the text).
+    pub fn lift(&self, mut host: HostId, mut fix: Fix) -> Option<Fix> {
+        for _ in 0..=MAX_HOST_DEPTH + 1 {
+            let Some(link) = self.link(host) else {
+                return Some(fix);
+            };
+            if let Some(why) = link.codec.changes_behaviour() {
+                fix.applicability = fix::Applicability::Unsafe;
+                fix.message = format!("{} (unsafe: {why})", fix.message);
+            }
+            let fixed = fix::apply::apply_edits(self.bytes(host), &fix.edits)?;
+            let encoded = link.codec.encode(&fixed)?;
+            fix.edits = vec![fix::Edit {
+                span: link.span,
+                content: String::from_utf8(encoded).ok()?,
+            }];
+            host = link.parent;
+        }
+        None
+    }
+}

@@ -1,0 +1,126 @@
+//! The link facts of one file in file coordinates (`crate::model::links::FileLinks`): what the
+//! pass across files needs to join this file's settings, Secrets, scripts and named user data to
+//! other files'.
+
+use std::path::PathBuf;
+
+use super::read::Read;
+use super::{Checking, SETTING_HERE, TOKENLESS_HERE};
+use crate::fragment::Fragment;
+use crate::model::links::{Fact, FileLinks, LinkedSetting, NamedUserData, ObjectRef, Site};
+use crate::model::setting::{container_runtime, MetadataSetting};
+use crate::model::Related;
+use crate::rules;
+
+/// The link facts of this file in file coordinates: the tokenless requests of each boot Secret
+/// (and of the whole file when it is a script), the references of machine sets, and the settings
+/// whose boot code may be in other files.
+pub(super) fn file_links(checking: &Checking, read: &Read, is_script: bool) -> FileLinks {
+    let (view, fragments, analyses) = (checking.view, checking.fragments, checking.analyses);
+    let (facts, declared, defined) = (&read.facts, &read.declared, &read.defined);
+    let mut links = FileLinks::default();
+    // The tokenless requests of the fragments `keep` says (by index) belong.
+    let sites = |keep: &dyn Fn(usize, &Fragment) -> bool| -> Vec<Site> {
+        let mut sites = Vec::new();
+        for (index, (fragment, analysis)) in fragments.iter().zip(analyses).enumerate() {
+            if !keep(index, fragment) {
+                continue;
+            }
+            for request in &analysis.requests {
+                if !rules::tokenless_request::is_tokenless(request) {
+                    continue;
+                }
+                let span = view.to_file(fragment.host, request.span);
+                sites.push(Site {
+                    span,
+                    line: view.source.position(span.start).line,
+                    fixable: false,
+                    place: Related::at(view.source, span, TOKENLESS_HERE),
+                });
+            }
+        }
+        sites
+    };
+    if is_script {
+        links.script = sites(&|_, _| true);
+    }
+    for definition in defined {
+        let keep = |index: usize, fragment: &Fragment| {
+            definition.fragments.contains(&index) || view.descends(fragment.host, &definition.hosts)
+        };
+        let text: Vec<u8> = fragments
+            .iter()
+            .enumerate()
+            .filter(|(i, f)| keep(*i, f))
+            .flat_map(|(_, f)| f.text.iter().copied())
+            .collect();
+        links.definitions.push(NamedUserData {
+            symbol: definition.symbol.clone(),
+            sites: sites(&keep),
+            files: definition.files.clone(),
+            runtime: container_runtime(&text),
+        });
+    }
+    let linked = |setting: &MetadataSetting, object: Option<ObjectRef>, files: Vec<PathBuf>| {
+        let span = view.to_file(setting.host, setting.anchor());
+        LinkedSetting {
+            object,
+            files,
+            symbols: setting.user_data.symbols.clone(),
+            launched_as: setting.launched_as.clone(),
+            setting: setting.clone(),
+            span,
+            line: view.source.position(span.start).line,
+            place: Related::at(view.source, span, SETTING_HERE),
+        }
+    };
+    for (decoded, fact) in facts {
+        match fact {
+            Fact::BootSecret { object, embedded } => {
+                let found = match decoded.iter().find(|(e, _)| e == embedded) {
+                    Some((_, secret_host)) => sites(&|_, f| view.descends(f.host, &[*secret_host])),
+                    None => Vec::new(),
+                };
+                links.secrets.push((object.clone(), found));
+            }
+            Fact::Machines {
+                namespace,
+                data_secret,
+                infra,
+            } => links
+                .machines
+                .push((namespace.clone(), data_secret.clone(), infra.clone())),
+            Fact::ContainerUser { template, user } => {
+                links.container_users.push((template.clone(), user.clone()))
+            }
+            Fact::Infra { object, setting } => {
+                if let Some(found) = declared.get(*setting) {
+                    links
+                        .settings
+                        .push(linked(&found.setting, Some(object.clone()), Vec::new()));
+                }
+            }
+        }
+    }
+    // Instances that take their tokens setting from a launch template: their own boot code is
+    // the template's too.
+    for found in declared.iter().filter(|d| d.setting.tokens.is_none()) {
+        let Some(template) = &found.setting.launch_template else {
+            continue;
+        };
+        let keep = |index: usize, fragment: &Fragment| {
+            found.fragments.contains(&index) || view.descends(fragment.host, &found.hosts)
+        };
+        links.template_boots.push((template.clone(), sites(&keep)));
+    }
+    for found in declared.iter().filter(|d| {
+        !d.files.is_empty()
+            || !d.setting.user_data.symbols.is_empty()
+            || d.setting.launched_as.is_some()
+    }) {
+        links
+            .settings
+            .push(linked(&found.setting, None, found.files.clone()));
+    }
+    links
+}

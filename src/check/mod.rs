@@ -1,0 +1,194 @@
+//! Checking one file: classify it, prefilter it, read it and its decoded values with the front
+//! ends (`read`), analyse each fragment, run the request rules (`requests`) and the settings
+//! rules (`settings`), record what links it to other files (`link_facts`), and take every span,
+//! origin and fix back to the file through the hosts (`hosts`). Everything here works on bytes
+//! already read: reading from disk and walking live in `crate::scan`; what other files say about
+//! this one arrives as a value (`External`), computed by `crate::links`.
+
+mod hosts;
+mod link_facts;
+mod prefilter;
+mod read;
+mod requests;
+mod settings;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use prefilter::{is_binary, Prefilter};
+
+use crate::fix::FixSettings;
+use crate::fragment::Fragment;
+use crate::frontend;
+use crate::model::links::{External, FileLinks};
+use crate::model::summary::SettingSummary;
+use crate::model::{Finding, Rule, Severity};
+use crate::shell;
+use crate::source::SourceFile;
+use crate::suppress::Suppressions;
+use hosts::Hosts;
+
+/// Which rules run.
+#[derive(Debug, Clone, Default)]
+pub struct RuleSelection {
+    /// Only these codes (all when empty).
+    pub select: Vec<String>,
+    /// Never these codes.
+    pub ignore: Vec<String>,
+}
+
+impl RuleSelection {
+    pub fn enabled(&self, rule: &Rule) -> bool {
+        let named = |codes: &[String]| codes.iter().any(|c| c.eq_ignore_ascii_case(rule.code));
+        (self.select.is_empty() || named(&self.select)) && !named(&self.ignore)
+    }
+}
+
+/// Everything that decides what a check reports: the run's configuration, as a value.
+#[derive(Debug, Clone, Default)]
+pub struct CheckSettings {
+    pub rules: RuleSelection,
+    pub fix: FixSettings,
+    /// Severities that differ from the rules table (`severity = { IMDS004 = "error" }`).
+    pub severity: Vec<(&'static str, Severity)>,
+    /// The prefilter of the run (with the configuration's extra host names).
+    pub prefilter: Arc<Prefilter>,
+}
+
+impl CheckSettings {
+    /// The severity findings of `rule` get.
+    pub fn severity_of(&self, rule: &Rule) -> Severity {
+        self.severity
+            .iter()
+            .find(|(code, _)| *code == rule.code)
+            .map_or(rule.severity, |(_, severity)| *severity)
+    }
+
+    /// Host names that also reach the metadata service here (`extra-hosts`).
+    pub fn set_extra_hosts(&mut self, hosts: &[String]) {
+        self.prefilter = Arc::new(Prefilter::new(hosts));
+    }
+}
+
+/// What a related place says: a tokenless request in the boot code of a setting's instances.
+const TOKENLESS_HERE: &str = "tokenless request in the boot code of these instances";
+/// What a related place says: the setting of the instances a request boots.
+const SETTING_HERE: &str = "the setting of the instances this boot code runs on";
+
+/// What became of one file.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Not a format any front end reads.
+    NotRecognised,
+    /// Recognised, but none of the endpoint spellings occur in it: never parsed.
+    Prefiltered,
+    /// Parsed and checked (possibly with no findings).
+    Checked {
+        source: SourceFile,
+        findings: Vec<Finding>,
+        /// Notes for the user where part of the file could not be read or analysed.
+        notes: Vec<String>,
+        /// Other files this one makes instances run (Terraform `file()`), to check as user data.
+        referenced: Vec<PathBuf>,
+        /// What links this file's objects to other files' (see `crate::links`).
+        links: Box<FileLinks>,
+        /// One summary per declared setting, for the migration view.
+        summaries: Vec<SettingSummary>,
+    },
+}
+
+impl Outcome {
+    pub fn findings(&self) -> &[Finding] {
+        match self {
+            Outcome::Checked { findings, .. } => findings,
+            _ => &[],
+        }
+    }
+}
+
+/// What the parts of one file's check share: the hosts, the suppression markers, the settings,
+/// the fragments with their analyses, and what other files say about this one.
+#[derive(Clone, Copy)]
+struct Checking<'a> {
+    view: &'a Hosts<'a>,
+    suppressions: &'a Suppressions,
+    settings: &'a CheckSettings,
+    fragments: &'a [Fragment],
+    analyses: &'a [shell::Analysis],
+    external: &'a External,
+}
+
+/// Checks one file's bytes. `force_kind` reads the file with that front end whatever its name.
+pub fn check_file(
+    path: PathBuf,
+    bytes: Vec<u8>,
+    force_kind: Option<frontend::Kind>,
+    settings: &CheckSettings,
+) -> Outcome {
+    check_file_linked(path, bytes, force_kind, settings, &External::default())
+}
+
+/// Checks one file knowing what the other files of the scan say about it (`crate::links`): the
+/// boot code its settings have elsewhere, the settings elsewhere that its requests boot.
+pub fn check_file_linked(
+    path: PathBuf,
+    bytes: Vec<u8>,
+    force_kind: Option<frontend::Kind>,
+    settings: &CheckSettings,
+    external: &External,
+) -> Outcome {
+    let Some(kind) = force_kind.or_else(|| frontend::classify(&path, &bytes)) else {
+        return Outcome::NotRecognised;
+    };
+    if !settings.prefilter.may_reach_imds(&bytes) && !kind.may_link_files(&bytes) {
+        return Outcome::Prefiltered;
+    }
+    let source = SourceFile::new(path, bytes);
+    let mut read = read::read(&source, kind, &settings.prefilter);
+    let view = Hosts::new(&source, &read.hosts);
+    let suppressions = Suppressions::parse(&source.bytes);
+    let analyses: Vec<shell::Analysis> = read.fragments.iter().map(shell::analyze).collect();
+    let mut notes = std::mem::take(&mut read.notes);
+    notes.extend(analyses.iter().filter_map(|a| a.error.clone()));
+    let checking = Checking {
+        view: &view,
+        suppressions: &suppressions,
+        settings,
+        fragments: &read.fragments,
+        analyses: &analyses,
+        external,
+    };
+    let (mut findings, safely_fixed) = requests::findings(&checking);
+    let mut links = link_facts::file_links(&checking, &read, kind.is_script());
+    for site in links
+        .secrets
+        .iter_mut()
+        .flat_map(|(_, sites)| sites)
+        .chain(&mut links.script)
+        .chain(links.definitions.iter_mut().flat_map(|d| &mut d.sites))
+    {
+        site.fixable = safely_fixed.contains(&site.span);
+    }
+    let fixable = |host, span| safely_fixed.contains(&view.to_file(host, span));
+    let declared = std::mem::take(&mut read.declared);
+    let (setting_findings, summaries) = settings::findings(&checking, declared, &fixable);
+    findings.extend(setting_findings);
+    findings.extend(settings::booted_findings(&checking));
+    findings.sort_by_key(|f| (f.span.start, f.rule.code));
+    findings.dedup_by(|a, b| {
+        a.span == b.span
+            && a.rule.code == b.rule.code
+            && a.origin == b.origin
+            && a.decoded == b.decoded
+    });
+    notes.sort();
+    notes.dedup();
+    Outcome::Checked {
+        source,
+        findings,
+        notes,
+        referenced: read.referenced,
+        links: Box::new(links),
+        summaries,
+    }
+}

@@ -1,0 +1,16 @@
+//! The model every stage shares: findings and the places they point at, rules as findings name
+//! them, fixes as data, instance metadata settings, link facts and migration summaries. These
+//! modules import nothing of the crate but the coordinate types (`crate::source`,
+//! `crate::fragment`), so front ends, the analysis, rules, the check, the pass across files and
+//! reporters may all use them without importing each other.
+
+pub mod finding;
+pub mod fix;
+pub mod links;
+pub mod rule;
+pub mod setting;
+pub mod summary;
+
+pub use finding::{FileReport, Finding, OriginEntry, Related};
+pub use fix::{Applicability, Edit, Fix};
+pub use rule::{Rule, Severity};
