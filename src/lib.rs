@@ -21,6 +21,7 @@ pub mod model;
 pub mod redact;
 pub mod report;
 pub mod rules;
+pub mod scan;
 pub mod shell;
 pub mod source;
 pub mod suppress;

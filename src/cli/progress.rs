@@ -3,7 +3,7 @@
 //! runs never flash, and CI logs, pipes and machine formats never get control sequences.
 
 use std::io::{self, IsTerminal};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -11,17 +11,12 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::scan::Counters;
+
 /// How long a scan runs before the spinner appears.
 const DELAY: Duration = Duration::from_millis(300);
 /// How often the spinner is redrawn.
 const TICK: Duration = Duration::from_millis(100);
-
-/// Counts the scan updates as it goes; the spinner reads them.
-#[derive(Debug, Default)]
-pub struct Counters {
-    pub files: AtomicUsize,
-    pub findings: AtomicUsize,
-}
 
 /// Whether a spinner may be shown at all: stderr is a terminal and not a CI log.
 pub fn allowed() -> bool {

@@ -3,6 +3,7 @@
 //! them; `write` puts the result on disk atomically.
 
 pub mod apply;
+pub mod converge;
 pub mod settings;
 pub mod write;
 

@@ -9,8 +9,10 @@ pub mod fix;
 pub mod links;
 pub mod rule;
 pub mod setting;
+pub mod statistics;
 pub mod summary;
 
 pub use finding::{FileReport, Finding, OriginEntry, Related};
 pub use fix::{Applicability, Edit, Fix};
 pub use rule::{Rule, Severity};
+pub use statistics::Statistics;

@@ -3,6 +3,7 @@
 
 pub mod checkstyle;
 pub mod concise;
+pub mod diff;
 pub mod github;
 pub mod gitlab;
 pub mod human;
@@ -15,12 +16,11 @@ pub mod sarif;
 use std::collections::HashMap;
 use std::io::{self, Write};
 use std::path::{Component, Path};
-use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-pub use crate::model::FileReport;
 use crate::model::Finding;
+pub use crate::model::{FileReport, Statistics};
 
 /// The project's home page.
 pub const HOMEPAGE: &str = "https://github.com/imds-lint/imds-lint";
@@ -119,33 +119,6 @@ fn xml_escape(text: &str, attribute: bool) -> String {
         }
     }
     out
-}
-
-/// Counts gathered during a scan (`--statistics`).
-#[derive(Debug, Default, Clone)]
-pub struct Statistics {
-    /// Files read from disk (or standard input).
-    pub files_read: usize,
-    /// Binary files skipped.
-    pub binary: usize,
-    /// Files no front end reads.
-    pub not_recognised: usize,
-    /// Recognised files without any endpoint spelling: never parsed.
-    pub prefiltered: usize,
-    /// Files parsed and checked.
-    pub parsed: usize,
-    pub findings: usize,
-    /// Findings per rule (code, name, count), rules without findings left out.
-    pub by_rule: Vec<(&'static str, &'static str, usize)>,
-    /// Findings a `--baseline` accepted, when one was given.
-    pub baselined: Option<usize>,
-    pub elapsed: Duration,
-}
-
-impl Statistics {
-    pub fn findings_reported(&self, files: &[FileReport]) -> usize {
-        files.iter().map(|f| f.findings.len()).sum()
-    }
 }
 
 /// Everything a reporter needs.

@@ -1,0 +1,33 @@
+//! What a run counted: files walked, skipped, prefiltered and parsed, findings (per rule), and
+//! how long it took; `--statistics` prints it.
+
+use std::time::Duration;
+
+use crate::model::FileReport;
+
+/// Counts gathered during a scan (`--statistics`).
+#[derive(Debug, Default, Clone)]
+pub struct Statistics {
+    /// Files read from disk (or standard input).
+    pub files_read: usize,
+    /// Binary files skipped.
+    pub binary: usize,
+    /// Files no front end reads.
+    pub not_recognised: usize,
+    /// Recognised files without any endpoint spelling: never parsed.
+    pub prefiltered: usize,
+    /// Files parsed and checked.
+    pub parsed: usize,
+    pub findings: usize,
+    /// Findings per rule (code, name, count), rules without findings left out.
+    pub by_rule: Vec<(&'static str, &'static str, usize)>,
+    /// Findings a `--baseline` accepted, when one was given.
+    pub baselined: Option<usize>,
+    pub elapsed: Duration,
+}
+
+impl Statistics {
+    pub fn findings_reported(&self, files: &[FileReport]) -> usize {
+        files.iter().map(|f| f.findings.len()).sum()
+    }
+}

@@ -1,0 +1,247 @@
+//! The per-file part of a run, on the walker's threads: read each file once (regular files
+//! only, within the size limit, binary files skipped), check it with a panic guard, and record
+//! what came of it; then read the files that checked files make instances run.
+
+use std::io::{self, Read};
+use std::panic::{self, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::Mutex;
+
+use super::{Checked, Counters, Diagnostic, Options, Results};
+use crate::check::{self, Outcome};
+use crate::frontend;
+use crate::model::FileReport;
+use crate::walk::Entry;
+
+/// One run's per-file work, shared by the walker's threads.
+pub(super) struct Scan<'a> {
+    options: &'a Options,
+    counters: &'a Counters,
+    results: Mutex<Results>,
+}
+
+impl<'a> Scan<'a> {
+    pub fn new(options: &'a Options, counters: &'a Counters) -> Self {
+        Scan {
+            options,
+            counters,
+            results: Mutex::new(Results::default()),
+        }
+    }
+
+    pub fn finish(self) -> Results {
+        self.results
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Scan<'_> {
+    fn record(&self, update: impl FnOnce(&mut Results)) {
+        let mut results = self
+            .results
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        update(&mut results);
+    }
+
+    fn diagnostic(&self, path: Option<PathBuf>, message: String) {
+        self.record(|r| r.diagnostics.push(Diagnostic { path, message }));
+    }
+
+    pub fn entry(&self, entry: Entry, root: &Path) {
+        match entry {
+            Entry::Error { path, message } => self.diagnostic(path, message),
+            Entry::File(path) => match self.read(&path) {
+                Ok(Some(bytes)) => self.check(path, bytes, None, root),
+                Ok(None) => {}
+                Err(message) => self.diagnostic(Some(path), message),
+            },
+        }
+    }
+
+    /// Checks, as user data, the files that scanned files make instances run and that were not
+    /// read already (a `.tpl` template is not a shell file by name).
+    pub fn referenced_files(&self) {
+        let referenced = {
+            let mut results = self
+                .results
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            std::mem::take(&mut results.referenced)
+        };
+        // Each path once, even when several files name it (and it cannot be read).
+        let mut tried = std::collections::HashSet::new();
+        for (path, root) in referenced {
+            let normalized = crate::walk::lexical(&path);
+            if !tried.insert(normalized.clone()) {
+                continue;
+            }
+            let done = {
+                let results = self
+                    .results
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                results.read.contains(&normalized)
+            };
+            if done {
+                continue;
+            }
+            match std::fs::metadata(&path) {
+                Ok(metadata) if !metadata.is_file() => {
+                    self.diagnostic(
+                        Some(path),
+                        "referenced as user data, but it is not a regular file; not read"
+                            .to_owned(),
+                    );
+                    continue;
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    self.diagnostic(
+                        Some(path),
+                        "referenced as user data, but it cannot be found".to_owned(),
+                    );
+                    continue;
+                }
+                // Unreadable, a link loop: `read` says which.
+                Err(_) => {}
+            }
+            match self.read(&path) {
+                Ok(Some(bytes)) => {
+                    let kind = frontend::classify_content(&bytes);
+                    self.check(path, bytes, kind, &root);
+                }
+                Ok(None) => self.diagnostic(
+                    Some(path),
+                    "referenced as user data, but it is binary; not read".to_owned(),
+                ),
+                Err(message) => self.diagnostic(Some(path), message),
+            }
+        }
+    }
+
+    pub fn stdin(&self, name: Option<PathBuf>) {
+        let mut bytes = Vec::new();
+        let limit = self.options.max_file_size;
+        match io::stdin().lock().take(limit + 1).read_to_end(&mut bytes) {
+            Ok(_) if bytes.len() as u64 > limit => self.diagnostic(
+                Some(PathBuf::from("-")),
+                format!("standard input is larger than --max-file-size ({limit} bytes); skipped"),
+            ),
+            Ok(_) => {
+                let copy = bytes.clone();
+                self.record(|r| r.stdin = Some(copy));
+                let path = name.unwrap_or_else(|| PathBuf::from("-"));
+                let kind = frontend::classify(&path, &bytes).or(Some(frontend::Kind::Shell));
+                self.check(path, bytes, kind, Path::new(""));
+            }
+            Err(e) => self.diagnostic(Some(PathBuf::from("-")), format!("cannot read: {e}")),
+        }
+    }
+
+    /// Reads a file once; `None` for files that are skipped without a word (binary).
+    fn read(&self, path: &Path) -> Result<Option<Vec<u8>>, String> {
+        let file = std::fs::File::open(path).map_err(|e| describe_io(&e))?;
+        let metadata = file.metadata().map_err(|e| describe_io(&e))?;
+        if !metadata.is_file() {
+            return Err("not a regular file".to_owned());
+        }
+        if metadata.len() > self.options.max_file_size {
+            return Err(format!(
+                "skipped: {} bytes is over --max-file-size ({} bytes)",
+                metadata.len(),
+                self.options.max_file_size
+            ));
+        }
+        let mut bytes = Vec::with_capacity(metadata.len() as usize);
+        file.take(self.options.max_file_size + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| describe_io(&e))?;
+        self.record(|r| r.statistics.files_read += 1);
+        self.counters.files.fetch_add(1, Ordering::Relaxed);
+        if check::is_binary(&bytes) {
+            self.record(|r| r.statistics.binary += 1);
+            return Ok(None);
+        }
+        Ok(Some(bytes))
+    }
+
+    fn check(&self, path: PathBuf, bytes: Vec<u8>, kind: Option<frontend::Kind>, root: &Path) {
+        let shown = path.clone();
+        let ignored = self
+            .options
+            .config
+            .as_ref()
+            .map(|c| c.ignored_in(&path))
+            .unwrap_or_default();
+        let own = (!ignored.is_empty()).then(|| {
+            let mut settings = self.options.check.clone();
+            settings.rules.ignore.extend(ignored);
+            settings
+        });
+        let settings = own.as_ref().unwrap_or(&self.options.check);
+        let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+            check::check_file(path, bytes, kind, settings)
+        }));
+        match outcome {
+            Ok(Outcome::NotRecognised) => self.record(|r| r.statistics.not_recognised += 1),
+            Ok(Outcome::Prefiltered) => self.record(|r| {
+                r.statistics.prefiltered += 1;
+                r.read.insert(crate::walk::lexical(&shown));
+            }),
+            Ok(Outcome::Checked {
+                source,
+                findings,
+                notes,
+                referenced,
+                links,
+                summaries,
+            }) => {
+                for note in notes {
+                    self.diagnostic(Some(shown.clone()), note);
+                }
+                self.counters
+                    .findings
+                    .fetch_add(findings.len(), Ordering::Relaxed);
+                self.record(|r| {
+                    r.read.insert(crate::walk::lexical(&shown));
+                    r.referenced
+                        .extend(referenced.into_iter().map(|p| (p, root.to_path_buf())));
+                    r.statistics.parsed += 1;
+                    r.statistics.findings += findings.len();
+                    // A file with links stays for the pass across files, findings or not.
+                    if findings.is_empty() && links.is_empty() {
+                        r.summaries.extend(summaries);
+                    } else {
+                        r.files.push(Checked {
+                            report: FileReport { source, findings },
+                            root: root.to_path_buf(),
+                            kind,
+                            stdin: root.as_os_str().is_empty(),
+                            settings: own,
+                            links,
+                            external: crate::model::links::External::default(),
+                            summaries,
+                        });
+                    }
+                });
+            }
+            Err(_) => self.diagnostic(
+                Some(shown),
+                "internal error while checking this file (a bug in imds-lint: please report it); the scan went on".to_owned(),
+            ),
+        }
+    }
+}
+
+fn describe_io(error: &io::Error) -> String {
+    match error.kind() {
+        io::ErrorKind::PermissionDenied => "cannot read: permission denied".to_owned(),
+        io::ErrorKind::NotFound => {
+            "no such file or directory (or a broken symbolic link)".to_owned()
+        }
+        _ => format!("cannot read: {error}"),
+    }
+}

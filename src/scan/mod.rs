@@ -1,0 +1,201 @@
+//! One run, as a library: walk the paths, read and check each file on the walker's threads
+//! (`files`), check the files other files make instances run, join what files say about each
+//! other and check again where that changed (`across`), and, when asked, fix in rounds
+//! (`fixes`). The CLI only resolves flags and configuration into [`Options`] and prints what
+//! [`Results`] holds; a test can drive a whole scan without it.
+
+mod across;
+mod files;
+pub mod fixes;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicUsize;
+use std::sync::Arc;
+
+use crate::check::{self, CheckSettings, Outcome};
+use crate::config::Config;
+use crate::frontend;
+use crate::model::links::{External, FileLinks};
+use crate::model::summary::SettingSummary;
+use crate::model::{FileReport, Statistics};
+use crate::source::SourceFile;
+use crate::walk::{self, Entry, WalkOptions};
+
+/// Files larger than this are skipped unless `--max-file-size` says otherwise.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 16 << 20;
+
+/// Everything that decides one run, resolved from flags and configuration.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub check: CheckSettings,
+    /// Files larger than this are skipped with a note.
+    pub max_file_size: u64,
+    /// The configuration in force, for `per-file-ignores`.
+    pub config: Option<Arc<Config>>,
+    pub walk: WalkOptions,
+    /// The name to report for standard input (`-`).
+    pub stdin_filename: Option<PathBuf>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            check: CheckSettings::default(),
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            config: None,
+            walk: WalkOptions {
+                no_ignore: false,
+                threads: 0,
+                skip: None,
+            },
+            stdin_filename: None,
+        }
+    }
+}
+
+/// A problem with one file or path that does not stop the scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub path: Option<PathBuf>,
+    pub message: String,
+}
+
+/// What the scan has done so far, updated as it goes (a progress display reads it).
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub files: AtomicUsize,
+    pub findings: AtomicUsize,
+}
+
+/// A checked file kept after the walk: one with findings, or with links for the pass across
+/// files; with what fixing and checking it again need.
+#[derive(Debug)]
+pub struct Checked {
+    pub report: FileReport,
+    /// The directory the file was reached from: fixes never write outside it.
+    pub root: PathBuf,
+    /// The front end forced on it (standard input), if any.
+    pub kind: Option<frontend::Kind>,
+    /// Whether it is standard input.
+    pub stdin: bool,
+    /// Its own settings, when `per-file-ignores` turns rules off in it.
+    pub settings: Option<CheckSettings>,
+    /// What links it to other files, and what they say about it (`crate::links`).
+    pub links: Box<FileLinks>,
+    pub external: External,
+    /// One per declared setting, for the migration view.
+    pub summaries: Vec<SettingSummary>,
+}
+
+impl Checked {
+    /// Checks the file again as it is now in memory, with what other files say about it, and
+    /// takes the new report, links and summaries.
+    pub fn recheck(&mut self, settings: &CheckSettings) {
+        let outcome = self.check(self.report.source.bytes.clone(), settings);
+        self.take(&outcome);
+    }
+
+    /// Checks `bytes` as this file, with its settings and what other files say about it.
+    pub fn check(&self, bytes: Vec<u8>, settings: &CheckSettings) -> Outcome {
+        check::check_file_linked(
+            self.report.source.path.clone(),
+            bytes,
+            self.kind,
+            self.settings.as_ref().unwrap_or(settings),
+            &self.external,
+        )
+    }
+
+    /// Takes the report, links and summaries of a check of this file.
+    pub fn take(&mut self, outcome: &Outcome) {
+        if let Outcome::Checked {
+            source,
+            findings,
+            links,
+            summaries,
+            ..
+        } = outcome
+        {
+            self.report = FileReport {
+                source: SourceFile::new(source.path.clone(), source.bytes.clone()),
+                findings: findings.clone(),
+            };
+            self.links = links.clone();
+            self.summaries = summaries.clone();
+        }
+    }
+}
+
+/// What a run found.
+#[derive(Debug, Default)]
+pub struct Results {
+    /// The files kept after the walk (see [`Checked`]), in path order.
+    pub files: Vec<Checked>,
+    /// Files other files make instances run (Terraform `file()`), with the root they came from.
+    referenced: Vec<(PathBuf, PathBuf)>,
+    /// Every file a front end read (normalized, `crate::walk::lexical`), to check each
+    /// referenced file once and to know a referenced file that is clean.
+    read: std::collections::HashSet<PathBuf>,
+    /// Standard input as read, when `-` was scanned (`--fix` echoes it back, fixed or not).
+    pub stdin: Option<Vec<u8>>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub statistics: Statistics,
+    /// One per declared setting of the files not in `files`, for `--migration`.
+    pub summaries: Vec<SettingSummary>,
+    /// The largest file read (`--max-file-size`), also for the pass across files.
+    max_file_size: u64,
+}
+
+impl Results {
+    /// Every declared setting's summary, in path and line order, for the migration view.
+    pub fn setting_summaries(&mut self) -> Vec<SettingSummary> {
+        let mut summaries = std::mem::take(&mut self.summaries);
+        for checked in &mut self.files {
+            summaries.append(&mut checked.summaries);
+        }
+        summaries.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+        summaries
+    }
+
+    /// The reports of the files with findings, in path order (files kept only for the pass
+    /// across files have nothing to report).
+    pub fn into_reports(self) -> (Vec<FileReport>, Vec<Diagnostic>, Statistics) {
+        let reports = self
+            .files
+            .into_iter()
+            .filter(|c| !c.report.findings.is_empty())
+            .map(|c| c.report)
+            .collect();
+        (reports, self.diagnostics, self.statistics)
+    }
+}
+
+/// Scans `paths` (files, directories, or `-` for standard input): the walk, the per-file check,
+/// the files that checked files name, and the pass across files.
+pub fn run(paths: &[PathBuf], options: &Options, counters: &Counters) -> Results {
+    let scan = files::Scan::new(options, counters);
+    for path in paths {
+        if path == Path::new("-") {
+            scan.stdin(options.stdin_filename.clone());
+        } else if path.is_dir() {
+            let scan = &scan;
+            walk::walk_dir(path, &options.walk, || {
+                Box::new(move |entry| scan.entry(entry, path))
+            });
+        } else {
+            let root = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            scan.entry(Entry::File(path.clone()), root);
+        }
+    }
+    scan.referenced_files();
+    let mut results = scan.finish();
+    results.max_file_size = options.max_file_size;
+    across::relink(&options.check, &mut results);
+    results
+        .files
+        .sort_by(|a, b| a.report.source.path.cmp(&b.report.source.path));
+    results
+}
