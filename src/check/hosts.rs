@@ -7,13 +7,15 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use super::read::MAX_HOST_DEPTH;
 use crate::fix::{self, Fix};
 use crate::fragment::codec::Codec;
 use crate::fragment::{FragmentSpan, HostId, HostSpan, OffsetMap};
 use crate::model::OriginEntry;
 use crate::source::{FileSpan, SourceFile};
 use crate::suppress::Suppressions;
+
+/// How deep encoded values may nest (a Secret holding MIME holding base64 holding gzip …).
+pub(super) const MAX_HOST_DEPTH: usize = 6;
 
 /// A host: bytes a front end reads. Host 0 is the file itself; others were decoded from a value
 /// in their parent host.

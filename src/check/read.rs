@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::hosts::{Host, HostLink};
+use super::hosts::{Host, HostLink, MAX_HOST_DEPTH};
 use super::prefilter::Prefilter;
 use crate::fragment::codec::Codec;
 use crate::fragment::{Fragment, HostId};
@@ -15,8 +15,6 @@ use crate::model::links::Fact;
 use crate::model::setting::MetadataSetting;
 use crate::source::SourceFile;
 
-/// How deep encoded values may nest (a Secret holding MIME holding base64 holding gzip …).
-pub(super) const MAX_HOST_DEPTH: usize = 6;
 /// How many bytes all the decoded values of one file may add up to.
 const MAX_DECODED_TOTAL: usize = 64 << 20;
 
