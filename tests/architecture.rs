@@ -4,7 +4,7 @@
 //! outside comments and `#[cfg(test)]` modules, which may reach anywhere.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The stages, lowest first: a module may import its own stage and the ones before it.
 const STAGES: &[(&str, &[&str])] = &[
@@ -59,7 +59,7 @@ fn modules() -> BTreeMap<String, String> {
     out
 }
 
-fn module_name(root: &Path, path: &PathBuf) -> String {
+fn module_name(root: &Path, path: &Path) -> String {
     let relative = path.strip_prefix(root).unwrap().with_extension("");
     let mut parts: Vec<String> = relative
         .components()
