@@ -12,7 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::model::links::{Boot, BootedBy, External, FileLinks, Site};
+use crate::model::links::{Boot, BootedBy, External, FileLinks, LinkedSetting, ObjectRef, Site};
 
 /// The boot code of one setting found so far: the tokenless requests, by file, and the files.
 #[derive(Default)]
@@ -61,154 +61,218 @@ pub enum Named {
 /// their user data reads (`named` says what a path is). Returns one [`External`] per file.
 pub fn link(files: &[LinkFile], named: &dyn Fn(&Path) -> Named) -> Vec<External> {
     let mut out = vec![External::default(); files.len()];
-    let location = |file: usize, line: usize| {
-        format!(
-            "{}:{line}",
-            files.get(file).map_or(Path::new(""), |f| f.path).display()
-        )
-    };
     for (f, file) in files.iter().enumerate() {
         for linked in &file.links.settings {
-            // The boot code in other files, as (file, site) pairs, and what was not found.
-            let mut found = Found::default();
-            // Files read without a tokenless request, not among `files`.
-            let mut clean: Vec<String> = Vec::new();
-            let mut unread: Vec<String> = Vec::new();
-            let mut found_any = false;
-            let mut containers = None;
+            let mut search = Search::default();
             if let Some(object) = &linked.object {
-                for (namespace, secret, infra) in files.iter().flat_map(|f| &f.links.machines) {
-                    if infra.as_ref() != Some(object) {
-                        continue;
-                    }
-                    found_any = true;
-                    let Some(secret) = secret else {
-                        unread.push("a machine set that uses it takes its boot data from a bootstrap provider, not from a Secret in the scanned tree".to_owned());
-                        continue;
-                    };
-                    let mut named_secret = false;
-                    for (g, other) in files.iter().enumerate() {
-                        for (object, secret_sites) in &other.links.secrets {
-                            if &object.name == secret && &object.namespace == namespace {
-                                named_secret = true;
-                                found.add(g, secret_sites);
-                            }
-                        }
-                    }
-                    if !named_secret {
-                        unread.push(format!(
-                            "its bootstrap Secret `{secret}` (namespace `{namespace}`) is not in the scanned tree"
-                        ));
-                    }
-                }
+                search.machine_sets(files, object);
             }
             // Names defined in another file of the same module (directory): their requests, and
             // the files they read, which are resolved as the setting's own.
-            let mut paths: Vec<&PathBuf> = linked.files.iter().collect();
-            let module = |file: &LinkFile| {
-                crate::walk::lexical(file.path)
-                    .parent()
-                    .map(Path::to_path_buf)
-            };
             let here = module(file);
-            for symbol in &linked.symbols {
-                found_any = true;
-                let definition = files.iter().enumerate().find_map(|(g, other)| {
-                    (module(other) == here)
-                        .then(|| other.links.definitions.iter().find(|d| &d.symbol == symbol))
-                        .flatten()
-                        .map(|d| (g, d))
-                });
-                let Some((g, definition)) = definition else {
-                    unread.push(format!(
-                        "`{symbol}` is not defined in the scanned files of its module"
-                    ));
-                    continue;
-                };
-                found.add(g, &definition.sites);
-                if let Some(runtime) = definition.runtime {
-                    let name = files.get(g).map_or(Path::new(""), |f| f.path);
-                    containers.get_or_insert(mentions(name, runtime));
-                }
-                paths.extend(&definition.files);
-            }
+            let mut paths: Vec<&PathBuf> = linked.files.iter().collect();
+            paths.extend(search.named_user_data(files, &here, &linked.symbols));
             if let Some(template) = &linked.launched_as {
-                for (g, other) in files.iter().enumerate().filter(|(_, o)| module(o) == here) {
-                    // Instances launched from it with their own user data boot with its setting;
-                    // resources that run containers on its instances make them container hosts.
-                    let boots = other.links.template_boots.iter();
-                    for (_, boot) in boots.filter(|(t, _)| t == template) {
-                        found_any = true;
-                        found.add(g, boot);
-                    }
-                    let users = other.links.container_users.iter();
-                    for (_, user) in users.filter(|(t, _)| t == template) {
-                        found_any = true;
-                        containers
-                            .get_or_insert(format!("{user} in {} uses it", other.path.display()));
-                    }
-                }
+                search.launch_template(files, &here, template);
             }
-            for path in paths {
-                found_any = true;
-                match named(path) {
-                    Named::File(g) => {
-                        found.add(g, files.get(g).map_or(&[][..], |o| &o.links.script));
-                        if let Some(runtime) = files.get(g).and_then(|f| f.runtime) {
-                            containers.get_or_insert(mentions(path, runtime));
-                        }
-                    }
-                    Named::Clean { runtime } => {
-                        clean.push(crate::walk::lexical(path).display().to_string());
-                        if let Some(runtime) = runtime {
-                            containers.get_or_insert(mentions(path, runtime));
-                        }
-                    }
-                    Named::Unread => unread.push(format!(
-                        "its user data file `{}` was not read",
-                        path.display()
-                    )),
-                }
-            }
-            if !found_any {
-                continue;
-            }
-            unread.dedup();
-            let setting_location = location(f, linked.line);
-            let Found { sites, scripts } = found;
-            for (g, site) in &sites {
-                if let Some(external) = out.get_mut(*g) {
-                    let booted = BootedBy {
-                        request: site.span,
-                        setting: linked.setting.clone(),
-                        location: setting_location.clone(),
-                        place: linked.place.clone(),
-                    };
-                    if !external.booted_by.contains(&booted) {
-                        external.booted_by.push(booted);
-                    }
-                }
-            }
-            let boot = Boot {
-                at: linked.span,
-                tokenless: sites.iter().map(|(g, s)| location(*g, s.line)).collect(),
-                places: sites.iter().map(|(_, s)| s.place.clone()).collect(),
-                fixable: sites.iter().filter(|(_, s)| s.fixable).count(),
-                scripts: scripts
-                    .iter()
-                    .map(|g| files.get(*g).map_or(Path::new(""), |f| f.path))
-                    .map(|p| p.display().to_string())
-                    .chain(clean)
-                    .collect(),
-                unread: (!unread.is_empty()).then(|| unread.join("; ")),
-                containers,
-            };
-            if let Some(external) = out.get_mut(f) {
-                external.boots.push(boot);
+            search.named_files(files, &paths, named);
+            if search.found_any {
+                search.record(&mut out, files, f, linked);
             }
         }
     }
     out
+}
+
+/// The directory of a file: Terraform's module.
+fn module(file: &LinkFile) -> Option<PathBuf> {
+    crate::walk::lexical(file.path)
+        .parent()
+        .map(Path::to_path_buf)
+}
+
+/// `path:line` of a line of one of the files.
+fn location(files: &[LinkFile], file: usize, line: usize) -> String {
+    format!(
+        "{}:{line}",
+        files.get(file).map_or(Path::new(""), |f| f.path).display()
+    )
+}
+
+/// What the search for one setting's boot code found in the other files.
+#[derive(Default)]
+struct Search<'a> {
+    /// The boot code in other files, as (file, site) pairs.
+    found: Found<'a>,
+    /// Files read without a tokenless request, not among the files given to [`link`].
+    clean: Vec<String>,
+    /// Why some boot code was not found.
+    unread: Vec<String>,
+    /// Whether anything names boot code for the setting at all.
+    found_any: bool,
+    /// Why the instances run containers, if something says so.
+    containers: Option<String>,
+}
+
+impl<'a> Search<'a> {
+    /// The Secrets of the machine sets whose infrastructure object is `object` (CAPA).
+    fn machine_sets(&mut self, files: &'a [LinkFile], object: &ObjectRef) {
+        for (namespace, secret, infra) in files.iter().flat_map(|f| &f.links.machines) {
+            if infra.as_ref() != Some(object) {
+                continue;
+            }
+            self.found_any = true;
+            let Some(secret) = secret else {
+                self.unread.push("a machine set that uses it takes its boot data from a bootstrap provider, not from a Secret in the scanned tree".to_owned());
+                continue;
+            };
+            let mut named_secret = false;
+            for (g, other) in files.iter().enumerate() {
+                for (object, secret_sites) in &other.links.secrets {
+                    if &object.name == secret && &object.namespace == namespace {
+                        named_secret = true;
+                        self.found.add(g, secret_sites);
+                    }
+                }
+            }
+            if !named_secret {
+                self.unread.push(format!(
+                    "its bootstrap Secret `{secret}` (namespace `{namespace}`) is not in the scanned tree"
+                ));
+            }
+        }
+    }
+
+    /// The user data named by `symbols`, defined in a file of the module `here`; returns the
+    /// files those definitions read.
+    fn named_user_data(
+        &mut self,
+        files: &'a [LinkFile],
+        here: &Option<PathBuf>,
+        symbols: &[String],
+    ) -> Vec<&'a PathBuf> {
+        let mut paths = Vec::new();
+        for symbol in symbols {
+            self.found_any = true;
+            let definition = files.iter().enumerate().find_map(|(g, other)| {
+                (module(other) == *here)
+                    .then(|| other.links.definitions.iter().find(|d| &d.symbol == symbol))
+                    .flatten()
+                    .map(|d| (g, d))
+            });
+            let Some((g, definition)) = definition else {
+                self.unread.push(format!(
+                    "`{symbol}` is not defined in the scanned files of its module"
+                ));
+                continue;
+            };
+            self.found.add(g, &definition.sites);
+            if let Some(runtime) = definition.runtime {
+                let name = files.get(g).map_or(Path::new(""), |f| f.path);
+                self.containers.get_or_insert(mentions(name, runtime));
+            }
+            paths.extend(&definition.files);
+        }
+        paths
+    }
+
+    /// Instances launched from the launch template `template` with their own user data boot
+    /// with its setting; resources that run containers on its instances make them container
+    /// hosts (files of the module `here`).
+    fn launch_template(&mut self, files: &'a [LinkFile], here: &Option<PathBuf>, template: &str) {
+        for (g, other) in files.iter().enumerate().filter(|(_, o)| module(o) == *here) {
+            let boots = other.links.template_boots.iter();
+            for (_, boot) in boots.filter(|(t, _)| t == template) {
+                self.found_any = true;
+                self.found.add(g, boot);
+            }
+            let users = other.links.container_users.iter();
+            for (_, user) in users.filter(|(t, _)| t == template) {
+                self.found_any = true;
+                self.containers
+                    .get_or_insert(format!("{user} in {} uses it", other.path.display()));
+            }
+        }
+    }
+
+    /// The files the user data reads (`file()`), as `named` says they turned out.
+    fn named_files(
+        &mut self,
+        files: &'a [LinkFile],
+        paths: &[&PathBuf],
+        named: &dyn Fn(&Path) -> Named,
+    ) {
+        for path in paths {
+            self.found_any = true;
+            match named(path) {
+                Named::File(g) => {
+                    self.found
+                        .add(g, files.get(g).map_or(&[][..], |o| &o.links.script));
+                    if let Some(runtime) = files.get(g).and_then(|f| f.runtime) {
+                        self.containers.get_or_insert(mentions(path, runtime));
+                    }
+                }
+                Named::Clean { runtime } => {
+                    self.clean
+                        .push(crate::walk::lexical(path).display().to_string());
+                    if let Some(runtime) = runtime {
+                        self.containers.get_or_insert(mentions(path, runtime));
+                    }
+                }
+                Named::Unread => self.unread.push(format!(
+                    "its user data file `{}` was not read",
+                    path.display()
+                )),
+            }
+        }
+    }
+
+    /// Tells the setting's file (file `f`) what boot code it has elsewhere, and each file with
+    /// boot code which setting boots it.
+    fn record(
+        mut self,
+        out: &mut [External],
+        files: &[LinkFile],
+        f: usize,
+        linked: &LinkedSetting,
+    ) {
+        self.unread.dedup();
+        let setting_location = location(files, f, linked.line);
+        let Found { sites, scripts } = self.found;
+        for (g, site) in &sites {
+            if let Some(external) = out.get_mut(*g) {
+                let booted = BootedBy {
+                    request: site.span,
+                    setting: linked.setting.clone(),
+                    location: setting_location.clone(),
+                    place: linked.place.clone(),
+                };
+                if !external.booted_by.contains(&booted) {
+                    external.booted_by.push(booted);
+                }
+            }
+        }
+        let boot = Boot {
+            at: linked.span,
+            tokenless: sites
+                .iter()
+                .map(|(g, s)| location(files, *g, s.line))
+                .collect(),
+            places: sites.iter().map(|(_, s)| s.place.clone()).collect(),
+            fixable: sites.iter().filter(|(_, s)| s.fixable).count(),
+            scripts: scripts
+                .iter()
+                .map(|g| files.get(*g).map_or(Path::new(""), |f| f.path))
+                .map(|p| p.display().to_string())
+                .chain(self.clean)
+                .collect(),
+            unread: (!self.unread.is_empty()).then(|| self.unread.join("; ")),
+            containers: self.containers,
+        };
+        if let Some(external) = out.get_mut(f) {
+            external.boots.push(boot);
+        }
+    }
 }
 
 /// Why a file's instances run containers: the user data file names a runtime.
