@@ -28,10 +28,13 @@ pub struct Change {
 pub fn plan(setting: &MetadataSetting, change: &Change) -> Option<Fix> {
     let keys = setting.source.keys();
     let (key, value, string, current) = match change.field {
-        Field::Tokens if setting.source == Source::Eksctl => {
-            (keys.tokens, "true", false, &setting.tokens)
-        }
-        Field::Tokens => (keys.tokens, "required", true, &setting.tokens),
+        // A word (`required`) is written as a string; eksctl's `true` as a boolean.
+        Field::Tokens => (
+            keys.tokens,
+            keys.required,
+            keys.required == "required",
+            &setting.tokens,
+        ),
         Field::HopLimit => (keys.hop_limit, "2", false, &setting.hop_limit),
     };
     let fix = |message: String, span: HostSpan, content: String| Fix {

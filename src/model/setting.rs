@@ -31,6 +31,8 @@ pub struct Keys {
     pub block: &'static str,
     pub tokens: &'static str,
     pub hop_limit: &'static str,
+    /// The tokens value that requires tokens, as this source spells it (eksctl: `true`).
+    pub required: &'static str,
 }
 
 impl Source {
@@ -40,26 +42,31 @@ impl Source {
                 block: "instanceMetadataOptions",
                 tokens: "httpTokens",
                 hop_limit: "httpPutResponseHopLimit",
+                required: "required",
             },
             Source::Terraform => Keys {
                 block: "metadata_options",
                 tokens: "http_tokens",
                 hop_limit: "http_put_response_hop_limit",
+                required: "required",
             },
             Source::CloudFormation => Keys {
                 block: "MetadataOptions",
                 tokens: "HttpTokens",
                 hop_limit: "HttpPutResponseHopLimit",
+                required: "required",
             },
             Source::Eksctl => Keys {
                 block: "",
                 tokens: "disableIMDSv1",
                 hop_limit: "",
+                required: "true",
             },
             Source::AwsCli => Keys {
                 block: "--metadata-options",
                 tokens: "HttpTokens",
                 hop_limit: "HttpPutResponseHopLimit",
+                required: "required",
             },
         }
     }

@@ -166,12 +166,7 @@ fn check(context: &SettingContext) -> Option<SettingViolation> {
     };
     let mut help = format!(
         "require tokens (`{}` set to `{}`) once every script these instances run sends one",
-        keys.tokens,
-        if setting.source == crate::model::setting::Source::Eksctl {
-            "true"
-        } else {
-            "required"
-        }
+        keys.tokens, keys.required
     );
     let change = if context.tokenless_in_user_data > 0 {
         let n = context.tokenless_in_user_data;
