@@ -44,6 +44,12 @@ pub struct FixReport {
 
 /// Fixes the files of `results` as `mode` says, writes them when asked, and leaves in `results`
 /// the files that still have findings, with their reports as they are now.
+///
+/// A fix in one file may depend on fixes in others: a setting is set to require tokens only once
+/// the boot scripts in other files send them. So the files that declare settings are written
+/// last, and when a write fails (outside the root, permission denied, disk full), every file not
+/// yet written is fixed again from its bytes on disk with the failed file left as it is, before
+/// anything more is written: no setting is ever written that relies on a fix that was not.
 pub fn apply(results: &mut Results, settings: &CheckSettings, mode: FixMode) -> FixReport {
     let findings_before: usize = results.files.iter().map(|c| c.report.findings.len()).sum();
     let before: Vec<usize> = results
@@ -51,31 +57,46 @@ pub fn apply(results: &mut Results, settings: &CheckSettings, mode: FixMode) -> 
         .iter()
         .map(|c| c.report.findings.len())
         .collect();
-    let originals = rounds(results, settings, mode);
+    // The bytes on disk (as read) of every file, and which files must not change any more: those
+    // written, and those whose write failed.
+    let on_disk: Vec<Vec<u8>> = results
+        .files
+        .iter()
+        .map(|c| c.report.source.bytes.clone())
+        .collect();
+    let mut frozen = vec![false; results.files.len()];
+    let mut written: Vec<usize> = Vec::new();
+    loop {
+        rounds(results, settings, mode, &frozen);
+        if !mode.write {
+            break;
+        }
+        let Some(failed) = write_changed(results, &on_disk, &mut frozen, &mut written) else {
+            break;
+        };
+        // Fix again, without the failed file's fixes, every file not yet written.
+        for (index, checked) in results.files.iter_mut().enumerate() {
+            let original = on_disk.get(index).cloned().unwrap_or_default();
+            if (index == failed || !frozen.get(index).copied().unwrap_or(true))
+                && checked.report.source.bytes != original
+            {
+                let outcome = checked.check(original, settings);
+                checked.take(&outcome);
+            }
+        }
+        across::relink(settings, results);
+    }
     let mut report = FixReport {
         files: Vec::new(),
         findings_before,
     };
-    for (index, original) in originals.into_iter().enumerate() {
-        let (Some(original), Some(checked)) = (original, results.files.get_mut(index)) else {
+    for (index, checked) in results.files.iter().enumerate() {
+        let Some(original) = on_disk.get(index) else {
             continue;
         };
-        let path = checked.report.source.path.clone();
-        let fixed = checked.report.source.bytes.clone();
-        if fixed == original {
+        let fixed = &checked.report.source.bytes;
+        if fixed == original || (mode.write && !checked.stdin && !written.contains(&index)) {
             continue;
-        }
-        if mode.write && !checked.stdin {
-            if let Err(e) = fix::write::write_atomically(&path, &checked.root, &original, &fixed) {
-                results.diagnostics.push(Diagnostic {
-                    path: Some(path.clone()),
-                    message: e.to_string(),
-                });
-                // Not written: report what is still on disk.
-                let outcome = checked.check(original, settings);
-                checked.take(&outcome);
-                continue;
-            }
         }
         report.files.push(FileFix {
             findings_fixed: before
@@ -83,9 +104,9 @@ pub fn apply(results: &mut Results, settings: &CheckSettings, mode: FixMode) -> 
                 .copied()
                 .unwrap_or_default()
                 .saturating_sub(checked.report.findings.len()),
-            path,
-            original,
-            fixed,
+            path: checked.report.source.path.clone(),
+            original: original.clone(),
+            fixed: fixed.clone(),
             stdin: checked.stdin,
         });
     }
@@ -94,16 +115,69 @@ pub fn apply(results: &mut Results, settings: &CheckSettings, mode: FixMode) -> 
     report
 }
 
-/// Fixes every file in memory, in rounds; returns the bytes each changed file had before the
-/// first round, by index into `results.files`.
-fn rounds(results: &mut Results, settings: &CheckSettings, mode: FixMode) -> Vec<Option<Vec<u8>>> {
+/// Writes the changed files not written yet, those that declare settings last; stops at the
+/// first write that fails, says why, and returns its index. Every file written or failed is
+/// frozen.
+fn write_changed(
+    results: &mut Results,
+    on_disk: &[Vec<u8>],
+    frozen: &mut [bool],
+    written: &mut Vec<usize>,
+) -> Option<usize> {
+    let mut order: Vec<usize> = (0..results.files.len())
+        .filter(|i| !frozen.get(*i).copied().unwrap_or(true))
+        .filter(|i| {
+            results.files.get(*i).is_some_and(|c| {
+                !c.stdin && on_disk.get(*i).is_some_and(|o| *o != c.report.source.bytes)
+            })
+        })
+        .collect();
+    // Stable: files in path order, settings after scripts.
+    order.sort_by_key(|i| {
+        results
+            .files
+            .get(*i)
+            .is_some_and(|c| !c.summaries.is_empty())
+    });
+    for index in order {
+        let (Some(checked), Some(original)) = (results.files.get(index), on_disk.get(index)) else {
+            continue;
+        };
+        let path = &checked.report.source.path;
+        if let Some(slot) = frozen.get_mut(index) {
+            *slot = true;
+        }
+        match fix::write::write_atomically(
+            path,
+            &checked.root,
+            original,
+            &checked.report.source.bytes,
+        ) {
+            Ok(()) => written.push(index),
+            Err(e) => {
+                results.diagnostics.push(Diagnostic {
+                    path: Some(path.clone()),
+                    message: e.to_string(),
+                });
+                return Some(index);
+            }
+        }
+    }
+    None
+}
+
+/// Fixes every file in memory, in rounds, except the `frozen` ones (by index into
+/// `results.files`).
+fn rounds(results: &mut Results, settings: &CheckSettings, mode: FixMode, frozen: &[bool]) {
     let allowed = |a: Applicability| a == Applicability::Safe || mode.unsafe_fixes;
-    let mut originals: Vec<Option<Vec<u8>>> = vec![None; results.files.len()];
     let mut settled = false;
     for _ in 0..MAX_ROUNDS {
         let mut changed = false;
         let mut unsettled = Vec::new();
         for (index, checked) in results.files.iter_mut().enumerate() {
+            if frozen.get(index).copied().unwrap_or(false) {
+                continue;
+            }
             if !checked
                 .report
                 .findings
@@ -134,9 +208,6 @@ fn rounds(results: &mut Results, settings: &CheckSettings, mode: FixMode) -> Vec
             let outcome = end
                 .last
                 .unwrap_or_else(|| checked.check(end.bytes.clone(), settings));
-            if let Some(slot) = originals.get_mut(index) {
-                slot.get_or_insert(start);
-            }
             checked.take(&outcome);
             changed = true;
         }
@@ -162,5 +233,4 @@ fn rounds(results: &mut Results, settings: &CheckSettings, mode: FixMode) -> Vec
             ),
         });
     }
-    originals
 }

@@ -1,0 +1,92 @@
+//! Hostile repositories and unfriendly machines (issue 12): each case builds its input in a
+//! temporary directory, runs the real binary, and asserts the specific outcome — a note, a
+//! finding, a refused write, bytes unchanged — not only that nothing panicked.
+
+#[path = "support/run.rs"]
+mod run;
+
+use std::path::Path;
+use std::process::Output;
+use std::time::Duration;
+
+use run::text;
+
+const TOKENLESS: &str = "#!/bin/sh\ncurl -s http://169.254.169.254/latest/meta-data/instance-id\n";
+
+fn terraform(tokens: &str) -> String {
+    format!(
+        "resource \"aws_instance\" \"web\" {{\n  user_data = file(\"${{path.module}}/boot.sh\")\n  metadata_options {{\n    http_tokens = \"{tokens}\"\n  }}\n}}\n"
+    )
+}
+
+/// Runs the binary with `--isolated` and a deadline: a hang fails the test instead of blocking.
+fn imds_lint(dir: &Path, args: &[&str]) -> Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_imds-lint"));
+    command
+        .arg("--isolated")
+        .args(args)
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .env_remove("GITHUB_ACTIONS")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = command.spawn().unwrap();
+    let pid = child.id();
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = send.send(child.wait_with_output());
+    });
+    match receive.recv_timeout(Duration::from_secs(30)) {
+        Ok(output) => output.unwrap(),
+        Err(_) => {
+            let _ = std::process::Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .status();
+            panic!("imds-lint {args:?} did not finish within 30 s");
+        }
+    }
+}
+
+/// A setting is never set to require tokens while a boot script it depends on could not be
+/// fixed on disk: here the script is a link out of the scanned root, which `--fix` refuses.
+#[test]
+fn no_setting_fix_relies_on_a_boot_fix_that_was_not_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let (repo, outside) = (dir.path().join("repo"), dir.path().join("outside"));
+    std::fs::create_dir_all(&repo).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("boot.sh"), TOKENLESS).unwrap();
+    std::os::unix::fs::symlink("../outside/boot.sh", repo.join("boot.sh")).unwrap();
+    std::fs::write(repo.join("main.tf"), terraform("optional")).unwrap();
+    let output = imds_lint(dir.path(), &["--fix", "--format", "concise", "repo"]);
+    let stderr = text(&output.stderr);
+    assert_eq!(
+        std::fs::read_to_string(repo.join("main.tf")).unwrap(),
+        terraform("optional"),
+        "the setting was changed although its boot script was not fixed\n{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(outside.join("boot.sh")).unwrap(),
+        TOKENLESS
+    );
+    assert!(stderr.contains("outside the scanned root"), "{stderr}");
+    // What is reported is what is on disk: both findings stand, and the run fails.
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("repo/boot.sh:2:1: IMDS001"), "{stdout}");
+    assert!(stdout.contains("repo/main.tf:4:20: IMDS010"), "{stdout}");
+    assert_eq!(output.status.code(), Some(1));
+
+    // With the script inside the root, the same run fixes both, the script first.
+    std::fs::remove_file(repo.join("boot.sh")).unwrap();
+    std::fs::write(repo.join("boot.sh"), TOKENLESS).unwrap();
+    let output = imds_lint(dir.path(), &["--fix", "--format", "concise", "repo"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(
+        std::fs::read_to_string(repo.join("main.tf")).unwrap(),
+        terraform("required")
+    );
+    assert!(std::fs::read_to_string(repo.join("boot.sh"))
+        .unwrap()
+        .contains("X-aws-ec2-metadata-token: $IMDS_TOKEN"));
+}
