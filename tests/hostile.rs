@@ -90,3 +90,58 @@ fn no_setting_fix_relies_on_a_boot_fix_that_was_not_written() {
         .unwrap()
         .contains("X-aws-ec2-metadata-token: $IMDS_TOKEN"));
 }
+
+/// A FIFO, named on the command line or reached through a link in the tree, is never opened for
+/// a blocking read: it gets a note and the scan goes on.
+#[test]
+fn fifos_are_not_read_and_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.sh");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success(), "mkfifo failed");
+    std::os::unix::fs::symlink("pipe.sh", dir.path().join("link.sh")).unwrap();
+    std::fs::write(dir.path().join("boot.sh"), TOKENLESS).unwrap();
+
+    let output = imds_lint(dir.path(), &["--format", "concise", "pipe.sh"]);
+    assert_eq!(output.status.code(), Some(2), "nothing could be scanned");
+    assert!(
+        text(&output.stderr).contains("pipe.sh: a named pipe (FIFO), not a regular file; not read"),
+        "{}",
+        text(&output.stderr)
+    );
+
+    let output = imds_lint(dir.path(), &["--format", "concise", "."]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stdout).contains("boot.sh:2:1: IMDS001"));
+}
+
+/// With a raised `--max-file-size`, a large binary file costs its first 8 KiB, not its size.
+#[test]
+fn large_binary_files_are_not_read_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = std::fs::File::create(dir.path().join("disk.img")).unwrap();
+    // Sparse: 1 GiB of NUL bytes that take no disk space.
+    file.set_len(1 << 30).unwrap();
+    drop(file);
+    let output = imds_lint(
+        dir.path(),
+        &["--max-file-size", "2GiB", "--statistics", "disk.img"],
+    );
+    assert!(
+        text(&output.stderr).contains("binary (skipped): 1"),
+        "{}",
+        text(&output.stderr)
+    );
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage writes into the struct it is given.
+    assert_eq!(unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) }, 0);
+    // ru_maxrss is in KiB on Linux: the largest child of this test binary stayed far below 1 GiB.
+    assert!(
+        usage.ru_maxrss < 256 * 1024,
+        "a child reached {} KiB",
+        usage.ru_maxrss
+    );
+}

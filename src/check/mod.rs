@@ -15,7 +15,7 @@ mod settings;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use prefilter::{is_binary, Prefilter};
+pub use prefilter::{is_binary, Prefilter, BINARY_PROBE};
 
 use crate::fix::FixSettings;
 use crate::fragment::Fragment;

@@ -48,11 +48,14 @@ impl Prefilter {
     }
 }
 
+/// How many leading bytes decide whether a file is binary.
+pub const BINARY_PROBE: usize = 8192;
+
 /// Whether a file's first 8 KiB hold a NUL byte (then it is binary and skipped), unless it is
 /// gzip-compressed user data.
 pub fn is_binary(bytes: &[u8]) -> bool {
     !bytes.starts_with(&[0x1f, 0x8b])
-        && memchr::memchr(0, bytes.get(..8192).unwrap_or(bytes)).is_some()
+        && memchr::memchr(0, bytes.get(..BINARY_PROBE).unwrap_or(bytes)).is_some()
 }
 
 /// The base64 forms of the endpoint spellings at each of the three alignments, so that a

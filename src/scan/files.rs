@@ -3,6 +3,7 @@
 //! what came of it; then read the files that checked files make instances run.
 
 use std::io::{self, Read};
+use std::os::unix::fs::FileTypeExt;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -142,12 +143,14 @@ impl Scan<'_> {
     }
 
     /// Reads a file once; `None` for files that are skipped without a word (binary).
+    ///
+    /// Only regular files are read: the file is opened without blocking (a FIFO named on the
+    /// command line or behind a link would otherwise wait for a writer forever) and refused
+    /// unless it is a regular file. The first 8 KiB decide whether it is binary before the rest
+    /// is read, so a large binary file costs no more than that.
     fn read(&self, path: &Path) -> Result<Option<Vec<u8>>, String> {
-        let file = std::fs::File::open(path).map_err(|e| describe_io(&e))?;
+        let mut file = open_regular(path)?;
         let metadata = file.metadata().map_err(|e| describe_io(&e))?;
-        if !metadata.is_file() {
-            return Err("not a regular file".to_owned());
-        }
         if metadata.len() > self.options.max_file_size {
             return Err(format!(
                 "skipped: {} bytes is over --max-file-size ({} bytes)",
@@ -155,8 +158,10 @@ impl Scan<'_> {
                 self.options.max_file_size
             ));
         }
-        let mut bytes = Vec::with_capacity(metadata.len() as usize);
-        file.take(self.options.max_file_size + 1)
+        let limit = self.options.max_file_size + 1;
+        let mut bytes = Vec::with_capacity(metadata.len().min(limit) as usize);
+        (&mut file)
+            .take(check::BINARY_PROBE.min(limit as usize) as u64)
             .read_to_end(&mut bytes)
             .map_err(|e| describe_io(&e))?;
         self.record(|r| r.statistics.files_read += 1);
@@ -164,6 +169,15 @@ impl Scan<'_> {
         if check::is_binary(&bytes) {
             self.record(|r| r.statistics.binary += 1);
             return Ok(None);
+        }
+        file.take(limit - bytes.len() as u64)
+            .read_to_end(&mut bytes)
+            .map_err(|e| describe_io(&e))?;
+        if bytes.len() as u64 > self.options.max_file_size {
+            return Err(format!(
+                "skipped: it grew over --max-file-size ({} bytes) while it was read",
+                self.options.max_file_size
+            ));
         }
         Ok(Some(bytes))
     }
@@ -234,6 +248,27 @@ impl Scan<'_> {
             ),
         }
     }
+}
+
+/// Opens `path` for reading if it is a regular file, without blocking on a FIFO or a device.
+pub(crate) fn open_regular(path: &Path) -> Result<std::fs::File, String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| describe_io(&e))?;
+    let metadata = file.metadata().map_err(|e| describe_io(&e))?;
+    if !metadata.is_file() {
+        return Err(if metadata.file_type().is_fifo() {
+            "a named pipe (FIFO), not a regular file; not read".to_owned()
+        } else if metadata.is_dir() {
+            "a directory, not a regular file; not read".to_owned()
+        } else {
+            "a device or socket, not a regular file; not read".to_owned()
+        });
+    }
+    Ok(file)
 }
 
 fn describe_io(error: &io::Error) -> String {
