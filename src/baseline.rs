@@ -17,6 +17,9 @@ use crate::report;
 /// The file format's version; a file of another version is refused.
 pub const VERSION: u32 = 1;
 
+/// The largest baseline file read.
+const MAX_BASELINE: u64 = 256 << 20;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Baseline {
@@ -142,10 +145,13 @@ impl Baseline {
         }
     }
 
+    /// Reads a baseline written by [`Baseline::write`] (a regular file of at most 256 MiB).
     pub fn read(path: &Path) -> Result<Self, BaselineError> {
-        let bytes = std::fs::read(path).map_err(|source| BaselineError::Read {
-            path: path.to_path_buf(),
-            source,
+        let bytes = crate::source::read_regular(path, MAX_BASELINE).map_err(|source| {
+            BaselineError::Read {
+                path: path.to_path_buf(),
+                source,
+            }
         })?;
         let invalid = |message: String| BaselineError::Invalid {
             path: path.to_path_buf(),

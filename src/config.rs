@@ -192,13 +192,21 @@ pub fn discover(start: &Path) -> Option<PathBuf> {
     })
 }
 
+/// The largest configuration file read.
+const MAX_CONFIG_FILE: u64 = 1 << 20;
+
 /// Reads and checks the configuration file at `path`.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
     let absolute = lexical_absolute(path).unwrap_or_else(|| path.to_path_buf());
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = crate::source::read_regular(path, MAX_CONFIG_FILE)
+        .and_then(|bytes| {
+            String::from_utf8(bytes)
+                .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8"))
+        })
+        .map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
     parse(&text, &absolute).map_err(|(span, message)| {
         let (line, column) = line_column(&text, span.start);
         ConfigError::Invalid {

@@ -2,7 +2,10 @@
 //! columns. Everything upstream speaks in [`FileSpan`]s; lines and columns are computed here, once,
 //! for display.
 
-use std::path::PathBuf;
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
 
 /// A byte offset into the original bytes of a file on disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -122,6 +125,45 @@ pub fn count_chars(bytes: &[u8]) -> usize {
     bytes.utf8_chunks().fold(0, |n, chunk| {
         n + chunk.valid().chars().count() + chunk.invalid().len()
     })
+}
+
+/// Opens `path` for reading if it is a regular file (links followed), without blocking on a FIFO
+/// or a device: every file imds-lint reads goes through here, so that a hostile repository
+/// cannot make it wait forever or read without end.
+pub fn open_regular(path: &Path) -> io::Result<File> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let kind = file.metadata()?.file_type();
+    if kind.is_file() {
+        return Ok(file);
+    }
+    let what = if kind.is_fifo() {
+        "a named pipe (FIFO)"
+    } else if kind.is_dir() {
+        "a directory"
+    } else {
+        "a device or socket"
+    };
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("{what}, not a regular file; not read"),
+    ))
+}
+
+/// Reads a regular file of at most `limit` bytes whole (see [`open_regular`]).
+pub fn read_regular(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    let file = open_regular(path)?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("over {limit} bytes; not read"),
+        ));
+    }
+    Ok(bytes)
 }
 
 #[cfg(test)]

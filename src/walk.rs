@@ -45,9 +45,27 @@ pub fn walk_dir<'s, F>(root: &Path, options: &WalkOptions, make_visitor: F)
 where
     F: Fn() -> Box<dyn FnMut(Entry) + Send + 's>,
 {
+    let mut respect = !options.no_ignore;
+    let mut notes = Vec::new();
+    if respect {
+        // The walker reads ignore files whole, and blocks on a FIFO: one that is not a regular
+        // file of sane size at the root or above turns ignore files off for this walk.
+        let hostile = root.ancestors().find_map(hostile_ignore_file);
+        if let Some((file, why)) = hostile {
+            respect = false;
+            notes.push(Entry::Error {
+                path: Some(file),
+                message: format!(
+                    "{why}; not read, and no ignore file was honoured under {}",
+                    root.display()
+                ),
+            });
+        }
+    }
     let mut builder = WalkBuilder::new(root);
-    let respect = !options.no_ignore;
     let skip = options.skip.clone();
+    let skipped_dirs: Arc<std::sync::Mutex<Vec<Entry>>> = Arc::default();
+    let record = Arc::clone(&skipped_dirs);
     builder
         .hidden(false)
         .follow_links(true)
@@ -59,10 +77,29 @@ where
         .require_git(false)
         .threads(options.threads)
         .filter_entry(move |entry| {
-            let git = entry.file_name() == ".git" && entry.file_type().is_some_and(|t| t.is_dir());
+            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+            let git = entry.file_name() == ".git" && is_dir;
             // The root was named on the command line: it is always walked.
             let skipped = entry.depth() > 0 && skip.as_ref().is_some_and(|s| (s.0)(entry.path()));
-            !git && !skipped
+            if git || skipped {
+                return false;
+            }
+            // A directory whose ignore file could exhaust memory or block is not entered.
+            if respect && is_dir && entry.depth() > 0 {
+                if let Some((file, why)) = hostile_ignore_file(entry.path()) {
+                    if let Ok(mut notes) = record.lock() {
+                        notes.push(Entry::Error {
+                            path: Some(file),
+                            message: format!(
+                                "{why}; not read, and its directory {} was not scanned",
+                                entry.path().display()
+                            ),
+                        });
+                    }
+                    return false;
+                }
+            }
+            true
         });
     builder.build_parallel().run(|| {
         let mut visit = make_visitor();
@@ -83,6 +120,40 @@ where
             WalkState::Continue
         })
     });
+    let mut visit = make_visitor();
+    let recorded = std::mem::take(&mut *skipped_dirs.lock().unwrap_or_else(|p| p.into_inner()));
+    for note in notes.into_iter().chain(recorded) {
+        visit(note);
+    }
+}
+
+/// The largest ignore file the walker is allowed to read.
+const MAX_IGNORE_FILE: u64 = 1 << 20;
+
+/// An ignore file in `dir` that the walker must not read (a device, a FIFO, a directory, or over
+/// 1 MiB; links are followed to see what they lead to), and why: the files the walker reads in
+/// each directory it enters, and for a repository's top directory.
+fn hostile_ignore_file(dir: &Path) -> Option<(PathBuf, String)> {
+    [".gitignore", ".ignore", ".git/info/exclude"].iter().find_map(|name| {
+        let path = dir.join(name);
+        // A missing file, or one that cannot be looked at, the walker reports or skips itself.
+        let metadata = std::fs::metadata(&path).ok()?;
+        let why = if metadata.is_file() {
+            if metadata.len() <= MAX_IGNORE_FILE {
+                return None;
+            }
+            format!(
+                "this ignore file is {} bytes, over the {} bytes an ignore file may have",
+                metadata.len(),
+                MAX_IGNORE_FILE
+            )
+        } else if metadata.is_dir() {
+            "this ignore file is a directory".to_owned()
+        } else {
+            "this ignore file is not a regular file (a device, a FIFO or a socket, perhaps through a link)".to_owned()
+        };
+        Some((path, why))
+    })
 }
 
 /// Turns a walker error into a path and a sentence.

@@ -19,11 +19,14 @@ fn terraform(tokens: &str) -> String {
     )
 }
 
-/// Runs the binary with `--isolated` and a deadline: a hang fails the test instead of blocking.
+/// Runs the binary with a deadline (a hang fails the test instead of blocking), and with
+/// `--isolated` unless the arguments name a `--config`.
 fn imds_lint(dir: &Path, args: &[&str]) -> Output {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_imds-lint"));
+    if !args.contains(&"--config") {
+        command.arg("--isolated");
+    }
     command
-        .arg("--isolated")
         .args(args)
         .current_dir(dir)
         .env_remove("NO_COLOR")
@@ -137,11 +140,63 @@ fn large_binary_files_are_not_read_whole() {
     );
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: getrusage writes into the struct it is given.
-    assert_eq!(unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) }, 0);
+    assert_eq!(
+        unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) },
+        0
+    );
     // ru_maxrss is in KiB on Linux: the largest child of this test binary stayed far below 1 GiB.
     assert!(
         usage.ru_maxrss < 256 * 1024,
         "a child reached {} KiB",
         usage.ru_maxrss
+    );
+}
+
+/// Ignore files that lead to a device or a FIFO (git stores such links, so a fresh clone has
+/// them) are never read: a directory holding one is not entered, with a note; at the root, no
+/// ignore file is honoured, with a note. The scan finishes and finds what it can.
+#[test]
+fn hostile_ignore_files_are_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["sub", "top"] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        std::fs::write(dir.path().join(sub).join("boot.sh"), TOKENLESS).unwrap();
+    }
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("sub/.gitignore")).unwrap();
+    let output = imds_lint(dir.path(), &["--format", "concise", "."]);
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(stdout.contains("top/boot.sh:2:1: IMDS001"), "{stdout}");
+    assert!(!stdout.contains("sub/boot.sh"), "{stdout}");
+    assert!(
+        stderr.contains("sub/.gitignore: this ignore file is not a regular file")
+            && stderr.contains("its directory ./sub was not scanned"),
+        "{stderr}"
+    );
+
+    // A FIFO `.ignore` at the root: nothing is honoured, everything is scanned, and it is said.
+    std::fs::remove_file(dir.path().join("sub/.gitignore")).unwrap();
+    std::fs::write(dir.path().join(".gitignore"), "top/\n").unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(dir.path().join(".ignore"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let output = imds_lint(dir.path(), &["--format", "concise", "."]);
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(stdout.contains("sub/boot.sh:2:1: IMDS001"), "{stdout}");
+    assert!(stdout.contains("top/boot.sh:2:1: IMDS001"), "{stdout}");
+    assert!(
+        stderr.contains(".ignore: this ignore file is not a regular file")
+            && stderr.contains("no ignore file was honoured under ."),
+        "{stderr}"
+    );
+
+    // A configuration file that is a FIFO is refused, not waited on.
+    let output = imds_lint(dir.path(), &["--config", ".ignore", "."]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("a named pipe (FIFO), not a regular file"),
+        "{}",
+        text(&output.stderr)
     );
 }

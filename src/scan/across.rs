@@ -1,7 +1,6 @@
 //! The pass across files: joins the link facts of the checked files (`crate::links`) into what
 //! the other files say about each, and checks again, with it, every file for which that changed.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::{Checked, Results};
@@ -32,11 +31,9 @@ pub(super) fn relink(settings: &CheckSettings, results: &mut Results) -> bool {
             // Read and clean; read once more (it is one of the few files `file()` names) for the
             // container runtime it may start.
             None if results.read.contains(&path) => crate::links::Named::Clean {
-                runtime: std::fs::File::open(&path).ok().and_then(|file| {
-                    let mut bytes = Vec::new();
-                    file.take(max_file_size).read_to_end(&mut bytes).ok()?;
-                    crate::model::setting::container_runtime(&bytes)
-                }),
+                runtime: crate::source::read_regular(&path, max_file_size)
+                    .ok()
+                    .and_then(|bytes| crate::model::setting::container_runtime(&bytes)),
             },
             None => crate::links::Named::Unread,
         }

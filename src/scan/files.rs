@@ -3,7 +3,6 @@
 //! what came of it; then read the files that checked files make instances run.
 
 use std::io::{self, Read};
-use std::os::unix::fs::FileTypeExt;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -149,7 +148,7 @@ impl Scan<'_> {
     /// unless it is a regular file. The first 8 KiB decide whether it is binary before the rest
     /// is read, so a large binary file costs no more than that.
     fn read(&self, path: &Path) -> Result<Option<Vec<u8>>, String> {
-        let mut file = open_regular(path)?;
+        let mut file = crate::source::open_regular(path).map_err(|e| describe_io(&e))?;
         let metadata = file.metadata().map_err(|e| describe_io(&e))?;
         if metadata.len() > self.options.max_file_size {
             return Err(format!(
@@ -250,33 +249,14 @@ impl Scan<'_> {
     }
 }
 
-/// Opens `path` for reading if it is a regular file, without blocking on a FIFO or a device.
-pub(crate) fn open_regular(path: &Path) -> Result<std::fs::File, String> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| describe_io(&e))?;
-    let metadata = file.metadata().map_err(|e| describe_io(&e))?;
-    if !metadata.is_file() {
-        return Err(if metadata.file_type().is_fifo() {
-            "a named pipe (FIFO), not a regular file; not read".to_owned()
-        } else if metadata.is_dir() {
-            "a directory, not a regular file; not read".to_owned()
-        } else {
-            "a device or socket, not a regular file; not read".to_owned()
-        });
-    }
-    Ok(file)
-}
-
 fn describe_io(error: &io::Error) -> String {
     match error.kind() {
         io::ErrorKind::PermissionDenied => "cannot read: permission denied".to_owned(),
         io::ErrorKind::NotFound => {
             "no such file or directory (or a broken symbolic link)".to_owned()
         }
+        // `open_regular` and `read_regular` say what they refused in full.
+        io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData => error.to_string(),
         _ => format!("cannot read: {error}"),
     }
 }
