@@ -4,11 +4,16 @@
 
 pub mod analysis;
 pub mod aws;
+mod blocks;
 pub mod client;
 pub mod command;
 pub mod endpoint;
+mod nesting;
 pub mod parse;
 pub mod request;
+mod scope;
+mod token_flow;
+mod tree;
 pub mod word;
 
 pub use analysis::{analyze, Analysis};

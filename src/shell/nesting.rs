@@ -1,0 +1,198 @@
+//! Shell code inside shell code: the string of `sh -c '…'`, the arguments of `eval`, the string
+//! of `env -S '…'`, and here-documents fed to a shell or written out as a script. Each is cut out
+//! with an offset map back to its host and analysed as a fragment of its own, within limits.
+
+use tree_sitter::Node;
+
+use crate::fragment::OffsetMap;
+use crate::shell::analysis::{Analyzer, Code};
+use crate::shell::command::{self, Invocation};
+use crate::shell::request::Quoting;
+use crate::shell::scope::{Boundary, Context};
+use crate::shell::tree::argv;
+use crate::shell::word::{self, Unquoted};
+
+/// How deep shell code may nest inside strings before the analysis stops following it.
+const MAX_DEPTH: usize = 8;
+/// How many nested fragments one file may produce.
+const MAX_NESTED: usize = 512;
+
+impl Analyzer {
+    /// `sh -c '…'`: the string is run by a new shell, which sees only exported variables when the
+    /// string is single-quoted and the calling shell's expansion of it otherwise. Returns whether
+    /// it writes a token to its output.
+    pub(super) fn shell_string(&mut self, code: &Code, script: Node) -> bool {
+        let unquoted = word::unquote(script, code.text);
+        let boundary = if unquoted.single_quoted {
+            Boundary::ChildProcess
+        } else {
+            Boundary::Expanded
+        };
+        let outer = self.quoting_at(code.cx, script.start_byte()).0;
+        let child = code
+            .cx
+            .child(code.fid, boundary, quoting_of(script), false, outer);
+        self.nested(unquoted, code.map, &child)
+    }
+
+    /// `eval ARGS…` (the command starting at `start`, its program word at `program`): the
+    /// arguments, joined with spaces, run in the same shell. Returns whether they write a token
+    /// to their output.
+    pub(super) fn eval(
+        &mut self,
+        code: &Code,
+        nodes: &[Node],
+        program: usize,
+        start: usize,
+    ) -> bool {
+        let mut joined = Unquoted::default();
+        for (k, &arg) in nodes.iter().enumerate().skip(program + 1) {
+            if k > program + 1 {
+                joined.push_separator(b' ', arg.start_byte());
+            }
+            joined.append(word::unquote(arg, code.text));
+        }
+        // Text inserted into one argument keeps its meaning; across several, the
+        // joining spaces make that unsure.
+        let layer = match nodes.get(program + 1..) {
+            Some([only]) => quoting_of(*only),
+            _ => None,
+        };
+        let outer = self.quoting_at(code.cx, start).0;
+        let child = code
+            .cx
+            .child(code.fid, Boundary::SameShell, layer, false, outer);
+        self.nested(joined, code.map, &child)
+    }
+
+    /// `env -S '…'`: the string is split into a command line and run. Returns whether it writes a
+    /// token to its output.
+    pub(super) fn split_string(&mut self, code: &Code, node: Node) -> bool {
+        let unquoted = word::unquote(node, code.text);
+        let outer = self.quoting_at(code.cx, node.start_byte()).0;
+        let child = code.cx.child(
+            code.fid,
+            Boundary::SameShell,
+            quoting_of(node),
+            false,
+            outer,
+        );
+        self.nested(unquoted, code.map, &child)
+    }
+
+    /// Analyses shell code cut out of a string; returns whether it writes a token to its output.
+    fn nested(&mut self, unquoted: Unquoted, map: &OffsetMap, cx: &Context) -> bool {
+        if cx.depth > MAX_DEPTH || self.nested >= MAX_NESTED || unquoted.text.is_empty() {
+            return false;
+        }
+        self.nested += 1;
+        let inner = map.compose(&OffsetMap::from_anchors(unquoted.anchors));
+        match self.run(&unquoted.text, &inner, cx) {
+            Ok(produces_token) => produces_token,
+            Err(e) => {
+                self.error.get_or_insert(e.to_string());
+                false
+            }
+        }
+    }
+
+    /// A here-document is shell code when a shell reads it (`bash <<EOF`, `cat <<EOF | sh`) or
+    /// when it writes out a script (its first line a shell shebang). Returns whether a shell
+    /// reads it and it writes a token to its output.
+    pub(super) fn heredoc<'t>(
+        &mut self,
+        code: &Code<'_, 't>,
+        heredoc: Node<'t>,
+        body: Node<'t>,
+    ) -> bool {
+        let (text, map, parents) = (code.text, code.map, &code.s.parents);
+        let mut cursor = heredoc.walk();
+        let children: Vec<Node> = heredoc.children(&mut cursor).collect();
+        let quoted = children
+            .iter()
+            .find(|c| c.kind() == "heredoc_start")
+            .is_some_and(|start| word::node_text(*start, text).contains_any(b"'\"\\"));
+        let reads = |node: Node| {
+            node.kind() == "command"
+                && matches!(
+                    command::invocation(&argv(node, text).0),
+                    Invocation::Shell {
+                        reads_stdin: true,
+                        ..
+                    }
+                )
+        };
+        let fed_to_shell = parents
+            .of(heredoc)
+            .filter(|p| p.kind() == "redirected_statement")
+            .and_then(|p| p.child_by_field_name("body"))
+            .is_some_and(reads)
+            || children.iter().filter(|c| c.kind() == "pipeline").any(|p| {
+                let mut cursor = p.walk();
+                let found = p.named_children(&mut cursor).any(reads);
+                found
+            });
+        let body_text = word::node_text(body, text);
+        let script = body_text
+            .split(|&b| b == b'\n')
+            .next()
+            .is_some_and(|line| crate::shell::is_shell_shebang(&String::from_utf8_lossy(line)));
+        if !fed_to_shell && !script {
+            return false;
+        }
+        let (unquoted, boundary) = if quoted {
+            let mut u = Unquoted::default();
+            u.append(Unquoted {
+                text: body_text.to_vec(),
+                anchors: vec![(0, body.start_byte())],
+                single_quoted: true,
+            });
+            (u, Boundary::ChildProcess)
+        } else {
+            let (text, anchors) = word::unquote_heredoc(body_text, body.start_byte());
+            (
+                Unquoted {
+                    text,
+                    anchors,
+                    single_quoted: false,
+                },
+                Boundary::Expanded,
+            )
+        };
+        // A written-out script runs later, as its own process.
+        let boundary = if fed_to_shell {
+            boundary
+        } else {
+            Boundary::ChildProcess
+        };
+        let layer = if quoted {
+            Quoting::QuotedHeredoc
+        } else {
+            Quoting::UnquotedHeredoc
+        };
+        let outer = self.quoting_at(code.cx, body.start_byte()).0;
+        let child = code.cx.child(code.fid, boundary, Some(layer), true, outer);
+        let produces = self.nested(unquoted, map, &child);
+        fed_to_shell && produces
+    }
+}
+
+/// How a word that holds shell code is quoted, when text can be inserted into it.
+fn quoting_of(node: Node) -> Option<Quoting> {
+    match node.kind() {
+        "raw_string" => Some(Quoting::SingleQuoted),
+        "string" => Some(Quoting::DoubleQuoted),
+        "word" => Some(Quoting::Unquoted),
+        _ => None,
+    }
+}
+
+trait ContainsAny {
+    fn contains_any(&self, set: &[u8]) -> bool;
+}
+
+impl ContainsAny for [u8] {
+    fn contains_any(&self, set: &[u8]) -> bool {
+        self.iter().any(|b| set.contains(b))
+    }
+}

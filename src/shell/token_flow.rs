@@ -1,0 +1,271 @@
+//! Which variables hold a token, and what a request sends: the values a word may take once
+//! variables are followed (with limits), the functions and variables a token request's output
+//! flows into (through copies and nested shells, across frames), and the token and TTL headers.
+
+use std::collections::HashSet;
+
+use crate::fragment::FragmentSpan;
+use crate::shell::analysis::Analyzer;
+use crate::shell::endpoint::UNKNOWN;
+use crate::shell::request::{TokenUse, Ttl};
+use crate::shell::scope::Boundary;
+use crate::shell::tree::Structure;
+use crate::shell::word::{node_str, span_of, Piece, Word};
+
+/// How many spellings of one word are tried when following variables.
+const MAX_CANDIDATES: usize = 16;
+/// How many variable hops are followed.
+const MAX_HOPS: usize = 6;
+
+const TOKEN_HEADER: &str = "x-aws-ec2-metadata-token";
+const TTL_HEADER: &str = "x-aws-ec2-metadata-token-ttl-seconds";
+
+fn contains(outer: FragmentSpan, inner: FragmentSpan) -> bool {
+    outer.start <= inner.start && inner.end <= outer.end
+}
+
+impl Analyzer {
+    /// Finds the functions and variables that carry a token: a variable assigned from a
+    /// substitution that runs a token request (directly, through a function, or through a nested
+    /// shell), or copied from such a variable.
+    pub(super) fn token_flow(
+        &mut self,
+        fid: usize,
+        s: &Structure,
+        text: &[u8],
+        sources: &mut Vec<FragmentSpan>,
+        calls: &[(String, FragmentSpan)],
+    ) {
+        let mut token_functions: HashSet<String> = HashSet::new();
+        for _ in 0..8 {
+            let mut changed = false;
+            for &(name, body) in &s.functions {
+                let body_span = span_of(body);
+                if sources.iter().any(|&src| contains(body_span, src))
+                    && token_functions.insert(node_str(name, text))
+                {
+                    changed = true;
+                }
+            }
+            for (name, span) in calls {
+                if token_functions.contains(name) && !sources.contains(span) {
+                    sources.push(*span);
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        let Some(frame) = self.frames.get(fid) else {
+            return;
+        };
+        let mut token_vars: HashSet<String> = frame
+            .vars
+            .iter()
+            .filter(|(_, defs)| {
+                defs.iter().any(|def| {
+                    def.value_span.is_some_and(|value| {
+                        sources.iter().any(|&src| contains(value, src))
+                            && def.pieces.iter().any(|p| matches!(p, Piece::Command(_)))
+                    })
+                })
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        // Copies: `T2=$TOKEN`, `T2="${TOKEN}"`.
+        for _ in 0..8 {
+            let copies: Vec<String> = frame
+                .vars
+                .iter()
+                .filter(|(name, defs)| {
+                    !token_vars.contains(*name)
+                        && defs.iter().any(|def| match def.pieces.as_slice() {
+                            [Piece::Variable { name: source, .. }] => {
+                                token_vars.contains(source)
+                                    || (!frame.vars.contains_key(source)
+                                        && frame
+                                            .parent
+                                            .is_some_and(|p| self.is_token_var(p, source)))
+                            }
+                            _ => false,
+                        })
+                })
+                .map(|(name, _)| name.clone())
+                .collect();
+            if copies.is_empty() {
+                break;
+            }
+            token_vars.extend(copies);
+        }
+        if let Some(frame) = self.frames.get_mut(fid) {
+            frame.token_vars = token_vars;
+        }
+    }
+
+    /// Whether `name`, as seen from frame `fid`, holds a token. A child process sees only the
+    /// exported variables of the code that started it.
+    pub(super) fn is_token_var(&self, fid: usize, name: &str) -> bool {
+        let mut current = Some(fid);
+        let mut exported_only = false;
+        while let Some(id) = current {
+            let Some(frame) = self.frames.get(id) else {
+                return false;
+            };
+            if frame.vars.contains_key(name) {
+                return frame.token_vars.contains(name)
+                    && (!exported_only || frame.is_exported(name));
+            }
+            if frame.boundary == Boundary::ChildProcess {
+                exported_only = true;
+            }
+            current = frame.parent;
+        }
+        false
+    }
+
+    /// The values a list of pieces may take, following variables (at most [`MAX_CANDIDATES`]).
+    /// Parts that cannot be known become [`UNKNOWN`].
+    pub(super) fn candidates(&self, fid: usize, pieces: &[Piece], hops: usize) -> Vec<String> {
+        let mut out = vec![String::new()];
+        for piece in pieces {
+            let options: Vec<String> = match piece {
+                Piece::Literal(text) => vec![text.clone()],
+                Piece::Variable { name, default } => {
+                    let mut values = self.variable_values(fid, name, hops);
+                    if let Some(default) = default {
+                        values.extend(self.candidates(fid, default, hops + 1));
+                    }
+                    if values.is_empty() {
+                        values.push(UNKNOWN.to_string());
+                    }
+                    values
+                }
+                Piece::Command(_) | Piece::Unknown => vec![UNKNOWN.to_string()],
+            };
+            let mut next = Vec::with_capacity(out.len() * options.len());
+            for prefix in &out {
+                for option in &options {
+                    if next.len() < MAX_CANDIDATES {
+                        next.push(format!("{prefix}{option}"));
+                    }
+                }
+            }
+            out = next;
+        }
+        out.dedup();
+        out
+    }
+
+    fn variable_values(&self, fid: usize, name: &str, hops: usize) -> Vec<String> {
+        if hops >= MAX_HOPS {
+            return Vec::new();
+        }
+        let mut current = Some(fid);
+        while let Some(id) = current {
+            let Some(frame) = self.frames.get(id) else {
+                break;
+            };
+            if let Some(defs) = frame.vars.get(name) {
+                let mut values: Vec<String> = Vec::new();
+                for def in defs {
+                    for value in self.candidates(id, &def.pieces, hops + 1) {
+                        if values.len() < MAX_CANDIDATES && !values.contains(&value) {
+                            values.push(value);
+                        }
+                    }
+                }
+                return values;
+            }
+            current = frame.parent;
+        }
+        Vec::new()
+    }
+}
+
+/// What a request's headers say about its token.
+pub(super) struct TokenHeaders<'w> {
+    /// The token header, when there is one.
+    pub(super) token: Option<TokenUse>,
+    /// The variables the token header's value reads; none when a command substitution writes it.
+    pub(super) names: Vec<String>,
+    pub(super) ttl: Ttl,
+    /// The last TTL header written out in the command (not read from a variable whole).
+    pub(super) ttl_word: Option<&'w Word>,
+}
+
+/// Reads a request's headers, each with the values it may take, for its token and its TTL.
+pub(super) fn token_headers(headers: &[(Word, Vec<String>)]) -> TokenHeaders<'_> {
+    let mut token = None;
+    let mut token_names = Vec::new();
+    let mut ttl = Ttl::Missing;
+    let mut ttl_word = None;
+    for (word, values) in headers {
+        let prefix = word.literal_prefix();
+        if let Some((name, _)) = prefix.split_once(':') {
+            let name = name.trim().to_ascii_lowercase();
+            if name == TOKEN_HEADER {
+                token = Some(TokenUse::Inline);
+                token_names.extend(value_variables(word));
+                if word.pieces.iter().any(|p| matches!(p, Piece::Command(_))) {
+                    token_names.clear();
+                }
+            } else if name == TTL_HEADER {
+                ttl = ttl_of(values);
+                ttl_word = Some(word);
+            }
+        } else if values.iter().any(|v| header_name(v) == TOKEN_HEADER) {
+            // The whole header comes from a variable: the token is there, but its source is
+            // not traced.
+            token = Some(TokenUse::Inline);
+        } else if values.iter().any(|v| header_name(v) == TTL_HEADER) {
+            ttl = ttl_of(values);
+        }
+    }
+    TokenHeaders {
+        token,
+        names: token_names,
+        ttl,
+        ttl_word,
+    }
+}
+
+/// The variables used after the colon of a header word.
+fn value_variables(word: &Word) -> Vec<String> {
+    let mut seen_colon = false;
+    let mut names = Vec::new();
+    for piece in &word.pieces {
+        match piece {
+            Piece::Literal(text) if text.contains(':') => seen_colon = true,
+            Piece::Variable { name, .. } if seen_colon => names.push(name.clone()),
+            _ => {}
+        }
+    }
+    names
+}
+
+fn header_name(value: &str) -> String {
+    value
+        .split_once(':')
+        .map(|(name, _)| name.trim().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+fn ttl_of(values: &[String]) -> Ttl {
+    let mut result = Ttl::Unknown;
+    for value in values {
+        let raw = value.split_once(':').map_or("", |(_, v)| v).trim();
+        if raw.contains(UNKNOWN) {
+            return Ttl::Unknown;
+        }
+        match raw.parse::<u32>() {
+            Ok(n) if (1..=21600).contains(&n) => {
+                if result == Ttl::Unknown {
+                    result = Ttl::Valid(n);
+                }
+            }
+            _ => return Ttl::Invalid(raw.to_owned()),
+        }
+    }
+    result
+}
