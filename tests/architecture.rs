@@ -1,7 +1,10 @@
 //! The house rules of ARCHITECTURE.md, checked on the source: every module of `src/` imports
 //! only modules of its own stage or a lower one, and no import circle exists between modules.
 //! Imports are read from the code (`crate::…` and `super::…` paths, `use` groups included),
-//! outside comments and `#[cfg(test)]` modules, which may reach anywhere.
+//! outside comments and `#[cfg(test)]` modules, which may reach anywhere. A module and the
+//! modules it declares are one room: a child may use its parent (`super::…`), which is how the
+//! methods of one type are spread over files (`shell::analysis` and its `scope`, `nesting`,
+//! `token_flow`); siblings, and modules in different rooms, never import each other both ways.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

@@ -51,6 +51,8 @@ pub struct CheckSettings {
     pub fix: FixSettings,
     /// Severities that differ from the rules table (`severity = { IMDS004 = "error" }`).
     pub severity: Vec<(&'static str, Severity)>,
+    /// How the shell analysis reads code (the hosts that reach IMDS).
+    pub shell: shell::Options,
     /// The prefilter of the run (with the configuration's extra host names).
     pub prefilter: Arc<Prefilter>,
 }
@@ -64,9 +66,11 @@ impl CheckSettings {
             .map_or(rule.severity, |(_, severity)| *severity)
     }
 
-    /// Host names that also reach the metadata service here (`extra-hosts`).
+    /// Host names that also reach the metadata service here (`extra-hosts`): the analysis
+    /// takes them for endpoints, and the prefilter lets files that name them through.
     pub fn set_extra_hosts(&mut self, hosts: &[String]) {
-        self.prefilter = Arc::new(Prefilter::new(hosts));
+        self.shell.endpoints = shell::endpoint::Endpoints::new(hosts);
+        self.prefilter = Arc::new(Prefilter::new(self.shell.endpoints.extra_hosts()));
     }
 }
 
@@ -147,7 +151,11 @@ pub fn check_file_linked(
     let mut read = read::read(&source, kind, &settings.prefilter);
     let view = Hosts::new(&source, &read.hosts);
     let suppressions = Suppressions::parse(&source.bytes);
-    let analyses: Vec<shell::Analysis> = read.fragments.iter().map(shell::analyze).collect();
+    let analyses: Vec<shell::Analysis> = read
+        .fragments
+        .iter()
+        .map(|f| shell::analyze_with(f, &settings.shell))
+        .collect();
     let mut notes = std::mem::take(&mut read.notes);
     notes.extend(analyses.iter().filter_map(|a| a.error.clone()));
     let checking = Checking {

@@ -23,7 +23,6 @@ use crate::report::{self, Report};
 use crate::rules;
 use crate::scan::fixes::{FixMode, FixReport};
 use crate::scan::{self, Counters, Diagnostic, Results};
-use crate::shell;
 use crate::walk::{Skip, WalkOptions};
 
 /// How a run ended, for `main` to turn into an exit status.
@@ -103,12 +102,11 @@ fn resolve(args: &Args, paths: &[PathBuf]) -> Result<(scan::Options, Option<Base
             .as_ref()
             .map(|c| c.severity.clone())
             .unwrap_or_default(),
+        shell: Default::default(),
         prefilter: Default::default(),
     };
     if let Some(config) = &config {
         check.set_extra_hosts(&config.extra_hosts);
-        // Until the analysis takes its endpoints as a value (the shell split).
-        shell::endpoint::set_extra_hosts(config.extra_hosts.clone());
     }
     let options = scan::Options {
         check,

@@ -6,40 +6,7 @@ use tree_sitter::Node;
 
 use crate::fragment::{OffsetMap, PlainScalar};
 use crate::shell::request::{BlockAnchor, BlockKind, Quoting};
-use crate::shell::tree::{Parents, Up};
-
-/// Whether `child` is one of the statements of the block `parent` (a list of statements where a
-/// new statement may be inserted): the script, a `{ }` or `( )` body, a `while`/`until` body, an
-/// `if`/`elif`/`else` branch, a `case` branch. A `for` body is not one: its token is fetched once,
-/// before the loop.
-pub(super) fn is_block_statement<'t>(
-    parent: Node<'t>,
-    child: Node<'t>,
-    parents: &Parents<'t>,
-) -> bool {
-    if !child.is_named() || child.kind() == "comment" {
-        return false;
-    }
-    let after = |token: &str| {
-        let mut cursor = parent.walk();
-        let found = parent
-            .children(&mut cursor)
-            .find(|c| c.kind() == token)
-            .is_some_and(|t| child.start_byte() >= t.end_byte());
-        found
-    };
-    match parent.kind() {
-        "program" | "compound_statement" | "subshell" | "else_clause" => true,
-        "do_group" => parents
-            .of(parent)
-            .is_some_and(|loop_node| loop_node.kind() == "while_statement"),
-        "if_statement" | "elif_clause" => {
-            !matches!(child.kind(), "elif_clause" | "else_clause") && after("then")
-        }
-        "case_item" => after(")"),
-        _ => false,
-    }
-}
+use crate::shell::tree::{is_block_statement, Parents, Up};
 
 fn block_kind<'t>(block: Node<'t>, parents: &Parents<'t>) -> BlockKind {
     match block.kind() {

@@ -14,20 +14,34 @@ const HOSTS: &[&str] = &[
     "0xa9fea9fe",
 ];
 
-/// More host names that reach IMDS here (`extra-hosts` in the configuration, lower case): set
-/// once by the command line before the scan, read by [`classify`] and the prefilter.
-static EXTRA_HOSTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
-
-/// Adds host names that reach the metadata service (a proxy, an internal alias). Only the first
-/// call counts, and it must come before the first file is checked; returns whether it counted.
-pub fn set_extra_hosts(hosts: Vec<String>) -> bool {
-    let hosts = hosts.into_iter().map(|h| h.to_ascii_lowercase()).collect();
-    EXTRA_HOSTS.set(hosts).is_ok()
+/// The hosts that reach IMDS in one run: the built-in spellings, and the names its configuration
+/// adds (`extra-hosts`: a proxy, an internal alias). A value, so that runs with different
+/// configurations can share a process; the default adds none.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Endpoints {
+    /// Lower case.
+    extra: Vec<String>,
 }
 
-/// The host names added with [`set_extra_hosts`].
-pub fn extra_hosts() -> &'static [String] {
-    EXTRA_HOSTS.get().map_or(&[], Vec::as_slice)
+impl Endpoints {
+    /// The built-in hosts and `extra` (compared case-insensitively).
+    pub fn new<I>(extra: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: AsRef<str>,
+    {
+        Endpoints {
+            extra: extra
+                .into_iter()
+                .map(|h| h.as_ref().to_ascii_lowercase())
+                .collect(),
+        }
+    }
+
+    /// The host names added to the built-in ones, in lower case (for the prefilter).
+    pub fn extra_hosts(&self) -> &[String] {
+        &self.extra
+    }
 }
 
 /// Paths on 169.254.169.254 that belong to other clouds' metadata services.
@@ -53,8 +67,8 @@ impl MetadataUrl {
     }
 }
 
-/// Reads `url` as curl or wget would and says whether it reaches IMDS.
-pub fn classify(url: &str) -> Option<MetadataUrl> {
+/// Reads `url` as curl or wget would and says whether it reaches IMDS, at one of `endpoints`.
+pub fn classify(url: &str, endpoints: &Endpoints) -> Option<MetadataUrl> {
     let url = url.trim();
     let lower = url.to_ascii_lowercase();
     let (scheme_len, rest) = if lower.starts_with("http://") {
@@ -75,7 +89,7 @@ pub fn classify(url: &str) -> Option<MetadataUrl> {
     let host_port = authority.rsplit('@').next().unwrap_or(authority);
     let (host, port) = split_port(host_port)?;
     if !HOSTS.iter().any(|h| h.eq_ignore_ascii_case(host))
-        && !extra_hosts().iter().any(|h| h.eq_ignore_ascii_case(host))
+        && !endpoints.extra.iter().any(|h| h.eq_ignore_ascii_case(host))
     {
         return None;
     }
@@ -128,7 +142,7 @@ mod tests {
     use super::*;
 
     fn path_of(url: &str) -> Option<String> {
-        classify(url).map(|m| m.path)
+        classify(url, &Endpoints::default()).map(|m| m.path)
     }
 
     #[test]
@@ -174,9 +188,29 @@ mod tests {
 
     #[test]
     fn the_token_path() {
-        let token = classify("http://169.254.169.254/latest/api/token");
+        let endpoints = Endpoints::default();
+        let token = classify("http://169.254.169.254/latest/api/token", &endpoints);
         assert!(token.is_some_and(|t| t.is_token_path()));
-        let other = classify("http://169.254.169.254/latest/api/tokens");
+        let other = classify("http://169.254.169.254/latest/api/tokens", &endpoints);
         assert!(other.is_some_and(|t| !t.is_token_path()));
+    }
+
+    #[test]
+    fn extra_hosts_count_only_where_they_are_configured() {
+        let proxy = Endpoints::new(["Metadata.Internal", "[FD00::1]"]);
+        assert_eq!(proxy.extra_hosts(), ["metadata.internal", "[fd00::1]"]);
+        for url in [
+            "http://metadata.internal/latest/meta-data/",
+            "http://METADATA.internal:80/latest/meta-data/",
+            "[fd00::1]/latest/meta-data/",
+        ] {
+            let found = classify(url, &proxy).map(|m| m.path);
+            assert_eq!(found.as_deref(), Some("/latest/meta-data/"), "{url}");
+            assert_eq!(classify(url, &Endpoints::default()), None, "{url}");
+        }
+        // Every built-in spelling stays, and other hosts stay out.
+        let builtin = "http://169.254.169.254/latest/meta-data/";
+        assert!(classify(builtin, &proxy).is_some());
+        assert_eq!(classify("http://metadata.internal.example/", &proxy), None);
     }
 }

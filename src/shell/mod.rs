@@ -8,14 +8,19 @@ mod blocks;
 pub mod client;
 pub mod command;
 pub mod endpoint;
-mod nesting;
 pub mod parse;
 pub mod request;
-mod scope;
-mod token_flow;
 mod tree;
 pub mod word;
 
-pub use analysis::{analyze, Analysis};
+pub use analysis::{analyze, analyze_with, Analysis};
+
+/// How one run analyses shell code, from its configuration: a value passed to [`analyze_with`]
+/// (the default is what [`analyze`] uses).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Options {
+    /// The hosts that reach the metadata service.
+    pub endpoints: endpoint::Endpoints,
+}
 
 pub use crate::fragment::language::is_shell_shebang;

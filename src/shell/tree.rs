@@ -6,7 +6,6 @@ use std::collections::HashMap;
 
 use tree_sitter::{Node, StreamingIterator, Tree};
 
-use crate::shell::blocks::is_block_statement;
 use crate::shell::parse::StructureQuery;
 use crate::shell::word::{self, Word};
 
@@ -173,4 +172,37 @@ pub(super) fn argv<'t>(node: Node<'t>, text: &[u8]) -> (Vec<Word>, Vec<Node<'t>>
     nodes.extend(node.children_by_field_name("argument", &mut cursor));
     let words = nodes.iter().map(|n| word::word(*n, text)).collect();
     (words, nodes)
+}
+
+/// Whether `child` is one of the statements of the block `parent` (a list of statements where a
+/// new statement may be inserted): the script, a `{ }` or `( )` body, a `while`/`until` body, an
+/// `if`/`elif`/`else` branch, a `case` branch. A `for` body is not one: its token is fetched once,
+/// before the loop.
+pub(super) fn is_block_statement<'t>(
+    parent: Node<'t>,
+    child: Node<'t>,
+    parents: &Parents<'t>,
+) -> bool {
+    if !child.is_named() || child.kind() == "comment" {
+        return false;
+    }
+    let after = |token: &str| {
+        let mut cursor = parent.walk();
+        let found = parent
+            .children(&mut cursor)
+            .find(|c| c.kind() == token)
+            .is_some_and(|t| child.start_byte() >= t.end_byte());
+        found
+    };
+    match parent.kind() {
+        "program" | "compound_statement" | "subshell" | "else_clause" => true,
+        "do_group" => parents
+            .of(parent)
+            .is_some_and(|loop_node| loop_node.kind() == "while_statement"),
+        "if_statement" | "elif_clause" => {
+            !matches!(child.kind(), "elif_clause" | "else_clause") && after("then")
+        }
+        "case_item" => after(")"),
+        _ => false,
+    }
 }

@@ -4,11 +4,11 @@
 
 use tree_sitter::Node;
 
+use super::scope::{Boundary, Context};
+use super::{Analyzer, Code};
 use crate::fragment::OffsetMap;
-use crate::shell::analysis::{Analyzer, Code};
 use crate::shell::command::{self, Invocation};
 use crate::shell::request::Quoting;
-use crate::shell::scope::{Boundary, Context};
 use crate::shell::tree::argv;
 use crate::shell::word::{self, Unquoted};
 
@@ -17,7 +17,7 @@ const MAX_DEPTH: usize = 8;
 /// How many nested fragments one file may produce.
 const MAX_NESTED: usize = 512;
 
-impl Analyzer {
+impl Analyzer<'_> {
     /// `sh -c '…'`: the string is run by a new shell, which sees only exported variables when the
     /// string is single-quoted and the calling shell's expansion of it otherwise. Returns whether
     /// it writes a token to its output.

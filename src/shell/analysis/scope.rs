@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet};
 
 use tree_sitter::Node;
 
+use super::{Analyzer, Code, Seen};
 use crate::fragment::{FragmentSpan, PlainScalar};
-use crate::shell::analysis::{Analyzer, Code, Seen};
 use crate::shell::blocks::dominated_block;
 use crate::shell::request::{Quoting, Scope};
 use crate::shell::tree::Structure;
@@ -98,7 +98,7 @@ impl Frame {
     }
 }
 
-impl Analyzer {
+impl Analyzer<'_> {
     /// How text inserted at offset `at` of the current fragment is written into the host, and
     /// the YAML plain scalar it would go into.
     pub(super) fn quoting_at(

@@ -8,6 +8,10 @@
 //! contexts, script scopes), `nesting` (shell code in strings and here-documents), `token_flow`
 //! (variable values, token variables, token headers) and `blocks` (the blocks around a command).
 
+mod nesting;
+mod scope;
+mod token_flow;
+
 use tree_sitter::Node;
 
 use crate::fragment::{Fragment, FragmentSpan, HostSpan, InsertRegion, OffsetMap};
@@ -18,12 +22,11 @@ use crate::shell::command::{self, Invocation};
 use crate::shell::endpoint::{self, MetadataUrl, UNKNOWN};
 use crate::shell::parse::{self, ParseError};
 use crate::shell::request::{Client, FixSite, Method, Request, Scope, TokenUse, TokenVariable};
-use crate::shell::scope::{
-    shebang_is_busybox, shebang_sets_errexit, Boundary, Context, Frame, VarDef,
-};
-use crate::shell::token_flow::token_headers;
 use crate::shell::tree::{argv, deeper_than, structure, Structure, MAX_TREE_DEPTH};
 use crate::shell::word::{span_of, Piece, Word};
+use crate::shell::Options;
+use scope::{shebang_is_busybox, shebang_sets_errexit, Boundary, Context, Frame, VarDef};
+use token_flow::token_headers;
 
 /// What the analysis found in a fragment.
 #[derive(Debug, Default)]
@@ -39,9 +42,14 @@ pub struct Analysis {
     pub error: Option<String>,
 }
 
-/// Analyses one fragment of shell code.
+/// Analyses one fragment of shell code with the default [`Options`].
 pub fn analyze(fragment: &Fragment) -> Analysis {
-    let mut analyzer = Analyzer::default();
+    analyze_with(fragment, &Options::default())
+}
+
+/// Analyses one fragment of shell code as a run configured with `options` would.
+pub fn analyze_with(fragment: &Fragment, options: &Options) -> Analysis {
+    let mut analyzer = Analyzer::new(options);
     let environment = fragment
         .environment
         .iter()
@@ -81,53 +89,68 @@ pub fn analyze(fragment: &Fragment) -> Analysis {
 }
 
 /// A request whose token variables are checked once every frame is complete.
-pub(super) struct Pending {
-    pub(super) frame: usize,
-    pub(super) request: Request,
+struct Pending {
+    frame: usize,
+    request: Request,
     token_names: Vec<String>,
     /// The request's command start in its fragment, for finding token variables assigned before.
-    pub(super) start: usize,
+    start: usize,
 }
 
-#[derive(Default)]
-pub(super) struct Analyzer {
+struct Analyzer<'o> {
+    options: &'o Options,
     /// The root fragment's insert regions.
-    pub(super) regions: Vec<InsertRegion>,
-    pub(super) frames: Vec<Frame>,
-    pub(super) pending: Vec<Pending>,
-    pub(super) scopes: Vec<Scope>,
+    regions: Vec<InsertRegion>,
+    frames: Vec<Frame>,
+    pending: Vec<Pending>,
+    scopes: Vec<Scope>,
     aws_metadata: Vec<AwsMetadataCall>,
-    pub(super) nested: usize,
+    nested: usize,
     syntax_errors: bool,
     /// Some match of the structure query was dropped (see `Structure::incomplete`).
     incomplete: bool,
-    pub(super) error: Option<String>,
+    error: Option<String>,
 }
 
 /// The fragment [`Analyzer::run`] is working through: its text and tree, where its offsets go in
 /// the file, where it sits, its frame, and its script scope (an index into `Analyzer::scopes`).
-pub(super) struct Code<'a, 't> {
-    pub(super) text: &'a [u8],
-    pub(super) map: &'a OffsetMap,
-    pub(super) cx: &'a Context,
-    pub(super) s: &'a Structure<'t>,
-    pub(super) fid: usize,
-    pub(super) scope: Option<usize>,
+struct Code<'a, 't> {
+    text: &'a [u8],
+    map: &'a OffsetMap,
+    cx: &'a Context,
+    s: &'a Structure<'t>,
+    fid: usize,
+    scope: Option<usize>,
 }
 
 /// What the commands of a fragment have shown so far.
 #[derive(Default)]
-pub(super) struct Seen {
-    pub(super) uses_curl: bool,
-    pub(super) busybox: bool,
-    pub(super) errexit: bool,
+struct Seen {
+    uses_curl: bool,
+    busybox: bool,
+    errexit: bool,
     /// Commands that write a token to their output.
-    pub(super) token_sources: Vec<FragmentSpan>,
+    token_sources: Vec<FragmentSpan>,
     /// The commands that are neither clients nor shells, by name (calls of functions among them).
-    pub(super) calls: Vec<(String, FragmentSpan)>,
+    calls: Vec<(String, FragmentSpan)>,
 }
 
-impl Analyzer {
+impl<'o> Analyzer<'o> {
+    fn new(options: &'o Options) -> Self {
+        Analyzer {
+            options,
+            regions: Vec::new(),
+            frames: Vec::new(),
+            pending: Vec::new(),
+            scopes: Vec::new(),
+            aws_metadata: Vec::new(),
+            nested: 0,
+            syntax_errors: false,
+            incomplete: false,
+            error: None,
+        }
+    }
+
     fn finish(mut self) -> Analysis {
         let pending = std::mem::take(&mut self.pending);
         let requests = pending
@@ -164,12 +187,7 @@ impl Analyzer {
 
     /// Analyses `text` (whose offsets `map` takes to the file) in a new frame; returns whether it
     /// writes a token to its output (a token request whose output is not captured in it).
-    pub(super) fn run(
-        &mut self,
-        text: &[u8],
-        map: &OffsetMap,
-        cx: &Context,
-    ) -> Result<bool, ParseError> {
+    fn run(&mut self, text: &[u8], map: &OffsetMap, cx: &Context) -> Result<bool, ParseError> {
         let tree = parse::parse(text)?;
         self.syntax_errors |= tree.root_node().has_error();
         if deeper_than(tree.root_node(), MAX_TREE_DEPTH) {
@@ -405,7 +423,7 @@ impl Analyzer {
         urls.iter().find_map(|url| {
             self.candidates(fid, &url.pieces, 0)
                 .iter()
-                .find_map(|c| endpoint::classify(c))
+                .find_map(|c| endpoint::classify(c, &self.options.endpoints))
         })
     }
 
@@ -454,4 +472,52 @@ fn is_foreign(values: &[String]) -> bool {
             || (name.trim() == "metadata" && value.trim() == "true")
             || name.trim() == "authorization" && value.contains("bearer oracle")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shell::endpoint::Endpoints;
+
+    fn origins(script: &str, options: &Options) -> Vec<String> {
+        analyze_with(&Fragment::script(script.as_bytes()), options)
+            .requests
+            .into_iter()
+            .map(|r| r.origin)
+            .collect()
+    }
+
+    #[test]
+    fn each_run_has_its_own_endpoints() {
+        let script = "#!/bin/sh\n\
+            PROXY=http://metadata.internal\n\
+            curl -s \"$PROXY/latest/meta-data/instance-id\"\n\
+            sh -c 'curl -s http://Other.Alias/latest/meta-data/'\n\
+            curl -s http://169.254.169.254/latest/meta-data/\n";
+        let proxy = Options {
+            endpoints: Endpoints::new(["Metadata.Internal"]),
+        };
+        let alias = Options {
+            endpoints: Endpoints::new(["other.alias"]),
+        };
+        // Analysed in turn and interleaved in one process: no run sees another's hosts.
+        for _ in 0..2 {
+            assert_eq!(
+                origins(script, &Options::default()),
+                ["http://169.254.169.254"]
+            );
+            assert_eq!(
+                origins(script, &proxy),
+                ["http://metadata.internal", "http://169.254.169.254"]
+            );
+            assert_eq!(
+                origins(script, &alias),
+                ["http://Other.Alias", "http://169.254.169.254"]
+            );
+        }
+        assert_eq!(
+            analyze(&Fragment::script(script.as_bytes())).requests.len(),
+            1
+        );
+    }
 }

@@ -4,11 +4,11 @@
 
 use std::collections::HashSet;
 
+use super::scope::Boundary;
+use super::Analyzer;
 use crate::fragment::FragmentSpan;
-use crate::shell::analysis::Analyzer;
 use crate::shell::endpoint::UNKNOWN;
 use crate::shell::request::{TokenUse, Ttl};
-use crate::shell::scope::Boundary;
 use crate::shell::tree::Structure;
 use crate::shell::word::{node_str, span_of, Piece, Word};
 
@@ -24,7 +24,7 @@ fn contains(outer: FragmentSpan, inner: FragmentSpan) -> bool {
     outer.start <= inner.start && inner.end <= outer.end
 }
 
-impl Analyzer {
+impl Analyzer<'_> {
     /// Finds the functions and variables that carry a token: a variable assigned from a
     /// substitution that runs a token request (directly, through a function, or through a nested
     /// shell), or copied from such a variable.
