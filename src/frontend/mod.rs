@@ -168,7 +168,7 @@ pub fn is_foreign(text: &[u8]) -> bool {
 /// Gzip-compressed user data: the decompressed bytes, read as what they say they are.
 fn gzip(bytes: &[u8]) -> Parsed {
     let mut parsed = Parsed::default();
-    match crate::fragment::codec::decode_gzip(bytes) {
+    match crate::fragment::gzip::decode(bytes) {
         Some(decoded) => parsed.embedded.push(Embedded {
             span: HostSpan::new(0, bytes.len()),
             kind: classify_content(&decoded),

@@ -18,7 +18,6 @@ use tree_sitter::Node;
 
 use super::{Embedded, Kind, Parsed};
 use crate::check::OriginEntry;
-use crate::fragment::codec::{decode_base64, Codec};
 use crate::fragment::{
     FragmentOffset, FragmentSpan, HostId, HostSpan, OffsetMap, PlainScalar, Quoting,
 };
@@ -303,9 +302,9 @@ impl Reader<'_> {
         };
         let origin = || vec![OriginEntry::layer("terraform").with_key(name)];
         if expect != Encoding::Plain && !template.templated && !template.escaped {
-            if let Some(span) = base64_shaped(self.bytes, template.content) {
+            if let Some(span) = crate::fragment::base64::shaped(self.bytes, template.content) {
                 let raw = self.bytes.get(span.start.0..span.end.0).unwrap_or_default();
-                match decode_base64(raw) {
+                match crate::fragment::base64::decode(raw) {
                     Some((decoded, codec))
                         if expect == Encoding::Base64 || looks_like_user_data(&decoded) =>
                     {
@@ -811,7 +810,7 @@ mod settings {
                 .get(read.embedded.clone())
                 .unwrap_or_default()
             {
-                match crate::fragment::codec::decode_gzip(&embedded.bytes) {
+                match crate::fragment::gzip::decode(&embedded.bytes) {
                     Some(unzipped) => seen_text.extend_from_slice(&unzipped),
                     None => seen_text.extend_from_slice(&embedded.bytes),
                 }
@@ -1011,7 +1010,8 @@ fn lift(inner: Parsed, template: &Template, origin: Vec<OriginEntry>, parsed: &m
     for mut embedded in inner.embedded {
         embedded.span = to_host(embedded.span);
         embedded.map = embedded.map.map(|m| map.compose(&m));
-        embedded.codec = under_layer(embedded.codec, template.layer.as_ref());
+        embedded.codec =
+            crate::fragment::base64::under_layer(embedded.codec, template.layer.as_ref());
         let mut chain = origin.clone();
         chain.append(&mut embedded.origin);
         embedded.origin = chain;
@@ -1019,60 +1019,6 @@ fn lift(inner: Parsed, template: &Template, origin: Vec<OriginEntry>, parsed: &m
     }
     parsed.diagnostics.extend(inner.diagnostics);
     parsed.referenced.extend(inner.referenced);
-}
-
-/// Base64 re-encoded inside a template: wrapped lines carry the heredoc's indent, or are written
-/// as `\n` escapes in a quoted string.
-fn under_layer(codec: Codec, layer: Option<&Quoting>) -> Codec {
-    match (codec, layer) {
-        (
-            Codec::Base64 {
-                line_length,
-                eol,
-                indent,
-                trailing,
-            },
-            Some(Quoting::YamlBlock { indent: outer }),
-        ) => Codec::Base64 {
-            line_length,
-            eol,
-            indent: format!("{outer}{indent}"),
-            trailing,
-        },
-        (
-            Codec::Base64 {
-                line_length,
-                eol,
-                indent,
-                trailing,
-            },
-            Some(Quoting::JsonString),
-        ) => Codec::Base64 {
-            line_length,
-            eol: if eol == "\r\n" { "\\r\\n" } else { "\\n" },
-            indent,
-            trailing: trailing.replace("\r", "\\r").replace('\n', "\\n"),
-        },
-        (codec, _) => codec,
-    }
-}
-
-/// The span of a value made only of base64 lines (surrounding whitespace trimmed), if it is one.
-fn base64_shaped(bytes: &[u8], content: HostSpan) -> Option<HostSpan> {
-    let raw = bytes.get(content.start.0..content.end.0)?;
-    let lead = raw.iter().take_while(|b| b.is_ascii_whitespace()).count();
-    let trail = raw
-        .iter()
-        .rev()
-        .take_while(|b| b.is_ascii_whitespace())
-        .count();
-    let inner = raw.get(lead..raw.len().saturating_sub(trail))?;
-    let alphabet = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=');
-    let shaped = !inner.is_empty()
-        && inner
-            .split(|&b| b == b'\n')
-            .all(|line| line.trim_ascii().iter().all(alphabet));
-    shaped.then(|| HostSpan::new(content.start.0 + lead, content.start.0 + lead + inner.len()))
 }
 
 /// Whether decoded bytes read as user data (text, or gzip), not as a word that happened to be
@@ -1411,6 +1357,7 @@ fn finish(bytes: &[u8], least: Option<usize>, first: Option<usize>) -> (usize, S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fragment::codec::Codec;
     use crate::fragment::{HostOffset, InsertRegion};
 
     fn fragments(tf: &str) -> Vec<String> {
@@ -1706,22 +1653,6 @@ mod tests {
         let plain = second.plain.unwrap();
         let at = tf.find("curl c").unwrap();
         assert_eq!(plain.span, HostSpan::new(at, at + 6));
-    }
-
-    #[test]
-    fn base64_in_an_indented_heredoc_keeps_the_indent() {
-        let codec = under_layer(
-            Codec::Base64 {
-                line_length: Some(4),
-                eol: "\n",
-                indent: "  ".to_owned(),
-                trailing: String::new(),
-            },
-            Some(&Quoting::YamlBlock {
-                indent: "    ".to_owned(),
-            }),
-        );
-        assert_eq!(codec.encode(b"abcdef").unwrap(), b"YWJj\n      ZGVm");
     }
 
     /// Every fragment offset and embedded span maps inside the host.
