@@ -8,6 +8,7 @@ pub mod codec;
 pub mod dockerfile_line;
 pub mod exec_form;
 pub mod gzip;
+pub mod hcl_template;
 pub mod json_string;
 pub mod mime_transfer;
 pub mod quoting;
@@ -321,6 +322,7 @@ pub(crate) mod properties {
         "\u{85}",
         "\u{7f}",
         "\u{feff}",
+        "EOF",
     ];
 
     /// Text for round trips: any string, or one made of [`TRICKY`] pieces (which an arbitrary

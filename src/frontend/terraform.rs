@@ -18,6 +18,7 @@ use tree_sitter::Node;
 
 use super::{Embedded, Kind, Parsed};
 use crate::check::OriginEntry;
+use crate::fragment::hcl_template::{self, Template};
 use crate::fragment::{
     FragmentOffset, FragmentSpan, HostId, HostSpan, OffsetMap, PlainScalar, Quoting,
 };
@@ -297,7 +298,7 @@ impl Reader<'_> {
 
     /// A template given as user data.
     fn template(&self, node: Node, name: &str, expect: Encoding, parsed: &mut Parsed) {
-        let Some(template) = Template::read(node, self.bytes) else {
+        let Some(template) = read_template(node, self.bytes) else {
             return;
         };
         let origin = || vec![OriginEntry::layer("terraform").with_key(name)];
@@ -570,7 +571,7 @@ fn reads_like_user_data(attribute: Node, bytes: &[u8]) -> bool {
     let mut stack = vec![attribute];
     while let Some(node) = stack.pop() {
         if matches!(node.kind(), "heredoc_template" | "quoted_template") {
-            let Some(template) = Template::read(node, bytes) else {
+            let Some(template) = read_template(node, bytes) else {
                 return false;
             };
             let start = template.text.trim_ascii_start();
@@ -1066,207 +1067,50 @@ fn literal_path(node: Node, bytes: &[u8]) -> Option<PathBuf> {
     Some(PathBuf::from(path))
 }
 
-/// A template's text as the instance gets it (placeholders for what Terraform substitutes),
-/// with anchors from text offsets to host offsets.
-#[derive(Debug)]
-struct Template {
-    text: Vec<u8>,
-    anchors: Vec<(usize, usize)>,
-    /// The template's content in the host: inside the quotes, or the heredoc's lines.
-    content: HostSpan,
-    /// How text inserted into the template is written in the host (none: verbatim).
-    layer: Option<Quoting>,
-    /// Whether it holds `${…}` or `%{…}`.
-    templated: bool,
-    /// Where the placeholders for them are in `text`.
-    holes: Vec<(usize, usize)>,
-    /// Whether it holds an escape (`\n`, `$${`).
-    escaped: bool,
+/// A template (a heredoc or a quoted string) decoded as the instance gets it (see
+/// `fragment::hcl_template`).
+fn read_template(node: Node, bytes: &[u8]) -> Option<Template> {
+    template_source(node, bytes).map(|source| Template::decode(bytes, &source))
 }
 
-/// Template text being built, with its anchors.
-#[derive(Default)]
-struct Out {
-    text: Vec<u8>,
-    anchors: Vec<(usize, usize)>,
-}
-
-impl Out {
-    /// Appends `piece` with an anchor at host offset `at`, even where it would follow on.
-    fn push_anchored(&mut self, piece: &[u8], at: usize) {
-        self.anchors.push((self.text.len(), at));
-        self.text.extend_from_slice(piece);
-    }
-
-    /// Anchors the next byte at host offset `at`.
-    fn anchor_next(&mut self, at: usize) {
-        self.anchors.push((self.text.len(), at));
-    }
-
-    /// Appends `piece`, whose first byte is host offset `at` (later bytes follow it).
-    fn push(&mut self, piece: &[u8], at: usize) {
-        let f = self.text.len();
-        let continuous = self
-            .anchors
-            .last()
-            .is_some_and(|&(af, ah)| ah + (f - af) == at);
-        if !continuous {
-            self.anchors.push((f, at));
-        }
-        self.text.extend_from_slice(piece);
-    }
-}
-
-fn is_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\r' | 0x0b | 0x0c)
-}
-
-impl Template {
-    fn read(node: Node, bytes: &[u8]) -> Option<Template> {
-        let heredoc = node.kind() == "heredoc_template";
-        let kids = children(node);
-        let (start, end, flush) = if heredoc {
-            let flush = kids
-                .iter()
-                .any(|c| c.kind() == "heredoc_start" && text(*c, bytes) == b"<<-");
-            let markers: Vec<&Node> = kids
-                .iter()
-                .filter(|c| c.kind() == "heredoc_identifier")
-                .collect();
-            let open = markers.first()?;
-            let after_open = bytes.get(open.end_byte()..node.end_byte())?;
-            let start = open.end_byte() + memchr::memchr(b'\n', after_open)? + 1;
-            let end = match markers.last() {
-                Some(close) if close.id() != open.id() && !close.is_missing() => {
-                    let before = bytes.get(..close.start_byte())?;
-                    memchr::memrchr(b'\n', before).map_or(0, |i| i + 1)
-                }
-                _ => node.end_byte(),
-            };
-            (start, end.max(start), flush)
-        } else {
-            let open = kids.iter().find(|c| c.kind() == "quoted_template_start")?;
-            let end = kids
-                .iter()
-                .find(|c| c.kind() == "quoted_template_end" && !c.is_missing())
-                .map_or(node.end_byte(), |c| c.start_byte());
-            (open.end_byte(), end.max(open.end_byte()), false)
+/// Where a template node's content is in the host, and what Terraform substitutes in it.
+pub(crate) fn template_source(node: Node, bytes: &[u8]) -> Option<hcl_template::Source> {
+    let heredoc = node.kind() == "heredoc_template";
+    let kids = children(node);
+    let (start, end, flush) = if heredoc {
+        let flush = kids
+            .iter()
+            .any(|c| c.kind() == "heredoc_start" && text(*c, bytes) == b"<<-");
+        let markers: Vec<&Node> = kids
+            .iter()
+            .filter(|c| c.kind() == "heredoc_identifier")
+            .collect();
+        let open = markers.first()?;
+        let after_open = bytes.get(open.end_byte()..node.end_byte())?;
+        let start = open.end_byte() + memchr::memchr(b'\n', after_open)? + 1;
+        let end = match markers.last() {
+            Some(close) if close.id() != open.id() && !close.is_missing() => {
+                let before = bytes.get(..close.start_byte())?;
+                memchr::memrchr(b'\n', before).map_or(0, |i| i + 1)
+            }
+            _ => node.end_byte(),
         };
-        let holes = placeholders(node, start, end);
-        let (strip, indent) = if flush {
-            common_indent(bytes, start, end, &holes)
-        } else {
-            (0, String::new())
-        };
-        let mut out = Out::default();
-        let mut filled = Vec::new();
-        let mut escaped = false;
-        let mut holes_left = holes.iter().peekable();
-        let mut at = start;
-        let mut line_start = true;
-        while at < end {
-            while holes_left.peek().is_some_and(|&&(_, e)| e <= at) {
-                holes_left.next();
-            }
-            if let Some(&&(s, e)) = holes_left.peek() {
-                if s <= at {
-                    let e = e.min(end);
-                    let f = out.text.len();
-                    out.push(&vec![b'X'; e - at], at);
-                    filled.push((f, out.text.len()));
-                    line_start = false;
-                    at = e;
-                    continue;
-                }
-            }
-            if line_start {
-                line_start = false;
-                if strip > 0 {
-                    let run = bytes
-                        .get(at..end)
-                        .unwrap_or_default()
-                        .iter()
-                        .take_while(|&&b| is_space(b))
-                        .count();
-                    let blank =
-                        matches!(bytes.get(at + run), Some(b'\n') | None) || at + run >= end;
-                    if !blank {
-                        at += strip.min(run);
-                        continue;
-                    }
-                }
-            }
-            let Some(&b) = bytes.get(at) else {
-                break;
-            };
-            // `$${` and `%%{` are a literal `${` and `%{`.
-            if matches!(b, b'$' | b'%')
-                && bytes.get(at + 1) == Some(&b)
-                && bytes.get(at + 2) == Some(&b'{')
-            {
-                out.push(&[b], at);
-                out.push(b"{", at + 2);
-                escaped = true;
-                at += 3;
-                continue;
-            }
-            if !heredoc && b == b'\\' {
-                if let Some((c, used)) = escape(bytes.get(at + 1..).unwrap_or_default()) {
-                    // The decoded character is anchored at its escape's first byte and the text
-                    // after it where the escape ends (see `OffsetMap::span_to_host`).
-                    let mut buf = [0u8; 4];
-                    let decoded = c.encode_utf8(&mut buf).as_bytes();
-                    out.push_anchored(decoded, at);
-                    out.anchor_next(at + used);
-                    escaped = true;
-                    at += used;
-                    continue;
-                }
-            }
-            out.push(&[b], at);
-            line_start = b == b'\n';
-            at += 1;
-        }
-        let layer = if !heredoc {
-            Some(Quoting::JsonString)
-        } else if strip > 0 {
-            Some(Quoting::YamlBlock { indent })
-        } else {
-            None
-        };
-        if out.anchors.is_empty() {
-            out.anchors.push((0, start));
-        }
-        Some(Template {
-            text: out.text,
-            anchors: out.anchors,
-            content: HostSpan::new(start, end),
-            layer,
-            templated: !filled.is_empty(),
-            holes: filled,
-            escaped: escaped || (!heredoc && text(node, bytes).contains(&b'\\')),
-        })
-    }
-}
-
-/// An HCL string escape after its backslash: the character and the escape's length (with the
-/// backslash).
-fn escape(after: &[u8]) -> Option<(char, usize)> {
-    let hex = |len: usize| {
-        let digits = std::str::from_utf8(after.get(1..=len)?).ok()?;
-        let c = char::from_u32(u32::from_str_radix(digits, 16).ok()?)?;
-        Some((c, len + 2))
+        (start, end.max(start), flush)
+    } else {
+        let open = kids.iter().find(|c| c.kind() == "quoted_template_start")?;
+        let end = kids
+            .iter()
+            .find(|c| c.kind() == "quoted_template_end" && !c.is_missing())
+            .map_or(node.end_byte(), |c| c.start_byte());
+        (open.end_byte(), end.max(open.end_byte()), false)
     };
-    match after.first()? {
-        b'n' => Some(('\n', 2)),
-        b't' => Some(('\t', 2)),
-        b'r' => Some(('\r', 2)),
-        b'"' => Some(('"', 2)),
-        b'\\' => Some(('\\', 2)),
-        b'u' => hex(4),
-        b'U' => hex(8),
-        _ => None,
-    }
+    Some(hcl_template::Source {
+        node: HostSpan::new(node.start_byte(), node.end_byte()),
+        content: HostSpan::new(start, end),
+        heredoc,
+        flush,
+        holes: placeholders(node, start, end),
+    })
 }
 
 /// The host ranges Terraform substitutes: interpolations and directive tags (`%{ if … }`,
@@ -1294,64 +1138,6 @@ fn placeholders(template: Node, start: usize, end: usize) -> Vec<(usize, usize)>
     }
     out.sort_unstable();
     out
-}
-
-/// The whitespace a `<<-` heredoc loses from each line, as Terraform computes it: the least
-/// leading whitespace of its lines, blank lines aside (a line that starts with `${…}` has none).
-/// Returns the count and the first stripped line's indent.
-fn common_indent(
-    bytes: &[u8],
-    start: usize,
-    end: usize,
-    holes: &[(usize, usize)],
-) -> (usize, String) {
-    let mut least: Option<usize> = None;
-    let mut first: Option<usize> = None;
-    let mut at = start;
-    while at < end {
-        let run = bytes
-            .get(at..end)
-            .unwrap_or_default()
-            .iter()
-            .take_while(|&&b| is_space(b))
-            .count();
-        let hole = holes.binary_search_by_key(&(at + run), |&(s, _)| s).is_ok();
-        let blank = !hole && matches!(bytes.get(at + run), Some(b'\n') | None);
-        if !blank && at + run < end {
-            if first.is_none() && run > 0 {
-                first = Some(at);
-            }
-            least = Some(least.map_or(run, |n| n.min(run)));
-        }
-        // The next line starts after a newline that is literal text (not inside `${…}`).
-        let mut next = at + run;
-        let mut k = holes.partition_point(|&(_, e)| e <= next);
-        loop {
-            if let Some(&(s, e)) = holes.get(k) {
-                if s <= next {
-                    next = next.max(e);
-                    k += 1;
-                    continue;
-                }
-            }
-            match bytes.get(next) {
-                Some(b'\n') => break,
-                Some(_) if next < end => next += 1,
-                _ => return finish(bytes, least, first),
-            }
-        }
-        at = next + 1;
-    }
-    finish(bytes, least, first)
-}
-
-fn finish(bytes: &[u8], least: Option<usize>, first: Option<usize>) -> (usize, String) {
-    let strip = least.unwrap_or(0);
-    let indent = first
-        .and_then(|at| bytes.get(at..at + strip))
-        .map(|b| String::from_utf8_lossy(b).into_owned())
-        .unwrap_or_default();
-    (strip, indent)
 }
 
 #[cfg(test)]
