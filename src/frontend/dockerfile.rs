@@ -252,6 +252,19 @@ fn collect(
     let Some(command) = find_child(instruction, "shell_command") else {
         return;
     };
+    shell_form(instruction, command, bytes, escape, &base, parsed);
+}
+
+/// An instruction in shell form: each here-document is a script when the command is only their
+/// markers (`RUN <<EOF`); else the command's text is, here-documents included.
+fn shell_form(
+    instruction: Node,
+    command: Node,
+    bytes: &[u8],
+    escape: char,
+    base: &Fragment,
+    parsed: &mut Parsed,
+) {
     let mut cursor = instruction.walk();
     let heredocs: Vec<Node> = instruction
         .named_children(&mut cursor)
@@ -289,8 +302,44 @@ fn collect(
     // first (`RUN <<EOF bash`) move after the command (`bash <<EOF`), as a shell wants them.
     let mut c = command.walk();
     let children: Vec<Node> = command.named_children(&mut c).collect();
-    // Several here-documents joined by operators (`<<A bash && <<B cat > f`): each command with
-    // its own here-document is a fragment (the bash grammar cannot read them on one line).
+    let segments = segments(command, &children, &heredocs, bytes);
+    let indent = dockerfile_line::continuation_indent(text(command, bytes));
+    let line_end = bytes
+        .get(command.end_byte()..)
+        .and_then(|rest| rest.iter().position(|&b| b == b'\n'))
+        .map(|i| command.end_byte() + i);
+    let eol = if line_end.is_some_and(|end| end > 0 && bytes.get(end - 1) == Some(&b'\r')) {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    for (seg_start, seg_end, blocks) in segments {
+        let (mut fragment_text, anchors) =
+            shell_text(&children, bytes, seg_start, seg_end, &blocks);
+        dockerfile_line::as_shell_continuations(&mut fragment_text, escape);
+        parsed.fragments.push(Fragment {
+            text: fragment_text,
+            map: OffsetMap::from_anchors(anchors),
+            insert: vec![InsertRegion::quoted(vec![Quoting::DockerfileShell {
+                escape,
+                indent: indent.clone(),
+                eol,
+            }])],
+            ..base.clone()
+        });
+    }
+}
+
+/// The parts of a command that are fragments of their own, each with its here-documents. Several
+/// here-documents joined by operators (`<<A bash && <<B cat > f`): each command with its own
+/// here-document (the bash grammar cannot read them on one line); else the whole command.
+#[allow(clippy::type_complexity)]
+fn segments<'t>(
+    command: Node<'t>,
+    children: &[Node<'t>],
+    heredocs: &[Node<'t>],
+    bytes: &[u8],
+) -> Vec<(usize, usize, Vec<Node<'t>>)> {
     let markers: Vec<Node> = children
         .iter()
         .copied()
@@ -327,33 +376,9 @@ fn collect(
             start = after;
         }
     } else {
-        segments.push((command.start_byte(), command.end_byte(), heredocs.clone()));
+        segments.push((command.start_byte(), command.end_byte(), heredocs.to_vec()));
     }
-    let indent = dockerfile_line::continuation_indent(text(command, bytes));
-    let line_end = bytes
-        .get(command.end_byte()..)
-        .and_then(|rest| rest.iter().position(|&b| b == b'\n'))
-        .map(|i| command.end_byte() + i);
-    let eol = if line_end.is_some_and(|end| end > 0 && bytes.get(end - 1) == Some(&b'\r')) {
-        "\r\n"
-    } else {
-        "\n"
-    };
-    for (seg_start, seg_end, blocks) in segments {
-        let (mut fragment_text, anchors) =
-            shell_text(&children, bytes, seg_start, seg_end, &blocks);
-        dockerfile_line::as_shell_continuations(&mut fragment_text, escape);
-        parsed.fragments.push(Fragment {
-            text: fragment_text,
-            map: OffsetMap::from_anchors(anchors),
-            insert: vec![InsertRegion::quoted(vec![Quoting::DockerfileShell {
-                escape,
-                indent: indent.clone(),
-                eol,
-            }])],
-            ..base.clone()
-        });
-    }
+    segments
 }
 
 /// The shell text of the part `seg_start..seg_end` of an instruction's command, with comment lines
