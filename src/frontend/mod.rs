@@ -4,6 +4,7 @@
 //! file formats, never clients or rules.
 
 pub mod cloud_init;
+pub mod cloudformation;
 pub mod dockerfile;
 pub mod eksctl;
 pub mod kubernetes;
