@@ -53,9 +53,10 @@ mod tests {
         /// not) decodes to the bytes, and a body taken as written is itself and writes back the
         /// same.
         ///
-        /// Known limit (filtered): base64 of fewer than 4 bytes (8 characters) is refused as
-        /// not base64 (`base64::decode` asks for 8 characters, to tell base64 from a word), so
-        /// a part that short gets a diagnostic. No such part can hold a metadata request.
+        /// Known limit (left out: the bytes start at 4): base64 of fewer than 4 bytes (8
+        /// characters) is refused as not base64 (`base64::decode` asks for 8 characters, to tell
+        /// base64 from a word), so a part that short gets a diagnostic. No part that short can
+        /// hold a metadata request.
         #[test]
         fn round_trip(
             bytes in proptest::collection::vec(any::<u8>(), 4..300),

@@ -76,7 +76,7 @@ mod tests {
         ///
         /// Known bug (filtered, not fixed): `decode` folds every line break to a space, so the
         /// empty line `encode` writes for a line break (YAML's way of writing one) reads back as
-        /// two spaces, not a line break: "a\nb" is written `'a\n\n  b'` and read as "a   b".
+        /// two spaces, not a line break: "a\nb" is written `'a\n\n  b'` and read as "a  b".
         /// Lines of a single-quoted scalar are not trimmed either. Text with a line break is
         /// left out until the decoder folds lines as YAML does.
         #[test]
