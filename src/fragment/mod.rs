@@ -3,9 +3,21 @@
 //! byte of the original file it came from. Front ends make fragments; the shell analysis reads them
 //! without knowing where they came from; findings are mapped back through [`OffsetMap`].
 
+pub mod base64;
 pub mod codec;
+pub mod dockerfile_line;
+pub mod encoding;
+pub mod exec_form;
+pub mod gzip;
+pub mod hcl_template;
+pub mod json_string;
 pub mod language;
+pub mod mime_transfer;
 pub mod quoting;
+pub mod yaml_block;
+pub mod yaml_double;
+pub mod yaml_plain;
+pub mod yaml_single;
 
 pub use quoting::Quoting;
 
@@ -217,6 +229,16 @@ pub fn line_indent(bytes: &[u8], at: usize) -> String {
         .collect()
 }
 
+/// How many bytes the UTF-8 sequence that starts with `first` has (1 for a stray byte).
+pub(crate) fn utf8_len(first: u8) -> usize {
+    match first {
+        0xf0..=0xff => 4,
+        0xe0..=0xef => 3,
+        0xc0..=0xdf => 2,
+        _ => 1,
+    }
+}
+
 /// A piece of shell code and where its bytes came from.
 #[derive(Debug, Clone)]
 pub struct Fragment {
@@ -262,6 +284,112 @@ impl Fragment {
             in_container: false,
             busybox: false,
         }
+    }
+}
+
+/// What the layers' property tests check of an offset map.
+#[cfg(test)]
+pub(crate) mod properties {
+    use proptest::prelude::*;
+
+    use super::{FragmentSpan, HostSpan, OffsetMap};
+
+    /// Pieces that layers treat specially: quotes, escapes, line breaks of both kinds, blanks,
+    /// what HCL and the shell substitute, comments, multi-byte and control characters.
+    const TRICKY: &[&str] = &[
+        "a",
+        "curl x",
+        " ",
+        "  ",
+        "\t",
+        "\n",
+        "\r\n",
+        "\r",
+        "\n\n",
+        "\n  ",
+        "'",
+        "''",
+        "\"",
+        "\\",
+        "\\n",
+        "$",
+        "${x}",
+        "%{",
+        "$${",
+        "`",
+        "#",
+        "é",
+        "\u{1F600}",
+        "\u{0}",
+        "\u{85}",
+        "\u{7f}",
+        "\u{feff}",
+        "EOF",
+    ];
+
+    /// Text for round trips: any string, or one made of [`TRICKY`] pieces (which an arbitrary
+    /// string seldom holds).
+    pub fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            proptest::collection::vec(proptest::sample::select(TRICKY), 0..12)
+                .prop_map(|pieces| pieces.concat()),
+        ]
+    }
+
+    /// Whether `inner` (the inside of a quoted string) holds an escape that the JSON and YAML
+    /// decoders misread: a backslash before a multi-byte character, or a hex escape (each of
+    /// `hex` with its number of digits) without its digits. See the known bug in `json_string`
+    /// and `yaml_double`.
+    pub fn has_malformed_escape(inner: &str, hex: &[(char, usize)]) -> bool {
+        let mut chars = inner.chars();
+        while let Some(c) = chars.next() {
+            if c != '\\' {
+                continue;
+            }
+            let Some(escaped) = chars.next() else {
+                return false;
+            };
+            if !escaped.is_ascii() {
+                return true;
+            }
+            if let Some(&(_, digits)) = hex.iter().find(|(h, _)| *h == escaped) {
+                let rest = chars.as_str();
+                let whole = rest.len() >= digits
+                    && rest.bytes().take(digits).all(|b| b.is_ascii_hexdigit());
+                if !whole {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    /// Every span of a fragment `len` bytes long maps inside `host`, the host span its text
+    /// came from; the error names the first span that does not.
+    pub fn spans_inside(map: &OffsetMap, len: usize, host: HostSpan) -> Result<(), String> {
+        for start in 0..=len {
+            for end in start..=len {
+                let span = FragmentSpan::new(start, end);
+                let mapped = map.span_to_host(span);
+                if !host.contains(mapped) {
+                    return Err(format!(
+                        "fragment {start}..{end} maps to {}..{}, outside {}..{}",
+                        mapped.start.0, mapped.end.0, host.start.0, host.end.0
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// [`spans_inside`] for a decoder's anchors.
+    pub fn anchors_inside(
+        anchors: &[(usize, usize)],
+        len: usize,
+        host: HostSpan,
+    ) -> Result<(), String> {
+        spans_inside(&OffsetMap::from_anchors(anchors.iter().copied()), len, host)
     }
 }
 

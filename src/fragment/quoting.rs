@@ -1,7 +1,10 @@
 //! How text inserted into a piece of code must be written in the text around it: one quoting
 //! layer per string, here-document or host syntax the code sits in. Shell strings (`sh -c '…'`)
 //! are layers the shell analysis adds; host syntaxes (a YAML block scalar, a JSON string, a
-//! Dockerfile `RUN`) are layers a front end gives its fragments.
+//! Dockerfile `RUN`) are layers a front end gives its fragments; each of those is written by its
+//! layer's module (`yaml_block`, `json_string`, …), next to its decoder.
+
+use super::{dockerfile_line, json_string, yaml_block, yaml_double, yaml_single};
 
 /// One layer of quoting between inserted text and the text around it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +44,8 @@ impl Quoting {
         !matches!(self, Quoting::DockerfileShell { .. })
     }
 
-    /// Writes `text` so that removing this layer of quoting gives `text` back.
+    /// Writes `text` so that removing this layer of quoting gives `text` back. Shell strings
+    /// are written here; host syntaxes by their layer's own module.
     pub fn encode(&self, text: &str) -> String {
         let escape = |specials: &[char]| {
             let mut out = String::with_capacity(text.len() + 8);
@@ -62,112 +66,11 @@ impl Quoting {
                 escape,
                 indent,
                 eol,
-            } => {
-                // `A\n` inserted before B becomes `A; \` + newline, then B. Inserted at the start
-                // of the instruction, B would start its line unindented: the continuation indent
-                // goes before it. A line inserted before an indented line carries that line's
-                // indentation itself (it starts with blanks), and B keeps its own.
-                let before_indented_line = text.starts_with([' ', '\t']);
-                let mut out = String::with_capacity(text.len() + 8);
-                for (i, line) in text.split_inclusive('\n').enumerate() {
-                    if i > 0 && !before_indented_line {
-                        out.push_str(indent);
-                    }
-                    match line.strip_suffix('\n') {
-                        Some(body) => {
-                            let body = body.strip_suffix('\r').unwrap_or(body);
-                            out.push_str(body);
-                            out.push_str("; ");
-                            out.push(*escape);
-                            out.push_str(eol);
-                        }
-                        None => out.push_str(line),
-                    }
-                }
-                if text.ends_with('\n') && !before_indented_line {
-                    out.push_str(indent);
-                }
-                out
-            }
-            Quoting::YamlBlock { indent } => {
-                let mut out = String::with_capacity(text.len() + 8);
-                let mut lines = text.split_inclusive('\n').peekable();
-                while let Some(line) = lines.next() {
-                    out.push_str(line);
-                    if line.ends_with('\n') && (lines.peek().is_some() || text.ends_with('\n')) {
-                        out.push_str(indent);
-                    }
-                }
-                out
-            }
-            Quoting::YamlDoubleQuoted | Quoting::JsonString => {
-                let mut out = String::with_capacity(text.len() + 8);
-                for c in text.chars() {
-                    match c {
-                        '"' => out.push_str("\\\""),
-                        '\\' => out.push_str("\\\\"),
-                        '\n' => out.push_str("\\n"),
-                        '\r' => out.push_str("\\r"),
-                        '\t' => out.push_str("\\t"),
-                        c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
-                        c => out.push(c),
-                    }
-                }
-                out
-            }
-            Quoting::YamlSingleQuoted { indent, eol } => {
-                let doubled = text.replace('\'', "''").replace("\r\n", "\n");
-                doubled.replace('\n', &format!("{eol}{eol}{indent}"))
-            }
+            } => dockerfile_line::encode(text, *escape, indent, eol),
+            Quoting::YamlBlock { indent } => yaml_block::encode(text, indent),
+            Quoting::YamlDoubleQuoted => yaml_double::encode(text),
+            Quoting::JsonString => json_string::encode(text),
+            Quoting::YamlSingleQuoted { indent, eol } => yaml_single::encode(text, indent, eol),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dockerfile_lines_continue_the_instruction() {
-        let q = Quoting::DockerfileShell {
-            escape: '\\',
-            indent: "    ".to_owned(),
-            eol: "\n",
-        };
-        assert_eq!(q.encode("T=$(x)\n"), "T=$(x); \\\n    ");
-        // Before an indented line the inserted line brings its own indentation.
-        assert_eq!(q.encode("  T=$(x)\n"), "  T=$(x); \\\n");
-        assert_eq!(q.encode(" -H \"a: $T\""), " -H \"a: $T\"");
-        let backtick = Quoting::DockerfileShell {
-            escape: '`',
-            indent: String::new(),
-            eol: "\r\n",
-        };
-        assert_eq!(backtick.encode("T=1\r\n"), "T=1; `\r\n");
-    }
-
-    #[test]
-    fn yaml_block_lines_keep_the_indent() {
-        let q = Quoting::YamlBlock {
-            indent: "      ".to_owned(),
-        };
-        assert_eq!(q.encode("T=$(x)\n"), "T=$(x)\n      ");
-        assert_eq!(q.encode("a\nb"), "a\n      b");
-    }
-
-    #[test]
-    fn json_and_yaml_strings() {
-        assert_eq!(
-            Quoting::JsonString.encode("-H \"a: $T\"\n"),
-            "-H \\\"a: $T\\\"\\n"
-        );
-        assert_eq!(
-            Quoting::YamlSingleQuoted {
-                indent: "  ".to_owned(),
-                eol: "\n"
-            }
-            .encode("it's\n"),
-            "it''s\n\n  "
-        );
     }
 }

@@ -7,7 +7,8 @@ use tree_sitter::Node;
 use super::script::ScriptBuilder;
 use super::yaml::{self, Scalar};
 use super::{Embedded, Kind, Parsed};
-use crate::fragment::codec::{self, Codec};
+use crate::fragment::codec::Codec;
+use crate::fragment::{base64, gzip};
 use crate::fragment::{HostId, HostSpan};
 use crate::model::OriginEntry;
 
@@ -82,17 +83,17 @@ fn write_file(file: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
         .is_some_and(|mode| mode & 0o111 != 0);
     let origin = vec![OriginEntry::layer("write_files").with_name(path.clone())];
     let decoded: Option<(Vec<u8>, Codec)> = match encoding.as_str() {
-        "b64" | "base64" => codec::decode_base64(content.text.as_bytes())
+        "b64" | "base64" => base64::decode(content.text.as_bytes())
             .map(|(bytes, codec)| (bytes, block_aware(codec, &content))),
         "gzip" | "gz" => {
             // YAML gives binary as `!!binary` base64.
-            codec::decode_base64(content.text.as_bytes())
-                .and_then(|(b, _)| codec::decode_gzip(&b))
+            base64::decode(content.text.as_bytes())
+                .and_then(|(b, _)| gzip::decode(&b))
                 .map(|b| (b, Codec::GzipBase64))
         }
         "gz+b64" | "gzip+base64" | "gz+base64" | "gzip+b64" => {
-            codec::decode_base64(content.text.as_bytes())
-                .and_then(|(b, _)| codec::decode_gzip(&b))
+            base64::decode(content.text.as_bytes())
+                .and_then(|(b, _)| gzip::decode(&b))
                 .map(|b| (b, Codec::GzipBase64))
         }
         _ => None,

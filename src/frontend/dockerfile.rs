@@ -11,7 +11,9 @@ use tree_sitter::Node;
 use super::{Embedded, Parsed};
 use crate::fragment::codec::Codec;
 use crate::fragment::HostSpan;
-use crate::fragment::{Fragment, HostId, InsertRegion, OffsetMap, Quoting};
+use crate::fragment::{
+    dockerfile_line, exec_form, json_string, Fragment, HostId, InsertRegion, OffsetMap, Quoting,
+};
 
 pub fn is_dockerfile(path: &Path) -> bool {
     let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
@@ -36,32 +38,6 @@ fn text<'a>(node: Node, bytes: &'a [u8]) -> &'a [u8] {
 
 fn text_str(node: Node, bytes: &[u8]) -> String {
     String::from_utf8_lossy(text(node, bytes)).into_owned()
-}
-
-/// The escape character from a `# escape=` parser directive at the top of the file.
-fn escape_char(bytes: &[u8]) -> char {
-    for line in bytes.split(|&b| b == b'\n') {
-        let line = String::from_utf8_lossy(line);
-        let trimmed = line.trim();
-        let Some(directive) = trimmed.strip_prefix('#') else {
-            break;
-        };
-        let directive = directive.trim();
-        if let Some(value) = directive
-            .strip_prefix("escape")
-            .map(str::trim_start)
-            .and_then(|rest| rest.strip_prefix('='))
-        {
-            if value.trim() == "`" {
-                return '`';
-            }
-            return '\\';
-        }
-        if !directive.contains('=') {
-            break;
-        }
-    }
-    '\\'
 }
 
 /// Variables a stage defines, in order, with `$VAR`/`${VAR}` in later values expanded.
@@ -138,90 +114,10 @@ fn unquote_value(raw: &str) -> String {
     raw.to_owned()
 }
 
-/// Docker drops comment lines inside a continued instruction before reading it; the grammar does
-/// not (it fails on one inside an exec-form array). Each such line becomes blanks and a line
-/// continuation, so every offset stays where it was. A trailing shell comment on an instruction
-/// line (`RUN echo "a" # note`) is blanked too: the grammar would read the next instruction into
-/// this one, and the shell ignores it anyway.
-fn blank_inner_comments(bytes: &[u8], escape: char) -> Vec<u8> {
-    const SHELL_INSTRUCTIONS: &[&str] = &["RUN", "CMD", "ENTRYPOINT", "HEALTHCHECK", "ONBUILD"];
-    let mut out = bytes.to_vec();
-    let mut continued = false;
-    let mut start = 0;
-    for line in bytes.split_inclusive(|&b| b == b'\n') {
-        let end = start + line.len();
-        let content_len = line
-            .strip_suffix(b"\n")
-            .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
-            .unwrap_or(line)
-            .len();
-        let content = line.get(..content_len).unwrap_or_default();
-        let indent = content
-            .iter()
-            .take_while(|b| **b == b' ' || **b == b'\t')
-            .count();
-        let is_comment = content.get(indent) == Some(&b'#');
-        if continued && is_comment && content_len > 0 {
-            for (i, b) in out.iter_mut().skip(start).take(content_len).enumerate() {
-                *b = if i + 1 == content_len {
-                    escape as u8
-                } else {
-                    b' '
-                };
-            }
-            start = end;
-            continue;
-        }
-        let last = content.iter().rev().find(|b| !b.is_ascii_whitespace());
-        let continues = last == Some(&(escape as u8));
-        let keyword = String::from_utf8_lossy(content.get(indent..).unwrap_or_default())
-            .split_whitespace()
-            .next()
-            .map(str::to_ascii_uppercase)
-            .unwrap_or_default();
-        let shell_line = continued || SHELL_INSTRUCTIONS.contains(&keyword.as_str());
-        if shell_line && !continues && !is_comment {
-            if let Some(at) = trailing_comment(content) {
-                for b in out.iter_mut().skip(start + at).take(content_len - at) {
-                    *b = b' ';
-                }
-            }
-        }
-        continued = continues;
-        start = end;
-    }
-    out
-}
-
-/// Where a shell comment starts on a line: a `#` after a blank, outside quotes.
-fn trailing_comment(line: &[u8]) -> Option<usize> {
-    let mut quote: Option<u8> = None;
-    let mut escaped = false;
-    for (i, &b) in line.iter().enumerate() {
-        if escaped {
-            escaped = false;
-            continue;
-        }
-        match (quote, b) {
-            (Some(b'\''), b'\'') => quote = None,
-            (Some(b'\''), _) => {}
-            (_, b'\\') => escaped = true,
-            (Some(b'"'), b'"') => quote = None,
-            (Some(_), _) => {}
-            (None, b'\'' | b'"') => quote = Some(b),
-            (None, b'#') if i > 0 && line.get(i - 1).is_some_and(|p| *p == b' ' || *p == b'\t') => {
-                return Some(i)
-            }
-            _ => {}
-        }
-    }
-    None
-}
-
 pub fn parse(original: &[u8], host: HostId) -> Parsed {
     let mut parsed = Parsed::default();
-    let escape = escape_char(original);
-    let cleaned = blank_inner_comments(original, escape);
+    let escape = dockerfile_line::escape_char(original);
+    let cleaned = dockerfile_line::blank_inner_comments(original, escape);
     let bytes = &cleaned[..];
     let Some(tree) = parse_tree(bytes) else {
         parsed
@@ -356,6 +252,19 @@ fn collect(
     let Some(command) = find_child(instruction, "shell_command") else {
         return;
     };
+    shell_form(instruction, command, bytes, escape, &base, parsed);
+}
+
+/// An instruction in shell form: each here-document is a script when the command is only their
+/// markers (`RUN <<EOF`); else the command's text is, here-documents included.
+fn shell_form(
+    instruction: Node,
+    command: Node,
+    bytes: &[u8],
+    escape: char,
+    base: &Fragment,
+    parsed: &mut Parsed,
+) {
     let mut cursor = instruction.walk();
     let heredocs: Vec<Node> = instruction
         .named_children(&mut cursor)
@@ -393,8 +302,44 @@ fn collect(
     // first (`RUN <<EOF bash`) move after the command (`bash <<EOF`), as a shell wants them.
     let mut c = command.walk();
     let children: Vec<Node> = command.named_children(&mut c).collect();
-    // Several here-documents joined by operators (`<<A bash && <<B cat > f`): each command with
-    // its own here-document is a fragment (the bash grammar cannot read them on one line).
+    let segments = segments(command, &children, &heredocs, bytes);
+    let indent = dockerfile_line::continuation_indent(text(command, bytes));
+    let line_end = bytes
+        .get(command.end_byte()..)
+        .and_then(|rest| rest.iter().position(|&b| b == b'\n'))
+        .map(|i| command.end_byte() + i);
+    let eol = if line_end.is_some_and(|end| end > 0 && bytes.get(end - 1) == Some(&b'\r')) {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    for (seg_start, seg_end, blocks) in segments {
+        let (mut fragment_text, anchors) =
+            shell_text(&children, bytes, seg_start, seg_end, &blocks);
+        dockerfile_line::as_shell_continuations(&mut fragment_text, escape);
+        parsed.fragments.push(Fragment {
+            text: fragment_text,
+            map: OffsetMap::from_anchors(anchors),
+            insert: vec![InsertRegion::quoted(vec![Quoting::DockerfileShell {
+                escape,
+                indent: indent.clone(),
+                eol,
+            }])],
+            ..base.clone()
+        });
+    }
+}
+
+/// The parts of a command that are fragments of their own, each with its here-documents. Several
+/// here-documents joined by operators (`<<A bash && <<B cat > f`): each command with its own
+/// here-document (the bash grammar cannot read them on one line); else the whole command.
+#[allow(clippy::type_complexity)]
+fn segments<'t>(
+    command: Node<'t>,
+    children: &[Node<'t>],
+    heredocs: &[Node<'t>],
+    bytes: &[u8],
+) -> Vec<(usize, usize, Vec<Node<'t>>)> {
     let markers: Vec<Node> = children
         .iter()
         .copied()
@@ -431,43 +376,9 @@ fn collect(
             start = after;
         }
     } else {
-        segments.push((command.start_byte(), command.end_byte(), heredocs.clone()));
+        segments.push((command.start_byte(), command.end_byte(), heredocs.to_vec()));
     }
-    let indent = continuation_indent(text(command, bytes));
-    let line_end = bytes
-        .get(command.end_byte()..)
-        .and_then(|rest| rest.iter().position(|&b| b == b'\n'))
-        .map(|i| command.end_byte() + i);
-    let eol = if line_end.is_some_and(|end| end > 0 && bytes.get(end - 1) == Some(&b'\r')) {
-        "\r\n"
-    } else {
-        "\n"
-    };
-    for (seg_start, seg_end, blocks) in segments {
-        let (mut fragment_text, anchors) =
-            shell_text(&children, bytes, seg_start, seg_end, &blocks);
-        if escape == '`' {
-            for i in 0..fragment_text.len().saturating_sub(1) {
-                if fragment_text.get(i) == Some(&b'`')
-                    && matches!(fragment_text.get(i + 1), Some(b'\n') | Some(b'\r'))
-                {
-                    if let Some(b) = fragment_text.get_mut(i) {
-                        *b = b'\\';
-                    }
-                }
-            }
-        }
-        parsed.fragments.push(Fragment {
-            text: fragment_text,
-            map: OffsetMap::from_anchors(anchors),
-            insert: vec![InsertRegion::quoted(vec![Quoting::DockerfileShell {
-                escape,
-                indent: indent.clone(),
-                eol,
-            }])],
-            ..base.clone()
-        });
-    }
+    segments
 }
 
 /// The shell text of the part `seg_start..seg_end` of an instruction's command, with comment lines
@@ -565,25 +476,6 @@ fn shell_text(
     (fragment_text, anchors)
 }
 
-/// The indentation of the instruction's continuation lines (four spaces if it has none).
-fn continuation_indent(text: &[u8]) -> String {
-    // Blanked comment lines (blanks and a continuation) say nothing about the indentation.
-    text.split(|&b| b == b'\n')
-        .skip(1)
-        .find(|line| {
-            line.iter()
-                .any(|b| !b.is_ascii_whitespace() && *b != b'\\' && *b != b'`')
-        })
-        .map(|line| {
-            line.iter()
-                .take_while(|b| **b == b' ' || **b == b'\t')
-                .map(|&b| b as char)
-                .collect::<String>()
-        })
-        .filter(|indent| !indent.is_empty())
-        .unwrap_or_else(|| "    ".to_owned())
-}
-
 /// Exec form: `["sh", "-c", "script"]` gives the script; `["curl", …]` is a command line of its
 /// own, rebuilt as shell words so the analysis reads it (it cannot be fixed in place: there is
 /// no shell to expand a token).
@@ -592,7 +484,7 @@ fn exec_form(array: Node, bytes: &[u8], base: &Fragment) -> Option<Fragment> {
     let elements: Vec<(String, Vec<(usize, usize)>)> = array
         .named_children(&mut cursor)
         .filter(|n| n.kind() == "json_string")
-        .map(|n| decode_json_string(text(n, bytes), n.start_byte()))
+        .map(|n| json_string::decode(text(n, bytes), n.start_byte()))
         .collect();
     let program = elements.first()?.0.rsplit('/').next()?.to_owned();
     let shells = ["sh", "bash", "dash", "ash", "ksh", "zsh"];
@@ -609,21 +501,7 @@ fn exec_form(array: Node, bytes: &[u8], base: &Fragment) -> Option<Fragment> {
             ..base.clone()
         });
     }
-    // Each element single-quoted, so the analysis sees the same words.
-    let mut text = Vec::new();
-    let mut anchors = Vec::new();
-    for (i, (element, element_anchors)) in elements.iter().enumerate() {
-        if i > 0 {
-            text.push(b' ');
-        }
-        let start = element_anchors.first().map_or(0, |a| a.1);
-        anchors.push((text.len(), start));
-        text.push(b'\'');
-        let base_offset = text.len();
-        anchors.extend(element_anchors.iter().map(|&(f, h)| (base_offset + f, h)));
-        text.extend_from_slice(element.replace('\'', "'\\''").as_bytes());
-        text.push(b'\'');
-    }
+    let (text, anchors) = exec_form::shell_words(&elements);
     Some(Fragment {
         text,
         map: OffsetMap::from_anchors(anchors),
@@ -646,56 +524,6 @@ fn exec_form_host(fragment: Fragment, array: Node) -> Embedded {
         origin: Vec::new(),
         kind: Some(super::Kind::ShellCommand),
     }
-}
-
-/// A JSON string literal's value, with anchors from value offsets to host offsets.
-pub fn decode_json_string(literal: &[u8], start: usize) -> (String, Vec<(usize, usize)>) {
-    let inner = literal
-        .get(1..literal.len().saturating_sub(1).max(1))
-        .unwrap_or_default();
-    let mut out = String::new();
-    let mut anchors = vec![(0, start + 1)];
-    let mut i = 0;
-    while let Some(&b) = inner.get(i) {
-        if b != b'\\' {
-            // Copy a whole UTF-8 sequence.
-            let len = match b {
-                0xf0..=0xff => 4,
-                0xe0..=0xef => 3,
-                0xc0..=0xdf => 2,
-                _ => 1,
-            };
-            out.push_str(&String::from_utf8_lossy(
-                inner.get(i..i + len).unwrap_or(&[b]),
-            ));
-            i += len;
-            continue;
-        }
-        let (c, used) = match inner.get(i + 1) {
-            Some(b'n') => ('\n', 2),
-            Some(b't') => ('\t', 2),
-            Some(b'r') => ('\r', 2),
-            Some(b'b') => ('\u{8}', 2),
-            Some(b'f') => ('\u{c}', 2),
-            Some(b'u') => {
-                let hex = inner
-                    .get(i + 2..i + 6)
-                    .and_then(|h| std::str::from_utf8(h).ok());
-                let c = hex
-                    .and_then(|h| u32::from_str_radix(h, 16).ok())
-                    .and_then(char::from_u32)
-                    .unwrap_or('\u{fffd}');
-                (c, 6)
-            }
-            Some(&other) => (other as char, 2),
-            None => ('\\', 1),
-        };
-        anchors.push((out.len(), start + 1 + i));
-        out.push(c);
-        i += used;
-        anchors.push((out.len(), start + 1 + i));
-    }
-    (out, anchors)
 }
 
 #[cfg(test)]

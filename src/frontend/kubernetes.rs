@@ -8,7 +8,8 @@ use super::cloud_init::{block_aware, content_span};
 use super::script::ScriptBuilder;
 use super::yaml::{self, Scalar};
 use super::{Embedded, Parsed};
-use crate::fragment::codec::{self, Codec};
+use crate::fragment::codec::Codec;
+use crate::fragment::{base64, gzip};
 use crate::fragment::{HostId, HostSpan, OffsetMap, Quoting};
 use crate::model::links::{Fact, ObjectRef};
 use crate::model::setting::{
@@ -105,11 +106,11 @@ fn secret(document: Node, bytes: &[u8], name: &str, namespace: &str, parsed: &mu
             let Some(scalar) = yaml::scalar(value, bytes) else {
                 continue;
             };
-            let Some((decoded, codec)) = codec::decode_base64(scalar.text.as_bytes()) else {
+            let Some((decoded, codec)) = base64::decode(scalar.text.as_bytes()) else {
                 continue;
             };
             let codec = block_aware(codec, &scalar);
-            let (decoded, codec) = match codec::decode_gzip(&decoded) {
+            let (decoded, codec) = match gzip::decode(&decoded) {
                 Some(unzipped) => (unzipped, Codec::GzipBase64),
                 None => (decoded, codec),
             };

@@ -4,7 +4,7 @@
 //! `steps`), a GitLab CI file (jobs with `script`). (cloud-config is recognised by its first
 //! line, whatever the file's name.)
 
-use super::{eksctl, kubernetes, workflow, yaml, Parsed};
+use super::{cloudformation, eksctl, kubernetes, workflow, yaml, Parsed};
 use crate::fragment::HostId;
 
 pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
@@ -37,7 +37,7 @@ pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
                 kubernetes::read(document, bytes, host, &mut parsed);
             }
         } else if has("Resources") || has("AWSTemplateFormatVersion") {
-            workflow::read_cloudformation(document, bytes, host, &mut parsed);
+            cloudformation::read(document, bytes, host, &mut parsed);
         } else if has("jobs") {
             workflow::read_github(document, bytes, host, &mut parsed);
         } else {

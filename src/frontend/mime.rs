@@ -1,9 +1,9 @@
 //! MIME multipart user data: each part of a type cloud-init runs (`text/x-shellscript*`,
-//! `text/cloud-config`, `text/cloud-boothook`), decoded from base64 where the part says so.
+//! `text/cloud-config`, `text/cloud-boothook`), decoded by its transfer encoding (see
+//! `fragment::mime_transfer`).
 
 use super::{Embedded, Kind, Parsed};
-use crate::fragment::codec::{self, Codec};
-use crate::fragment::{HostId, HostSpan, OffsetMap};
+use crate::fragment::{mime_transfer, HostId, HostSpan};
 use crate::model::OriginEntry;
 
 /// Whether user data starts like a MIME message.
@@ -151,37 +151,19 @@ fn part(
         .to_ascii_lowercase();
     let origin = vec![OriginEntry::layer("mime-part").with_name(content_type.clone())];
     let span = HostSpan::new(start, end);
-    if encoding == "base64" {
-        match codec::decode_base64(body) {
-            Some((decoded, codec)) => {
-                // A gzip-compressed part is decompressed too (then it cannot be rewritten).
-                let (decoded, codec) = match codec::decode_gzip(&decoded) {
-                    Some(unzipped) => (unzipped, Codec::GzipBase64),
-                    None => (decoded, codec),
-                };
-                parsed.embedded.push(Embedded {
-                    span,
-                    bytes: decoded,
-                    codec,
-                    map: None,
-                    origin,
-                    kind: Some(kind),
-                });
-            }
-            None => parsed
-                .diagnostics
-                .push(format!("a {content_type} part is not valid base64")),
-        }
-        return;
+    match mime_transfer::decode(&encoding, body, start) {
+        Some((bytes, codec, map)) => parsed.embedded.push(Embedded {
+            span,
+            bytes,
+            codec,
+            map,
+            origin,
+            kind: Some(kind),
+        }),
+        None => parsed
+            .diagnostics
+            .push(format!("a {content_type} part is not valid base64")),
     }
-    parsed.embedded.push(Embedded {
-        span,
-        bytes: body.to_vec(),
-        codec: Codec::Verbatim,
-        map: Some(OffsetMap::verbatim(start)),
-        origin,
-        kind: Some(kind),
-    });
 }
 
 #[cfg(test)]

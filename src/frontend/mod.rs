@@ -4,6 +4,7 @@
 //! file formats, never clients or rules.
 
 pub mod cloud_init;
+pub mod cloudformation;
 pub mod dockerfile;
 pub mod eksctl;
 pub mod kubernetes;
@@ -218,7 +219,7 @@ pub fn is_foreign(text: &[u8]) -> bool {
 /// Gzip-compressed user data: the decompressed bytes, read as what they say they are.
 fn gzip(bytes: &[u8]) -> Parsed {
     let mut parsed = Parsed::default();
-    match crate::fragment::codec::decode_gzip(bytes) {
+    match crate::fragment::gzip::decode(bytes) {
         Some(decoded) => parsed.embedded.push(Embedded {
             span: HostSpan::new(0, bytes.len()),
             kind: classify_content(&decoded),

@@ -5,7 +5,9 @@
 
 use tree_sitter::{Node, Tree};
 
-use crate::fragment::{HostOffset, HostSpan, InsertRegion, PlainScalar, Quoting};
+use crate::fragment::{
+    yaml_block, yaml_double, yaml_plain, yaml_single, HostSpan, InsertRegion, Quoting,
+};
 
 /// Parses YAML, or says why it was not: the grammar's limits (below) or the parse deadline.
 pub fn parse_tree(bytes: &[u8]) -> Result<tree_sitter::Tree, String> {
@@ -293,27 +295,17 @@ pub fn scalar(node: Node, bytes: &[u8]) -> Option<Scalar> {
     let span = HostSpan::new(start, inner.end_byte());
     let (text, anchors, region) = match inner.kind() {
         "plain_scalar" => {
-            let (text, anchors) = fold_plain(raw, start);
-            let escapes = raw
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| **b == b'"' || **b == b'\\')
-                .map(|(i, _)| HostOffset(start + i))
-                .collect();
-            let single_line = !raw.contains(&b'\n');
+            let (text, anchors) = yaml_plain::decode(raw, start);
+            let plain = yaml_plain::plain_as_quoted(raw, span);
             let region = InsertRegion {
                 start: 0,
-                quoting: single_line.then(|| vec![Quoting::YamlDoubleQuoted]),
-                plain: single_line.then_some(PlainScalar {
-                    span,
-                    escapes,
-                    header: None,
-                }),
+                quoting: plain.is_some().then(|| vec![Quoting::YamlDoubleQuoted]),
+                plain,
             };
             (text, anchors, region)
         }
         "double_quote_scalar" => {
-            let (text, anchors) = decode_double(raw, start);
+            let (text, anchors) = yaml_double::decode(raw, start);
             (
                 text,
                 anchors,
@@ -321,7 +313,7 @@ pub fn scalar(node: Node, bytes: &[u8]) -> Option<Scalar> {
             )
         }
         "single_quote_scalar" => {
-            let (text, anchors) = decode_single(raw, start);
+            let (text, anchors) = yaml_single::decode(raw, start);
             // Continuation lines of a flow scalar must be indented past its parent.
             let indent = format!("{}    ", crate::fragment::line_indent(bytes, start));
             let eol = if bytes.windows(2).any(|w| w == b"\r\n") {
@@ -336,12 +328,12 @@ pub fn scalar(node: Node, bytes: &[u8]) -> Option<Scalar> {
             )
         }
         "block_scalar" => {
-            let (text, anchors, indent, literal) = decode_block(raw, start);
+            let (text, anchors, indent, literal) = yaml_block::decode(raw, start);
             let region = if literal {
                 InsertRegion::quoted(vec![Quoting::YamlBlock { indent }])
             } else {
                 // A simple folded block becomes a double-quoted scalar when text is inserted.
-                let plain = folded_as_quoted(raw, start);
+                let plain = yaml_plain::folded_as_quoted(raw, start);
                 InsertRegion {
                     start: 0,
                     quoting: plain.is_some().then(|| vec![Quoting::YamlDoubleQuoted]),
@@ -504,270 +496,6 @@ pub fn mapping_slot(node: Node, bytes: &[u8]) -> Option<crate::model::setting::S
             newline_first,
         },
     })
-}
-
-/// A plain scalar: lines folded with single spaces.
-fn fold_plain(raw: &[u8], start: usize) -> (String, Vec<(usize, usize)>) {
-    let mut out = String::new();
-    let mut anchors = Vec::new();
-    let mut offset = 0;
-    for (i, line) in raw.split(|&b| b == b'\n').enumerate() {
-        let trimmed_start = line.iter().take_while(|b| b.is_ascii_whitespace()).count();
-        let content = line
-            .get(trimmed_start..)
-            .unwrap_or_default()
-            .strip_suffix(b"\r")
-            .unwrap_or(line.get(trimmed_start..).unwrap_or_default());
-        if i > 0 {
-            out.push(' ');
-        }
-        anchors.push((out.len(), start + offset + trimmed_start));
-        out.push_str(String::from_utf8_lossy(content).trim_end());
-        offset += line.len() + 1;
-    }
-    (out, anchors)
-}
-
-/// A double-quoted scalar's value (YAML escapes; line breaks fold to spaces).
-fn decode_double(raw: &[u8], start: usize) -> (String, Vec<(usize, usize)>) {
-    let inner = raw
-        .get(1..raw.len().saturating_sub(1).max(1))
-        .unwrap_or_default();
-    let base = start + 1;
-    let mut out = String::new();
-    let mut anchors = vec![(0, base)];
-    let mut i = 0;
-    while let Some(&b) = inner.get(i) {
-        match b {
-            b'\\' => {
-                let (decoded, used): (Option<char>, usize) = match inner.get(i + 1) {
-                    Some(b'n') => (Some('\n'), 2),
-                    Some(b't') | Some(b'\t') => (Some('\t'), 2),
-                    Some(b'r') => (Some('\r'), 2),
-                    Some(b'0') => (Some('\0'), 2),
-                    Some(b'e') => (Some('\u{1b}'), 2),
-                    Some(b' ') => (Some(' '), 2),
-                    Some(b'/') => (Some('/'), 2),
-                    Some(b'"') => (Some('"'), 2),
-                    Some(b'\\') => (Some('\\'), 2),
-                    Some(b'x') => (hex_char(inner, i + 2, 2), 4),
-                    Some(b'u') => (hex_char(inner, i + 2, 4), 6),
-                    Some(b'U') => (hex_char(inner, i + 2, 8), 10),
-                    Some(b'\n') => {
-                        // An escaped line break joins the lines without a space.
-                        let skip = inner
-                            .iter()
-                            .skip(i + 2)
-                            .take_while(|c| **c == b' ' || **c == b'\t')
-                            .count();
-                        (None, 2 + skip)
-                    }
-                    Some(&other) => (Some(other as char), 2),
-                    None => (Some('\\'), 1),
-                };
-                if let Some(c) = decoded {
-                    anchors.push((out.len(), base + i));
-                    out.push(c);
-                }
-                i += used;
-                anchors.push((out.len(), base + i));
-            }
-            b'\n' => {
-                // A line break folds to a space; blank lines become line breaks.
-                let mut j = i + 1;
-                let mut breaks = 0;
-                loop {
-                    let spaces = inner
-                        .iter()
-                        .skip(j)
-                        .take_while(|c| **c == b' ' || **c == b'\t')
-                        .count();
-                    if inner.get(j + spaces) == Some(&b'\n') {
-                        breaks += 1;
-                        j += spaces + 1;
-                    } else {
-                        j += spaces;
-                        break;
-                    }
-                }
-                while out.ends_with(' ') || out.ends_with('\t') {
-                    out.pop();
-                }
-                if breaks == 0 {
-                    out.push(' ');
-                } else {
-                    out.push_str(&"\n".repeat(breaks));
-                }
-                i = j;
-                anchors.push((out.len(), base + i));
-            }
-            _ => {
-                let len = utf8_len(b);
-                out.push_str(&String::from_utf8_lossy(
-                    inner.get(i..i + len).unwrap_or(&[b]),
-                ));
-                i += len;
-            }
-        }
-    }
-    (out, anchors)
-}
-
-fn hex_char(bytes: &[u8], at: usize, digits: usize) -> Option<char> {
-    let hex = bytes.get(at..at + digits)?;
-    let value = u32::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?;
-    char::from_u32(value)
-}
-
-fn utf8_len(first: u8) -> usize {
-    match first {
-        0xf0..=0xff => 4,
-        0xe0..=0xef => 3,
-        0xc0..=0xdf => 2,
-        _ => 1,
-    }
-}
-
-/// A single-quoted scalar's value (`''` is a quote; line breaks fold to spaces).
-fn decode_single(raw: &[u8], start: usize) -> (String, Vec<(usize, usize)>) {
-    let inner = raw
-        .get(1..raw.len().saturating_sub(1).max(1))
-        .unwrap_or_default();
-    let base = start + 1;
-    let mut out = String::new();
-    let mut anchors = vec![(0, base)];
-    let mut i = 0;
-    while let Some(&b) = inner.get(i) {
-        if b == b'\'' && inner.get(i + 1) == Some(&b'\'') {
-            anchors.push((out.len(), base + i));
-            out.push('\'');
-            i += 2;
-            anchors.push((out.len(), base + i));
-        } else if b == b'\n' {
-            let spaces = inner
-                .iter()
-                .skip(i + 1)
-                .take_while(|c| **c == b' ' || **c == b'\t')
-                .count();
-            out.push(' ');
-            i += 1 + spaces;
-            anchors.push((out.len(), base + i));
-        } else {
-            let len = utf8_len(b);
-            out.push_str(&String::from_utf8_lossy(
-                inner.get(i..i + len).unwrap_or(&[b]),
-            ));
-            i += len;
-        }
-    }
-    (out, anchors)
-}
-
-/// A block scalar (`|`, `|-`, `|+`, `>`, with an optional indentation indicator): its value,
-/// anchors at each line, its indentation, and whether it is literal (`|`).
-/// A folded block scalar (`>`, `>-`, `>+`, with an indentation digit or not) that reads the same
-/// as a double-quoted scalar spanning its lines: no comment after the header, every line at the
-/// block's indentation with no blank line between them and no trailing blank. Its line breaks
-/// then fold to spaces in both forms, so quoting the lines in place (the header replaced by the
-/// opening quote, `"` and `\` escaped) keeps the value, up to the final line break. Others
-/// (more-indented lines, blank lines, which keep line breaks) are `None`: not fixable in place.
-fn folded_as_quoted(raw: &[u8], start: usize) -> Option<PlainScalar> {
-    let header_end = raw.iter().position(|&b| b == b'\n')?;
-    let header = raw.get(..header_end)?.trim_ascii_end();
-    let (first, indicators) = header.split_first()?;
-    if *first != b'>'
-        || indicators.len() > 2
-        || !indicators
-            .iter()
-            .all(|b| matches!(b, b'-' | b'+' | b'1'..=b'9'))
-    {
-        return None;
-    }
-    let body_start = header_end + 1;
-    let body = raw.get(body_start..)?;
-    let mut lines: Vec<(usize, &[u8])> = Vec::new();
-    let mut offset = body_start;
-    for line in body.split(|&b| b == b'\n') {
-        lines.push((offset, line));
-        offset += line.len() + 1;
-    }
-    while lines
-        .last()
-        .is_some_and(|(_, l)| l.iter().all(|b| *b == b' '))
-    {
-        lines.pop();
-    }
-    let (first_at, first_line) = *lines.first()?;
-    let indent = first_line.iter().take_while(|b| **b == b' ').count();
-    let mut escapes = Vec::new();
-    for (at, line) in &lines {
-        let content = line.get(indent..)?;
-        let leading = line.get(..indent)?;
-        if leading.iter().any(|b| *b != b' ')
-            || content.first().is_none_or(|b| b.is_ascii_whitespace())
-            || content.last().is_some_and(|b| b.is_ascii_whitespace())
-        {
-            return None;
-        }
-        escapes.extend(
-            content
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| matches!(b, b'"' | b'\\'))
-                .map(|(i, _)| HostOffset(start + at + indent + i)),
-        );
-    }
-    let (last_at, last_line) = *lines.last()?;
-    Some(PlainScalar {
-        span: HostSpan::new(start + first_at + indent, start + last_at + last_line.len()),
-        escapes,
-        header: Some(HostSpan::new(start, start + first_at + indent)),
-    })
-}
-
-fn decode_block(raw: &[u8], start: usize) -> (String, Vec<(usize, usize)>, String, bool) {
-    let header_end = raw.iter().position(|&b| b == b'\n').unwrap_or(raw.len());
-    let header = String::from_utf8_lossy(raw.get(..header_end).unwrap_or_default()).into_owned();
-    let literal = header.trim_start().starts_with('|');
-    let explicit: Option<usize> = header
-        .chars()
-        .find(|c| c.is_ascii_digit() && *c != '0')
-        .and_then(|c| c.to_digit(10))
-        .map(|d| d as usize);
-    let body_start = (header_end + 1).min(raw.len());
-    let body = raw.get(body_start..).unwrap_or_default();
-    let lines: Vec<&[u8]> = body.split(|&b| b == b'\n').collect();
-    let indent_len = explicit.unwrap_or_else(|| {
-        lines
-            .iter()
-            .find(|l| !l.iter().all(|b| b.is_ascii_whitespace()))
-            .map_or(0, |l| l.iter().take_while(|b| **b == b' ').count())
-    });
-    let indent: String = " ".repeat(indent_len);
-    let mut out = String::new();
-    let mut anchors = Vec::new();
-    let mut offset = start + body_start;
-    for (i, line) in lines.iter().enumerate() {
-        let skip = line
-            .iter()
-            .take(indent_len)
-            .take_while(|b| **b == b' ')
-            .count();
-        let content = line.get(skip..).unwrap_or_default();
-        if i > 0 {
-            if literal {
-                out.push('\n');
-            } else if !content.is_empty() && !out.ends_with('\n') && !out.is_empty() {
-                out.push(' ');
-            } else {
-                out.push('\n');
-            }
-        }
-        anchors.push((out.len(), offset + skip));
-        out.push_str(&String::from_utf8_lossy(content));
-        offset += line.len() + 1;
-    }
-    (out, anchors, indent, literal)
 }
 
 #[cfg(test)]

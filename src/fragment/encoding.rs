@@ -1,0 +1,34 @@
+//! The encodings that hold a whole host inside its parent, as data: which one, and the shape a
+//! re-encoding must keep. The layer modules build these values when they decode; `codec`
+//! dispatches names, opacity and encoding to them.
+
+/// How a host's bytes are written in its parent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Codec {
+    /// Base64, wrapped at `line_length` characters (none: one line) with `eol`, each wrapped line
+    /// after the first starting with `indent`.
+    Base64 {
+        line_length: Option<usize>,
+        eol: &'static str,
+        indent: String,
+        /// Blanks and line breaks the original value ended with (kept as they were).
+        trailing: String,
+    },
+    /// Gzip-compressed: read, never rewritten.
+    Gzip,
+    /// Gzip, then base64 (cloud-init's `gz+b64`).
+    GzipBase64,
+    /// A YAML flow scalar (plain or quoted): rewritten as a double-quoted scalar.
+    YamlPlain,
+    /// The content of a YAML literal block scalar: each line after the first starts with
+    /// `indent`.
+    YamlBlock { indent: String, eol: &'static str },
+    /// Copied as it is (a MIME part's body).
+    Verbatim,
+    /// A Dockerfile exec-form array read as the same command in shell form: a fix writes the
+    /// shell form in its place.
+    ExecForm,
+}
+
+/// The most a decoded value may grow to (hostile input: zip bombs, huge blobs).
+pub const MAX_DECODED: usize = 16 << 20;

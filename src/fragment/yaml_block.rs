@@ -1,0 +1,199 @@
+//! YAML block scalars (`|` literal, `>` folded): the value decoded line by line with an anchor at
+//! each line's content, and text written so that its lines stay inside the block (each line
+//! after a break indented like the block). A whole host re-encoded as a block's content
+//! (`Codec::YamlBlock`) is written here too.
+
+/// A block scalar (`|`, `|-`, `|+`, `>`, with an optional indentation indicator), written as
+/// `raw` (header included) at host offset `start`: its value, anchors at each line, its
+/// indentation, and whether it is literal (`|`).
+pub fn decode(raw: &[u8], start: usize) -> (String, Vec<(usize, usize)>, String, bool) {
+    let header_end = raw.iter().position(|&b| b == b'\n').unwrap_or(raw.len());
+    let header = String::from_utf8_lossy(raw.get(..header_end).unwrap_or_default()).into_owned();
+    let literal = header.trim_start().starts_with('|');
+    let explicit: Option<usize> = header
+        .chars()
+        .find(|c| c.is_ascii_digit() && *c != '0')
+        .and_then(|c| c.to_digit(10))
+        .map(|d| d as usize);
+    let body_start = (header_end + 1).min(raw.len());
+    let body = raw.get(body_start..).unwrap_or_default();
+    let lines: Vec<&[u8]> = body.split(|&b| b == b'\n').collect();
+    let indent_len = explicit.unwrap_or_else(|| {
+        lines
+            .iter()
+            .find(|l| !l.iter().all(|b| b.is_ascii_whitespace()))
+            .map_or(0, |l| l.iter().take_while(|b| **b == b' ').count())
+    });
+    let indent: String = " ".repeat(indent_len);
+    let mut out = String::new();
+    let mut anchors = Vec::new();
+    let mut offset = start + body_start;
+    for (i, line) in lines.iter().enumerate() {
+        let skip = line
+            .iter()
+            .take(indent_len)
+            .take_while(|b| **b == b' ')
+            .count();
+        let content = line.get(skip..).unwrap_or_default();
+        if i > 0 {
+            if literal {
+                out.push('\n');
+            } else if !content.is_empty() && !out.ends_with('\n') && !out.is_empty() {
+                out.push(' ');
+            } else {
+                out.push('\n');
+            }
+        }
+        anchors.push((out.len(), offset + skip));
+        out.push_str(&String::from_utf8_lossy(content));
+        offset += line.len() + 1;
+    }
+    (out, anchors, indent, literal)
+}
+
+/// Writes `text` where it is inserted in a literal block (`Quoting::YamlBlock`): every line
+/// break inside it, and one it ends with, is followed by the block's `indent`.
+pub fn encode(text: &str, indent: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut lines = text.split_inclusive('\n').peekable();
+    while let Some(line) = lines.next() {
+        out.push_str(line);
+        if line.ends_with('\n') && (lines.peek().is_some() || text.ends_with('\n')) {
+            out.push_str(indent);
+        }
+    }
+    out
+}
+
+/// Writes a whole host as the content of a literal block (`Codec::YamlBlock`), from the first
+/// line's content on: lines end with `eol`, and each one after the first that is not empty
+/// starts with `indent`. `None` when the host is not text.
+pub fn encode_content(decoded: &[u8], indent: &str, eol: &str) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(decoded).ok()?;
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut lines = text.split_inclusive('\n').peekable();
+    while let Some(line) = lines.next() {
+        let body = line.trim_end_matches('\n').trim_end_matches('\r');
+        out.push_str(body);
+        if line.ends_with('\n') {
+            out.push_str(eol);
+            if lines
+                .peek()
+                .is_some_and(|next| !next.trim_end_matches(['\n', '\r']).is_empty())
+            {
+                out.push_str(indent);
+            }
+        }
+    }
+    Some(out.into_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::fragment::properties::anchors_inside;
+    use crate::fragment::HostSpan;
+
+    /// The header of a literal block whose content is indented `indent` columns.
+    fn literal_header(indent: usize) -> String {
+        format!("|{indent}\n")
+    }
+
+    /// Text made of lines: words, blanks (leading ones included), empty lines.
+    fn lines() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            proptest::sample::select(
+                &[
+                    "curl x",
+                    "  if a; then",
+                    "\tb",
+                    "",
+                    "é $T",
+                    "  ",
+                    "#c",
+                    "x:y",
+                    "'\"\\",
+                ][..],
+            ),
+            0..6,
+        )
+        .prop_flat_map(|lines| {
+            let text = lines.join("\n");
+            proptest::sample::select(vec![text.clone(), format!("{text}\n")])
+        })
+    }
+
+    /// A block scalar as written: a header of any kind, lines at assorted indentations (some
+    /// blank, some with blanks only), line endings of both kinds, maybe no final break.
+    fn block() -> impl Strategy<Value = String> {
+        (
+            proptest::sample::select(&["|", "|-", "|+", ">", ">-", "|2", ">1", "| # c", ""][..]),
+            proptest::collection::vec((0usize..6, lines(), any::<bool>()), 0..5),
+        )
+            .prop_map(|(header, lines)| {
+                let mut out = format!("{header}\n");
+                for (indent, line, crlf) in lines {
+                    let line = line.replace('\n', " ");
+                    out.push_str(&format!(
+                        "{}{line}{}\n",
+                        " ".repeat(indent),
+                        if crlf { "\r" } else { "" }
+                    ));
+                }
+                out
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Text inserted at the start of a literal block's line reads back as itself.
+        #[test]
+        fn round_trip(text in lines(), indent in 1usize..9, start in 0usize..64) {
+            let margin = " ".repeat(indent);
+            let raw = format!("{}{margin}{}", literal_header(indent), encode(&text, &margin));
+            let (decoded, _, _, literal) = decode(raw.as_bytes(), start);
+            prop_assert!(literal);
+            prop_assert_eq!(decoded, text);
+        }
+
+        /// A host written as a block's content reads back as itself, its line breaks written
+        /// with the block's `eol`; and the decoder keeps what it reads as written, so writing
+        /// it again gives the same content.
+        #[test]
+        fn content_round_trip(
+            text in lines(),
+            indent in 1usize..9,
+            crlf in any::<bool>(),
+            start in 0usize..64,
+        ) {
+            let eol = if crlf { "\r\n" } else { "\n" };
+            let margin = " ".repeat(indent);
+            let content = String::from_utf8(encode_content(text.as_bytes(), &margin, eol).unwrap()).unwrap();
+            let raw = format!("{}{margin}{content}", literal_header(indent));
+            let (decoded, _, _, _) = decode(raw.as_bytes(), start);
+            prop_assert_eq!(&decoded, &text.replace('\n', eol));
+            let again = encode_content(decoded.as_bytes(), &margin, eol).unwrap();
+            prop_assert_eq!(String::from_utf8(again).unwrap(), content);
+        }
+
+        /// Every span of a block's value maps inside the block.
+        #[test]
+        fn spans_map_inside_the_block(raw in block(), start in 0usize..64) {
+            let (decoded, anchors, _, _) = decode(raw.as_bytes(), start);
+            let host = HostSpan::new(start, start + raw.len());
+            prop_assert_eq!(anchors_inside(&anchors, decoded.len(), host), Ok(()));
+        }
+    }
+
+    #[test]
+    fn yaml_block_lines_keep_the_indent() {
+        let q = crate::fragment::Quoting::YamlBlock {
+            indent: "      ".to_owned(),
+        };
+        assert_eq!(q.encode("T=$(x)\n"), "T=$(x)\n      ");
+        assert_eq!(q.encode("a\nb"), "a\n      b");
+    }
+}

@@ -1,0 +1,344 @@
+//! CloudFormation templates (YAML or JSON): the `UserData` of instances, launch templates and
+//! launch configurations (`Fn::Base64`, `Fn::Sub`, `Fn::Join`, in YAML short form or JSON), read
+//! as a script or as the host its content says (cloud-config, MIME), and their `MetadataOptions`,
+//! which are instance metadata settings.
+
+use tree_sitter::Node;
+
+use super::kubernetes::scalar_host;
+use super::script::ScriptBuilder;
+use super::yaml::{self, Scalar};
+use super::Parsed;
+use crate::fragment::{HostId, HostSpan};
+use crate::model::setting::{
+    Containers, HopDefault, MetadataSetting, OptionsBlock, Source, TokensDefault, UserData,
+};
+use crate::model::OriginEntry;
+
+const USER_DATA_RESOURCES: &[(&str, &[&str])] = &[
+    ("AWS::EC2::Instance", &["Properties", "UserData"]),
+    (
+        "AWS::AutoScaling::LaunchConfiguration",
+        &["Properties", "UserData"],
+    ),
+    (
+        "AWS::EC2::LaunchTemplate",
+        &["Properties", "LaunchTemplateData", "UserData"],
+    ),
+];
+
+/// A CloudFormation template: each instance, launch template and launch configuration with
+/// its `UserData` read and its `MetadataOptions` as an instance metadata setting.
+pub fn read(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
+    let Some(resources) = yaml::get(document, bytes, "Resources") else {
+        return;
+    };
+    let users = container_launch_template_users(resources, bytes);
+    for (name, key, resource) in yaml::pairs(resources, bytes) {
+        let kind = yaml::get(resource, bytes, "Type")
+            .and_then(|t| yaml::scalar_string(t, bytes))
+            .unwrap_or_default();
+        let Some((_, path)) = USER_DATA_RESOURCES.iter().find(|(t, _)| *t == kind) else {
+            continue;
+        };
+        let mut node = Some(resource);
+        for key in *path {
+            node = node.and_then(|n| yaml::get(n, bytes, key));
+        }
+        let (user_data, text) = match node {
+            Some(value) => read_user_data(value, bytes, host, &name, parsed),
+            None => (UserData::default(), None),
+        };
+        let used_by_containers = users.iter().any(|text| names(text, &name));
+        let resource = Resource {
+            name: &name,
+            kind: &kind,
+            key,
+            node: resource,
+        };
+        parsed.settings.push(cloudformation_setting(
+            &resource,
+            bytes,
+            host,
+            user_data,
+            text,
+            used_by_containers,
+        ));
+    }
+}
+
+/// Reads a `UserData` value into fragments (a script) or a host (cloud-config, MIME); returns
+/// which, and the text as the instance gets it (references as placeholders).
+fn read_user_data(
+    user_data: Node,
+    bytes: &[u8],
+    host: HostId,
+    name: &str,
+    parsed: &mut Parsed,
+) -> (UserData, Option<Vec<u8>>) {
+    let mut found = UserData::default();
+    let mut script = ScriptBuilder::default();
+    user_data_value(user_data, bytes, &mut script, 0);
+    if script.is_empty() {
+        return (found, None);
+    }
+    let fragment = script.finish(host);
+    let text = fragment.text.clone();
+    // User data that is cloud-config or MIME is read as such; a script as a script.
+    if text.starts_with(b"#cloud-config") || super::mime::is_mime(&text) {
+        if let Some(scalar) = single_scalar(user_data, bytes) {
+            let mut embedded = scalar_host(
+                &scalar,
+                vec![OriginEntry::layer("cloudformation").with_name(name)],
+            );
+            embedded.kind = super::classify_content(&embedded.bytes);
+            found.embedded.push(parsed.embedded.len());
+            parsed.embedded.push(embedded);
+        }
+        return (found, Some(text));
+    }
+    found.fragments.push(parsed.fragments.len());
+    parsed.fragments.push(fragment);
+    (found, Some(text))
+}
+
+/// A resource of a template, as the settings reader sees it.
+struct Resource<'a, 't> {
+    name: &'a str,
+    kind: &'a str,
+    /// Its logical ID, as a node.
+    key: Node<'t>,
+    node: Node<'t>,
+}
+
+/// The `MetadataOptions` of an instance, launch template or launch configuration.
+fn cloudformation_setting(
+    resource: &Resource,
+    bytes: &[u8],
+    host: HostId,
+    mut user_data: UserData,
+    text: Option<Vec<u8>>,
+    used_by_containers: bool,
+) -> MetadataSetting {
+    let span = HostSpan::new(resource.key.start_byte(), resource.node.end_byte());
+    let mut setting = MetadataSetting::new(
+        Source::CloudFormation,
+        resource.kind,
+        resource.name,
+        host,
+        span,
+    );
+    setting.head = HostSpan::new(resource.key.start_byte(), resource.key.end_byte());
+    let properties = yaml::get(resource.node, bytes, "Properties");
+    let parent = if resource.kind == "AWS::EC2::LaunchTemplate" {
+        properties.and_then(|p| yaml::get(p, bytes, "LaunchTemplateData"))
+    } else {
+        properties
+    };
+    if resource.kind == "AWS::EC2::Instance"
+        && properties.is_some_and(|p| yaml::get(p, bytes, "LaunchTemplate").is_some())
+    {
+        // An instance launched from a template takes what it leaves unset from the template.
+        setting.tokens_default = TokensDefault::Unchanged;
+        setting.hop_default = HopDefault::Unchanged;
+    }
+    if let Some(parent) = parent {
+        if let (Some(key), Some(block)) = (
+            yaml::key_node(parent, bytes, "MetadataOptions"),
+            yaml::get(parent, bytes, "MetadataOptions"),
+        ) {
+            setting.block = Some(OptionsBlock {
+                key: "MetadataOptions".to_owned(),
+                head: HostSpan::new(key.start_byte(), key.end_byte()),
+                span: HostSpan::new(key.start_byte(), block.end_byte()),
+                slot: yaml::mapping_slot(block, bytes),
+            });
+            setting.tokens = yaml::setting_value(block, bytes, "HttpTokens");
+            setting.hop_limit = yaml::setting_value(block, bytes, "HttpPutResponseHopLimit");
+            setting.endpoint = yaml::setting_value(block, bytes, "HttpEndpoint");
+        }
+        setting.parent = yaml::mapping_slot(parent, bytes);
+    }
+    let visible = text
+        .as_deref()
+        .is_some_and(crate::model::setting::substantive);
+    if text.is_some() && !visible {
+        user_data.unseen = Some(
+            "its UserData is a reference (a parameter or an import) that is not visible here"
+                .to_owned(),
+        );
+    } else if text.as_deref().is_some_and(super::is_foreign) {
+        user_data.unseen = Some(
+            "its user data is not a shell script (PowerShell, another interpreter) and is not analysed"
+                .to_owned(),
+        );
+    }
+    setting.containers = if used_by_containers {
+        Containers::Yes(
+            "an EKS node group or AWS Batch environment in this template uses it".to_owned(),
+        )
+    } else if let Some(runtime) = text
+        .as_deref()
+        .and_then(crate::model::setting::container_runtime)
+    {
+        Containers::Yes(format!("its user data mentions `{runtime}`"))
+    } else if visible {
+        Containers::No
+    } else {
+        Containers::Unknown
+    };
+    setting.user_data = user_data;
+    setting
+}
+
+/// The raw text of the `LaunchTemplate` of each resource that runs containers on the instances a
+/// launch template makes (`AWS::EKS::Nodegroup`, `AWS::Batch::ComputeEnvironment`).
+fn container_launch_template_users(resources: Node, bytes: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (_, _, resource) in yaml::pairs(resources, bytes) {
+        let kind = yaml::get(resource, bytes, "Type")
+            .and_then(|t| yaml::scalar_string(t, bytes))
+            .unwrap_or_default();
+        let properties = yaml::get(resource, bytes, "Properties");
+        let template = match kind.as_str() {
+            "AWS::EKS::Nodegroup" => properties.and_then(|p| yaml::get(p, bytes, "LaunchTemplate")),
+            "AWS::Batch::ComputeEnvironment" => properties
+                .and_then(|p| yaml::get(p, bytes, "ComputeResources"))
+                .and_then(|c| yaml::get(c, bytes, "LaunchTemplate")),
+            _ => None,
+        };
+        if let Some(template) = template {
+            out.push(String::from_utf8_lossy(yaml::text(template, bytes)).into_owned());
+        }
+    }
+    out
+}
+
+/// Whether `text` names the logical ID `name` as a whole word.
+fn names(text: &str, name: &str) -> bool {
+    !name.is_empty()
+        && text.match_indices(name).any(|(at, _)| {
+            let before = text.get(..at).and_then(|t| t.chars().last());
+            let after = text.get(at + name.len()..).and_then(|t| t.chars().next());
+            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+        })
+}
+
+/// The one string scalar under `Fn::Base64`/`Fn::Sub` wrappers, when there is one.
+fn single_scalar(node: Node, bytes: &[u8]) -> Option<Scalar> {
+    let (inner, _) = yaml::unwrap(node, bytes);
+    if let Some(scalar) = yaml::scalar(node, bytes) {
+        return Some(scalar);
+    }
+    let pairs = yaml::pairs(inner, bytes);
+    let (key, _, value) = pairs.first()?;
+    matches!(key.as_str(), "Fn::Base64" | "Fn::Sub").then(|| single_scalar(*value, bytes))?
+}
+
+/// The text of a `UserData` value: intrinsic functions unwrapped, references as placeholders.
+fn user_data_value(node: Node, bytes: &[u8], script: &mut ScriptBuilder, depth: usize) {
+    if depth > 8 {
+        return;
+    }
+    let (inner, tag) = yaml::unwrap(node, bytes);
+    let tag = tag.unwrap_or_default();
+    // Short forms: `!Base64 X`, `!Sub X`, `!Join [d, [parts]]`, `!Ref X`.
+    let function = match tag.as_str() {
+        "!Base64" => Some("Fn::Base64"),
+        "!Sub" => Some("Fn::Sub"),
+        "!Join" => Some("Fn::Join"),
+        "" => None,
+        _ => Some("reference"),
+    };
+    if let Some(function) = function {
+        return apply(function, inner, bytes, script, depth);
+    }
+    if let Some(scalar) = yaml::scalar(inner, bytes) {
+        script.push_scalar(&scalar);
+        return;
+    }
+    let pairs = yaml::pairs(inner, bytes);
+    match pairs.as_slice() {
+        [(key, _, value)] if key.starts_with("Fn::") || key == "Ref" => {
+            apply(key, *value, bytes, script, depth)
+        }
+        _ => script.push_synthetic("X", inner.start_byte()),
+    }
+}
+
+fn apply(function: &str, value: Node, bytes: &[u8], script: &mut ScriptBuilder, depth: usize) {
+    match function {
+        "Fn::Base64" => user_data_value(value, bytes, script, depth + 1),
+        "Fn::Sub" => {
+            // `Fn::Sub: STRING` or `Fn::Sub: [STRING, {vars}]`.
+            let string = if yaml::is_sequence(value, bytes) {
+                yaml::items(value, bytes).into_iter().next()
+            } else {
+                Some(value)
+            };
+            if let Some(scalar) = string.and_then(|s| yaml::scalar(s, bytes)) {
+                let (text, anchors) = substitute(&scalar);
+                script.push_text(&text, &anchors, scalar.region.clone());
+            }
+        }
+        "Fn::Join" => {
+            let items = yaml::items(value, bytes);
+            let delimiter = items
+                .first()
+                .and_then(|d| yaml::scalar_string(*d, bytes))
+                .unwrap_or_default();
+            let Some(parts) = items.get(1) else {
+                return;
+            };
+            for (i, part) in yaml::items(*parts, bytes).into_iter().enumerate() {
+                if i > 0 && !delimiter.is_empty() {
+                    script.push_synthetic(&delimiter, part.start_byte());
+                }
+                user_data_value(part, bytes, script, depth + 1);
+            }
+        }
+        _ => script.push_synthetic("X", value.start_byte()),
+    }
+}
+
+/// `Fn::Sub`'s string: `${Name}` references become same-length placeholders, `${!Literal}` the
+/// literal `${Literal}` the shell sees (one byte shorter: its anchors shift).
+fn substitute(scalar: &Scalar) -> (String, Vec<(usize, usize)>) {
+    let text = &scalar.text;
+    let mut out = String::with_capacity(text.len());
+    // Offsets of the scalar's text whose `!` is dropped.
+    let mut dropped: Vec<usize> = Vec::new();
+    let mut at = 0;
+    while let Some(found) = text.get(at..).and_then(|r| r.find("${")) {
+        let start = at + found;
+        out.push_str(text.get(at..start).unwrap_or_default());
+        let Some(close) = text.get(start..).and_then(|r| r.find('}')) else {
+            at = start;
+            break;
+        };
+        let end = start + close + 1;
+        let inner = text.get(start + 2..end - 1).unwrap_or_default();
+        if let Some(literal) = inner.strip_prefix('!') {
+            dropped.push(start + 2);
+            out.push_str("${");
+            out.push_str(literal);
+            out.push('}');
+        } else {
+            out.push_str(&"X".repeat(end - start));
+        }
+        at = end;
+    }
+    out.push_str(text.get(at..).unwrap_or_default());
+    let shift = |f: usize| f - dropped.iter().filter(|&&d| d < f).count();
+    let mut anchors: Vec<(usize, usize)> =
+        scalar.anchors.iter().map(|&(f, h)| (shift(f), h)).collect();
+    let map = crate::fragment::OffsetMap::from_anchors(scalar.anchors.iter().copied());
+    for &d in &dropped {
+        anchors.push((
+            shift(d),
+            map.to_host(crate::fragment::FragmentOffset(d + 1)).0,
+        ));
+    }
+    anchors.sort_unstable();
+    (out, anchors)
+}
