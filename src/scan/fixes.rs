@@ -1,9 +1,10 @@
 //! `--fix` and `--diff` over a whole run: every file with a fix it may apply is fixed to a fixed
 //! point (`crate::fix::converge`), in rounds with the pass across files between them, so that a
 //! setting whose boot script (in another file) a round fixed gets its own fix in the next one.
-//! Then the fixed files are written (atomically, never outside their root) or left for the caller
-//! to show as diffs. Each file's report is replaced by what is left. Fixes that do not converge,
-//! and rounds that keep changing files, are said as diagnostics.
+//! Then the fixed files are written (atomically, never outside their root; `crate::fix::write`
+//! says what else it keeps and refuses) or left for the caller to show as diffs. Each file's
+//! report is replaced by what is left. Fixes that do not converge, rounds that keep changing
+//! files, files not written and what a written file could not keep are said as diagnostics.
 
 use super::{across, Diagnostic, Results};
 use crate::check::CheckSettings;
@@ -66,15 +67,26 @@ pub fn apply(results: &mut Results, settings: &CheckSettings, mode: FixMode) -> 
             continue;
         }
         if mode.write && !checked.stdin {
-            if let Err(e) = fix::write::write_atomically(&path, &checked.root, &original, &fixed) {
-                results.diagnostics.push(Diagnostic {
-                    path: Some(path.clone()),
-                    message: e.to_string(),
-                });
-                // Not written: report what is still on disk.
-                let outcome = checked.check(original, settings);
-                checked.take(&outcome);
-                continue;
+            match fix::write::write_atomically(&path, &checked.root, &original, &fixed) {
+                // Written, with what of the file could not be kept (its owner, its mode).
+                Ok(written) => {
+                    results
+                        .diagnostics
+                        .extend(written.warnings.into_iter().map(|message| Diagnostic {
+                            path: Some(path.clone()),
+                            message,
+                        }));
+                }
+                Err(e) => {
+                    results.diagnostics.push(Diagnostic {
+                        path: Some(path.clone()),
+                        message: e.to_string(),
+                    });
+                    // Not written: report what is still on disk.
+                    let outcome = checked.check(original, settings);
+                    checked.take(&outcome);
+                    continue;
+                }
             }
         }
         report.files.push(FileFix {
