@@ -1,6 +1,7 @@
 //! The per-file part of a run, on the walker's threads: read each file once (regular files
-//! only, within the size limit, binary files skipped), check it with a panic guard, and record
-//! what came of it; then read the files that checked files make instances run.
+//! only, within the size limit, binary files and `--fix`'s temporary files skipped), check it
+//! with a panic guard, and record what came of it; then read the files that checked files make
+//! instances run.
 
 use std::io::{self, Read};
 use std::panic::{self, AssertUnwindSafe};
@@ -53,6 +54,11 @@ impl Scan<'_> {
     pub fn entry(&self, entry: Entry, root: &Path) {
         match entry {
             Entry::Error { path, message } => self.diagnostic(path, message),
+            // A copy of a file being fixed, left by a run that was stopped while writing it.
+            Entry::File(path) if crate::fix::write::is_temporary(&path) => self.diagnostic(
+                Some(path),
+                "a temporary file that an interrupted `imds-lint --fix` left; not read (the next --fix in its directory removes it)".to_owned(),
+            ),
             Entry::File(path) => match self.read(&path) {
                 Ok(Some(bytes)) => self.check(path, bytes, None, root),
                 Ok(None) => {}

@@ -1,9 +1,10 @@
 //! `--fix` and `--diff` over a whole run: every file with a fix it may apply is fixed to a fixed
 //! point (`crate::fix::converge`), in rounds with the pass across files between them, so that a
 //! setting whose boot script (in another file) a round fixed gets its own fix in the next one.
-//! Then the fixed files are written (atomically, never outside their root) or left for the caller
-//! to show as diffs. Each file's report is replaced by what is left. Fixes that do not converge,
-//! and rounds that keep changing files, are said as diagnostics.
+//! Then the fixed files are written (atomically, never outside their root; `crate::fix::write`
+//! says what else it keeps and refuses) or left for the caller to show as diffs. Each file's
+//! report is replaced by what is left. Fixes that do not converge, rounds that keep changing
+//! files, files not written and what a written file could not keep are said as diagnostics.
 
 use super::{across, Diagnostic, Results};
 use crate::check::CheckSettings;
@@ -143,20 +144,29 @@ fn write_changed(
         let (Some(checked), Some(original)) = (results.files.get(index), on_disk.get(index)) else {
             continue;
         };
-        let path = &checked.report.source.path;
+        let path = checked.report.source.path.clone();
         if let Some(slot) = frozen.get_mut(index) {
             *slot = true;
         }
         match fix::write::write_atomically(
-            path,
+            &path,
             &checked.root,
             original,
             &checked.report.source.bytes,
         ) {
-            Ok(()) => written.push(index),
+            // Written, with what of the file could not be kept (its owner, its mode).
+            Ok(outcome) => {
+                written.push(index);
+                for message in outcome.warnings {
+                    results.diagnostics.push(Diagnostic {
+                        path: Some(path.clone()),
+                        message,
+                    });
+                }
+            }
             Err(e) => {
                 results.diagnostics.push(Diagnostic {
-                    path: Some(path.clone()),
+                    path: Some(path),
                     message: e.to_string(),
                 });
                 return Some(index);
