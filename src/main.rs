@@ -20,7 +20,10 @@ fn main() -> ExitCode {
         // A reader that went away (`imds-lint | head`) is not an error.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("imds-lint: error: {e}");
+            eprintln!(
+                "imds-lint: error: {}",
+                imds_lint::report::escape::line(&e.to_string())
+            );
             ExitCode::from(2)
         }
     }

@@ -19,7 +19,7 @@ use crate::check::{CheckSettings, RuleSelection};
 use crate::config::{self, Config};
 use crate::fix::FixSettings;
 use crate::model::{FileReport, Severity, Statistics};
-use crate::report::{self, Report};
+use crate::report::{self, escape, Report};
 use crate::rules;
 use crate::scan::fixes::{FixMode, FixReport};
 use crate::scan::{self, Counters, Diagnostic, Results};
@@ -52,7 +52,7 @@ pub fn run(args: Args) -> io::Result<Status> {
     let (options, baseline) = match resolve(&args, &paths) {
         Ok(resolved) => resolved,
         Err(message) => {
-            eprintln!("imds-lint: error: {message}");
+            eprintln!("imds-lint: error: {}", escape::line(&message));
             return Ok(Status::Failure);
         }
     };
@@ -201,7 +201,10 @@ fn print_rule(code: Option<&str>) -> io::Result<Status> {
                 Ok(Status::Clean)
             }
             None => {
-                eprintln!("imds-lint: error: no rule `{code}`; `imds-lint rule` lists them");
+                eprintln!(
+                    "imds-lint: error: no rule `{}`; `imds-lint rule` lists them",
+                    escape::line(code)
+                );
                 Ok(Status::Failure)
             }
         },
@@ -239,7 +242,7 @@ fn finish(
     let (mut files, mut diagnostics, mut stats) = results.into_reports();
     diagnostics.sort_by(|a, b| a.path.cmp(&b.path).then(a.message.cmp(&b.message)));
     stats.elapsed = started.elapsed();
-    print_diagnostics(&mut stderr, &diagnostics)?;
+    print_diagnostics(&mut stderr, &diagnostics, args.output_format())?;
     let nothing_scanned = stats.files_read == 0 && stats.parsed == 0;
     let failed = nothing_scanned && !diagnostics.is_empty();
     if let Some(path) = &args.write_baseline {
@@ -325,16 +328,18 @@ fn status(args: &Args, files: &[FileReport], changed: usize, failed: bool) -> St
     }
 }
 
-fn print_diagnostics(stderr: &mut impl Write, diagnostics: &[Diagnostic]) -> io::Result<()> {
+/// The diagnostics, one line each: workflow commands under `--format github` (where a plain
+/// line is read for commands too), `imds-lint: warning: …` lines otherwise.
+fn print_diagnostics(
+    stderr: &mut impl Write,
+    diagnostics: &[Diagnostic],
+    format: Format,
+) -> io::Result<()> {
     for d in diagnostics {
-        match &d.path {
-            Some(path) => writeln!(
-                stderr,
-                "imds-lint: warning: {}: {}",
-                path.display(),
-                d.message
-            )?,
-            None => writeln!(stderr, "imds-lint: warning: {}", d.message)?,
+        if format == Format::Github {
+            report::github::write_diagnostic(stderr, d.path.as_deref(), &d.message)?;
+        } else {
+            report::write_diagnostic(stderr, d.path.as_deref(), &d.message)?;
         }
     }
     Ok(())
@@ -351,7 +356,7 @@ fn write_baseline(
 ) -> io::Result<Status> {
     let written = Baseline::of(files, path);
     if let Err(e) = written.write(path) {
-        writeln!(stderr, "imds-lint: error: {e}")?;
+        writeln!(stderr, "imds-lint: error: {}", escape::line(&e.to_string()))?;
         return Ok(Status::Failure);
     }
     if !args.quiet {
@@ -364,7 +369,7 @@ fn write_baseline(
                 n => format!("{n} baseline entries"),
             },
             plural(findings, "finding"),
-            path.display()
+            escape::path(path)
         )?;
     }
     if args.statistics {
@@ -416,7 +421,7 @@ fn print_fixes(
         log.push(format!(
             "fixed {} in {}",
             plural(file.findings_fixed, "finding"),
-            file.path.display()
+            escape::path(&file.path)
         ));
     }
     let files_changed = fixes.files.len();

@@ -79,8 +79,6 @@ pub struct Related {
     /// the span when the line is long, and the span's byte range in that text (cut at its end).
     pub text: String,
     pub range: (usize, usize),
-    /// How many characters of the line precede `text` (0 unless the line was cut).
-    pub text_column: usize,
     pub message: String,
 }
 
@@ -103,7 +101,6 @@ impl Related {
         };
         let range = (lossy_len(span.start.0), lossy_len(span.end.0));
         let text = lossy(window);
-        let before = text.get(..range.0).map_or(0, |t| t.chars().count());
         Related {
             path: source.path.clone(),
             span,
@@ -111,7 +108,6 @@ impl Related {
             column: position.column,
             text,
             range: (range.0, range.1.max(range.0)),
-            text_column: position.column.saturating_sub(1 + before),
             message: message.to_owned(),
         }
     }

@@ -1,10 +1,10 @@
 //! `--format checkstyle`: Checkstyle's XML report (version 4.3), which Jenkins, reviewdog,
 //! Bitbucket and many code review tools read: one `<file>` per file with findings, one `<error>`
-//! per finding.
+//! per finding. A message is one line: a line break a file put into it is shown escaped.
 
 use std::io::{self, Write};
 
-use super::{ci_path, xml_attribute, Report};
+use super::{ci_path, escape, xml_attribute, Report};
 
 pub fn write(out: &mut impl Write, report: &Report) -> io::Result<()> {
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
@@ -23,7 +23,7 @@ pub fn write(out: &mut impl Write, report: &Report) -> io::Result<()> {
                 start.line,
                 start.column,
                 finding.severity.as_str(),
-                xml_attribute(&finding.message),
+                xml_attribute(&escape::line(&finding.message)),
                 finding.rule.code,
             )?;
         }

@@ -1,8 +1,9 @@
-//! `--format concise`: `path:line:col: CODE message`, one line per finding.
+//! `--format concise`: `path:line:col: CODE message`, one line per finding (line breaks and
+//! other controls in the path or the message shown escaped).
 
 use std::io::{self, Write};
 
-use super::Report;
+use super::{escape, Report};
 
 pub fn write(out: &mut impl Write, report: &Report) -> io::Result<()> {
     for file in report.files {
@@ -11,11 +12,11 @@ pub fn write(out: &mut impl Write, report: &Report) -> io::Result<()> {
             writeln!(
                 out,
                 "{}:{}:{}: {} {}",
-                file.source.path.display(),
+                escape::path(&file.source.path),
                 start.line,
                 start.column,
                 finding.rule.code,
-                finding.message
+                escape::line(&finding.message)
             )?;
         }
     }

@@ -1,16 +1,20 @@
 //! The default format: miette's graphical report per finding, then a one-line summary.
 //! Snippets are cut from the file's lines (decoded lossily) so that a file with invalid UTF-8 or
-//! a huge file renders just the lines around the finding.
+//! a huge file renders just the lines around the finding. Everything that comes from the scanned
+//! files — paths, messages, snippet lines, decoded code — is shown through `escape`: miette
+//! passes escape sequences in a snippet through to the terminal, so the snippet text it is
+//! handed is already escaped, with the spans moved to match.
 
 use std::fmt;
 use std::io::{self, Write};
+use std::path::Path;
 
 use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
     MietteSpanContents, SourceCode, SourceSpan, SpanContents,
 };
 
-use super::Report;
+use super::{escape, Report};
 use crate::model::FileReport;
 use crate::model::Finding;
 use crate::rules::Severity;
@@ -43,8 +47,8 @@ pub fn write_findings(out: &mut impl Write, report: &Report, color: bool) -> io:
                 .map_err(io::Error::other)?;
             write!(out, "{text}")?;
             if let Some(decoded) = &finding.decoded {
-                writeln!(out, "  in: {}", origin_path(&finding.origin))?;
-                writeln!(out, "  decoded: {decoded}")?;
+                writeln!(out, "  in: {}", escape::line(&origin_path(&finding.origin)))?;
+                writeln!(out, "  decoded: {}", escape::line(decoded))?;
             }
             writeln!(out)?;
         }
@@ -103,14 +107,56 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
-/// The lines around a finding, standing in for the whole file.
+/// The lines around a finding, standing in for the whole file, escaped for the terminal.
 struct Excerpt {
     name: String,
     text: String,
     /// 0-based line number of the excerpt's first line in the file.
     first_line: usize,
-    /// Characters of the first line left out before `text` (a window of a long line).
-    first_column: usize,
+    /// Where the labelled span starts in `text`, and its 0-based column in the file. Columns
+    /// count characters of the file, as every other format does; they cannot be counted in
+    /// `text`, which has escapes in it and may be a window of a long line.
+    start: (usize, usize),
+}
+
+impl Excerpt {
+    /// An excerpt of `lines` (each without its line break, the first being 0-based line
+    /// `first_line` of the file), escaped, and the span in it from `start` to `end`, each given
+    /// as (index into `lines`, byte offset in that line). The span starts at 0-based `column`.
+    fn new(
+        name: &Path,
+        lines: &[String],
+        first_line: usize,
+        start: (usize, usize),
+        end: (usize, usize),
+        column: usize,
+    ) -> (Self, SourceSpan) {
+        let mut text = String::new();
+        let (mut span_start, mut span_end) = (0, 0);
+        for (i, line) in lines.iter().enumerate() {
+            // A span offset inside the escaped line: the length of what precedes it, escaped.
+            let escaped_at =
+                |at: usize| text.len() + line.get(..at).map_or(at, |p| escape::line(p).len());
+            if i == start.0 {
+                span_start = escaped_at(start.1);
+            }
+            if i == end.0 {
+                span_end = escaped_at(end.1);
+            }
+            text.push_str(&escape::line(line));
+            text.push('\n');
+        }
+        let excerpt = Excerpt {
+            name: escape::path(name),
+            text,
+            first_line,
+            start: (span_start, column),
+        };
+        (
+            excerpt,
+            SourceSpan::from(span_start..span_end.max(span_start)),
+        )
+    }
 }
 
 impl SourceCode for Excerpt {
@@ -121,13 +167,9 @@ impl SourceCode for Excerpt {
         after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
         let inner = self.text.read_span(span, before, after)?;
-        // miette counts columns in bytes; ours count characters, as every other format does.
-        let column = if before == 0 {
-            let prefix = self.text.get(..span.offset()).unwrap_or_default();
-            let line_start = prefix.rfind('\n').map_or(0, |i| i + 1);
-            let first_line = line_start == 0;
-            prefix.get(line_start..).unwrap_or_default().chars().count()
-                + if first_line { self.first_column } else { 0 }
+        // miette counts columns in bytes of the text it is given; the header shows ours.
+        let column = if before == 0 && span.offset() == self.start.0 {
+            self.start.1
         } else {
             inner.column()
         };
@@ -160,15 +202,18 @@ struct RelatedPlace<'a> {
 impl<'a> RelatedPlace<'a> {
     fn new(related: &'a crate::model::Related) -> Self {
         let (start, end) = related.range;
+        let (excerpt, span) = Excerpt::new(
+            &related.path,
+            std::slice::from_ref(&related.text),
+            related.line.saturating_sub(1),
+            (0, start),
+            (0, end),
+            related.column.saturating_sub(1),
+        );
         RelatedPlace {
             related,
-            excerpt: Excerpt {
-                name: related.path.display().to_string(),
-                text: format!("{}\n", related.text),
-                first_line: related.line.saturating_sub(1),
-                first_column: related.text_column,
-            },
-            span: SourceSpan::from(start..end.max(start)),
+            excerpt,
+            span,
         }
     }
 }
@@ -186,7 +231,7 @@ impl fmt::Display for RelatedPlace<'_> {
         write!(
             f,
             "see {}:{}",
-            self.related.path.display(),
+            escape::path(&self.related.path),
             self.related.line
         )
     }
@@ -209,7 +254,10 @@ impl Diagnostic for RelatedPlace<'_> {
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         Some(Box::new(std::iter::once(
-            LabeledSpan::new_primary_with_span(Some(self.related.message.clone()), self.span),
+            LabeledSpan::new_primary_with_span(
+                Some(escape::line(&self.related.message).into_owned()),
+                self.span,
+            ),
         )))
     }
 }
@@ -225,39 +273,36 @@ impl<'a> Rendered<'a> {
             .max(start_line);
         let first = start_line.saturating_sub(CONTEXT);
         let last = (end_line + CONTEXT).min(source.line_count().saturating_sub(1));
-        let mut text = String::new();
-        let mut span_start = 0;
-        let mut span_end = 0;
-        for line in first..=last {
+        let mut lines = Vec::new();
+        let (mut start, mut end) = ((0, 0), (0, 0));
+        for (i, line) in (first..=last).enumerate() {
             let (line_start, line_end) = source.line_range(line);
             let bytes = source.bytes.get(line_start..line_end).unwrap_or_default();
+            // An offset in the file as an offset in the line decoded lossily.
             let offset_in = |at: usize| {
                 let cut = at.clamp(line_start, line_end) - line_start;
-                text.len() + String::from_utf8_lossy(bytes.get(..cut).unwrap_or_default()).len()
+                String::from_utf8_lossy(bytes.get(..cut).unwrap_or_default()).len()
             };
             if line == start_line {
-                span_start = offset_in(finding.span.start.0);
+                start = (i, offset_in(finding.span.start.0));
             }
             if line == end_line {
-                span_end = offset_in(finding.span.end.0);
+                end = (i, offset_in(finding.span.end.0));
             }
-            text.push_str(&String::from_utf8_lossy(bytes));
-            text.push('\n');
+            lines.push(String::from_utf8_lossy(bytes).into_owned());
         }
+        let column = file.range(finding).0.column.saturating_sub(1);
+        let (excerpt, span) = Excerpt::new(&source.path, &lines, first, start, end, column);
         Rendered {
             finding,
-            excerpt: Excerpt {
-                name: source.path.display().to_string(),
-                text,
-                first_line: first,
-                first_column: 0,
-            },
+            excerpt,
             // Inside an encoded value the whole value is the span; underline only its start (the
             // decoded command is shown below the report).
             span: if finding.decoded.is_some() {
-                SourceSpan::from(span_start..(span_start + 1).min(span_end.max(span_start)))
+                let start = span.offset();
+                SourceSpan::from(start..(start + 1).min(start + span.len()))
             } else {
-                SourceSpan::from(span_start..span_end.max(span_start))
+                span
             },
             related: finding.related.iter().map(RelatedPlace::new).collect(),
         }
@@ -274,7 +319,7 @@ impl fmt::Debug for Rendered<'_> {
 
 impl fmt::Display for Rendered<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.finding.message)
+        f.write_str(&escape::line(&self.finding.message))
     }
 }
 
@@ -296,7 +341,7 @@ impl Diagnostic for Rendered<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Some(Box::new(&self.finding.help))
+        Some(Box::new(escape::line(&self.finding.help)))
     }
 
     fn url<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {

@@ -1,9 +1,11 @@
 //! `--format junit`: a JUnit XML report, for CI systems that show test results (GitLab, Jenkins,
-//! Azure Pipelines, CircleCI): one test suite, one failed test case per finding.
+//! Azure Pipelines, CircleCI): one test suite, one failed test case per finding. Paths in
+//! attributes are exact (line breaks as character references); the failure's text is two lines,
+//! the finding and its help, with line breaks from the scanned files shown escaped.
 
 use std::io::{self, Write};
 
-use super::{ci_path, xml_attribute, xml_text, Report};
+use super::{ci_path, escape, xml_attribute, xml_text, Report};
 
 pub fn write(out: &mut impl Write, report: &Report) -> io::Result<()> {
     let count: usize = report.files.iter().map(|f| f.findings.len()).sum();
@@ -32,14 +34,18 @@ pub fn write(out: &mut impl Write, report: &Report) -> io::Result<()> {
                 xml_attribute(&path),
                 start.line,
             )?;
+            let message = escape::line(&finding.message);
             let details = format!(
-                "{path}:{}:{}: {code} {}\nhelp: {}",
-                start.line, start.column, finding.message, finding.help
+                "{}:{}:{}: {code} {message}\nhelp: {}",
+                escape::line(&path),
+                start.line,
+                start.column,
+                escape::line(&finding.help)
             );
             writeln!(
                 out,
                 r#"      <failure message="{}" type="{code}">{}</failure>"#,
-                xml_attribute(&finding.message),
+                xml_attribute(&message),
                 xml_text(&details),
             )?;
             writeln!(out, "    </testcase>")?;

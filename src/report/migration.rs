@@ -1,10 +1,12 @@
 //! The migration view (`imds-lint --migration`): for each declared instance metadata setting,
 //! whether it can be switched to `required` now — the boot scripts its instances run, how many
 //! tokenless requests remain in them, and how many of those `--fix` would rewrite — as a table or
-//! as JSON.
+//! as JSON. In the table, paths and names from the scanned files are shown through `escape`,
+//! so each setting stays one row.
 
 use std::io::{self, Write};
 
+use super::escape;
 use crate::model::summary::SettingSummary;
 
 #[derive(serde::Serialize)]
@@ -59,6 +61,7 @@ pub fn write_human(out: &mut impl Write, settings: &[SettingSummary]) -> io::Res
                 format!("{} ({} fixable)", s.tokenless_requests, s.fixable),
                 scripts,
             ]
+            .map(|cell| escape::line(&cell).into_owned())
         })
         .collect();
     let header = [

@@ -1,9 +1,11 @@
 //! Reporters: each formats the findings of a finished scan, and nothing else. What several
-//! formats share lives here: paths as CI systems want them, stable fingerprints, XML escaping.
+//! formats share lives here: paths as CI systems want them, stable fingerprints, XML escaping,
+//! the diagnostic line; text from the scanned files is made safe to print in `escape`.
 
 pub mod checkstyle;
 pub mod concise;
 pub mod diff;
+pub mod escape;
 pub mod github;
 pub mod gitlab;
 pub mod human;
@@ -90,8 +92,9 @@ pub fn flagged_text(file: &FileReport, finding: &Finding) -> String {
 }
 
 /// Text for an XML attribute value: the five special characters escaped, line breaks and tabs as
-/// character references (a parser would turn them into spaces), and characters that XML 1.0
-/// forbids even as references replaced by U+FFFD.
+/// character references (a parser would turn them into spaces), and the other control
+/// characters (which XML 1.0 forbids even as references, or which a terminal showing the file
+/// would obey) shown as [`escape::line`] shows them, as are U+FFFE and U+FFFF.
 pub fn xml_attribute(text: &str) -> String {
     xml_escape(text, true)
 }
@@ -114,7 +117,8 @@ fn xml_escape(text: &str, attribute: bool) -> String {
             '\t' if attribute => out.push_str("&#9;"),
             '\r' => out.push_str("&#13;"),
             '\n' | '\t' | '"' | '\'' => out.push(c),
-            '\u{0}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}' => out.push('\u{fffd}'),
+            '\u{fffe}' | '\u{ffff}' => escape::push_visible(&mut out, c),
+            c if escape::is_control(c) => escape::push_visible(&mut out, c),
             c => out.push(c),
         }
     }
@@ -126,6 +130,25 @@ pub struct Report<'a> {
     pub files: &'a [FileReport],
     pub files_scanned: usize,
     pub statistics: &'a Statistics,
+}
+
+/// A diagnostic (a file not read, a fix not written) as one line for a person:
+/// `imds-lint: warning: PATH: MESSAGE`. Under `--format github` diagnostics are workflow commands
+/// instead ([`github::write_diagnostic`]).
+pub fn write_diagnostic(
+    out: &mut impl Write,
+    path: Option<&Path>,
+    message: &str,
+) -> io::Result<()> {
+    match path {
+        Some(path) => writeln!(
+            out,
+            "imds-lint: warning: {}: {}",
+            escape::path(path),
+            escape::line(message)
+        ),
+        None => writeln!(out, "imds-lint: warning: {}", escape::line(message)),
+    }
 }
 
 pub fn write_statistics(out: &mut impl Write, s: &Statistics) -> io::Result<()> {
@@ -173,11 +196,34 @@ mod tests {
     }
 
     #[test]
-    fn characters_xml_forbids_become_replacement_characters() {
+    fn characters_xml_forbids_are_shown_escaped() {
         assert_eq!(
             xml_attribute("a\u{0}b\u{1b}c\u{fffe}"),
-            "a\u{fffd}b\u{fffd}c\u{fffd}"
+            "a\\x00b\\x1bc\\u{fffe}"
         );
-        assert_eq!(xml_text("\u{7}"), "\u{fffd}");
+        assert_eq!(xml_text("\u{7}"), "\\x07");
+    }
+
+    #[test]
+    fn controls_a_terminal_obeys_are_shown_escaped_in_xml() {
+        assert_eq!(
+            xml_text("a\u{7f}b\u{9b}c\u{202e}d"),
+            "a\\x7fb\\u{9b}c\\u{202e}d"
+        );
+    }
+
+    #[test]
+    fn diagnostics_are_one_line() {
+        let mut out = Vec::new();
+        write_diagnostic(
+            &mut out,
+            Some(Path::new("./x\n::stop-commands::pwned\n.yaml")),
+            "cannot read:\r\u{1b}[2J",
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "imds-lint: warning: ./x\\n::stop-commands::pwned\\n.yaml: cannot read:\\r\\x1b[2J\n"
+        );
     }
 }
