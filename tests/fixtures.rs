@@ -4,6 +4,9 @@
 //! `LINE CODE` pairs for files where no comment can go. Missed and unexpected findings are
 //! reported apart, with the fixture's path and line.
 
+#[path = "support/tools.rs"]
+mod tools;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -179,6 +182,7 @@ const LINKED: &[&str] = &["settings/capa-boot", "settings/terraform-boot"];
 /// (and `sh -n` for `#!/bin/sh` scripts), and hold nothing fixable when scanned again.
 #[test]
 fn fixed_files_are_what_fix_writes() {
+    tools::require(&[tools::BASH]);
     let root = fixtures_dir();
     let mut paths = Vec::new();
     files(&root, &mut paths);

@@ -1,0 +1,67 @@
+//! The habits that keep the test suite honest, checked like everything else: a test that needs a
+//! tool fails without it (never skips), and `.ci/run`, the one test command, installs every tool
+//! the tests ask for.
+
+#[path = "support/tools.rs"]
+mod tools;
+
+use std::panic;
+use tools::{require, Tool};
+
+/// What `require` fails with, or `None` when it passes.
+fn failure(tools: &[Tool]) -> Option<String> {
+    let payload = panic::catch_unwind(|| require(tools)).err()?;
+    Some(
+        payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default(),
+    )
+}
+
+#[test]
+fn a_missing_tool_fails_the_test_naming_it_and_ci_run() {
+    let ghost = Tool {
+        name: "ghost-client",
+        package: "ghost-package",
+        probe: &["imds-lint-test-no-such-program", "--version"],
+        banner: None,
+    };
+    let message = failure(&[tools::BASH, ghost]).expect("a missing tool must fail the test");
+    assert!(message.contains("ghost-client"), "{message}");
+    assert!(message.contains("ghost-package"), "{message}");
+    assert!(message.contains(".ci/run"), "{message}");
+    assert!(
+        !message.contains("bash (Debian package"),
+        "only the missing tool is named: {message}"
+    );
+}
+
+#[test]
+fn a_program_of_the_right_name_but_the_wrong_kind_is_missing() {
+    // BusyBox's wget answers to `wget` but is not GNU Wget.
+    let busybox_wget = Tool {
+        banner: Some("GNU Wget"),
+        probe: &["sh", "-c", "echo 'BusyBox v1.36.1 multi-call binary.'"],
+        ..tools::GNU_WGET
+    };
+    assert!(!busybox_wget.installed());
+    assert!(failure(&[busybox_wget]).is_some_and(|m| m.contains("GNU wget")));
+    let gnu_wget = Tool {
+        probe: &["sh", "-c", "echo 'GNU Wget 1.21.3 built on linux-gnu.'"],
+        ..tools::GNU_WGET
+    };
+    assert!(gnu_wget.installed());
+}
+
+#[test]
+fn present_tools_pass() {
+    let sh = Tool {
+        name: "sh",
+        package: "dash",
+        probe: &["sh", "-c", "true"],
+        banner: None,
+    };
+    assert_eq!(failure(&[sh]), None);
+}
