@@ -5,8 +5,15 @@
 #[path = "support/tools.rs"]
 mod tools;
 
+use std::collections::BTreeSet;
 use std::panic;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use tools::{require, Tool};
+
+fn ci_run() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/run")
+}
 
 /// What `require` fails with, or `None` when it passes.
 fn failure(tools: &[Tool]) -> Option<String> {
@@ -64,4 +71,43 @@ fn present_tools_pass() {
         banner: None,
     };
     assert_eq!(failure(&[sh]), None);
+}
+
+/// The Debian packages `.ci/run` installs when their tool is missing: every word of its
+/// `packages+=(...)` lines.
+fn packages_ci_run_installs() -> BTreeSet<String> {
+    let script = std::fs::read_to_string(ci_run()).unwrap();
+    script
+        .lines()
+        .filter_map(|line| line.split_once("packages+=(")?.1.split_once(')'))
+        .flat_map(|(words, _)| words.split_whitespace().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn ci_run_installs_every_tool_the_tests_require() {
+    let installed = packages_ci_run_installs();
+    let missing: Vec<String> = tools::ALL
+        .iter()
+        .filter(|tool| !installed.contains(tool.package))
+        .map(|tool| format!("{} (package {})", tool.name, tool.package))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        ".ci/run never installs {}; it installs {installed:?}",
+        missing.join(", ")
+    );
+}
+
+/// shellcheck has nothing to say about `.ci/run`.
+#[test]
+fn ci_run_passes_shellcheck() {
+    require(&[tools::SHELLCHECK]);
+    let out = Command::new("shellcheck").arg(ci_run()).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
