@@ -1,6 +1,6 @@
 //! The habits that keep the test suite honest, checked like everything else: a test that needs a
-//! tool fails without it (never skips), and `.ci/run`, the one test command, installs every tool
-//! the tests ask for.
+//! tool fails without it (never skips); `.ci/run`, the one test command, installs every tool the
+//! tests ask for; and GitHub runs it on every push and pull request.
 
 #[path = "support/tools.rs"]
 mod tools;
@@ -110,4 +110,47 @@ fn ci_run_passes_shellcheck() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// `.github/workflows/ci.yml` as JSON, every scalar a string (PyYAML's BaseLoader: `on` stays
+/// `"on"`, not YAML 1.1's `true`).
+fn workflow() -> serde_json::Value {
+    require(&[tools::PYYAML]);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(".github/workflows/ci.yml");
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import json, sys, yaml\n\
+             print(json.dumps(yaml.load(open(sys.argv[1]), Loader=yaml.BaseLoader)))",
+        ])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{} is not YAML: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn github_runs_ci_run_on_pushes_and_pull_requests() {
+    let workflow = workflow();
+    for event in ["push", "pull_request"] {
+        assert!(
+            workflow["on"].get(event).is_some(),
+            "ci.yml does not run on {event}: {}",
+            workflow["on"]
+        );
+    }
+    let jobs = workflow["jobs"].as_object().expect("ci.yml has jobs");
+    let runs = jobs.values().any(|job| {
+        job["runs-on"] == "ubuntu-latest"
+            && job["steps"]
+                .as_array()
+                .is_some_and(|steps| steps.iter().any(|step| step["run"] == "bash .ci/run"))
+    });
+    assert!(runs, "no ubuntu-latest job runs `bash .ci/run`: {jobs:#?}");
 }
