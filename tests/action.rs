@@ -6,6 +6,8 @@
 
 #[path = "support/run.rs"]
 mod run;
+#[path = "support/tools.rs"]
+mod tools;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -31,6 +33,7 @@ struct Workspace {
 
 impl Workspace {
     fn new(files: &[(&str, &str)]) -> Self {
+        tools::require(&[tools::GIT, tools::BASH]);
         let dir = tempfile::tempdir().unwrap();
         let repo = dir.path().join("repo");
         for (name, content) in files {
@@ -372,10 +375,8 @@ fn action_yml_matches_the_script() {
 /// shellcheck has nothing to say about the script (.ci/run installs shellcheck).
 #[test]
 fn action_script_passes_shellcheck() {
-    let out = Command::new("shellcheck")
-        .arg(script())
-        .output()
-        .expect("shellcheck is not installed (.ci/run installs it with apt)");
+    tools::require(&[tools::SHELLCHECK]);
+    let out = Command::new("shellcheck").arg(script()).output().unwrap();
     assert!(out.status.success(), "{}", shown(&out));
 }
 

@@ -3,6 +3,8 @@
 
 #[path = "support/run.rs"]
 mod run;
+#[path = "support/tools.rs"]
+mod tools;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -49,6 +51,7 @@ fn findings(output: &Output) -> Vec<(String, u64, String)> {
 }
 
 fn git(dir: &Path, args: &[&str]) {
+    tools::require(&[tools::GIT]);
     let status = Command::new("git")
         .args(args)
         .current_dir(dir)

@@ -1,15 +1,19 @@
 //! Proves the IMDS emulator (tests/support/imds_emulator.rs) against the real curl and GNU wget,
 //! reached the way scripts reach it: through `http_proxy`. Only loopback is ever contacted: the
 //! clients talk to the emulator's 127.0.0.1 port, and the emulator never connects anywhere.
+//! A missing curl or GNU wget fails the test that needs it (`.ci/run` installs both).
 
 #[path = "support/imds_emulator.rs"]
 mod imds_emulator;
+#[path = "support/tools.rs"]
+mod tools;
 
 use imds_emulator::{Emulator, Logged, Mode, INSTANCE_ID, REGION};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
+use tools::{require, BASH, CURL, GNU_WGET};
 
 const BASE: &str = "http://169.254.169.254";
 const ID_URL: &str = "http://169.254.169.254/latest/meta-data/instance-id";
@@ -19,46 +23,6 @@ const TOKEN_HEADER: &str = "X-aws-ec2-metadata-token";
 
 // ------------------------------------------------------------------------------------------
 // Running the real clients
-
-fn has_curl() -> bool {
-    Command::new("curl")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-fn has_gnu_wget() -> bool {
-    Command::new("wget")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| {
-            o.status.success() && String::from_utf8_lossy(&o.stdout).contains("GNU Wget")
-        })
-}
-
-fn has_bash() -> bool {
-    Command::new("bash")
-        .args(["-c", "true"])
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// Skips the test, loudly, when a client binary is missing (CI installs all of them).
-macro_rules! require {
-    ($available:expr, $what:expr) => {
-        if !$available {
-            eprintln!(
-                "SKIPPED {}::{}: `{}` is not installed",
-                module_path!(),
-                line!(),
-                $what
-            );
-            return;
-        }
-    };
-}
 
 /// A command whose only route to IMDS is the emulator, via the proxy variables.
 fn client(emu: &Emulator, program: &str) -> Command {
@@ -153,7 +117,7 @@ fn get_token(emu: &Emulator, ttl: &str) -> String {
 
 #[test]
 fn optional_mode_answers_a_tokenless_get() {
-    require!(has_curl(), "curl");
+    require(&[CURL, GNU_WGET]);
     let emu = Emulator::start(Mode::Optional);
     let out = curl(&emu, &["-f", ID_URL]);
     assert_eq!(out.code, Some(0), "{}", out.stderr);
@@ -179,21 +143,19 @@ fn optional_mode_answers_a_tokenless_get() {
         .header("user-agent")
         .is_some_and(|ua| ua.starts_with("curl/")));
 
-    if has_gnu_wget() {
-        let out = wget(&emu, &[ID_URL]);
-        assert_eq!(out.code, Some(0), "{}", out.stderr);
-        assert_eq!(out.stdout, INSTANCE_ID);
-        let last = emu.log().pop().unwrap();
-        assert_eq!((last.method.as_str(), last.status), ("GET", 200));
-        assert!(last
-            .header("User-Agent")
-            .is_some_and(|ua| ua.starts_with("Wget/")));
-    }
+    let out = wget(&emu, &[ID_URL]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(out.stdout, INSTANCE_ID);
+    let last = emu.log().pop().unwrap();
+    assert_eq!((last.method.as_str(), last.status), ("GET", 200));
+    assert!(last
+        .header("User-Agent")
+        .is_some_and(|ua| ua.starts_with("Wget/")));
 }
 
 #[test]
 fn required_mode_rejects_a_tokenless_get_with_401() {
-    require!(has_curl(), "curl");
+    require(&[CURL, GNU_WGET]);
     let emu = Emulator::start(Mode::Required);
     let out = curl(&emu, &["-f", ID_URL]);
     assert_eq!(out.code, Some(22), "curl -f must fail with 22 on 401");
@@ -201,11 +163,9 @@ fn required_mode_rejects_a_tokenless_get_with_401() {
     assert!(out.stderr.contains("401"), "{}", out.stderr);
     let (status, _) = curl_status(&emu, &[ID_URL]);
     assert_eq!(status, 401);
-    if has_gnu_wget() {
-        let out = wget(&emu, &[ID_URL]);
-        assert_ne!(out.code, Some(0), "wget must fail on 401");
-        assert!(out.stdout.is_empty());
-    }
+    let out = wget(&emu, &[ID_URL]);
+    assert_ne!(out.code, Some(0), "wget must fail on 401");
+    assert!(out.stdout.is_empty());
     let log = emu.log();
     assert!(log.len() >= 2);
     for entry in &log {
@@ -218,7 +178,7 @@ fn required_mode_rejects_a_tokenless_get_with_401() {
 
 #[test]
 fn set_mode_takes_effect_immediately() {
-    require!(has_curl(), "curl");
+    require(&[CURL]);
     let emu = Emulator::start(Mode::Optional);
     assert_eq!(curl_status(&emu, &[ID_URL]).0, 200);
     emu.set_mode(Mode::Required);
@@ -239,7 +199,7 @@ fn set_mode_takes_effect_immediately() {
 
 #[test]
 fn imdsv2_flow_with_curl_in_required_mode() {
-    require!(has_curl(), "curl");
+    require(&[CURL]);
     let emu = Emulator::start(Mode::Required);
     let token = get_token(&emu, "21600");
     assert!(!token.is_empty());
@@ -276,7 +236,7 @@ fn imdsv2_flow_with_curl_in_required_mode() {
 
 #[test]
 fn imdsv2_flow_with_gnu_wget_in_required_mode() {
-    require!(has_gnu_wget(), "GNU wget");
+    require(&[GNU_WGET]);
     let emu = Emulator::start(Mode::Required);
     let ttl = format!("--header={}", header(TTL_HEADER, "300"));
     let out = wget(&emu, &["--method=PUT", &ttl, TOKEN_URL]);
@@ -302,8 +262,7 @@ fn imdsv2_flow_with_gnu_wget_in_required_mode() {
 
 #[test]
 fn bash_script_doing_the_v2_flow() {
-    require!(has_bash(), "bash");
-    require!(has_curl(), "curl");
+    require(&[BASH, CURL]);
     let emu = Emulator::start(Mode::Required);
     let script = r#"
 set -euo pipefail
@@ -341,7 +300,7 @@ if curl -sSf "$MD/instance-id" >/dev/null 2>&1; then echo "v1 answered"; else ec
 
 #[test]
 fn token_ttl_must_be_between_1_and_21600() {
-    require!(has_curl(), "curl");
+    require(&[CURL]);
     let emu = Emulator::start(Mode::Required);
     for ttl in ["0", "21601", "-1", "abc", "", "99999999999999999999"] {
         let h = header(TTL_HEADER, ttl);
@@ -365,7 +324,7 @@ fn token_ttl_must_be_between_1_and_21600() {
 
 #[test]
 fn token_put_with_x_forwarded_for_is_forbidden() {
-    require!(has_curl(), "curl");
+    require(&[CURL]);
     for mode in [Mode::Optional, Mode::Required] {
         let emu = Emulator::start(mode);
         let ttl = header(TTL_HEADER, "60");
@@ -382,7 +341,7 @@ fn token_put_with_x_forwarded_for_is_forbidden() {
 
 #[test]
 fn token_endpoint_answers_other_methods_with_405() {
-    require!(has_curl(), "curl");
+    require(&[CURL]);
     let emu = Emulator::start(Mode::Optional);
     let ttl = header(TTL_HEADER, "60");
     assert_eq!(curl_status(&emu, &[TOKEN_URL]).0, 405);
@@ -403,7 +362,7 @@ fn token_endpoint_answers_other_methods_with_405() {
 
 #[test]
 fn invalid_or_expired_token_is_401_in_both_modes() {
-    require!(has_curl(), "curl");
+    require(&[CURL]);
     let emus = [
         Emulator::start(Mode::Optional),
         Emulator::start(Mode::Required),
@@ -450,7 +409,7 @@ fn invalid_or_expired_token_is_401_in_both_modes() {
 
 #[test]
 fn unknown_path_is_404() {
-    require!(has_curl(), "curl");
+    require(&[CURL]);
     let emu = Emulator::start(Mode::Required);
     let token = get_token(&emu, "60");
     let h = header(TOKEN_HEADER, &token);
@@ -477,7 +436,7 @@ fn unknown_path_is_404() {
 
 #[test]
 fn every_endpoint_spelling_is_served() {
-    require!(has_curl(), "curl");
+    require(&[CURL]);
     let emu = Emulator::start(Mode::Optional);
     let cases = [
         (
@@ -550,7 +509,7 @@ fn every_endpoint_spelling_is_served() {
 
 #[test]
 fn the_tree_looks_like_the_real_service() {
-    require!(has_curl(), "curl");
+    require(&[CURL]);
     let emu = Emulator::start(Mode::Optional);
     let get = |path: &str| curl_status(&emu, &[&format!("{BASE}{path}")]);
 
@@ -635,7 +594,7 @@ fn the_tree_looks_like_the_real_service() {
 
 #[test]
 fn a_token_put_with_a_body_is_read_and_answered() {
-    require!(has_curl(), "curl");
+    require(&[CURL]);
     let emu = Emulator::start(Mode::Required);
     let ttl = header(TTL_HEADER, "60");
     // The big one asks for `100 Continue` and waits up to 4 s for it: the emulator's read

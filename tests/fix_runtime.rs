@@ -5,7 +5,7 @@
 //! 1. runs the original with the shell of its shebang against the IMDS emulator in optional mode
 //!    (it must exit 0; its stdout is the reference);
 //! 2. copies it to a temporary directory and runs `imds-lint --fix` on the copy (exit 0 or 1);
-//! 3. checks that the copy changed, still parses (`bash -n`, and `dash -n`/`sh -n` for `#!/bin/sh`)
+//! 3. checks that the copy changed, still parses (`bash -n`, and `dash -n` too for `#!/bin/sh`)
 //!    and that a JSON scan of it finds nothing at all;
 //! 4. runs the fixed copy against a fresh emulator in required mode: same exit status, the same
 //!    stdout byte for byte, every request answered 200, as many `PUT /latest/api/token` requests
@@ -15,24 +15,28 @@
 //!
 //! Scripts reach the emulator only through `http_proxy`; their environment is otherwise cleared
 //! (PATH kept, HOME pointed at an empty directory, so no curlrc/wgetrc or stray variable leaks in).
-//! All failures are collected and reported together.
+//! All failures are collected and reported together. Needs bash, dash, curl and GNU wget
+//! (`.ci/run` installs them); a missing one fails the test.
 
 #[path = "support/imds_emulator.rs"]
 mod imds_emulator;
 #[path = "support/process.rs"]
 mod process;
+#[path = "support/tools.rs"]
+mod tools;
 
 use imds_emulator::{Emulator, Logged, Mode};
-use process::{ensure_newline, has, run_bounded, Ran, TIMEOUT};
+use process::{ensure_newline, run_bounded, Ran, TIMEOUT};
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::thread;
 use std::time::Instant;
+use tools::{require, BASH, CURL, DASH, GNU_WGET};
 
 const MIN_SCRIPTS: usize = 25;
 
@@ -126,15 +130,6 @@ fn clients(script: &Script) -> BTreeSet<&'static str> {
 // ------------------------------------------------------------------------------------------
 // Running things
 
-fn tool_version(program: &str) -> Option<String> {
-    let out = Command::new(program)
-        .arg("--version")
-        .stdin(Stdio::null())
-        .output()
-        .ok()?;
-    Some(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
 /// Runs `shell script` in an empty working directory, reaching IMDS only through the emulator.
 fn run_script(shell: &str, script: &Path, emu: &Emulator) -> Ran {
     let work = tempfile::tempdir().expect("temp dir");
@@ -198,7 +193,7 @@ struct Outcome {
 // ------------------------------------------------------------------------------------------
 // One script, steps 1 to 5
 
-fn check_script(script: &Script, dash: bool) -> Outcome {
+fn check_script(script: &Script) -> Outcome {
     let mut outcome = Outcome {
         failures: Vec::new(),
         fixed: None,
@@ -266,7 +261,7 @@ fn check_script(script: &Script, dash: bool) -> Outcome {
     }
     let mut parsers = vec!["bash"];
     if script.shell == "sh" {
-        parsers.push(if dash { "dash" } else { "sh" });
+        parsers.push("dash");
     }
     for parser in parsers {
         let mut cmd = Command::new(parser);
@@ -410,22 +405,7 @@ fn check_script(script: &Script, dash: bool) -> Outcome {
 
 #[test]
 fn fixed_scripts_still_work_with_tokens_required() {
-    let mut missing = Vec::new();
-    if !has("bash") {
-        missing.push("bash");
-    }
-    if !has("curl") {
-        missing.push("curl");
-    }
-    if !tool_version("wget").is_some_and(|v| v.contains("GNU Wget")) {
-        missing.push("wget (GNU Wget)");
-    }
-    assert!(
-        missing.is_empty(),
-        "fix_runtime needs {} installed (CI installs them: see .ci/run); refusing to skip",
-        missing.join(", ")
-    );
-    let dash = has("dash");
+    require(&[BASH, DASH, CURL, GNU_WGET]);
 
     let mut problems = Vec::new();
     let scripts = load_scripts(&mut problems);
@@ -459,7 +439,7 @@ fn fixed_scripts_still_work_with_tokens_required() {
                 let Some(script) = scripts.get(index) else {
                     break;
                 };
-                let outcome = check_script(script, dash);
+                let outcome = check_script(script);
                 if outcome.failures.is_empty() {
                     continue;
                 }

@@ -1,14 +1,45 @@
 //! Runs the real binary over every fixture and compares its findings with the expectations
 //! written by hand in the fixtures: `# expect: CODES` on the line where a finding starts,
-//! `# expect-next: CODES` on the line before it, or a sidecar `NAME.expected` listing
-//! `LINE CODE` pairs for files where no comment can go. Missed and unexpected findings are
-//! reported apart, with the fixture's path and line.
+//! `# expect-next: CODES` on the line before it (both give the line only), or a sidecar
+//! `NAME.expected` listing `LINE:COLUMN CODE` (or `LINE CODE`) for files where no comment can go;
+//! a column given must be the finding's, counted in characters from 1. Missed and unexpected
+//! findings are reported apart, with the fixture's path, line and column.
+
+#[path = "support/tools.rs"]
+mod tools;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-type Expectations = BTreeMap<String, Vec<(usize, String)>>;
+/// Where a finding starts and its code. Expectations may leave the column out (inline markers
+/// cannot say it); findings always have one.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Mark {
+    line: usize,
+    column: Option<usize>,
+    code: String,
+}
+
+impl Mark {
+    /// Whether the finding `found` is what this expectation asks for.
+    fn matches(&self, found: &Mark) -> bool {
+        self.line == found.line
+            && self.code == found.code
+            && self.column.is_none_or(|c| found.column == Some(c))
+    }
+}
+
+impl std::fmt::Display for Mark {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.column {
+            Some(column) => write!(f, "{}:{column}: {}", self.line, self.code),
+            None => write!(f, "{}: {}", self.line, self.code),
+        }
+    }
+}
+
+type Expectations = BTreeMap<String, Vec<Mark>>;
 
 fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
@@ -41,6 +72,24 @@ fn codes_after(line: &str, marker: &str) -> Option<Vec<String>> {
     )
 }
 
+/// One line of a sidecar: `LINE:COLUMN CODE` or `LINE CODE`.
+fn sidecar_mark(text: &str) -> Option<Mark> {
+    let (position, code) = text.trim().split_once(' ')?;
+    let code = code.trim();
+    if !code.starts_with("IMDS") || code.contains(char::is_whitespace) {
+        return None;
+    }
+    let (line, column) = match position.split_once(':') {
+        Some((line, column)) => (line, Some(column.parse().ok()?)),
+        None => (position, None),
+    };
+    Some(Mark {
+        line: line.parse().ok()?,
+        column,
+        code: code.to_owned(),
+    })
+}
+
 fn expectations(root: &Path) -> (Expectations, usize) {
     let mut all = Expectations::new();
     let mut paths = Vec::new();
@@ -58,15 +107,17 @@ fn expectations(root: &Path) -> (Expectations, usize) {
             .into_owned();
         if let Some(target) = rel.strip_suffix(".expected") {
             let text = std::fs::read_to_string(path).unwrap();
-            for line in text
-                .lines()
-                .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-            {
-                let (position, code) = line.split_once(' ').expect("LINE CODE");
-                let line_no: usize = position.split(':').next().unwrap().parse().unwrap();
-                all.entry(target.to_owned())
-                    .or_default()
-                    .push((line_no, code.trim().to_owned()));
+            for (index, line) in text.lines().enumerate() {
+                if line.trim().is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                let mark = sidecar_mark(line).unwrap_or_else(|| {
+                    panic!(
+                        "{rel}:{}: expected `LINE:COLUMN CODE` or `LINE CODE`, found {line:?}",
+                        index + 1
+                    )
+                });
+                all.entry(target.to_owned()).or_default().push(mark);
             }
             continue;
         }
@@ -74,11 +125,16 @@ fn expectations(root: &Path) -> (Expectations, usize) {
         let bytes = std::fs::read(path).unwrap();
         let text = String::from_utf8_lossy(&bytes);
         let entry = all.entry(rel.clone()).or_default();
+        let line_only = |line, code| Mark {
+            line,
+            column: None,
+            code,
+        };
         for (index, line) in text.split('\n').enumerate() {
             if let Some(codes) = codes_after(line, "# expect-next:") {
-                entry.extend(codes.into_iter().map(|c| (index + 2, c)));
+                entry.extend(codes.into_iter().map(|c| line_only(index + 2, c)));
             } else if let Some(codes) = codes_after(line, "# expect:") {
-                entry.extend(codes.into_iter().map(|c| (index + 1, c)));
+                entry.extend(codes.into_iter().map(|c| line_only(index + 1, c)));
             }
         }
     }
@@ -105,12 +161,80 @@ fn actual(root: &Path) -> Expectations {
         if path.ends_with(".fixed") {
             continue;
         }
-        found.entry(path).or_default().push((
-            finding["line"].as_u64().unwrap() as usize,
-            finding["rule"].as_str().unwrap().to_owned(),
-        ));
+        found.entry(path).or_default().push(Mark {
+            line: finding["line"].as_u64().unwrap() as usize,
+            column: Some(finding["column"].as_u64().unwrap() as usize),
+            code: finding["rule"].as_str().unwrap().to_owned(),
+        });
     }
     found
+}
+
+/// Pairs expectations with findings: `(missed, noisy)`, the expectations no finding met and the
+/// findings no expectation asked for. Expectations with a column are paired first, so a line-only
+/// one cannot take the finding a column names.
+fn compare(mut want: Vec<Mark>, mut got: Vec<Mark>) -> (Vec<Mark>, Vec<Mark>) {
+    want.sort_by_key(|mark| (mark.column.is_none(), mark.clone()));
+    got.sort();
+    let mut missed = Vec::new();
+    for mark in want {
+        match got.iter().position(|g| mark.matches(g)) {
+            Some(i) => {
+                got.remove(i);
+            }
+            None => missed.push(mark),
+        }
+    }
+    missed.sort();
+    (missed, got)
+}
+
+fn mark(line: usize, column: Option<usize>, code: &str) -> Mark {
+    Mark {
+        line,
+        column,
+        code: code.to_owned(),
+    }
+}
+
+#[test]
+fn a_sidecar_column_must_be_the_findings() {
+    let found = vec![mark(9, Some(68), "IMDS003"), mark(9, Some(222), "IMDS001")];
+    // Right columns, or none: all met.
+    let want = vec![mark(9, Some(68), "IMDS003"), mark(9, None, "IMDS001")];
+    assert_eq!(compare(want, found.clone()), (vec![], vec![]));
+    // A wrong column is missed, and the finding at the right one is noisy.
+    let want = vec![mark(9, Some(68), "IMDS003"), mark(9, Some(221), "IMDS001")];
+    assert_eq!(
+        compare(want, found.clone()),
+        (
+            vec![mark(9, Some(221), "IMDS001")],
+            vec![mark(9, Some(222), "IMDS001")]
+        )
+    );
+    // Two findings of one code on one line: the line-only expectation takes the one the column
+    // does not name, whatever the order they are written in.
+    let twice = vec![mark(3, Some(1), "IMDS001"), mark(3, Some(20), "IMDS001")];
+    let want = vec![mark(3, None, "IMDS001"), mark(3, Some(1), "IMDS001")];
+    assert_eq!(compare(want, twice), (vec![], vec![]));
+}
+
+#[test]
+fn sidecar_lines_parse_with_or_without_a_column() {
+    assert_eq!(
+        sidecar_mark("15:16 IMDS001"),
+        Some(mark(15, Some(16), "IMDS001"))
+    );
+    assert_eq!(sidecar_mark("5 IMDS010"), Some(mark(5, None, "IMDS010")));
+    for bad in [
+        "15:x IMDS001",
+        "15:16",
+        "15:16 curl",
+        "x IMDS001",
+        "15:16 IMDS001 IMDS002",
+    ] {
+        assert_eq!(sidecar_mark(bad), None, "{bad}");
+    }
 }
 
 #[test]
@@ -123,21 +247,11 @@ fn every_fixture_gives_exactly_its_expected_findings() {
     let paths: std::collections::BTreeSet<String> =
         expected.keys().chain(found.keys()).cloned().collect();
     for path in paths {
-        let mut want = expected.remove(&path).unwrap_or_default();
-        let mut got = found.remove(&path).unwrap_or_default();
-        want.sort();
-        got.sort();
-        for item in &want {
-            if let Some(i) = got.iter().position(|g| g == item) {
-                got.remove(i);
-            } else {
-                missed.push(format!("{path}:{}: {}", item.0, item.1));
-            }
-        }
-        noisy.extend(
-            got.iter()
-                .map(|(line, code)| format!("{path}:{line}: {code}")),
-        );
+        let want = expected.remove(&path).unwrap_or_default();
+        let got = found.remove(&path).unwrap_or_default();
+        let (m, n) = compare(want, got);
+        missed.extend(m.iter().map(|mark| format!("{path}:{mark}")));
+        noisy.extend(n.iter().map(|mark| format!("{path}:{mark}")));
     }
     assert!(cases >= 60, "only {cases} fixture cases");
     assert!(
@@ -179,6 +293,7 @@ const LINKED: &[&str] = &["settings/capa-boot", "settings/terraform-boot"];
 /// (and `sh -n` for `#!/bin/sh` scripts), and hold nothing fixable when scanned again.
 #[test]
 fn fixed_files_are_what_fix_writes() {
+    tools::require(&[tools::BASH]);
     let root = fixtures_dir();
     let mut paths = Vec::new();
     files(&root, &mut paths);

@@ -3,6 +3,8 @@
 
 #[path = "support/run.rs"]
 mod run;
+#[path = "support/tools.rs"]
+mod tools;
 
 use std::process::Command;
 
@@ -21,6 +23,7 @@ fn generated(args: &[&str]) -> String {
 
 #[test]
 fn bash_completion_parses_and_knows_the_flags() {
+    tools::require(&[tools::BASH]);
     let script = generated(&["completions", "bash"]);
     for word in [
         "--fix",

@@ -29,24 +29,28 @@
 //! file fetched at least one token. The fixed file must also scan clean and be a fixed point of
 //! `--fix`.
 //!
-//! Needs python3 with PyYAML, bash, curl and GNU wget (`.ci/run` installs them); refuses to skip.
+//! Needs python3 with PyYAML, bash, dash (the first test), curl and GNU wget (the second; `.ci/run`
+//! installs them all); a missing one fails the test.
 
 #[path = "support/imds_emulator.rs"]
 mod imds_emulator;
 #[path = "support/process.rs"]
 mod process;
+#[path = "support/tools.rs"]
+mod tools;
 
 use imds_emulator::{Emulator, Logged, Mode};
-use process::{ensure_newline, has, run_bounded, Ran};
+use process::{ensure_newline, run_bounded, Ran};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::thread;
 use std::time::Instant;
+use tools::{require, BASH, CURL, DASH, GNU_WGET, PYYAML};
 
 /// Files of `fixtures/hosts/` that `--fix` changes. All 57 diffs were read by hand (at d0f101a):
 /// each holds fixable findings and each change is the intended fix; fewer means a fix was lost.
@@ -72,41 +76,6 @@ fn imds_lint(dir: &Path, args: &[&str]) -> Ran {
         .env_remove("NO_COLOR")
         .env_remove("GITHUB_ACTIONS");
     run_bounded(cmd, None)
-}
-
-/// Fails (never skips) when a tool the tests run for real is missing.
-fn require_tools(runtime: bool) {
-    let mut missing = Vec::new();
-    let yaml = Command::new("python3")
-        .args(["-c", "import yaml"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !yaml {
-        missing.push("python3 with PyYAML");
-    }
-    if !has("bash") {
-        missing.push("bash");
-    }
-    if runtime {
-        if !has("curl") {
-            missing.push("curl");
-        }
-        let wget = Command::new("wget")
-            .arg("--version")
-            .stdin(Stdio::null())
-            .output()
-            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("GNU Wget"));
-        if !wget {
-            missing.push("wget (GNU Wget)");
-        }
-    }
-    assert!(
-        missing.is_empty(),
-        "host_fixes needs {} installed (CI installs them: see .ci/run); refusing to skip",
-        missing.join(", ")
-    );
 }
 
 // ------------------------------------------------------------------------------------------
@@ -263,10 +232,10 @@ fn syntax_error(shell: &str, script: &str) -> Option<String> {
 }
 
 /// The shells that must accept a script the host runs with `shell`.
-fn parsers(shell: &str, dash: bool) -> Vec<&'static str> {
-    match (shell, dash) {
-        ("sh", true) => vec!["bash", "dash"],
-        _ => vec!["bash"],
+fn parsers(shell: &str) -> &'static [&'static str] {
+    match shell {
+        "sh" => &["bash", "dash"],
+        _ => &["bash"],
     }
 }
 
@@ -299,8 +268,7 @@ fn bare_lf(bytes: &[u8]) -> usize {
 
 #[test]
 fn fixed_hosts_still_parse_and_converge() {
-    require_tools(false);
-    let dash = has("dash");
+    require(&[PYYAML, BASH, DASH]);
     let started = Instant::now();
     let hosts = manifest_dir().join("fixtures/hosts");
     let original = snapshot(&hosts);
@@ -428,7 +396,7 @@ fn fixed_hosts_still_parse_and_converge() {
             continue;
         }
         for (script, old) in now.scripts.iter().zip(&was.scripts) {
-            for shell in parsers(&script.shell, dash) {
+            for &shell in parsers(&script.shell) {
                 scripts_checked += 1;
                 let Some(error) = syntax_error(shell, &script.script) else {
                     continue;
@@ -713,7 +681,7 @@ fn check_runnable(path: &Path) -> Vec<String> {
 
 #[test]
 fn fixed_host_scripts_still_work_with_tokens_required() {
-    require_tools(true);
+    require(&[PYYAML, BASH, CURL, GNU_WGET]);
     let dir = manifest_dir().join("fixtures/runnable-hosts");
     let files: Vec<PathBuf> = walk(&dir)
         .into_iter()

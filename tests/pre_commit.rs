@@ -8,9 +8,13 @@
 //! `.ci/run` runs it: `cargo test --locked --test pre_commit -- --ignored`. PRE_COMMIT_HOME and
 //! the build directory stay under target/, so a second run of the same revision builds nothing.
 
+#[path = "support/tools.rs"]
+mod tools;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use tools::{require, BASH, GIT, PYTHON3_VENV};
 
 const PRE_COMMIT: &str = "pre-commit==4.7.0";
 
@@ -95,6 +99,7 @@ const README: &str = "# Notes\n\n    curl http://169.254.169.254/latest/meta-dat
 #[test]
 #[ignore = "installs pre-commit from PyPI and builds imds-lint with cargo install; .ci/run runs it"]
 fn hooks_fail_on_tokenless_scripts_and_pass_after_the_fix_hook() {
+    require(&[GIT, PYTHON3_VENV, BASH]);
     let checkout = PathBuf::from(git(
         Path::new(env!("CARGO_MANIFEST_DIR")),
         &["rev-parse", "--show-toplevel"],

@@ -1,9 +1,14 @@
 //! Property tests: random bytes, shell-shaped token soup and mutated fixtures go through the whole
 //! pipeline (classify, prefilter, parse, nested strings, rules, suppression, every reporter).
-//! Nothing may panic, and no input may take long enough to look like a hang.
+//! Nothing may panic, and no input may take long enough to look like a hang: each call runs on a
+//! thread of its own under a watchdog, so a hang fails the test at the deadline instead of
+//! blocking it forever.
 
+use std::panic;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::thread;
+use std::time::Duration;
 
 use imds_lint::check::{check_file, CheckSettings, Outcome};
 use imds_lint::report::{self, FileReport, Report, Statistics};
@@ -12,8 +17,43 @@ use proptest::prelude::*;
 /// Far above what any case takes; only a runaway loop gets near it.
 const HANG: Duration = Duration::from_secs(60);
 
+/// Runs `call` on a thread of its own and returns its result; fails the test if it has not
+/// returned within `deadline` (the thread is left behind: a hung call can be reported, not
+/// stopped). A panic in `call` is the caller's panic.
+fn watchdog<T: Send + 'static>(
+    what: &str,
+    deadline: Duration,
+    call: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (sender, receiver) = mpsc::channel();
+    let worker = thread::Builder::new()
+        .name(format!("watched: {what}"))
+        .spawn(move || {
+            let _ = sender.send(call());
+        })
+        .expect("spawn the watched thread");
+    match receiver.recv_timeout(deadline) {
+        Ok(value) => value,
+        Err(RecvTimeoutError::Timeout) => {
+            panic!("{what} still running after {deadline:?}: a hang")
+        }
+        // The sender is gone without a value: `call` panicked.
+        Err(RecvTimeoutError::Disconnected) => match worker.join() {
+            Err(payload) => panic::resume_unwind(payload),
+            Ok(()) => unreachable!("the watched thread ended without sending"),
+        },
+    }
+}
+
 fn run_pipeline(name: &str, bytes: Vec<u8>) {
-    let started = Instant::now();
+    let name = name.to_owned();
+    watchdog(&format!("the pipeline on {name}"), HANG, move || {
+        pipeline(&name, bytes)
+    });
+}
+
+/// Check, then every reporter.
+fn pipeline(name: &str, bytes: Vec<u8>) {
     let outcome = check_file(PathBuf::from(name), bytes, None, &CheckSettings::default());
     if let Outcome::Checked {
         source, findings, ..
@@ -44,7 +84,6 @@ fn run_pipeline(name: &str, bytes: Vec<u8>) {
         report::junit::write(&mut out, &report).unwrap();
         report::gitlab::write(&mut out, &report).unwrap();
     }
-    assert!(started.elapsed() < HANG, "took {:?}", started.elapsed());
 }
 
 const SOUP: &[&str] = &[
@@ -181,7 +220,13 @@ fn mutation() -> impl Strategy<Value = Mutation> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 192, ..ProptestConfig::default() })]
+    // A hang fails at the watchdog's deadline, and proptest then shrinks the input, each hanging
+    // attempt costing another HANG (and a thread left spinning): shrinking stops after 5 minutes.
+    #![proptest_config(ProptestConfig {
+        cases: 192,
+        max_shrink_time: 300_000,
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn random_bytes(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {
@@ -228,15 +273,52 @@ fn deeply_nested_strings_stay_bounded() {
 
 /// The findings of a file through the whole check, by rule code, and its notes.
 fn codes_and_notes(name: &str, bytes: Vec<u8>) -> (Vec<&'static str>, Vec<String>) {
-    let started = Instant::now();
-    let outcome = check_file(PathBuf::from(name), bytes, None, &CheckSettings::default());
-    assert!(started.elapsed() < HANG, "took {:?}", started.elapsed());
-    match outcome {
-        Outcome::Checked {
-            findings, notes, ..
-        } => (findings.iter().map(|f| f.rule.code).collect(), notes),
-        _ => panic!("{name} was not checked"),
-    }
+    let name = name.to_owned();
+    watchdog(
+        &format!("check_file on {name}"),
+        HANG,
+        move || match check_file(PathBuf::from(&name), bytes, None, &CheckSettings::default()) {
+            Outcome::Checked {
+                findings, notes, ..
+            } => (findings.iter().map(|f| f.rule.code).collect(), notes),
+            _ => panic!("{name} was not checked"),
+        },
+    )
+}
+
+#[test]
+fn the_watchdog_fails_a_call_past_its_deadline() {
+    let started = std::time::Instant::now();
+    let hung = panic::catch_unwind(|| {
+        watchdog("a sleeper", Duration::from_millis(50), || {
+            thread::sleep(Duration::from_secs(3600))
+        })
+    });
+    let message = hung
+        .expect_err("a call past its deadline must fail")
+        .downcast::<String>()
+        .map(|m| *m)
+        .unwrap_or_default();
+    assert!(
+        message.contains("a sleeper still running after 50ms"),
+        "{message}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the watchdog waited for the call"
+    );
+}
+
+#[test]
+fn the_watchdog_passes_on_results_and_panics() {
+    assert_eq!(watchdog("a sum", HANG, || 2 + 2), 4);
+    let failed = panic::catch_unwind(|| watchdog("a panic", HANG, || panic!("inner failure")));
+    let message = failed
+        .expect_err("the call's panic must reach the caller")
+        .downcast::<&str>()
+        .map(|m| *m)
+        .unwrap_or_default();
+    assert_eq!(message, "inner failure");
 }
 
 #[test]

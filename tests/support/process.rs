@@ -121,11 +121,3 @@ pub fn run_bounded(mut cmd: Command, stdin: Option<&[u8]>) -> Ran {
         timed_out,
     }
 }
-
-/// Whether `program` is on the PATH.
-pub fn has(program: &str) -> bool {
-    Command::new("sh")
-        .args(["-c", "command -v \"$1\" >/dev/null 2>&1", "sh", program])
-        .status()
-        .is_ok_and(|s| s.success())
-}
