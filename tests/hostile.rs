@@ -200,3 +200,23 @@ fn hostile_ignore_files_are_not_read() {
         text(&output.stderr)
     );
 }
+
+/// Two paths to one file (a link inside the root): `--fix` writes it once and reports both
+/// paths as fixed, with no stale finding and no "changed on disk" complaint.
+#[test]
+fn two_paths_to_one_file_are_fixed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.sh"), TOKENLESS).unwrap();
+    std::os::unix::fs::symlink("a.sh", dir.path().join("link.sh")).unwrap();
+    let output = imds_lint(dir.path(), &["--fix", "--format", "concise", "."]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("changed on disk"), "{stderr}");
+    assert!(stderr.contains("fixed 2 of 2 findings in 2 files"), "{stderr}");
+    let fixed = std::fs::read_to_string(dir.path().join("a.sh")).unwrap();
+    assert_eq!(fixed.matches("api/token").count(), 1, "{fixed}");
+    assert!(std::fs::symlink_metadata(dir.path().join("link.sh"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+}

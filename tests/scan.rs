@@ -126,3 +126,40 @@ fn two_runs_in_one_process_keep_their_own_configuration() {
     // And a run after it does not inherit the other run's host names.
     assert_eq!(run(CheckSettings::default()), (1, 0));
 }
+
+/// A file fixed on disk by someone else between the read and the write (a second run): the
+/// write is refused, and the file is reported as it is now — fixed, so no finding is left.
+#[test]
+fn a_file_changed_on_disk_is_reported_as_it_is_now() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = write(
+        dir.path(),
+        "boot.sh",
+        "#!/bin/sh\ncurl -s http://169.254.169.254/latest/meta-data/instance-id\n",
+    );
+    let options = Options::default();
+    let mut results = scan::run(&[dir.path().to_path_buf()], &options, &Counters::default());
+    assert_eq!(results.files.len(), 1);
+    // Another run fixes it first.
+    let mut other = scan::run(&[dir.path().to_path_buf()], &options, &Counters::default());
+    let write = FixMode {
+        unsafe_fixes: false,
+        write: true,
+    };
+    fixes::apply(&mut other, &options.check, write);
+    let fixed_by_other = std::fs::read_to_string(&script).unwrap();
+    assert!(fixed_by_other.contains("api/token"));
+
+    let report = fixes::apply(&mut results, &options.check, write);
+    assert!(report.files.is_empty(), "written again: {:?}", report.files);
+    assert_eq!(std::fs::read_to_string(&script).unwrap(), fixed_by_other);
+    assert!(results.files.is_empty(), "a finding was left for the fixed file");
+    assert!(
+        results
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("changed on disk since it was read")),
+        "{:?}",
+        results.diagnostics
+    );
+}

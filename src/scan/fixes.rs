@@ -60,7 +60,7 @@ pub fn apply(results: &mut Results, settings: &CheckSettings, mode: FixMode) -> 
         .collect();
     // The bytes on disk (as read) of every file, and which files must not change any more: those
     // written, and those whose write failed.
-    let on_disk: Vec<Vec<u8>> = results
+    let mut on_disk: Vec<Vec<u8>> = results
         .files
         .iter()
         .map(|c| c.report.source.bytes.clone())
@@ -72,7 +72,7 @@ pub fn apply(results: &mut Results, settings: &CheckSettings, mode: FixMode) -> 
         if !mode.write {
             break;
         }
-        let Some(failed) = write_changed(results, &on_disk, &mut frozen, &mut written) else {
+        let Some(failed) = write_changed(results, &mut on_disk, &mut frozen, &mut written) else {
             break;
         };
         // Fix again, without the failed file's fixes, every file not yet written.
@@ -119,9 +119,13 @@ pub fn apply(results: &mut Results, settings: &CheckSettings, mode: FixMode) -> 
 /// Writes the changed files not written yet, those that declare settings last; stops at the
 /// first write that fails, says why, and returns its index. Every file written or failed is
 /// frozen.
+///
+/// Two paths to one file (a link inside the root) are written once: the second path is written
+/// already when its fixed bytes are the same. A file that changed on disk since it was read (a
+/// second run fixed it, an editor saved it) is read again and reported as it is now.
 fn write_changed(
     results: &mut Results,
-    on_disk: &[Vec<u8>],
+    on_disk: &mut [Vec<u8>],
     frozen: &mut [bool],
     written: &mut Vec<usize>,
 ) -> Option<usize> {
@@ -141,19 +145,38 @@ fn write_changed(
             .is_some_and(|c| !c.summaries.is_empty())
     });
     for index in order {
+        if let Some(slot) = frozen.get_mut(index) {
+            *slot = true;
+        }
         let (Some(checked), Some(original)) = (results.files.get(index), on_disk.get(index)) else {
             continue;
         };
         let path = checked.report.source.path.clone();
-        if let Some(slot) = frozen.get_mut(index) {
-            *slot = true;
+        let fixed = &checked.report.source.bytes;
+        // The same file reached by another path that this run wrote already.
+        let twin = written.iter().copied().find(|w| {
+            results
+                .files
+                .get(*w)
+                .is_some_and(|other| same_file(&other.report.source.path, &path))
+        });
+        if let Some(twin) = twin {
+            let same = results
+                .files
+                .get(twin)
+                .is_some_and(|other| other.report.source.bytes == *fixed);
+            if same {
+                written.push(index);
+                continue;
+            }
+            let message = "the same file as another path of this scan, which was fixed differently; not fixed again".to_owned();
+            results.diagnostics.push(Diagnostic {
+                path: Some(path),
+                message,
+            });
+            return Some(index);
         }
-        match fix::write::write_atomically(
-            &path,
-            &checked.root,
-            original,
-            &checked.report.source.bytes,
-        ) {
+        match fix::write::write_atomically(&path, &checked.root, original, fixed) {
             // Written, with what of the file could not be kept (its owner, its mode).
             Ok(outcome) => {
                 written.push(index);
@@ -163,6 +186,23 @@ fn write_changed(
                         message,
                     });
                 }
+            }
+            Err(fix::write::WriteError::Changed) => {
+                // Report what is on disk now, as it is; what relies on this file is fixed
+                // again from it.
+                let now = crate::source::read_regular(&path, results.max_file_size.max(1));
+                let message = match &now {
+                    Ok(_) => "changed on disk since it was read (by another run or an editor); not fixed, and reported as it is now".to_owned(),
+                    Err(e) => format!("changed on disk since it was read, and cannot be read again ({e}); not fixed"),
+                };
+                if let (Ok(bytes), Some(slot)) = (now, on_disk.get_mut(index)) {
+                    *slot = bytes;
+                }
+                results.diagnostics.push(Diagnostic {
+                    path: Some(path),
+                    message,
+                });
+                return Some(index);
             }
             Err(e) => {
                 results.diagnostics.push(Diagnostic {
@@ -174,6 +214,15 @@ fn write_changed(
         }
     }
     None
+}
+
+/// Whether two paths lead to one file (same device and inode, links followed).
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
 }
 
 /// Fixes every file in memory, in rounds, except the `frozen` ones (by index into
