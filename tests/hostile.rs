@@ -212,7 +212,10 @@ fn two_paths_to_one_file_are_fixed_once() {
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("changed on disk"), "{stderr}");
-    assert!(stderr.contains("fixed 2 of 2 findings in 2 files"), "{stderr}");
+    assert!(
+        stderr.contains("fixed 2 of 2 findings in 2 files"),
+        "{stderr}"
+    );
     let fixed = std::fs::read_to_string(dir.path().join("a.sh")).unwrap();
     assert_eq!(fixed.matches("api/token").count(), 1, "{fixed}");
     assert!(std::fs::symlink_metadata(dir.path().join("link.sh"))

@@ -153,7 +153,10 @@ fn a_file_changed_on_disk_is_reported_as_it_is_now() {
     let report = fixes::apply(&mut results, &options.check, write);
     assert!(report.files.is_empty(), "written again: {:?}", report.files);
     assert_eq!(std::fs::read_to_string(&script).unwrap(), fixed_by_other);
-    assert!(results.files.is_empty(), "a finding was left for the fixed file");
+    assert!(
+        results.files.is_empty(),
+        "a finding was left for the fixed file"
+    );
     assert!(
         results
             .diagnostics

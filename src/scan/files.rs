@@ -4,7 +4,6 @@
 //! instances run.
 
 use std::io::{self, Read};
-use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Mutex;
@@ -201,16 +200,14 @@ impl Scan<'_> {
             settings
         });
         let settings = own.as_ref().unwrap_or(&self.options.check);
-        let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
-            check::check_file(path, bytes, kind, settings)
-        }));
+        let outcome = super::guarded(|| check::check_file(path, bytes, kind, settings));
         match outcome {
-            Ok(Outcome::NotRecognised) => self.record(|r| r.statistics.not_recognised += 1),
-            Ok(Outcome::Prefiltered) => self.record(|r| {
+            Some(Outcome::NotRecognised) => self.record(|r| r.statistics.not_recognised += 1),
+            Some(Outcome::Prefiltered) => self.record(|r| {
                 r.statistics.prefiltered += 1;
                 r.read.insert(crate::walk::lexical(&shown));
             }),
-            Ok(Outcome::Checked {
+            Some(Outcome::Checked {
                 source,
                 findings,
                 notes,
@@ -243,14 +240,12 @@ impl Scan<'_> {
                             links,
                             external: crate::model::links::External::default(),
                             summaries,
+                            internal_error: false,
                         });
                     }
                 });
             }
-            Err(_) => self.diagnostic(
-                Some(shown),
-                "internal error while checking this file (a bug in imds-lint: please report it); the scan went on".to_owned(),
-            ),
+            None => self.diagnostic(Some(shown), super::INTERNAL_ERROR.to_owned()),
         }
     }
 }

@@ -82,7 +82,7 @@ pub fn apply(results: &mut Results, settings: &CheckSettings, mode: FixMode) -> 
                 && checked.report.source.bytes != original
             {
                 let outcome = checked.check(original, settings);
-                checked.take(&outcome);
+                checked.take(outcome);
             }
         }
         across::relink(settings, results);
@@ -111,6 +111,7 @@ pub fn apply(results: &mut Results, settings: &CheckSettings, mode: FixMode) -> 
             stdin: checked.stdin,
         });
     }
+    results.say_internal_errors();
     results.files.retain(|c| !c.report.findings.is_empty());
     results.statistics.findings = results.files.iter().map(|c| c.report.findings.len()).sum();
     report
@@ -250,12 +251,14 @@ fn rounds(results: &mut Results, settings: &CheckSettings, mode: FixMode, frozen
                 &start,
                 |bytes| checked.check(bytes, settings),
                 |outcome| {
-                    outcome
-                        .findings()
-                        .iter()
-                        .filter_map(|f| f.fix.as_ref())
-                        .filter(|f| allowed(f.applicability))
-                        .collect()
+                    outcome.as_ref().map_or(Vec::new(), |outcome| {
+                        outcome
+                            .findings()
+                            .iter()
+                            .filter_map(|f| f.fix.as_ref())
+                            .filter(|f| allowed(f.applicability))
+                            .collect()
+                    })
                 },
             );
             if !end.converged {
@@ -267,7 +270,12 @@ fn rounds(results: &mut Results, settings: &CheckSettings, mode: FixMode, frozen
             let outcome = end
                 .last
                 .unwrap_or_else(|| checked.check(end.bytes.clone(), settings));
-            checked.take(&outcome);
+            if outcome.is_none() {
+                // A check of the fixed bytes panicked: the file stays as it was.
+                checked.take(None);
+                continue;
+            }
+            checked.take(outcome);
             changed = true;
         }
         for path in unsettled {

@@ -18,7 +18,6 @@ use crate::frontend;
 use crate::model::links::{External, FileLinks};
 use crate::model::summary::SettingSummary;
 use crate::model::{FileReport, Statistics};
-use crate::source::SourceFile;
 use crate::walk::{self, Entry, WalkOptions};
 
 /// Files larger than this are skipped unless `--max-file-size` says otherwise.
@@ -85,6 +84,8 @@ pub struct Checked {
     pub external: External,
     /// One per declared setting, for the migration view.
     pub summaries: Vec<SettingSummary>,
+    /// Whether a check of it after the first panicked (its report is the last one that did not).
+    pub internal_error: bool,
 }
 
 impl Checked {
@@ -92,39 +93,53 @@ impl Checked {
     /// takes the new report, links and summaries.
     pub fn recheck(&mut self, settings: &CheckSettings) {
         let outcome = self.check(self.report.source.bytes.clone(), settings);
-        self.take(&outcome);
+        self.take(outcome);
     }
 
-    /// Checks `bytes` as this file, with its settings and what other files say about it.
-    pub fn check(&self, bytes: Vec<u8>, settings: &CheckSettings) -> Outcome {
-        check::check_file_linked(
-            self.report.source.path.clone(),
-            bytes,
-            self.kind,
-            self.settings.as_ref().unwrap_or(settings),
-            &self.external,
-        )
+    /// Checks `bytes` as this file, with its settings and what other files say about it; `None`
+    /// when the check panicked (a bug), which [`Checked::take`] records.
+    pub fn check(&self, bytes: Vec<u8>, settings: &CheckSettings) -> Option<Outcome> {
+        guarded(|| {
+            check::check_file_linked(
+                self.report.source.path.clone(),
+                bytes,
+                self.kind,
+                self.settings.as_ref().unwrap_or(settings),
+                &self.external,
+            )
+        })
     }
 
-    /// Takes the report, links and summaries of a check of this file.
-    pub fn take(&mut self, outcome: &Outcome) {
-        if let Outcome::Checked {
-            source,
-            findings,
-            links,
-            summaries,
-            ..
-        } = outcome
-        {
-            self.report = FileReport {
-                source: SourceFile::new(source.path.clone(), source.bytes.clone()),
-                findings: findings.clone(),
-            };
-            self.links = links.clone();
-            self.summaries = summaries.clone();
+    /// Takes the report, links and summaries of a check of this file; after a check that
+    /// panicked, keeps the report it had and remembers to say so.
+    pub fn take(&mut self, outcome: Option<Outcome>) {
+        match outcome {
+            Some(Outcome::Checked {
+                source,
+                findings,
+                links,
+                summaries,
+                ..
+            }) => {
+                self.report = FileReport { source, findings };
+                self.links = links;
+                self.summaries = summaries;
+            }
+            Some(_) => {}
+            None => self.internal_error = true,
         }
     }
 }
+
+/// Runs one check with the panic guard every check of a run has: a panic (a bug) is caught and
+/// becomes `None`, and the scan goes on.
+pub fn guarded(check: impl FnOnce() -> Outcome) -> Option<Outcome> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(check)).ok()
+}
+
+/// What is said of a file whose check panicked.
+const INTERNAL_ERROR: &str =
+    "internal error while checking this file (a bug in imds-lint: please report it); the scan went on";
 
 /// What a run found.
 #[derive(Debug, Default)]
@@ -147,6 +162,18 @@ pub struct Results {
 }
 
 impl Results {
+    /// A diagnostic for each file whose check panicked since the last call.
+    pub fn say_internal_errors(&mut self) {
+        for checked in &mut self.files {
+            if std::mem::take(&mut checked.internal_error) {
+                self.diagnostics.push(Diagnostic {
+                    path: Some(checked.report.source.path.clone()),
+                    message: INTERNAL_ERROR.to_owned(),
+                });
+            }
+        }
+    }
+
     /// Every declared setting's summary, in path and line order, for the migration view.
     pub fn setting_summaries(&mut self) -> Vec<SettingSummary> {
         let mut summaries = std::mem::take(&mut self.summaries);
@@ -194,8 +221,25 @@ pub fn run(paths: &[PathBuf], options: &Options, counters: &Counters) -> Results
     let mut results = scan.finish();
     results.max_file_size = options.max_file_size;
     across::relink(&options.check, &mut results);
+    results.say_internal_errors();
     results
         .files
         .sort_by(|a, b| a.report.source.path.cmp(&b.report.source.path));
     results
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_check_becomes_none() {
+        assert!(guarded(|| Outcome::Prefiltered).is_some());
+        // The default hook would print the panic; the test only needs the value.
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let caught = guarded(|| panic!("a bug"));
+        std::panic::set_hook(hook);
+        assert!(caught.is_none());
+    }
 }
