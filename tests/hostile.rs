@@ -223,3 +223,38 @@ fn two_paths_to_one_file_are_fixed_once() {
         .file_type()
         .is_symlink());
 }
+
+/// A file that a scanned file names as user data (`file()`) outside the scanned root is not
+/// read, as a fix outside the root is not written: a note names it, and none of its lines is
+/// printed, unless `--read-outside-root` allows it.
+#[test]
+fn files_named_outside_the_root_are_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let (repo, outside) = (dir.path().join("repo"), dir.path().join("outside"));
+    std::fs::create_dir_all(&repo).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(
+        outside.join("secret.sh"),
+        "#!/bin/sh\n# password=hunter2\ncurl -s http://169.254.169.254/latest/meta-data/\n",
+    )
+    .unwrap();
+    std::fs::write(
+        repo.join("main.tf"),
+        "resource \"aws_instance\" \"web\" {\n  user_data = file(\"${path.module}/../outside/secret.sh\")\n  metadata_options {\n    http_tokens = \"required\"\n  }\n}\n",
+    )
+    .unwrap();
+    let output = imds_lint(&repo, &["--format", "concise", "."]);
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(
+        !stdout.contains("secret.sh") && !stdout.contains("hunter2"),
+        "{stdout}"
+    );
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+    assert!(
+        stderr.contains("secret.sh: referenced as user data, but it is outside the scanned root"),
+        "{stderr}"
+    );
+    let output = imds_lint(&repo, &["--format", "concise", "--read-outside-root", "."]);
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("secret.sh:3:1: IMDS001"), "{stdout}");
+}

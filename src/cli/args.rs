@@ -38,6 +38,11 @@ pub struct Args {
     #[arg(long)]
     pub no_ignore: bool,
 
+    /// Read the files that scanned files name as user data (Terraform `file()`) even outside the
+    /// directory they were reached from (by default such a file is not read, with a note)
+    #[arg(long)]
+    pub read_outside_root: bool,
+
     /// Run only these rules (codes, comma-separated)
     #[arg(long, value_delimiter = ',', value_name = "CODES")]
     pub select: Vec<String>,

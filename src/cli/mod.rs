@@ -124,6 +124,7 @@ fn resolve(args: &Args, paths: &[PathBuf]) -> Result<(scan::Options, Option<Base
         },
         config,
         stdin_filename: args.stdin_filename.clone(),
+        read_outside_root: args.read_outside_root,
     };
     Ok((options, baseline))
 }

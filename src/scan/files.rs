@@ -102,6 +102,16 @@ impl Scan<'_> {
                     );
                     continue;
                 }
+                Ok(_) if !self.options.read_outside_root && !inside(&path, &root) => {
+                    self.diagnostic(
+                        Some(path),
+                        format!(
+                            "referenced as user data, but it is outside the scanned root {}; not read (--read-outside-root reads it)",
+                            root.display()
+                        ),
+                    );
+                    continue;
+                }
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {
                     self.diagnostic(
@@ -247,6 +257,15 @@ impl Scan<'_> {
             }
             None => self.diagnostic(Some(shown), super::INTERNAL_ERROR.to_owned()),
         }
+    }
+}
+
+/// Whether `path` (links followed) is inside the directory `root`, the rule for reading a file
+/// another file names as for writing a fix.
+fn inside(path: &Path, root: &Path) -> bool {
+    match (std::fs::canonicalize(path), std::fs::canonicalize(root)) {
+        (Ok(path), Ok(root)) => path.starts_with(root),
+        _ => false,
     }
 }
 

@@ -34,6 +34,9 @@ pub struct Options {
     pub walk: WalkOptions,
     /// The name to report for standard input (`-`).
     pub stdin_filename: Option<PathBuf>,
+    /// Read files that scanned files name (`file()`) even outside the directory they were
+    /// reached from.
+    pub read_outside_root: bool,
 }
 
 impl Default for Options {
@@ -48,6 +51,7 @@ impl Default for Options {
                 skip: None,
             },
             stdin_filename: None,
+            read_outside_root: false,
         }
     }
 }
