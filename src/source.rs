@@ -129,15 +129,16 @@ pub fn count_chars(bytes: &[u8]) -> usize {
 
 /// Opens `path` for reading if it is a regular file (links followed), without blocking on a FIFO
 /// or a device: every file imds-lint reads goes through here, so that a hostile repository
-/// cannot make it wait forever or read without end.
-pub fn open_regular(path: &Path) -> io::Result<File> {
+/// cannot make it wait forever or read without end. Returns the file's metadata too.
+pub fn open_regular(path: &Path) -> io::Result<(File, std::fs::Metadata)> {
     let file = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
         .open(path)?;
-    let kind = file.metadata()?.file_type();
+    let metadata = file.metadata()?;
+    let kind = metadata.file_type();
     if kind.is_file() {
-        return Ok(file);
+        return Ok((file, metadata));
     }
     let what = if kind.is_fifo() {
         "a named pipe (FIFO)"
@@ -154,7 +155,7 @@ pub fn open_regular(path: &Path) -> io::Result<File> {
 
 /// Reads a regular file of at most `limit` bytes whole (see [`open_regular`]).
 pub fn read_regular(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
-    let file = open_regular(path)?;
+    let (file, _) = open_regular(path)?;
     let mut bytes = Vec::new();
     file.take(limit + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {

@@ -163,8 +163,8 @@ impl Scan<'_> {
     /// unless it is a regular file. The first 8 KiB decide whether it is binary before the rest
     /// is read, so a large binary file costs no more than that.
     fn read(&self, path: &Path) -> Result<Option<Vec<u8>>, String> {
-        let mut file = crate::source::open_regular(path).map_err(|e| describe_io(&e))?;
-        let metadata = file.metadata().map_err(|e| describe_io(&e))?;
+        let (mut file, metadata) =
+            crate::source::open_regular(path).map_err(|e| describe_io(&e))?;
         if metadata.len() > self.options.max_file_size {
             return Err(format!(
                 "skipped: {} bytes is over --max-file-size ({} bytes)",
@@ -173,9 +173,10 @@ impl Scan<'_> {
             ));
         }
         let limit = self.options.max_file_size + 1;
-        let mut bytes = Vec::with_capacity(metadata.len().min(limit) as usize);
+        let probe = check::BINARY_PROBE.min(limit as usize);
+        let mut bytes = Vec::with_capacity(metadata.len().min(limit) as usize + 1);
         (&mut file)
-            .take(check::BINARY_PROBE.min(limit as usize) as u64)
+            .take(probe as u64)
             .read_to_end(&mut bytes)
             .map_err(|e| describe_io(&e))?;
         self.record(|r| r.statistics.files_read += 1);
@@ -184,9 +185,12 @@ impl Scan<'_> {
             self.record(|r| r.statistics.binary += 1);
             return Ok(None);
         }
-        file.take(limit - bytes.len() as u64)
-            .read_to_end(&mut bytes)
-            .map_err(|e| describe_io(&e))?;
+        // Shorter than the probe: the file ended within it (most files do).
+        if bytes.len() == probe {
+            file.take(limit - bytes.len() as u64)
+                .read_to_end(&mut bytes)
+                .map_err(|e| describe_io(&e))?;
+        }
         if bytes.len() as u64 > self.options.max_file_size {
             return Err(format!(
                 "skipped: it grew over --max-file-size ({} bytes) while it was read",
