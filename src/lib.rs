@@ -16,6 +16,7 @@ pub mod config;
 pub mod fix;
 pub mod fragment;
 pub mod frontend;
+pub mod fuzzing;
 pub mod links;
 pub mod model;
 pub mod redact;

@@ -23,6 +23,7 @@ const STAGES: &[(&str, &[&str])] = &[
     ("per-file check", &["check"]),
     ("pass across files", &["links"]),
     ("run", &["scan"]),
+    ("fuzzing targets", &["fuzzing"]),
     ("reporters", &["report"]),
     ("baselines", &["baseline"]),
     ("command line", &["cli"]),

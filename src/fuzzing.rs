@@ -1,0 +1,102 @@
+//! What the fuzzing targets in `fuzz/` run, as plain functions of the library, so that the
+//! inputs in `fuzz/regressions/` are replayed by `cargo test` (`tests/fuzz_regressions.rs`)
+//! without AFL. Each panics where an invariant breaks.
+
+use std::path::PathBuf;
+
+use crate::check::{check_file, CheckSettings, Outcome};
+use crate::fix::apply::apply;
+use crate::fix::Fix;
+use crate::fragment::{self, HostSpan};
+
+/// The file names the first byte of an input chooses from: one per front end the name selects
+/// (the others are recognised by content: user data, MIME, gzip).
+const NAMES: &[&str] = &[
+    "script.sh",
+    "Dockerfile",
+    "user-data",
+    "manifest.yaml",
+    "template.json",
+    "main.tf",
+    ".gitlab-ci.yml",
+    "workflow.yml",
+];
+
+/// Checks the input as a file of the kind its first byte picks, applies every fix it offers
+/// (safe and unsafe), and checks the result again. Panics where an invariant breaks: a finding or
+/// an edit outside the file.
+pub fn check(data: &[u8]) {
+    let Some((&pick, bytes)) = data.split_first() else {
+        return;
+    };
+    let name = NAMES
+        .get(usize::from(pick) % NAMES.len())
+        .unwrap_or(&"script.sh");
+    let settings = CheckSettings::default();
+    let outcome = check_file(PathBuf::from(name), bytes.to_vec(), None, &settings);
+    let Outcome::Checked { findings, .. } = &outcome else {
+        return;
+    };
+    for finding in findings {
+        assert!(
+            finding.span.start.0 <= finding.span.end.0 && finding.span.end.0 <= bytes.len(),
+            "finding span {:?} outside a file of {} bytes",
+            finding.span,
+            bytes.len()
+        );
+        for edit in finding.fix.iter().flat_map(|f| &f.edits) {
+            assert!(
+                edit.span.end.0 <= bytes.len(),
+                "edit outside the file: {edit:?}"
+            );
+        }
+    }
+    let fixes: Vec<&Fix> = findings.iter().filter_map(|f| f.fix.as_ref()).collect();
+    let fixed = apply(bytes, &fixes);
+    if fixed.bytes != bytes {
+        let again = check_file(PathBuf::from(name), fixed.bytes, None, &settings);
+        drop(again);
+    }
+}
+
+/// Decodes the input with every layer decoder and checks that each decoded character maps inside
+/// the input; encodes the decoded text again. Panics where an invariant breaks.
+pub fn layers(data: &[u8]) {
+    let within = |what: &str, map: &[(usize, usize)]| {
+        for (from, to) in map {
+            assert!(
+                from <= to && *to <= data.len(),
+                "{what}: span {from}..{to} outside {} bytes",
+                data.len()
+            );
+        }
+    };
+    let (text, map) = fragment::yaml_double::decode(data, 0);
+    within("yaml_double", &map);
+    let _ = fragment::yaml_double::encode(&text);
+    let (text, map) = fragment::yaml_single::decode(data, 0);
+    within("yaml_single", &map);
+    let _ = fragment::yaml_single::encode(&text, "  ", "\n");
+    let (text, map) = fragment::yaml_plain::decode(data, 0);
+    within("yaml_plain", &map);
+    let _ = fragment::yaml_plain::encode(text.as_bytes());
+    let _ = fragment::yaml_plain::folded_as_quoted(data, 0);
+    let _ = fragment::yaml_plain::plain_as_quoted(data, HostSpan::new(0, data.len()));
+    let (text, map, _, _) = fragment::yaml_block::decode(data, 0);
+    within("yaml_block", &map);
+    let _ = fragment::yaml_block::encode(&text, "  ");
+    let (text, map) = fragment::json_string::decode(data, 0);
+    within("json_string", &map);
+    let _ = fragment::json_string::encode(&text);
+    if let Some((decoded, codec)) = fragment::base64::decode(data) {
+        let _ = codec.encode(&decoded);
+    }
+    if let Some(decoded) = fragment::gzip::decode(data) {
+        let _ = fragment::gzip::encode(&decoded);
+    }
+    let escape = fragment::dockerfile_line::escape_char(data);
+    let _ = fragment::dockerfile_line::blank_inner_comments(data, escape);
+    let mut copy = data.to_vec();
+    fragment::dockerfile_line::as_shell_continuations(&mut copy, escape);
+    let _ = fragment::exec_form::encode(data);
+}
