@@ -257,6 +257,7 @@ fn finish(
         files: &files,
         files_scanned: stats.files_read + usize::from(stats.files_read == 0 && stats.parsed > 0),
         statistics: &stats,
+        diagnostics: &diagnostics,
     };
     if !args.diff {
         let main: &mut dyn Write = if filter { &mut stderr } else { &mut out };

@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::frontend;
 use crate::model::links::{External, FileLinks};
 use crate::model::summary::SettingSummary;
+pub use crate::model::{Diagnostic, DiagnosticKind};
 use crate::model::{FileReport, Statistics};
 use crate::source::SourceFile;
 use crate::walk::{self, Entry, WalkOptions};
@@ -51,13 +52,6 @@ impl Default for Options {
             stdin_filename: None,
         }
     }
-}
-
-/// A problem with one file or path that does not stop the scan.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Diagnostic {
-    pub path: Option<PathBuf>,
-    pub message: String,
 }
 
 /// What the scan has done so far, updated as it goes (a progress display reads it).
