@@ -8,7 +8,9 @@
 #   action.sh run       scan INPUT_PATHS in GITHUB_WORKSPACE: fix (INPUT_FIX), print the report in
 #                       INPUT_FORMAT (annotations by default), write INPUT_SARIF_FILE, the outputs
 #                       (findings, errors, warnings, sarif-file) and a job summary; exit 1 when
-#                       INPUT_FAIL_ON says the findings fail the step, 2 when imds-lint could not run
+#                       INPUT_FAIL_ON says the findings fail the step (or, with
+#                       INPUT_FAIL_ON_SKIPPED, a file was not analysed whole), 2 when imds-lint
+#                       could not run
 #
 # Written for bash 3.2 too (macOS runners): no associative arrays, empty arrays guarded.
 set -euo pipefail
@@ -65,13 +67,18 @@ install() {
 run() {
   local workspace=${GITHUB_WORKSPACE:?GITHUB_WORKSPACE is not set}
   local format=${INPUT_FORMAT:-github} fix=${INPUT_FIX:-false} fail_on=${INPUT_FAIL_ON:-error}
-  local sarif=${INPUT_SARIF_FILE:-}
+  local fail_on_skipped=${INPUT_FAIL_ON_SKIPPED:-false} sarif=${INPUT_SARIF_FILE:-}
   local -a paths extra
   read -r -d '' -a paths <<<"${INPUT_PATHS:-.}" || true
   read -r -d '' -a extra <<<"${INPUT_ARGS:-}" || true
   ((${#paths[@]})) || paths=(.)
   case $fail_on in error | warning | never) ;; *) fail "fail-on must be error, warning or never, not '$fail_on'" ;; esac
   case $fix in true | false) ;; *) fail "fix must be true or false, not '$fix'" ;; esac
+  case $fail_on_skipped in
+    true) extra+=(--fail-on-skipped) ;;
+    false) ;;
+    *) fail "fail-on-skipped must be true or false, not '$fail_on_skipped'" ;;
+  esac
   command -v "$bin" >/dev/null 2>&1 || fail "$bin not found (the install step puts it on PATH)"
   cd "$workspace"
 
@@ -95,12 +102,15 @@ run() {
 
   # The findings again, for the outputs and the summary: one JSON object per line (each with its
   # "severity"; the escapes of JSON strings keep that key from matching inside a message or path)
-  # and one concise line each (path:line:col: CODE message).
+  # and one concise line each (path:line:col: CODE message). With --fail-on never, exit status 1
+  # only says that a file was not analysed whole (--fail-on-skipped, from the input or the
+  # configuration file), which the run above has already reported.
   local json_lines concise
-  json_lines=$("$bin" --format json-lines --fail-on never ${extra[@]+"${extra[@]}"} -- "${paths[@]}" 2>/dev/null) ||
-    fail "imds-lint --format json-lines exited $?"
-  concise=$("$bin" --format concise --fail-on never ${extra[@]+"${extra[@]}"} -- "${paths[@]}" 2>/dev/null) ||
-    fail "imds-lint --format concise exited $?"
+  status=0
+  json_lines=$("$bin" --format json-lines --fail-on never ${extra[@]+"${extra[@]}"} -- "${paths[@]}" 2>/dev/null) || status=$?
+  ((status < 2)) || fail "imds-lint --format json-lines exited $status"
+  concise=$("$bin" --format concise --fail-on never ${extra[@]+"${extra[@]}"} -- "${paths[@]}" 2>/dev/null) || status=$?
+  ((status < 2)) || fail "imds-lint --format concise exited $status"
   local errors=0 warnings=0 line
   while IFS= read -r line; do
     case $line in
@@ -120,11 +130,17 @@ run() {
     mkdir -p "$(dirname "$sarif")"
     status=0
     "$bin" --format sarif --fail-on never ${extra[@]+"${extra[@]}"} -- "${paths[@]}" >"$sarif" || status=$?
-    ((status == 0)) || fail "imds-lint --format sarif exited $status"
+    ((status < 2)) || fail "imds-lint --format sarif exited $status"
     output sarif-file "$sarif"
   fi
 
   local findings=$((errors + warnings))
+  # Whether the findings fail the step; if the step fails otherwise, files were not analysed.
+  local by_findings=false
+  case $fail_on in
+    error) ((errors == 0)) || by_findings=true ;;
+    warning) ((findings == 0)) || by_findings=true ;;
+  esac
   output findings "$findings"
   output errors "$errors"
   output warnings "$warnings"
@@ -132,6 +148,10 @@ run() {
     {
       echo "### imds-lint"
       echo
+      if [[ $failed == true && $by_findings == false ]]; then
+        echo "Some files in \`${paths[*]}\` were not analysed, or only in part (see the warnings in the log), which fails the step under fail-on-skipped."
+        echo
+      fi
       if ((findings == 0)); then
         echo "No tokenless instance metadata requests in \`${paths[*]}\`."
       else
@@ -154,7 +174,11 @@ run() {
     } >>"$GITHUB_STEP_SUMMARY"
   fi
   if [[ $failed == true ]]; then
-    echo "imds-lint: $findings findings ($errors errors, $warnings warnings); failing because fail-on is $fail_on" >&2
+    if [[ $by_findings == false ]]; then
+      echo "imds-lint: some files were not analysed, or only in part (see the warnings above); failing because of fail-on-skipped" >&2
+    else
+      echo "imds-lint: $findings findings ($errors errors, $warnings warnings); failing because fail-on is $fail_on" >&2
+    fi
     exit 1
   fi
 }

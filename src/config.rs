@@ -26,6 +26,7 @@ pub const KEYS: &[&str] = &[
     "severity",
     "max-file-size",
     "extra-hosts",
+    "fail-on-skipped",
 ];
 
 /// Why a configuration file could not be used.
@@ -102,6 +103,8 @@ pub struct Config {
     pub max_file_size: Option<u64>,
     /// More host names that reach the metadata service (lower case).
     pub extra_hosts: Vec<String>,
+    /// A file not analysed, or only partly, fails the run (`--fail-on-skipped`).
+    pub fail_on_skipped: Option<bool>,
 }
 
 impl Config {
@@ -231,6 +234,7 @@ struct Raw {
     severity: Option<BTreeMap<Spanned<String>, Spanned<String>>>,
     max_file_size: Option<Spanned<Size>>,
     extra_hosts: Option<Vec<Spanned<String>>>,
+    fail_on_skipped: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -333,6 +337,7 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<Config, Invalid> {
     for host in raw.extra_hosts.unwrap_or_default() {
         config.extra_hosts.push(host_name(&host)?);
     }
+    config.fail_on_skipped = raw.fail_on_skipped;
     Ok(config)
 }
 
@@ -501,7 +506,7 @@ mod tests {
         let config = parse(
             "select = [\"IMDS001\", \"imds004\"]\nignore = [\"IMDS002\"]\nexclude = [\"vendor\", \"build/**\"]\n\
              token-ttl = 300\ntoken-variable = \"TOK\"\nmax-file-size = \"1MiB\"\nextra-hosts = [\"Metadata.Internal\"]\n\
-             [severity]\nIMDS004 = \"error\"\n[per-file-ignores]\n\"legacy/*.sh\" = [\"IMDS004\"]\n",
+             fail-on-skipped = true\n[severity]\nIMDS004 = \"error\"\n[per-file-ignores]\n\"legacy/*.sh\" = [\"IMDS004\"]\n",
             Path::new("/r/imds-lint.toml"),
         )
         .unwrap();
@@ -513,6 +518,7 @@ mod tests {
         assert_eq!(config.token_variable.as_deref(), Some("TOK"));
         assert_eq!(config.max_file_size, Some(1 << 20));
         assert_eq!(config.extra_hosts, ["metadata.internal"]);
+        assert_eq!(config.fail_on_skipped, Some(true));
         assert_eq!(config.severity, [("IMDS004", Severity::Error)]);
         assert!(config.excludes(Path::new("/r/vendor/a.sh")));
         assert!(config.excludes(Path::new("/r/x/vendor")));
@@ -555,6 +561,11 @@ mod tests {
         assert!(message.starts_with("bad glob"), "{message}");
         let (_, _, message) = error_of("extra-hosts = [\"http://x/\"]\n");
         assert!(message.contains("host names"), "{message}");
+        let (_, _, message) = error_of("fail-on-skipped = \"yes\"\n");
+        assert!(
+            message.starts_with("bad value for `fail-on-skipped`"),
+            "{message}"
+        );
         let (_, _, message) = error_of("select = [\n");
         assert!(message.starts_with("not valid TOML"), "{message}");
     }

@@ -1,7 +1,8 @@
 //! Walking the paths given on the command line with the `ignore` crate (ripgrep's walker), in
 //! parallel: `.gitignore`, `.ignore` and global git excludes honoured unless turned off, hidden
 //! directories included, `.git/` never entered, symbolic links followed (with loops detected).
-//! It yields files and errors; what to do with them is the caller's business.
+//! It yields files, errors (paths it could not walk) and notes (ignore files it could not
+//! honour); what to do with them is the caller's business.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -33,8 +34,15 @@ impl std::fmt::Debug for Skip {
 pub enum Entry {
     /// A regular file (or a link to one).
     File(PathBuf),
-    /// Something that could not be walked: a broken link, a loop, an unreadable directory.
+    /// Something that could not be walked, so was not scanned: a broken link, a loop, an
+    /// unreadable directory, a directory not entered.
     Error {
+        path: Option<PathBuf>,
+        message: String,
+    },
+    /// Something about the walk that left nothing out: an ignore file that was not honoured
+    /// (more was walked, not less).
+    Note {
         path: Option<PathBuf>,
         message: String,
     },
@@ -53,7 +61,7 @@ where
         let hostile = root.ancestors().find_map(hostile_ignore_file);
         if let Some((file, why)) = hostile {
             respect = false;
-            notes.push(Entry::Error {
+            notes.push(Entry::Note {
                 path: Some(file),
                 message: format!(
                     "{why}; not read, and no ignore file was honoured under {}",
@@ -156,8 +164,19 @@ fn hostile_ignore_file(dir: &Path) -> Option<(PathBuf, String)> {
     })
 }
 
-/// Turns a walker error into a path and a sentence.
+/// Turns a walker error into a path and a sentence: an error when a path was not walked, a note
+/// when an ignore file (or a line of one) was not honoured.
 fn describe(error: ignore::Error) -> Entry {
+    if let ignore::Error::WithDepth { err, .. } = error {
+        return describe(*err);
+    }
+    if about_ignore_rules(&error) {
+        let (path, message) = match error {
+            ignore::Error::WithPath { path, err } => (Some(path), err.to_string()),
+            other => (None, other.to_string()),
+        };
+        return Entry::Note { path, message };
+    }
     match error {
         ignore::Error::WithPath { path, err } => {
             let message = match *err {
@@ -187,6 +206,29 @@ fn describe(error: ignore::Error) -> Entry {
             message: other.to_string(),
         },
     }
+}
+
+/// Whether a walker error is about the rules of an ignore file (one that could not be read, a
+/// glob in it that does not parse) rather than a path of the walk: the walker reports those and
+/// walks on as if the rule were not there.
+fn about_ignore_rules(error: &ignore::Error) -> bool {
+    match error {
+        ignore::Error::Partial(_)
+        | ignore::Error::WithLineNumber { .. }
+        | ignore::Error::Glob { .. }
+        | ignore::Error::UnrecognizedFileType(_)
+        | ignore::Error::InvalidDefinition => true,
+        ignore::Error::WithPath { path, err } => is_ignore_file(path) || about_ignore_rules(err),
+        ignore::Error::WithDepth { err, .. } => about_ignore_rules(err),
+        // A loop, a directory or link that cannot be read.
+        _ => false,
+    }
+}
+
+/// Whether `path` names one of the ignore files the walker reads.
+fn is_ignore_file(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str());
+    matches!(name, Some(".gitignore" | ".ignore")) || path.ends_with(Path::new(".git/info/exclude"))
 }
 
 /// A path with `.` and `..` components resolved lexically (without the file system), for

@@ -188,6 +188,47 @@ fn fail_on_decides_the_exit_status() {
     );
 }
 
+/// A file that was not analysed (broken YAML) is a warning annotation; with `fail-on-skipped`
+/// (the input, or the configuration file's key) it fails the step although nothing was found.
+#[test]
+fn fail_on_skipped_fails_on_a_file_not_analysed() {
+    let broken = "#cloud-config\nruncmd:\n  - \"curl http://169.254.169.254/latest/meta-data/\n";
+    let ws = Workspace::new(&[("ok.sh", CLEAN), ("user-data.yaml", broken)]);
+    let out = ws.step("run", &[]);
+    let log = shown(&out);
+    assert_eq!(out.status.code(), Some(0), "{log}");
+    // Diagnostics are workflow commands on stderr, which the runner reads too.
+    assert!(
+        text(&out.stderr).contains("::warning file=user-data.yaml,title=imds-lint::"),
+        "{log}"
+    );
+    let out = ws.step("run", &[("fail-on-skipped", "true"), ("fail-on", "never")]);
+    let log = shown(&out);
+    assert_eq!(out.status.code(), Some(1), "{log}");
+    assert!(
+        text(&out.stderr).contains("failing because of fail-on-skipped"),
+        "{log}"
+    );
+    assert!(
+        ws.summary().contains("were not analysed"),
+        "{}",
+        ws.summary()
+    );
+    assert_eq!(counts(&ws), ("0".into(), "0".into(), "0".into()));
+    // From the configuration file: the step fails, and the runs for the outputs and the SARIF log
+    // (which exit 1 for the same reason) do not make it an error.
+    let ws = Workspace::new(&[
+        ("user-data.yaml", broken),
+        ("imds-lint.toml", "fail-on-skipped = true\n"),
+    ]);
+    let out = ws.step("run", &[("sarif-file", "imds-lint.sarif")]);
+    let log = shown(&out);
+    assert_eq!(out.status.code(), Some(1), "{log}");
+    assert!(!text(&out.stdout).contains("::error"), "{log}");
+    let sarif = fs::read_to_string(ws.repo().join("imds-lint.sarif")).unwrap();
+    assert!(sarif.contains("toolExecutionNotifications"), "{sarif}");
+}
+
 /// Severities come from imds-lint, so a configuration file that raises IMDS004 to an error makes
 /// it count, annotate and fail as one.
 #[test]
@@ -295,6 +336,10 @@ fn bad_inputs_and_failures_exit_2_with_an_error_annotation() {
             "fail-on must be error, warning or never",
         ),
         (vec![("fix", "yes")], "fix must be true or false"),
+        (
+            vec![("fail-on-skipped", "yes")],
+            "fail-on-skipped must be true or false",
+        ),
         (vec![("format", "yaml")], "imds-lint --format yaml exited 2"),
         (vec![("args", "--select IMDS999")], "exited 2"),
         (vec![("paths", "does-not-exist")], "exited 2"),
@@ -340,7 +385,15 @@ fn action_yml_matches_the_script() {
     let yml = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("action.yml")).unwrap();
     assert!(yml.contains("using: composite"));
     let script = fs::read_to_string(script()).unwrap();
-    for input in ["paths", "format", "fix", "fail-on", "sarif-file", "args"] {
+    for input in [
+        "paths",
+        "format",
+        "fix",
+        "fail-on",
+        "fail-on-skipped",
+        "sarif-file",
+        "args",
+    ] {
         let variable = format!("INPUT_{}", input.to_uppercase().replace('-', "_"));
         assert!(yml.contains(&format!("\n  {input}:\n")), "input {input}");
         assert!(

@@ -102,9 +102,14 @@ fn json_contract() {
     assert_eq!(output.status.code(), Some(1));
     let doc = json(&output);
     let keys: Vec<&String> = doc.as_object().unwrap().keys().collect();
-    assert_eq!(keys, ["files_scanned", "findings", "version"]);
+    assert_eq!(
+        keys,
+        ["diagnostics", "files_scanned", "findings", "version"]
+    );
     assert_eq!(doc["version"], 1);
     assert_eq!(doc["files_scanned"], 2);
+    // Every file was analysed: no diagnostics, but the array is there (tests/skipped.rs fills it).
+    assert_eq!(doc["diagnostics"], serde_json::json!([]));
     let finding = &doc["findings"][0];
     let mut keys: Vec<&String> = finding.as_object().unwrap().keys().collect();
     keys.sort();

@@ -22,7 +22,7 @@ use crate::fragment::Fragment;
 use crate::frontend;
 use crate::model::links::{External, FileLinks};
 use crate::model::summary::SettingSummary;
-use crate::model::{Finding, Rule, Severity};
+use crate::model::{Finding, Note, Rule, Severity};
 use crate::shell;
 use crate::source::SourceFile;
 use crate::suppress::Suppressions;
@@ -90,8 +90,9 @@ pub enum Outcome {
     Checked {
         source: SourceFile,
         findings: Vec<Finding>,
-        /// Notes for the user where part of the file could not be read or analysed.
-        notes: Vec<String>,
+        /// Notes for the user where the file, or part of it, could not be read or analysed, each
+        /// with its kind said of the file (`Skipped`: nothing of it was analysed).
+        notes: Vec<Note>,
         /// Other files this one makes instances run (Terraform `file()`), to check as user data.
         referenced: Vec<PathBuf>,
         /// What links this file's objects to other files' (see `crate::links`).
@@ -157,7 +158,17 @@ pub fn check_file_linked(
         .map(|f| shell::analyze_with(f, &settings.shell))
         .collect();
     let mut notes = std::mem::take(&mut read.notes);
-    notes.extend(analyses.iter().filter_map(|a| a.error.clone()));
+    // Code not analysed is the file not analysed only when that code is the whole file.
+    for (fragment, analysis) in read.fragments.iter().zip(&analyses) {
+        if let Some(note) = &analysis.error {
+            let whole_file = fragment.host == 0 && kind.is_one_fragment();
+            notes.push(if whole_file {
+                note.clone()
+            } else {
+                note.clone().within()
+            });
+        }
+    }
     let checking = Checking {
         view: &view,
         suppressions: &suppressions,
@@ -189,8 +200,9 @@ pub fn check_file_linked(
             && a.origin == b.origin
             && a.decoded == b.decoded
     });
-    notes.sort();
-    notes.dedup();
+    notes.sort_by(|a, b| (&a.message, a.kind).cmp(&(&b.message, b.kind)));
+    // The same words twice are one note, of the kind that missed the most.
+    notes.dedup_by(|later, first| later.message == first.message);
     Outcome::Checked {
         source,
         findings,

@@ -13,6 +13,7 @@ use crate::fragment::{Fragment, HostId};
 use crate::frontend::{self, Parsed};
 use crate::model::links::Fact;
 use crate::model::setting::MetadataSetting;
+use crate::model::Note;
 use crate::source::SourceFile;
 
 /// How many bytes all the decoded values of one file may add up to.
@@ -29,8 +30,9 @@ pub(super) struct Read {
     pub defined: Vec<Defined>,
     /// Other files this one makes instances run, as paths from the scan's directory.
     pub referenced: Vec<PathBuf>,
-    /// Notes for the user where part of the file could not be read.
-    pub notes: Vec<String>,
+    /// Notes for the user where the file, or part of it, could not be read (said of the file:
+    /// a decoded value not read leaves the file partly analysed).
+    pub notes: Vec<Note>,
 }
 
 /// Reads `source` as `kind`, and every decoded value in it that may reach IMDS.
@@ -94,14 +96,16 @@ impl Read {
         decoded_total: &mut usize,
     ) -> Step {
         if depth + 1 > MAX_HOST_DEPTH {
-            self.notes
-                .push("encoded values nest too deeply; the innermost were not read".to_owned());
+            self.notes.push(Note::partly_analysed(
+                "encoded values nest too deeply; the innermost were not read",
+            ));
             return Step::Skip;
         }
         *decoded_total += embedded.bytes.len();
         if *decoded_total > MAX_DECODED_TOTAL {
-            self.notes
-                .push("decoded values exceed 64 MiB; the rest were not read".to_owned());
+            self.notes.push(Note::partly_analysed(
+                "decoded values exceed 64 MiB; the rest were not read",
+            ));
             return Step::Stop;
         }
         let Some(kind) = embedded
@@ -129,7 +133,15 @@ impl Read {
     /// Takes what a front end read in `host` (its decoded values already made hosts: `decoded`
     /// pairs their index in `parsed.embedded` with their host), renumbered for this check.
     fn take(&mut self, host: HostId, parsed: Parsed, dir: &Path, decoded: &[(usize, HostId)]) {
-        self.notes.extend(parsed.diagnostics);
+        // A decoded value is a part of the file: not reading it leaves the file partly analysed.
+        self.notes
+            .extend(parsed.diagnostics.into_iter().map(|note| {
+                if host == 0 {
+                    note
+                } else {
+                    note.within()
+                }
+            }));
         let first_referenced = self.referenced.len();
         self.referenced
             .extend(parsed.referenced.into_iter().map(|p| dir.join(p)));

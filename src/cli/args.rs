@@ -15,8 +15,9 @@ use clap::{Parser, Subcommand, ValueEnum};
         that would fail once the instance requires tokens (HttpTokens=required).\n\n\
         Settings come from the nearest imds-lint.toml or .imds-lint.toml at or above the first \
         path (--config FILE names one, --isolated ignores them); flags override them.\n\n\
-        Exit status: 0 no findings, 1 findings (see --fail-on), 2 usage error, bad configuration \
-        or nothing could be scanned.",
+        Exit status: 0 no findings, 1 findings (see --fail-on) or, with --fail-on-skipped, a file \
+        not analysed or only partly analysed, 2 usage error, bad configuration or nothing could \
+        be scanned.",
     args_conflicts_with_subcommands = true
 )]
 pub struct Args {
@@ -74,6 +75,12 @@ pub struct Args {
     /// Exit 0 even when there are findings (the same as --fail-on never)
     #[arg(long, conflicts_with = "fail_on")]
     pub exit_zero: bool,
+
+    /// Exit 1 when a file was not analysed or only partly analysed (over --max-file-size,
+    /// unreadable, a broken link, past a parser limit, a value that cannot be decoded), even with
+    /// no findings [config: fail-on-skipped]
+    #[arg(long, conflicts_with = "exit_zero")]
+    pub fail_on_skipped: bool,
 
     /// Instead of findings, print per instance metadata setting whether it can require tokens
     /// now: its boot scripts, their tokenless requests, what --fix would change (human or json)

@@ -30,7 +30,7 @@ use crate::walk::{Skip, WalkOptions};
 pub enum Status {
     /// Everything scanned, nothing found.
     Clean,
-    /// Findings were reported.
+    /// Findings were reported (or, with `--fail-on-skipped`, a file was not analysed whole).
     Findings,
     /// A usage error, or nothing could be scanned.
     Failure,
@@ -74,7 +74,26 @@ pub fn run(args: Args) -> io::Result<Status> {
         }
         return Ok(Status::Clean);
     }
-    finish(&args, &options.check, baseline.as_ref(), results, started)
+    let fail_on_skipped = args.fail_on_skipped
+        || options
+            .config
+            .as_ref()
+            .and_then(|c| c.fail_on_skipped)
+            .unwrap_or(false);
+    let ending = Ending {
+        baseline: baseline.as_ref(),
+        fail_on_skipped,
+        started,
+    };
+    finish(&args, &options.check, ending, results)
+}
+
+/// What decides how a run ends besides its flags: the baseline read, whether a file not
+/// analysed fails the run (the flag or the configuration), and when the run started.
+struct Ending<'a> {
+    baseline: Option<&'a Baseline>,
+    fail_on_skipped: bool,
+    started: Instant,
 }
 
 /// The run's options and baseline from the flags and the configuration in force.
@@ -217,9 +236,8 @@ fn print_rule(code: Option<&str>) -> io::Result<Status> {
 fn finish(
     args: &Args,
     settings: &CheckSettings,
-    baseline: Option<&Baseline>,
+    ending: Ending,
     mut results: Results,
-    started: Instant,
 ) -> io::Result<Status> {
     let mut out = io::stdout().lock();
     let mut stderr = io::stderr().lock();
@@ -242,14 +260,14 @@ fn finish(
     }
     let (mut files, mut diagnostics, mut stats) = results.into_reports();
     diagnostics.sort_by(|a, b| a.path.cmp(&b.path).then(a.message.cmp(&b.message)));
-    stats.elapsed = started.elapsed();
+    stats.elapsed = ending.started.elapsed();
     print_diagnostics(&mut stderr, &diagnostics, args.output_format())?;
     let nothing_scanned = stats.files_read == 0 && stats.parsed == 0;
     let failed = nothing_scanned && !diagnostics.is_empty();
     if let Some(path) = &args.write_baseline {
         return write_baseline(args, path, &files, &mut stats, failed, &mut stderr);
     }
-    if let (Some(baseline), Some(path)) = (baseline, &args.baseline) {
+    if let (Some(baseline), Some(path)) = (ending.baseline, &args.baseline) {
         stats.baselined = Some(baseline.filter(&mut files, path));
         stats.findings = stats.findings_reported(&files);
     }
@@ -258,6 +276,7 @@ fn finish(
         files: &files,
         files_scanned: stats.files_read + usize::from(stats.files_read == 0 && stats.parsed > 0),
         statistics: &stats,
+        diagnostics: &diagnostics,
     };
     if !args.diff {
         let main: &mut dyn Write = if filter { &mut stderr } else { &mut out };
@@ -271,7 +290,8 @@ fn finish(
     if args.statistics {
         report::write_statistics(&mut stderr, &stats)?;
     }
-    Ok(status(args, &files, changed, failed))
+    let unanalysed = ending.fail_on_skipped && diagnostics.iter().any(|d| d.kind.is_unanalysed());
+    Ok(status(args, &files, changed, failed, unanalysed))
 }
 
 /// The report in the format the flags ask for.
@@ -298,8 +318,16 @@ fn write_report(args: &Args, report: &Report, mut main: &mut dyn Write) -> io::R
 }
 
 /// How the run ended: with `--diff`, whether anything would change; otherwise whether findings
-/// at the `--fail-on` severity remain; a failure when nothing could be scanned.
-fn status(args: &Args, files: &[FileReport], changed: usize, failed: bool) -> Status {
+/// at the `--fail-on` severity remain; a failure when nothing could be scanned; and, when
+/// `unanalysed` (`--fail-on-skipped` and a file not analysed whole), findings status unless
+/// `--exit-zero` says never.
+fn status(
+    args: &Args,
+    files: &[FileReport],
+    changed: usize,
+    failed: bool,
+    unanalysed: bool,
+) -> Status {
     let fail_on = if args.exit_zero {
         FailOn::Never
     } else {
@@ -314,8 +342,9 @@ fn status(args: &Args, files: &[FileReport], changed: usize, failed: bool) -> St
             FailOn::Never => false,
         })
         .count();
+    let unanalysed = unanalysed && !args.exit_zero;
     if args.diff {
-        if changed > 0 && fail_on != FailOn::Never {
+        if (changed > 0 && fail_on != FailOn::Never) || unanalysed {
             Status::Findings
         } else {
             Status::Clean
@@ -324,6 +353,8 @@ fn status(args: &Args, files: &[FileReport], changed: usize, failed: bool) -> St
         Status::Findings
     } else if failed {
         Status::Failure
+    } else if unanalysed {
+        Status::Findings
     } else {
         Status::Clean
     }

@@ -10,21 +10,23 @@ use super::{Embedded, Kind, Parsed};
 use crate::fragment::codec::Codec;
 use crate::fragment::{base64, gzip};
 use crate::fragment::{HostId, HostSpan};
-use crate::model::OriginEntry;
+use crate::model::{Note, OriginEntry};
 
 pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
     let mut parsed = Parsed::default();
     let tree = match yaml::parse_tree(bytes) {
         Ok(tree) => tree,
         Err(why) => {
-            parsed.diagnostics.push(format!("the cloud-config: {why}"));
+            parsed
+                .diagnostics
+                .push(Note::skipped(format!("the cloud-config: {why}")));
             return parsed;
         }
     };
     if tree.root_node().has_error() {
-        parsed
-            .diagnostics
-            .push("the cloud-config is not valid YAML; it was not analysed".to_owned());
+        parsed.diagnostics.push(Note::skipped(
+            "the cloud-config is not valid YAML; it was not analysed",
+        ));
         return parsed;
     }
     for document in yaml::documents(&tree) {
@@ -119,9 +121,9 @@ fn write_file(file: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
                 parsed.fragments.push(script.finish(host));
             }
         }
-        None => parsed.diagnostics.push(format!(
+        None => parsed.diagnostics.push(Note::partly_analysed(format!(
             "write_files content for {path} could not be decoded as {encoding}"
-        )),
+        ))),
     }
 }
 

@@ -14,6 +14,7 @@ use crate::fragment::HostSpan;
 use crate::fragment::{
     dockerfile_line, exec_form, json_string, Fragment, HostId, InsertRegion, OffsetMap, Quoting,
 };
+use crate::model::Note;
 
 pub fn is_dockerfile(path: &Path) -> bool {
     let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
@@ -122,7 +123,7 @@ pub fn parse(original: &[u8], host: HostId) -> Parsed {
     let Some(tree) = parse_tree(bytes) else {
         parsed
             .diagnostics
-            .push("the Dockerfile could not be parsed".to_owned());
+            .push(Note::skipped("the Dockerfile could not be parsed"));
         return parsed;
     };
     let mut global = Environment::default();
@@ -196,9 +197,9 @@ pub fn parse(original: &[u8], host: HostId) -> Parsed {
         }
     }
     if root.has_error() {
-        parsed.diagnostics.push(
-            "the Dockerfile has syntax errors; instructions around them may be skipped".to_owned(),
-        );
+        parsed.diagnostics.push(Note::partly_analysed(
+            "the Dockerfile has syntax errors; instructions around them may be skipped",
+        ));
     }
     parsed
 }

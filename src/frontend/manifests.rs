@@ -6,20 +6,23 @@
 
 use super::{cloudformation, eksctl, kubernetes, workflow, yaml, Parsed};
 use crate::fragment::HostId;
+use crate::model::Note;
 
 pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
     let mut parsed = Parsed::default();
     let trees = match yaml::parse_documents(bytes) {
         Ok(trees) => trees,
         Err(why) => {
-            parsed.diagnostics.push(format!("the YAML: {why}"));
+            parsed
+                .diagnostics
+                .push(Note::skipped(format!("the YAML: {why}")));
             return parsed;
         }
     };
     if trees.iter().any(|tree| tree.root_node().has_error()) {
         parsed
             .diagnostics
-            .push("not valid YAML or JSON; it was not analysed".to_owned());
+            .push(Note::skipped("not valid YAML or JSON; it was not analysed"));
         return parsed;
     }
     for document in trees.iter().flat_map(yaml::documents) {

@@ -4,7 +4,7 @@
 
 use super::{Embedded, Kind, Parsed};
 use crate::fragment::{mime_transfer, HostId, HostSpan};
-use crate::model::OriginEntry;
+use crate::model::{Note, OriginEntry};
 
 /// Whether user data starts like a MIME message.
 pub fn is_mime(bytes: &[u8]) -> bool {
@@ -64,7 +64,7 @@ pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
     let Some(top_end) = body_start(bytes, 0) else {
         parsed
             .diagnostics
-            .push("MIME user data without a body".to_owned());
+            .push(Note::skipped("MIME user data without a body"));
         return parsed;
     };
     let top = headers(&String::from_utf8_lossy(
@@ -160,9 +160,9 @@ fn part(
             origin,
             kind: Some(kind),
         }),
-        None => parsed
-            .diagnostics
-            .push(format!("a {content_type} part is not valid base64")),
+        None => parsed.diagnostics.push(Note::partly_analysed(format!(
+            "a {content_type} part is not valid base64"
+        ))),
     }
 }
 

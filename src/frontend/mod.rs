@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use crate::fragment::codec::Codec;
 use crate::fragment::{Fragment, HostId, HostSpan, OffsetMap};
-use crate::model::OriginEntry;
+use crate::model::{Note, OriginEntry};
 
 /// The host format of a file or decoded value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +61,12 @@ impl Kind {
         )
     }
 
+    /// Whether the front end reads a host of this kind as one fragment of code that is the whole
+    /// host (so that the fragment not analysed is the host not analysed).
+    pub fn is_one_fragment(self) -> bool {
+        matches!(self, Kind::Shell | Kind::ShellCommand | Kind::Boothook)
+    }
+
     /// Whether a file of this kind with these bytes may matter to other files without making a
     /// request itself: a Terraform file may make instances run another file (`file()`), which
     /// holds the requests, or define user data by name that a setting in another file of the
@@ -97,8 +103,9 @@ pub struct Embedded {
 pub struct Parsed {
     pub fragments: Vec<Fragment>,
     pub embedded: Vec<Embedded>,
-    /// Problems with this host (broken syntax), for the user.
-    pub diagnostics: Vec<String>,
+    /// Problems with this host (broken syntax, a value that cannot be decoded), for the user:
+    /// `Skipped` when the host was not read at all, `PartlyAnalysed` when some of it was not.
+    pub diagnostics: Vec<Note>,
     /// Other files that this one makes run as user data (Terraform `file()`).
     pub referenced: Vec<PathBuf>,
     /// Instance metadata settings declared in this host (see `crate::model::setting`).
@@ -228,9 +235,9 @@ fn gzip(bytes: &[u8]) -> Parsed {
             map: None,
             origin: Vec::new(),
         }),
-        None => parsed
-            .diagnostics
-            .push("gzip data that cannot be decompressed (or over 16 MiB)".to_owned()),
+        None => parsed.diagnostics.push(Note::skipped(
+            "gzip data that cannot be decompressed (or over 16 MiB)",
+        )),
     }
     parsed
 }

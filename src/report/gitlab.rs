@@ -1,7 +1,9 @@
 //! `--format gitlab`: a GitLab Code Quality report, a JSON array of
 //! `{description, check_name, fingerprint, severity, location: {path, lines: {begin}}}`. The
 //! fingerprint does not depend on line numbers, so a finding that only moved is not reported as
-//! fixed and new in a merge request.
+//! fixed and new in a merge request. Diagnostics (a file not analysed) have no place in Code
+//! Quality, whose issues are code on a line that degrades the merge request; they stay on stderr,
+//! and `--fail-on-skipped` makes them fail the job.
 
 use std::io::{self, Write};
 

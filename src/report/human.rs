@@ -1,4 +1,5 @@
-//! The default format: miette's graphical report per finding, then a one-line summary.
+//! The default format: miette's graphical report per finding, then a one-line summary (which
+//! also counts the files not analysed, or analysed only in part).
 //! Snippets are cut from the file's lines (decoded lossily) so that a file with invalid UTF-8 or
 //! a huge file renders just the lines around the finding. Everything that comes from the scanned
 //! files — paths, messages, snippet lines, decoded code — is shown through `escape`: miette
@@ -67,17 +68,31 @@ pub fn write_summary(out: &mut impl Write, report: &Report) -> io::Result<()> {
     };
     let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
     let scanned = plural(report.files_scanned, "file");
+    let unanalysed = unanalysed(report);
     if errors + warnings == 0 {
-        return writeln!(out, "No problems found ({scanned} scanned).");
+        return writeln!(out, "No problems found ({scanned} scanned){unanalysed}.");
     }
     writeln!(
         out,
-        "Found {} ({}, {}) in {} ({scanned} scanned).",
+        "Found {} ({}, {}) in {} ({scanned} scanned){unanalysed}.",
         plural(errors + warnings, "problem"),
         plural(errors, "error"),
         plural(warnings, "warning"),
         plural(report.files.len(), "file"),
     )
+}
+
+/// `; 2 files not analysed, 1 partly analysed (see warnings)`, or nothing when every file was
+/// analysed whole: a clean summary must not hide what was never looked at.
+fn unanalysed(report: &Report) -> String {
+    let (skipped, partly) = crate::model::diagnostic::unanalysed_files(report.diagnostics);
+    let said = match (skipped, partly) {
+        (0, 0) => return String::new(),
+        (n, 0) => format!("{} not analysed", plural(n, "file")),
+        (0, n) => format!("{} partly analysed", plural(n, "file")),
+        (n, m) => format!("{} not analysed, {m} partly analysed", plural(n, "file")),
+    };
+    format!("; {said} (see warnings)")
 }
 
 /// `k8s-secret boot/value › base64 line 2, column 4`: how to reach decoded code.

@@ -1,9 +1,11 @@
 //! `--format json`: the machine contract, version 1.
 //! `{"version": 1, "files_scanned": N, "findings": [{"path", "line", "column", "end_line",
-//! "end_column", "rule", "severity", "message", "fix", "origin"?, "related"?}]}`, where `related`
-//! lists other places the finding is about (`{"path", "line", "column", "message"}`: the setting
-//! that requires tokens, the tokenless requests it would break). `--format json-lines` writes the
-//! same finding objects, one per line.
+//! "end_column", "rule", "severity", "message", "fix", "origin"?, "related"?}], "diagnostics":
+//! [{"path", "kind", "message"}]}`, where `related` lists other places the finding is about
+//! (`{"path", "line", "column", "message"}`: the setting that requires tokens, the tokenless
+//! requests it would break) and `diagnostics` what the run said on stderr besides findings, with
+//! its kind (`skipped`, `partly-analysed`, `warning`; `path` is null when it is about no path).
+//! `--format json-lines` writes the same finding objects, one per line, and no diagnostics.
 
 use std::io::{self, Write};
 
@@ -18,6 +20,15 @@ struct Document<'a> {
     version: u32,
     files_scanned: usize,
     findings: Vec<JsonFinding<'a>>,
+    diagnostics: Vec<JsonDiagnostic<'a>>,
+}
+
+/// A file (or part of one) not analysed, or another warning of the run.
+#[derive(Serialize)]
+struct JsonDiagnostic<'a> {
+    path: Option<String>,
+    kind: &'static str,
+    message: &'a str,
 }
 
 /// One finding as the JSON contract spells it (shared with `json-lines`).
@@ -119,6 +130,15 @@ pub fn write(out: &mut impl Write, report: &Report) -> io::Result<()> {
         version: 1,
         files_scanned: report.files_scanned,
         findings: JsonFinding::all(report).collect(),
+        diagnostics: report
+            .diagnostics
+            .iter()
+            .map(|d| JsonDiagnostic {
+                path: d.path.as_ref().map(|p| p.display().to_string()),
+                kind: d.kind.as_str(),
+                message: &d.message,
+            })
+            .collect(),
     };
     serde_json::to_writer_pretty(&mut *out, &document).map_err(io::Error::other)?;
     writeln!(out)

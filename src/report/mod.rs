@@ -1,4 +1,4 @@
-//! Reporters: each formats the findings of a finished scan, and nothing else. What several
+//! Reporters: each formats the findings (and diagnostics) of a finished scan, and nothing else. What several
 //! formats share lives here: paths as CI systems want them, stable fingerprints, XML escaping,
 //! the diagnostic line; text from the scanned files is made safe to print in `escape`.
 
@@ -22,7 +22,7 @@ use std::path::{Component, Path};
 use sha2::{Digest, Sha256};
 
 use crate::model::Finding;
-pub use crate::model::{FileReport, Statistics};
+pub use crate::model::{Diagnostic, DiagnosticKind, FileReport, Statistics};
 
 /// The project's home page.
 pub const HOMEPAGE: &str = "https://github.com/imds-lint/imds-lint";
@@ -130,6 +130,17 @@ pub struct Report<'a> {
     pub files: &'a [FileReport],
     pub files_scanned: usize,
     pub statistics: &'a Statistics,
+    /// What the run said besides findings (files not analysed, fixes not written), in path order.
+    pub diagnostics: &'a [Diagnostic],
+}
+
+impl Report<'_> {
+    /// The diagnostics about `path`.
+    pub fn diagnostics_of<'d>(&'d self, path: &'d Path) -> impl Iterator<Item = &'d Diagnostic> {
+        self.diagnostics
+            .iter()
+            .filter(move |d| d.path.as_deref() == Some(path))
+    }
 }
 
 /// A diagnostic (a file not read, a fix not written) as one line for a person:

@@ -2,20 +2,24 @@
 //! scanning and other SARIF viewers. It carries every rule's metadata and documentation, one
 //! result per finding with its region in the original file (columns count Unicode code points,
 //! as ours do), the fixes as byte replacements, and relative URIs against `%SRCROOT%`, the
-//! directory imds-lint ran in, so that code scanning can place them in the repository.
+//! directory imds-lint ran in, so that code scanning can place them in the repository. What the
+//! run said besides findings (a file not analysed) is a tool execution notification of the run's
+//! invocation, which code scanning shows on its tool status page; its descriptor (`skipped`,
+//! `partly-analysed`, `warning`) is one of the driver's `notifications`.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::path::Path;
 
 use serde_sarif::sarif::{
-    ArtifactChange, ArtifactContent, ArtifactLocation, Fix, Location, Message,
-    MultiformatMessageString, PhysicalLocation, PropertyBag, Region, Replacement,
-    ReportingConfiguration, ReportingConfigurationLevel, ReportingDescriptor,
-    Result as SarifResult, ResultColumnKind, ResultLevel, Run, Sarif, Tool, ToolComponent, Version,
+    ArtifactChange, ArtifactContent, ArtifactLocation, Fix, Invocation, Location, Message,
+    MultiformatMessageString, Notification, NotificationLevel, PhysicalLocation, PropertyBag,
+    Region, Replacement, ReportingConfiguration, ReportingConfigurationLevel, ReportingDescriptor,
+    ReportingDescriptorReference, Result as SarifResult, ResultColumnKind, ResultLevel, Run, Sarif,
+    Tool, ToolComponent, Version,
 };
 
-use super::{fingerprints, without_curdir, Report, HOMEPAGE};
+use super::{fingerprints, without_curdir, Diagnostic, DiagnosticKind, Report, HOMEPAGE};
 use crate::model::Applicability;
 use crate::model::FileReport;
 use crate::model::Finding;
@@ -70,12 +74,34 @@ fn log(report: &Report, root: Option<&Path>) -> serde_json::Result<Sarif> {
     let rules = crate::rules::all()
         .map(descriptor)
         .collect::<Result<Vec<_>, _>>()?;
+    let notifications = NOTIFICATIONS
+        .iter()
+        .map(|(kind, [short, full, help])| {
+            ReportingDescriptor::builder()
+                .id(kind.as_str())
+                .short_description(MultiformatMessageString::builder().text(*short).build())
+                .full_description(MultiformatMessageString::builder().text(*full).build())
+                .help(MultiformatMessageString::builder().text(*help).build())
+                .build()
+        })
+        .collect::<Vec<_>>();
     let driver = ToolComponent::builder()
         .name("imds-lint")
         .version(env!("CARGO_PKG_VERSION"))
         .semantic_version(env!("CARGO_PKG_VERSION"))
         .information_uri(HOMEPAGE)
         .rules(rules)
+        .notifications(notifications)
+        .build();
+    let invocation = Invocation::builder()
+        .execution_successful(true)
+        .tool_execution_notifications(
+            report
+                .diagnostics
+                .iter()
+                .map(|d| notification(d, root))
+                .collect::<Result<Vec<_>, _>>()?,
+        )
         .build();
     let mut base = ArtifactLocation::builder()
         .description(text_message(
@@ -93,6 +119,7 @@ fn log(report: &Report, root: Option<&Path>) -> serde_json::Result<Sarif> {
         .tool(Tool::builder().driver(driver).build())
         .original_uri_base_ids(BTreeMap::from([(SRCROOT.to_owned(), base)]))
         .column_kind(serde_json::to_value(ResultColumnKind::UnicodeCodePoints)?)
+        .invocations(vec![invocation])
         .results(results)
         .build();
     Ok(Sarif::builder()
@@ -100,6 +127,65 @@ fn log(report: &Report, root: Option<&Path>) -> serde_json::Result<Sarif> {
         .version(serde_json::to_value(Version::V2_1_0)?)
         .runs(vec![run])
         .build())
+}
+
+/// The driver's notification descriptors, one per kind of diagnostic (in the order of
+/// [`notification_index`]): short description, full description, help.
+const NOTIFICATIONS: [(DiagnosticKind, [&str; 3]); 3] = [
+    (
+        DiagnosticKind::Skipped,
+        [
+            "A file that was not analysed",
+            "imds-lint did not read this file, or did not analyse any of it (over --max-file-size, unreadable, a broken link or a loop, past a parser limit): tokenless requests in it are not reported.",
+            "The message says why. Raise --max-file-size, repair the file or the link, or leave the file out with `exclude`; --fail-on-skipped makes the run fail on such a file.",
+        ],
+    ),
+    (
+        DiagnosticKind::PartlyAnalysed,
+        [
+            "A file analysed only in part",
+            "imds-lint analysed this file, but not all of it (a value that could not be decoded, code nested past a limit, lines around a syntax error): tokenless requests in that part are not reported.",
+            "The message says which part and why; --fail-on-skipped makes the run fail on such a file.",
+        ],
+    ),
+    (
+        DiagnosticKind::Warning,
+        [
+            "A warning of the run",
+            "Everything was analysed, but something else is worth knowing: a fixed file whose owner or mode could not be kept, a fix that was not written, an ignore file that was not honoured.",
+            "The message says what happened and to which file.",
+        ],
+    ),
+];
+
+fn notification_index(kind: DiagnosticKind) -> Option<i64> {
+    NOTIFICATIONS
+        .iter()
+        .position(|(k, _)| *k == kind)
+        .map(|i| i as i64)
+}
+
+/// A diagnostic as a tool execution notification, with the file it is about.
+fn notification(d: &Diagnostic, root: Option<&Path>) -> serde_json::Result<Notification> {
+    let mut descriptor = ReportingDescriptorReference::builder()
+        .id(d.kind.as_str())
+        .build();
+    descriptor.index = notification_index(d.kind);
+    let mut notification = Notification::builder()
+        .level(serde_json::to_value(NotificationLevel::Warning)?)
+        .message(text_message(&d.message))
+        .descriptor(descriptor)
+        .build();
+    if let Some(path) = &d.path {
+        notification.locations = Some(vec![Location::builder()
+            .physical_location(
+                PhysicalLocation::builder()
+                    .artifact_location(artifact_location(path, root))
+                    .build(),
+            )
+            .build()]);
+    }
+    Ok(notification)
 }
 
 fn descriptor(rule: &Rule) -> serde_json::Result<ReportingDescriptor> {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 
-use super::{Checked, Counters, Diagnostic, Options, Results};
+use super::{Checked, Counters, Diagnostic, DiagnosticKind, Options, Results};
 use crate::check::{self, Outcome};
 use crate::frontend;
 use crate::model::FileReport;
@@ -46,22 +46,30 @@ impl Scan<'_> {
         update(&mut results);
     }
 
-    fn diagnostic(&self, path: Option<PathBuf>, message: String) {
-        self.record(|r| r.diagnostics.push(Diagnostic { path, message }));
+    fn diagnostic(&self, path: Option<PathBuf>, kind: DiagnosticKind, message: String) {
+        self.record(|r| r.diagnostics.push(Diagnostic::new(path, kind, message)));
+    }
+
+    /// A path that was not read or not analysed at all.
+    fn skipped(&self, path: Option<PathBuf>, message: String) {
+        self.diagnostic(path, DiagnosticKind::Skipped, message);
     }
 
     pub fn entry(&self, entry: Entry, root: &Path) {
         match entry {
-            Entry::Error { path, message } => self.diagnostic(path, message),
-            // A copy of a file being fixed, left by a run that was stopped while writing it.
+            Entry::Error { path, message } => self.skipped(path, message),
+            Entry::Note { path, message } => self.diagnostic(path, DiagnosticKind::Warning, message),
+            // A copy of a file being fixed, left by a run that was stopped while writing it: not
+            // a file of the repository (the file it copies is read), so only a warning.
             Entry::File(path) if crate::fix::write::is_temporary(&path) => self.diagnostic(
                 Some(path),
+                DiagnosticKind::Warning,
                 "a temporary file that an interrupted `imds-lint --fix` left; not read (the next --fix in its directory removes it)".to_owned(),
             ),
             Entry::File(path) => match self.read(&path) {
                 Ok(Some(bytes)) => self.check(path, bytes, None, root),
                 Ok(None) => {}
-                Err(message) => self.diagnostic(Some(path), message),
+                Err(message) => self.skipped(Some(path), message),
             },
         }
     }
@@ -95,7 +103,7 @@ impl Scan<'_> {
             }
             match std::fs::metadata(&path) {
                 Ok(metadata) if !metadata.is_file() => {
-                    self.diagnostic(
+                    self.skipped(
                         Some(path),
                         "referenced as user data, but it is not a regular file; not read"
                             .to_owned(),
@@ -103,7 +111,7 @@ impl Scan<'_> {
                     continue;
                 }
                 Ok(_) if !self.options.read_outside_root && !inside(&path, &root) => {
-                    self.diagnostic(
+                    self.skipped(
                         Some(path),
                         format!(
                             "referenced as user data, but it is outside the scanned root {}; not read (--read-outside-root reads it)",
@@ -114,7 +122,7 @@ impl Scan<'_> {
                 }
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    self.diagnostic(
+                    self.skipped(
                         Some(path),
                         "referenced as user data, but it cannot be found".to_owned(),
                     );
@@ -128,11 +136,11 @@ impl Scan<'_> {
                     let kind = frontend::classify_content(&bytes);
                     self.check(path, bytes, kind, &root);
                 }
-                Ok(None) => self.diagnostic(
+                Ok(None) => self.skipped(
                     Some(path),
                     "referenced as user data, but it is binary; not read".to_owned(),
                 ),
-                Err(message) => self.diagnostic(Some(path), message),
+                Err(message) => self.skipped(Some(path), message),
             }
         }
     }
@@ -141,7 +149,7 @@ impl Scan<'_> {
         let mut bytes = Vec::new();
         let limit = self.options.max_file_size;
         match io::stdin().lock().take(limit + 1).read_to_end(&mut bytes) {
-            Ok(_) if bytes.len() as u64 > limit => self.diagnostic(
+            Ok(_) if bytes.len() as u64 > limit => self.skipped(
                 Some(PathBuf::from("-")),
                 format!("standard input is larger than --max-file-size ({limit} bytes); skipped"),
             ),
@@ -152,7 +160,7 @@ impl Scan<'_> {
                 let kind = frontend::classify(&path, &bytes).or(Some(frontend::Kind::Shell));
                 self.check(path, bytes, kind, Path::new(""));
             }
-            Err(e) => self.diagnostic(Some(PathBuf::from("-")), format!("cannot read: {e}")),
+            Err(e) => self.skipped(Some(PathBuf::from("-")), format!("cannot read: {e}")),
         }
     }
 
@@ -230,7 +238,7 @@ impl Scan<'_> {
                 summaries,
             }) => {
                 for note in notes {
-                    self.diagnostic(Some(shown.clone()), note);
+                    self.diagnostic(Some(shown.clone()), note.kind, note.message);
                 }
                 self.counters
                     .findings
@@ -259,7 +267,7 @@ impl Scan<'_> {
                     }
                 });
             }
-            None => self.diagnostic(Some(shown), super::INTERNAL_ERROR.to_owned()),
+            None => self.skipped(Some(shown), super::INTERNAL_ERROR.to_owned()),
         }
     }
 }

@@ -4,9 +4,10 @@
 //! Then the fixed files are written (atomically, never outside their root; `crate::fix::write`
 //! says what else it keeps and refuses) or left for the caller to show as diffs. Each file's
 //! report is replaced by what is left. Fixes that do not converge, rounds that keep changing
-//! files, files not written and what a written file could not keep are said as diagnostics.
+//! files, files not written and what a written file could not keep are said as diagnostics (of
+//! kind `Warning`: everything was analysed).
 
-use super::{across, Diagnostic, Results};
+use super::{across, Diagnostic, DiagnosticKind, Results};
 use crate::check::CheckSettings;
 use crate::fix::{self, converge, Applicability};
 
@@ -171,10 +172,11 @@ fn write_changed(
                 continue;
             }
             let message = "the same file as another path of this scan, which was fixed differently; not fixed again".to_owned();
-            results.diagnostics.push(Diagnostic {
-                path: Some(path),
+            results.diagnostics.push(Diagnostic::new(
+                Some(path),
+                DiagnosticKind::Warning,
                 message,
-            });
+            ));
             return Some(index);
         }
         match fix::write::write_atomically(&path, &checked.root, original, fixed) {
@@ -182,10 +184,11 @@ fn write_changed(
             Ok(outcome) => {
                 written.push(index);
                 for message in outcome.warnings {
-                    results.diagnostics.push(Diagnostic {
-                        path: Some(path.clone()),
+                    results.diagnostics.push(Diagnostic::new(
+                        Some(path.clone()),
+                        DiagnosticKind::Warning,
                         message,
-                    });
+                    ));
                 }
             }
             Err(fix::write::WriteError::Changed) => {
@@ -199,17 +202,19 @@ fn write_changed(
                 if let (Ok(bytes), Some(slot)) = (now, on_disk.get_mut(index)) {
                     *slot = bytes;
                 }
-                results.diagnostics.push(Diagnostic {
-                    path: Some(path),
+                results.diagnostics.push(Diagnostic::new(
+                    Some(path),
+                    DiagnosticKind::Warning,
                     message,
-                });
+                ));
                 return Some(index);
             }
             Err(e) => {
-                results.diagnostics.push(Diagnostic {
-                    path: Some(path),
-                    message: e.to_string(),
-                });
+                results.diagnostics.push(Diagnostic::new(
+                    Some(path),
+                    DiagnosticKind::Warning,
+                    e.to_string(),
+                ));
                 return Some(index);
             }
         }
@@ -279,13 +284,14 @@ fn rounds(results: &mut Results, settings: &CheckSettings, mode: FixMode, frozen
             changed = true;
         }
         for path in unsettled {
-            results.diagnostics.push(Diagnostic {
-                path: Some(path),
-                message: format!(
+            results.diagnostics.push(Diagnostic::new(
+                Some(path),
+                DiagnosticKind::Warning,
+                format!(
                     "its fixes did not converge: they still changed the file after {} passes (a bug in imds-lint: please report it); the last pass is what --fix writes",
                     converge::MAX_PASSES
                 ),
-            });
+            ));
         }
         if !changed || !across::relink(settings, results) {
             settled = true;
@@ -293,11 +299,12 @@ fn rounds(results: &mut Results, settings: &CheckSettings, mode: FixMode, frozen
         }
     }
     if !settled {
-        results.diagnostics.push(Diagnostic {
-            path: None,
-            message: format!(
+        results.diagnostics.push(Diagnostic::new(
+            None,
+            DiagnosticKind::Warning,
+            format!(
                 "fixes in one file still changed what other files report after {MAX_ROUNDS} rounds; what is left is reported as found"
             ),
-        });
+        ));
     }
 }

@@ -17,6 +17,7 @@ use crate::config::Config;
 use crate::frontend;
 use crate::model::links::{External, FileLinks};
 use crate::model::summary::SettingSummary;
+pub use crate::model::{Diagnostic, DiagnosticKind};
 use crate::model::{FileReport, Statistics};
 use crate::walk::{self, Entry, WalkOptions};
 
@@ -54,13 +55,6 @@ impl Default for Options {
             read_outside_root: false,
         }
     }
-}
-
-/// A problem with one file or path that does not stop the scan.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Diagnostic {
-    pub path: Option<PathBuf>,
-    pub message: String,
 }
 
 /// What the scan has done so far, updated as it goes (a progress display reads it).
@@ -170,10 +164,12 @@ impl Results {
     pub fn say_internal_errors(&mut self) {
         for checked in &mut self.files {
             if std::mem::take(&mut checked.internal_error) {
-                self.diagnostics.push(Diagnostic {
-                    path: Some(checked.report.source.path.clone()),
-                    message: INTERNAL_ERROR.to_owned(),
-                });
+                self.diagnostics.push(Diagnostic::new(
+                    Some(checked.report.source.path.clone()),
+                    // Its report is the last check that did not panic.
+                    DiagnosticKind::PartlyAnalysed,
+                    INTERNAL_ERROR,
+                ));
             }
         }
     }

@@ -25,6 +25,7 @@ use tree_sitter::Node;
 use super::Parsed;
 use crate::fragment::hcl_template::{self, Template};
 use crate::fragment::{HostId, HostSpan};
+use crate::model::Note;
 use user_data::Reader;
 
 fn parse_tree(bytes: &[u8]) -> Option<tree_sitter::Tree> {
@@ -52,7 +53,7 @@ pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
     let Some(tree) = parse_tree(bytes) else {
         parsed
             .diagnostics
-            .push("the Terraform file could not be parsed".to_owned());
+            .push(Note::skipped("the Terraform file could not be parsed"));
         return parsed;
     };
     let root = tree.root_node();
@@ -62,9 +63,9 @@ pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
     settings::read(root, bytes, host, &user_data, &definitions, &mut parsed);
     parsed.definitions = definitions::export(&definitions);
     if root.has_error() {
-        parsed.diagnostics.push(
-            "the Terraform file has syntax errors; arguments around them may be skipped".to_owned(),
-        );
+        parsed.diagnostics.push(Note::partly_analysed(
+            "the Terraform file has syntax errors; arguments around them may be skipped",
+        ));
     }
     parsed
 }

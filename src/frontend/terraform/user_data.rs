@@ -12,7 +12,7 @@ use crate::fragment::{
     FragmentOffset, FragmentSpan, HostId, HostSpan, OffsetMap, PlainScalar, Quoting,
 };
 use crate::frontend::{Embedded, Kind, Parsed};
-use crate::model::OriginEntry;
+use crate::model::{Note, OriginEntry};
 
 /// Arguments whose value runs on the instance: the resources' own, and the shell that the EKS
 /// module (terraform-aws-modules/eks) runs on its nodes before and after their bootstrap.
@@ -285,9 +285,9 @@ impl<'a> Reader<'a> {
         }
         if expect == Encoding::Base64 {
             if !template.templated {
-                parsed.diagnostics.push(format!(
+                parsed.diagnostics.push(Note::partly_analysed(format!(
                     "`{name}` holds a value that is not base64; it was not read"
-                ));
+                )));
             }
             return;
         }
@@ -300,8 +300,12 @@ impl<'a> Reader<'a> {
         }
         let kind = crate::frontend::classify_content(&template.text).unwrap_or(Kind::Shell);
         let mut inner = crate::frontend::parse(kind, &template.text, self.host);
+        // A note about the template's text is about a part of this file.
         for diagnostic in &mut inner.diagnostics {
-            *diagnostic = format!("`{name}`: {diagnostic}");
+            *diagnostic = Note {
+                kind: diagnostic.kind.within(),
+                message: format!("`{name}`: {}", diagnostic.message),
+            };
         }
         lift(inner, &template, origin(), parsed);
     }

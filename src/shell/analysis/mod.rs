@@ -15,6 +15,7 @@ mod token_flow;
 use tree_sitter::Node;
 
 use crate::fragment::{Fragment, FragmentSpan, HostSpan, InsertRegion, OffsetMap};
+use crate::model::Note;
 use crate::shell::aws::{self, AwsMetadataCall};
 use crate::shell::blocks::{blocks, failure_handled};
 use crate::shell::client::{self, ClientCall};
@@ -38,8 +39,9 @@ pub struct Analysis {
     pub aws_metadata: Vec<AwsMetadataCall>,
     /// The tree (or a nested one) had syntax errors; it was analysed as far as it goes.
     pub syntax_errors: bool,
-    /// The fragment could not be parsed at all.
-    pub error: Option<String>,
+    /// What of the fragment was not analysed: all of it (`Skipped`: it could not be parsed, or
+    /// nests past the depth limit), or some nested code or commands (`PartlyAnalysed`).
+    pub error: Option<Note>,
 }
 
 /// Analyses one fragment of shell code with the default [`Options`].
@@ -78,7 +80,7 @@ pub fn analyze_with(fragment: &Fragment, options: &Options) -> Analysis {
         script: fragment.script,
     };
     if let Err(e) = analyzer.run(&fragment.text, &fragment.map, &context) {
-        analyzer.error = Some(e.to_string());
+        analyzer.error = Some(Note::skipped(e.to_string()));
     }
     if fragment.busybox {
         for scope in &mut analyzer.scopes {
@@ -109,7 +111,7 @@ struct Analyzer<'o> {
     syntax_errors: bool,
     /// Some match of the structure query was dropped (see `Structure::incomplete`).
     incomplete: bool,
-    error: Option<String>,
+    error: Option<Note>,
 }
 
 /// The fragment [`Analyzer::run`] is working through: its text and tree, where its offsets go in
@@ -173,7 +175,7 @@ impl<'o> Analyzer<'o> {
             .collect();
         let error = self.error.or_else(|| {
             self.incomplete.then(|| {
-                "the script is too intricate for the syntax query; some of its commands were not checked".to_owned()
+                Note::partly_analysed("the script is too intricate for the syntax query; some of its commands were not checked")
             })
         });
         Analysis {

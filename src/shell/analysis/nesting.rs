@@ -7,6 +7,7 @@ use tree_sitter::Node;
 use super::scope::{Boundary, Context};
 use super::{Analyzer, Code};
 use crate::fragment::OffsetMap;
+use crate::model::Note;
 use crate::shell::command::{self, Invocation};
 use crate::shell::request::Quoting;
 use crate::shell::tree::argv;
@@ -90,7 +91,8 @@ impl Analyzer<'_> {
         match self.run(&unquoted.text, &inner, cx) {
             Ok(produces_token) => produces_token,
             Err(e) => {
-                self.error.get_or_insert(e.to_string());
+                self.error
+                    .get_or_insert(Note::partly_analysed(e.to_string()));
                 false
             }
         }
