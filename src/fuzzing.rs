@@ -59,34 +59,36 @@ pub fn check(data: &[u8]) {
     }
 }
 
-/// Decodes the input with every layer decoder and checks that each decoded character maps inside
-/// the input; encodes the decoded text again. Panics where an invariant breaks.
+/// Decodes the input with every layer decoder and checks that each anchor (a decoded offset and
+/// the input offset it came from) lies inside the decoded text and the input; encodes the
+/// decoded text again. Panics where an invariant breaks.
 pub fn layers(data: &[u8]) {
-    let within = |what: &str, map: &[(usize, usize)]| {
-        for (from, to) in map {
+    let within = |what: &str, decoded: &str, anchors: &[(usize, usize)]| {
+        for (at, from) in anchors {
             assert!(
-                from <= to && *to <= data.len(),
-                "{what}: span {from}..{to} outside {} bytes",
+                *at <= decoded.len() && *from <= data.len(),
+                "{what}: anchor {at} -> {from} outside {} decoded and {} input bytes",
+                decoded.len(),
                 data.len()
             );
         }
     };
     let (text, map) = fragment::yaml_double::decode(data, 0);
-    within("yaml_double", &map);
+    within("yaml_double", &text, &map);
     let _ = fragment::yaml_double::encode(&text);
     let (text, map) = fragment::yaml_single::decode(data, 0);
-    within("yaml_single", &map);
+    within("yaml_single", &text, &map);
     let _ = fragment::yaml_single::encode(&text, "  ", "\n");
     let (text, map) = fragment::yaml_plain::decode(data, 0);
-    within("yaml_plain", &map);
+    within("yaml_plain", &text, &map);
     let _ = fragment::yaml_plain::encode(text.as_bytes());
     let _ = fragment::yaml_plain::folded_as_quoted(data, 0);
     let _ = fragment::yaml_plain::plain_as_quoted(data, HostSpan::new(0, data.len()));
     let (text, map, _, _) = fragment::yaml_block::decode(data, 0);
-    within("yaml_block", &map);
+    within("yaml_block", &text, &map);
     let _ = fragment::yaml_block::encode(&text, "  ");
     let (text, map) = fragment::json_string::decode(data, 0);
-    within("json_string", &map);
+    within("json_string", &text, &map);
     let _ = fragment::json_string::encode(&text);
     if let Some((decoded, codec)) = fragment::base64::decode(data) {
         let _ = codec.encode(&decoded);
