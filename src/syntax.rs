@@ -5,7 +5,9 @@
 use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
-use tree_sitter::{Language, Parser, Tree};
+use tree_sitter::{Language, Node, Parser, Tree};
+
+use crate::fragment::HostSpan;
 
 /// How long one parse may take before it is given up.
 pub const DEADLINE: Duration = Duration::from_secs(10);
@@ -71,4 +73,35 @@ pub fn parse_range(
             Some(options),
         )
     })
+}
+
+/// The parts of a tree the parser could not read: each child of `root` (or of a child whose kind
+/// is one of `containers`, such as HCL's `body`) with a syntax error in it or around it (an
+/// `ERROR` node, or a token the parser assumed, `MISSING`), as host spans; the whole tree when
+/// the root itself is an error. A front end reports these as `Parsed::unparsed`: what it reads
+/// there may not be what is written, and no fix edits there.
+pub fn unparsed(root: Node, containers: &[&str]) -> Vec<HostSpan> {
+    let span = |node: Node| HostSpan::new(node.start_byte(), node.end_byte());
+    if root.is_error() {
+        return vec![span(root)];
+    }
+    if !root.has_error() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut cursor = root.walk();
+    for child in root.children(&mut cursor) {
+        if containers.contains(&child.kind()) && !child.is_error() {
+            let mut inner = child.walk();
+            out.extend(
+                child
+                    .children(&mut inner)
+                    .filter(|unit| unit.has_error() || unit.is_missing())
+                    .map(span),
+            );
+        } else if child.has_error() || child.is_missing() {
+            out.push(span(child));
+        }
+    }
+    out
 }

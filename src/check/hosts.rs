@@ -23,6 +23,8 @@ pub(super) const MAX_HOST_DEPTH: usize = 6;
 pub struct Host {
     pub bytes: Vec<u8>,
     pub link: Option<HostLink>,
+    /// The parts of it its front end could not parse (`frontend::Parsed::unparsed`).
+    pub unparsed: Vec<HostSpan>,
 }
 
 /// How a host sits in its parent.
@@ -169,9 +171,62 @@ impl<'a> Hosts<'a> {
         (entries.into_iter().flatten().collect(), decoded)
     }
 
+    /// The part of the file, around `span` of `host`, that the front end of `host` (or of a host
+    /// it was decoded from) could not parse, if there is one: what is read there may not be what
+    /// is written, and no fix edits there. A span that touches such a part is around it.
+    pub fn unparsed_around(&self, mut host: HostId, mut span: HostSpan) -> Option<FileSpan> {
+        for _ in 0..=MAX_HOST_DEPTH + 1 {
+            let hit = self.hosts.get(host).and_then(|h| {
+                h.unparsed
+                    .iter()
+                    .find(|u| u.start <= span.end && span.start <= u.end)
+            });
+            if let Some(unparsed) = hit {
+                return Some(self.to_file(host, *unparsed));
+            }
+            let link = self.link(host)?;
+            span = match &link.map {
+                Some(map) => map.span_to_host(FragmentSpan::new(span.start.0, span.end.0)),
+                None => link.span,
+            };
+            host = link.parent;
+        }
+        None
+    }
+
+    /// What a finding at `span` of `host` says when it is in a part that could not be parsed
+    /// ([`Hosts::unparsed_around`]): where, and that there is no fix.
+    pub fn unparsed_note(&self, host: HostId, span: HostSpan) -> Option<String> {
+        let at = self.unparsed_around(host, span)?;
+        let first = self.source.position(at.start).line;
+        let last = self
+            .source
+            .position(crate::source::FileOffset(
+                at.end.0.saturating_sub(1).max(at.start.0),
+            ))
+            .line;
+        let lines = if first == last {
+            format!("line {first}")
+        } else {
+            format!("lines {first}-{last}")
+        };
+        Some(format!(
+            "the file could not be parsed around it ({lines}), so it may be read wrong and is not fixed"
+        ))
+    }
+
     /// A fix with edits in `host`, as edits on the file: an encoded host is rewritten whole (and
-    /// the fix is unsafe where rewriting it changes more than the text).
+    /// the fix is unsafe where rewriting it changes more than the text). `None` when it cannot
+    /// be written, or when an edit is in a part that could not be parsed
+    /// ([`Hosts::unparsed_around`]).
     pub fn lift(&self, mut host: HostId, mut fix: Fix) -> Option<Fix> {
+        if fix
+            .edits
+            .iter()
+            .any(|edit| self.unparsed_around(host, edit.span).is_some())
+        {
+            return None;
+        }
         for _ in 0..=MAX_HOST_DEPTH + 1 {
             let Some(link) = self.link(host) else {
                 return Some(fix);

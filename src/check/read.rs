@@ -41,6 +41,7 @@ pub(super) fn read(source: &SourceFile, kind: frontend::Kind, prefilter: &Prefil
         hosts: vec![Host {
             bytes: Vec::new(),
             link: None,
+            unparsed: Vec::new(),
         }],
         fragments: Vec::new(),
         declared: Vec::new(),
@@ -126,6 +127,7 @@ impl Read {
                 codec: embedded.codec,
                 origin: embedded.origin,
             }),
+            unparsed: Vec::new(),
         });
         Step::Host(self.hosts.len() - 1, kind)
     }
@@ -142,6 +144,9 @@ impl Read {
                     note.within()
                 }
             }));
+        if let Some(read) = self.hosts.get_mut(host) {
+            read.unparsed = parsed.unparsed;
+        }
         let first_referenced = self.referenced.len();
         self.referenced
             .extend(parsed.referenced.into_iter().map(|p| dir.join(p)));
@@ -199,6 +204,8 @@ pub(super) struct Declared {
     pub fragments: Vec<usize>,
     pub hosts: Vec<HostId>,
     pub files: Vec<PathBuf>,
+    /// Read from a script with syntax errors (an `aws ec2` call): its fix is unsafe at most.
+    pub in_broken_script: bool,
 }
 
 impl Declared {
@@ -231,6 +238,7 @@ impl Declared {
             fragments,
             hosts,
             files,
+            in_broken_script: false,
         }
     }
 }

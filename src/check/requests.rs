@@ -61,11 +61,15 @@ pub(super) fn findings(checking: &Checking) -> (Vec<Finding>, HashSet<FileSpan>)
                 safely_fixed.insert(span);
             }
             let (origin, decoded) = view.origin(fragment.host, request.span);
+            let mut message = violation.message;
+            if let Some(note) = view.unparsed_note(fragment.host, request.span) {
+                message = format!("{message}; {note}");
+            }
             findings.push(Finding {
                 rule: &entry.rule,
                 severity: settings.severity_of(&entry.rule),
                 span,
-                message: violation.message,
+                message,
                 help: violation.help,
                 fix,
                 origin,

@@ -32,6 +32,7 @@ pub(super) fn findings(
                 fragments: Vec::new(),
                 hosts: Vec::new(),
                 files: Vec::new(),
+                in_broken_script: analysis.syntax_errors,
             });
         }
     }
@@ -46,7 +47,7 @@ pub(super) fn findings(
         let setting = completed(found, boot);
         let code = BootCode::of(checking, found, &setting, boot);
         summaries.push(code.summary(checking, found, &setting, boot, fixable));
-        out.extend(rule_findings(checking, &setting, &code, boot));
+        out.extend(rule_findings(checking, found, &setting, &code, boot));
     }
     (out, summaries)
 }
@@ -202,10 +203,14 @@ impl<'a> BootCode<'a> {
     }
 }
 
+/// Why a fix in a script with syntax errors is unsafe.
+const SCRIPT_ERRORS: &str = "the script has syntax errors and was read only as far as it goes";
+
 /// The findings of every selected setting rule on one setting: at the setting (with its fix),
 /// and at the boot code's requests where the rule reports there.
 fn rule_findings(
     checking: &Checking,
+    found: &Declared,
     setting: &MetadataSetting,
     code: &BootCode,
     boot: Option<&Boot>,
@@ -246,9 +251,11 @@ fn rule_findings(
         ) {
             continue;
         }
-        out.push(setting_finding(
-            checking, setting, rule, severity, violation, code,
-        ));
+        let mut finding = setting_finding(checking, setting, rule, severity, violation, code);
+        if found.in_broken_script {
+            finding.fix = finding.fix.map(|fix| fix.made_unsafe(SCRIPT_ERRORS));
+        }
+        out.push(finding);
     }
     out
 }
@@ -269,11 +276,19 @@ fn setting_finding(
         .as_ref()
         .and_then(|change| fix::settings::plan(setting, change))
         .and_then(|fix| view.lift(setting.host, fix));
+    // A resource with a syntax error in it or around it is not read reliably, nor fixed.
+    let mut message = violation.message;
+    if let Some(note) = view
+        .unparsed_note(setting.host, setting.span)
+        .or_else(|| view.unparsed_note(setting.host, violation.span))
+    {
+        message = format!("{message}; {note}");
+    }
     Finding {
         rule,
         severity,
         span: view.to_file(setting.host, violation.span),
-        message: violation.message,
+        message,
         help: violation.help,
         fix,
         origin,

@@ -15,20 +15,31 @@ pub struct FixedPoint<T> {
     pub bytes: Vec<u8>,
     /// The check of `bytes`, when the fixes converged on them.
     pub last: Option<T>,
-    /// Whether a pass left the bytes as they were (false: [`MAX_PASSES`] passes still changed
-    /// them).
+    /// Whether a pass left the bytes as they were (false: every pass, [`MAX_PASSES`] of them,
+    /// still changed them).
     pub converged: bool,
 }
 
 /// Checks `start` with `check`, applies the fixes `fixes` picks from the check, and repeats on
-/// the result until a pass changes nothing or the passes run out.
+/// the result until a pass changes nothing or the passes ([`MAX_PASSES`]) run out.
 pub fn to_fixed_point<T>(
     start: &[u8],
+    check: impl FnMut(Vec<u8>) -> T,
+    fixes: impl Fn(&T) -> Vec<&Fix>,
+) -> FixedPoint<T> {
+    to_fixed_point_within(start, MAX_PASSES, check, fixes)
+}
+
+/// [`to_fixed_point`] with at most `passes` passes (its tests, and its callers' tests, give
+/// fewer).
+pub fn to_fixed_point_within<T>(
+    start: &[u8],
+    passes: usize,
     mut check: impl FnMut(Vec<u8>) -> T,
     fixes: impl Fn(&T) -> Vec<&Fix>,
 ) -> FixedPoint<T> {
     let mut current = start.to_vec();
-    for _ in 0..MAX_PASSES {
+    for _ in 0..passes {
         let checked = check(current.clone());
         let applied = apply::apply(&current, &fixes(&checked));
         if applied.bytes == current {

@@ -64,16 +64,25 @@ pub fn plan(analysis: &Analysis, targets: &[Target], settings: FixSettings) -> V
         .iter()
         .map(|target| {
             let request = analysis.requests.get(target.request)?;
-            match target.fix {
+            let fix = match target.fix {
                 RequestFix::FetchToken => {
                     tokenless_fix(analysis, target.request, request, &shared, settings)
                 }
                 RequestFix::UsePut => put_fix(request),
                 RequestFix::SetTtl => ttl_fix(request, settings),
-            }
+            }?;
+            // Code around a syntax error may not be what the analysis read.
+            Some(if analysis.syntax_errors {
+                fix.made_unsafe(SYNTAX_ERRORS)
+            } else {
+                fix
+            })
         })
         .collect()
 }
+
+/// Why a fix in a fragment with syntax errors is unsafe.
+const SYNTAX_ERRORS: &str = "the script has syntax errors and was read only as far as it goes";
 
 /// Writes `text` through quoting layers, innermost first, so that the shell reading the file
 /// sees `text` where it is inserted.
@@ -521,6 +530,58 @@ mod tests {
         assert_eq!(
             encode("a $b `c`", &[Quoting::UnquotedHeredoc]),
             r"a \$b \`c\`"
+        );
+    }
+
+    /// The applicability of every fix planned for the requests of `script`.
+    fn applicability(script: &str) -> Vec<Option<Applicability>> {
+        let analysis = crate::shell::analyze(&crate::fragment::Fragment::script(script.as_bytes()));
+        let targets: Vec<Target> = (0..analysis.requests.len())
+            .map(|request| Target {
+                request,
+                fix: RequestFix::FetchToken,
+            })
+            .collect();
+        plan(&analysis, &targets, FixSettings::default())
+            .into_iter()
+            .map(|fix| fix.map(|f| f.applicability))
+            .collect()
+    }
+
+    #[test]
+    fn fixes_in_a_script_with_syntax_errors_are_unsafe_at_most() {
+        let request = "curl -s http://169.254.169.254/latest/meta-data/ami-id\n";
+        assert_eq!(applicability(request), [Some(Applicability::Safe)]);
+        for broken in [
+            "if [ -n \"$x\" ]; then\n  echo (\nfi\n",
+            "echo \"unterminated\n",
+            "case x in\n",
+        ] {
+            for script in [format!("{request}{broken}"), format!("{broken}{request}")] {
+                let got = applicability(&script);
+                assert!(
+                    got.iter().all(|a| *a != Some(Applicability::Safe)),
+                    "{script:?}: {got:?}"
+                );
+            }
+        }
+        let analysis = crate::shell::analyze(&crate::fragment::Fragment::script(
+            format!("{request}echo (\n").as_bytes(),
+        ));
+        let fix = plan(
+            &analysis,
+            &[Target {
+                request: 0,
+                fix: RequestFix::FetchToken,
+            }],
+            FixSettings::default(),
+        );
+        let message = &fix[0].as_ref().unwrap().message;
+        assert!(
+            message.ends_with(
+                "(unsafe: the script has syntax errors and was read only as far as it goes)"
+            ),
+            "{message}"
         );
     }
 

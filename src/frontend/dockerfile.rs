@@ -196,6 +196,7 @@ pub fn parse(original: &[u8], host: HostId) -> Parsed {
             }
         }
     }
+    parsed.unparsed = crate::syntax::unparsed(root, &[]);
     if root.has_error() {
         parsed.diagnostics.push(Note::partly_analysed(
             "the Dockerfile has syntax errors; instructions around them may be skipped",

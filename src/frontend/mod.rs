@@ -106,6 +106,10 @@ pub struct Parsed {
     /// Problems with this host (broken syntax, a value that cannot be decoded), for the user:
     /// `Skipped` when the host was not read at all, `PartlyAnalysed` when some of it was not.
     pub diagnostics: Vec<Note>,
+    /// The parts of this host its parser could not read (a block or instruction with a syntax
+    /// error in it, text the parser skipped): what is read there may not be what is written, so
+    /// findings there say so and no fix edits there.
+    pub unparsed: Vec<HostSpan>,
     /// Other files that this one makes run as user data (Terraform `file()`).
     pub referenced: Vec<PathBuf>,
     /// Instance metadata settings declared in this host (see `crate::model::setting`).

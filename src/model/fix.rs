@@ -37,3 +37,12 @@ pub struct Fix {
     pub message: String,
     pub edits: Vec<Edit>,
 }
+
+impl Fix {
+    /// The fix made unsafe because of `why`, which its title then says.
+    pub fn made_unsafe(mut self, why: &str) -> Self {
+        self.applicability = Applicability::Unsafe;
+        self.message = format!("{} (unsafe: {why})", self.message);
+        self
+    }
+}

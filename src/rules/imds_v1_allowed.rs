@@ -290,6 +290,54 @@ mod tests {
     }
 
     #[test]
+    fn no_fix_where_the_file_could_not_be_parsed() {
+        let findings = |tf: &str| {
+            crate::check::check_file(
+                std::path::PathBuf::from("a.tf"),
+                tf.as_bytes().to_vec(),
+                None,
+                &Default::default(),
+            )
+            .findings()
+            .iter()
+            .filter(|f| f.rule.code == "IMDS010")
+            .map(|f| (f.message.clone(), f.fix.is_some()))
+            .collect::<Vec<_>>()
+        };
+        for tf in [
+            "resource \"aws_instance\" \"web\" {\n  ami = \"ami-123\"\n  user_data = <<EOF\n#!/bin/bash\necho hi\n}\n",
+            "resource \"aws_instance\" \"web\" {\n  ami = \"ami-123\n  instance_type = \"t3.micro\"\n}\n",
+            "resource \"aws_instance\" \"web\" {\n  ami = \"ami-123\"\n  tags = {\n    Name = \"web\n  }\n}\n",
+            "resource \"aws_instance\" \"web\" {\n  metadata_options {\n    http_tokens = \"optional\"\n  }\n  ami = [\n}\n",
+        ] {
+            let got = findings(tf);
+            assert_eq!(got.len(), 1, "{tf:?}: {got:?}");
+            let (message, fixed) = &got[0];
+            assert!(!fixed, "{tf:?}");
+            let lines = tf.lines().count();
+            assert!(
+                message.ends_with(&format!("; the file could not be parsed around it (lines 1-{lines}), so it may be read wrong and is not fixed")),
+                "{tf:?}: {message}"
+            );
+        }
+        // A resource beside a broken one is read and fixed as usual.
+        let tf = "resource \"aws_instance\" \"a\" {\n  ami = \"x\"\n}\n\nresource \"aws_instance\" \"b\" {\n  ami = \"y\n}\n";
+        let got = findings(tf);
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(
+            got[0].1 && !got[0].0.contains("could not be parsed"),
+            "{got:?}"
+        );
+        assert!(
+            !got[1].1
+                && got[1]
+                    .0
+                    .contains("could not be parsed around it (lines 5-7)"),
+            "{got:?}"
+        );
+    }
+
+    #[test]
     fn stays_quiet() {
         for (name, text) in [
             ("a.tf", "resource \"aws_instance\" \"a\" {\n  metadata_options {\n    http_tokens = \"required\"\n  }\n}\n"),

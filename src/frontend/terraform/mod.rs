@@ -62,6 +62,8 @@ pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
     let definitions = definitions::definitions(root, &reader, &user_data, &mut parsed);
     settings::read(root, bytes, host, &user_data, &definitions, &mut parsed);
     parsed.definitions = definitions::export(&definitions);
+    // A resource with a syntax error in it is not read reliably: no fix edits it.
+    parsed.unparsed = crate::syntax::unparsed(root, &["body"]);
     if root.has_error() {
         parsed.diagnostics.push(Note::partly_analysed(
             "the Terraform file has syntax errors; arguments around them may be skipped",
@@ -347,6 +349,40 @@ mod tests {
             fragments("resource \"a\" \"b\" {\n  user_data = <<EOF\ncurl x\n"),
             ["curl x\n"]
         );
+    }
+
+    #[test]
+    fn blocks_with_syntax_errors_are_unparsed() {
+        let unparsed = |tf: &str| -> Vec<String> {
+            parse(tf.as_bytes(), 0)
+                .unparsed
+                .iter()
+                .map(|s| tf[s.start.0..s.end.0].to_owned())
+                .collect()
+        };
+        let clean = "resource \"a\" \"x\" {\n  ami = \"1\"\n}\n";
+        assert!(unparsed(clean).is_empty());
+        assert!(unparsed(EVERYTHING).is_empty());
+        // An unterminated string, heredoc or block: the whole resource, to the end of the file.
+        for broken in [
+            "resource \"b\" \"y\" {\n  ami = \"2\n}\n",
+            "resource \"b\" \"y\" {\n  tags = {\n    Name = \"web\n  }\n}\n",
+            "resource \"b\" \"y\" {\n  user_data = <<EOF\n#!/bin/bash\necho hi\n}\n",
+            "resource \"b\" \"y\" {\n  ami = \"2\"\n",
+        ] {
+            let got = unparsed(&format!("{clean}\n{broken}"));
+            assert_eq!(got.len(), 1, "{broken:?}: {got:?}");
+            assert!(got[0].starts_with("resource \"b\""), "{broken:?}: {got:?}");
+            assert!(
+                broken.trim_end().ends_with(got[0].trim_end()),
+                "{broken:?}: {got:?}"
+            );
+        }
+        // Text the parser skips after a block is unparsed (with what it swallows); the block
+        // before it is not.
+        let got = unparsed(&format!("{clean}= = =\n{clean}"));
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].starts_with("= = ="), "{got:?}");
     }
 
     /// Every fragment offset and embedded span maps inside the host.

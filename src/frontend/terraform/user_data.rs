@@ -358,6 +358,9 @@ fn lift(inner: Parsed, template: &Template, origin: Vec<OriginEntry>, parsed: &m
         parsed.embedded.push(embedded);
     }
     parsed.diagnostics.extend(inner.diagnostics);
+    parsed
+        .unparsed
+        .extend(inner.unparsed.into_iter().map(to_host));
     parsed.referenced.extend(inner.referenced);
 }
 
