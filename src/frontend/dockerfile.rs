@@ -29,7 +29,7 @@ pub fn is_dockerfile(path: &Path) -> bool {
         || lower.ends_with(".containerfile")
 }
 
-fn parse_tree(bytes: &[u8]) -> Option<tree_sitter::Tree> {
+fn parse_tree(bytes: &[u8]) -> Result<tree_sitter::Tree, crate::syntax::ParseError> {
     crate::syntax::parse(crate::syntax::Grammar::Containerfile, bytes)
 }
 
@@ -120,11 +120,14 @@ pub fn parse(original: &[u8], host: HostId) -> Parsed {
     let escape = dockerfile_line::escape_char(original);
     let cleaned = dockerfile_line::blank_inner_comments(original, escape);
     let bytes = &cleaned[..];
-    let Some(tree) = parse_tree(bytes) else {
-        parsed
-            .diagnostics
-            .push(Note::skipped("the Dockerfile could not be parsed"));
-        return parsed;
+    let tree = match parse_tree(bytes) {
+        Ok(tree) => tree,
+        Err(why) => {
+            parsed.diagnostics.push(Note::skipped(format!(
+                "the Dockerfile could not be parsed: {why}; it was not analysed"
+            )));
+            return parsed;
+        }
     };
     let mut global = Environment::default();
     let mut stage: Option<Environment> = None;

@@ -9,13 +9,17 @@ use crate::fragment::{
     yaml_block, yaml_double, yaml_plain, yaml_single, HostSpan, InsertRegion, Quoting,
 };
 
-/// Parses YAML, or says why it was not: the grammar's limits (below) or the parse deadline.
+/// Parses YAML, or says why it was not: the grammar's limits (below) or the parse budget.
 pub fn parse_tree(bytes: &[u8]) -> Result<tree_sitter::Tree, String> {
     if let Some(why) = beyond_grammar(bytes) {
         return Err(why);
     }
-    crate::syntax::parse(crate::syntax::Grammar::Yaml, bytes)
-        .ok_or_else(|| "it could not be parsed in time".to_owned())
+    crate::syntax::parse(crate::syntax::Grammar::Yaml, bytes).map_err(|e| not_parsed(&e))
+}
+
+/// What a note says of YAML the parser gave up on.
+fn not_parsed(error: &crate::syntax::ParseError) -> String {
+    format!("{error}; it was not analysed")
 }
 
 /// Parses a stream of YAML documents as one tree per run of whole documents that stays within the
@@ -33,7 +37,7 @@ pub fn parse_documents(bytes: &[u8]) -> Result<Vec<tree_sitter::Tree>, String> {
         .map(|run| {
             let range = run?;
             crate::syntax::parse_range(crate::syntax::Grammar::Yaml, bytes, Some(range))
-                .ok_or_else(|| "it could not be parsed in time".to_owned())
+                .map_err(|e| not_parsed(&e))
         })
         .collect()
 }

@@ -1,5 +1,5 @@
 //! Parsing bash (through `crate::syntax`) and the compiled queries from `grammars/bash/`. A parse
-//! that fails or runs past its deadline is an error value.
+//! that fails or runs past its budget is an error value.
 
 use std::sync::OnceLock;
 
@@ -11,8 +11,8 @@ use crate::syntax::Grammar;
 pub enum ParseError {
     #[error("the bash grammar could not be loaded: {0}")]
     Language(String),
-    #[error("parsing gave up after {0:?}")]
-    Deadline(std::time::Duration),
+    #[error("{0}; it was not analysed")]
+    Syntax(#[from] crate::syntax::ParseError),
     #[error("the script nests more than {0} syntax levels deep (command substitutions, subshells, long `&&` chains); it was not analysed")]
     TooDeep(usize),
 }
@@ -23,7 +23,7 @@ fn language() -> Language {
 
 /// Parses `text` as bash with this thread's parser.
 pub fn parse(text: &[u8]) -> Result<Tree, ParseError> {
-    crate::syntax::parse(Grammar::Bash, text).ok_or(ParseError::Deadline(crate::syntax::DEADLINE))
+    Ok(crate::syntax::parse(Grammar::Bash, text)?)
 }
 
 /// The compiled `grammars/bash/structure.scm` and the indices of its captures.

@@ -28,7 +28,7 @@ use crate::fragment::{HostId, HostSpan};
 use crate::model::Note;
 use user_data::Reader;
 
-fn parse_tree(bytes: &[u8]) -> Option<tree_sitter::Tree> {
+fn parse_tree(bytes: &[u8]) -> Result<tree_sitter::Tree, crate::syntax::ParseError> {
     crate::syntax::parse(crate::syntax::Grammar::Hcl, bytes)
 }
 
@@ -50,11 +50,14 @@ fn children<'t>(node: Node<'t>) -> Vec<Node<'t>> {
 
 pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
     let mut parsed = Parsed::default();
-    let Some(tree) = parse_tree(bytes) else {
-        parsed
-            .diagnostics
-            .push(Note::skipped("the Terraform file could not be parsed"));
-        return parsed;
+    let tree = match parse_tree(bytes) {
+        Ok(tree) => tree,
+        Err(why) => {
+            parsed.diagnostics.push(Note::skipped(format!(
+                "the Terraform file could not be parsed: {why}; it was not analysed"
+            )));
+            return parsed;
+        }
     };
     let root = tree.root_node();
     let reader = Reader::new(bytes, host);
