@@ -158,6 +158,13 @@ pub fn check_file_linked(
         .collect();
     let mut notes = std::mem::take(&mut read.notes);
     notes.extend(analyses.iter().filter_map(|a| a.error.clone()));
+    for (fragment, analysis) in read.fragments.iter().zip(&analyses) {
+        for (span, why) in &analysis.notes {
+            let at = view.to_file(fragment.host, *span).start;
+            let line = source.line_index(at) + 1;
+            notes.push(format!("line {line}: {why}"));
+        }
+    }
     let checking = Checking {
         view: &view,
         suppressions: &suppressions,
