@@ -1,8 +1,9 @@
 //! The prefilter: most files of a repository cannot make a metadata request or declare a
 //! setting, and proving that with one multi-pattern search is far cheaper than parsing them. A
 //! file is parsed only when an endpoint spelling (plain, or in base64 at any alignment), a host
-//! name from the configuration, a word that marks a settings resource, or compressed data that
-//! may hide any of them (gzip, raw or in base64 at any alignment) occurs in it.
+//! name from the configuration, a word that marks a settings resource, or data that may hide
+//! any of them from these needles occurs in it: gzip (raw, or in base64 at any alignment), and
+//! in base64 a format that holds base64 itself (MIME, cloud-config).
 
 use aho_corasick::AhoCorasick;
 
@@ -79,13 +80,23 @@ pub fn is_binary(bytes: &[u8]) -> bool {
         && memchr::memmem::find(probe, GZIP_MAGIC).is_none()
 }
 
-/// The base64 forms of the endpoint spellings at each of the three alignments, so that a
-/// base64-encoded script is not prefiltered away. (Case-insensitive matching makes these a little
-/// wider than needed, never narrower.)
+/// The base64 forms of the endpoint spellings (and of the formats that hold base64 inside) at
+/// each of the three alignments, so that a base64-encoded script is not prefiltered away.
+/// (Case-insensitive matching makes these a little wider than needed, never narrower.)
 fn base64_needles(extra: &[String]) -> Vec<String> {
     use base64::Engine;
     let mut out = Vec::new();
-    let builtin = ["169.254.169.254", "fd00:ec2::254", "instance-data"];
+    // The endpoints, and the words of the formats that hold base64 themselves (a MIME part, a
+    // cloud-config file's content): in base64, what they hold is base64 twice over, which no
+    // needle sees; they are decoded and looked at again.
+    let builtin = [
+        "169.254.169.254",
+        "fd00:ec2::254",
+        "instance-data",
+        "multipart/",
+        "Content-Transfer-Encoding",
+        "#cloud-config",
+    ];
     for needle in builtin
         .iter()
         .copied()

@@ -1,9 +1,11 @@
 //! MIME multipart user data: each part of a type cloud-init runs (`text/x-shellscript*`,
-//! `text/cloud-config`, `text/cloud-boothook`), decoded by its transfer encoding (see
-//! `fragment::mime_transfer`).
+//! `text/cloud-config`, `text/cloud-boothook`), and each part it reads by its content
+//! (`text/plain` or no type, and the gzip types once decompressed) that holds one of them,
+//! decoded by its transfer encoding (see `fragment::mime_transfer`).
 
 use super::{Embedded, Kind, Parsed};
-use crate::fragment::{mime_transfer, HostId, HostSpan};
+use crate::fragment::codec::Codec;
+use crate::fragment::{gzip, mime_transfer, HostId, HostSpan};
 use crate::model::OriginEntry;
 
 /// Whether user data starts like a MIME message.
@@ -119,7 +121,21 @@ pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
     parsed
 }
 
-/// One part: read as the format its type names.
+/// The part types cloud-init decompresses before it looks at what they hold.
+const GZIP_TYPES: &[&str] = &[
+    "application/gzip",
+    "application/gzip-compressed",
+    "application/gzipped",
+    "application/x-compress",
+    "application/x-compressed",
+    "application/x-gunzip",
+    "application/x-gzip",
+    "application/x-gzip-compressed",
+];
+
+/// One part: read as the format its type names, or, for the types cloud-init reads by their
+/// content (`text/plain`, no type, `text/x-not-multipart`, and the gzip types once
+/// decompressed), as the format its first line names.
 fn part(
     bytes: &[u8],
     start: usize,
@@ -135,35 +151,81 @@ fn part(
         .unwrap_or_default()
         .trim()
         .to_ascii_lowercase();
-    let kind = match content_type.as_str() {
+    let by_type = match content_type.as_str() {
         t if t.starts_with("text/x-shellscript") => Some(Kind::Shell),
         "text/cloud-config" => Some(Kind::CloudConfig),
         "text/cloud-boothook" => Some(Kind::Boothook),
         "multipart/mixed" => Some(Kind::Mime),
         _ => None,
     };
-    let Some(kind) = kind else {
+    let gzipped = GZIP_TYPES.contains(&content_type.as_str());
+    let by_content =
+        gzipped || matches!(content_type.as_str(), "text/plain" | "text/x-not-multipart");
+    if by_type.is_none() && !by_content {
         return;
-    };
+    }
     let body = bytes.get(start..end).unwrap_or_default();
     let encoding = header(headers, "content-transfer-encoding")
         .unwrap_or("7bit")
         .to_ascii_lowercase();
     let origin = vec![OriginEntry::layer("mime-part").with_name(content_type.clone())];
     let span = HostSpan::new(start, end);
-    match mime_transfer::decode(&encoding, body, start) {
-        Some((bytes, codec, map)) => parsed.embedded.push(Embedded {
-            span,
-            bytes,
-            codec,
-            map,
-            origin,
-            kind: Some(kind),
-        }),
-        None => parsed
+    let Some((mut decoded, mut codec, mut map)) = mime_transfer::decode(&encoding, body, start)
+    else {
+        parsed
             .diagnostics
-            .push(format!("a {content_type} part is not valid base64")),
+            .push(format!("a {content_type} part is not valid base64"));
+        return;
+    };
+    // A gzip part sent as it is (`binary`): decompressed here (in base64 it already is).
+    if gzipped && codec == Codec::Verbatim {
+        match gzip::decode(&decoded) {
+            Some(unzipped) => {
+                (decoded, codec, map) = (unzipped, Codec::Gzip, None);
+            }
+            None => {
+                parsed.diagnostics.push(format!(
+                    "a {content_type} part is not gzip data (or is over 16 MiB); it was not read"
+                ));
+                return;
+            }
+        }
     }
+    // cloud-init looks into a plain `text/x-shellscript` part too: it may be a cloud-config.
+    let kind = match by_type {
+        Some(Kind::Shell) if content_type == "text/x-shellscript" => sniff(&decoded).or(by_type),
+        Some(kind) => Some(kind),
+        None => sniff(&decoded),
+    };
+    let Some(kind) = kind else {
+        return;
+    };
+    parsed.embedded.push(Embedded {
+        span,
+        bytes: decoded,
+        codec,
+        map,
+        origin,
+        kind: Some(kind),
+    });
+}
+
+/// What cloud-init takes a part it reads by its content for: the format its first line names
+/// (after blanks, in any case), if it is one that runs shell code. A script for another
+/// interpreter, an include list, a part handler, an archive or plain text is not read.
+fn sniff(payload: &[u8]) -> Option<Kind> {
+    let start = payload.trim_ascii_start();
+    let head: Vec<u8> = start.iter().take(32).map(u8::to_ascii_lowercase).collect();
+    if head.starts_with(b"#cloud-config-archive") || head.starts_with(b"#cloud-config-jsonp") {
+        return None;
+    }
+    if head.starts_with(b"#cloud-config") {
+        return Some(Kind::CloudConfig);
+    }
+    if head.starts_with(b"#cloud-boothook") {
+        return Some(Kind::Boothook);
+    }
+    (head.starts_with(b"#!") && !super::is_foreign(start)).then_some(Kind::Shell)
 }
 
 #[cfg(test)]
@@ -179,5 +241,21 @@ mod tests {
         let part = &parsed.embedded[0];
         assert_eq!(part.bytes, b"curl a");
         assert_eq!(&text[part.span.start.0..part.span.end.0], "curl a");
+    }
+
+    #[test]
+    fn parts_read_by_content_are_what_their_first_line_says() {
+        for (payload, kind) in [
+            (&b"#!/bin/bash\ncurl x\n"[..], Some(Kind::Shell)),
+            (b"\n  #!/bin/sh\n", Some(Kind::Shell)),
+            (b"#Cloud-Config\nruncmd: []\n", Some(Kind::CloudConfig)),
+            (b"#cloud-boothook\necho\n", Some(Kind::Boothook)),
+            (b"#cloud-config-archive\n- x\n", None),
+            (b"#!/usr/bin/env python3\n", None),
+            (b"#include\nhttps://example.com/x\n", None),
+            (b"curl x\n", None),
+        ] {
+            assert_eq!(sniff(payload), kind, "{}", String::from_utf8_lossy(payload));
+        }
     }
 }
