@@ -48,6 +48,7 @@ How each host runs its scripts:
 import base64
 import binascii
 import email
+import email.errors
 import email.policy
 import gzip
 import json
@@ -264,21 +265,33 @@ def type_from_content(body):
     return None
 
 
+# Defects the email parser notes while it still reads every part as cloud-init runs it: a last
+# part without a close delimiter, a part whose headers are not followed by a blank line.
+TOLERATED_DEFECTS = (
+    email.errors.CloseBoundaryNotFoundDefect,
+    email.errors.MissingHeaderBodySeparatorDefect,
+)
+
+
+def defects(entity):
+    return [d for d in entity.defects if not isinstance(d, TOLERATED_DEFECTS)]
+
+
 def mime(text, name, out):
     message = email.message_from_string(text, policy=email.policy.compat32)
-    if message.defects:
+    if defects(message):
         raise HostError(f"{name or 'MIME'}: {message.defects}")
     if not message.is_multipart():
         raise HostError(f"{name or 'MIME'} is not multipart")
     index = 0
     for part in message.walk():
         if part.is_multipart():
-            if part.defects:
+            if defects(part):
                 raise HostError(f"{name or 'MIME'}: {part.defects}")
             continue
         index += 1
         where = f"{name + ' ' if name else ''}part {index}"
-        if part.defects:
+        if defects(part):
             raise HostError(f"{where}: {part.defects}")
         ctype = part.get_content_type()
         cte = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
