@@ -74,7 +74,7 @@ fn document_runs(bytes: &[u8]) -> Vec<Result<tree_sitter::Range, String>> {
         };
         if end_row - start_row > MAX_LINES {
             runs.push(Err(format!(
-                "a document of more than {MAX_LINES} lines (from line {}) is past what the YAML parser counts; it was not analysed",
+                "a document of more than {MAX_LINES} lines (from line {}) is past what the parser counts; it was not analysed",
                 start_row + 1
             )));
         } else {
@@ -105,7 +105,7 @@ pub fn beyond_grammar(bytes: &[u8]) -> Option<String> {
     let lines = bytes.iter().filter(|&&b| b == b'\n').count() + 1;
     nesting_beyond(bytes).or_else(|| {
         (lines > MAX_LINES).then(|| {
-            format!("it has more than {MAX_LINES} lines, past what the YAML parser counts; it was not analysed")
+            format!("it has more than {MAX_LINES} lines, past what the parser counts; it was not analysed")
         })
     })
 }
@@ -139,7 +139,7 @@ fn nesting_beyond(bytes: &[u8]) -> Option<String> {
         }
         if levels.len() > MAX_LEVELS {
             return Some(format!(
-                "it nests more than {MAX_LEVELS} levels deep, past what the YAML parser can hold; it was not analysed"
+                "it nests more than {MAX_LEVELS} levels deep, past what the parser can hold; it was not analysed"
             ));
         }
     }
