@@ -388,33 +388,6 @@ pub(crate) mod properties {
         ]
     }
 
-    /// Whether `inner` (the inside of a quoted string) holds an escape that the JSON decoder
-    /// misreads: a backslash before a multi-byte character, or a hex escape (each of
-    /// `hex` with its number of digits) without its digits. See the known bug in `json_string`.
-    pub fn has_malformed_escape(inner: &str, hex: &[(char, usize)]) -> bool {
-        let mut chars = inner.chars();
-        while let Some(c) = chars.next() {
-            if c != '\\' {
-                continue;
-            }
-            let Some(escaped) = chars.next() else {
-                return false;
-            };
-            if !escaped.is_ascii() {
-                return true;
-            }
-            if let Some(&(_, digits)) = hex.iter().find(|(h, _)| *h == escaped) {
-                let rest = chars.as_str();
-                let whole = rest.len() >= digits
-                    && rest.bytes().take(digits).all(|b| b.is_ascii_hexdigit());
-                if !whole {
-                    return true;
-                }
-            }
-        }
-        false
-    }
-
     /// Every span of a fragment `len` bytes long maps inside `host`, the host span its text
     /// came from; the error names the first span that does not.
     pub fn spans_inside(map: &OffsetMap, len: usize, host: HostSpan) -> Result<(), String> {
