@@ -82,9 +82,9 @@ pub fn layers(data: &[u8]) {
     let (text, map) = fragment::yaml_plain::decode(data, 0);
     within("yaml_plain", &text, &map);
     let _ = fragment::yaml_plain::encode(text.as_bytes());
-    let _ = fragment::yaml_plain::folded_as_quoted(data, 0);
+    let _ = fragment::yaml_plain::folded_as_quoted(data, 0, 0);
     let _ = fragment::yaml_plain::plain_as_quoted(data, HostSpan::new(0, data.len()));
-    let (text, map, _, _) = fragment::yaml_block::decode(data, 0);
+    let (text, map, _, _) = fragment::yaml_block::decode(data, 0, 0);
     within("yaml_block", &text, &map);
     let _ = fragment::yaml_block::encode(&text, "  ");
     let (text, map) = fragment::json_string::decode(data, 0);

@@ -314,10 +314,14 @@ fn yaml_and_json_that_do_not_parse_are_not_fixed() {
         std::fs::write(dir.path().join(name), original).unwrap();
         for (stdout, stderr, after) in fix_three_times(dir.path(), name, &["--unsafe-fixes"]) {
             assert_eq!(after, original, "{name}: {stdout}{stderr}");
+            // The note names what the file is (JSON or YAML).
+            let format = if name.ends_with(".json") {
+                "JSON"
+            } else {
+                "YAML"
+            };
             assert!(
-                stderr.contains(&format!(
-                    "{name}: not valid YAML or JSON; it was not analysed"
-                )),
+                stderr.contains(&format!("{name}: not valid {format}; it was not analysed")),
                 "{name}: {stderr}"
             );
         }

@@ -331,6 +331,45 @@ fn the_watchdog_passes_on_results_and_panics() {
 }
 
 #[test]
+fn strings_nested_past_the_limit_get_a_note_with_their_line() {
+    let request = "curl http://169.254.169.254/latest/meta-data/instance-id";
+    let evals = |n: usize| format!("#!/bin/sh\necho start\n{}{request}\n", "eval ".repeat(n));
+    assert_eq!(
+        codes_and_notes("sixteen.sh", evals(16).into_bytes()),
+        (vec!["IMDS001"], Vec::new())
+    );
+    assert_eq!(
+        codes_and_notes("seventeen.sh", evals(17).into_bytes()),
+        (
+            Vec::new(),
+            vec![Note::partly_analysed("line 3: shell code nested more than 16 levels deep in strings (`sh -c`, `eval`, here-documents) was not analysed")]
+        )
+    );
+}
+
+#[test]
+fn encoded_values_past_the_host_depth_get_a_note() {
+    use imds_lint::fragment::gzip;
+    let script = b"#!/bin/sh\ncurl http://169.254.169.254/latest/meta-data/instance-id\n".to_vec();
+    let layers = |n: usize| (0..n).fold(script.clone(), |bytes, _| gzip::encode(&bytes));
+    // Six layers of gzip around a script: each a host, all read.
+    assert_eq!(
+        codes_and_notes("user-data", layers(6)),
+        (vec!["IMDS001"], Vec::new())
+    );
+    // A seventh is past the limit: the script is not read, and a note says so.
+    assert_eq!(
+        codes_and_notes("user-data", layers(7)),
+        (
+            Vec::new(),
+            vec![Note::partly_analysed(
+                "encoded values nest too deeply; the innermost were not read"
+            )]
+        )
+    );
+}
+
+#[test]
 fn hostile_nesting_is_analysed_or_declined_with_a_note() {
     // Thousands of nested substitutions, subshells and a long `&&` chain: each walk up the tree
     // used to cost O(depth²) (tree-sitter searches a parent down from the root), which made

@@ -168,6 +168,12 @@ pub fn check_file_linked(
                 note.clone().within()
             });
         }
+        // Nested code past a limit: said with its line.
+        for (span, why) in &analysis.notes {
+            let at = view.to_file(fragment.host, *span).start;
+            let line = source.line_index(at) + 1;
+            notes.push(Note::partly_analysed(format!("line {line}: {why}")));
+        }
     }
     let checking = Checking {
         view: &view,

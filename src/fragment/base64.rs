@@ -235,7 +235,7 @@ mod tests {
                 super::super::json_string::decode(format!("\"{written}\"").as_bytes(), 0).0
             } else {
                 let block = format!("|{}\n{outer}{written}", outer.len());
-                super::super::yaml_block::decode(block.as_bytes(), 0).0
+                super::super::yaml_block::decode(block.as_bytes(), 0, 0).0
             };
             prop_assert_eq!(decode(unwrapped.as_bytes()).map(|(b, _)| b), Some(bytes));
         }

@@ -239,6 +239,57 @@ pub(crate) fn utf8_len(first: u8) -> usize {
     }
 }
 
+/// The character that starts at `bytes[i]`, and how many bytes it takes: a replacement
+/// character for one byte where the bytes there are not UTF-8 (a stray byte, a sequence cut
+/// short).
+pub(crate) fn char_at(bytes: &[u8], i: usize) -> (std::borrow::Cow<'_, str>, usize) {
+    let len = bytes.get(i).map_or(1, |&b| utf8_len(b));
+    match bytes.get(i..i + len).map(std::str::from_utf8) {
+        Some(Ok(c)) => (std::borrow::Cow::Borrowed(c), len),
+        _ => (std::borrow::Cow::Borrowed("\u{fffd}"), 1),
+    }
+}
+
+/// Appends `piece`, decoded from host bytes `from..to`, to `out` with anchors that keep every
+/// offset of it inside those bytes: where it starts and where it ends, and, where the piece is
+/// longer than the bytes it came from (a replacement character for one bad byte, `\L` for
+/// U+2028), at each of its bytes.
+pub(crate) fn push_decoded(
+    out: &mut String,
+    anchors: &mut Vec<(usize, usize)>,
+    piece: &str,
+    from: usize,
+    to: usize,
+) {
+    let at = out.len();
+    let width = to.saturating_sub(from).max(1);
+    if piece.len() > width {
+        anchors.extend((0..piece.len()).map(|k| (at + k, from + k.min(width - 1))));
+    } else {
+        anchors.push((at, from));
+    }
+    out.push_str(piece);
+    anchors.push((out.len(), to));
+}
+
+/// Appends the character at `bytes[i]` (host offset `host`) to `out`, as [`char_at`] reads it,
+/// anchored when it is not the bytes themselves; returns how many bytes it took.
+pub(crate) fn push_char(
+    out: &mut String,
+    anchors: &mut Vec<(usize, usize)>,
+    bytes: &[u8],
+    i: usize,
+    host: usize,
+) -> usize {
+    let (piece, len) = char_at(bytes, i);
+    if piece.len() == len {
+        out.push_str(&piece);
+    } else {
+        push_decoded(out, anchors, &piece, host, host + len);
+    }
+    len
+}
+
 /// A piece of shell code and where its bytes came from.
 #[derive(Debug, Clone)]
 pub struct Fragment {
@@ -335,34 +386,6 @@ pub(crate) mod properties {
             proptest::collection::vec(proptest::sample::select(TRICKY), 0..12)
                 .prop_map(|pieces| pieces.concat()),
         ]
-    }
-
-    /// Whether `inner` (the inside of a quoted string) holds an escape that the JSON and YAML
-    /// decoders misread: a backslash before a multi-byte character, or a hex escape (each of
-    /// `hex` with its number of digits) without its digits. See the known bug in `json_string`
-    /// and `yaml_double`.
-    pub fn has_malformed_escape(inner: &str, hex: &[(char, usize)]) -> bool {
-        let mut chars = inner.chars();
-        while let Some(c) = chars.next() {
-            if c != '\\' {
-                continue;
-            }
-            let Some(escaped) = chars.next() else {
-                return false;
-            };
-            if !escaped.is_ascii() {
-                return true;
-            }
-            if let Some(&(_, digits)) = hex.iter().find(|(h, _)| *h == escaped) {
-                let rest = chars.as_str();
-                let whole = rest.len() >= digits
-                    && rest.bytes().take(digits).all(|b| b.is_ascii_hexdigit());
-                if !whole {
-                    return true;
-                }
-            }
-        }
-        false
     }
 
     /// Every span of a fragment `len` bytes long maps inside `host`, the host span its text

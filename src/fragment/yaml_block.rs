@@ -3,18 +3,34 @@
 //! after a break indented like the block). A whole host re-encoded as a block's content
 //! (`Codec::YamlBlock`) is written here too.
 
+/// The indentation a block scalar's header (`|2`, `>-1`, `|+ # note`) states for its content:
+/// its indentation indicator added to `parent`, the indentation of the block collection the
+/// scalar is a value of (0 when it is in none), as YAML counts it; `None` when the header
+/// states none (the first line that is not empty sets it then).
+pub fn stated_indent(header: &[u8], parent: usize) -> Option<usize> {
+    let indicators = header
+        .strip_prefix(b"|")
+        .or_else(|| header.strip_prefix(b">"))?;
+    indicators
+        .iter()
+        .take_while(|b| matches!(b, b'-' | b'+' | b'0'..=b'9'))
+        .find(|b| b.is_ascii_digit() && **b != b'0')
+        .map(|d| parent + usize::from(d - b'0'))
+}
+
 /// A block scalar (`|`, `|-`, `|+`, `>`, with an optional indentation indicator), written as
-/// `raw` (header included) at host offset `start`: its value, anchors at each line, its
-/// indentation, and whether it is literal (`|`).
-pub fn decode(raw: &[u8], start: usize) -> (String, Vec<(usize, usize)>, String, bool) {
+/// `raw` (header included) at host offset `start`, the value of a block collection indented
+/// `parent` columns (0 when it is in none): its value, anchors at each line, its indentation,
+/// and whether it is literal (`|`).
+pub fn decode(
+    raw: &[u8],
+    start: usize,
+    parent: usize,
+) -> (String, Vec<(usize, usize)>, String, bool) {
     let header_end = raw.iter().position(|&b| b == b'\n').unwrap_or(raw.len());
     let header = String::from_utf8_lossy(raw.get(..header_end).unwrap_or_default()).into_owned();
     let literal = header.trim_start().starts_with('|');
-    let explicit: Option<usize> = header
-        .chars()
-        .find(|c| c.is_ascii_digit() && *c != '0')
-        .and_then(|c| c.to_digit(10))
-        .map(|d| d as usize);
+    let explicit = stated_indent(header.trim_start().as_bytes(), parent);
     let body_start = (header_end + 1).min(raw.len());
     let body = raw.get(body_start..).unwrap_or_default();
     let lines: Vec<&[u8]> = body.split(|&b| b == b'\n').collect();
@@ -25,30 +41,72 @@ pub fn decode(raw: &[u8], start: usize) -> (String, Vec<(usize, usize)>, String,
             .map_or(0, |l| l.iter().take_while(|b| **b == b' ').count())
     });
     let indent: String = " ".repeat(indent_len);
+    // Each line's content, after the block's indentation.
+    let contents: Vec<(usize, &[u8])> = lines
+        .iter()
+        .map(|line| {
+            let skip = line
+                .iter()
+                .take(indent_len)
+                .take_while(|b| **b == b' ')
+                .count();
+            (skip, line.get(skip..).unwrap_or_default())
+        })
+        .collect();
+    let empty = |k: usize| {
+        contents
+            .get(k)
+            .is_none_or(|(_, c)| c.iter().all(|b| matches!(b, b' ' | b'\r')))
+    };
+    // A line more indented than the block (its content starts with a blank): its line breaks
+    // are kept in a folded block.
+    let spaced = |k: usize| {
+        !empty(k)
+            && contents
+                .get(k)
+                .is_some_and(|(_, c)| c.starts_with(b" ") || c.starts_with(b"\t"))
+    };
     let mut out = String::new();
     let mut anchors = Vec::new();
     let mut offset = start + body_start;
-    for (i, line) in lines.iter().enumerate() {
-        let skip = line
-            .iter()
-            .take(indent_len)
-            .take_while(|b| **b == b' ')
-            .count();
-        let content = line.get(skip..).unwrap_or_default();
+    for (i, (line, &(skip, content))) in lines.iter().zip(&contents).enumerate() {
         if i > 0 {
-            if literal {
-                out.push('\n');
-            } else if !content.is_empty() && !out.ends_with('\n') && !out.is_empty() {
-                out.push(' ');
-            } else {
-                out.push('\n');
-            }
+            out.push_str(separator(literal, i, &empty, &spaced, lines.len()));
         }
         anchors.push((out.len(), offset + skip));
-        out.push_str(&String::from_utf8_lossy(content));
+        let mut at = 0;
+        while at < content.len() {
+            at += super::push_char(&mut out, &mut anchors, content, at, offset + skip + at);
+        }
         offset += line.len() + 1;
     }
     (out, anchors, indent, literal)
+}
+
+/// What the line break before line `i` (of `count`) of a block reads as. In a literal block, a
+/// line break. In a folded one, as YAML folds: between two lines of text, a space; before the
+/// empty lines between two lines of text, nothing (each empty line is a line break); next to a
+/// line more indented than the block, or an empty line, a line break.
+fn separator(
+    literal: bool,
+    i: usize,
+    empty: &dyn Fn(usize) -> bool,
+    spaced: &dyn Fn(usize) -> bool,
+    count: usize,
+) -> &'static str {
+    let before = i - 1;
+    if literal || empty(before) || spaced(before) {
+        return "\n";
+    }
+    if !empty(i) {
+        return if spaced(i) { "\n" } else { " " };
+    }
+    // Line `i` starts a run of empty lines: the break is dropped when text that is not more
+    // indented follows the run.
+    match (i..count).find(|&k| !empty(k)) {
+        Some(next) if !spaced(next) => "",
+        _ => "\n",
+    }
 }
 
 /// Writes `text` where it is inserted in a literal block (`Quoting::YamlBlock`): every line
@@ -154,7 +212,7 @@ mod tests {
         fn round_trip(text in lines(), indent in 1usize..9, start in 0usize..64) {
             let margin = " ".repeat(indent);
             let raw = format!("{}{margin}{}", literal_header(indent), encode(&text, &margin));
-            let (decoded, _, _, literal) = decode(raw.as_bytes(), start);
+            let (decoded, _, _, literal) = decode(raw.as_bytes(), start, 0);
             prop_assert!(literal);
             prop_assert_eq!(decoded, text);
         }
@@ -173,7 +231,7 @@ mod tests {
             let margin = " ".repeat(indent);
             let content = String::from_utf8(encode_content(text.as_bytes(), &margin, eol).unwrap()).unwrap();
             let raw = format!("{}{margin}{content}", literal_header(indent));
-            let (decoded, _, _, _) = decode(raw.as_bytes(), start);
+            let (decoded, _, _, _) = decode(raw.as_bytes(), start, 0);
             prop_assert_eq!(&decoded, &text.replace('\n', eol));
             let again = encode_content(decoded.as_bytes(), &margin, eol).unwrap();
             prop_assert_eq!(String::from_utf8(again).unwrap(), content);
@@ -182,9 +240,28 @@ mod tests {
         /// Every span of a block's value maps inside the block.
         #[test]
         fn spans_map_inside_the_block(raw in block(), start in 0usize..64) {
-            let (decoded, anchors, _, _) = decode(raw.as_bytes(), start);
+            let (decoded, anchors, _, _) = decode(raw.as_bytes(), start, 0);
             let host = HostSpan::new(start, start + raw.len());
             prop_assert_eq!(anchors_inside(&anchors, decoded.len(), host), Ok(()));
+        }
+    }
+
+    /// Folded blocks fold as PyYAML folds them (header `>` at column 0, content at 1).
+    #[test]
+    fn folded_blocks_fold_as_yaml_does() {
+        for (body, value) in [
+            (" a\n\n b\n", "a\nb\n"),
+            (" a\n  b\n c\n", "a\n b\nc\n"),
+            (" a\n\n  b\n", "a\n\n b\n"),
+            ("\n a\n b\n\n\n c\n", "\na b\n\nc\n"),
+            (" a\n \n b\n", "a\nb\n"),
+        ] {
+            let raw = format!(">\n{body}");
+            let (decoded, anchors, _, literal) = decode(raw.as_bytes(), 0, 0);
+            assert!(!literal);
+            assert_eq!(decoded, value, "{raw:?}");
+            let host = HostSpan::new(0, raw.len());
+            assert_eq!(anchors_inside(&anchors, decoded.len(), host), Ok(()));
         }
     }
 

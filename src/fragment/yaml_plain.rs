@@ -49,11 +49,13 @@ pub fn plain_as_quoted(raw: &[u8], span: HostSpan) -> Option<PlainScalar> {
 
 /// A folded block scalar (`>`, `>-`, `>+`, with an indentation digit or not) that reads the same
 /// as a double-quoted scalar spanning its lines: no comment after the header, every line at the
-/// block's indentation with no blank line between them and no trailing blank. Its line breaks
-/// then fold to spaces in both forms, so quoting the lines in place (the header replaced by the
-/// opening quote, `"` and `\` escaped) keeps the value, up to the final line break. Others
-/// (more-indented lines, blank lines, which keep line breaks) are `None`: not fixable in place.
-pub fn folded_as_quoted(raw: &[u8], start: usize) -> Option<PlainScalar> {
+/// block's indentation (the one its header states, from `parent` as `yaml_block::decode` reads
+/// it, or else its first line's) with no blank line between them and no trailing blank. Its
+/// line breaks then fold to spaces in both forms, so quoting the lines in place (the header
+/// replaced by the opening quote, `"` and `\` escaped) keeps the value, up to the final line
+/// break. Others (more-indented lines, blank lines, which keep line breaks) are `None`: not
+/// fixable in place.
+pub fn folded_as_quoted(raw: &[u8], start: usize, parent: usize) -> Option<PlainScalar> {
     let header_end = raw.iter().position(|&b| b == b'\n')?;
     let header = raw.get(..header_end)?.trim_ascii_end();
     let (first, indicators) = header.split_first()?;
@@ -80,7 +82,8 @@ pub fn folded_as_quoted(raw: &[u8], start: usize) -> Option<PlainScalar> {
         lines.pop();
     }
     let (first_at, first_line) = *lines.first()?;
-    let indent = first_line.iter().take_while(|b| **b == b' ').count();
+    let indent = super::yaml_block::stated_indent(header, parent)
+        .unwrap_or_else(|| first_line.iter().take_while(|b| **b == b' ').count());
     let mut escapes = Vec::new();
     for (at, line) in &lines {
         let content = line.get(indent..)?;
@@ -208,16 +211,6 @@ mod tests {
             })
     }
 
-    /// Whether a folded block's header has an indentation digit other than its first line's
-    /// indentation (see the known bug below).
-    fn digit_is_not_the_indent(raw: &str) -> bool {
-        let (header, body) = raw.split_once('\n').unwrap_or((raw, ""));
-        let digit = header.chars().find_map(|c| c.to_digit(10));
-        let first = body.lines().find(|l| !l.trim().is_empty());
-        let indent = first.map(|l| l.len() - l.trim_start_matches(' ').len());
-        digit.is_some_and(|d| Some(d as usize) != indent)
-    }
-
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -241,19 +234,12 @@ mod tests {
         }
 
         /// A folded block that may be quoted in place reads the same quoted, up to its final
-        /// line break.
-        ///
-        /// Known bug (left out, not fixed): `folded_as_quoted` ignores an indentation digit in
-        /// the header and takes the first line's indentation as the block's. When the digit says
-        /// less (`>1` over lines indented 2), the lines are more indented than the block: their
-        /// extra blanks are content and their line breaks are kept, so quoting them changes the
-        /// value (`">1\n  a\n  b"` is " a\n b\n" in YAML, and "a b" quoted: one command where
-        /// there were two). `yaml_block::decode` reads the digit, so the two disagree here.
+        /// line break; whatever its header's indentation digit says (`">1\n  a\n  b"` is
+        /// " a\n b\n": its lines are more indented than the block, so they are not quotable).
         #[test]
         fn folded_blocks_quote_in_place(raw in folded(), start in 0usize..64) {
-            prop_assume!(!digit_is_not_the_indent(&raw));
-            if let Some(plain) = folded_as_quoted(raw.as_bytes(), start) {
-                let (block, _, _, literal) = yaml_block::decode(raw.as_bytes(), start);
+            if let Some(plain) = folded_as_quoted(raw.as_bytes(), start, 0) {
+                let (block, _, _, literal) = yaml_block::decode(raw.as_bytes(), start, 0);
                 prop_assert!(!literal);
                 let (requoted, _) = yaml_double::decode(quoted(&raw, start, &plain).as_bytes(), 0);
                 prop_assert_eq!(requoted.as_str(), block.trim_end_matches('\n'));
@@ -273,7 +259,7 @@ mod tests {
         #[test]
         fn quoting_edits_stay_inside(raw in folded(), plain_raw in line(), start in 0usize..64) {
             let host = HostSpan::new(start, start + raw.len());
-            if let Some(plain) = folded_as_quoted(raw.as_bytes(), start) {
+            if let Some(plain) = folded_as_quoted(raw.as_bytes(), start, 0) {
                 prop_assert!(host.contains(plain.span));
                 prop_assert!(plain.header.is_some_and(|h| host.contains(h)));
                 prop_assert!(plain.escapes.iter().all(|&at| plain.span.contains(HostSpan::new(at.0, at.0 + 1))));
@@ -293,11 +279,14 @@ mod tests {
         );
     }
 
-    /// The known bug above, written down: lines more indented than the header's digit says
-    /// keep their line breaks, so the block cannot be quoted in place.
+    /// Lines more indented than the header's digit says keep their line breaks, so the block
+    /// cannot be quoted in place; the digit counts from the collection the block is in.
     #[test]
-    #[ignore = "known bug: the header's indentation digit is ignored"]
     fn more_indented_than_the_digit_is_not_quotable() {
-        assert_eq!(folded_as_quoted(b">1\n  a\n  b\n", 0), None);
+        assert_eq!(folded_as_quoted(b">1\n  a\n  b\n", 0, 0), None);
+        assert!(folded_as_quoted(b">2\n  a\n  b\n", 0, 0).is_some());
+        // In a collection indented 2 columns, `>2` means lines at 4.
+        assert!(folded_as_quoted(b">2\n    a\n    b\n", 0, 2).is_some());
+        assert_eq!(folded_as_quoted(b">1\n    a\n    b\n", 0, 2), None);
     }
 }

@@ -10,19 +10,21 @@ use crate::model::Note;
 
 pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
     let mut parsed = Parsed::default();
+    // Diagnostics name the file by what it is (the YAML parser reads both).
+    let format = if is_json(bytes) { "JSON" } else { "YAML" };
     let trees = match yaml::parse_documents(bytes) {
         Ok(trees) => trees,
         Err(why) => {
             parsed
                 .diagnostics
-                .push(Note::skipped(format!("the YAML: {why}")));
+                .push(Note::skipped(format!("the {format}: {why}")));
             return parsed;
         }
     };
     if trees.iter().any(|tree| tree.root_node().has_error()) {
-        parsed
-            .diagnostics
-            .push(Note::skipped("not valid YAML or JSON; it was not analysed"));
+        parsed.diagnostics.push(Note::skipped(format!(
+            "not valid {format}; it was not analysed"
+        )));
         return parsed;
     }
     for document in trees.iter().flat_map(yaml::documents) {
@@ -48,4 +50,35 @@ pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
         }
     }
     parsed
+}
+
+/// Whether a file is JSON rather than YAML: its first character (after a byte order mark and
+/// blanks) opens an object or an array.
+fn is_json(bytes: &[u8]) -> bool {
+    let text = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    matches!(text.trim_ascii_start().first(), Some(b'{' | b'['))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_broken_file_is_named_by_what_it_is() {
+        let broken_json = b"\xef\xbb\xbf\n  {\"Resources\": {\"A\": \"x\"}\n";
+        assert_eq!(
+            parse(broken_json, 0).diagnostics,
+            [Note::skipped("not valid JSON; it was not analysed")]
+        );
+        let broken_yaml = b"jobs:\n  a:\n    - run: \"x\n";
+        assert_eq!(
+            parse(broken_yaml, 0).diagnostics,
+            [Note::skipped("not valid YAML; it was not analysed")]
+        );
+        let long_json = format!("[\n{}1\n]\n", "1,\n".repeat(40_000));
+        assert_eq!(
+            parse(long_json.as_bytes(), 0).diagnostics,
+            [Note::skipped("the JSON: it has more than 32767 lines, past what the parser counts; it was not analysed")]
+        );
+    }
 }

@@ -78,7 +78,7 @@ fn document_runs(bytes: &[u8]) -> Vec<Result<tree_sitter::Range, String>> {
         };
         if end_row - start_row > MAX_LINES {
             runs.push(Err(format!(
-                "a document of more than {MAX_LINES} lines (from line {}) is past what the YAML parser counts; it was not analysed",
+                "a document of more than {MAX_LINES} lines (from line {}) is past what the parser counts; it was not analysed",
                 start_row + 1
             )));
         } else {
@@ -109,7 +109,7 @@ pub fn beyond_grammar(bytes: &[u8]) -> Option<String> {
     let lines = bytes.iter().filter(|&&b| b == b'\n').count() + 1;
     nesting_beyond(bytes).or_else(|| {
         (lines > MAX_LINES).then(|| {
-            format!("it has more than {MAX_LINES} lines, past what the YAML parser counts; it was not analysed")
+            format!("it has more than {MAX_LINES} lines, past what the parser counts; it was not analysed")
         })
     })
 }
@@ -143,7 +143,7 @@ fn nesting_beyond(bytes: &[u8]) -> Option<String> {
         }
         if levels.len() > MAX_LEVELS {
             return Some(format!(
-                "it nests more than {MAX_LEVELS} levels deep, past what the YAML parser can hold; it was not analysed"
+                "it nests more than {MAX_LEVELS} levels deep, past what the parser can hold; it was not analysed"
             ));
         }
     }
@@ -332,12 +332,13 @@ pub fn scalar(node: Node, bytes: &[u8]) -> Option<Scalar> {
             )
         }
         "block_scalar" => {
-            let (text, anchors, indent, literal) = yaml_block::decode(raw, start);
+            let parent = collection_indent(inner);
+            let (text, anchors, indent, literal) = yaml_block::decode(raw, start, parent);
             let region = if literal {
                 InsertRegion::quoted(vec![Quoting::YamlBlock { indent }])
             } else {
                 // A simple folded block becomes a double-quoted scalar when text is inserted.
-                let plain = yaml_plain::folded_as_quoted(raw, start);
+                let plain = yaml_plain::folded_as_quoted(raw, start, parent);
                 InsertRegion {
                     start: 0,
                     quoting: plain.is_some().then(|| vec![Quoting::YamlDoubleQuoted]),
@@ -359,6 +360,20 @@ pub fn scalar(node: Node, bytes: &[u8]) -> Option<Scalar> {
         tag,
         region,
     })
+}
+
+/// The indentation of the block collection (mapping or sequence) a node is a value of, from
+/// which a block scalar's indentation indicator counts: the column where the collection starts,
+/// or 0 when the node is in none (a document's top-level scalar).
+fn collection_indent(node: Node) -> usize {
+    let mut current = node.parent();
+    while let Some(parent) = current {
+        if matches!(parent.kind(), "block_mapping" | "block_sequence") {
+            return parent.start_position().column;
+        }
+        current = parent.parent();
+    }
+    0
 }
 
 /// A mapping's value of `key` as a setting's field: its text when it is a literal scalar, and the
@@ -571,6 +586,25 @@ mod tests {
         ] {
             assert_eq!(plain(yaml), None, "{why}");
         }
+    }
+
+    #[test]
+    fn an_indentation_indicator_counts_from_the_collection() {
+        // As PyYAML reads them. Top level and in a mapping at column 0: the digit is the
+        // content's indentation.
+        assert_eq!(first_value("a: |2\n   x\n", "a").text, " x\n");
+        // In a mapping at column 2, `|2` means content at column 4; in a sequence item at
+        // column 2, the same.
+        let yaml = "top:\n  a: |2\n     x\n  b:\n    - >1\n       y\n       z\n";
+        let tree = parse_tree(yaml.as_bytes()).unwrap();
+        let top = get(documents(&tree)[0], yaml.as_bytes(), "top").unwrap();
+        let a = scalar(get(top, yaml.as_bytes(), "a").unwrap(), yaml.as_bytes()).unwrap();
+        // (The scalar's node ends before its last line break when more follows.)
+        assert_eq!(a.text.trim_end_matches('\n'), " x");
+        let b = items(get(top, yaml.as_bytes(), "b").unwrap(), yaml.as_bytes());
+        let b = scalar(b[0], yaml.as_bytes()).unwrap();
+        // Lines more indented than the block keep their line breaks.
+        assert_eq!(b.text.trim_end_matches('\n'), "  y\n  z");
     }
 
     #[test]

@@ -20,7 +20,8 @@ How each host runs its scripts:
   line, a list item as single-quoted words (cloud-init's `shellify`); each `write_files` content
   (after its `encoding:`) with a shebang, or executable, is a script of its own.
 - MIME multi-part user data: each text/x-shellscript* part and each boothook is a script, each
-  text/cloud-config part is cloud-init.
+  text/cloud-config part is cloud-init; a text/plain (or untyped, or text/x-not-multipart) part
+  and a gzip part (decompressed) are what their first line says.
 - User data (Secret values, CloudFormation UserData, Terraform user_data): `#!` script,
   `#cloud-boothook`, `#cloud-config` or MIME.
 - Kubernetes: a container whose command + args are `sh|bash -c SCRIPT`; Secret `data` values
@@ -47,6 +48,7 @@ How each host runs its scripts:
 import base64
 import binascii
 import email
+import email.errors
 import email.policy
 import gzip
 import json
@@ -235,21 +237,61 @@ def shellify(items):
     return "\n".join(lines) + "\n"
 
 
+# The part types cloud-init decompresses before it reads what they hold.
+GZIP_TYPES = (
+    "application/gzip",
+    "application/gzip-compressed",
+    "application/gzipped",
+    "application/x-compress",
+    "application/x-compressed",
+    "application/x-gunzip",
+    "application/x-gzip",
+    "application/x-gzip-compressed",
+)
+
+
+def type_from_content(body):
+    """The part type cloud-init gives a text/plain (or decompressed) part by its first line."""
+    head = body.lstrip().lower()
+    if head.startswith(("#cloud-config-archive", "#cloud-config-jsonp")):
+        return None
+    for start, ctype in (
+        ("#cloud-config", "text/cloud-config"),
+        ("#cloud-boothook", "text/cloud-boothook"),
+        ("#!", "text/x-shellscript"),
+    ):
+        if head.startswith(start):
+            return ctype
+    return None
+
+
+# Defects the email parser notes while it still reads every part as cloud-init runs it: a last
+# part without a close delimiter, a part whose headers are not followed by a blank line.
+TOLERATED_DEFECTS = (
+    email.errors.CloseBoundaryNotFoundDefect,
+    email.errors.MissingHeaderBodySeparatorDefect,
+)
+
+
+def defects(entity):
+    return [d for d in entity.defects if not isinstance(d, TOLERATED_DEFECTS)]
+
+
 def mime(text, name, out):
     message = email.message_from_string(text, policy=email.policy.compat32)
-    if message.defects:
+    if defects(message):
         raise HostError(f"{name or 'MIME'}: {message.defects}")
     if not message.is_multipart():
         raise HostError(f"{name or 'MIME'} is not multipart")
     index = 0
     for part in message.walk():
         if part.is_multipart():
-            if part.defects:
+            if defects(part):
                 raise HostError(f"{name or 'MIME'}: {part.defects}")
             continue
         index += 1
         where = f"{name + ' ' if name else ''}part {index}"
-        if part.defects:
+        if defects(part):
             raise HostError(f"{where}: {part.defects}")
         ctype = part.get_content_type()
         cte = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
@@ -258,9 +300,17 @@ def mime(text, name, out):
             data = b64decode_strict(raw, where)
         else:
             data = part.get_payload(decode=True) or b""
+        if ctype in GZIP_TYPES:
+            try:
+                data = gzip.decompress(data)
+            except (OSError, EOFError) as e:
+                raise HostError(f"{where} is not gzip: {e}") from None
+            ctype = "text/plain"
         if ctype in ("text/x-include-url", "text/x-include-once-url", "text/part-handler"):
             continue
         body = utf8(data, where)
+        if ctype in ("text/plain", "text/x-not-multipart", "text/x-shellscript"):
+            ctype = type_from_content(body) or ctype
         if ctype.startswith("text/x-shellscript"):
             shell = shebang_shell(body)
             if shell:

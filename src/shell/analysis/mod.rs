@@ -42,6 +42,8 @@ pub struct Analysis {
     /// What of the fragment was not analysed: all of it (`Skipped`: it could not be parsed, or
     /// nests past the depth limit), or some nested code or commands (`PartlyAnalysed`).
     pub error: Option<Note>,
+    /// Code the analysis did not follow (past a nesting limit): where, and why.
+    pub notes: Vec<(HostSpan, String)>,
 }
 
 /// Analyses one fragment of shell code with the default [`Options`].
@@ -112,6 +114,7 @@ struct Analyzer<'o> {
     /// Some match of the structure query was dropped (see `Structure::incomplete`).
     incomplete: bool,
     error: Option<Note>,
+    notes: Vec<(HostSpan, String)>,
 }
 
 /// The fragment [`Analyzer::run`] is working through: its text and tree, where its offsets go in
@@ -150,6 +153,14 @@ impl<'o> Analyzer<'o> {
             syntax_errors: false,
             incomplete: false,
             error: None,
+            notes: Vec::new(),
+        }
+    }
+
+    /// Says that the code at `span` was not analysed, and why (once per reason).
+    fn note(&mut self, span: HostSpan, why: String) {
+        if !self.notes.iter().any(|(_, known)| *known == why) {
+            self.notes.push((span, why));
         }
     }
 
@@ -184,6 +195,7 @@ impl<'o> Analyzer<'o> {
             aws_metadata: self.aws_metadata,
             syntax_errors: self.syntax_errors,
             error,
+            notes: self.notes,
         }
     }
 
@@ -481,6 +493,8 @@ mod tests {
     use super::*;
     use crate::shell::endpoint::Endpoints;
 
+    use super::nesting::{MAX_DEPTH, MAX_NESTED};
+
     fn origins(script: &str, options: &Options) -> Vec<String> {
         analyze_with(&Fragment::script(script.as_bytes()), options)
             .requests
@@ -520,6 +534,48 @@ mod tests {
         assert_eq!(
             analyze(&Fragment::script(script.as_bytes())).requests.len(),
             1
+        );
+    }
+
+    fn evals(n: usize, command: &str) -> String {
+        format!("#!/bin/sh\n{}{command}\n", "eval ".repeat(n))
+    }
+
+    #[test]
+    fn nesting_up_to_the_limit_is_analysed() {
+        let request = "curl http://169.254.169.254/latest/meta-data/";
+        for depth in [9, MAX_DEPTH] {
+            let analysis = analyze(&Fragment::script(evals(depth, request).as_bytes()));
+            assert_eq!(analysis.requests.len(), 1, "{depth} evals");
+            assert!(analysis.notes.is_empty(), "{depth} evals");
+        }
+    }
+
+    #[test]
+    fn nesting_past_a_limit_is_noted_where_it_starts() {
+        let request = "curl http://169.254.169.254/latest/meta-data/";
+        let script = evals(MAX_DEPTH + 1, request);
+        let analysis = analyze(&Fragment::script(script.as_bytes()));
+        assert!(analysis.requests.is_empty());
+        let notes: Vec<(usize, &str)> = analysis
+            .notes
+            .iter()
+            .map(|(span, why)| (span.start.0, why.as_str()))
+            .collect();
+        // The code not analysed starts at the request, after the last eval it went through.
+        let at = script.find("curl").unwrap();
+        assert_eq!(
+            notes,
+            [(at, "shell code nested more than 16 levels deep in strings (`sh -c`, `eval`, here-documents) was not analysed")]
+        );
+        // Too many pieces of nested code: the first ones are analysed, the rest noted.
+        let many = format!("#!/bin/sh\n{}", format!("sh -c '{request}'\n").repeat(600));
+        let analysis = analyze(&Fragment::script(many.as_bytes()));
+        assert_eq!(analysis.requests.len(), MAX_NESTED);
+        let notes: Vec<&str> = analysis.notes.iter().map(|(_, why)| why.as_str()).collect();
+        assert_eq!(
+            notes,
+            ["shell code nested in strings (`sh -c`, `eval`, here-documents) past the first 512 pieces was not analysed"]
         );
     }
 }

@@ -6,17 +6,20 @@ use tree_sitter::Node;
 
 use super::scope::{Boundary, Context};
 use super::{Analyzer, Code};
-use crate::fragment::OffsetMap;
+use crate::fragment::{FragmentSpan, OffsetMap};
 use crate::model::Note;
 use crate::shell::command::{self, Invocation};
 use crate::shell::request::Quoting;
 use crate::shell::tree::argv;
 use crate::shell::word::{self, Unquoted};
 
-/// How deep shell code may nest inside strings before the analysis stops following it.
-const MAX_DEPTH: usize = 8;
-/// How many nested fragments one file may produce.
-const MAX_NESTED: usize = 512;
+/// How deep shell code may nest inside strings before the analysis stops following it (with a
+/// note): far past what scripts do, and each level is parsed again, so it stays bounded.
+pub(super) const MAX_DEPTH: usize = 16;
+/// How many nested fragments one file may produce. A string nested in a substitution is met
+/// once per level above it (the outer string is parsed again), so hostile nesting doubles the
+/// count at each level; past this the rest is not analysed (with a note).
+pub(super) const MAX_NESTED: usize = 512;
 
 impl Analyzer<'_> {
     /// `sh -c '…'`: the string is run by a new shell, which sees only exported variables when the
@@ -82,8 +85,28 @@ impl Analyzer<'_> {
     }
 
     /// Analyses shell code cut out of a string; returns whether it writes a token to its output.
+    /// Past a limit it is not analysed, and a note says where.
     fn nested(&mut self, unquoted: Unquoted, map: &OffsetMap, cx: &Context) -> bool {
-        if cx.depth > MAX_DEPTH || self.nested >= MAX_NESTED || unquoted.text.is_empty() {
+        if unquoted.text.is_empty() {
+            return false;
+        }
+        let limit = if cx.depth > MAX_DEPTH {
+            Some(format!(
+                "shell code nested more than {MAX_DEPTH} levels deep in strings \
+                 (`sh -c`, `eval`, here-documents) was not analysed"
+            ))
+        } else if self.nested >= MAX_NESTED {
+            Some(format!(
+                "shell code nested in strings (`sh -c`, `eval`, here-documents) past the \
+                 first {MAX_NESTED} pieces was not analysed"
+            ))
+        } else {
+            None
+        };
+        if let Some(why) = limit {
+            let at = unquoted.anchors.first().map_or(0, |&(_, at)| at);
+            let span = map.span_to_host(FragmentSpan::new(at, at));
+            self.note(span, why);
             return false;
         }
         self.nested += 1;
