@@ -54,11 +54,49 @@ impl Budget {
 /// on the machine.
 pub const BACKSTOP: Duration = Duration::from_secs(120);
 
+/// The most tokens one parse may hold, as [`tokens_beyond`] counts them: a tree-sitter tree
+/// and the parse that builds it take up to about 750 bytes per token (measured at its peak on
+/// deeply nested and on wide flat JSON, the densest inputs; source code and manifests take 400
+/// to 600), so one parse stays under about 400 MB whatever the input, and a 16 MiB file
+/// costs at most a small multiple of itself. Well-formed files count 0.15 to 0.3 tokens per
+/// byte (2 to 3 MB of code or manifests fit); a file of one-byte tokens (`[[[[…`,
+/// `[1,1,1,…`) past 512 KiB does not, and is declined before anything is allocated for it. A
+/// stream of YAML documents is parsed run by run, each within this bound.
+pub const MAX_TOKENS: usize = 1 << 19;
+
+/// Whether `text` may hold more than `limit` tokens: an upper estimate, counting every
+/// punctuation byte and every run of word bytes (letters, digits, `_-./`, anything past
+/// ASCII) as one token, as if strings, comments and here-documents were code. Stops counting
+/// past `limit`.
+pub fn tokens_beyond(text: &[u8], limit: usize) -> bool {
+    let mut tokens = 0usize;
+    let mut in_word = false;
+    for &byte in text {
+        let word = byte.is_ascii_alphanumeric()
+            || matches!(byte, b'_' | b'-' | b'.' | b'/')
+            || byte >= 0x80;
+        if byte.is_ascii_whitespace() {
+            in_word = false;
+            continue;
+        }
+        if !word || !in_word {
+            tokens += 1;
+            if tokens > limit {
+                return true;
+            }
+        }
+        in_word = word;
+    }
+    false
+}
+
 /// Why a parse gave no tree.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseError {
     #[error("the {0:?} grammar could not be loaded")]
     Language(Grammar),
+    #[error("it has more than {MAX_TOKENS} words and punctuation marks, more than one parse may hold in memory")]
+    TooLarge,
     #[error("parsing it took more than {} steps of the parser ({} per KiB of input), the bound that keeps a pathological input from taking unbounded time", .0.callbacks.saturating_mul(100), Budget::PER_KIB * 100)]
     Budget(Budget),
     #[error("parsing it took longer than {0:?}, a bound kept only as a last resort on an overloaded machine (another run may read it)")]
@@ -104,8 +142,15 @@ pub fn parse_range(
     text: &[u8],
     range: Option<tree_sitter::Range>,
 ) -> Result<Tree, ParseError> {
-    let len = range.map_or(text.len(), |r| r.end_byte.saturating_sub(r.start_byte));
-    parse_within(grammar, text, range, Budget::for_len(len), BACKSTOP).0
+    let part = match range {
+        Some(r) => text.get(r.start_byte..r.end_byte).unwrap_or_default(),
+        None => text,
+    };
+    // Before anything is allocated for it.
+    if tokens_beyond(part, MAX_TOKENS) {
+        return Err(ParseError::TooLarge);
+    }
+    parse_within(grammar, text, range, Budget::for_len(part.len()), BACKSTOP).0
 }
 
 /// How many progress callbacks a parse of all of `text` takes (the unit of [`Budget`]), when it
@@ -232,6 +277,50 @@ mod tests {
         } else {
             None
         }
+    }
+
+    #[test]
+    fn tokens_are_counted_from_above() {
+        let count = |text: &str| (0..).find(|&n| !tokens_beyond(text.as_bytes(), n)).unwrap();
+        assert_eq!(count(""), 0);
+        assert_eq!(count("  \n\t"), 0);
+        assert_eq!(count("curl -s http://169.254.169.254/latest"), 5);
+        assert_eq!(count("a=\"$(b)\""), 8);
+        assert_eq!(count("[[[]]]"), 6);
+        assert_eq!(count("caf\u{e9} na\u{ef}ve"), 2);
+        // It stops counting past the limit.
+        assert!(tokens_beyond("[".repeat(10).as_bytes(), 9));
+        assert!(!tokens_beyond("[".repeat(10).as_bytes(), 10));
+    }
+
+    #[test]
+    fn too_many_tokens_are_declined_before_parsing() {
+        let dense = "[".repeat(MAX_TOKENS + 1);
+        for grammar in [
+            Grammar::Yaml,
+            Grammar::Hcl,
+            Grammar::Bash,
+            Grammar::Containerfile,
+        ] {
+            assert_eq!(
+                parse(grammar, dense.as_bytes()).err(),
+                Some(ParseError::TooLarge)
+            );
+        }
+        assert!(parse(Grammar::Yaml, &dense.as_bytes()[1..]).is_ok());
+        // A range is counted alone.
+        let text = format!("a: 1\n{dense}");
+        let range = tree_sitter::Range {
+            start_byte: 0,
+            end_byte: 5,
+            start_point: tree_sitter::Point { row: 0, column: 0 },
+            end_point: tree_sitter::Point { row: 1, column: 0 },
+        };
+        assert!(parse_range(Grammar::Yaml, text.as_bytes(), Some(range)).is_ok());
+        assert_eq!(
+            ParseError::TooLarge.to_string(),
+            "it has more than 524288 words and punctuation marks, more than one parse may hold in memory"
+        );
     }
 
     #[test]

@@ -12,44 +12,49 @@ pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
     let mut parsed = Parsed::default();
     // Diagnostics name the file by what it is (the YAML parser reads both).
     let format = if is_json(bytes) { "JSON" } else { "YAML" };
-    let trees = match yaml::parse_documents(bytes) {
-        Ok(trees) => trees,
-        Err(why) => {
-            parsed
-                .diagnostics
-                .push(Note::skipped(format!("the {format}: {why}")));
-            return parsed;
-        }
-    };
-    if trees.iter().any(|tree| tree.root_node().has_error()) {
-        parsed.diagnostics.push(Note::skipped(format!(
-            "not valid {format}; it was not analysed"
-        )));
-        return parsed;
-    }
-    for document in trees.iter().flat_map(yaml::documents) {
-        if !yaml::is_mapping(document, bytes) {
-            continue;
-        }
-        let has = |key: &str| yaml::get(document, bytes, key).is_some();
-        if has("apiVersion") && has("kind") {
-            let eksctl = yaml::get(document, bytes, "apiVersion")
-                .and_then(|v| yaml::scalar_string(v, bytes))
-                .is_some_and(|v| v.starts_with("eksctl.io/"));
-            if eksctl {
-                eksctl::read(document, bytes, host, &mut parsed);
-            } else {
-                kubernetes::read(document, bytes, host, &mut parsed);
+    let mut broken = false;
+    // One run of documents at a time (see `yaml::read_documents`).
+    let read = yaml::read_documents(bytes, |tree| {
+        broken |= tree.root_node().has_error();
+        if !broken {
+            for document in yaml::documents(tree) {
+                read_document(document, bytes, host, &mut parsed);
             }
-        } else if has("Resources") || has("AWSTemplateFormatVersion") {
-            cloudformation::read(document, bytes, host, &mut parsed);
-        } else if has("jobs") {
-            workflow::read_github(document, bytes, host, &mut parsed);
-        } else {
-            workflow::read_gitlab(document, bytes, host, &mut parsed);
         }
+    });
+    let declined = match read {
+        Err(why) => Note::skipped(format!("the {format}: {why}")),
+        Ok(()) if broken => Note::skipped(format!("not valid {format}; it was not analysed")),
+        Ok(()) => return parsed,
+    };
+    Parsed {
+        diagnostics: vec![declined],
+        ..Parsed::default()
     }
-    parsed
+}
+
+/// Reads one document as what its shape says.
+fn read_document(document: tree_sitter::Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
+    if !yaml::is_mapping(document, bytes) {
+        return;
+    }
+    let has = |key: &str| yaml::get(document, bytes, key).is_some();
+    if has("apiVersion") && has("kind") {
+        let eksctl = yaml::get(document, bytes, "apiVersion")
+            .and_then(|v| yaml::scalar_string(v, bytes))
+            .is_some_and(|v| v.starts_with("eksctl.io/"));
+        if eksctl {
+            eksctl::read(document, bytes, host, parsed);
+        } else {
+            kubernetes::read(document, bytes, host, parsed);
+        }
+    } else if has("Resources") || has("AWSTemplateFormatVersion") {
+        cloudformation::read(document, bytes, host, parsed);
+    } else if has("jobs") {
+        workflow::read_github(document, bytes, host, parsed);
+    } else {
+        workflow::read_gitlab(document, bytes, host, parsed);
+    }
 }
 
 /// Whether a file is JSON rather than YAML: its first character (after a byte order mark and

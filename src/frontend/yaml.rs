@@ -23,30 +23,35 @@ fn not_parsed(error: &crate::syntax::ParseError) -> String {
 }
 
 /// Parses a stream of YAML documents as one tree per run of whole documents that stays within the
-/// parser's line count ([`MAX_LINES`]), each parsed in place (offsets are the file's): a bundle of
-/// many manifests is read whole, however long; only a single document past the limit is not.
-pub fn parse_documents(bytes: &[u8]) -> Result<Vec<tree_sitter::Tree>, String> {
+/// parser's line count ([`MAX_LINES`]) and token bound (`crate::syntax::MAX_TOKENS`), each parsed
+/// in place (offsets are the file's) and handed to `read` before the next is parsed, so that no
+/// two trees are held at once: a bundle of many manifests is read whole, however long; only a
+/// single document past the limits is not, and then the file is not (`read` may have seen the
+/// runs before it: the caller drops what it read).
+pub fn read_documents(bytes: &[u8], mut read: impl FnMut(&Tree)) -> Result<(), String> {
     let runs = document_runs(bytes);
     if runs.len() <= 1 {
-        return parse_tree(bytes).map(|tree| vec![tree]);
+        read(&parse_tree(bytes)?);
+        return Ok(());
     }
     if let Some(why) = nesting_beyond(bytes) {
         return Err(why);
     }
-    runs.into_iter()
-        .map(|run| {
-            let range = run?;
-            crate::syntax::parse_range(crate::syntax::Grammar::Yaml, bytes, Some(range))
-                .map_err(|e| not_parsed(&e))
-        })
-        .collect()
+    for run in runs {
+        let range = run?;
+        let tree = crate::syntax::parse_range(crate::syntax::Grammar::Yaml, bytes, Some(range))
+            .map_err(|e| not_parsed(&e))?;
+        read(&tree);
+    }
+    Ok(())
 }
 
-/// The file cut at document starts (`---` lines) into runs of at most [`MAX_LINES`] lines; a
-/// single document longer than that is an error. One run (or none) when the file is short.
+/// The file cut at document starts (`---` lines) into runs of at most [`MAX_LINES`] lines and,
+/// where documents allow, [`MAX_RUN_BYTES`] bytes; a single document longer than [`MAX_LINES`]
+/// is an error. One run (or none) when the file is short.
 fn document_runs(bytes: &[u8]) -> Vec<Result<tree_sitter::Range, String>> {
     let total_rows = bytes.iter().filter(|&&b| b == b'\n').count() + 1;
-    if total_rows <= MAX_LINES {
+    if total_rows <= MAX_LINES && bytes.len() <= MAX_RUN_BYTES {
         return Vec::new();
     }
     // (byte, row) of each document start.
@@ -67,10 +72,9 @@ fn document_runs(bytes: &[u8]) -> Vec<Result<tree_sitter::Range, String>> {
     while let (Some(&(start_byte, start_row)), Some(_)) = (starts.get(first), starts.get(first + 1))
     {
         let mut last = first + 1;
-        while starts
-            .get(last + 1)
-            .is_some_and(|&(_, row)| row - start_row <= MAX_LINES)
-        {
+        while starts.get(last + 1).is_some_and(|&(byte, row)| {
+            row - start_row <= MAX_LINES && byte - start_byte <= MAX_RUN_BYTES
+        }) {
             last += 1;
         }
         let Some(&(end_byte, end_row)) = starts.get(last) else {
@@ -102,6 +106,11 @@ const MAX_LEVELS: usize = 200;
 /// The scanner counts rows in 16 bits: a document past this many lines is read as broken.
 const MAX_LINES: usize = i16::MAX as usize;
 
+/// How many bytes of documents one parse takes where a stream can be cut: a tree costs about
+/// 100 bytes per byte of YAML, and trees are read one at a time (`read_documents`), so a long
+/// stream costs about one run's tree at a time.
+const MAX_RUN_BYTES: usize = 1 << 18;
+
 /// Why YAML must not be given to tree-sitter-yaml 0.7, if it must not: it may nest more than
 /// [`MAX_LEVELS`] levels (an upper bound from indentation, with every `- `, `? ` or `: ` that
 /// opens a node on the same line counted as a level), or run past [`MAX_LINES`] lines.
@@ -114,8 +123,103 @@ pub fn beyond_grammar(bytes: &[u8]) -> Option<String> {
     })
 }
 
-/// Why the YAML may nest deeper than the parser holds ([`MAX_LEVELS`]), if it may.
+/// How deep flow collections (`[…]`, `{…}`, and so all of JSON) may nest. The scanner keeps no
+/// state for them, but each level is nodes of the tree, and no manifest or template nests more
+/// than a few dozen: a deeper file is made to exhaust the parser, and is declined before it is
+/// parsed.
+const MAX_FLOW_LEVELS: usize = 1_000;
+
+/// Why the YAML may nest deeper than the parser holds ([`MAX_LEVELS`] indentation levels,
+/// [`MAX_FLOW_LEVELS`] flow levels), if it may.
 fn nesting_beyond(bytes: &[u8]) -> Option<String> {
+    if flow_levels_beyond(bytes, MAX_FLOW_LEVELS) {
+        return Some(format!(
+            "it nests more than {MAX_FLOW_LEVELS} brackets deep (`[` or `{{`), past what is read; it was not analysed"
+        ));
+    }
+    indent_levels_beyond(bytes)
+}
+
+/// Whether flow collections in `bytes` nest more than `limit` deep: an upper bound that reads
+/// quoted scalars and comments as YAML does, and a bracket as opening a collection where a node
+/// may start (after `: `, `- `, `? `, `,`, another bracket, a tag or an anchor, or alone),
+/// not inside a plain scalar (`a[0]`).
+fn flow_levels_beyond(bytes: &[u8], limit: usize) -> bool {
+    let mut depth = 0usize;
+    // The last byte that is not a blank (a line break at the top level), whether a blank
+    // followed it, and whether a tag or anchor is being read or was the last word.
+    let mut previous = b'\n';
+    let mut after_blank = true;
+    let mut in_property = false;
+    let mut after_property = false;
+    let mut at = 0;
+    while let Some(&byte) = bytes.get(at) {
+        at += 1;
+        if matches!(byte, b' ' | b'\t' | b'\r' | b'\n') {
+            after_blank = true;
+            if in_property {
+                after_property = true;
+                in_property = false;
+            }
+            if byte == b'\n' && depth == 0 {
+                previous = b'\n';
+                after_property = false;
+            }
+            continue;
+        }
+        let node_start = (after_blank
+            && (after_property || matches!(previous, b'\n' | b':' | b'-' | b'?')))
+            || matches!(previous, b'[' | b'{' | b',');
+        let word_start = after_blank;
+        after_blank = false;
+        after_property = false;
+        match byte {
+            b'#' if word_start => {
+                // A comment, to the end of the line.
+                at = memchr::memchr(b'\n', bytes.get(at..).unwrap_or_default())
+                    .map_or(bytes.len(), |i| at + i);
+                continue;
+            }
+            b'"' | b'\'' if node_start || (depth > 0 && previous == b':') => {
+                at = quoted_end(bytes, at, byte);
+                previous = byte;
+                continue;
+            }
+            b'[' | b'{' if node_start || depth > 0 => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b']' | b'}' if depth > 0 => depth -= 1,
+            b'!' | b'&' if word_start => in_property = true,
+            _ => {}
+        }
+        previous = byte;
+    }
+    false
+}
+
+/// Where a quoted scalar opened by `quote` before `at` ends: after its closing quote (a
+/// backslash escapes in `"…"`, a doubled quote in `'…'`), or at the end of the text.
+fn quoted_end(bytes: &[u8], mut at: usize, quote: u8) -> usize {
+    while let Some(&byte) = bytes.get(at) {
+        at += 1;
+        if quote == b'"' && byte == b'\\' {
+            at += 1;
+        } else if byte == quote {
+            if quote == b'\'' && bytes.get(at) == Some(&b'\'') {
+                at += 1;
+            } else {
+                return at;
+            }
+        }
+    }
+    bytes.len()
+}
+
+/// Why the YAML may nest deeper in indentation than the parser holds ([`MAX_LEVELS`]).
+fn indent_levels_beyond(bytes: &[u8]) -> Option<String> {
     let mut levels: Vec<usize> = Vec::new();
     for line in bytes.split(|&b| b == b'\n') {
         let indent = line.iter().take_while(|&&b| b == b' ').count();
@@ -551,6 +655,51 @@ mod tests {
         assert_eq!(beyond_grammar(comments.as_bytes()), None);
         assert!(beyond_grammar("a: 1\n".repeat(40_000).as_bytes())
             .is_some_and(|why| why.contains("32767 lines")));
+    }
+
+    #[test]
+    fn flow_levels_are_bounded_before_parsing() {
+        let deep = |n: usize| format!("{{\"a\": {}{}}}", "[".repeat(n), "]".repeat(n));
+        // The mapping around them is a level too.
+        assert!(!flow_levels_beyond(deep(999).as_bytes(), 1_000));
+        assert!(flow_levels_beyond(deep(1_000).as_bytes(), 1_000));
+        let objects = format!("{}1{}", "{\"a\":".repeat(1_001), "}".repeat(1_001));
+        assert!(flow_levels_beyond(objects.as_bytes(), 1_000));
+        assert!(beyond_grammar(objects.as_bytes())
+            .is_some_and(|why| why.contains("nests more than 1000 brackets deep")));
+        // Unclosed: each bracket still opens a level.
+        assert!(flow_levels_beyond("a: [".repeat(1_001).as_bytes(), 1_000));
+        assert!(flow_levels_beyond(
+            format!("- {}", "[".repeat(1_001)).as_bytes(),
+            1_000
+        ));
+        assert!(flow_levels_beyond(
+            format!("a: !!seq {}", "[".repeat(1_001)).as_bytes(),
+            1_000
+        ));
+        assert!(flow_levels_beyond(
+            format!("a: &x {}", "{".repeat(1_001)).as_bytes(),
+            1_000
+        ));
+        // Brackets in plain and quoted scalars, comments and siblings open nothing.
+        for quiet in [
+            "a: x[0]\n".repeat(2_000),
+            "a: \"[[[[\"\n".repeat(600),
+            "a: '[[[['\n".repeat(600),
+            "a: 'it''s [['\n".repeat(600),
+            "- [x, \"]]]\", '[[']\n".repeat(600),
+            "# [[[[[\n".repeat(600),
+            "k: v # [[[[\n".repeat(600),
+            "a: [1, [2, {b: [3]}]]\n".repeat(2_000),
+            "{\"a\":[1,{\"b\":\"[[\"}],\"c\":{}}\n".repeat(2_000),
+            format!("s: |\n{}", "  [ -f x ] && echo \"[\"\n".repeat(2_000)),
+        ] {
+            assert!(
+                !flow_levels_beyond(quiet.as_bytes(), 1_000),
+                "{:?}",
+                &quiet[..20]
+            );
+        }
     }
 
     #[test]
