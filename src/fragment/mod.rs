@@ -272,6 +272,25 @@ pub(crate) fn push_decoded(
     anchors.push((out.len(), to));
 }
 
+/// In a flow scalar (single- or double-quoted YAML), how many bytes the line break at `inner[at]`
+/// takes (`\r\n`, `\n` or `\r`): 0 if none.
+pub(crate) fn line_break(inner: &[u8], at: usize) -> usize {
+    match (inner.get(at), inner.get(at + 1)) {
+        (Some(b'\r'), Some(b'\n')) => 2,
+        (Some(b'\n' | b'\r'), _) => 1,
+        _ => 0,
+    }
+}
+
+/// How many blanks (spaces, tabs) start at `inner[at]`.
+pub(crate) fn blanks(inner: &[u8], at: usize) -> usize {
+    inner
+        .iter()
+        .skip(at)
+        .take_while(|c| **c == b' ' || **c == b'\t')
+        .count()
+}
+
 /// Appends the character at `bytes[i]` (host offset `host`) to `out`, as [`char_at`] reads it,
 /// anchored when it is not the bytes themselves; returns how many bytes it took.
 pub(crate) fn push_char(

@@ -27,11 +27,11 @@ pub fn decode(raw: &[u8], start: usize) -> (String, Vec<(usize, usize)>) {
             }
             b'\n' | b'\r' => {
                 // A line break folds to a space; blank lines become line breaks.
-                let mut j = i + line_break(inner, i);
+                let mut j = i + super::line_break(inner, i);
                 let mut breaks = 0;
                 loop {
-                    let spaces = blanks(inner, j);
-                    match line_break(inner, j + spaces) {
+                    let spaces = super::blanks(inner, j);
+                    match super::line_break(inner, j + spaces) {
                         0 => {
                             j += spaces;
                             break;
@@ -57,24 +57,6 @@ pub fn decode(raw: &[u8], start: usize) -> (String, Vec<(usize, usize)>) {
         }
     }
     (out, anchors)
-}
-
-/// How many bytes the line break at `inner[at]` takes (`\r\n`, `\n` or `\r`): 0 if none.
-fn line_break(inner: &[u8], at: usize) -> usize {
-    match (inner.get(at), inner.get(at + 1)) {
-        (Some(b'\r'), Some(b'\n')) => 2,
-        (Some(b'\n' | b'\r'), _) => 1,
-        _ => 0,
-    }
-}
-
-/// How many blanks (spaces, tabs) start at `inner[at]`.
-fn blanks(inner: &[u8], at: usize) -> usize {
-    inner
-        .iter()
-        .skip(at)
-        .take_while(|c| **c == b' ' || **c == b'\t')
-        .count()
 }
 
 /// Reads the escape at `inner[i]` (a backslash) into `out`; returns how many bytes it takes.
@@ -126,8 +108,8 @@ fn escape(
         b'U' => 8,
         b'\n' | b'\r' => {
             // An escaped line break joins the lines without a space.
-            let width = line_break(inner, i + 1);
-            return 1 + width + blanks(inner, i + 1 + width);
+            let width = super::line_break(inner, i + 1);
+            return 1 + width + super::blanks(inner, i + 1 + width);
         }
         _ => {
             // Not an escape YAML has: the character itself.

@@ -21,12 +21,12 @@ pub fn decode(raw: &[u8], start: usize) -> (String, Vec<(usize, usize)>) {
             out.push('\'');
             i += 2;
             anchors.push((out.len(), base + i));
-        } else if line_break(inner, i) > 0 {
-            let mut j = i + line_break(inner, i);
+        } else if super::line_break(inner, i) > 0 {
+            let mut j = i + super::line_break(inner, i);
             let mut empty = 0;
             loop {
-                let spaces = blanks(inner, j);
-                match line_break(inner, j + spaces) {
+                let spaces = super::blanks(inner, j);
+                match super::line_break(inner, j + spaces) {
                     0 => {
                         j += spaces;
                         break;
@@ -52,24 +52,6 @@ pub fn decode(raw: &[u8], start: usize) -> (String, Vec<(usize, usize)>) {
         }
     }
     (out, anchors)
-}
-
-/// How many bytes the line break at `inner[at]` takes (`\r\n`, `\n` or `\r`): 0 if none.
-fn line_break(inner: &[u8], at: usize) -> usize {
-    match (inner.get(at), inner.get(at + 1)) {
-        (Some(b'\r'), Some(b'\n')) => 2,
-        (Some(b'\n' | b'\r'), _) => 1,
-        _ => 0,
-    }
-}
-
-/// How many blanks (spaces, tabs) start at `inner[at]`.
-fn blanks(inner: &[u8], at: usize) -> usize {
-    inner
-        .iter()
-        .skip(at)
-        .take_while(|c| **c == b' ' || **c == b'\t')
-        .count()
 }
 
 /// Writes `text` for the inside of a single-quoted scalar (`Quoting::YamlSingleQuoted`): `'`
