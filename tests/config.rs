@@ -357,7 +357,7 @@ fn token_variable_names_the_inserted_token() {
     assert_eq!(code(&diff), 1);
     let patch = text(&diff.stdout);
     assert!(
-        patch.contains("+EC2_TOKEN=$(curl -sS -X PUT \"http://169.254.169.254/latest/api/token\""),
+        patch.contains("+EC2_TOKEN=$(curl -sf --connect-timeout 1 --max-time 2 -X PUT \"http://169.254.169.254/latest/api/token\""),
         "{patch}"
     );
     assert!(

@@ -8,11 +8,11 @@ mod imds_emulator;
 #[path = "support/tools.rs"]
 mod tools;
 
-use imds_emulator::{Emulator, Logged, Mode, INSTANCE_ID, REGION};
+use imds_emulator::{Emulator, Logged, Mode, Reach, INSTANCE_ID, NO_ANSWER, REGION};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Output, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tools::{require, BASH, CURL, GNU_WGET};
 
 const BASE: &str = "http://169.254.169.254";
@@ -729,6 +729,135 @@ fn raw_requests_malformed_foreign_and_origin_form() {
         .find(|l| l.path == "/latest/meta-data/instance-id")
         .expect("logged");
     assert_eq!(last.status, 200);
+}
+
+// ------------------------------------------------------------------------------------------
+// Where the service does not answer (Reach)
+
+/// How long a client given `--max-time 1` / `--timeout=1` may take to give up.
+const GIVE_UP: Duration = Duration::from_secs(4);
+
+fn timed<T>(f: impl FnOnce() -> T) -> (T, Duration) {
+    let started = Instant::now();
+    let out = f();
+    (out, started.elapsed())
+}
+
+#[test]
+fn refused_reach_refuses_every_connection_at_once() {
+    require(&[CURL, GNU_WGET]);
+    let emu = Emulator::start_reached(Mode::Optional, Reach::Refused);
+    assert_eq!(emu.reach(), Reach::Refused);
+    assert!(emu.addr().ip().is_loopback());
+    let err = TcpStream::connect_timeout(&emu.addr(), Duration::from_secs(1))
+        .expect_err("nothing listens");
+    assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused);
+    let (out, took) = timed(|| curl(&emu, &[ID_URL]));
+    assert_eq!(out.code, Some(7), "curl: couldn't connect: {}", out.stderr);
+    assert!(took < GIVE_UP, "{took:?}");
+    let out = wget(&emu, &[ID_URL]);
+    assert_eq!(out.code, Some(4), "wget: network failure: {}", out.stderr);
+    assert!(emu.log().is_empty());
+}
+
+#[test]
+fn put_lost_reach_never_answers_a_put_and_answers_the_rest() {
+    require(&[CURL, GNU_WGET]);
+    let emu = Emulator::start_reached(Mode::Optional, Reach::PutLost);
+    let ttl = header(TTL_HEADER, "60");
+    let (out, took) = timed(|| {
+        curl(
+            &emu,
+            &["--max-time", "1", "-X", "PUT", "-H", &ttl, TOKEN_URL],
+        )
+    });
+    assert_eq!(out.code, Some(28), "curl: timed out: {}", out.stderr);
+    assert!(
+        took >= Duration::from_millis(900) && took < GIVE_UP,
+        "{took:?}"
+    );
+    let with_wget = [
+        "--timeout=1",
+        "--method=PUT",
+        &format!("--header={ttl}"),
+        TOKEN_URL,
+    ];
+    let (out, took) = timed(|| wget(&emu, &with_wget));
+    assert_eq!(out.code, Some(4), "wget: network failure: {}", out.stderr);
+    assert!(took < GIVE_UP, "{took:?}");
+    // GETs are answered as tokens are optional.
+    assert_eq!(curl_status(&emu, &[ID_URL]), (200, INSTANCE_ID.to_string()));
+    let log = emu.log();
+    assert_eq!(
+        summary(&log),
+        expect(&[
+            ("PUT", "/latest/api/token", NO_ANSWER),
+            ("PUT", "/latest/api/token", NO_ANSWER),
+            ("GET", "/latest/meta-data/instance-id", 200),
+        ])
+    );
+    assert!(imds_emulator::describe_log(&log).contains("-> no answer"));
+    // Required: the GETs of a script that got no token fail.
+    emu.set_mode(Mode::Required);
+    assert_eq!(curl_status(&emu, &[ID_URL]).0, 401);
+}
+
+#[test]
+fn blackhole_reach_answers_nothing() {
+    require(&[CURL, GNU_WGET]);
+    let emu = Emulator::start_reached(Mode::Optional, Reach::Blackhole);
+    let (out, took) = timed(|| curl(&emu, &["--max-time", "1", ID_URL]));
+    assert_eq!(out.code, Some(28), "curl: timed out: {}", out.stderr);
+    assert!(
+        took >= Duration::from_millis(900) && took < GIVE_UP,
+        "{took:?}"
+    );
+    let (out, took) = timed(|| wget(&emu, &["--timeout=1", ID_URL]));
+    assert_eq!(out.code, Some(4), "wget: network failure: {}", out.stderr);
+    assert!(took < GIVE_UP, "{took:?}");
+    // Not even a malformed request gets an answer.
+    let mut stream = TcpStream::connect(emu.addr()).unwrap();
+    stream.write_all(b"NOT HTTP\r\n\r\n").unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut buf = [0u8; 64];
+    assert!(stream.read(&mut buf).is_err(), "no answer, no close");
+    assert_eq!(
+        summary(&emu.log()),
+        expect(&[
+            ("GET", "/latest/meta-data/instance-id", NO_ANSWER),
+            ("GET", "/latest/meta-data/instance-id", NO_ANSWER),
+            ("", "", NO_ANSWER),
+        ])
+    );
+    // Dropping the emulator ends the connections it holds.
+    let (_, took) = timed(|| drop(emu));
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    assert!(matches!(stream.read(&mut buf), Ok(0) | Err(_)));
+}
+
+/// A token header that is sent empty is an invalid token, in both modes. curl never sends a
+/// header whose value is empty; GNU wget does (so `--fix` gives wget its token header only when
+/// there is a token).
+#[test]
+fn an_empty_token_header_is_invalid_and_only_wget_sends_one() {
+    require(&[CURL, GNU_WGET]);
+    let emu = Emulator::start(Mode::Optional);
+    let empty = header(TOKEN_HEADER, "");
+    assert_eq!(curl_status(&emu, &["-H", &empty, ID_URL]).0, 200);
+    let out = wget(&emu, &[&format!("--header={empty}"), ID_URL]);
+    assert_eq!(out.code, Some(6), "wget: 401 is its exit 6: {}", out.stderr);
+    let log = emu.log();
+    assert_eq!(log[0].header(TOKEN_HEADER), None, "curl left it out");
+    assert_eq!(log[1].header(TOKEN_HEADER), Some(""), "wget sent it");
+    assert_eq!(
+        summary(&log),
+        expect(&[
+            ("GET", "/latest/meta-data/instance-id", 200),
+            ("GET", "/latest/meta-data/instance-id", 401),
+        ])
+    );
 }
 
 #[test]

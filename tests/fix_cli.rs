@@ -9,7 +9,7 @@ use std::os::unix::fs::PermissionsExt;
 
 use run::{imds_lint, imds_lint_stdin, text};
 
-const FETCH: &str = r#"IMDS_TOKEN=$(curl -sS -X PUT "http://169.254.169.254/latest/api/token" -H "X-aws-ec2-metadata-token-ttl-seconds: 21600")"#;
+const FETCH: &str = r#"IMDS_TOKEN=$(curl -sf --connect-timeout 1 --max-time 2 -X PUT "http://169.254.169.254/latest/api/token" -H "X-aws-ec2-metadata-token-ttl-seconds: 21600" || true)"#;
 const HEADER: &str = r#"-H "X-aws-ec2-metadata-token: $IMDS_TOKEN""#;
 
 #[test]
@@ -107,7 +107,7 @@ fn unsafe_fixes_wait_for_the_flag() {
     assert_eq!(with_unsafe.status.code(), Some(0));
     assert_eq!(
         std::fs::read_to_string(dir.path().join("alpine.sh")).unwrap(),
-        "#!/bin/sh\nIMDS_TOKEN=$(wget -q -O - --method=PUT --header=\"X-aws-ec2-metadata-token-ttl-seconds: 21600\" \"http://169.254.169.254/latest/api/token\")\nbusybox wget --header=\"X-aws-ec2-metadata-token: $IMDS_TOKEN\" -qO- http://169.254.169.254/latest/meta-data/hostname\n"
+        "#!/bin/sh\nIMDS_TOKEN=$(wget -q -O - --timeout=1 --tries=1 --method=PUT --header=\"X-aws-ec2-metadata-token-ttl-seconds: 21600\" \"http://169.254.169.254/latest/api/token\" || true)\nbusybox wget ${IMDS_TOKEN:+\"--header=X-aws-ec2-metadata-token: $IMDS_TOKEN\"} -qO- http://169.254.169.254/latest/meta-data/hostname\n"
     );
 }
 
@@ -182,7 +182,7 @@ fn standard_input_fixed_to_standard_output() {
     );
     assert_eq!(
         text(&output.stdout),
-        "IMDS_TOKEN=$(wget -q -O - --method=PUT --header=\"X-aws-ec2-metadata-token-ttl-seconds: 21600\" \"http://169.254.169.254/latest/api/token\")\nwget --header=\"X-aws-ec2-metadata-token: $IMDS_TOKEN\" -qO- http://169.254.169.254/latest/meta-data/\n"
+        "IMDS_TOKEN=$(wget -q -O - --timeout=1 --tries=1 --method=PUT --header=\"X-aws-ec2-metadata-token-ttl-seconds: 21600\" \"http://169.254.169.254/latest/api/token\" || true)\nwget ${IMDS_TOKEN:+\"--header=X-aws-ec2-metadata-token: $IMDS_TOKEN\"} -qO- http://169.254.169.254/latest/meta-data/\n"
     );
     assert_eq!(output.status.code(), Some(0));
 }

@@ -11,7 +11,12 @@
 //!    stdout byte for byte, every request answered 200, as many `PUT /latest/api/token` requests
 //!    as the script's `# tokens: N` header says (derived by hand from the rewrite rules), and every
 //!    host asked for metadata also asked for the token;
-//! 5. runs `--fix` again: the copy must not change.
+//! 5. runs `--fix` again: the copy must not change;
+//! 6. runs the original and the fixed copy where the metadata service does not answer: nothing
+//!    listening, a container behind hop limit 1 (PUTs never answered), a network that swallows
+//!    everything. Both must end alike, the fixed one no later than the original plus what its
+//!    token fetches may cost, or both hang at the same place (`tests/support/unanswered.rs`).
+//!    These runs are independent jobs, run on more threads than cores: they mostly wait.
 //!
 //! Scripts reach the emulator only through `http_proxy`; their environment is otherwise cleared
 //! (PATH kept, HOME pointed at an empty directory, so no curlrc/wgetrc or stray variable leaks in).
@@ -24,9 +29,11 @@ mod imds_emulator;
 mod process;
 #[path = "support/tools.rs"]
 mod tools;
+#[path = "support/unanswered.rs"]
+mod unanswered;
 
 use imds_emulator::{Emulator, Logged, Mode};
-use process::{ensure_newline, run_bounded, Ran, TIMEOUT};
+use process::{ensure_newline, run_bounded, run_limited, Ran, TIMEOUT};
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::fmt::Write as _;
@@ -35,8 +42,9 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tools::{require, BASH, CURL, DASH, GNU_WGET};
+use unanswered::{Pair, Version};
 
 const MIN_SCRIPTS: usize = 25;
 
@@ -132,6 +140,11 @@ fn clients(script: &Script) -> BTreeSet<&'static str> {
 
 /// Runs `shell script` in an empty working directory, reaching IMDS only through the emulator.
 fn run_script(shell: &str, script: &Path, emu: &Emulator) -> Ran {
+    run_script_for(shell, script, emu, TIMEOUT)
+}
+
+/// [`run_script`], killed after `limit`.
+fn run_script_for(shell: &str, script: &Path, emu: &Emulator, limit: Duration) -> Ran {
     let work = tempfile::tempdir().expect("temp dir");
     let home = work.path().join("home");
     let cwd = work.path().join("cwd");
@@ -146,7 +159,7 @@ fn run_script(shell: &str, script: &Path, emu: &Emulator) -> Ran {
         .env("LC_ALL", "C")
         .env("http_proxy", emu.proxy_url())
         .env("HTTP_PROXY", emu.proxy_url());
-    run_bounded(cmd, None)
+    run_limited(cmd, None, limit)
 }
 
 // ------------------------------------------------------------------------------------------
@@ -404,7 +417,7 @@ fn check_script(script: &Script) -> Outcome {
 // ------------------------------------------------------------------------------------------
 
 #[test]
-fn fixed_scripts_still_work_with_tokens_required() {
+fn fixed_scripts_work_with_tokens_required_and_do_no_worse_where_imds_does_not_answer() {
     require(&[BASH, DASH, CURL, GNU_WGET]);
 
     let mut problems = Vec::new();
@@ -426,8 +439,10 @@ fn fixed_scripts_still_work_with_tokens_required() {
         "need scripts using curl and scripts using wget, have {used:?}"
     );
 
+    // Steps 1 to 5, a few scripts at a time.
     let next = AtomicUsize::new(0);
     let report = Mutex::new(Vec::<(usize, String)>::new());
+    let fixed = Mutex::new(vec![None::<Vec<u8>>; scripts.len()]);
     let workers = thread::available_parallelism()
         .map_or(2, |n| n.get() * 2)
         .clamp(2, 8);
@@ -440,6 +455,7 @@ fn fixed_scripts_still_work_with_tokens_required() {
                     break;
                 };
                 let outcome = check_script(script);
+                fixed.lock().unwrap()[index] = outcome.fixed.clone();
                 if outcome.failures.is_empty() {
                     continue;
                 }
@@ -464,19 +480,77 @@ fn fixed_scripts_still_work_with_tokens_required() {
             });
         }
     });
+    let required_took = started.elapsed();
+
+    // Step 6: every fixed script where IMDS does not answer.
+    let fixed = fixed.into_inner().unwrap();
+    let copies = tempfile::tempdir().expect("temp dir");
+    let mut pairs = Vec::new();
+    let mut script_of_pair = Vec::new();
+    for (index, (script, fixed)) in scripts.iter().zip(&fixed).enumerate() {
+        let Some(fixed) = fixed else { continue };
+        let copy = copies.path().join(&script.name);
+        std::fs::write(&copy, fixed).expect("write fixed copy");
+        script_of_pair.push(index);
+        pairs.push(Pair {
+            name: script.name.clone(),
+            fetches: script.tokens,
+            run: Box::new(move |version, emu, limit| {
+                let path = match version {
+                    Version::Original => &script.path,
+                    Version::Fixed => &copy,
+                };
+                run_script_for(script.shell, path, emu, limit)
+            }),
+        });
+    }
+    let unanswered = unanswered::compare_all(&pairs);
+    for (pair, text) in &unanswered.failures {
+        let Some(&index) = script_of_pair.get(*pair) else {
+            continue;
+        };
+        let (Some(script), Some(Some(fixed))) = (scripts.get(index), fixed.get(index)) else {
+            continue;
+        };
+        let text = format!(
+            "=== {} ({}, # tokens: {})\n{text}\n--- the script, as --fix left it (- original, \
+             + fixed)\n{}",
+            script.name,
+            script.shell,
+            script.tokens,
+            line_diff(
+                &String::from_utf8_lossy(&script.bytes),
+                &String::from_utf8_lossy(fixed)
+            )
+        );
+        report.lock().unwrap().push((index, text));
+    }
+
     let mut failed = report.into_inner().unwrap();
     failed.sort();
+    let by_shell = |shell: &str| scripts.iter().filter(|s| s.shell == shell).count();
+    let by_client = |client: &str| {
+        scripts
+            .iter()
+            .filter(|s| clients(s).contains(client))
+            .count()
+    };
     eprintln!(
-        "fix_runtime: {} scripts, {} failed, {:.1}s",
+        "fix_runtime: {} scripts ({} bash, {} sh run by dash; {} with curl, {} with wget), \
+         tokens required: {:.1}s\n{}",
         scripts.len(),
-        failed.len(),
-        started.elapsed().as_secs_f64()
+        by_shell("bash"),
+        by_shell("sh"),
+        by_client("curl"),
+        by_client("wget"),
+        required_took.as_secs_f64(),
+        unanswered.summary()
     );
     let mut all: Vec<String> = problems;
     all.extend(failed.into_iter().map(|(_, text)| text));
     assert!(
         all.is_empty(),
-        "\n{} of {} runnable scripts failed:\n\n{}",
+        "\n{} failures over {} runnable scripts:\n\n{}",
         all.len(),
         scripts.len(),
         all.join("\n")

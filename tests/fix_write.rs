@@ -14,7 +14,7 @@ use std::process::{Command, Output};
 use run::{imds_lint, text};
 
 const SCRIPT: &str = "#!/bin/sh\ncurl -s http://169.254.169.254/latest/meta-data/ami-id\n";
-const FIXED: &str = "#!/bin/sh\nIMDS_TOKEN=$(curl -sS -X PUT \"http://169.254.169.254/latest/api/token\" -H \"X-aws-ec2-metadata-token-ttl-seconds: 21600\")\ncurl -H \"X-aws-ec2-metadata-token: $IMDS_TOKEN\" -s http://169.254.169.254/latest/meta-data/ami-id\n";
+const FIXED: &str = "#!/bin/sh\nIMDS_TOKEN=$(curl -sf --connect-timeout 1 --max-time 2 -X PUT \"http://169.254.169.254/latest/api/token\" -H \"X-aws-ec2-metadata-token-ttl-seconds: 21600\" || true)\ncurl -H \"X-aws-ec2-metadata-token: $IMDS_TOKEN\" -s http://169.254.169.254/latest/meta-data/ami-id\n";
 
 /// The user the tests drop to (`nobody`).
 const OTHER: u32 = 65534;

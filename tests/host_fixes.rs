@@ -27,7 +27,9 @@
 //! file is fixed, its scripts extracted again and run in required mode: same scripts, each exits
 //! 0 with the same stdout and the same metadata reads, every request is answered 200, and the
 //! file fetched at least one token. The fixed file must also scan clean and be a fixed point of
-//! `--fix`.
+//! `--fix`. Then each script, before and after, runs where IMDS does not answer (nothing
+//! listening, a container behind hop limit 1, a network that swallows everything) and must end
+//! alike or hang alike (`tests/support/unanswered.rs`).
 //!
 //! Needs python3 with PyYAML, bash, dash (the first test), curl and GNU wget (the second; `.ci/run`
 //! installs them all); a missing one fails the test.
@@ -38,9 +40,11 @@ mod imds_emulator;
 mod process;
 #[path = "support/tools.rs"]
 mod tools;
+#[path = "support/unanswered.rs"]
+mod unanswered;
 
 use imds_emulator::{Emulator, Logged, Mode};
-use process::{ensure_newline, run_bounded, Ran};
+use process::{ensure_newline, run_bounded, run_limited, Ran, TIMEOUT};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -49,8 +53,9 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tools::{require, BASH, CURL, DASH, GNU_WGET, PYYAML};
+use unanswered::{Pair, Version};
 
 /// Files of `fixtures/hosts/` that `--fix` changes. All 57 diffs were read by hand (at d0f101a):
 /// each holds fixable findings and each change is the intended fix; fewer means a fix was lost.
@@ -507,6 +512,13 @@ fn reads(log: &[Logged]) -> Vec<String> {
 
 /// Runs one extracted script with its shell against a fresh emulator in `mode`.
 fn run_extracted(script: &Extracted, mode: Mode) -> (Ran, Vec<Logged>) {
+    let emu = Emulator::start(mode);
+    let ran = run_extracted_with(script, &emu, TIMEOUT);
+    (ran, emu.log())
+}
+
+/// Runs one extracted script with its shell against `emu`, killed after `limit`.
+fn run_extracted_with(script: &Extracted, emu: &Emulator, limit: Duration) -> Ran {
     let work = tempfile::tempdir().expect("temp dir");
     let home = work.path().join("home");
     let cwd = work.path().join("cwd");
@@ -514,7 +526,6 @@ fn run_extracted(script: &Extracted, mode: Mode) -> (Ran, Vec<Logged>) {
     std::fs::create_dir(&cwd).expect("mkdir cwd");
     let file = work.path().join("script");
     std::fs::write(&file, &script.script).expect("write script");
-    let emu = Emulator::start(mode);
     let mut cmd = Command::new(&script.shell);
     cmd.arg(&file)
         .current_dir(&cwd)
@@ -524,13 +535,25 @@ fn run_extracted(script: &Extracted, mode: Mode) -> (Ran, Vec<Logged>) {
         .env("LC_ALL", "C")
         .env("http_proxy", emu.proxy_url())
         .env("HTTP_PROXY", emu.proxy_url());
-    let ran = run_bounded(cmd, None);
-    let log = emu.log();
-    (ran, log)
+    run_limited(cmd, None, limit)
 }
 
-/// One runnable host file, start to end; the failures, if any.
-fn check_runnable(path: &Path) -> Vec<String> {
+/// A script a runnable host file runs, before and after `--fix`, with the PUTs the fixed one
+/// made with tokens required.
+struct Fixed {
+    original: Extracted,
+    fixed: Extracted,
+    puts: usize,
+}
+
+/// One runnable host file, start to end; the failures, if any, and its scripts as fixed.
+fn check_runnable(path: &Path) -> (Vec<String>, Vec<Fixed>) {
+    let mut fixed_scripts = Vec::new();
+    let failures = check_runnable_into(path, &mut fixed_scripts);
+    (failures, fixed_scripts)
+}
+
+fn check_runnable_into(path: &Path, out: &mut Vec<Fixed>) -> Vec<String> {
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
     let mut failures = Vec::new();
 
@@ -635,9 +658,17 @@ fn check_runnable(path: &Path) -> Vec<String> {
         ));
     }
     let mut puts = 0;
-    for (script, (original, original_log)) in fixed_scripts.iter().zip(&reference) {
+    for ((script, (original, original_log)), before) in
+        fixed_scripts.iter().zip(&reference).zip(&scripts)
+    {
         let (ran, log) = run_extracted(script, Mode::Required);
-        puts += log.iter().filter(|l| l.method == "PUT").count();
+        let made = log.iter().filter(|l| l.method == "PUT").count();
+        puts += made;
+        out.push(Fixed {
+            original: before.clone(),
+            fixed: script.clone(),
+            puts: made,
+        });
         let mut wrong = Vec::new();
         if ran.timed_out || ran.code != Some(0) {
             wrong.push(format!("exit {:?}, the original's was 0", ran.code));
@@ -700,6 +731,7 @@ fn fixed_host_scripts_still_work_with_tokens_required() {
     let started = Instant::now();
     let next = AtomicUsize::new(0);
     let report = Mutex::new(Vec::<(usize, String)>::new());
+    let fixed = Mutex::new(Vec::<(usize, Fixed)>::new());
     let workers = thread::available_parallelism()
         .map_or(2, |n| n.get() * 2)
         .clamp(2, 8);
@@ -710,7 +742,11 @@ fn fixed_host_scripts_still_work_with_tokens_required() {
                 let Some(path) = files.get(index) else {
                     break;
                 };
-                let failures = check_runnable(path);
+                let (failures, scripts) = check_runnable(path);
+                fixed
+                    .lock()
+                    .unwrap()
+                    .extend(scripts.into_iter().map(|s| (index, s)));
                 if !failures.is_empty() {
                     let rel = path.strip_prefix(manifest_dir()).unwrap_or(path);
                     let text = format!("=== {}\n{}\n", rel.display(), failures.join("\n"));
@@ -719,13 +755,55 @@ fn fixed_host_scripts_still_work_with_tokens_required() {
             });
         }
     });
+    let required_took = started.elapsed();
+
+    // Every script, as the fixed file runs it, where IMDS does not answer.
+    let mut fixed = fixed.into_inner().unwrap();
+    fixed.sort_by(|a, b| (a.0, &a.1.fixed.name).cmp(&(b.0, &b.1.fixed.name)));
+    let rel = |index: usize| {
+        files.get(index).map_or_else(String::new, |path| {
+            let rel = path.strip_prefix(manifest_dir()).unwrap_or(path);
+            rel.display().to_string()
+        })
+    };
+    let pairs: Vec<Pair> = fixed
+        .iter()
+        .map(|(index, script)| Pair {
+            name: format!("{} `{}`", rel(*index), script.fixed.name),
+            fetches: script.puts,
+            run: Box::new(move |version, emu, limit| {
+                let which = match version {
+                    Version::Original => &script.original,
+                    Version::Fixed => &script.fixed,
+                };
+                run_extracted_with(which, emu, limit)
+            }),
+        })
+        .collect();
+    let unanswered = unanswered::compare_all(&pairs);
+    for (pair, text) in &unanswered.failures {
+        let Some((index, script)) = fixed.get(*pair) else {
+            continue;
+        };
+        let text = format!(
+            "=== {} `{}` ({})\n{text}\n--- the fixed script\n{}",
+            rel(*index),
+            script.fixed.name,
+            script.fixed.shell,
+            ensure_newline(&script.fixed.script)
+        );
+        report.lock().unwrap().push((*index, text));
+    }
+
     let mut failed = report.into_inner().unwrap();
     failed.sort();
     eprintln!(
-        "host_fixes: {} runnable host files, {} failed, {:.1}s",
+        "host_fixes: {} runnable host files ({} scripts), {} failed; tokens required: {:.1}s\n{}",
         files.len(),
+        pairs.len(),
         failed.len(),
-        started.elapsed().as_secs_f64()
+        required_took.as_secs_f64(),
+        unanswered.summary()
     );
     assert!(
         failed.is_empty(),

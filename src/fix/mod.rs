@@ -178,22 +178,73 @@ fn token_url(origin: &str) -> String {
 }
 
 /// The command that fetches a token, with curl or (for a scope without curl) GNU wget.
+///
+/// It must cost a script nothing where the script ran before: off EC2, where nothing answers
+/// (refused, or a network that drops the packets), and in a container behind
+/// `HttpPutResponseHopLimit=1`, where the PUT's answer dies one hop short while GETs still work.
+/// So it is bounded the way the AWS SDKs bound theirs (one attempt, 1 s to connect and 1 s to
+/// read, then fall back to IMDSv1): curl `--connect-timeout 1 --max-time 2` (connect within 1 s,
+/// answer within 2 s of the start), GNU wget `--timeout=1 --tries=1` (1 s each to resolve, to
+/// connect and between bytes; wget's default is 20 tries with a 900 s read timeout). IMDS answers
+/// a PUT in milliseconds, so on an instance that can reach it the bounds never bite, and a
+/// fixed script is at most 2 s slower per fetch where none can arrive (wget: a third second
+/// where a name such as `instance-data` must be resolved first). It is silent (`-s`, `-q`:
+/// a script that ran quietly off EC2 stays quiet, and cron sends no mail about it) and writes
+/// nothing on an HTTP error (`-f`; wget never writes an error page), so a failed fetch leaves an
+/// empty token, never an error page sent back as one.
 fn fetch_command(origin: &str, curl: bool, ttl: u32) -> String {
     let url = token_url(origin);
     if curl {
-        format!(r#"curl -sS -X PUT "{url}" -H "{TTL_HEADER}: {ttl}""#)
+        format!(r#"curl -sf {CURL_BOUND} -X PUT "{url}" -H "{TTL_HEADER}: {ttl}""#)
     } else {
-        format!(r#"wget -q -O - --method=PUT --header="{TTL_HEADER}: {ttl}" "{url}""#)
+        format!(
+            r#"wget -q -O - {WGET_WAIT} {WGET_TRIES} --method=PUT --header="{TTL_HEADER}: {ttl}" "{url}""#
+        )
     }
 }
 
-/// The option that sends the token header with `value`.
-fn header_option(client: Client, value: &str) -> String {
-    match client {
-        Client::Curl => format!(r#" -H "{TOKEN_HEADER}: {value}""#),
-        Client::Wget => format!(r#" --header="{TOKEN_HEADER}: {value}""#),
+/// The bounds of a token request ([`fetch_command`] says why): curl's, and GNU wget's two.
+const CURL_BOUND: &str = "--connect-timeout 1 --max-time 2";
+const WGET_WAIT: &str = "--timeout=1";
+const WGET_TRIES: &str = "--tries=1";
+
+/// The line that fetches a scope's token into `variable`. `|| true` keeps a failed fetch from
+/// stopping a script under `set -e` (the assignment's status is the substitution's): the variable
+/// is then set and empty, never unset, so `set -u` is content too.
+fn fetch_assignment(variable: &str, origin: &str, curl: bool, ttl: u32) -> String {
+    format!("{variable}=$({} || true)", fetch_command(origin, curl, ttl))
+}
+
+/// The token a request sends: a variable's, or one fetched inline.
+enum TokenValue<'a> {
+    Variable(&'a str),
+    Inline(String),
+}
+
+/// The option that sends the token header with a token, written after the client's name.
+///
+/// An empty token must not be sent: IMDS answers a present but invalid token with 401 even
+/// while tokens are optional, so a script whose fetch failed (a container behind hop limit 1)
+/// would lose the IMDSv1 answers it used to get. curl never sends a header whose value is empty
+/// (`-H "Name: "` only removes one of its own), so `-H "…: $TOKEN"` is left out by curl itself.
+/// wget sends it, so its option is given only when the variable is not empty:
+/// `${TOKEN:+"--header=…: $TOKEN"}`, quoted whole so that no `IFS` splits it. An inline fetch
+/// has no variable to test: wget's inline form can send an empty token ([`INLINE_WGET`]).
+fn token_option(client: Client, token: &TokenValue) -> String {
+    match (client, token) {
+        (Client::Curl, TokenValue::Variable(name)) => format!(r#" -H "{TOKEN_HEADER}: ${name}""#),
+        (Client::Curl, TokenValue::Inline(fetch)) => format!(r#" -H "{TOKEN_HEADER}: {fetch}""#),
+        (Client::Wget, TokenValue::Variable(name)) => {
+            format!(r#" ${{{name}:+"--header={TOKEN_HEADER}: ${name}"}}"#)
+        }
+        (Client::Wget, TokenValue::Inline(fetch)) => {
+            format!(r#" --header="{TOKEN_HEADER}: {fetch}""#)
+        }
     }
 }
+
+/// Why wget's inline form is unsafe (see [`token_option`]).
+const INLINE_WGET: &str = "where no token can be fetched (off EC2, or in a container behind a hop limit of 1) wget would send an empty token, which IMDS refuses even while tokens are optional";
 
 /// The endpoint a request reaches, for grouping requests that may share a token.
 fn endpoint_key(origin: &str) -> String {
@@ -272,9 +323,9 @@ impl SharedFetches {
                 .first()
                 .map_or("169.254.169.254", |r| r.origin.as_str());
             let line = format!(
-                "{}{variable}=$({}){}",
+                "{}{}{}",
                 anchor.indent,
-                fetch_command(origin, scope.uses_curl, settings.token_ttl),
+                fetch_assignment(&variable, origin, scope.uses_curl, settings.token_ttl),
                 anchor.eol
             );
             let fetch = Fetch {
@@ -333,6 +384,16 @@ fn insertion_point(requests: &[&Request]) -> Option<crate::shell::request::Block
     None
 }
 
+/// IMDS001: send a token with a tokenless request, fetched once per scope (or inline).
+///
+/// Safe where the fixed script does what the original did wherever the original ran: with tokens
+/// required it now works; with tokens optional it reads the same answers; off EC2 and behind hop
+/// limit 1 the fetch fails within 2 s, leaves an empty token that is not sent (see
+/// [`token_option`]), and the request fails or succeeds as it did. So a request whose failure the
+/// script handles (`if curl …`, `curl … || true`) is safe under `set -e` too: the fetch before it
+/// cannot stop the script. Unsafe where that is not so, or not known: headers the analysis cannot
+/// read may already carry a token; BusyBox wget cannot PUT; wget's inline form sends an empty
+/// token when none could be fetched.
 fn tokenless_fix(
     analysis: &Analysis,
     index: usize,
@@ -348,16 +409,11 @@ fn tokenless_fix(
     if let TokenUse::Unreadable(what) = &request.token {
         unsafe_because.push(format!("{what} may already send a token"));
     }
-    if site.failure_handled && scope.is_some_and(|s| s.errexit) {
-        unsafe_because.push(
-            "the script tolerates this request failing, but under `set -e` a failing token fetch would stop it".to_owned(),
-        );
-    }
     let (edits, message, uses_wget_fetch) = if let Some(variable) = &site.reusable_token {
         (
             insert_at(
                 site.after_client,
-                &header_option(request.client, &format!("${variable}")),
+                &token_option(request.client, &TokenValue::Variable(variable)),
                 quoting,
                 plain,
             ),
@@ -372,7 +428,7 @@ fn tokenless_fix(
                 .cloned()
                 .chain(insert_at(
                     site.after_client,
-                    &header_option(request.client, &format!("${}", fetch.variable)),
+                    &token_option(request.client, &TokenValue::Variable(&fetch.variable)),
                     quoting,
                     plain,
                 ))
@@ -384,16 +440,20 @@ fn tokenless_fix(
             !scope.uses_curl,
         )
     } else {
-        // Alone in a string run by `sh -c` or `eval`: the header fetches its own token.
+        // Alone in a string run by `sh -c` or `eval`, or standing alone in its block: the header
+        // fetches its own token. Its substitution is an argument, so its failure stops nothing.
         let curl = request.client == Client::Curl;
         let inline = format!(
             "$({})",
             fetch_command(&request.origin, curl, settings.token_ttl)
         );
+        if !curl {
+            unsafe_because.push(INLINE_WGET.to_owned());
+        }
         (
             insert_at(
                 site.after_client,
-                &header_option(request.client, &inline),
+                &token_option(request.client, &TokenValue::Inline(inline)),
                 quoting,
                 plain,
             ),
@@ -423,6 +483,14 @@ fn tokenless_fix(
     })
 }
 
+/// A word that is an option and its attached value, quoted whole (`"-XGET"`, `'--header=…'`, the
+/// alternative of `${X:+"--method=GET"}`): rewriting it would need its quoting taken apart, so
+/// its fix is left to the user.
+fn quoted_option(text: &str) -> bool {
+    let mut chars = text.chars();
+    matches!(chars.next(), Some('"' | '\'')) && chars.next() == Some('-')
+}
+
 /// IMDS002: make the token request a PUT.
 fn put_fix(request: &Request) -> Option<Fix> {
     let site = &request.site;
@@ -431,7 +499,23 @@ fn put_fix(request: &Request) -> Option<Fix> {
     if request.client == Client::Wget && request.busybox {
         return None;
     }
-    let edits = match (&site.method_word, request.client) {
+    // A PUT is what a hop limit of 1 stops: where the GET it was got its 405 at once, the PUT
+    // waits for an answer that never comes. It gets the fetch's bounds, where it has none.
+    let bound = match request.client {
+        Client::Curl if !site.limits.wait => format!(" {CURL_BOUND}"),
+        Client::Curl => String::new(),
+        Client::Wget => {
+            let wait = (!site.limits.wait).then_some(WGET_WAIT);
+            let tries = (!site.limits.tries).then_some(WGET_TRIES);
+            [wait, tries]
+                .into_iter()
+                .flatten()
+                .map(|o| format!(" {o}"))
+                .collect()
+        }
+    };
+    let mut edits = match (&site.method_word, request.client) {
+        (Some((_, text)), _) if quoted_option(text) => return None,
         (Some((span, text)), client) => {
             let replacement = match client {
                 Client::Curl if text.starts_with("--request=") => "--request=PUT".to_owned(),
@@ -442,11 +526,26 @@ fn put_fix(request: &Request) -> Option<Fix> {
                 Client::Wget if text.starts_with("--method=") => "--method=PUT".to_owned(),
                 _ => "PUT".to_owned(),
             };
-            write_at(*span, &replacement, quoting, plain)
+            let mut edits = write_at(*span, &replacement, quoting, plain);
+            if !bound.is_empty() {
+                edits.extend(insert_at(site.after_client, &bound, quoting, plain));
+            }
+            edits
         }
-        (None, Client::Curl) => insert_at(site.after_client, " -X PUT", quoting, plain),
-        (None, Client::Wget) => insert_at(site.after_client, " --method=PUT", quoting, plain),
+        (None, Client::Curl) => insert_at(
+            site.after_client,
+            &format!(" -X PUT{bound}"),
+            quoting,
+            plain,
+        ),
+        (None, Client::Wget) => insert_at(
+            site.after_client,
+            &format!(" --method=PUT{bound}"),
+            quoting,
+            plain,
+        ),
     };
+    edits.sort_by_key(|(edit, _)| edit.span.start);
     // A body (`-d`) was being posted: the PUT now carries it, which IMDS ignores, but say so.
     let posts = site.method_word.is_none() && matches!(request.method, Method::Other(_));
     Some(Fix {
@@ -455,7 +554,14 @@ fn put_fix(request: &Request) -> Option<Fix> {
         } else {
             Applicability::Safe
         },
-        message: "Send the token request as PUT".to_owned(),
+        message: if bound.is_empty() {
+            "Send the token request as PUT".to_owned()
+        } else {
+            format!(
+                "Send the token request as PUT, bounded by `{}`",
+                bound.trim()
+            )
+        },
         edits: finish(edits),
     })
 }
@@ -479,7 +585,7 @@ fn ttl_fix(request: &Request, settings: &FixSettings) -> Option<Fix> {
             })
         }
         Some((span, text)) => {
-            if text.contains(['$', '`']) {
+            if text.contains(['$', '`']) || quoted_option(text) {
                 return None;
             }
             let value = text.rsplit(':').next().unwrap_or_default();
@@ -533,6 +639,140 @@ mod tests {
         );
     }
 
+    /// The fixed script and the applicability of every IMDS001 fix of `script`, applied at once.
+    fn fix_all(script: &str) -> (String, Vec<Applicability>) {
+        let analysis = crate::shell::analyze(&crate::fragment::Fragment::script(script.as_bytes()));
+        let targets: Vec<Target> = (0..analysis.requests.len())
+            .filter(|&i| {
+                let r = &analysis.requests[i];
+                !r.token_endpoint && matches!(r.token, TokenUse::Absent | TokenUse::Unreadable(_))
+            })
+            .map(|request| Target {
+                request,
+                fix: RequestFix::FetchToken,
+            })
+            .collect();
+        let fixes: Vec<Fix> = plan(&analysis, &targets, FixSettings::default())
+            .into_iter()
+            .flatten()
+            .collect();
+        let mut edits: Vec<Edit> = Vec::new();
+        for fix in &fixes {
+            for edit in &fix.edits {
+                if !edits.contains(edit) {
+                    edits.push(edit.clone());
+                }
+            }
+        }
+        edits.sort_by_key(|e| (e.span.start, e.span.end));
+        let mut out = script.to_owned();
+        for edit in edits.iter().rev() {
+            out.replace_range(edit.span.start.0..edit.span.end.0, &edit.content);
+        }
+        (out, fixes.iter().map(|f| f.applicability).collect())
+    }
+
+    const URL: &str = "http://169.254.169.254/latest/meta-data/instance-id";
+
+    #[test]
+    fn the_fetch_is_bounded_silent_and_cannot_fail() {
+        let (fixed, safety) = fix_all(&format!("set -euo pipefail\nID=$(curl -s {URL})\n"));
+        assert_eq!(safety, [Applicability::Safe]);
+        assert_eq!(
+            fixed,
+            format!(
+                "set -euo pipefail\n\
+                 IMDS_TOKEN=$(curl -sf --connect-timeout 1 --max-time 2 -X PUT \"http://169.254.169.254/latest/api/token\" -H \"X-aws-ec2-metadata-token-ttl-seconds: 21600\" || true)\n\
+                 ID=$(curl -H \"X-aws-ec2-metadata-token: $IMDS_TOKEN\" -s {URL})\n"
+            )
+        );
+        let (fixed, safety) = fix_all(&format!("ID=$(wget -qO- {URL})\n"));
+        assert_eq!(safety, [Applicability::Safe]);
+        assert_eq!(
+            fixed,
+            format!(
+                "IMDS_TOKEN=$(wget -q -O - --timeout=1 --tries=1 --method=PUT --header=\"X-aws-ec2-metadata-token-ttl-seconds: 21600\" \"http://169.254.169.254/latest/api/token\" || true)\n\
+                 ID=$(wget ${{IMDS_TOKEN:+\"--header=X-aws-ec2-metadata-token: $IMDS_TOKEN\"}} -qO- {URL})\n"
+            )
+        );
+    }
+
+    #[test]
+    fn handled_failures_are_safe_under_set_e() {
+        for script in [
+            format!("set -e\nif curl -sf -m 2 {URL} >/dev/null; then echo ec2; fi\n"),
+            format!("set -euo pipefail\nID=$(curl -sf -m 2 {URL} || true)\n"),
+            format!("#!/bin/sh -e\ncurl -sf {URL} && echo ec2 || echo elsewhere\n"),
+            format!("set -o errexit\nif ! wget -q -O /dev/null {URL}; then echo elsewhere; fi\n"),
+            format!("set -e\nuntil curl -sf {URL}; do sleep 1; done\n"),
+        ] {
+            let (fixed, safety) = fix_all(&script);
+            assert_eq!(safety, [Applicability::Safe], "{script}");
+            assert_ne!(fixed, script);
+        }
+    }
+
+    #[test]
+    fn what_stays_unsafe() {
+        for (script, because) in [
+            (format!("sh -c 'wget -qO- {URL}'\n"), INLINE_WGET),
+            (
+                format!("until wget -qO- {URL}; do sleep 1; done\n"),
+                INLINE_WGET,
+            ),
+            (format!("busybox wget -qO- {URL}\n"), "BusyBox wget"),
+            (
+                format!("curl -H @headers {URL}\n"),
+                "may already send a token",
+            ),
+        ] {
+            let analysis =
+                crate::shell::analyze(&crate::fragment::Fragment::script(script.as_bytes()));
+            let fixes = plan(
+                &analysis,
+                &[Target {
+                    request: 0,
+                    fix: RequestFix::FetchToken,
+                }],
+                FixSettings::default(),
+            );
+            let fix = fixes.into_iter().flatten().next().expect("a fix");
+            assert_eq!(fix.applicability, Applicability::Unsafe, "{script}");
+            assert!(fix.message.contains(because), "{script}: {}", fix.message);
+        }
+        // curl leaves out a header whose value is empty: its inline form is safe.
+        let (_, safety) = fix_all(&format!("sh -c 'curl -s {URL}'\n"));
+        assert_eq!(safety, [Applicability::Safe]);
+    }
+
+    #[test]
+    fn quoted_options_are_left_alone() {
+        assert!(quoted_option(r#""-XGET""#));
+        assert!(quoted_option("'--header=X: 0'"));
+        assert!(!quoted_option("-XGET"));
+        assert!(!quoted_option(r#""GET""#));
+        assert!(!quoted_option(r#"--header="X: 0""#));
+    }
+
+    #[test]
+    fn endpoints_group_by_host() {
+        assert_eq!(endpoint_key("http://169.254.169.254"), "169.254.169.254");
+        assert_eq!(endpoint_key("169.254.169.254:80"), "169.254.169.254");
+        assert_eq!(endpoint_key("HTTP://[FD00:EC2::254]"), "[fd00:ec2::254]");
+    }
+
+    #[test]
+    fn token_urls_keep_the_spelling() {
+        assert_eq!(
+            token_url("http://[fd00:ec2::254]"),
+            "http://[fd00:ec2::254]/latest/api/token"
+        );
+        assert_eq!(
+            token_url("169.254.169.254:80"),
+            "http://169.254.169.254:80/latest/api/token"
+        );
+    }
+
     /// The applicability of every fix planned for the requests of `script`.
     fn applicability(script: &str) -> Vec<Option<Applicability>> {
         let analysis = crate::shell::analyze(&crate::fragment::Fragment::script(script.as_bytes()));
@@ -582,25 +822,6 @@ mod tests {
                 "(unsafe: the script has syntax errors and was read only as far as it goes)"
             ),
             "{message}"
-        );
-    }
-
-    #[test]
-    fn endpoints_group_by_host() {
-        assert_eq!(endpoint_key("http://169.254.169.254"), "169.254.169.254");
-        assert_eq!(endpoint_key("169.254.169.254:80"), "169.254.169.254");
-        assert_eq!(endpoint_key("HTTP://[FD00:EC2::254]"), "[fd00:ec2::254]");
-    }
-
-    #[test]
-    fn token_urls_keep_the_spelling() {
-        assert_eq!(
-            token_url("http://[fd00:ec2::254]"),
-            "http://[fd00:ec2::254]/latest/api/token"
-        );
-        assert_eq!(
-            token_url("169.254.169.254:80"),
-            "http://169.254.169.254:80/latest/api/token"
         );
     }
 }

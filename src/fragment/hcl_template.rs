@@ -186,14 +186,23 @@ impl Template {
         }
     }
 
-    /// Writes `text` where it is inserted in the template's value, through its `layer`: the
-    /// layer `lift` puts under its fragments' own, so a fix writes through the same.
+    /// Writes `text` where it is inserted in the template's value: template syntax escaped
+    /// ([`Quoting::HclTemplate`]), then through its `layer`. `lift` puts the same two layers
+    /// under its fragments' own, so a fix writes through the same.
     pub fn encode(&self, text: &str) -> String {
+        let escaped = Quoting::HclTemplate.encode(text);
         match &self.layer {
-            Some(layer) => layer.encode(text),
-            None => text.to_owned(),
+            Some(layer) => layer.encode(&escaped),
+            None => escaped,
         }
     }
+}
+
+/// Writes `text` into a template so that Terraform leaves it as it is: `${` and `%{` (which
+/// would start an interpolation or a directive) become `$${` and `%%{`, which the decoder reads
+/// back.
+pub fn escape_template(text: &str) -> String {
+    text.replace("${", "$${").replace("%{", "%%{")
 }
 
 /// An HCL string escape after its backslash: the character and the escape's length (with the
@@ -315,10 +324,11 @@ mod tests {
         all.remove(0).1
     }
 
-    /// Whether `text` holds what Terraform would substitute or unescape, written as it is (see
-    /// the known bug in `round_trip`).
-    fn holds_template_syntax(text: &str) -> bool {
-        text.contains("${") || text.contains("%{")
+    /// Whether `text` holds an escaped template sequence (`$${`, `%%{`): written escaped it has
+    /// three `$` or `%` before the brace, which HCL reads as one character and an escape, but
+    /// tree-sitter-hcl does not parse. A limit of the grammar; a fix never writes `$${`.
+    fn holds_escape(text: &str) -> bool {
+        text.contains("$${") || text.contains("%%{")
     }
 
     /// Whether `text` holds a NUL byte: tree-sitter-hcl's heredoc scanner reads one as the end
@@ -330,8 +340,18 @@ mod tests {
 
     /// Whether a line of `text` is the heredoc's closing marker (`EOF`, blanks around it):
     /// written as it is, it ends the heredoc. A limit of heredocs (a fix never writes one).
+    /// tree-sitter-hcl also ends it at a line that starts with the marker and goes on with a
+    /// character that cannot be in a name (`EOF$${x}`), which Terraform does not.
     fn holds_marker(text: &str) -> bool {
-        text.split('\n').any(|line| line.trim() == "EOF")
+        text.split('\n').any(|line| {
+            line.trim_start().strip_prefix("EOF").is_some_and(|rest| {
+                rest.trim().is_empty()
+                    || rest
+                        .chars()
+                        .next()
+                        .is_some_and(|c| !(c.is_alphanumeric() || c == '_' || c == '-'))
+            })
+        })
     }
 
     /// Whether a line of `text` (all but its last, which the inserted text shares with the
@@ -347,27 +367,22 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
 
-        /// Text inserted into a quoted string, written through its layer (JSON escapes),
-        /// reads back as itself.
-        ///
-        /// Known bug (left out, not fixed; in the three round trips): no layer escapes HCL's own
-        /// template syntax, so inserted `${…}` or `%{…}` would be substituted by Terraform (read
-        /// here as a placeholder) and `$${` would lose a `$`. The fixes never write them (their
-        /// shell text uses `$T` and `$(…)`), but a layer that cannot write them is incomplete.
+        /// Text inserted into a quoted string, written through its layers (template syntax
+        /// escaped: `${` and `%{` as `$${` and `%%{`; JSON escapes), reads back as itself.
         #[test]
         fn round_trip_quoted(text in text()) {
-            prop_assume!(!holds_template_syntax(&text));
+            prop_assume!(!holds_escape(&text));
             let quoted = template("x = \"a\"\n");
             let tf = format!("x = \"{}\"\n", quoted.encode(&text));
             let decoded = template(&tf).text;
             prop_assert_eq!(String::from_utf8_lossy(&decoded), text.as_str());
         }
 
-        /// Text inserted into a heredoc (before its last line), written as it is, reads back
-        /// as itself.
+        /// Text inserted into a heredoc (before its last line), template syntax escaped, reads
+        /// back as itself.
         #[test]
         fn round_trip_heredoc(text in text()) {
-            prop_assume!(!holds_template_syntax(&text));
+            prop_assume!(!holds_escape(&text));
             prop_assume!(!holds_nul(&text));
             prop_assume!(!holds_marker(&text));
             let heredoc = template("x = <<EOF\na\nEOF\n");
@@ -386,7 +401,7 @@ mod tests {
         /// indentation: "\n" inserted reads as "    \n".
         #[test]
         fn round_trip_indented_heredoc(text in text()) {
-            prop_assume!(!holds_template_syntax(&text));
+            prop_assume!(!holds_escape(&text));
             prop_assume!(!has_blank_line(&text));
             prop_assume!(!holds_nul(&text));
             prop_assume!(!holds_marker(&text));

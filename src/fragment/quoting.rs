@@ -4,7 +4,7 @@
 //! Dockerfile `RUN`) are layers a front end gives its fragments; each of those is written by its
 //! layer's module (`yaml_block`, `json_string`, …), next to its decoder.
 
-use super::{dockerfile_line, json_string, yaml_block, yaml_double, yaml_single};
+use super::{dockerfile_line, hcl_template, json_string, yaml_block, yaml_double, yaml_single};
 
 /// One layer of quoting between inserted text and the text around it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +34,12 @@ pub enum Quoting {
     YamlSingleQuoted { indent: String, eol: &'static str },
     /// A JSON string: `\`, `"` and control characters escaped.
     JsonString,
+    /// A Terraform template (a quoted string or a heredoc), where `${` and `%{` start what
+    /// Terraform substitutes: they are written `$${` and `%%{`. Under the string's own layer.
+    HclTemplate,
+    /// A CloudFormation `Fn::Sub` string, where `${` starts a reference: it is written `${!`
+    /// (the front end's `cloudformation::substitute` reads it back). Under the scalar's layers.
+    CloudFormationSub,
 }
 
 impl Quoting {
@@ -71,6 +77,8 @@ impl Quoting {
             Quoting::YamlDoubleQuoted => yaml_double::encode(text),
             Quoting::JsonString => json_string::encode(text),
             Quoting::YamlSingleQuoted { indent, eol } => yaml_single::encode(text, indent, eol),
+            Quoting::HclTemplate => hcl_template::escape_template(text),
+            Quoting::CloudFormationSub => text.replace("${", "${!"),
         }
     }
 }

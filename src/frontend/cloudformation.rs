@@ -9,7 +9,7 @@ use super::kubernetes::scalar_host;
 use super::script::ScriptBuilder;
 use super::yaml::{self, Scalar};
 use super::Parsed;
-use crate::fragment::{HostId, HostSpan};
+use crate::fragment::{HostId, HostSpan, Quoting};
 use crate::model::setting::{
     Containers, HopDefault, MetadataSetting, OptionsBlock, Source, TokensDefault, UserData,
 };
@@ -278,7 +278,11 @@ fn apply(function: &str, value: Node, bytes: &[u8], script: &mut ScriptBuilder, 
             };
             if let Some(scalar) = string.and_then(|s| yaml::scalar(s, bytes)) {
                 let (text, anchors) = substitute(&scalar);
-                script.push_text(&text, &anchors, scalar.region.clone());
+                let mut region = scalar.region.clone();
+                if let Some(quoting) = &mut region.quoting {
+                    quoting.push(Quoting::CloudFormationSub);
+                }
+                script.push_text(&text, &anchors, region);
             }
         }
         "Fn::Join" => {

@@ -41,8 +41,13 @@ With GNU wget: `wget -q -O - --method=PUT --header="X-aws-ec2-metadata-token-ttl
 BusyBox wget cannot send `PUT`: use curl there.
 
 ## Fix safety
-`--fix` adds `-X PUT` (GNU wget: `--method=PUT`), or replaces an explicit `-X GET`. It is unsafe
-when the request posted data (`-d`), which the PUT then carries. BusyBox wget gets no fix.
+`--fix` adds `-X PUT` (GNU wget: `--method=PUT`), or replaces an explicit `-X GET`. A PUT is what
+a hop limit of 1 stops: in a container behind it the GET got its `405` at once, while the PUT's
+answer never comes. So a request without a time limit also gets the bounds of the token fetch
+IMDS001 inserts: `--connect-timeout 1 --max-time 2` for curl, `--timeout=1` and `--tries=1` for
+GNU wget (each only where the request has none). It is unsafe when the request posted data
+(`-d`), which the PUT then carries. BusyBox wget gets no fix; nor does a method option quoted
+whole with its value (`"-XGET"`).
 
 ## How to suppress
 `# imds-lint disable=IMDS002` at the end of the line or on the line before it; `--ignore IMDS002`.

@@ -43,23 +43,42 @@ for the token and `--header="X-aws-ec2-metadata-token: $TOKEN"` on each request.
 
 ## Fix safety
 `--fix` fetches one token per script scope and sends it with every request:
-`IMDS_TOKEN=$(curl -sS -X PUT "http://169.254.169.254/latest/api/token" -H "X-aws-ec2-metadata-token-ttl-seconds: 21600")`
+```sh
+IMDS_TOKEN=$(curl -sf --connect-timeout 1 --max-time 2 -X PUT "http://169.254.169.254/latest/api/token" -H "X-aws-ec2-metadata-token-ttl-seconds: 21600" || true)
+```
 goes before the first statement of the innermost block that holds all the requests (a function
 body only when they are all in that function; inside a `while`/`until` body, which may outlive a
-token; before a `for` loop), with the line's indentation and line ending; each request gets
-`-H "X-aws-ec2-metadata-token: $IMDS_TOKEN"` (wget: `--header=…`) after the client's name. An
-existing token variable assigned earlier in an enclosing block is reused; another meaning of
-`IMDS_TOKEN` makes it pick `IMDS_TOKEN_2`. A scope without curl fetches with
-`wget -q -O - --method=PUT`. Where a request must stand alone — inside `sh -c '…'`, `eval` and
-similar strings, in a `while`/`until` condition (which often waits for IMDS to come up), or on a
-line it shares with the rest of its block (a one-line `if` or function) — the header fetches its
-own token, escaped for the quotes it sits in. The token URL keeps the request's host spelling
-(IPv6 gets an IPv6 URL). `--token-ttl` sets the TTL.
+token; before a `for` loop), with the line's indentation and line ending; each curl request gets
+`-H "X-aws-ec2-metadata-token: $IMDS_TOKEN"` after the client's name. A scope without curl
+fetches with `wget -q -O - --timeout=1 --tries=1 --method=PUT --header="…: 21600" "…" || true`,
+and each wget request gets `${IMDS_TOKEN:+"--header=X-aws-ec2-metadata-token: $IMDS_TOKEN"}`.
+An existing token variable assigned earlier in an enclosing block is reused; another meaning of
+`IMDS_TOKEN` makes it pick `IMDS_TOKEN_2`. Where a request must stand alone — inside `sh -c '…'`,
+`eval` and similar strings, in a `while`/`until` condition (which often waits for IMDS to come
+up), or on a line it shares with the rest of its block (a one-line `if` or function) — the header
+fetches its own token, `$(curl -sf --connect-timeout 1 --max-time 2 -X PUT …)`, escaped for the
+quotes it sits in. The token URL keeps the request's host spelling (IPv6 gets an IPv6 URL).
+`--token-ttl` sets the TTL. In a Terraform template `${` is written `$${`, in a CloudFormation
+`Fn::Sub` string `${!`.
+
+The fetch is made to cost nothing where the original script ran without a token: off EC2
+(nothing listening, or a network that drops the packets) and in a container behind
+`HttpPutResponseHopLimit=1`, where the PUT's answer never arrives while GETs still work. Like the
+AWS SDKs, which give the token request one attempt, 1 s to connect and 1 s to read before they
+fall back to IMDSv1, it gives up within 2 s (IMDS answers in milliseconds, so on an instance the
+bound never bites); `|| true` keeps a failed fetch from stopping a script under `set -e` and leaves
+`IMDS_TOKEN` set and empty (so `set -u` is content); `-f` keeps an error page from becoming the
+token; it prints nothing. An empty token is never sent, because IMDS answers a present but invalid
+token with `401` even while tokens are optional: curl leaves out a header whose value is empty,
+and the wget option above is given only when there is a token. The requests then fail or succeed
+exactly as the original's did, at most 2 s later per fetch. So a request whose failure the script
+handles is fixed under `set -e` too: `if curl -m 2 …; then`, `curl … || true` under
+`set -euo pipefail`, `until curl …; do`.
 
 The fix is unsafe (applied only with `--unsafe-fixes`) when BusyBox wget would have to fetch
-the token (it cannot PUT), when headers come from a file that may already hold a token, and when
-the script tolerates the request failing (`||`, a condition) under `set -e`, where a failing
-token fetch would now stop it.
+the token (it cannot PUT), when headers come from a file that may already hold a token, and for
+wget's inline form (`sh -c 'wget …'`, a wget `while` condition): it has no variable to test, so
+where no token can be fetched it would send an empty one, which IMDS refuses.
 
 ## How to suppress
 `# imds-lint disable=IMDS001` at the end of the line, or alone on the line before it; in the
@@ -68,7 +87,14 @@ comments at the top of a file it applies to the whole file. `--ignore IMDS001` t
 ## Known limitations
 Headers read from a file (`curl -H @file`, `curl -K config`) or passed through an array cannot be
 read: such a request is flagged unless a token header is visible, and the message says why.
-URLs built from command output (`$(…)`) cannot be followed and are not flagged.
+URLs built from command output (`$(…)`) cannot be followed and are not flagged. A token header
+inside `${T:+…}` is read when the alternative is one quoted word (`${T:+"--header=…: $T"}`); an
+unquoted one (`${T:+-H "…: $T"}`) may split into several words and is read as unknown.
+
+A file that Terraform renders with `templatefile()` is scanned as the script it holds: a wget fix
+written there would need `$${` where it writes `${`, and `terraform plan` would reject it.
+Where IMDS does not answer, a fetch inside a `while` body or an `until` condition costs its 2 s on
+every round.
 
 ## References
 - <https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-instance-metadata-service.html>
@@ -146,6 +172,10 @@ mod tests {
         assert!(flagged(
             "curl -H @h.txt http://169.254.169.254/latest/meta-data/"
         ));
+        // An alternative that is not one quoted word cannot be read: it may hide anything.
+        assert!(flagged(
+            "curl ${T:+-H \"X-aws-ec2-metadata-token: $T\"} http://169.254.169.254/latest/meta-data/"
+        ));
         assert!(flagged(
             "x=$(curl -s http://instance-data/latest/meta-data/ami-id)"
         ));
@@ -161,6 +191,13 @@ mod tests {
         ));
         assert!(!flagged(
             "wget --header=\"X-aws-ec2-metadata-token: $T\" http://169.254.169.254/"
+        ));
+        // The token header only when there is a token (`--fix` writes this for wget).
+        assert!(!flagged(
+            "wget ${T:+\"--header=X-aws-ec2-metadata-token: $T\"} -qO- http://169.254.169.254/"
+        ));
+        assert!(!flagged(
+            "curl ${T+'-HX-aws-ec2-metadata-token: abc'} http://169.254.169.254/latest/meta-data/"
         ));
         assert!(!flagged(
             "curl -X PUT http://169.254.169.254/latest/api/token"

@@ -99,6 +99,11 @@ mod tests {
         assert_eq!(codes(GET), ["IMDS004"]);
         assert!(flags("IMDS004", &format!("TOKEN=$(cat /run/t)\n{GET}")));
         assert!(flags("IMDS004", &format!("OTHER=$({PUT})\n{GET}")));
+        // The conditional header `--fix` writes for wget names its variable too.
+        assert!(flags(
+            "IMDS004",
+            "wget ${TOKEN:+\"--header=X-aws-ec2-metadata-token: $TOKEN\"} http://169.254.169.254/"
+        ));
         // A single-quoted child shell does not see an unexported variable.
         let inner = GET.replace('"', "\\\"");
         assert!(flags(
@@ -122,6 +127,8 @@ mod tests {
             format!("T=$({PUT})\nTOKEN=$T\n{GET}"),
             format!("export TOKEN=$({PUT})\nbash -c '{GET}'"),
             format!("TOKEN=$({PUT} | tr -d '\\n')\n{GET}"),
+            format!("TOKEN=$({PUT} || true)\n{GET}"),
+            format!("TOKEN=$({PUT} || true)\nwget ${{TOKEN:+\"--header=X-aws-ec2-metadata-token: $TOKEN\"}} http://169.254.169.254/"),
             "curl -H \"X-aws-ec2-metadata-token: $(curl -sX PUT http://169.254.169.254/latest/api/token -H 'X-aws-ec2-metadata-token-ttl-seconds: 60')\" http://169.254.169.254/latest/meta-data/".to_owned(),
             "curl -H 'X-aws-ec2-metadata-token: abc' http://169.254.169.254/latest/meta-data/".to_owned(),
         ] {

@@ -1,6 +1,5 @@
 //! The blocks a command sits in (script, `{ }`, loop body, `if` branch, `case` arm, function):
-//! where a fix may insert a token request before it, which assignments run before it for sure, and
-//! whether the script already handles its failure.
+//! where a fix may insert a token request before it, and which assignments run before it for sure.
 
 use tree_sitter::Node;
 
@@ -98,26 +97,4 @@ pub(super) fn dominated_block<'t>(
         }
     }
     None
-}
-
-/// Whether the script handles a command's failure: in a `&&`/`||` list, negated, or in the
-/// condition of an `if`, `while` or `until`.
-pub(super) fn failure_handled<'t>(command: Node<'t>, parents: &Parents<'t>) -> bool {
-    let mut node = command;
-    while let Some(parent) = parents.of(node) {
-        match parent.kind() {
-            "list" | "negated_command" => return true,
-            "while_statement" if parent.child_by_field_name("body") != Some(node) => return true,
-            "if_statement" | "elif_clause"
-                if !is_block_statement(parent, node, parents)
-                    && !matches!(node.kind(), "elif_clause" | "else_clause") =>
-            {
-                return true
-            }
-            "program" => return false,
-            _ => {}
-        }
-        node = parent;
-    }
-    false
 }

@@ -14,6 +14,17 @@ pub struct ClientCall {
     pub headers: Vec<Word>,
     /// Options or headers read from somewhere the analysis cannot see, described for the user.
     pub unreadable: Option<String>,
+    pub limits: Limits,
+}
+
+/// The options that bound how long a request may wait for its answer.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// curl `-m`/`--max-time` (all of the transfer); wget `-T`/`--timeout`/`--read-timeout`
+    /// (each wait for bytes).
+    pub wait: bool,
+    /// wget `-t`/`--tries` (GNU wget tries 20 times; curl once unless told to retry).
+    pub tries: bool,
 }
 
 /// curl's short options that take a value.
@@ -349,6 +360,7 @@ pub fn curl(args: &[Word], text_of: impl Fn(&Word) -> String) -> ClientCall {
                 call.implied_method.get_or_insert("POST");
             }
             ("I" | "head", None) => call.implied_method = Some("HEAD"),
+            ("m" | "max-time", Some(_)) => call.limits.wait = true,
             _ => {}
         }
     }
@@ -385,6 +397,8 @@ pub fn wget(args: &[Word], text_of: impl Fn(&Word) -> String) -> ClientCall {
                 call.unreadable = Some(format!("options read from `{}`", text_of(&value)));
             }
             ("post-data" | "post-file", Some(_)) => call.implied_method = Some("POST"),
+            ("T" | "timeout" | "read-timeout", Some(_)) => call.limits.wait = true,
+            ("t" | "tries", Some(_)) => call.limits.tries = true,
             _ => {}
         }
     }
@@ -472,5 +486,28 @@ mod tests {
         assert_eq!(headers, ["a", "b"]);
         let call = wget(&argv("-q -O - u"), text);
         assert_eq!(urls(&call), ["u"]);
+    }
+
+    #[test]
+    fn time_limits() {
+        let none = Limits::default();
+        let wait = Limits {
+            wait: true,
+            tries: false,
+        };
+        assert_eq!(curl(&argv("-s u"), text).limits, none);
+        assert_eq!(curl(&argv("--connect-timeout 1 u"), text).limits, none);
+        assert_eq!(curl(&argv("-sm 2 u"), text).limits, wait);
+        assert_eq!(curl(&argv("--max-time 2 u"), text).limits, wait);
+        assert_eq!(wget(&argv("-q u"), text).limits, none);
+        assert_eq!(wget(&argv("-T 1 u"), text).limits, wait);
+        assert_eq!(wget(&argv("--read-timeout=1 u"), text).limits, wait);
+        assert_eq!(
+            wget(&argv("--timeout=1 -t1 u"), text).limits,
+            Limits {
+                wait: true,
+                tries: true
+            }
+        );
     }
 }

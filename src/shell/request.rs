@@ -3,6 +3,7 @@
 
 pub use crate::fragment::Quoting;
 use crate::fragment::{HostOffset, HostSpan, PlainScalar};
+pub use crate::shell::client::Limits;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Client {
@@ -142,8 +143,6 @@ pub struct Scope {
     pub uses_curl: bool,
     /// Whether it is clearly BusyBox (`busybox wget`, an `ash`/`busybox sh` shebang).
     pub busybox: bool,
-    /// Whether `set -e` (or `-o errexit`) is on.
-    pub errexit: bool,
 }
 
 /// What a fix needs to know about a request, in file offsets.
@@ -163,10 +162,10 @@ pub struct FixSite {
     pub blocks: Vec<BlockAnchor>,
     /// An existing token variable assigned before the request in an enclosing block.
     pub reusable_token: Option<String>,
-    /// The script handles this request's failure (`||`, a condition).
-    pub failure_handled: bool,
     /// The explicit method argument (`GET` of `-X GET`), with its text.
     pub method_word: Option<(HostSpan, String)>,
+    /// The options that bound the request's wait for an answer.
+    pub limits: Limits,
     /// The TTL header argument, with its text.
     pub ttl_word: Option<(HostSpan, String)>,
 }

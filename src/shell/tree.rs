@@ -165,12 +165,16 @@ pub(super) fn structure<'t>(tree: &'t Tree, text: &[u8], q: &StructureQuery) -> 
 /// The words of a command: its name, then its arguments, with their nodes.
 pub(super) fn argv<'t>(node: Node<'t>, text: &[u8]) -> (Vec<Word>, Vec<Node<'t>>) {
     let mut nodes = Vec::new();
+    let mut words = Vec::new();
     if let Some(name) = node.child_by_field_name("name") {
         nodes.push(name);
+        words.push(word::word(name, text));
     }
     let mut cursor = node.walk();
-    nodes.extend(node.children_by_field_name("argument", &mut cursor));
-    let words = nodes.iter().map(|n| word::word(*n, text)).collect();
+    for argument in node.children_by_field_name("argument", &mut cursor) {
+        nodes.push(argument);
+        words.push(word::argument(argument, text));
+    }
     (words, nodes)
 }
 

@@ -76,6 +76,39 @@ pub fn word(node: Node, src: &[u8]) -> Word {
     }
 }
 
+/// Reads a command's argument. An argument that is all one `${NAME:+"…"}` (or `${NAME+"…"}`) is
+/// read as its quoted alternative, which is the one word it stands for whenever it is there:
+/// `${TOKEN:+"--header=X-aws-ec2-metadata-token: $TOKEN"}` sends the token header only when
+/// there is a token (what `--fix` writes for wget, which would send an empty one). An unquoted
+/// alternative may split into several words, so it stays unreadable.
+pub fn argument(node: Node, src: &[u8]) -> Word {
+    match alternative(node) {
+        Some(inner) => word(inner, src),
+        None => word(node, src),
+    }
+}
+
+/// The quoted alternative of an expansion `${NAME:+"…"}` / `${NAME+'…'}`.
+fn alternative(node: Node) -> Option<Node> {
+    if node.kind() != "expansion" {
+        return None;
+    }
+    let mut cursor = node.walk();
+    let children: Vec<Node> = node.children(&mut cursor).collect();
+    match children.as_slice() {
+        [open, name, operator, inner, close]
+            if open.kind() == "${"
+                && name.kind() == "variable_name"
+                && matches!(operator.kind(), ":+" | "+")
+                && matches!(inner.kind(), "string" | "raw_string")
+                && close.kind() == "}" =>
+        {
+            Some(*inner)
+        }
+        _ => None,
+    }
+}
+
 fn merge_literals(pieces: Vec<Piece>) -> Vec<Piece> {
     let mut out: Vec<Piece> = Vec::with_capacity(pieces.len());
     for piece in pieces {
@@ -451,6 +484,51 @@ fn decode_ansi_c(text: &[u8], base: usize) -> (Vec<u8>, Vec<(usize, usize)>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn first_argument(script: &str) -> Word {
+        let tree = crate::shell::parse::parse(script.as_bytes()).expect("parse");
+        let command = tree.root_node().named_child(0).expect("a command");
+        let arg = command
+            .child_by_field_name("argument")
+            .expect("an argument");
+        argument(arg, script.as_bytes())
+    }
+
+    #[test]
+    fn a_quoted_alternative_is_the_word_it_stands_for() {
+        let word = first_argument(r#"wget ${T:+"--header=X-aws-ec2-metadata-token: $T"} -q u"#);
+        assert_eq!(
+            word.pieces,
+            [
+                Piece::Literal("--header=X-aws-ec2-metadata-token: ".to_owned()),
+                Piece::Variable {
+                    name: "T".to_owned(),
+                    default: None
+                }
+            ]
+        );
+        assert_eq!(word.span, FragmentSpan::new(10, 49));
+        let word = first_argument("curl ${T+'-sS'} u");
+        assert_eq!(word.pieces, [Piece::Literal("-sS".to_owned())]);
+    }
+
+    #[test]
+    fn other_expansions_stay_unreadable() {
+        for script in [
+            // Unquoted: may split into several words.
+            r#"curl ${T:+-H "X-aws-ec2-metadata-token: $T"} u"#,
+            r#"wget ${T:+--header=x} u"#,
+        ] {
+            let word = first_argument(script);
+            assert_eq!(word.pieces, [Piece::Unknown], "{script}");
+        }
+        // A default is a variable's value, not an alternative.
+        let word = first_argument(r#"wget ${T:-"--header=x"} u"#);
+        assert!(matches!(word.pieces.as_slice(), [Piece::Variable { .. }]));
+        // Inside quotes the expansion is one word even when empty: it is not read as the option.
+        let word = first_argument(r#"wget "${T:+--header=x: $T}" u"#);
+        assert_ne!(word.literal_prefix(), "--header=x: ");
+    }
 
     #[test]
     fn double_quoted_escapes_are_removed() {

@@ -17,7 +17,7 @@
 //! | same, TTL missing / 0 / > 21600 / not a number | 400 |
 //! | same, carrying `X-Forwarded-For` | 403 |
 //! | any other method on `/latest/api/token` | 405 |
-//! | any other path with an unknown or expired `X-aws-ec2-metadata-token` | 401 (both modes) |
+//! | any other path with an empty, unknown or expired `X-aws-ec2-metadata-token` | 401 (both modes) |
 //! | any other path without a token | [`Mode::Optional`]: answered; [`Mode::Required`]: 401 |
 //! | a method other than GET/HEAD on a metadata path | 405 |
 //! | unknown path | 404 |
@@ -29,14 +29,26 @@
 //! in absolute form (`GET http://169.254.169.254/latest/meta-data/ HTTP/1.1`, what a client sends
 //! to a proxy) or origin form (`GET /latest/meta-data/ HTTP/1.1` plus `Host:`).
 //!
+//! A token header that is present but empty is an invalid token (401): AWS documents 401 for an
+//! invalid token in either mode and says nothing of an empty one, SDKs take care never to send
+//! one, and a client that did reports 401. So only a header that is not sent at all is tokenless.
+//!
 //! Every response is HTTP/1.1 with `Content-Length` and `Connection: close`; the connection is
 //! closed after one exchange. Each connection is served on its own thread, with bounded reads
 //! (16 KiB of head, 1 MiB of body, 2 s read timeout).
+//!
+//! [`Reach`] says how far a request gets before those rules apply, for the places a script runs
+//! where the service does not answer ([`Emulator::start_reached`]): nothing listening
+//! ([`Reach::Refused`]), a container behind hop limit 1 ([`Reach::PutLost`]), or a network that
+//! swallows everything ([`Reach::Blackhole`]). A request read and never answered is logged with
+//! status [`NO_ANSWER`]; its connection stays open until the client gives up or the emulator is
+//! dropped.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
@@ -51,6 +63,28 @@ pub enum Mode {
     Required,
 }
 
+/// How far a request gets: whether the service's answers reach the client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reach {
+    /// Every request is answered: an instance, or a container behind a hop limit of 2 or more.
+    Answered,
+    /// Nothing listens: every connection is refused at once, as off EC2 where nothing has the
+    /// address, or where a firewall rejects it. The emulator holds a socket bound to its port that
+    /// never listens, so no other server can take the port while the emulator lives.
+    Refused,
+    /// Every PUT is read and logged but never answered; everything else is answered. A container
+    /// on a bridge network behind `HttpPutResponseHopLimit=1`: the token's answer dies one hop
+    /// short, while GETs still work where tokens are optional.
+    PutLost,
+    /// Connections are accepted and requests read and logged, but nothing is ever answered: off
+    /// EC2 on a network that swallows the packets, seen through the proxy (the connection
+    /// succeeds, so only a client's limit on the whole transfer ends the wait).
+    Blackhole,
+}
+
+/// The status logged for a request that was read and never answered.
+pub const NO_ANSWER: u16 = 0;
+
 /// One request as the emulator saw it, with the status it answered.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Logged {
@@ -63,7 +97,7 @@ pub struct Logged {
     pub path: String,
     /// Header fields in the order received, names as the client spelled them.
     pub headers: Vec<(String, String)>,
-    /// Status code of the answer.
+    /// Status code of the answer; [`NO_ANSWER`] for one never answered.
     pub status: u16,
 }
 
@@ -84,9 +118,12 @@ const MAX_BODY: u64 = 1024 * 1024;
 const READ_TIMEOUT: Duration = Duration::from_secs(2);
 const WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 const LINGER: Duration = Duration::from_millis(200);
+/// How often a connection held unanswered checks whether the emulator is stopping.
+const HOLD_POLL: Duration = Duration::from_millis(50);
 
 struct Shared {
     mode: Mutex<Mode>,
+    reach: Reach,
     log: Mutex<Vec<Logged>>,
     /// token -> expiry
     tokens: Mutex<HashMap<String, Instant>>,
@@ -101,29 +138,50 @@ pub struct Emulator {
     addr: SocketAddr,
     shared: Arc<Shared>,
     acceptor: Option<JoinHandle<()>>,
+    /// For [`Reach::Refused`]: the bound socket that keeps the port closed.
+    _closed: Option<OwnedFd>,
 }
 
 impl Emulator {
-    /// Binds `127.0.0.1:0` and serves on a background thread.
+    /// Binds `127.0.0.1:0` and serves on a background thread; every request is answered.
     pub fn start(mode: Mode) -> Emulator {
+        Emulator::start_reached(mode, Reach::Answered)
+    }
+
+    /// An emulator whose answers get only as far as `reach` lets them. With [`Reach::Refused`]
+    /// nothing listens at [`Emulator::addr`], and `mode` never matters.
+    pub fn start_reached(mode: Mode, reach: Reach) -> Emulator {
+        let shared = |addr: SocketAddr| {
+            let seed = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(0)
+                ^ (u64::from(addr.port()) << 48)
+                ^ u64::from(std::process::id());
+            Arc::new(Shared {
+                mode: Mutex::new(mode),
+                reach,
+                log: Mutex::new(Vec::new()),
+                tokens: Mutex::new(HashMap::new()),
+                counter: AtomicU64::new(0),
+                stop: AtomicBool::new(false),
+                workers: Mutex::new(Vec::new()),
+                seed,
+            })
+        };
+        if reach == Reach::Refused {
+            let (closed, addr) = closed_port().expect("imds emulator: a closed loopback port");
+            return Emulator {
+                addr,
+                shared: shared(addr),
+                acceptor: None,
+                _closed: Some(closed),
+            };
+        }
         let listener =
             TcpListener::bind(("127.0.0.1", 0)).expect("imds emulator: bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("imds emulator: local_addr");
-        let seed = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(0)
-            ^ (u64::from(addr.port()) << 48)
-            ^ u64::from(std::process::id());
-        let shared = Arc::new(Shared {
-            mode: Mutex::new(mode),
-            log: Mutex::new(Vec::new()),
-            tokens: Mutex::new(HashMap::new()),
-            counter: AtomicU64::new(0),
-            stop: AtomicBool::new(false),
-            workers: Mutex::new(Vec::new()),
-            seed,
-        });
+        let shared = shared(addr);
         let for_thread = Arc::clone(&shared);
         let acceptor = thread::Builder::new()
             .name(format!("imds-emulator-{}", addr.port()))
@@ -133,6 +191,7 @@ impl Emulator {
             addr,
             shared,
             acceptor: Some(acceptor),
+            _closed: None,
         }
     }
 
@@ -164,17 +223,54 @@ impl Emulator {
     pub fn mode(&self) -> Mode {
         *lock(&self.shared.mode)
     }
+
+    pub fn reach(&self) -> Reach {
+        self.shared.reach
+    }
+}
+
+/// A TCP socket bound to a free loopback port and never listening: a connection to the port is
+/// refused (reset), and no other socket can listen there or take it as a connection's own port
+/// while this one holds it (a port left by a dropped listener could be taken by either).
+fn closed_port() -> io::Result<(OwnedFd, SocketAddr)> {
+    // SAFETY: `socket` returns a new descriptor or -1; a new one is owned by nobody else.
+    let raw = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+    if raw < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `raw` is a valid descriptor that nothing else owns.
+    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    // SAFETY: a zeroed `sockaddr_in` is valid (all its fields are plain integers).
+    let mut address: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+    address.sin_family = libc::AF_INET as libc::sa_family_t;
+    address.sin_port = 0;
+    address.sin_addr = libc::in_addr {
+        s_addr: u32::from(Ipv4Addr::LOCALHOST).to_be(),
+    };
+    let mut length = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    let pointer = (&raw mut address).cast::<libc::sockaddr>();
+    // SAFETY: `pointer` and `length` describe `address`, which outlives both calls.
+    if unsafe { libc::bind(fd.as_raw_fd(), pointer, length) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: as above; `getsockname` writes at most `length` bytes into `address`.
+    if unsafe { libc::getsockname(fd.as_raw_fd(), pointer, &mut length) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let port = u16::from_be(address.sin_port);
+    Ok((fd, SocketAddr::from((Ipv4Addr::LOCALHOST, port))))
 }
 
 impl Drop for Emulator {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::SeqCst);
+        let Some(acceptor) = self.acceptor.take() else {
+            return; // Reach::Refused: no listener, no threads
+        };
         // Wake the blocking accept() with a loopback connection to ourselves.
         let woke = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)).is_ok();
-        if let Some(acceptor) = self.acceptor.take() {
-            if woke || acceptor.is_finished() {
-                let _ = acceptor.join();
-            }
+        if woke || acceptor.is_finished() {
+            let _ = acceptor.join();
         }
         let workers = std::mem::take(&mut *lock(&self.shared.workers));
         for worker in workers {
@@ -335,7 +431,13 @@ fn handle_connection(stream: TcpStream, shared: &Shared) {
         status: 0,
     };
     let response = match serve(&mut reader, shared, &mut entry) {
-        Some(response) => response,
+        Some(Outcome::Answer(response)) => response,
+        Some(Outcome::Hold) => {
+            entry.status = NO_ANSWER;
+            lock(&shared.log).push(entry);
+            hold(reader.get_mut(), shared);
+            return;
+        }
         None => return, // the peer sent nothing at all: nothing to answer, nothing to log
     };
     entry.status = response.status;
@@ -345,6 +447,25 @@ fn handle_connection(stream: TcpStream, shared: &Shared) {
     let _ = stream.write_all(&response.to_bytes());
     let _ = stream.flush();
     linger_close(stream);
+}
+
+/// Keeps a connection open and unanswered until the client closes it or the emulator stops,
+/// reading and dropping whatever the client still sends.
+fn hold(stream: &mut TcpStream, shared: &Shared) {
+    let _ = stream.set_read_timeout(Some(HOLD_POLL));
+    let mut buf = [0u8; 4096];
+    while !shared.stop.load(Ordering::SeqCst) {
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => break,
+        }
+    }
 }
 
 /// Half-close, then drain what the client still sends for a moment, so that closing
@@ -363,30 +484,51 @@ fn linger_close(stream: &mut TcpStream) {
     }
 }
 
-/// Reads one request and decides the answer. `None`: the client closed (or stayed silent)
-/// without sending a byte.
+/// Reads one request and decides the answer, or that there is none. `None`: the client closed
+/// (or stayed silent) without sending a byte.
 fn serve(
     reader: &mut BufReader<TcpStream>,
     shared: &Shared,
     entry: &mut Logged,
-) -> Option<Response> {
+) -> Option<Outcome> {
+    let blackhole = shared.reach == Reach::Blackhole;
+    let answer = |status| {
+        Some(if blackhole {
+            Outcome::Hold
+        } else {
+            Outcome::Answer(Response::error(status))
+        })
+    };
     let head = match read_head(reader) {
         Ok(Some(head)) => head,
         Ok(None) => return None,
-        Err(status) => return Some(Response::error(status)),
+        Err(status) => return answer(status),
     };
     let request = match parse_head(&head, entry) {
         Ok(request) => request,
-        Err(status) => return Some(Response::error(status)),
+        Err(status) => return answer(status),
     };
+    if blackhole || (shared.reach == Reach::PutLost && request.method == "PUT") {
+        // Served as ever (a PUT's token is issued, the log names the host), never answered;
+        // a body is left unread, so nothing is written, not even `100 Continue`.
+        let _ = route(&request, shared, entry);
+        return Some(Outcome::Hold);
+    }
     if let Err(status) = read_body(reader, &request) {
-        return Some(Response::error(status));
+        return Some(Outcome::Answer(Response::error(status)));
     }
     let mut response = route(&request, shared, entry);
     if request.method == "HEAD" {
         response.head_only = true;
     }
-    Some(response)
+    Some(Outcome::Answer(response))
+}
+
+/// What becomes of one request.
+enum Outcome {
+    Answer(Response),
+    /// Read, and never answered ([`Reach`]).
+    Hold,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1010,9 +1152,13 @@ pub fn describe_log(log: &[Logged]) -> String {
             Some(_) => "token header",
             None => "no token header",
         };
+        let status = match l.status {
+            NO_ANSWER => "no answer".to_string(),
+            status => status.to_string(),
+        };
         out.push_str(&format!(
-            "    {} {} {} -> {} ({token})\n",
-            l.method, l.host, l.path, l.status
+            "    {} {} {} -> {status} ({token})\n",
+            l.method, l.host, l.path
         ));
     }
     out

@@ -8,14 +8,19 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// How long one command may run.
+/// How long one command may run, unless the caller says otherwise.
 pub const TIMEOUT: Duration = Duration::from_secs(20);
 
 pub struct Ran {
     pub code: Option<i32>,
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
+    /// Killed when its time limit passed.
     pub timed_out: bool,
+    /// From the spawn to the end of the command (or its kill).
+    pub elapsed: Duration,
+    /// The time limit it ran under.
+    pub limit: Duration,
 }
 
 impl Ran {
@@ -29,9 +34,9 @@ impl Ran {
             self.code
                 .map_or_else(|| "by signal".to_string(), |c| c.to_string()),
             if self.timed_out {
-                format!(" (killed after {}s)", TIMEOUT.as_secs())
+                format!(" (killed after {:.1}s)", self.limit.as_secs_f64())
             } else {
-                String::new()
+                format!(" after {:.1}s", self.elapsed.as_secs_f64())
             },
             ensure_newline(&String::from_utf8_lossy(&self.stdout)),
             ensure_newline(&String::from_utf8_lossy(&self.stderr)),
@@ -58,7 +63,12 @@ fn kill_group(id: u32) {
 
 /// Runs `cmd` (with `stdin` as its input, if any) in its own process group, killed with its
 /// children after [`TIMEOUT`].
-pub fn run_bounded(mut cmd: Command, stdin: Option<&[u8]>) -> Ran {
+pub fn run_bounded(cmd: Command, stdin: Option<&[u8]>) -> Ran {
+    run_limited(cmd, stdin, TIMEOUT)
+}
+
+/// [`run_bounded`] with a time limit of `limit`.
+pub fn run_limited(mut cmd: Command, stdin: Option<&[u8]>, limit: Duration) -> Ran {
     cmd.stdin(if stdin.is_some() {
         Stdio::piped()
     } else {
@@ -67,6 +77,7 @@ pub fn run_bounded(mut cmd: Command, stdin: Option<&[u8]>) -> Ran {
     .stdout(Stdio::piped())
     .stderr(Stdio::piped())
     .process_group(0);
+    let started = Instant::now();
     let mut child = match cmd.spawn() {
         Ok(child) => child,
         Err(e) => {
@@ -75,6 +86,8 @@ pub fn run_bounded(mut cmd: Command, stdin: Option<&[u8]>) -> Ran {
                 stdout: Vec::new(),
                 stderr: format!("cannot spawn {cmd:?}: {e}").into_bytes(),
                 timed_out: false,
+                elapsed: started.elapsed(),
+                limit,
             }
         }
     };
@@ -97,7 +110,7 @@ pub fn run_bounded(mut cmd: Command, stdin: Option<&[u8]>) -> Ran {
         let _ = err_pipe.read_to_end(&mut buf);
         buf
     });
-    let deadline = Instant::now() + TIMEOUT;
+    let deadline = started + limit;
     let mut timed_out = false;
     let status = loop {
         match child.try_wait() {
@@ -112,6 +125,7 @@ pub fn run_bounded(mut cmd: Command, stdin: Option<&[u8]>) -> Ran {
             Err(_) => break None,
         }
     };
+    let elapsed = started.elapsed();
     // Anything the command left running in the background would hold the pipes open.
     kill_group(child.id());
     Ran {
@@ -119,5 +133,7 @@ pub fn run_bounded(mut cmd: Command, stdin: Option<&[u8]>) -> Ran {
         stdout: out_reader.join().unwrap_or_default(),
         stderr: err_reader.join().unwrap_or_default(),
         timed_out,
+        elapsed,
+        limit,
     }
 }

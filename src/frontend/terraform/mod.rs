@@ -251,7 +251,10 @@ mod tests {
         let (got, want) = mapped(tf, "${MD}", "$${MD}");
         assert_eq!(got, want);
         let parsed = parse(tf.as_bytes(), 0);
-        assert_eq!(parsed.fragments[0].insert, [InsertRegion::verbatim()]);
+        assert_eq!(
+            parsed.fragments[0].insert,
+            [InsertRegion::quoted(vec![Quoting::HclTemplate])]
+        );
         assert!(parsed.fragments[0].script);
         assert!(parsed.diagnostics.is_empty());
     }
@@ -267,9 +270,12 @@ mod tests {
         let parsed = parse(tf.as_bytes(), 0);
         assert_eq!(
             parsed.fragments[0].insert,
-            [InsertRegion::quoted(vec![Quoting::YamlBlock {
-                indent: "    ".to_owned()
-            }])]
+            [InsertRegion::quoted(vec![
+                Quoting::YamlBlock {
+                    indent: "    ".to_owned()
+                },
+                Quoting::HclTemplate
+            ])]
         );
     }
 
@@ -278,7 +284,10 @@ mod tests {
         let tf = "user_data = <<-EOT\n${x}\n    curl b\n  EOT\n";
         assert_eq!(fragments(tf), ["XXXX\n    curl b\n"]);
         let parsed = parse(tf.as_bytes(), 0);
-        assert_eq!(parsed.fragments[0].insert, [InsertRegion::verbatim()]);
+        assert_eq!(
+            parsed.fragments[0].insert,
+            [InsertRegion::quoted(vec![Quoting::HclTemplate])]
+        );
         // Whitespace before it counts.
         let tf = "user_data = <<-EOT\n  ${x}\n    curl b\n  EOT\n";
         assert_eq!(fragments(tf), ["XXXX\n  curl b\n"]);
@@ -309,7 +318,10 @@ mod tests {
         let parsed = parse(tf.as_bytes(), 0);
         assert_eq!(
             parsed.fragments[0].insert,
-            [InsertRegion::quoted(vec![Quoting::JsonString])]
+            [InsertRegion::quoted(vec![
+                Quoting::JsonString,
+                Quoting::HclTemplate
+            ])]
         );
         let map = &parsed.fragments[0].map;
         assert_eq!(

@@ -320,6 +320,7 @@ fn lift(inner: Parsed, template: &Template, origin: Vec<OriginEntry>, parsed: &m
         fragment.map = map.compose(&fragment.map);
         for region in &mut fragment.insert {
             if let Some(quoting) = &mut region.quoting {
+                quoting.insert(0, Quoting::HclTemplate);
                 if let Some(layer) = &template.layer {
                     quoting.insert(0, layer.clone());
                 }

@@ -17,7 +17,7 @@ use tree_sitter::Node;
 use crate::fragment::{Fragment, FragmentSpan, HostSpan, InsertRegion, OffsetMap};
 use crate::model::Note;
 use crate::shell::aws::{self, AwsMetadataCall};
-use crate::shell::blocks::{blocks, failure_handled};
+use crate::shell::blocks::blocks;
 use crate::shell::client::{self, ClientCall};
 use crate::shell::command::{self, Invocation};
 use crate::shell::endpoint::{self, MetadataUrl, UNKNOWN};
@@ -26,7 +26,7 @@ use crate::shell::request::{Client, FixSite, Method, Request, Scope, TokenUse, T
 use crate::shell::tree::{argv, deeper_than, structure, Structure, MAX_TREE_DEPTH};
 use crate::shell::word::{span_of, Piece, Word};
 use crate::shell::Options;
-use scope::{shebang_is_busybox, shebang_sets_errexit, Boundary, Context, Frame, VarDef};
+use scope::{shebang_is_busybox, Boundary, Context, Frame, VarDef};
 use token_flow::token_headers;
 
 /// What the analysis found in a fragment.
@@ -133,7 +133,6 @@ struct Code<'a, 't> {
 struct Seen {
     uses_curl: bool,
     busybox: bool,
-    errexit: bool,
     /// Commands that write a token to their output.
     token_sources: Vec<FragmentSpan>,
     /// The commands that are neither clients nor shells, by name (calls of functions among them).
@@ -230,7 +229,6 @@ impl<'o> Analyzer<'o> {
         let first_pending = self.pending.len();
         let mut seen = Seen {
             busybox: shebang_is_busybox(text),
-            errexit: shebang_sets_errexit(text),
             ..Seen::default()
         };
 
@@ -298,7 +296,7 @@ impl<'o> Analyzer<'o> {
                 }
             }
             Invocation::Other { name, program } => {
-                self.other_command(code, &words, &name, program, span, seen);
+                self.other_command(code, &words, &name, program, span);
                 seen.calls.push((name, span));
             }
             Invocation::Shell { script: None, .. } | Invocation::NotRun => {}
@@ -343,14 +341,13 @@ impl<'o> Analyzer<'o> {
             } else {
                 Vec::new()
             },
-            failure_handled: failure_handled(node, &code.s.parents),
             ..FixSite::default()
         };
         self.request(code, client, via_busybox, call, file_span, site)
     }
 
     /// Any other command (named `name`, its program word at `program`): an `aws ec2` call that
-    /// sets metadata options or launches instances, and `set -e`/`set -a`.
+    /// sets metadata options or launches instances, and `set -a`.
     fn other_command(
         &mut self,
         code: &Code,
@@ -358,7 +355,6 @@ impl<'o> Analyzer<'o> {
         name: &str,
         program: usize,
         span: FragmentSpan,
-        seen: &mut Seen,
     ) {
         if name == "aws" {
             let argv = words.get(program..).unwrap_or_default();
@@ -374,7 +370,6 @@ impl<'o> Analyzer<'o> {
                     .any(|t| t.starts_with('-') && !t.starts_with("--") && t.contains(letter))
             };
             let long = |name: &str| flags.iter().any(|t| t == name);
-            seen.errexit |= short('e') || long("errexit");
             if let Some(frame) = self.frames.get_mut(code.fid) {
                 frame.all_exported |= short('a') || long("allexport");
             }
@@ -394,6 +389,7 @@ impl<'o> Analyzer<'o> {
         let fid = code.fid;
         let word_site = |word: &Word| word_site(word, code.text, code.map);
         site.method_word = call.method.as_ref().map(word_site);
+        site.limits = call.limits;
         let url = self.metadata_url(fid, &call.urls)?;
         let headers: Vec<(Word, Vec<String>)> = call
             .headers

@@ -185,7 +185,6 @@ impl Analyzer<'_> {
                 token_vars,
                 uses_curl: seen.uses_curl,
                 busybox: seen.busybox,
-                errexit: seen.errexit,
             };
         }
     }
@@ -268,16 +267,6 @@ pub(super) fn shebang_is_busybox(text: &[u8]) -> bool {
                 .split_whitespace()
                 .next()
                 .is_some_and(|p| p.ends_with("/ash")))
-}
-
-/// `#!/bin/sh -e`, `#!/bin/bash -eu`.
-pub(super) fn shebang_sets_errexit(text: &[u8]) -> bool {
-    let line = first_line(text);
-    line.starts_with("#!")
-        && line
-            .split_whitespace()
-            .skip(1)
-            .any(|w| w.starts_with('-') && !w.starts_with("--") && w.contains('e'))
 }
 
 /// Whether a `declaration_command` exports what it declares (`export`, `declare -x`).
