@@ -158,11 +158,21 @@ pub fn check_file_linked(
         .collect();
     let mut notes = std::mem::take(&mut read.notes);
     notes.extend(analyses.iter().filter_map(|a| a.error.clone()));
+    let line_of = |host, span| source.line_index(view.to_file(host, span).start) + 1;
     for (fragment, analysis) in read.fragments.iter().zip(&analyses) {
         for (span, why) in &analysis.notes {
-            let at = view.to_file(fragment.host, *span).start;
-            let line = source.line_index(at) + 1;
-            notes.push(format!("line {line}: {why}"));
+            notes.push(format!("line {}: {why}", line_of(fragment.host, *span)));
+        }
+    }
+    // Requests in code that never runs are not findings; a note says they are there.
+    for not_run in &read.not_run {
+        let analysis = shell::analyze_with(&not_run.fragment, &settings.shell);
+        for request in &analysis.requests {
+            notes.push(format!(
+                "line {}: a metadata request that never runs, not reported: {}",
+                line_of(not_run.fragment.host, request.span),
+                not_run.why
+            ));
         }
     }
     let checking = Checking {

@@ -31,6 +31,8 @@ pub(super) struct Read {
     pub referenced: Vec<PathBuf>,
     /// Notes for the user where part of the file could not be read.
     pub notes: Vec<String>,
+    /// Code written in the file that its consumer never runs (see `frontend::NotRun`).
+    pub not_run: Vec<frontend::NotRun>,
 }
 
 /// Reads `source` as `kind`, and every decoded value in it that may reach IMDS.
@@ -39,6 +41,7 @@ pub(super) fn read(source: &SourceFile, kind: frontend::Kind, prefilter: &Prefil
         hosts: vec![Host {
             bytes: Vec::new(),
             link: None,
+            shared: Vec::new(),
         }],
         fragments: Vec::new(),
         declared: Vec::new(),
@@ -46,6 +49,7 @@ pub(super) fn read(source: &SourceFile, kind: frontend::Kind, prefilter: &Prefil
         defined: Vec::new(),
         referenced: Vec::new(),
         notes: Vec::new(),
+        not_run: Vec::new(),
     };
     let dir = source.path.parent().unwrap_or(Path::new(""));
     let mut queue = vec![(0usize, kind, 0usize)];
@@ -122,6 +126,7 @@ impl Read {
                 codec: embedded.codec,
                 origin: embedded.origin,
             }),
+            shared: Vec::new(),
         });
         Step::Host(self.hosts.len() - 1, kind)
     }
@@ -130,6 +135,10 @@ impl Read {
     /// pairs their index in `parsed.embedded` with their host), renumbered for this check.
     fn take(&mut self, host: HostId, parsed: Parsed, dir: &Path, decoded: &[(usize, HostId)]) {
         self.notes.extend(parsed.diagnostics);
+        self.not_run.extend(parsed.not_run);
+        if let Some(own) = self.hosts.get_mut(host) {
+            own.shared.extend(parsed.shared.iter().copied());
+        }
         let first_referenced = self.referenced.len();
         self.referenced
             .extend(parsed.referenced.into_iter().map(|p| dir.join(p)));

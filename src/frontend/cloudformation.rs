@@ -224,20 +224,31 @@ fn names(text: &str, name: &str) -> bool {
         })
 }
 
-/// The one string scalar under `Fn::Base64`/`Fn::Sub` wrappers, when there is one.
+/// The one string scalar under `Fn::Base64`/`Fn::Sub` wrappers, when there is one (within as
+/// many wrappers as `user_data_value` reads: an alias may make them a cycle).
 fn single_scalar(node: Node, bytes: &[u8]) -> Option<Scalar> {
-    let (inner, _) = yaml::unwrap(node, bytes);
-    if let Some(scalar) = yaml::scalar(node, bytes) {
-        return Some(scalar);
+    let mut node = node;
+    for _ in 0..=MAX_FUNCTIONS {
+        if let Some(scalar) = yaml::scalar(node, bytes) {
+            return Some(scalar);
+        }
+        let (inner, _) = yaml::unwrap(node, bytes);
+        let pairs = yaml::pairs(inner, bytes);
+        let (key, _, value) = pairs.first()?;
+        if !matches!(key.as_str(), "Fn::Base64" | "Fn::Sub") {
+            return None;
+        }
+        node = *value;
     }
-    let pairs = yaml::pairs(inner, bytes);
-    let (key, _, value) = pairs.first()?;
-    matches!(key.as_str(), "Fn::Base64" | "Fn::Sub").then(|| single_scalar(*value, bytes))?
+    None
 }
+
+/// How deep intrinsic functions may nest in a `UserData` value.
+const MAX_FUNCTIONS: usize = 8;
 
 /// The text of a `UserData` value: intrinsic functions unwrapped, references as placeholders.
 fn user_data_value(node: Node, bytes: &[u8], script: &mut ScriptBuilder, depth: usize) {
-    if depth > 8 {
+    if depth > MAX_FUNCTIONS {
         return;
     }
     let (inner, tag) = yaml::unwrap(node, bytes);

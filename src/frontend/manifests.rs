@@ -24,6 +24,9 @@ pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
             .push(format!("not valid {format}; it was not analysed"));
         return parsed;
     }
+    for tree in &trees {
+        parsed.shared.extend(yaml::shared_spans(tree, bytes));
+    }
     for document in trees.iter().flat_map(yaml::documents) {
         if !yaml::is_mapping(document, bytes) {
             continue;
