@@ -2,6 +2,7 @@
 //! pathological input is given up rather than hung on. Every front end and the shell analysis
 //! parse through here.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
@@ -64,6 +65,11 @@ pub fn parse_range(
         let started = Instant::now();
         let mut past_deadline = |_: &tree_sitter::ParseState| started.elapsed() > DEADLINE;
         let options = tree_sitter::ParseOptions::new().progress_callback(&mut past_deadline);
+        let guarded = match grammar {
+            Grammar::Bash => bash_input(text),
+            _ => Cow::Borrowed(text),
+        };
+        let text = &guarded[..];
         let len = text.len();
         parser.parse_with_options(
             &mut |i, _| text.get(i..len).unwrap_or_default(),
@@ -71,4 +77,55 @@ pub fn parse_range(
             Some(options),
         )
     })
+}
+
+/// The text tree-sitter-bash is given for `text`. Its scanner reads the character after a `{`,
+/// and after the digits and the `..` of a range (`{1..9}`), with C's `isdigit`, which is defined
+/// only up to 255: a character past ASCII there is read as an index far outside the C library's
+/// table, which crashes the whole process when that memory is not mapped. Each such character
+/// (the run of non-ASCII bytes after a `{`, a `.` or a digit) is given as as many `_`: the same
+/// length, so every offset of the tree holds, and still word characters for bash. Node text is
+/// always read from the real text.
+fn bash_input(text: &[u8]) -> Cow<'_, [u8]> {
+    if text.is_ascii() {
+        return Cow::Borrowed(text);
+    }
+    let risky = |b: u8| b == b'{' || b == b'.' || b.is_ascii_digit();
+    let mut out: Option<Vec<u8>> = None;
+    let mut i = 1;
+    while i < text.len() {
+        let starts_run = text.get(i).is_some_and(|&b| !b.is_ascii())
+            && text.get(i - 1).is_some_and(|&b| risky(b));
+        if !starts_run {
+            i += 1;
+            continue;
+        }
+        let copy = out.get_or_insert_with(|| text.to_vec());
+        while let Some(byte) = copy.get_mut(i).filter(|b| !b.is_ascii()) {
+            *byte = b'_';
+            i += 1;
+        }
+    }
+    out.map_or(Cow::Borrowed(text), Cow::Owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bash_is_not_given_non_ascii_where_its_scanner_calls_isdigit() {
+        let text = "{\u{7C8EE}169 x{1..\u{10FFFF}} 2é é{ ok".as_bytes();
+        let input = bash_input(text);
+        assert_eq!(input.len(), text.len());
+        assert_eq!(
+            String::from_utf8_lossy(&input),
+            "{____169 x{1..____} 2__ é{ ok"
+        );
+        assert!(matches!(bash_input(b"echo {1..9}"), Cow::Borrowed(_)));
+        // What once crashed the process (depending on memory layout): parsed, and parsed again.
+        for _ in 0..2 {
+            assert!(parse(Grammar::Bash, "{\u{7C8EE}169.254.169.254".as_bytes()).is_some());
+        }
+    }
 }
