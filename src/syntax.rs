@@ -3,6 +3,7 @@
 //! bound is deterministic: the same bytes get the same answer on any machine and under any load
 //! (see [`Budget`]). Every front end and the shell analysis parse through here.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
@@ -213,6 +214,11 @@ fn parse_counting(
             stopped.is_some()
         };
         let options = tree_sitter::ParseOptions::new().progress_callback(&mut give_up);
+        let guarded = match grammar {
+            Grammar::Bash => bash_input(text),
+            _ => Cow::Borrowed(text),
+        };
+        let text = &guarded[..];
         let len = text.len();
         let tree = parser.parse_with_options(
             &mut |i, _| text.get(i..len).unwrap_or_default(),
@@ -254,6 +260,36 @@ pub fn unparsed(root: Node, containers: &[&str]) -> Vec<HostSpan> {
         }
     }
     out
+}
+
+/// The text tree-sitter-bash is given for `text`. Its scanner reads the character after a `{`,
+/// and after the digits and the `..` of a range (`{1..9}`), with C's `isdigit`, which is defined
+/// only up to 255: a character past ASCII there is read as an index far outside the C library's
+/// table, which crashes the whole process when that memory is not mapped. Each such character
+/// (the run of non-ASCII bytes after a `{`, a `.` or a digit) is given as as many `_`: the same
+/// length, so every offset of the tree holds, and still word characters for bash. Node text is
+/// always read from the real text.
+fn bash_input(text: &[u8]) -> Cow<'_, [u8]> {
+    if text.is_ascii() {
+        return Cow::Borrowed(text);
+    }
+    let risky = |b: u8| b == b'{' || b == b'.' || b.is_ascii_digit();
+    let mut out: Option<Vec<u8>> = None;
+    let mut i = 1;
+    while i < text.len() {
+        let starts_run = text.get(i).is_some_and(|&b| !b.is_ascii())
+            && text.get(i - 1).is_some_and(|&b| risky(b));
+        if !starts_run {
+            i += 1;
+            continue;
+        }
+        let copy = out.get_or_insert_with(|| text.to_vec());
+        while let Some(byte) = copy.get_mut(i).filter(|b| !b.is_ascii()) {
+            *byte = b'_';
+            i += 1;
+        }
+    }
+    out.map_or(Cow::Borrowed(text), Cow::Owned)
 }
 
 #[cfg(test)]
@@ -432,5 +468,21 @@ mod tests {
             .to_string()
             .contains("a bound kept only as a last resort on an overloaded machine"));
         assert!(callbacks(Grammar::Yaml, text.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn bash_is_not_given_non_ascii_where_its_scanner_calls_isdigit() {
+        let text = "{\u{7C8EE}169 x{1..\u{10FFFF}} 2\u{e9} \u{e9}{ ok".as_bytes();
+        let input = bash_input(text);
+        assert_eq!(input.len(), text.len());
+        assert_eq!(
+            String::from_utf8_lossy(&input),
+            "{____169 x{1..____} 2__ \u{e9}{ ok"
+        );
+        assert!(matches!(bash_input(b"echo {1..9}"), Cow::Borrowed(_)));
+        // What once crashed the process (depending on memory layout): parsed, and parsed again.
+        for _ in 0..2 {
+            assert!(parse(Grammar::Bash, "{\u{7C8EE}169.254.169.254".as_bytes()).is_ok());
+        }
     }
 }

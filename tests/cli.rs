@@ -503,3 +503,21 @@ fn statistics_count_the_stages() {
     assert!(errors.contains("parsed:           1"), "{errors}");
     assert!(errors.contains("findings:           1"), "{errors}");
 }
+
+#[test]
+fn shadowed_cloud_config_keys_get_a_note_and_no_finding() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/hosts/cloud-init");
+    let output = imds_lint(&fixtures, &["--format", "json", "duplicate-keys.yaml"]);
+    // Only the last `runcmd` and `write_files` run: their requests are the findings.
+    let lines: Vec<u64> = findings(&output).into_iter().map(|f| f.1).collect();
+    assert_eq!(lines, [12, 18]);
+    // The shadowed ones are said to be there, and why they are not reported.
+    let errors = stderr(&output);
+    for line in [4, 10] {
+        let key = if line == 4 { "runcmd" } else { "write_files" };
+        let note = format!(
+            "duplicate-keys.yaml: line {line}: a metadata request that never runs, not reported: `{key}` is given again later in the same mapping, and cloud-init reads only the last"
+        );
+        assert!(errors.contains(&note), "{errors}");
+    }
+}

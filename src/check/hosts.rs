@@ -25,6 +25,8 @@ pub struct Host {
     pub link: Option<HostLink>,
     /// The parts of it its front end could not parse (`frontend::Parsed::unparsed`).
     pub unparsed: Vec<HostSpan>,
+    /// Text that several places read (see `frontend::Parsed::shared`).
+    pub shared: Vec<HostSpan>,
 }
 
 /// How a host sits in its parent.
@@ -228,6 +230,20 @@ impl<'a> Hosts<'a> {
             return None;
         }
         for _ in 0..=MAX_HOST_DEPTH + 1 {
+            let shared = self.hosts.get(host).map_or(&[][..], |h| &h.shared[..]);
+            let edits_shared = fix.edits.iter().any(|edit| {
+                shared.iter().any(|s| {
+                    edit.span.start < s.end
+                        && s.start.0 < edit.span.end.0.max(edit.span.start.0 + 1)
+                })
+            });
+            if edits_shared && fix.applicability == fix::Applicability::Safe {
+                fix.applicability = fix::Applicability::Unsafe;
+                fix.message = format!(
+                    "{} (unsafe: it edits YAML that aliases share, so every alias of it changes)",
+                    fix.message
+                );
+            }
             let Some(link) = self.link(host) else {
                 return Some(fix);
             };

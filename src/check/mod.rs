@@ -159,6 +159,7 @@ pub fn check_file_linked(
         .collect();
     let mut notes = std::mem::take(&mut read.notes);
     // Code not analysed is the file not analysed only when that code is the whole file.
+    let line_of = |host, span| source.line_index(view.to_file(host, span).start) + 1;
     for (fragment, analysis) in read.fragments.iter().zip(&analyses) {
         if let Some(note) = &analysis.error {
             let whole_file = fragment.host == 0 && kind.is_one_fragment();
@@ -170,9 +171,19 @@ pub fn check_file_linked(
         }
         // Nested code past a limit: said with its line.
         for (span, why) in &analysis.notes {
-            let at = view.to_file(fragment.host, *span).start;
-            let line = source.line_index(at) + 1;
+            let line = line_of(fragment.host, *span);
             notes.push(Note::partly_analysed(format!("line {line}: {why}")));
+        }
+    }
+    // Requests in code that never runs are not findings; a note says they are there.
+    for not_run in &read.not_run {
+        let analysis = shell::analyze_with(&not_run.fragment, &settings.shell);
+        for request in &analysis.requests {
+            notes.push(Note::warning(format!(
+                "line {}: a metadata request that never runs, not reported: {}",
+                line_of(not_run.fragment.host, request.span),
+                not_run.why
+            )));
         }
     }
     let checking = Checking {

@@ -33,6 +33,8 @@ pub(super) struct Read {
     /// Notes for the user where the file, or part of it, could not be read (said of the file:
     /// a decoded value not read leaves the file partly analysed).
     pub notes: Vec<Note>,
+    /// Code written in the file that its consumer never runs (see `frontend::NotRun`).
+    pub not_run: Vec<frontend::NotRun>,
 }
 
 /// Reads `source` as `kind`, and every decoded value in it that may reach IMDS.
@@ -42,6 +44,7 @@ pub(super) fn read(source: &SourceFile, kind: frontend::Kind, prefilter: &Prefil
             bytes: Vec::new(),
             link: None,
             unparsed: Vec::new(),
+            shared: Vec::new(),
         }],
         fragments: Vec::new(),
         declared: Vec::new(),
@@ -49,6 +52,7 @@ pub(super) fn read(source: &SourceFile, kind: frontend::Kind, prefilter: &Prefil
         defined: Vec::new(),
         referenced: Vec::new(),
         notes: Vec::new(),
+        not_run: Vec::new(),
     };
     let dir = source.path.parent().unwrap_or(Path::new(""));
     let mut queue = vec![(0usize, kind, 0usize)];
@@ -128,6 +132,7 @@ impl Read {
                 origin: embedded.origin,
             }),
             unparsed: Vec::new(),
+            shared: Vec::new(),
         });
         Step::Host(self.hosts.len() - 1, kind)
     }
@@ -146,7 +151,9 @@ impl Read {
             }));
         if let Some(read) = self.hosts.get_mut(host) {
             read.unparsed = parsed.unparsed;
+            read.shared.extend(parsed.shared.iter().copied());
         }
+        self.not_run.extend(parsed.not_run);
         let first_referenced = self.referenced.len();
         self.referenced
             .extend(parsed.referenced.into_iter().map(|p| dir.join(p)));

@@ -6,7 +6,7 @@ use tree_sitter::Node;
 
 use super::script::ScriptBuilder;
 use super::yaml::{self, Scalar};
-use super::{Embedded, Kind, Parsed};
+use super::{Embedded, Kind, NotRun, Parsed};
 use crate::fragment::codec::Codec;
 use crate::fragment::{base64, gzip};
 use crate::fragment::{HostId, HostSpan};
@@ -32,15 +32,26 @@ pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
     for document in yaml::documents(&tree) {
         read_config(document, bytes, host, &mut parsed);
     }
+    parsed.shared = yaml::shared_spans(&tree, bytes);
     parsed
 }
 
-/// Reads the modules of one cloud-config mapping (also used for a cloud-config held elsewhere).
+/// Reads the modules of one cloud-config mapping (also used for a cloud-config held elsewhere),
+/// as cloud-init's YAML loader reads it: of a key given twice, the last; an alias, as the node
+/// its anchor marks. The code of a key a later one shadows is kept apart (`Parsed::not_run`).
 pub fn read_config(config: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
     for key in ["bootcmd", "runcmd"] {
         if let Some(list) = yaml::get(config, bytes, key) {
             if let Some(fragment) = commands(list, bytes, host) {
                 parsed.fragments.push(fragment);
+            }
+        }
+        for (_, list) in yaml::shadowed(config, bytes, key) {
+            if let Some(fragment) = commands(list, bytes, host) {
+                parsed.not_run.push(NotRun {
+                    fragment,
+                    why: shadowed_because(key),
+                });
             }
         }
     }
@@ -49,6 +60,25 @@ pub fn read_config(config: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed
             write_file(file, bytes, host, parsed);
         }
     }
+    for (_, files) in yaml::shadowed(config, bytes, "write_files") {
+        // What the shadowed files would have been read as: scripts in plain text only (encoded
+        // content is not decoded for a note).
+        let mut shadowed = Parsed::default();
+        for file in yaml::items(files, bytes) {
+            write_file(file, bytes, host, &mut shadowed);
+        }
+        parsed
+            .not_run
+            .extend(shadowed.fragments.into_iter().map(|fragment| NotRun {
+                fragment,
+                why: shadowed_because("write_files"),
+            }));
+    }
+}
+
+/// Why the code of a `key` that a later one shadows never runs.
+fn shadowed_because(key: &str) -> String {
+    format!("`{key}` is given again later in the same mapping, and cloud-init reads only the last")
 }
 
 /// The items of `runcmd`/`bootcmd` as one script: strings as lines, lists as argv lines.

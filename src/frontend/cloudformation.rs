@@ -13,7 +13,7 @@ use crate::fragment::{HostId, HostSpan, Quoting};
 use crate::model::setting::{
     Containers, HopDefault, MetadataSetting, OptionsBlock, Source, TokensDefault, UserData,
 };
-use crate::model::OriginEntry;
+use crate::model::{Note, OriginEntry};
 
 const USER_DATA_RESOURCES: &[(&str, &[&str])] = &[
     ("AWS::EC2::Instance", &["Properties", "UserData"]),
@@ -78,7 +78,13 @@ fn read_user_data(
 ) -> (UserData, Option<Vec<u8>>) {
     let mut found = UserData::default();
     let mut script = ScriptBuilder::default();
-    user_data_value(user_data, bytes, &mut script, 0);
+    let mut too_deep = false;
+    user_data_value(user_data, bytes, &mut script, 0, &mut too_deep);
+    if too_deep {
+        parsed.diagnostics.push(Note::partly_analysed(format!(
+            "the `UserData` of {name} nests intrinsic functions more than {MAX_FUNCTIONS} deep; the innermost were not read"
+        )));
+    }
     if script.is_empty() {
         return (found, None);
     }
@@ -224,20 +230,38 @@ fn names(text: &str, name: &str) -> bool {
         })
 }
 
-/// The one string scalar under `Fn::Base64`/`Fn::Sub` wrappers, when there is one.
+/// The one string scalar under `Fn::Base64`/`Fn::Sub` wrappers, when there is one (within as
+/// many wrappers as `user_data_value` reads: an alias may make them a cycle).
 fn single_scalar(node: Node, bytes: &[u8]) -> Option<Scalar> {
-    let (inner, _) = yaml::unwrap(node, bytes);
-    if let Some(scalar) = yaml::scalar(node, bytes) {
-        return Some(scalar);
+    let mut node = node;
+    for _ in 0..=MAX_FUNCTIONS {
+        if let Some(scalar) = yaml::scalar(node, bytes) {
+            return Some(scalar);
+        }
+        let (inner, _) = yaml::unwrap(node, bytes);
+        let pairs = yaml::pairs(inner, bytes);
+        let (key, _, value) = pairs.first()?;
+        if !matches!(key.as_str(), "Fn::Base64" | "Fn::Sub") {
+            return None;
+        }
+        node = *value;
     }
-    let pairs = yaml::pairs(inner, bytes);
-    let (key, _, value) = pairs.first()?;
-    matches!(key.as_str(), "Fn::Base64" | "Fn::Sub").then(|| single_scalar(*value, bytes))?
+    None
 }
 
+/// How deep intrinsic functions may nest in a `UserData` value.
+const MAX_FUNCTIONS: usize = 8;
+
 /// The text of a `UserData` value: intrinsic functions unwrapped, references as placeholders.
-fn user_data_value(node: Node, bytes: &[u8], script: &mut ScriptBuilder, depth: usize) {
-    if depth > 8 {
+fn user_data_value(
+    node: Node,
+    bytes: &[u8],
+    script: &mut ScriptBuilder,
+    depth: usize,
+    too_deep: &mut bool,
+) {
+    if depth > MAX_FUNCTIONS {
+        *too_deep = true;
         return;
     }
     let (inner, tag) = yaml::unwrap(node, bytes);
@@ -251,7 +275,7 @@ fn user_data_value(node: Node, bytes: &[u8], script: &mut ScriptBuilder, depth: 
         _ => Some("reference"),
     };
     if let Some(function) = function {
-        return apply(function, inner, bytes, script, depth);
+        return apply(function, inner, bytes, script, depth, too_deep);
     }
     if let Some(scalar) = yaml::scalar(inner, bytes) {
         script.push_scalar(&scalar);
@@ -260,15 +284,22 @@ fn user_data_value(node: Node, bytes: &[u8], script: &mut ScriptBuilder, depth: 
     let pairs = yaml::pairs(inner, bytes);
     match pairs.as_slice() {
         [(key, _, value)] if key.starts_with("Fn::") || key == "Ref" => {
-            apply(key, *value, bytes, script, depth)
+            apply(key, *value, bytes, script, depth, too_deep)
         }
         _ => script.push_synthetic("X", inner.start_byte()),
     }
 }
 
-fn apply(function: &str, value: Node, bytes: &[u8], script: &mut ScriptBuilder, depth: usize) {
+fn apply(
+    function: &str,
+    value: Node,
+    bytes: &[u8],
+    script: &mut ScriptBuilder,
+    depth: usize,
+    too_deep: &mut bool,
+) {
     match function {
-        "Fn::Base64" => user_data_value(value, bytes, script, depth + 1),
+        "Fn::Base64" => user_data_value(value, bytes, script, depth + 1, too_deep),
         "Fn::Sub" => {
             // `Fn::Sub: STRING` or `Fn::Sub: [STRING, {vars}]`.
             let string = if yaml::is_sequence(value, bytes) {
@@ -298,7 +329,7 @@ fn apply(function: &str, value: Node, bytes: &[u8], script: &mut ScriptBuilder, 
                 if i > 0 && !delimiter.is_empty() {
                     script.push_synthetic(&delimiter, part.start_byte());
                 }
-                user_data_value(part, bytes, script, depth + 1);
+                user_data_value(part, bytes, script, depth + 1, too_deep);
             }
         }
         _ => script.push_synthetic("X", value.start_byte()),
@@ -345,4 +376,31 @@ fn substitute(scalar: &Scalar) -> (String, Vec<(usize, usize)>) {
     }
     anchors.sort_unstable();
     (out, anchors)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn user_data_past_the_function_limit_gets_a_note() {
+        let template = |depth: usize| {
+            let mut value =
+                "\"#!/bin/sh\\ncurl http://169.254.169.254/latest/meta-data/\"".to_owned();
+            for _ in 0..depth {
+                value = format!("{{\"Fn::Join\": [\"\", [{value}]]}}");
+            }
+            format!(
+                "{{\"Resources\": {{\"I\": {{\"Type\": \"AWS::EC2::Instance\", \"Properties\": {{\"UserData\": {{\"Fn::Base64\": {value}}}}}}}}}}}"
+            )
+        };
+        let within = super::super::manifests::parse(template(7).as_bytes(), 0);
+        assert_eq!(
+            (within.fragments.len(), within.diagnostics),
+            (1, Vec::<crate::model::Note>::new())
+        );
+        let past = super::super::manifests::parse(template(8).as_bytes(), 0);
+        assert_eq!(
+            past.diagnostics,
+            [crate::model::Note::partly_analysed("the `UserData` of I nests intrinsic functions more than 8 deep; the innermost were not read")]
+        );
+    }
 }

@@ -17,6 +17,7 @@ pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
     let read = yaml::read_documents(bytes, |tree| {
         broken |= tree.root_node().has_error();
         if !broken {
+            parsed.shared.extend(yaml::shared_spans(tree, bytes));
             for document in yaml::documents(tree) {
                 read_document(document, bytes, host, &mut parsed);
             }

@@ -119,6 +119,19 @@ pub struct Parsed {
     /// User data defined by name (Terraform `local.NAME`, `data.cloudinit_config.NAME`), which a
     /// setting in another file of the module may use.
     pub definitions: Vec<Definition>,
+    /// Code written in the host that its consumer never runs (a `runcmd` a later duplicate key
+    /// shadows): analysed only to say, in a note, that requests in it are not reported.
+    pub not_run: Vec<NotRun>,
+    /// Text of this host that several places read (a YAML node that aliases stand for): a fix
+    /// that edits it changes every one of them.
+    pub shared: Vec<HostSpan>,
+}
+
+/// Code a consumer never runs, and why.
+#[derive(Debug)]
+pub struct NotRun {
+    pub fragment: Fragment,
+    pub why: String,
 }
 
 /// User data defined by name: the fragments, decoded values and referenced files (indices into

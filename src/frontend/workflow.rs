@@ -67,11 +67,8 @@ pub fn read_gitlab(document: Node, bytes: &[u8], host: HostId, parsed: &mut Pars
                 let Some(value) = yaml::get(job, bytes, key) else {
                     continue;
                 };
-                let lines: Vec<Node> = if yaml::is_sequence(value, bytes) {
-                    yaml::items(value, bytes)
-                } else {
-                    vec![value]
-                };
+                let mut lines = Vec::new();
+                script_lines(value, bytes, 0, &mut lines);
                 for line in lines {
                     if let Some(scalar) = yaml::scalar(line, bytes) {
                         if !script.is_empty() {
@@ -85,5 +82,23 @@ pub fn read_gitlab(document: Node, bytes: &[u8], host: HostId, parsed: &mut Pars
                 parsed.fragments.push(script.finish(host));
             }
         }
+    }
+}
+
+/// How deep GitLab flattens lists nested in a script (a list alias among its lines).
+const MAX_SCRIPT_NESTING: usize = 10;
+
+/// The lines of a GitLab script: a string, or a list whose nested lists (often aliases of
+/// lists anchored elsewhere) are flattened, as GitLab does, down to its nesting limit.
+fn script_lines<'t>(value: Node<'t>, bytes: &[u8], depth: usize, out: &mut Vec<Node<'t>>) {
+    if !yaml::is_sequence(value, bytes) {
+        out.push(value);
+        return;
+    }
+    if depth >= MAX_SCRIPT_NESTING {
+        return;
+    }
+    for item in yaml::items(value, bytes) {
+        script_lines(item, bytes, depth + 1, out);
     }
 }

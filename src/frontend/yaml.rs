@@ -281,11 +281,22 @@ pub fn documents(tree: &Tree) -> Vec<Node<'_>> {
     out
 }
 
-/// A node without its `block_node`/`flow_node` wrapper, with its tag (`!Sub`, `!!binary`).
+/// A node without its `block_node`/`flow_node` wrapper, with its tag (`!Sub`, `!!binary`); an
+/// alias (`*name`) is the node its anchor (`&name`) marks, as a YAML loader reads it (its spans
+/// are the anchored node's own bytes).
 pub fn unwrap<'t>(node: Node<'t>, bytes: &[u8]) -> (Node<'t>, Option<String>) {
     let mut node = node;
     let mut tag = None;
-    for _ in 0..4 {
+    for _ in 0..8 {
+        if node.kind() == "alias" {
+            match anchored(node, bytes) {
+                Some(target) => {
+                    node = target;
+                    continue;
+                }
+                None => break,
+            }
+        }
         if !matches!(node.kind(), "block_node" | "flow_node") {
             break;
         }
@@ -307,8 +318,132 @@ pub fn unwrap<'t>(node: Node<'t>, bytes: &[u8]) -> (Node<'t>, Option<String>) {
     (node, tag)
 }
 
-/// The pairs of a mapping: (key text, key node, value node).
+/// The node an alias (`*name`) stands for: the node of the last anchor `&name` before it in its
+/// document. `None` when there is none (the loader would refuse the document).
+fn anchored<'t>(alias: Node<'t>, bytes: &[u8]) -> Option<Node<'t>> {
+    let name = text(alias, bytes).strip_prefix(b"*")?;
+    let mut document = alias;
+    while document.kind() != "document" {
+        document = document.parent()?;
+    }
+    let mut needle = b"&".to_vec();
+    needle.extend_from_slice(name);
+    let from = document.start_byte();
+    let mut before = alias.start_byte();
+    while let Some(at) = bytes
+        .get(from..before)
+        .and_then(|b| memchr::memmem::rfind(b, &needle))
+    {
+        let at = from + at;
+        let found = document.descendant_for_byte_range(at, at + needle.len());
+        let anchor = found.and_then(|n| match n.kind() {
+            "anchor" => Some(n),
+            "anchor_name" => n.parent(),
+            _ => None,
+        });
+        if let Some(anchor) = anchor.filter(|a| a.kind() == "anchor" && text(*a, bytes) == needle) {
+            return anchor.parent();
+        }
+        before = at;
+    }
+    None
+}
+
+/// The spans of the nodes that aliases stand for: text that every alias of its anchor shares,
+/// so that an edit there changes all of them.
+pub fn shared_spans(tree: &Tree, bytes: &[u8]) -> Vec<HostSpan> {
+    let mut out: Vec<HostSpan> = Vec::new();
+    if memchr::memchr(b'*', bytes).is_none() {
+        return out;
+    }
+    let mut cursor = tree.walk();
+    loop {
+        let node = cursor.node();
+        if node.kind() == "alias" {
+            if let Some(target) = anchored(node, bytes) {
+                let span = HostSpan::new(target.start_byte(), target.end_byte());
+                if !out.contains(&span) {
+                    out.push(span);
+                }
+            }
+        }
+        if cursor.goto_first_child() || cursor.goto_next_sibling() {
+            continue;
+        }
+        let mut done = true;
+        while cursor.goto_parent() {
+            if cursor.goto_next_sibling() {
+                done = false;
+                break;
+            }
+        }
+        if done {
+            return out;
+        }
+    }
+}
+
+/// How deep merge keys (`<<: *base`) are followed into the mappings they merge.
+const MAX_MERGES: usize = 8;
+
+/// The pairs of a mapping as a YAML loader reads it: (key text, key node, value node), each key
+/// once, with the value of its last occurrence (PyYAML, cloud-init's loader, keeps the last of
+/// duplicate keys); the pairs of mappings merged with `<<` come first, so that the mapping's own
+/// keys win (and, of a list of merged mappings, the earlier ones).
 pub fn pairs<'t>(node: Node<'t>, bytes: &[u8]) -> Vec<(String, Node<'t>, Node<'t>)> {
+    let mut all = Vec::new();
+    merged_pairs(node, bytes, 0, &mut all);
+    let last: std::collections::HashMap<&str, usize> = all
+        .iter()
+        .enumerate()
+        .map(|(i, (k, _, _))| (k.as_str(), i))
+        .collect();
+    // A key that is not text (a complex key) is never taken for another.
+    let kept: Vec<bool> = all
+        .iter()
+        .enumerate()
+        .map(|(i, (k, _, _))| k.is_empty() || last.get(k.as_str()) == Some(&i))
+        .collect();
+    all.into_iter()
+        .zip(kept)
+        .filter_map(|(pair, kept)| kept.then_some(pair))
+        .collect()
+}
+
+/// The pairs of a mapping, merged mappings first, every occurrence of each key.
+fn merged_pairs<'t>(
+    node: Node<'t>,
+    bytes: &[u8],
+    depth: usize,
+    out: &mut Vec<(String, Node<'t>, Node<'t>)>,
+) {
+    let own = written_pairs(node, bytes);
+    let (merges, own): (Vec<_>, Vec<_>) = own
+        .into_iter()
+        .partition(|(_, key, _)| is_merge_key(*key, bytes));
+    if depth < MAX_MERGES {
+        for (_, _, value) in merges {
+            if is_sequence(value, bytes) {
+                // Earlier mappings of the list win: they go last.
+                for mapping in items(value, bytes).into_iter().rev() {
+                    merged_pairs(mapping, bytes, depth + 1, out);
+                }
+            } else {
+                merged_pairs(value, bytes, depth + 1, out);
+            }
+        }
+    }
+    out.extend(own);
+}
+
+/// Whether a key is the merge key: `<<` written plain.
+fn is_merge_key(key: Node, bytes: &[u8]) -> bool {
+    let (inner, _) = unwrap(key, bytes);
+    inner.kind() == "plain_scalar" && text(inner, bytes) == b"<<"
+}
+
+/// The pairs of a mapping as written: (key text, key node, value node), duplicates included.
+fn written_pairs<'t>(node: Node<'t>, bytes: &[u8]) -> Vec<(String, Node<'t>, Node<'t>)> {
     let (map, _) = unwrap(node, bytes);
     if !matches!(map.kind(), "block_mapping" | "flow_mapping") {
         return Vec::new();
@@ -331,12 +466,24 @@ pub fn pairs<'t>(node: Node<'t>, bytes: &[u8]) -> Vec<(String, Node<'t>, Node<'t
     out
 }
 
-/// The value of `key` in a mapping.
+/// The value of `key` in a mapping: of its last occurrence, as a YAML loader reads it.
 pub fn get<'t>(node: Node<'t>, bytes: &[u8], key: &str) -> Option<Node<'t>> {
     pairs(node, bytes)
         .into_iter()
         .find(|(k, _, _)| k == key)
         .map(|(_, _, v)| v)
+}
+
+/// The occurrences of `key` written in a mapping (not merged into it) that a later one shadows:
+/// a YAML loader keeps only the last, and never sees these. Their (key node, value node).
+pub fn shadowed<'t>(node: Node<'t>, bytes: &[u8], key: &str) -> Vec<(Node<'t>, Node<'t>)> {
+    let mut written: Vec<(Node<'t>, Node<'t>)> = written_pairs(node, bytes)
+        .into_iter()
+        .filter(|(k, _, _)| k == key)
+        .map(|(_, k, v)| (k, v))
+        .collect();
+    written.pop();
+    written
 }
 
 /// The items of a sequence.
@@ -735,6 +882,80 @@ mod tests {
         ] {
             assert_eq!(plain(yaml), None, "{why}");
         }
+    }
+
+    fn texts(nodes: Vec<(String, Node, Node)>, bytes: &[u8]) -> Vec<(String, String)> {
+        nodes
+            .into_iter()
+            .map(|(k, _, v)| (k, scalar_string(v, bytes).unwrap_or_default()))
+            .collect()
+    }
+
+    #[test]
+    fn a_duplicate_key_reads_as_its_last_and_merge_keys_as_pyyaml_merges() {
+        let yaml = "a: 1\nb: 2\na: 3\n";
+        let tree = parse_tree(yaml.as_bytes()).unwrap();
+        let doc = documents(&tree)[0];
+        let bytes = yaml.as_bytes();
+        assert_eq!(
+            scalar_string(get(doc, bytes, "a").unwrap(), bytes).unwrap(),
+            "3"
+        );
+        assert_eq!(
+            texts(pairs(doc, bytes), bytes),
+            [("b".into(), "2".into()), ("a".into(), "3".into())]
+        );
+        let earlier: Vec<String> = shadowed(doc, bytes, "a")
+            .into_iter()
+            .filter_map(|(_, v)| scalar_string(v, bytes))
+            .collect();
+        assert_eq!(earlier, ["1"]);
+        assert!(shadowed(doc, bytes, "b").is_empty());
+        // The mapping's own keys win over merged ones; of merged mappings, the earlier.
+        let yaml = "x: &x {a: x, b: x, c: x}\ny: &y {b: y, d: y}\nz:\n  <<: [*y, *x]\n  c: z\n";
+        let tree = parse_tree(yaml.as_bytes()).unwrap();
+        let bytes = yaml.as_bytes();
+        let z = get(documents(&tree)[0], bytes, "z").unwrap();
+        let mut merged = texts(pairs(z, bytes), bytes);
+        merged.sort();
+        let want: Vec<(String, String)> = [("a", "x"), ("b", "y"), ("c", "z"), ("d", "y")]
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        assert_eq!(merged, want);
+    }
+
+    #[test]
+    fn an_alias_is_the_node_its_anchor_marks() {
+        let yaml = "a: &n one\nb: *n\nc: &n two\nd: [*n, *missing]\ne: &loop [*loop]\n---\nf: *n\n";
+        let tree = parse_tree(yaml.as_bytes()).unwrap();
+        let bytes = yaml.as_bytes();
+        let docs = documents(&tree);
+        let b = scalar(get(docs[0], bytes, "b").unwrap(), bytes).unwrap();
+        // The anchored node's own bytes.
+        assert_eq!(
+            (b.text.as_str(), &yaml[b.span.start.0..b.span.end.0]),
+            ("one", "one")
+        );
+        assert_eq!(b.span.start.0, yaml.find("one").unwrap());
+        // The last anchor of the name before the alias; an unknown name is nothing.
+        let d = items(get(docs[0], bytes, "d").unwrap(), bytes);
+        assert_eq!(scalar_string(d[0], bytes).as_deref(), Some("two"));
+        assert_eq!(scalar_string(d[1], bytes), None);
+        // A node that holds an alias of itself is read one level at a time.
+        let e = items(get(docs[0], bytes, "e").unwrap(), bytes);
+        assert!(is_sequence(e[0], bytes));
+        // Anchors do not reach into the next document.
+        assert_eq!(
+            scalar_string(get(docs[1], bytes, "f").unwrap(), bytes),
+            None
+        );
+        // What aliases stand for is shared text.
+        let shared: Vec<&str> = shared_spans(&tree, bytes)
+            .iter()
+            .map(|s| &yaml[s.start.0..s.end.0])
+            .collect();
+        assert_eq!(shared, ["&n one", "&n two", "&loop [*loop]"]);
     }
 
     #[test]

@@ -70,6 +70,14 @@ impl Note {
         }
     }
 
+    /// Said for the user to know; everything was analysed.
+    pub fn warning(message: impl Into<String>) -> Self {
+        Note {
+            kind: DiagnosticKind::Warning,
+            message: message.into(),
+        }
+    }
+
     /// The same note, said of the whole that what it was said of is a part of
     /// ([`DiagnosticKind::within`]).
     pub fn within(self) -> Self {

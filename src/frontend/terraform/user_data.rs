@@ -201,6 +201,9 @@ impl<'a> Reader<'a> {
         parsed: &mut Parsed,
     ) {
         if depth > MAX_DEPTH {
+            parsed.diagnostics.push(Note::partly_analysed(format!(
+                "`{name}` nests expressions more than {MAX_DEPTH} levels deep; the innermost were not read"
+            )));
             return;
         }
         match node.kind() {
@@ -432,6 +435,26 @@ mod tests {
         assert_eq!(fragments(tf), ["curl a", "curl b"]);
         assert!(fragments("user_data = local.script\n").is_empty());
         assert!(fragments("user_data = replace(\"curl a\", \"a\", \"b\")\n").is_empty());
+    }
+
+    #[test]
+    fn values_past_the_depth_limit_get_a_note() {
+        let tf = |calls: usize| {
+            format!(
+                "user_data = {}\"curl a\"{}\n",
+                "trimspace(".repeat(calls),
+                ")".repeat(calls)
+            )
+        };
+        let within = parse(tf(4).as_bytes(), 0);
+        assert_eq!(fragments(&tf(4)), ["curl a"]);
+        assert!(within.diagnostics.is_empty());
+        let past = parse(tf(40).as_bytes(), 0);
+        assert!(past.fragments.is_empty());
+        assert_eq!(
+            past.diagnostics,
+            [crate::model::Note::partly_analysed("`user_data` nests expressions more than 32 levels deep; the innermost were not read")]
+        );
     }
 
     #[test]
