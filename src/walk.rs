@@ -114,6 +114,13 @@ where
         Box::new(move |result| {
             match result {
                 Ok(entry) => {
+                    // An ignore file of this directory that could not be read whole (a line that
+                    // is not a valid glob): the walker honours the rest and says so here.
+                    if let Some(error) = entry.error() {
+                        describe_each(error.clone())
+                            .into_iter()
+                            .for_each(&mut visit);
+                    }
                     if entry.file_type().is_some_and(|t| t.is_file()) {
                         visit(Entry::File(entry.into_path()));
                     } else if entry.file_type().is_none() {
@@ -123,7 +130,7 @@ where
                         });
                     }
                 }
-                Err(error) => visit(describe(error)),
+                Err(error) => describe_each(error).into_iter().for_each(&mut visit),
             }
             WalkState::Continue
         })
@@ -164,6 +171,16 @@ fn hostile_ignore_file(dir: &Path) -> Option<(PathBuf, String)> {
     })
 }
 
+/// [`describe`] for each error a walker error holds (an ignore file with several bad lines is
+/// one error holding one per line).
+fn describe_each(error: ignore::Error) -> Vec<Entry> {
+    match error {
+        ignore::Error::Partial(errors) => errors.into_iter().flat_map(describe_each).collect(),
+        ignore::Error::WithDepth { err, .. } => describe_each(*err),
+        other => vec![describe(other)],
+    }
+}
+
 /// Turns a walker error into a path and a sentence: an error when a path was not walked, a note
 /// when an ignore file (or a line of one) was not honoured.
 fn describe(error: ignore::Error) -> Entry {
@@ -179,11 +196,12 @@ fn describe(error: ignore::Error) -> Entry {
     }
     match error {
         ignore::Error::WithPath { path, err } => {
-            let message = match *err {
-                ignore::Error::Io(io) if io.kind() == std::io::ErrorKind::NotFound => {
-                    "broken symbolic link or vanished file".to_owned()
+            // The walker wraps the I/O error in a depth (`WithPath { WithDepth { Io } }`).
+            let message = match err.io_error().map(std::io::Error::kind) {
+                Some(std::io::ErrorKind::NotFound) => {
+                    "broken symbolic link or vanished file; not scanned".to_owned()
                 }
-                other => other.to_string(),
+                _ => err.to_string(),
             };
             Entry::Error {
                 path: Some(path),

@@ -152,6 +152,49 @@ fn large_binary_files_are_not_read_whole() {
     );
 }
 
+/// An ignore file with lines that are not valid globs, at the root or in a directory below (where
+/// the walker attaches its error to the directory's entry): every bad line gets its own note, in
+/// the JSON too, the other lines are honoured, and the scan goes on.
+#[test]
+fn bad_lines_of_ignore_files_are_each_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("sub/skipped")).unwrap();
+    std::fs::write(root.join("sub/boot.sh"), TOKENLESS).unwrap();
+    std::fs::write(root.join("sub/skipped/boot.sh"), TOKENLESS).unwrap();
+    std::fs::write(root.join("sub/.gitignore"), "{a\nskipped/\n[z-a]\n").unwrap();
+    std::fs::write(root.join(".ignore"), "b{\n").unwrap();
+    let output = imds_lint(root, &["--format", "json", "."]);
+    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let found: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(found, ["./sub/boot.sh"]);
+    let said: Vec<(&str, &str, &str)> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["path"].as_str().unwrap(),
+                d["kind"].as_str().unwrap(),
+                d["message"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        said,
+        [
+            ("./.ignore", "warning", "line 1: error parsing glob 'b{': unclosed alternate group; missing '}' (maybe escape '{' with '[{]'?)"),
+            ("./sub/.gitignore", "warning", "line 1: error parsing glob '{a': unclosed alternate group; missing '}' (maybe escape '{' with '[{]'?)"),
+            ("./sub/.gitignore", "warning", "line 3: error parsing glob '[z-a]': invalid range; 'z' > 'a'"),
+        ]
+    );
+}
+
 /// Ignore files that lead to a device or a FIFO (git stores such links, so a fresh clone has
 /// them) are never read: a directory holding one is not entered, with a note; at the root, no
 /// ignore file is honoured, with a note. The scan finishes and finds what it can.

@@ -81,6 +81,7 @@ fn pipeline(name: &str, bytes: Vec<u8>) {
             files_scanned: 1,
             statistics: &statistics,
             diagnostics: &diagnostics,
+            fail_on_skipped: false,
         };
         let mut out = Vec::new();
         report::json::write(&mut out, &report).unwrap();

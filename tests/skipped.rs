@@ -128,6 +128,10 @@ fn json_lists_every_file_not_analysed_with_its_kind() {
         );
     }
     assert!(messages[0].contains("over --max-file-size (1048576 bytes)"));
+    assert_eq!(
+        messages[1],
+        "broken symbolic link or vanished file; not scanned"
+    );
     assert!(messages[2].contains("nests more than 20000 syntax levels deep"));
     assert!(messages[3].starts_with("the cloud-config: it nests more than 200 levels deep"));
     assert_eq!(
@@ -318,6 +322,98 @@ fn sarif_has_a_tool_execution_notification_per_diagnostic() {
         notifications[4]["message"]["text"],
         "write_files content for /opt/boot.sh could not be decoded as b64"
     );
+}
+
+#[test]
+fn under_fail_on_skipped_sarif_calls_the_run_unsuccessful() {
+    let dir = unanalysed_repository();
+    let output = imds_lint(
+        dir.path(),
+        &[
+            "--format",
+            "sarif",
+            "--fail-on-skipped",
+            "--max-file-size",
+            LIMIT,
+            ".",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let invocation = &json(&output)["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false);
+    let levels: Vec<&str> = invocation["toolExecutionNotifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["level"].as_str().unwrap())
+        .collect();
+    assert_eq!(levels, ["error"; 5]);
+    // A run where every file was analysed whole stays successful under the flag.
+    let clean = imds_lint(
+        dir.path(),
+        &["--format", "sarif", "--fail-on-skipped", "clean.sh"],
+    );
+    assert_eq!(clean.status.code(), Some(0));
+    let invocation = &json(&clean)["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], true);
+}
+
+#[test]
+fn the_migration_view_says_what_it_did_not_count() {
+    let dir = unanalysed_repository();
+    write(
+        dir.path(),
+        "main.tf",
+        "resource \"aws_instance\" \"web\" {\n  metadata_options {\n    http_tokens = \"optional\"\n  }\n}\n",
+    );
+    let run = |args: &[&str]| {
+        let mut all = vec!["--migration", "--max-file-size", LIMIT];
+        all.extend_from_slice(args);
+        imds_lint(dir.path(), &all)
+    };
+    let human = run(&["."]);
+    assert_eq!(human.status.code(), Some(0));
+    let stdout = text(&human.stdout);
+    assert!(stdout.starts_with("setting "), "{stdout}");
+    assert!(
+        stdout.ends_with(
+            "Boot code in 4 files not analysed, 1 partly analysed is not counted (see the warnings above).\n"
+        ),
+        "{stdout}"
+    );
+    assert!(text(&human.stderr).contains("imds-lint: warning: ./big.sh: skipped"));
+    let machine = run(&["--format", "json", "."]);
+    let (pairs, _) = diagnostics(&machine);
+    assert_eq!(pairs.len(), 5);
+    assert_eq!(json(&machine)["settings"][0]["path"], "./main.tf");
+    // --fail-on-skipped fails it, whatever the format; a whole analysis does not.
+    assert_eq!(run(&["--fail-on-skipped", "."]).status.code(), Some(1));
+    assert_eq!(
+        run(&["--fail-on-skipped", "--format", "json", "."])
+            .status
+            .code(),
+        Some(1)
+    );
+    let whole = run(&["--fail-on-skipped", "main.tf", "clean.sh"]);
+    assert_eq!(whole.status.code(), Some(0));
+    assert!(!text(&whole.stdout).contains("not counted"));
+}
+
+#[test]
+fn write_baseline_honours_fail_on_skipped() {
+    let dir = unanalysed_repository();
+    let baseline = dir.path().join("baseline.json");
+    let run = |flag: &[&str]| {
+        let mut all = vec!["--max-file-size", LIMIT, "--write-baseline"];
+        all.push(baseline.to_str().unwrap());
+        all.extend_from_slice(flag);
+        all.push(".");
+        imds_lint(dir.path(), &all).status.code()
+    };
+    assert_eq!(run(&[]), Some(0));
+    assert_eq!(run(&["--fail-on-skipped"]), Some(1));
+    // The baseline is written either way.
+    assert!(baseline.is_file());
 }
 
 #[test]

@@ -62,30 +62,43 @@ pub fn run(args: Args) -> io::Result<Status> {
         progress::allowed() && args.output_format() == Format::Human && !args.quiet && !reads_stdin,
         Arc::clone(&counters),
     );
-    let mut results = scan::run(&paths, &options, &counters);
+    let results = scan::run(&paths, &options, &counters);
     progress.stop();
-    if args.migration {
-        let mut out = io::stdout().lock();
-        let summaries = results.setting_summaries();
-        if args.output_format() == Format::Json {
-            report::migration::write_json(&mut out, &summaries)?;
-        } else {
-            report::migration::write_human(&mut out, &summaries)?;
-        }
-        return Ok(Status::Clean);
-    }
     let fail_on_skipped = args.fail_on_skipped
         || options
             .config
             .as_ref()
             .and_then(|c| c.fail_on_skipped)
             .unwrap_or(false);
+    if args.migration {
+        return migration(&args, results, fail_on_skipped);
+    }
     let ending = Ending {
         baseline: baseline.as_ref(),
         fail_on_skipped,
         started,
     };
     finish(&args, &options.check, ending, results)
+}
+
+/// `--migration`: the settings table (or JSON) instead of findings, with what was not analysed.
+fn migration(args: &Args, mut results: Results, fail_on_skipped: bool) -> io::Result<Status> {
+    let mut out = io::stdout().lock();
+    let summaries = results.setting_summaries();
+    let (_, mut diagnostics, _) = results.into_reports();
+    diagnostics.sort_by(|a, b| a.path.cmp(&b.path).then(a.message.cmp(&b.message)));
+    print_diagnostics(&mut io::stderr().lock(), &diagnostics, args.output_format())?;
+    if args.output_format() == Format::Json {
+        report::migration::write_json(&mut out, &summaries, &diagnostics)?;
+    } else {
+        report::migration::write_human(&mut out, &summaries, &diagnostics)?;
+    }
+    let unanalysed = fail_on_skipped && diagnostics.iter().any(|d| d.kind.is_unanalysed());
+    Ok(if unanalysed {
+        Status::Findings
+    } else {
+        Status::Clean
+    })
 }
 
 /// What decides how a run ends besides its flags: the baseline read, whether a file not
@@ -264,8 +277,14 @@ fn finish(
     print_diagnostics(&mut stderr, &diagnostics, args.output_format())?;
     let nothing_scanned = stats.files_read == 0 && stats.parsed == 0;
     let failed = nothing_scanned && !diagnostics.is_empty();
+    let unanalysed = ending.fail_on_skipped && diagnostics.iter().any(|d| d.kind.is_unanalysed());
     if let Some(path) = &args.write_baseline {
-        return write_baseline(args, path, &files, &mut stats, failed, &mut stderr);
+        // Written either way; a file not analysed (under --fail-on-skipped) fails it like a finding.
+        let status = write_baseline(args, path, &files, &mut stats, failed, &mut stderr)?;
+        return Ok(match status {
+            Status::Clean if unanalysed => Status::Findings,
+            status => status,
+        });
     }
     if let (Some(baseline), Some(path)) = (ending.baseline, &args.baseline) {
         stats.baselined = Some(baseline.filter(&mut files, path));
@@ -277,6 +296,7 @@ fn finish(
         files_scanned: stats.files_read + usize::from(stats.files_read == 0 && stats.parsed > 0),
         statistics: &stats,
         diagnostics: &diagnostics,
+        fail_on_skipped: ending.fail_on_skipped,
     };
     if !args.diff {
         let main: &mut dyn Write = if filter { &mut stderr } else { &mut out };
@@ -290,7 +310,6 @@ fn finish(
     if args.statistics {
         report::write_statistics(&mut stderr, &stats)?;
     }
-    let unanalysed = ending.fail_on_skipped && diagnostics.iter().any(|d| d.kind.is_unanalysed());
     Ok(status(args, &files, changed, failed, unanalysed))
 }
 

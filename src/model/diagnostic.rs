@@ -45,6 +45,10 @@ impl DiagnosticKind {
     }
 }
 
+/// What is said of a file whose check panicked (a bug in imds-lint).
+pub const INTERNAL_ERROR: &str =
+    "internal error while checking this file (a bug in imds-lint: please report it); the scan went on";
+
 /// A note about what a front end or the analysis was given (a host, a fragment, a file), without
 /// a path: the check turns it into a note about the file, the run into a [`Diagnostic`].
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -97,6 +101,11 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// Whether this says that checking the file panicked ([`INTERNAL_ERROR`]).
+    pub fn is_internal_error(&self) -> bool {
+        self.message == INTERNAL_ERROR
+    }
+
     pub fn new(path: Option<PathBuf>, kind: DiagnosticKind, message: impl Into<String>) -> Self {
         Diagnostic {
             path,

@@ -114,7 +114,7 @@ fn origin_path(origin: &[crate::model::OriginEntry]) -> String {
         .join(" › ")
 }
 
-fn plural(n: usize, word: &str) -> String {
+pub(super) fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         format!("1 {word}")
     } else {

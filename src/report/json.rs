@@ -12,8 +12,8 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::Report;
-use crate::model::FileReport;
 use crate::model::Finding;
+use crate::model::{Diagnostic, FileReport};
 
 #[derive(Serialize)]
 struct Document<'a> {
@@ -25,10 +25,20 @@ struct Document<'a> {
 
 /// A file (or part of one) not analysed, or another warning of the run.
 #[derive(Serialize)]
-struct JsonDiagnostic<'a> {
+pub(super) struct JsonDiagnostic<'a> {
     path: Option<String>,
     kind: &'static str,
     message: &'a str,
+}
+
+impl<'a> JsonDiagnostic<'a> {
+    pub(super) fn of(d: &'a Diagnostic) -> Self {
+        JsonDiagnostic {
+            path: d.path.as_ref().map(|p| p.display().to_string()),
+            kind: d.kind.as_str(),
+            message: &d.message,
+        }
+    }
 }
 
 /// One finding as the JSON contract spells it (shared with `json-lines`).
@@ -130,15 +140,7 @@ pub fn write(out: &mut impl Write, report: &Report) -> io::Result<()> {
         version: 1,
         files_scanned: report.files_scanned,
         findings: JsonFinding::all(report).collect(),
-        diagnostics: report
-            .diagnostics
-            .iter()
-            .map(|d| JsonDiagnostic {
-                path: d.path.as_ref().map(|p| p.display().to_string()),
-                kind: d.kind.as_str(),
-                message: &d.message,
-            })
-            .collect(),
+        diagnostics: report.diagnostics.iter().map(JsonDiagnostic::of).collect(),
     };
     serde_json::to_writer_pretty(&mut *out, &document).map_err(io::Error::other)?;
     writeln!(out)

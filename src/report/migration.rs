@@ -7,27 +7,58 @@
 use std::io::{self, Write};
 
 use super::escape;
+use super::human::plural;
+use super::json::JsonDiagnostic;
+use crate::model::diagnostic::unanalysed_files;
 use crate::model::summary::SettingSummary;
+use crate::model::Diagnostic;
 
 #[derive(serde::Serialize)]
 struct Report<'a> {
     version: u32,
     settings: &'a [SettingSummary],
+    /// Files (or parts) not analysed and other warnings: boot code in a file not analysed is not
+    /// counted in `settings`.
+    diagnostics: Vec<JsonDiagnostic<'a>>,
 }
 
-pub fn write_json(out: &mut impl Write, settings: &[SettingSummary]) -> io::Result<()> {
+pub fn write_json(
+    out: &mut impl Write,
+    settings: &[SettingSummary],
+    diagnostics: &[Diagnostic],
+) -> io::Result<()> {
     serde_json::to_writer_pretty(
         &mut *out,
         &Report {
             version: 1,
             settings,
+            diagnostics: diagnostics.iter().map(JsonDiagnostic::of).collect(),
         },
     )
     .map_err(io::Error::other)?;
     writeln!(out)
 }
 
-pub fn write_human(out: &mut impl Write, settings: &[SettingSummary]) -> io::Result<()> {
+pub fn write_human(
+    out: &mut impl Write,
+    settings: &[SettingSummary],
+    diagnostics: &[Diagnostic],
+) -> io::Result<()> {
+    write_table(out, settings)?;
+    let (skipped, partly) = unanalysed_files(diagnostics);
+    let said = match (skipped, partly) {
+        (0, 0) => return Ok(()),
+        (n, 0) => format!("{} not analysed", plural(n, "file")),
+        (0, n) => format!("{} partly analysed", plural(n, "file")),
+        (n, m) => format!("{} not analysed, {m} partly analysed", plural(n, "file")),
+    };
+    writeln!(
+        out,
+        "Boot code in {said} is not counted (see the warnings above)."
+    )
+}
+
+fn write_table(out: &mut impl Write, settings: &[SettingSummary]) -> io::Result<()> {
     if settings.is_empty() {
         return writeln!(out, "No instance metadata settings found.");
     }

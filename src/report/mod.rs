@@ -132,9 +132,18 @@ pub struct Report<'a> {
     pub statistics: &'a Statistics,
     /// What the run said besides findings (files not analysed, fixes not written), in path order.
     pub diagnostics: &'a [Diagnostic],
+    /// Whether a file not analysed fails the run (`--fail-on-skipped`): the machine formats then
+    /// call such a diagnostic an error, and SARIF's run not successful.
+    pub fail_on_skipped: bool,
 }
 
 impl Report<'_> {
+    /// Whether what was said makes the run unsuccessful: a check that panicked, or, under
+    /// `--fail-on-skipped`, a file not (wholly) analysed.
+    pub fn is_error(&self, diagnostic: &Diagnostic) -> bool {
+        diagnostic.is_internal_error() || (self.fail_on_skipped && diagnostic.kind.is_unanalysed())
+    }
+
     /// The diagnostics about `path`.
     pub fn diagnostics_of<'d>(&'d self, path: &'d Path) -> impl Iterator<Item = &'d Diagnostic> {
         self.diagnostics

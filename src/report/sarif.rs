@@ -94,12 +94,12 @@ fn log(report: &Report, root: Option<&Path>) -> serde_json::Result<Sarif> {
         .notifications(notifications)
         .build();
     let invocation = Invocation::builder()
-        .execution_successful(true)
+        .execution_successful(!report.diagnostics.iter().any(|d| report.is_error(d)))
         .tool_execution_notifications(
             report
                 .diagnostics
                 .iter()
-                .map(|d| notification(d, root))
+                .map(|d| notification(d, report.is_error(d), root))
                 .collect::<Result<Vec<_>, _>>()?,
         )
         .build();
@@ -165,14 +165,24 @@ fn notification_index(kind: DiagnosticKind) -> Option<i64> {
         .map(|i| i as i64)
 }
 
-/// A diagnostic as a tool execution notification, with the file it is about.
-fn notification(d: &Diagnostic, root: Option<&Path>) -> serde_json::Result<Notification> {
+/// A diagnostic as a tool execution notification, with the file it is about; an `error` when it
+/// makes the run unsuccessful ([`Report::is_error`]).
+fn notification(
+    d: &Diagnostic,
+    error: bool,
+    root: Option<&Path>,
+) -> serde_json::Result<Notification> {
+    let level = if error {
+        NotificationLevel::Error
+    } else {
+        NotificationLevel::Warning
+    };
     let mut descriptor = ReportingDescriptorReference::builder()
         .id(d.kind.as_str())
         .build();
     descriptor.index = notification_index(d.kind);
     let mut notification = Notification::builder()
-        .level(serde_json::to_value(NotificationLevel::Warning)?)
+        .level(serde_json::to_value(level)?)
         .message(text_message(&d.message))
         .descriptor(descriptor)
         .build();

@@ -267,7 +267,10 @@ impl Scan<'_> {
                     }
                 });
             }
-            None => self.skipped(Some(shown), super::INTERNAL_ERROR.to_owned()),
+            None => self.skipped(
+                Some(shown),
+                crate::model::diagnostic::INTERNAL_ERROR.to_owned(),
+            ),
         }
     }
 }

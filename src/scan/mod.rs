@@ -135,10 +135,6 @@ pub fn guarded(check: impl FnOnce() -> Outcome) -> Option<Outcome> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(check)).ok()
 }
 
-/// What is said of a file whose check panicked.
-const INTERNAL_ERROR: &str =
-    "internal error while checking this file (a bug in imds-lint: please report it); the scan went on";
-
 /// What a run found.
 #[derive(Debug, Default)]
 pub struct Results {
@@ -168,7 +164,7 @@ impl Results {
                     Some(checked.report.source.path.clone()),
                     // Its report is the last check that did not panic.
                     DiagnosticKind::PartlyAnalysed,
-                    INTERNAL_ERROR,
+                    crate::model::diagnostic::INTERNAL_ERROR,
                 ));
             }
         }
