@@ -49,19 +49,39 @@ pub(super) fn relink(settings: &CheckSettings, results: &mut Results) -> bool {
         })
         .collect();
     let externals = crate::links::link(&files, &named);
-    let linked: Vec<usize> = linked.into_iter().map(|(i, _)| i).collect();
-    let mut changed = false;
-    for (index, external) in linked.into_iter().zip(externals) {
-        let Some(checked) = results.files.get_mut(index) else {
-            continue;
-        };
-        if checked.external == external {
-            continue;
-        }
-        checked.external = external;
-        checked.recheck(settings);
-        changed = true;
-    }
+    let mut externals: std::collections::HashMap<usize, crate::model::links::External> =
+        linked.into_iter().map(|(i, _)| i).zip(externals).collect();
+    // The files for which what the others say changed, with it.
+    let stale: Vec<&mut Checked> = results
+        .files
+        .iter_mut()
+        .enumerate()
+        .filter_map(|(index, checked)| {
+            let external = externals.remove(&index)?;
+            (checked.external != external).then(|| {
+                checked.external = external;
+                checked
+            })
+        })
+        .collect();
+    let changed = !stale.is_empty();
+    recheck_all(stale, settings);
     results.statistics.findings = results.files.iter().map(|c| c.report.findings.len()).sum();
     changed
+}
+
+/// Checks each file again, on as many threads as there are cores: a repository of Terraform
+/// modules may have every file linked to another.
+fn recheck_all(mut stale: Vec<&mut Checked>, settings: &CheckSettings) {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads <= 1 || stale.len() <= 1 {
+        stale.into_iter().for_each(|c| c.recheck(settings));
+        return;
+    }
+    let per_thread = stale.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        for chunk in stale.chunks_mut(per_thread) {
+            scope.spawn(move || chunk.iter_mut().for_each(|c| c.recheck(settings)));
+        }
+    });
 }
