@@ -143,22 +143,76 @@ pub fn parse_range(
     text: &[u8],
     range: Option<tree_sitter::Range>,
 ) -> Result<Tree, ParseError> {
-    let part = match range {
-        Some(r) => text.get(r.start_byte..r.end_byte).unwrap_or_default(),
-        None => text,
+    parse_ranges(grammar, text, range.as_slice())
+}
+
+/// Parses only the byte `ranges` of `text` (in order, not overlapping), as one document: what is
+/// between them is not there for the parser, and node offsets stay those of `text`.
+pub fn parse_byte_ranges(
+    grammar: Grammar,
+    text: &[u8],
+    ranges: &[std::ops::Range<usize>],
+) -> Result<Tree, ParseError> {
+    let mut row = 0;
+    let mut line_start = 0;
+    let mut counted = 0;
+    let mut point = |at: usize| {
+        for (i, &b) in text.get(counted..at).unwrap_or_default().iter().enumerate() {
+            if b == b'\n' {
+                row += 1;
+                line_start = counted + i + 1;
+            }
+        }
+        counted = counted.max(at);
+        tree_sitter::Point::new(row, at.saturating_sub(line_start))
     };
-    // Before anything is allocated for it.
-    if tokens_beyond(part, MAX_TOKENS) {
-        return Err(ParseError::TooLarge);
+    let ranges: Vec<tree_sitter::Range> = ranges
+        .iter()
+        .map(|r| tree_sitter::Range {
+            start_byte: r.start,
+            start_point: point(r.start),
+            end_byte: r.end,
+            end_point: point(r.end),
+        })
+        .collect();
+    if ranges.is_empty() {
+        // Nothing to parse: an empty document.
+        return parse(grammar, b"");
     }
-    parse_within(grammar, text, range, Budget::for_len(part.len()), BACKSTOP).0
+    parse_ranges(grammar, text, &ranges)
+}
+
+/// Parses the included `ranges` of `text` (all of it when there are none), within the budget of
+/// their length.
+fn parse_ranges(
+    grammar: Grammar,
+    text: &[u8],
+    ranges: &[tree_sitter::Range],
+) -> Result<Tree, ParseError> {
+    let mut len = 0;
+    for range in ranges {
+        let part = text
+            .get(range.start_byte..range.end_byte)
+            .unwrap_or_default();
+        // Before anything is allocated for it.
+        if tokens_beyond(part, MAX_TOKENS) {
+            return Err(ParseError::TooLarge);
+        }
+        len += part.len();
+    }
+    if ranges.is_empty() {
+        if tokens_beyond(text, MAX_TOKENS) {
+            return Err(ParseError::TooLarge);
+        }
+        len = text.len();
+    }
+    parse_within(grammar, text, ranges, Budget::for_len(len), BACKSTOP).0
 }
 
 /// How many progress callbacks a parse of all of `text` takes (the unit of [`Budget`]), when it
 /// finishes within its budget: what the tests measure the budget against.
 pub fn callbacks(grammar: Grammar, text: &[u8]) -> Result<u64, ParseError> {
-    let (tree, callbacks) =
-        parse_within(grammar, text, None, Budget::for_len(text.len()), BACKSTOP);
+    let (tree, callbacks) = parse_within(grammar, text, &[], Budget::for_len(text.len()), BACKSTOP);
     tree.map(|_| callbacks)
 }
 
@@ -167,20 +221,20 @@ pub fn callbacks(grammar: Grammar, text: &[u8]) -> Result<u64, ParseError> {
 fn parse_within(
     grammar: Grammar,
     text: &[u8],
-    range: Option<tree_sitter::Range>,
+    ranges: &[tree_sitter::Range],
     budget: Budget,
     backstop: Duration,
 ) -> (Result<Tree, ParseError>, u64) {
     let mut callbacks = 0u64;
     let limits = (budget, backstop);
-    let tree = parse_counting(grammar, text, range, limits, &mut callbacks);
+    let tree = parse_counting(grammar, text, ranges, limits, &mut callbacks);
     (tree, callbacks)
 }
 
 fn parse_counting(
     grammar: Grammar,
     text: &[u8],
-    range: Option<tree_sitter::Range>,
+    ranges: &[tree_sitter::Range],
     (budget, backstop): (Budget, Duration),
     callbacks: &mut u64,
 ) -> Result<Tree, ParseError> {
@@ -200,7 +254,7 @@ fn parse_counting(
         parser.reset();
         // An empty list parses the whole text.
         parser
-            .set_included_ranges(range.as_slice())
+            .set_included_ranges(ranges)
             .map_err(|_| ParseError::Language(grammar))?;
         let started = Instant::now();
         let mut stopped = None;
@@ -436,7 +490,7 @@ mod tests {
         // again afterwards.
         let within = |n: u64| {
             let budget = Budget { callbacks: n };
-            parse_within(Grammar::Yaml, text.as_bytes(), None, budget, BACKSTOP)
+            parse_within(Grammar::Yaml, text.as_bytes(), &[], budget, BACKSTOP)
         };
         let (tree, took) = within(first);
         assert!(tree.is_ok());
@@ -461,7 +515,7 @@ mod tests {
     fn the_backstop_is_the_last_resort_and_says_so() {
         let text = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
         let budget = Budget::for_len(text.len());
-        let (tree, _) = parse_within(Grammar::Yaml, text.as_bytes(), None, budget, Duration::ZERO);
+        let (tree, _) = parse_within(Grammar::Yaml, text.as_bytes(), &[], budget, Duration::ZERO);
         let error = tree.err().unwrap();
         assert_eq!(error, ParseError::Backstop(Duration::ZERO));
         assert!(error

@@ -16,6 +16,7 @@
 //! `metadata_options`; templates are decoded by `fragment::hcl_template`, from where the grammar
 //! says they are (here).
 
+mod blocks;
 mod definitions;
 mod settings;
 mod user_data;
@@ -28,8 +29,14 @@ use crate::fragment::{HostId, HostSpan};
 use crate::model::Note;
 use user_data::Reader;
 
+/// The file's tree, with only the items that may matter parsed (see `blocks`).
 fn parse_tree(bytes: &[u8]) -> Result<tree_sitter::Tree, crate::syntax::ParseError> {
-    crate::syntax::parse(crate::syntax::Grammar::Hcl, bytes)
+    match blocks::parse_ranges(bytes) {
+        Some(ranges) => {
+            crate::syntax::parse_byte_ranges(crate::syntax::Grammar::Hcl, bytes, &ranges)
+        }
+        None => crate::syntax::parse(crate::syntax::Grammar::Hcl, bytes),
+    }
 }
 
 fn text<'a>(node: Node, bytes: &'a [u8]) -> &'a [u8] {

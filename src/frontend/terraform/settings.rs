@@ -14,7 +14,7 @@ use crate::model::setting::{
     UserData, Value,
 };
 
-const RESOURCES: &[&str] = &[
+pub(super) const RESOURCES: &[&str] = &[
     "aws_instance",
     "aws_launch_template",
     "aws_spot_instance_request",
@@ -25,7 +25,8 @@ const FOREIGN: &str =
     "its user data is not a shell script (PowerShell, another interpreter) and is not analysed";
 
 /// Resources that run containers on the instances of the launch template they name.
-const CONTAINER_USERS: &[&str] = &["aws_eks_node_group", "aws_batch_compute_environment"];
+pub(super) const CONTAINER_USERS: &[&str] =
+    &["aws_eks_node_group", "aws_batch_compute_environment"];
 
 /// A top-level `resource "TYPE" "NAME" { … }`: its type, name and block.
 fn resources<'t>(root: Node<'t>, bytes: &[u8]) -> Vec<(String, String, Node<'t>)> {

@@ -16,7 +16,7 @@ use crate::model::{Note, OriginEntry};
 
 /// Arguments whose value runs on the instance: the resources' own, and the shell that the EKS
 /// module (terraform-aws-modules/eks) runs on its nodes before and after their bootstrap.
-const ATTRIBUTES: &[&str] = &[
+pub(super) const ATTRIBUTES: &[&str] = &[
     "user_data",
     "user_data_base64",
     "pre_bootstrap_user_data",
