@@ -54,20 +54,23 @@ fn worth_parsing(item: &[u8]) -> bool {
         .iter()
         .chain(CONTAINER_USERS)
         .any(|k| k.as_bytes() == kind);
-    known || needles().is_match(item)
+    // Without the automaton (it cannot fail to build for these words), everything matters.
+    known || needles().is_none_or(|n| n.is_match(item))
 }
 
 /// [`NEEDLES`] and the user data arguments, as one automaton.
-fn needles() -> &'static aho_corasick::AhoCorasick {
-    static NEEDLES_AND_ARGUMENTS: std::sync::OnceLock<aho_corasick::AhoCorasick> =
+fn needles() -> Option<&'static aho_corasick::AhoCorasick> {
+    static NEEDLES_AND_ARGUMENTS: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> =
         std::sync::OnceLock::new();
-    NEEDLES_AND_ARGUMENTS.get_or_init(|| {
-        let words = NEEDLES
-            .iter()
-            .copied()
-            .chain(ATTRIBUTES.iter().map(|a| a.as_bytes()));
-        aho_corasick::AhoCorasick::new(words).expect("a handful of plain words")
-    })
+    NEEDLES_AND_ARGUMENTS
+        .get_or_init(|| {
+            let words = NEEDLES
+                .iter()
+                .copied()
+                .chain(ATTRIBUTES.iter().map(|a| a.as_bytes()));
+            aho_corasick::AhoCorasick::new(words).ok()
+        })
+        .as_ref()
 }
 
 /// The byte ranges of the file's top-level items (a block from its first word to its closing
