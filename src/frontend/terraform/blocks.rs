@@ -149,14 +149,15 @@ impl Lexer<'_> {
     fn string(&mut self) -> Option<()> {
         self.at += 1;
         loop {
-            match *self.bytes.get(self.at)? {
+            let byte = *self.bytes.get(self.at)?;
+            match byte {
                 b'"' => {
                     self.at += 1;
                     return Some(());
                 }
                 b'\n' => return None,
                 b'\\' => self.at += 2,
-                b'$' | b'%' if self.bytes.get(self.at + 1) == Some(&self.bytes[self.at]) => {
+                b'$' | b'%' if self.bytes.get(self.at + 1) == Some(&byte) => {
                     // `$${` and `%%{` are the literal text.
                     self.at += 2;
                     if self.bytes.get(self.at) == Some(&b'{') {
