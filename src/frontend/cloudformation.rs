@@ -5,7 +5,7 @@
 
 use tree_sitter::Node;
 
-use super::kubernetes::scalar_host;
+use super::in_place;
 use super::script::ScriptBuilder;
 use super::yaml::{self, Scalar};
 use super::Parsed;
@@ -90,17 +90,20 @@ fn read_user_data(
     }
     let fragment = script.finish(host);
     let text = fragment.text.clone();
-    // User data that is cloud-config or MIME is read as such; a script as a script.
-    if text.starts_with(b"#cloud-config") || super::mime::is_mime(&text) {
-        if let Some(scalar) = single_scalar(user_data, bytes) {
-            let mut embedded = scalar_host(
-                &scalar,
-                vec![OriginEntry::layer("cloudformation").with_name(name)],
-            );
-            embedded.kind = super::classify_content(&embedded.bytes);
-            found.embedded.push(parsed.embedded.len());
-            parsed.embedded.push(embedded);
-        }
+    // User data that is cloud-config or MIME is read as such, in place: its pieces keep their
+    // own quoting (`Fn::Sub`'s `${!`, a JSON string's escapes); a script as a script.
+    if let Some(kind) = super::user_data_kind(&text).filter(|k| *k != super::Kind::Gzip) {
+        let outer = in_place::Outer {
+            host,
+            map: &fragment.map,
+            regions: &fragment.insert,
+        };
+        let origin = [OriginEntry::layer("cloudformation").with_name(name)];
+        let fragments = parsed.fragments.len();
+        let embedded = parsed.embedded.len();
+        in_place::read(kind, &text, &outer, &origin, parsed);
+        found.fragments.extend(fragments..parsed.fragments.len());
+        found.embedded.extend(embedded..parsed.embedded.len());
         return (found, Some(text));
     }
     found.fragments.push(parsed.fragments.len());
@@ -228,25 +231,6 @@ fn names(text: &str, name: &str) -> bool {
             let after = text.get(at + name.len()..).and_then(|t| t.chars().next());
             !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
         })
-}
-
-/// The one string scalar under `Fn::Base64`/`Fn::Sub` wrappers, when there is one (within as
-/// many wrappers as `user_data_value` reads: an alias may make them a cycle).
-fn single_scalar(node: Node, bytes: &[u8]) -> Option<Scalar> {
-    let mut node = node;
-    for _ in 0..=MAX_FUNCTIONS {
-        if let Some(scalar) = yaml::scalar(node, bytes) {
-            return Some(scalar);
-        }
-        let (inner, _) = yaml::unwrap(node, bytes);
-        let pairs = yaml::pairs(inner, bytes);
-        let (key, _, value) = pairs.first()?;
-        if !matches!(key.as_str(), "Fn::Base64" | "Fn::Sub") {
-            return None;
-        }
-        node = *value;
-    }
-    None
 }
 
 /// How deep intrinsic functions may nest in a `UserData` value.

@@ -9,7 +9,7 @@ use tree_sitter::Node;
 use super::{children, named_children, named_user_data, read_template, text};
 use crate::fragment::hcl_template::Template;
 use crate::fragment::{
-    FragmentOffset, FragmentSpan, HostId, HostSpan, OffsetMap, PlainScalar, Quoting,
+    FragmentOffset, FragmentSpan, HostId, HostSpan, InsertRegion, OffsetMap, PlainScalar, Quoting,
 };
 use crate::frontend::{Embedded, Kind, Parsed};
 use crate::model::{Note, OriginEntry};
@@ -302,6 +302,31 @@ impl<'a> Reader<'a> {
             return;
         }
         let kind = crate::frontend::classify_content(&template.text).unwrap_or(Kind::Shell);
+        if kind == Kind::Mime {
+            // Its parts are read in place: a part written back whole would lose the template's
+            // own syntax (its indentation, what Terraform substitutes).
+            let mut quoting: Vec<Quoting> = template.layer.iter().cloned().collect();
+            quoting.push(Quoting::HclTemplate);
+            let map = OffsetMap::from_anchors(template.anchors.iter().copied());
+            let regions = [InsertRegion::quoted(quoting)];
+            let outer = crate::frontend::in_place::Outer {
+                host: self.host,
+                map: &map,
+                regions: &regions,
+            };
+            let mut inner = Parsed::default();
+            crate::frontend::in_place::read(kind, &template.text, &outer, &origin(), &mut inner);
+            for diagnostic in &mut inner.diagnostics {
+                diagnostic.message = format!("`{name}`: {}", diagnostic.message);
+            }
+            parsed.fragments.append(&mut inner.fragments);
+            parsed.embedded.append(&mut inner.embedded);
+            parsed.diagnostics.append(&mut inner.diagnostics);
+            parsed.unparsed.append(&mut inner.unparsed);
+            parsed.shared.append(&mut inner.shared);
+            parsed.not_run.append(&mut inner.not_run);
+            return;
+        }
         let mut inner = crate::frontend::parse(kind, &template.text, self.host);
         // A note about the template's text is about a part of this file.
         for diagnostic in &mut inner.diagnostics {
