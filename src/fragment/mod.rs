@@ -141,6 +141,15 @@ impl OffsetMap {
         HostSpan::new(start, end)
     }
 
+    /// The pieces the map is made of: each fragment range `[from, to)` (`to` is `None` for the
+    /// last, open-ended piece) starts at host offset `at` and advances with it.
+    pub fn pieces(&self) -> impl Iterator<Item = (usize, Option<usize>, usize)> + '_ {
+        self.anchors
+            .iter()
+            .enumerate()
+            .map(|(k, &(f, o))| (f, self.anchors.get(k + 1).map(|&(next, _)| next), o))
+    }
+
     /// The map of a sub-fragment whose own anchors point into this fragment: each offset of the
     /// result goes through `inner` and then through `self`.
     pub fn compose(&self, inner: &OffsetMap) -> OffsetMap {

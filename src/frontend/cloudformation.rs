@@ -1,11 +1,14 @@
 //! CloudFormation templates (YAML or JSON): the `UserData` of instances, launch templates and
 //! launch configurations (`Fn::Base64`, `Fn::Sub`, `Fn::Join`, in YAML short form or JSON), read
-//! as a script or as the host its content says (cloud-config, MIME), and their `MetadataOptions`,
-//! which are instance metadata settings.
+//! as a script or, in place, as the format its content says (cloud-config, MIME; see
+//! `in_place`), and their `MetadataOptions`, which are instance metadata settings. The
+//! `AWS::CloudFormation::Init` metadata of any resource is read too: its commands (and tests) and
+//! its executable files run on the instance, and are boot code of each setting whose user data
+//! calls `cfn-init` for that resource.
 
 use tree_sitter::Node;
 
-use super::kubernetes::scalar_host;
+use super::in_place;
 use super::script::ScriptBuilder;
 use super::yaml::{self, Scalar};
 use super::Parsed;
@@ -34,6 +37,19 @@ pub fn read(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
         return;
     };
     let users = container_launch_template_users(resources, bytes);
+    // What cfn-init runs on the instances, by the resource whose metadata holds it.
+    let init: Vec<(String, Vec<usize>)> = yaml::pairs(resources, bytes)
+        .into_iter()
+        .map(|(name, _, resource)| {
+            let fragments = parsed.fragments.len();
+            cfn_init(resource, bytes, host, &name, parsed);
+            (
+                name,
+                (fragments..parsed.fragments.len()).collect::<Vec<usize>>(),
+            )
+        })
+        .filter(|(_, fragments)| !fragments.is_empty())
+        .collect();
     for (name, key, resource) in yaml::pairs(resources, bytes) {
         let kind = yaml::get(resource, bytes, "Type")
             .and_then(|t| yaml::scalar_string(t, bytes))
@@ -45,10 +61,18 @@ pub fn read(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
         for key in *path {
             node = node.and_then(|n| yaml::get(n, bytes, key));
         }
-        let (user_data, text) = match node {
+        let (mut user_data, text) = match node {
             Some(value) => read_user_data(value, bytes, host, &name, parsed),
             None => (UserData::default(), None),
         };
+        // The cfn-init its user data calls runs at boot too.
+        if let Some(text) = &text {
+            for called in cfn_init_resources(text, &name) {
+                if let Some((_, fragments)) = init.iter().find(|(n, _)| *n == called) {
+                    user_data.fragments.extend(fragments);
+                }
+            }
+        }
         let used_by_containers = users.iter().any(|text| names(text, &name));
         let resource = Resource {
             name: &name,
@@ -90,22 +114,181 @@ fn read_user_data(
     }
     let fragment = script.finish(host);
     let text = fragment.text.clone();
-    // User data that is cloud-config or MIME is read as such; a script as a script.
-    if text.starts_with(b"#cloud-config") || super::mime::is_mime(&text) {
-        if let Some(scalar) = single_scalar(user_data, bytes) {
-            let mut embedded = scalar_host(
-                &scalar,
-                vec![OriginEntry::layer("cloudformation").with_name(name)],
-            );
-            embedded.kind = super::classify_content(&embedded.bytes);
-            found.embedded.push(parsed.embedded.len());
-            parsed.embedded.push(embedded);
-        }
+    // User data that is cloud-config or MIME is read as such, in place: its pieces keep their
+    // own quoting (`Fn::Sub`'s `${!`, a JSON string's escapes); a script as a script.
+    if let Some(kind) = super::user_data_kind(&text).filter(|k| *k != super::Kind::Gzip) {
+        let outer = in_place::Outer {
+            host,
+            map: &fragment.map,
+            regions: &fragment.insert,
+        };
+        let origin = [OriginEntry::layer("cloudformation").with_name(name)];
+        let fragments = parsed.fragments.len();
+        let embedded = parsed.embedded.len();
+        in_place::read(kind, &text, &outer, &origin, parsed);
+        found.fragments.extend(fragments..parsed.fragments.len());
+        found.embedded.extend(embedded..parsed.embedded.len());
         return (found, Some(text));
     }
     found.fragments.push(parsed.fragments.len());
     parsed.fragments.push(fragment);
     (found, Some(text))
+}
+
+/// The resources whose `AWS::CloudFormation::Init` metadata user data runs with `cfn-init`
+/// (`--resource NAME`, `-r NAME`); its own when it names none it can be read (a reference).
+fn cfn_init_resources(text: &[u8], own: &str) -> Vec<String> {
+    let text = String::from_utf8_lossy(text);
+    let mut out = Vec::new();
+    let mut calls = false;
+    for line in text.lines() {
+        let Some(at) = line.find("cfn-init") else {
+            continue;
+        };
+        calls = true;
+        let mut words = line.get(at..).unwrap_or_default().split_whitespace();
+        while let Some(word) = words.next() {
+            let name = match word.strip_prefix("--resource=") {
+                Some(name) => Some(name.to_owned()),
+                None if matches!(word, "--resource" | "-r") => words.next().map(str::to_owned),
+                None => None,
+            };
+            if let Some(name) = name {
+                let name = name.trim_matches(|c| c == '"' || c == '\'');
+                if !name.is_empty() && !out.iter().any(|n| n == name) {
+                    out.push(name.to_owned());
+                }
+            }
+        }
+    }
+    if calls && out.is_empty() {
+        out.push(own.to_owned());
+    }
+    out
+}
+
+/// The commands and executable files of a resource's `AWS::CloudFormation::Init` metadata, each
+/// a fragment: cfn-init runs a string command (and a `test`) with the shell, a list as an argv
+/// (`[sh, -c, SCRIPT]` runs SCRIPT with the shell), and files whose mode lets them run are
+/// scripts something runs.
+fn cfn_init(resource: Node, bytes: &[u8], host: HostId, name: &str, parsed: &mut Parsed) {
+    let Some(init) = yaml::get(resource, bytes, "Metadata")
+        .and_then(|m| yaml::get(m, bytes, "AWS::CloudFormation::Init"))
+    else {
+        return;
+    };
+    for (config, _, body) in yaml::pairs(init, bytes) {
+        if config == "configSets" {
+            continue;
+        }
+        if let Some(commands) = yaml::get(body, bytes, "commands") {
+            for (_, _, command) in yaml::pairs(commands, bytes) {
+                for key in ["command", "test"] {
+                    if let Some(value) = yaml::get(command, bytes, key) {
+                        init_command(value, bytes, host, name, parsed);
+                    }
+                }
+            }
+        }
+        if let Some(files) = yaml::get(body, bytes, "files") {
+            for (path, _, file) in yaml::pairs(files, bytes) {
+                let mode = yaml::get(file, bytes, "mode")
+                    .and_then(|m| yaml::scalar_string(m, bytes))
+                    .unwrap_or_default();
+                let encoded = yaml::get(file, bytes, "encoding")
+                    .and_then(|e| yaml::scalar_string(e, bytes))
+                    .is_some_and(|e| e.eq_ignore_ascii_case("base64"));
+                let Some(content) = yaml::get(file, bytes, "content") else {
+                    continue;
+                };
+                if !executable(&mode)
+                    || (yaml::is_mapping(content, bytes) && !is_function(content, bytes))
+                {
+                    continue;
+                }
+                if encoded {
+                    parsed.diagnostics.push(Note::partly_analysed(format!(
+                        "the cfn-init file {path} of {name} is base64-encoded; it was not read"
+                    )));
+                    continue;
+                }
+                let mut script = ScriptBuilder::default();
+                let mut too_deep = false;
+                user_data_value(content, bytes, &mut script, 0, &mut too_deep);
+                if too_deep {
+                    parsed.diagnostics.push(Note::partly_analysed(format!(
+                        "the cfn-init file {path} of {name} nests intrinsic functions more than {MAX_FUNCTIONS} deep; the innermost were not read"
+                    )));
+                }
+                if script.is_empty() {
+                    continue;
+                }
+                let fragment = script.finish(host);
+                if super::is_foreign(&fragment.text) {
+                    continue;
+                }
+                parsed.fragments.push(fragment);
+            }
+        }
+    }
+}
+
+/// A cfn-init command: a string for the shell, or an argv list.
+fn init_command(value: Node, bytes: &[u8], host: HostId, name: &str, parsed: &mut Parsed) {
+    let mut script = ScriptBuilder::default();
+    let mut too_deep = false;
+    let (inner, tag) = yaml::unwrap(value, bytes);
+    if tag.is_none() && yaml::is_sequence(inner, bytes) {
+        let items = yaml::items(inner, bytes);
+        let words: Vec<Option<Scalar>> = items.iter().map(|i| yaml::scalar(*i, bytes)).collect();
+        let word = |i: usize| {
+            words
+                .get(i)
+                .and_then(|w| w.as_ref())
+                .map(|w| w.text.as_str())
+        };
+        let program = word(0).map(|w| w.rsplit('/').next().unwrap_or(w));
+        let shell = program.is_some_and(crate::fragment::language::is_shell_name);
+        if shell && word(1) == Some("-c") {
+            if let Some(script_item) = items.get(2) {
+                user_data_value(*script_item, bytes, &mut script, 0, &mut too_deep);
+            }
+        } else {
+            for (i, (item, word)) in items.iter().zip(&words).enumerate() {
+                if i > 0 {
+                    script.push_synthetic(" ", item.start_byte());
+                }
+                match word {
+                    Some(word) => script.push_argv(std::slice::from_ref(word)),
+                    None => script.push_synthetic("X", item.start_byte()),
+                }
+            }
+        }
+    } else {
+        user_data_value(value, bytes, &mut script, 0, &mut too_deep);
+    }
+    if too_deep {
+        parsed.diagnostics.push(Note::partly_analysed(format!(
+            "a cfn-init command of {name} nests intrinsic functions more than {MAX_FUNCTIONS} deep; the innermost were not read"
+        )));
+    }
+    if !script.is_empty() {
+        parsed.fragments.push(script.finish(host));
+    }
+}
+
+/// Whether a cfn-init file `mode` (octal, `000755`) lets someone run it.
+fn executable(mode: &str) -> bool {
+    let digits: Vec<u32> = mode.chars().filter_map(|c| c.to_digit(8)).collect();
+    digits.len() == mode.trim().len() && digits.iter().rev().take(3).any(|d| d & 1 == 1)
+}
+
+/// Whether a mapping is an intrinsic function (`Fn::Join`, `Fn::Sub`, `Ref`), not JSON content.
+fn is_function(node: Node, bytes: &[u8]) -> bool {
+    let (inner, tag) = yaml::unwrap(node, bytes);
+    tag.is_some()
+        || matches!(yaml::pairs(inner, bytes).as_slice(),
+            [(key, _, _)] if key.starts_with("Fn::") || key == "Ref")
 }
 
 /// A resource of a template, as the settings reader sees it.
@@ -228,25 +411,6 @@ fn names(text: &str, name: &str) -> bool {
             let after = text.get(at + name.len()..).and_then(|t| t.chars().next());
             !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
         })
-}
-
-/// The one string scalar under `Fn::Base64`/`Fn::Sub` wrappers, when there is one (within as
-/// many wrappers as `user_data_value` reads: an alias may make them a cycle).
-fn single_scalar(node: Node, bytes: &[u8]) -> Option<Scalar> {
-    let mut node = node;
-    for _ in 0..=MAX_FUNCTIONS {
-        if let Some(scalar) = yaml::scalar(node, bytes) {
-            return Some(scalar);
-        }
-        let (inner, _) = yaml::unwrap(node, bytes);
-        let pairs = yaml::pairs(inner, bytes);
-        let (key, _, value) = pairs.first()?;
-        if !matches!(key.as_str(), "Fn::Base64" | "Fn::Sub") {
-            return None;
-        }
-        node = *value;
-    }
-    None
 }
 
 /// How deep intrinsic functions may nest in a `UserData` value.

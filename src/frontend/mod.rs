@@ -7,6 +7,7 @@ pub mod cloud_init;
 pub mod cloudformation;
 pub mod dockerfile;
 pub mod eksctl;
+pub mod in_place;
 pub mod kubernetes;
 pub mod manifests;
 pub mod mime;

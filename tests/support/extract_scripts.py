@@ -28,8 +28,10 @@ How each host runs its scripts:
   (base64) and `stringData` values that are user data; ConfigMap values with a shebang or a
   `.sh` key.
 - CloudFormation: every UserData, with Fn::Base64, Fn::Sub (pseudo parameters replaced by
-  literals such as us-east-1, `${!X}` becoming `${X}`), Fn::Join and Ref of pseudo parameters
-  evaluated.
+  literals such as us-east-1, `${!X}` becoming `${X}`, a variable of `[template, {vars}]` that
+  cannot be evaluated by a word), Fn::Join and Ref of pseudo parameters evaluated; cfn-init
+  (`AWS::CloudFormation::Init`) string commands and tests (sh), `[sh|bash, -c, SCRIPT]`
+  commands, and files whose mode has an execute bit.
 - Dockerfile: each shell-form RUN/CMD/ENTRYPOINT/HEALTHCHECK CMD/ONBUILD RUN, continuation lines
   joined as Docker joins them (escape character and newline removed, comment lines inside
   dropped) and run by `sh -c` (or the stage's SHELL); exec form `["sh", "-c", SCRIPT]`;
@@ -403,7 +405,12 @@ def sub(template, variables):
         if inner.startswith("!"):
             return "${" + inner[1:] + "}"
         if inner in variables:
-            return evaluate(variables[inner])
+            try:
+                return evaluate(variables[inner])
+            except Unknown:
+                # A parameter's value: any word (the stack gives it at deploy time).
+                return "value"
+
         if inner in PSEUDO:
             return PSEUDO[inner]
         raise Unknown(f"${{{inner}}}")
@@ -450,6 +457,48 @@ def cloudformation(doc, out):
                 walk(value, f"{path}[{index}]")
 
     walk(doc.get("Resources") or {}, "Resources")
+    for logical, resource in (doc.get("Resources") or {}).items():
+        init = dig(resource, ("Metadata", "AWS::CloudFormation::Init"))
+        if isinstance(init, dict):
+            cfn_init(init, f"Resources.{logical}.Metadata", out)
+
+
+def cfn_init(init, name, out):
+    """cfn-init: string commands (and tests) run by the shell, `[sh|bash, -c, SCRIPT]` argv
+    lists, and files whose mode has an execute bit."""
+    for config, body in init.items():
+        if config == "configSets" or not isinstance(body, dict):
+            continue
+        for key, command in (body.get("commands") or {}).items():
+            for field in ("command", "test"):
+                value = command.get(field) if isinstance(command, dict) else None
+                here = f"{name}.{config}.commands.{key}.{field}"
+                if isinstance(value, list):
+                    if len(value) >= 3 and shell_name(value[0]) and value[1] == "-c":
+                        try:
+                            out.add(here, shell_name(value[0]), evaluate(value[2]))
+                        except Unknown:
+                            pass
+                    continue
+                if value is None:
+                    continue
+                try:
+                    out.add(here, "sh", evaluate(value))
+                except Unknown:
+                    pass
+        for path, spec in (body.get("files") or {}).items():
+            if not isinstance(spec, dict) or "content" not in spec:
+                continue
+            mode = str(spec.get("mode", "000644"))
+            if not any(int(d) & 1 for d in mode[-3:] if d in "01234567"):
+                continue
+            try:
+                text = evaluate(spec["content"])
+            except Unknown:
+                continue
+            shell = shebang_shell(text) if text.startswith("#!") else "sh"
+            if shell:
+                out.add(f"{name}.{config}.files.{path}", shell, text)
 
 
 # --------------------------------------------------------------------------------------------

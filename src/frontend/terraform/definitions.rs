@@ -44,25 +44,40 @@ pub(super) fn definitions(
         };
         let kids = named_children(*block);
         let body = kids.iter().find(|n| n.kind() == "body");
-        let mut attributes: Vec<Node> = Vec::new();
+        // Each attribute, with the kind its part's `content_type` names.
+        let mut attributes: Vec<(Node, Option<Kind>)> = Vec::new();
         for child in body.map(|b| named_children(*b)).unwrap_or_default() {
             if child.kind() == "attribute" {
-                attributes.push(child);
+                attributes.push((child, None));
             } else if child.kind() == "block" {
-                // `part { content = … }`
-                attributes.extend(
-                    named_children(child)
-                        .into_iter()
-                        .filter(|n| n.kind() == "body")
-                        .flat_map(named_children)
-                        .filter(|n| n.kind() == "attribute"),
-                );
+                // `part { content_type = …, content = … }`
+                let part: Vec<Node> = named_children(child)
+                    .into_iter()
+                    .filter(|n| n.kind() == "body")
+                    .flat_map(named_children)
+                    .filter(|n| n.kind() == "attribute")
+                    .collect();
+                let kind = part
+                    .iter()
+                    .find(|a| argument_name(**a, bytes) == "content_type")
+                    .and_then(|a| {
+                        named_children(*a)
+                            .into_iter()
+                            .find(|n| n.kind() == "expression")
+                    })
+                    .and_then(|value| super::user_data::part_kind(value, bytes));
+                attributes.extend(part.into_iter().map(|a| (a, kind)));
             }
         }
         let reads = attributes
             .into_iter()
-            .filter(|a| argument_name(*a, bytes) == *argument)
-            .filter_map(|a| read(a, argument, parsed))
+            .filter(|(a, _)| argument_name(*a, bytes) == *argument)
+            .filter_map(|(a, kind)| {
+                reader.part_kind.set(kind);
+                let read = read(a, argument, parsed);
+                reader.part_kind.set(None);
+                read
+            })
             .collect();
         out.push(Definition {
             symbol: format!("data.{kind}.{name}"),

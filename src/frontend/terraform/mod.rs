@@ -3,7 +3,9 @@
 //! decoded and `${…}`/`%{…}` turned into same-length placeholder words, is read as what its content
 //! says (a shell script, a cloud-config, MIME), mapped byte for byte back to the file. A literal
 //! base64 value is decoded as a new host. `file()`/`templatefile()` name files that run as user
-//! data; the caller reads them.
+//! data; the caller reads them. A cloud-init part given to a module (an object with
+//! `content_type` of a shell type and `content`, as in `cloudinit_pre_nodeadm = [{…}]`) is user
+//! data too, read as its type says.
 //!
 //! User data is often built elsewhere in the module and named: `data.cloudinit_config.NAME`
 //! (its `part` `content`s), `data.template_file.NAME` (its `template`), `local.NAME`. Those

@@ -9,7 +9,7 @@ use tree_sitter::Node;
 use super::{children, named_children, named_user_data, read_template, text};
 use crate::fragment::hcl_template::Template;
 use crate::fragment::{
-    FragmentOffset, FragmentSpan, HostId, HostSpan, OffsetMap, PlainScalar, Quoting,
+    FragmentOffset, FragmentSpan, HostId, HostSpan, InsertRegion, OffsetMap, PlainScalar, Quoting,
 };
 use crate::frontend::{Embedded, Kind, Parsed};
 use crate::model::{Note, OriginEntry};
@@ -54,6 +54,15 @@ pub(super) fn read_arguments(
     // Every node, without recursion (hostile nesting must not overflow the stack).
     let mut stack = vec![root];
     while let Some(node) = stack.pop() {
+        if let Some((kind, content)) = cloud_init_part(node, bytes) {
+            // A cloud-init part given to a module (`cloudinit_pre_nodeadm = [{content_type,
+            // content}]`): its content runs as its type says, with or without a shebang.
+            let before = ReadUserData::start(node, parsed, reader);
+            reader.part_kind.set(Some(kind));
+            reader.value(content, "content", Encoding::Plain, 0, parsed);
+            reader.part_kind.set(None);
+            user_data.push(before.finish(content, parsed, reader));
+        }
         if let Some((name, value)) = argument(node, bytes) {
             if ATTRIBUTES.contains(&name.as_str()) {
                 let expect = if name == "user_data_base64" {
@@ -161,6 +170,46 @@ fn argument<'t>(node: Node<'t>, bytes: &[u8]) -> Option<(String, Node<'t>)> {
     }
 }
 
+/// An object (`{content_type = "text/x-shellscript", content = …}`) that is a cloud-init part
+/// of a type that runs shell code: how its content is read, and the content's value.
+fn cloud_init_part<'t>(node: Node<'t>, bytes: &[u8]) -> Option<(Kind, Node<'t>)> {
+    if node.kind() != "object" {
+        return None;
+    }
+    let elements: Vec<(String, Node)> = named_children(node)
+        .into_iter()
+        .filter_map(|e| argument(e, bytes))
+        .collect();
+    let value = |name: &str| elements.iter().find(|(n, _)| n == name).map(|(_, v)| *v);
+    let kind = part_kind(value("content_type")?, bytes)?;
+    Some((kind, value("content")?))
+}
+
+/// The kind of user data a part's `content_type` (a string literal) names, if it runs shell.
+pub(super) fn part_kind(value: Node, bytes: &[u8]) -> Option<Kind> {
+    let mut node = value;
+    for _ in 0..MAX_DEPTH {
+        match node.kind() {
+            "expression" | "template_expr" | "literal_value" => {
+                node = *named_children(node).first()?;
+            }
+            _ => break,
+        }
+    }
+    let template = read_template(node, bytes)?;
+    if template.templated {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&template.text).to_ascii_lowercase();
+    let media = text.split(';').next().unwrap_or_default().trim();
+    match media {
+        t if t.starts_with("text/x-shellscript") => Some(Kind::Shell),
+        "text/cloud-config" => Some(Kind::CloudConfig),
+        "text/cloud-boothook" => Some(Kind::Boothook),
+        _ => None,
+    }
+}
+
 /// What the provider does with a value before it becomes user data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Encoding {
@@ -177,6 +226,9 @@ pub(super) struct Reader<'a> {
     host: HostId,
     /// How many templates were skipped as not shell, so far.
     foreign: std::cell::Cell<usize>,
+    /// What the value being read is, when its cloud-init part's type says (a script without a
+    /// shebang, a cloud-config without its header line).
+    pub(super) part_kind: std::cell::Cell<Option<Kind>>,
     /// The names of user data defined elsewhere that values refer to, so far.
     symbols: std::cell::RefCell<Vec<String>>,
 }
@@ -187,6 +239,7 @@ impl<'a> Reader<'a> {
             bytes,
             host,
             foreign: std::cell::Cell::new(0),
+            part_kind: std::cell::Cell::new(None),
             symbols: std::cell::RefCell::new(Vec::new()),
         }
     }
@@ -301,7 +354,34 @@ impl<'a> Reader<'a> {
             self.foreign.set(self.foreign.get() + 1);
             return;
         }
-        let kind = crate::frontend::classify_content(&template.text).unwrap_or(Kind::Shell);
+        let kind = crate::frontend::user_data_kind(&template.text)
+            .or(self.part_kind.get())
+            .unwrap_or(Kind::Shell);
+        if kind == Kind::Mime {
+            // Its parts are read in place: a part written back whole would lose the template's
+            // own syntax (its indentation, what Terraform substitutes).
+            let mut quoting: Vec<Quoting> = template.layer.iter().cloned().collect();
+            quoting.push(Quoting::HclTemplate);
+            let map = OffsetMap::from_anchors(template.anchors.iter().copied());
+            let regions = [InsertRegion::quoted(quoting)];
+            let outer = crate::frontend::in_place::Outer {
+                host: self.host,
+                map: &map,
+                regions: &regions,
+            };
+            let mut inner = Parsed::default();
+            crate::frontend::in_place::read(kind, &template.text, &outer, &origin(), &mut inner);
+            for diagnostic in &mut inner.diagnostics {
+                diagnostic.message = format!("`{name}`: {}", diagnostic.message);
+            }
+            parsed.fragments.append(&mut inner.fragments);
+            parsed.embedded.append(&mut inner.embedded);
+            parsed.diagnostics.append(&mut inner.diagnostics);
+            parsed.unparsed.append(&mut inner.unparsed);
+            parsed.shared.append(&mut inner.shared);
+            parsed.not_run.append(&mut inner.not_run);
+            return;
+        }
         let mut inner = crate::frontend::parse(kind, &template.text, self.host);
         // A note about the template's text is about a part of this file.
         for diagnostic in &mut inner.diagnostics {
