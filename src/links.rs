@@ -359,6 +359,30 @@ mod tests {
     use crate::model::Related;
     use crate::source::FileSpan;
 
+    #[test]
+    fn container_requests_concern_settings_of_their_directory_tree() {
+        assert!(same_tree(
+            Path::new("infra/main.tf"),
+            Path::new("infra/k8s/pod.yaml")
+        ));
+        assert!(same_tree(
+            Path::new("infra/k8s/nodes.yaml"),
+            Path::new("infra/pod.yaml")
+        ));
+        assert!(same_tree(
+            Path::new("./main.tf"),
+            Path::new("app/Dockerfile")
+        ));
+        assert!(!same_tree(
+            Path::new("tests/integration/a/main.tf"),
+            Path::new("hooks/nvidia/image/run.sh")
+        ));
+        assert!(!same_tree(
+            Path::new("infra/main.tf"),
+            Path::new("app/Dockerfile")
+        ));
+    }
+
     fn object(kind: &str, name: &str, namespace: &str) -> ObjectRef {
         ObjectRef {
             kind: kind.to_owned(),

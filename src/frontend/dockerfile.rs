@@ -179,6 +179,8 @@ impl ImageFiles {
     /// The context files that a `CMD`/`ENTRYPOINT` names by their path in the image (the program,
     /// or a script given to an interpreter).
     fn scripts(&self, instruction: Node, bytes: &[u8]) -> Vec<PathBuf> {
+        // `HEALTHCHECK CMD …` holds its command as an instruction of its own.
+        let instruction = find_child(instruction, "cmd_instruction").unwrap_or(instruction);
         let words: Vec<String> = match find_child(instruction, "json_string_array") {
             Some(array) => {
                 let mut cursor = array.walk();
@@ -675,6 +677,23 @@ mod tests {
             .into_iter()
             .map(|f| String::from_utf8_lossy(&f.text).into_owned())
             .collect()
+    }
+
+    #[test]
+    fn container_side_and_the_scripts_a_container_runs() {
+        let parsed = parse(
+            b"FROM builder AS b\nCOPY tool.sh /tool.sh\nFROM debian\nRUN curl -s http://169.254.169.254/\nWORKDIR /app\nCOPY scripts/start.sh bin/\nCOPY a.sh b.sh /opt/\nCOPY --from=b /tool.sh /tool.sh\nADD run.sh /run.sh\nENTRYPOINT [\"/app/bin/start.sh\"]\nCMD sh /opt/b.sh && /tool.sh\nHEALTHCHECK CMD [\"/run.sh\"]\n",
+            0,
+        );
+        // ENTRYPOINT, CMD and HEALTHCHECK run when the container runs; RUN does not.
+        assert_eq!(parsed.container_side.len(), 3);
+        let scripts: Vec<String> = parsed
+            .container_scripts
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        // `/tool.sh` came from another stage (`--from`): not a file of the build context.
+        assert_eq!(scripts, ["scripts/start.sh", "b.sh", "run.sh"]);
     }
 
     #[test]

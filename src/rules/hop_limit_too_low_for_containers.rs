@@ -40,7 +40,10 @@ request is there. What counts as one:
   taken from the Dockerfile's directory) and names in `CMD` or `ENTRYPOINT`
   (`CMD ["/bin/sh", "/entrypoint.sh"]`).
 
-The request may be in the setting's own file or in any other file of the scan. Instances run
+The request may be in the setting's own file, or in another file of the scan in the same
+directory tree: in the setting file's directory or below it, or in a directory above it (a
+project's infrastructure and the manifests or images beside it), not in a sibling tree (another
+project of a monorepo, its tests). Instances run
 containers when they are Cluster API AWS machines (Kubernetes nodes), when an EKS node group or
 AWS Batch compute environment of the same Terraform module or CloudFormation template uses their
 launch template, or when their user data (in the same file, or in a file a Terraform `file()` /
@@ -129,8 +132,9 @@ Identity) and the container the finding points at does not run on these instance
 the host network some way the scan does not see. `--ignore IMDS011` turns the rule off.
 
 ## Known limitations
-The request and the setting are joined by the repository, not by what runs where: a container
-request anywhere in the scan counts for every container host of the scan with a hop limit of 1.
+The request and the setting are joined by where their files are, not by what runs where: a
+container request counts for every container host with a hop limit of 1 in its directory tree,
+and one in a sibling directory (`app/` beside `infra/`) is not seen.
 Only shell requests are seen: an AWS SDK or CLI inside an image, or a container image built
 elsewhere, is not. A container started with `docker run --network host`, `ctr run --net-host` or
 an ECS task in `host` network mode is on the host's network, but the scan cannot tell from the
