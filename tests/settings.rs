@@ -185,7 +185,9 @@ fn the_hop_limit_help_names_the_irsa_trade_off() {
     assert!(
         said.contains("(EKS with IRSA or Pod Identity, ECS task roles), keep 1")
             && said.contains("# imds-lint disable=IMDS011")
-            && said.contains("every container on the instances can then reach the instance role's credentials"),
+            && said.contains(
+                "every container on the instances can then reach the instance role's credentials"
+            ),
         "{said}"
     );
 }
