@@ -13,6 +13,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::model::links::{Boot, BootedBy, External, FileLinks, LinkedSetting, ObjectRef, Site};
+use crate::model::Related;
 
 /// The boot code of one setting found so far: the tokenless requests, by file, and the files.
 #[derive(Default)]
@@ -78,6 +79,72 @@ pub fn link(files: &[LinkFile], named: &dyn Fn(&Path) -> Named) -> Vec<External>
             search.named_files(files, &paths, named);
             if search.found_any {
                 search.record(&mut out, files, f, linked);
+            }
+        }
+    }
+    let container = container_requests(files, named);
+    for (f, (file, external)) in files.iter().zip(&mut out).enumerate() {
+        if file.links.declares_settings {
+            external.container_requests = container
+                .iter()
+                .filter(|(from, r)| *from != Some(f) && same_tree(file.path, &r.path))
+                .map(|(_, r)| r.clone())
+                .collect();
+        }
+    }
+    out
+}
+
+/// Whether a container-side request in `request` concerns the settings of `setting`: one file is
+/// in the other's directory or below it (a project's infrastructure and the manifests or images
+/// beside or under it), not in a sibling tree of a monorepo (another project, its tests).
+fn same_tree(setting: &Path, request: &Path) -> bool {
+    let directory = |path: &Path| {
+        crate::walk::lexical(path)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    };
+    let (setting, request) = (directory(setting), directory(request));
+    request.starts_with(&setting) || setting.starts_with(&request)
+}
+
+/// The metadata requests made from inside containers in the whole scan, each with the file whose
+/// own link facts hold it (`None` for a script a container of another file runs): requests in a
+/// container's own command, and the requests of the scripts that containers run.
+fn container_requests(
+    files: &[LinkFile],
+    named: &dyn Fn(&Path) -> Named,
+) -> Vec<(Option<usize>, Related)> {
+    let mut out: Vec<(Option<usize>, Related)> = Vec::new();
+    for (f, file) in files.iter().enumerate() {
+        out.extend(
+            file.links
+                .container_requests
+                .iter()
+                .map(|r| (Some(f), r.clone())),
+        );
+        for path in &file.links.container_scripts {
+            let Named::File(g) = named(path) else {
+                continue;
+            };
+            let Some(script) = files.get(g) else {
+                continue;
+            };
+            for request in &script.links.script_requests {
+                let related = Related {
+                    message: format!(
+                        "a container of `{}` runs this script, which requests instance metadata here",
+                        file.path.display()
+                    ),
+                    ..request.clone()
+                };
+                if !out
+                    .iter()
+                    .any(|(_, r)| r.path == related.path && r.span == related.span)
+                {
+                    out.push((None, related));
+                }
             }
         }
     }
@@ -291,6 +358,30 @@ mod tests {
     use crate::model::setting::{MetadataSetting, Source};
     use crate::model::Related;
     use crate::source::FileSpan;
+
+    #[test]
+    fn container_requests_concern_settings_of_their_directory_tree() {
+        assert!(same_tree(
+            Path::new("infra/main.tf"),
+            Path::new("infra/k8s/pod.yaml")
+        ));
+        assert!(same_tree(
+            Path::new("infra/k8s/nodes.yaml"),
+            Path::new("infra/pod.yaml")
+        ));
+        assert!(same_tree(
+            Path::new("./main.tf"),
+            Path::new("app/Dockerfile")
+        ));
+        assert!(!same_tree(
+            Path::new("tests/integration/a/main.tf"),
+            Path::new("hooks/nvidia/image/run.sh")
+        ));
+        assert!(!same_tree(
+            Path::new("infra/main.tf"),
+            Path::new("app/Dockerfile")
+        ));
+    }
 
     fn object(kind: &str, name: &str, namespace: &str) -> ObjectRef {
         ObjectRef {

@@ -286,7 +286,11 @@ fn safely_fixable(dir: &Path, target: &str) -> Vec<String> {
 
 /// Directories of cases whose files belong together (a setting in one file, its boot script in
 /// another): each case directory is fixed as a whole by `linked_cases_are_what_fix_writes`.
-const LINKED: &[&str] = &["settings/capa-boot", "settings/terraform-boot"];
+const LINKED: &[&str] = &[
+    "settings/capa-boot",
+    "settings/terraform-boot",
+    "settings/containers",
+];
 
 /// Every `NAME.fixed` beside a fixture is what `--fix NAME` must write, byte for byte. The fixed
 /// file must also be a fixed point (a second `--fix` changes nothing), still parse with `bash -n`
@@ -374,6 +378,7 @@ fn linked_cases_are_what_fix_writes() {
     let mut failures = Vec::new();
     let mut cases = 0;
     let mut fixed_files = 0;
+    let mut unsafe_cases = 0;
     for parent in LINKED {
         for case in std::fs::read_dir(root.join(parent)).unwrap() {
             let case = case.unwrap().path();
@@ -423,8 +428,44 @@ fn linked_cases_are_what_fix_writes() {
             if !fixable.is_empty() {
                 failures.push(format!("{rel}: still fixable after --fix: {fixable:?}"));
             }
+            // `NAME.unsafe.fixed`: what `--fix --unsafe-fixes` writes (a fresh copy); the other
+            // files become their `.fixed`, or stay as they are.
+            let unsafe_expected =
+                |input: &Path| PathBuf::from(format!("{}.unsafe.fixed", input.display()));
+            if inputs.iter().any(|i| unsafe_expected(i).exists()) {
+                unsafe_cases += 1;
+                let dir = tempfile::tempdir().unwrap();
+                for input in &inputs {
+                    let copy = dir.path().join(input.strip_prefix(&case).unwrap());
+                    std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+                    std::fs::copy(input, &copy).unwrap();
+                }
+                run(dir.path(), &["--fix", "--unsafe-fixes", "."]);
+                for input in &inputs {
+                    let name = input.strip_prefix(&case).unwrap();
+                    let expected = std::fs::read(unsafe_expected(input))
+                        .or_else(|_| std::fs::read(format!("{}.fixed", input.display())))
+                        .or_else(|_| std::fs::read(input))
+                        .unwrap();
+                    let written = std::fs::read(dir.path().join(name)).unwrap();
+                    if written != expected {
+                        let diff = similar::TextDiff::from_lines(
+                            &*String::from_utf8_lossy(&expected),
+                            &*String::from_utf8_lossy(&written),
+                        )
+                        .unified_diff()
+                        .header("expected", "written by --fix --unsafe-fixes")
+                        .to_string();
+                        failures.push(format!(
+                            "{rel}/{} after --fix --unsafe-fixes:\n{diff}",
+                            name.display()
+                        ));
+                    }
+                }
+            }
         }
     }
+    assert!(unsafe_cases >= 3, "{unsafe_cases} cases with unsafe fixes");
     assert!(
         cases >= 11 && fixed_files >= 9,
         "{cases} cases, {fixed_files} fixed files"

@@ -140,13 +140,54 @@ fn boot_code_elsewhere_makes_the_fix_unsafe() {
 }
 
 #[test]
+fn the_hop_limit_finding_points_at_the_container_and_names_the_trade_off() {
+    let found = scan(&["containers/pod-requests-metadata"]);
+    let imds011: Vec<&serde_json::Value> =
+        found.iter().filter(|f| f["rule"] == "IMDS011").collect();
+    assert_eq!(imds011.len(), 2, "{found:#?}");
+    for finding in imds011 {
+        assert_eq!(finding["severity"], "warning");
+        assert!(
+            finding["message"]
+                .as_str()
+                .unwrap()
+                .contains("a container requests instance metadata at containers/pod-requests-metadata/pod.yaml:10"),
+            "{finding:#}"
+        );
+        let related = finding["related"].as_array().unwrap();
+        assert!(!related.is_empty(), "{finding:#}");
+        for place in related {
+            assert_eq!(place["path"], "containers/pod-requests-metadata/pod.yaml");
+            assert_eq!(place["line"], 10);
+        }
+        // Raising the hop limit is a trade-off, never a safe fix.
+        assert_eq!(finding["fix"]["applicability"], "unsafe", "{finding:#}");
+        assert!(finding["fix"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("every container on these instances"));
+    }
+    // Scanned alone, the launch templates show no container that needs their metadata.
+    let alone = scan(&["containers/pod-requests-metadata/nodes.tf"]);
+    assert!(alone.iter().all(|f| f["rule"] != "IMDS011"), "{alone:#?}");
+    let said = report("containers/pod-requests-metadata/nodes.tf");
+    assert!(!said.contains("IMDS011"), "{said}");
+}
+
+#[test]
 fn the_hop_limit_help_names_the_irsa_trade_off() {
-    let imds011 = only(&findings("capa/awsmachine-hop-limit.yaml"), "IMDS011");
-    assert_eq!(imds011["severity"], "warning");
-    let said = report("capa/awsmachine-hop-limit.yaml");
+    let path = fixture("containers/pod-requests-metadata");
+    let out = imds_lint(&path, &["--color", "never", "."]);
+    let said = text(&out.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     assert!(
-        said.contains("(EKS with IRSA or Pod Identity), 1 is a deliberate block")
-            && said.contains("# imds-lint disable=IMDS011"),
+        said.contains("(EKS with IRSA or Pod Identity, ECS task roles), keep 1")
+            && said.contains("# imds-lint disable=IMDS011")
+            && said.contains(
+                "every container on the instances can then reach the instance role's credentials"
+            ),
         "{said}"
     );
 }

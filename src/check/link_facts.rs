@@ -11,6 +11,16 @@ use crate::model::links::{Fact, FileLinks, LinkedSetting, NamedUserData, ObjectR
 use crate::model::setting::{container_runtime, MetadataSetting};
 use crate::model::Related;
 use crate::rules;
+use crate::source::FileSpan;
+
+/// What a related place says of a metadata request made from inside a container.
+pub(super) const CONTAINER_REQUEST_HERE: &str =
+    "a container, not on its instance's network, requests instance metadata here";
+
+/// What a related place says of a request in a script that a container runs (the pass across
+/// files says which).
+const SCRIPT_REQUEST_HERE: &str =
+    "a container runs this script, which requests instance metadata here";
 
 /// The link facts of this file in file coordinates: the tokenless requests of each boot Secret
 /// (and of the whole file when it is a script), the references of machine sets, and the settings
@@ -44,6 +54,35 @@ pub(super) fn file_links(checking: &Checking, read: &Read, is_script: bool) -> F
     if is_script {
         links.script = sites(&|_, _| true);
     }
+    // Every request, and those made from inside a container.
+    let container_side: Vec<FileSpan> = read
+        .container_side
+        .iter()
+        .map(|(host, span)| view.to_file(*host, *span))
+        .collect();
+    for (fragment, analysis) in fragments.iter().zip(analyses) {
+        for request in &analysis.requests {
+            let span = view.to_file(fragment.host, request.span);
+            if is_script {
+                links
+                    .script_requests
+                    .push(Related::at(view.source, span, SCRIPT_REQUEST_HERE));
+            }
+            if container_side
+                .iter()
+                .any(|c| c.start <= span.start && span.end <= c.end)
+            {
+                links.container_requests.push(Related::at(
+                    view.source,
+                    span,
+                    CONTAINER_REQUEST_HERE,
+                ));
+            }
+        }
+    }
+    links.container_scripts = read.container_scripts.clone();
+    links.declares_settings =
+        !read.declared.is_empty() || analyses.iter().any(|a| !a.aws_metadata.is_empty());
     for definition in defined {
         let keep = |index: usize, fragment: &Fragment| {
             definition.fragments.contains(&index) || view.descends(fragment.host, &definition.hosts)

@@ -207,7 +207,8 @@ pub fn check_file_linked(
     }
     let fixable = |host, span| safely_fixed.contains(&view.to_file(host, span));
     let declared = std::mem::take(&mut read.declared);
-    let (setting_findings, summaries) = settings::findings(&checking, declared, &fixable);
+    let (setting_findings, summaries) =
+        settings::findings(&checking, declared, &fixable, &links.container_requests);
     findings.extend(setting_findings);
     findings.extend(settings::booted_findings(&checking));
     findings.sort_by_key(|f| (f.span.start, f.rule.code));

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use super::hosts::{Host, HostLink, MAX_HOST_DEPTH};
 use super::prefilter::Prefilter;
 use crate::fragment::codec::Codec;
-use crate::fragment::{Fragment, HostId};
+use crate::fragment::{Fragment, HostId, HostSpan};
 use crate::frontend::{self, Parsed};
 use crate::model::links::Fact;
 use crate::model::setting::MetadataSetting;
@@ -35,6 +35,11 @@ pub(super) struct Read {
     pub notes: Vec<Note>,
     /// Code written in the file that its consumer never runs (see `frontend::NotRun`).
     pub not_run: Vec<frontend::NotRun>,
+    /// The parts of hosts that a container runs, off its instance's network (see
+    /// `frontend::Parsed::container_side`).
+    pub container_side: Vec<(HostId, HostSpan)>,
+    /// Files a container of this file runs, as paths from the scan's directory.
+    pub container_scripts: Vec<PathBuf>,
 }
 
 /// Reads `source` as `kind`, and every decoded value in it that may reach IMDS.
@@ -53,6 +58,8 @@ pub(super) fn read(source: &SourceFile, kind: frontend::Kind, prefilter: &Prefil
         referenced: Vec::new(),
         notes: Vec::new(),
         not_run: Vec::new(),
+        container_side: Vec::new(),
+        container_scripts: Vec::new(),
     };
     let dir = source.path.parent().unwrap_or(Path::new(""));
     let mut queue = vec![(0usize, kind, 0usize)];
@@ -154,6 +161,10 @@ impl Read {
             read.shared.extend(parsed.shared.iter().copied());
         }
         self.not_run.extend(parsed.not_run);
+        self.container_side
+            .extend(parsed.container_side.iter().map(|span| (host, *span)));
+        self.container_scripts
+            .extend(parsed.container_scripts.iter().map(|p| dir.join(p)));
         let first_referenced = self.referenced.len();
         self.referenced
             .extend(parsed.referenced.into_iter().map(|p| dir.join(p)));

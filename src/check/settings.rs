@@ -24,7 +24,14 @@ pub(super) fn findings(
     checking: &Checking,
     mut declared: Vec<Declared>,
     fixable: &dyn Fn(HostId, HostSpan) -> bool,
+    container_requests: &[Related],
 ) -> (Vec<Finding>, Vec<SettingSummary>) {
+    // This file's requests from inside containers, then the other files'.
+    let container_requests: Vec<Related> = container_requests
+        .iter()
+        .chain(&checking.external.container_requests)
+        .cloned()
+        .collect();
     for (fragment, analysis) in checking.fragments.iter().zip(checking.analyses) {
         for call in &analysis.aws_metadata {
             declared.push(Declared {
@@ -47,7 +54,14 @@ pub(super) fn findings(
         let setting = completed(found, boot);
         let code = BootCode::of(checking, found, &setting, boot);
         summaries.push(code.summary(checking, found, &setting, boot, fixable));
-        out.extend(rule_findings(checking, found, &setting, &code, boot));
+        out.extend(rule_findings(
+            checking,
+            found,
+            &setting,
+            &code,
+            boot,
+            &container_requests,
+        ));
     }
     (out, summaries)
 }
@@ -203,6 +217,10 @@ impl<'a> BootCode<'a> {
     }
 }
 
+/// How many container-side requests a finding points at (a repository may have many; the
+/// message counts them all).
+const MAX_CONTAINER_PLACES: usize = 3;
+
 /// Why a fix in a script with syntax errors is unsafe.
 const SCRIPT_ERRORS: &str = "the script has syntax errors and was read only as far as it goes";
 
@@ -214,9 +232,11 @@ fn rule_findings(
     setting: &MetadataSetting,
     code: &BootCode,
     boot: Option<&Boot>,
+    container_requests: &[Related],
 ) -> Vec<Finding> {
     let view = checking.view;
     let context = SettingContext {
+        container_requests,
         setting,
         tokenless_in_user_data: code.count(rules::tokenless_request::is_tokenless)
             + boot.map_or(0, |b| b.tokenless.len()),
@@ -251,7 +271,16 @@ fn rule_findings(
         ) {
             continue;
         }
+        let violation_points_at_containers = violation.points_at_container_requests;
         let mut finding = setting_finding(checking, setting, rule, severity, violation, code);
+        if violation_points_at_containers {
+            finding.related.extend(
+                container_requests
+                    .iter()
+                    .take(MAX_CONTAINER_PLACES)
+                    .cloned(),
+            );
+        }
         if found.in_broken_script {
             finding.fix = finding.fix.map(|fix| fix.made_unsafe(SCRIPT_ERRORS));
         }
@@ -338,6 +367,7 @@ pub(super) fn booted_findings(checking: &Checking) -> Vec<Finding> {
                         unassigned_in_user_data: 0,
                         setting_location: &booted.location,
                         tokenless_locations: std::slice::from_ref(&here),
+                        container_requests: &[],
                     };
                     if let Some(at) = check(&context).and_then(|v| v.at_requests.into_iter().next())
                     {

@@ -23,6 +23,9 @@ pub struct Change {
     pub applicability: Applicability,
 }
 
+/// Why a fix that raises the hop limit is unsafe whatever the rule asks.
+pub const HOP_LIMIT_TRADE_OFF: &str = "a security trade-off: with a hop limit of 2 every container on these instances, not only the one that needs it, can reach the instance role's credentials";
+
 /// The fix for `change` on `setting`, with edits in the setting's host; `None` where the value
 /// cannot be rewritten in place (a reference, an expression) or there is nowhere to add it.
 pub fn plan(setting: &MetadataSetting, change: &Change) -> Option<Fix> {
@@ -37,10 +40,17 @@ pub fn plan(setting: &MetadataSetting, change: &Change) -> Option<Fix> {
         ),
         Field::HopLimit => (keys.hop_limit, "2", false, &setting.hop_limit),
     };
-    let fix = |message: String, span: HostSpan, content: String| Fix {
-        applicability: change.applicability,
-        message,
-        edits: vec![Edit { span, content }],
+    // Raising the hop limit lets every container reach the instance role: never a safe fix.
+    let fix = |message: String, span: HostSpan, content: String| {
+        let fix = Fix {
+            applicability: change.applicability,
+            message,
+            edits: vec![Edit { span, content }],
+        };
+        match change.field {
+            Field::HopLimit => fix.made_unsafe(HOP_LIMIT_TRADE_OFF),
+            Field::Tokens => fix,
+        }
     };
     if let Some(current) = current {
         if !current.replaceable || current.text.is_none() {
@@ -262,6 +272,11 @@ mod tests {
         });
         let fix = plan(&s, &change(Field::HopLimit)).unwrap();
         assert_eq!(fix.edits[0].content, "      HttpPutResponseHopLimit: 2\n");
+        // Asked for as safe or not, raising the hop limit is a trade-off: never safe.
+        assert_eq!(fix.applicability, Applicability::Unsafe);
+        assert!(fix.message.contains("every container"), "{}", fix.message);
+        let tokens = plan(&s, &change(Field::Tokens)).unwrap();
+        assert_eq!(tokens.applicability, Applicability::Safe);
         s.block = None;
         assert!(plan(&s, &change(Field::HopLimit)).is_none(), "no slot");
     }

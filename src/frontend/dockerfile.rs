@@ -4,7 +4,7 @@
 //! client run directly). `ARG` and `ENV` values carry into later instructions of their stage;
 //! each instruction is a shell of its own, so shell variables do not.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use tree_sitter::Node;
 
@@ -103,6 +103,117 @@ impl Environment {
     }
 }
 
+/// The files one stage's image holds from its build context (taken to be the Dockerfile's
+/// directory): `COPY`/`ADD` sources by the path they get in the image. Sources from another stage
+/// or image (`--from`), URLs, and paths with wildcards or variables are not followed.
+#[derive(Default)]
+struct ImageFiles {
+    /// `(path in the image, path in the context)`.
+    copied: Vec<(String, PathBuf)>,
+    workdir: String,
+}
+
+impl ImageFiles {
+    /// A path in the image, absolute, from the working directory.
+    fn resolve(&self, path: &str) -> String {
+        let joined = if path.starts_with('/') {
+            path.to_owned()
+        } else {
+            format!("{}/{}", self.workdir.trim_end_matches('/'), path)
+        };
+        let mut parts: Vec<&str> = Vec::new();
+        for part in joined.split('/') {
+            match part {
+                "" | "." => {}
+                ".." => {
+                    parts.pop();
+                }
+                _ => parts.push(part),
+            }
+        }
+        format!("/{}", parts.join("/"))
+    }
+
+    fn copy(&mut self, instruction: Node, bytes: &[u8]) {
+        let mut cursor = instruction.walk();
+        let mut paths = Vec::new();
+        for child in instruction.named_children(&mut cursor) {
+            match child.kind() {
+                "param"
+                    if text_str(child, bytes)
+                        .trim_start_matches('-')
+                        .starts_with("from") =>
+                {
+                    return
+                }
+                "path" => paths.push(text_str(child, bytes)),
+                _ => {}
+            }
+        }
+        let Some((dest, sources)) = paths.split_last() else {
+            return;
+        };
+        let plain = |p: &str| !p.contains(['$', '*', '?', '[']) && !p.contains("://");
+        if !plain(dest) {
+            return;
+        }
+        let into_directory = dest.ends_with('/') || sources.len() > 1;
+        for source in sources.iter().filter(|s| plain(s)) {
+            let name = source
+                .trim_end_matches('/')
+                .rsplit('/')
+                .next()
+                .unwrap_or_default();
+            let target = if into_directory {
+                format!("{}/{name}", dest.trim_end_matches('/'))
+            } else {
+                dest.clone()
+            };
+            self.copied.push((
+                self.resolve(&target),
+                PathBuf::from(source.trim_start_matches('/')),
+            ));
+        }
+    }
+
+    /// The context files that a `CMD`/`ENTRYPOINT` names by their path in the image (the program,
+    /// or a script given to an interpreter).
+    fn scripts(&self, instruction: Node, bytes: &[u8]) -> Vec<PathBuf> {
+        // `HEALTHCHECK CMD …` holds its command as an instruction of its own.
+        let instruction = find_child(instruction, "cmd_instruction").unwrap_or(instruction);
+        let words: Vec<String> = match find_child(instruction, "json_string_array") {
+            Some(array) => {
+                let mut cursor = array.walk();
+                let items: Vec<String> = array
+                    .named_children(&mut cursor)
+                    .filter(|c| c.kind() == "json_string")
+                    .map(|c| unquote_value(&text_str(c, bytes)))
+                    .collect();
+                items
+            }
+            None => find_child(instruction, "shell_command")
+                .map(|c| {
+                    text_str(c, bytes)
+                        .split_whitespace()
+                        .map(unquote_value)
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
+        words
+            .iter()
+            .filter(|w| !w.starts_with('-') && !w.is_empty())
+            .filter_map(|w| {
+                let at = self.resolve(w);
+                self.copied
+                    .iter()
+                    .find(|(image, _)| *image == at)
+                    .map(|(_, context)| context.clone())
+            })
+            .collect()
+    }
+}
+
 /// Strips one level of quotes from an `ENV`/`ARG` value.
 fn unquote_value(raw: &str) -> String {
     let raw = raw.trim();
@@ -136,6 +247,8 @@ pub fn parse(original: &[u8], host: HostId) -> Parsed {
     let mut current_env = Environment::default();
     let mut current_alias = String::new();
     let mut busybox = false;
+    // The files of this stage's image copied from the build context, and its working directory.
+    let mut image_files = ImageFiles::default();
     let root = tree.root_node();
     let mut cursor = root.walk();
     for instruction in root.named_children(&mut cursor) {
@@ -165,6 +278,13 @@ pub fn parse(original: &[u8], host: HostId) -> Parsed {
                     .map(|n| text_str(n, bytes).to_ascii_lowercase())
                     .unwrap_or_default();
                 stage = Some(inherited.unwrap_or_default());
+                image_files = ImageFiles::default();
+            }
+            "copy_instruction" | "add_instruction" => image_files.copy(instruction, bytes),
+            "workdir_instruction" => {
+                if let Some(path) = find_child(instruction, "path") {
+                    image_files.workdir = image_files.resolve(text_str(path, bytes).trim());
+                }
             }
             "arg_instruction" | "env_instruction" => {
                 let mut pairs = instruction.walk();
@@ -196,6 +316,22 @@ pub fn parse(original: &[u8], host: HostId) -> Parsed {
             _ => {
                 let env = stage.clone().unwrap_or_else(|| global.clone());
                 collect(instruction, bytes, host, escape, &env, busybox, &mut parsed);
+                // What the container runs when it runs: its requests, and the scripts it names
+                // that the build copied from the context.
+                if matches!(
+                    instruction.kind(),
+                    "cmd_instruction" | "entrypoint_instruction" | "healthcheck_instruction"
+                ) {
+                    parsed.container_side.push(HostSpan::new(
+                        instruction.start_byte(),
+                        instruction.end_byte(),
+                    ));
+                    for script in image_files.scripts(instruction, bytes) {
+                        if !parsed.container_scripts.contains(&script) {
+                            parsed.container_scripts.push(script);
+                        }
+                    }
+                }
             }
         }
     }
@@ -541,6 +677,23 @@ mod tests {
             .into_iter()
             .map(|f| String::from_utf8_lossy(&f.text).into_owned())
             .collect()
+    }
+
+    #[test]
+    fn container_side_and_the_scripts_a_container_runs() {
+        let parsed = parse(
+            b"FROM builder AS b\nCOPY tool.sh /tool.sh\nFROM debian\nRUN curl -s http://169.254.169.254/\nWORKDIR /app\nCOPY scripts/start.sh bin/\nCOPY a.sh b.sh /opt/\nCOPY --from=b /tool.sh /tool.sh\nADD run.sh /run.sh\nENTRYPOINT [\"/app/bin/start.sh\"]\nCMD sh /opt/b.sh && /tool.sh\nHEALTHCHECK CMD [\"/run.sh\"]\n",
+            0,
+        );
+        // ENTRYPOINT, CMD and HEALTHCHECK run when the container runs; RUN does not.
+        assert_eq!(parsed.container_side.len(), 3);
+        let scripts: Vec<String> = parsed
+            .container_scripts
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        // `/tool.sh` came from another stage (`--from`): not a file of the build context.
+        assert_eq!(scripts, ["scripts/start.sh", "b.sh", "run.sh"]);
     }
 
     #[test]

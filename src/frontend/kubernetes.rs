@@ -289,8 +289,13 @@ fn pod_spec<'t>(document: Node<'t>, bytes: &[u8], kind: &str) -> Option<Node<'t>
 }
 
 /// Each container's command line: `command` then `args`. A shell with `-c` runs its script
-/// (a scalar, editable in place); anything else is an argv line.
+/// (a scalar, editable in place); anything else is an argv line. A pod on the node's network
+/// (`hostNetwork: true`) is not one hop further from IMDS than the node; the containers of any
+/// other pod are, and their command lines are the host's container side.
 fn containers(pod: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
+    let host_network = yaml::get(pod, bytes, "hostNetwork")
+        .and_then(|v| yaml::scalar(v, bytes))
+        .is_some_and(|v| v.text.trim() == "true");
     for list in ["initContainers", "containers", "ephemeralContainers"] {
         let Some(containers) = yaml::get(pod, bytes, list) else {
             continue;
@@ -306,8 +311,14 @@ fn containers(pod: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
                     );
                 }
             }
-            if let Some(fragment) = command_line(&argv, host) {
+            if let Some(mut fragment) = command_line(&argv, host) {
+                fragment.in_container = !host_network;
                 parsed.fragments.push(fragment);
+                if !host_network {
+                    parsed
+                        .container_side
+                        .push(HostSpan::new(container.start_byte(), container.end_byte()));
+                }
             }
         }
     }

@@ -71,17 +71,24 @@ impl Kind {
     /// Whether a file of this kind with these bytes may matter to other files without making a
     /// request itself: a Terraform file may make instances run another file (`file()`), which
     /// holds the requests, or define user data by name that a setting in another file of the
-    /// module uses. Such a file is read even when the prefilter finds nothing in it.
+    /// module uses; a Dockerfile may copy a script into its image and run it when the container
+    /// runs (`COPY`/`ADD`, then `CMD`/`ENTRYPOINT`). Such a file is read even when the prefilter
+    /// finds nothing in it.
     pub fn may_link_files(self, bytes: &[u8]) -> bool {
-        self == Kind::Terraform
-            && [
-                &b"file("[..],
-                b"cloudinit_config",
-                b"template_file",
-                b"locals",
-            ]
-            .iter()
-            .any(|needle| memchr::memmem::find(bytes, needle).is_some())
+        let any = |needles: &[&[u8]]| {
+            needles
+                .iter()
+                .any(|needle| memchr::memmem::find(bytes, needle).is_some())
+        };
+        match self {
+            Kind::Terraform => any(&[b"file(", b"cloudinit_config", b"template_file", b"locals"]),
+            Kind::Dockerfile => {
+                let upper = bytes.to_ascii_uppercase();
+                let has = |needle: &[u8]| memchr::memmem::find(&upper, needle).is_some();
+                (has(b"COPY") || has(b"ADD")) && (has(b"CMD") || has(b"ENTRYPOINT"))
+            }
+            _ => false,
+        }
     }
 }
 
@@ -126,6 +133,15 @@ pub struct Parsed {
     /// Text of this host that several places read (a YAML node that aliases stand for): a fix
     /// that edits it changes every one of them.
     pub shared: Vec<HostSpan>,
+    /// The parts of this host that a container runs when it runs, one network hop further from
+    /// IMDS than its instance: a Dockerfile `CMD`/`ENTRYPOINT`/`HEALTHCHECK`, the command of a
+    /// Kubernetes container whose pod is not on the node's network. A metadata request there needs
+    /// a hop limit of 2 on the instances that run it.
+    pub container_side: Vec<HostSpan>,
+    /// Files of the scan (paths from this file's directory) that a container of this host runs
+    /// when it runs: a script a Dockerfile copies from its build context and names in `CMD` or
+    /// `ENTRYPOINT`.
+    pub container_scripts: Vec<PathBuf>,
 }
 
 /// Code a consumer never runs, and why.

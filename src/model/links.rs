@@ -85,6 +85,17 @@ pub struct FileLinks {
     /// Launch templates that instances of this file are launched from, leaving the tokens
     /// setting to the template, with the tokenless requests of their own user data.
     pub template_boots: Vec<(String, Vec<Site>)>,
+    /// Metadata requests made from inside a container, off its instance's network (a pod's
+    /// command without `hostNetwork`, a Dockerfile `CMD`): the settings of every file hear of them.
+    pub container_requests: Vec<Related>,
+    /// Files a container of this file runs (a script a Dockerfile copies and names in `CMD` or
+    /// `ENTRYPOINT`), as paths from the scan's directory: their requests are made from inside it.
+    pub container_scripts: Vec<PathBuf>,
+    /// Every metadata request of the whole file, when it is a script a container may run.
+    pub script_requests: Vec<Related>,
+    /// Whether the file declares instance metadata settings, which the container-side requests
+    /// of the other files concern.
+    pub declares_settings: bool,
 }
 
 /// User data defined by name in a file (Terraform `local.NAME`, `data.cloudinit_config.NAME`).
@@ -108,6 +119,10 @@ impl FileLinks {
             && self.definitions.is_empty()
             && self.container_users.is_empty()
             && self.template_boots.is_empty()
+            && self.container_requests.is_empty()
+            && self.container_scripts.is_empty()
+            && self.script_requests.is_empty()
+            && !self.declares_settings
     }
 }
 
@@ -118,11 +133,15 @@ pub struct External {
     pub boots: Vec<Boot>,
     /// The settings in other files whose instances boot with requests of this file.
     pub booted_by: Vec<BootedBy>,
+    /// Metadata requests made from inside containers in the other files of the scan (told to a
+    /// file that declares settings): [`FileLinks::container_requests`], and the requests of the
+    /// scripts containers run.
+    pub container_requests: Vec<Related>,
 }
 
 impl External {
     pub fn is_empty(&self) -> bool {
-        self.boots.is_empty() && self.booted_by.is_empty()
+        self.boots.is_empty() && self.booted_by.is_empty() && self.container_requests.is_empty()
     }
 
     /// The other files' boot code of the setting at `at`, if the pass across files found any.

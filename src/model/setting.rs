@@ -353,7 +353,7 @@ impl MetadataSetting {
 }
 
 /// Words in user data that start (or set up) a container runtime or a container orchestrator's
-/// node agent: the EKS bootstrap, ECS, Kubernetes, container engines.
+/// node agent: the EKS bootstrap, ECS, Kubernetes (kubeadm, kOps's `nodeup`), container engines.
 const CONTAINER_RUNTIMES: &[&str] = &[
     "/etc/eks/bootstrap.sh",
     "nodeadm",
@@ -361,15 +361,19 @@ const CONTAINER_RUNTIMES: &[&str] = &[
     "/etc/ecs/ecs.config",
     "kubelet",
     "kubeadm",
+    "nodeup",
     "containerd",
     "docker",
     "podman",
 ];
 
-/// The container runtime word that user data names, if any (as a word of its own: `docker` and
-/// `docker-compose` count, `mydocker` does not).
+/// The container runtime word that user data names in its code, if any (as a word of its own:
+/// `docker` and `docker-compose` count, `mydocker` does not). Comments are not code: a `#` at the
+/// start of a line or after a blank runs to the end of the line (a line break, or a `\n` escape
+/// where the text is still a quoted string of its host), so `# see github.com/docker/…` names
+/// nothing.
 pub fn container_runtime(text: &[u8]) -> Option<&'static str> {
-    let lower = text.to_ascii_lowercase();
+    let lower = without_comments(text).to_ascii_lowercase();
     CONTAINER_RUNTIMES.iter().copied().find(|needle| {
         memchr::memmem::find_iter(&lower, needle.as_bytes()).any(|at| {
             let before = at.checked_sub(1).and_then(|i| lower.get(i)).copied();
@@ -377,6 +381,28 @@ pub fn container_runtime(text: &[u8]) -> Option<&'static str> {
                 || before.is_none_or(|b| !b.is_ascii_alphanumeric() && b != b'_')
         })
     })
+}
+
+/// `text` with its `#` comments (shell, YAML, cloud-config) blanked: a `#` that starts a line or
+/// follows a blank, up to the line's end (`\n`, or a `\n` escape of a quoted host string).
+fn without_comments(text: &[u8]) -> Vec<u8> {
+    let mut out: Vec<u8> = Vec::with_capacity(text.len());
+    let mut in_comment = false;
+    for (at, &b) in text.iter().enumerate() {
+        let escaped_break = b == b'\\' && text.get(at + 1) == Some(&b'n');
+        if in_comment && (b == b'\n' || escaped_break) {
+            in_comment = false;
+        }
+        if !in_comment && b == b'#' {
+            let line_start = match out.last() {
+                None => true,
+                Some(p) => p.is_ascii_whitespace() || *p == b'"' || out.ends_with(b"\\n"),
+            };
+            in_comment = line_start;
+        }
+        out.push(if in_comment { b' ' } else { b });
+    }
+    out
 }
 
 /// Whether user data text says anything beyond what the host substitutes (placeholders are runs
@@ -405,6 +431,37 @@ mod tests {
         );
         assert_eq!(container_runtime(b"yum install -y httpd\n"), None);
         assert_eq!(container_runtime(b"echo mydocker\n"), None);
+        assert_eq!(
+            container_runtime(b"./nodeup --install-systemd-unit\n"),
+            Some("nodeup")
+        );
+    }
+
+    #[test]
+    fn container_runtimes_are_read_from_code_not_comments() {
+        let kops = b"#!/bin/bash\n  # We can't run in the foreground because of https://github.com/docker/docker/issues/23793\n  ( cd /opt; ./run --v=8 )\n";
+        assert_eq!(container_runtime(kops), None);
+        assert_eq!(
+            container_runtime(b"yum install -y httpd # not docker\n"),
+            None
+        );
+        // A quoted host string whose line breaks are still `\n` escapes: the comment ends there.
+        assert_eq!(
+            container_runtime(b"\"#!/bin/sh\\n# docker later\\nyum install -y httpd\\n\""),
+            None
+        );
+        assert_eq!(
+            container_runtime(b"\"#!/bin/sh\\n# setup\\nsystemctl start docker\\n\""),
+            Some("docker")
+        );
+        // `#` inside a word is not a comment.
+        assert_eq!(container_runtime(b"echo ${#x} docker\n"), Some("docker"));
+        assert_eq!(
+            container_runtime(
+                b"#cloud-config\nruncmd:\n  - [systemctl, start, containerd] # here\n"
+            ),
+            Some("containerd")
+        );
     }
 
     #[test]

@@ -22,9 +22,14 @@ const DOC: &str = r#"# IMDS013 hop-limit-above-one-without-containers
 Flags a hop limit above 1 (`httpPutResponseHopLimit`, `http_put_response_hop_limit`,
 `HttpPutResponseHopLimit`) on instances that run no containers: a Terraform or CloudFormation
 instance, launch template or launch configuration whose user data was read — in the same file, or
-in the files a Terraform `file()` / `templatefile()` names — and starts no container runtime or
-node agent (the words IMDS011 looks for). Where the tool cannot tell whether containers run — no
-user data, user data from a parameter, a file the scan could not read — it says nothing.
+in the files a Terraform `file()` / `templatefile()` names — and names no container runtime or
+node agent in its code (`docker`, `containerd`, `podman`, `ecs-init`, `/etc/ecs/ecs.config`,
+`kubelet`, `kubeadm`, kOps's `nodeup`, `/etc/eks/bootstrap.sh`, `nodeadm`: what IMDS011 calls a
+container host; a word in a `#` comment does not count), and that no EKS node group or AWS Batch
+environment uses. Where the tool cannot tell whether containers run — no user data, user data from
+a parameter, a file the scan could not read — it says nothing. Unlike IMDS011, this rule does not
+look for container-side requests: a container host may run images the scan does not see, so a
+hop limit of 2 there is left alone.
 
 ## Why is this bad?
 The hop limit is the IP TTL of the IMDSv2 token answer. Above 1, the token also reaches
@@ -110,6 +115,7 @@ fn check(context: &SettingContext) -> Option<SettingViolation> {
         change: None,
         at_requests: Vec::new(),
         points_at_boot_code: false,
+        points_at_container_requests: false,
     })
 }
 

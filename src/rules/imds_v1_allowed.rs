@@ -208,6 +208,7 @@ fn check(context: &SettingContext) -> Option<SettingViolation> {
         at_requests: Vec::new(),
         // Its message names the tokenless requests (or they withhold its fix): point at them.
         points_at_boot_code: true,
+        points_at_container_requests: false,
     })
 }
 

@@ -18,6 +18,7 @@ use crate::fix::settings::Change;
 use crate::fix::RequestFix;
 use crate::fragment::HostSpan;
 use crate::model::setting::MetadataSetting;
+use crate::model::Related;
 use crate::shell::request::Request;
 
 /// What a rule found in one request: the message (what is wrong) and help (what to do).
@@ -64,6 +65,9 @@ pub struct SettingContext<'a> {
     /// Where each tokenless request in the boot code is (`main.tf:5`), in the order the check
     /// numbers them for [`RequestViolation::request`].
     pub tokenless_locations: &'a [String],
+    /// Metadata requests made from inside containers off their instance's network, in this file
+    /// and (through the pass across files) in the rest of the scan.
+    pub container_requests: &'a [Related],
 }
 
 /// What a setting rule reports at one of the tokenless requests of its boot code.
@@ -90,6 +94,9 @@ pub struct SettingViolation {
     /// Whether the finding points at the tokenless requests of the boot code as related places
     /// (its message names them, or they withhold its fix).
     pub points_at_boot_code: bool,
+    /// Whether the finding points at the container-side requests of
+    /// [`SettingContext::container_requests`] as related places (its message names them).
+    pub points_at_container_requests: bool,
 }
 
 /// How a rule checks: a request, or a setting.
@@ -400,7 +407,10 @@ mod tests {
             let fixed_case = files.iter().any(|p| {
                 let name = p.to_string_lossy();
                 name.ends_with(".fixed") && {
-                    let input = std::path::PathBuf::from(name.trim_end_matches(".fixed"));
+                    // `NAME.fixed` (`--fix`) or `NAME.unsafe.fixed` (`--fix --unsafe-fixes`).
+                    let input = std::path::PathBuf::from(
+                        name.trim_end_matches(".fixed").trim_end_matches(".unsafe"),
+                    );
                     std::fs::read(p).unwrap() != std::fs::read(&input).unwrap()
                         && expects(&input, rule.code)
                 }

@@ -43,7 +43,7 @@ pub(super) fn relink(settings: &CheckSettings, results: &mut Results) -> bool {
         .map(|(_, c)| crate::links::LinkFile {
             path: &c.report.source.path,
             links: &c.links,
-            runtime: (!c.links.script.is_empty())
+            runtime: (!c.links.script.is_empty() || !c.links.script_requests.is_empty())
                 .then(|| crate::model::setting::container_runtime(&c.report.source.bytes))
                 .flatten(),
         })
