@@ -402,7 +402,8 @@ fn migration_table_keeps_one_row_per_setting() {
     assert_output_safe("--migration", &output, false);
     let stdout = text(&output.stdout);
     let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 5, "{stdout}");
+    // The table, a blank line, the verdict, and what it did not count (the file over the size).
+    assert_eq!(lines.len(), 6, "{stdout}");
     assert!(lines[0].starts_with("setting "), "{stdout}");
     assert!(
         lines[1].starts_with("./cfn.yaml:8 ")
@@ -415,6 +416,10 @@ fn migration_table_keeps_one_row_per_setting() {
         "{stdout}"
     );
     assert_eq!(lines[3], "");
+    assert_eq!(
+        lines[5],
+        "Boot code in 1 file not analysed is not counted (see the warnings above)."
+    );
 }
 
 #[test]
