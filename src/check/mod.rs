@@ -207,8 +207,10 @@ pub fn check_file_linked(
     }
     let fixable = |host, span| safely_fixed.contains(&view.to_file(host, span));
     let declared = std::mem::take(&mut read.declared);
-    let (setting_findings, summaries) = settings::findings(&checking, declared, &fixable);
+    let (setting_findings, summaries, setting_notes) =
+        settings::findings(&checking, declared, &fixable);
     findings.extend(setting_findings);
+    notes.extend(setting_notes);
     findings.extend(settings::booted_findings(&checking));
     findings.sort_by_key(|f| (f.span.start, f.rule.code));
     findings.dedup_by(|a, b| {

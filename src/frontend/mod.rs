@@ -78,6 +78,8 @@ impl Kind {
                 b"cloudinit_config",
                 b"template_file",
                 b"locals",
+                // Input variables, whose defaults settings in other files read.
+                b"variable",
             ]
             .iter()
             .any(|needle| memchr::memmem::find(bytes, needle).is_some())
@@ -122,6 +124,9 @@ pub struct Parsed {
     /// Code written in the host that its consumer never runs (a `runcmd` a later duplicate key
     /// shadows): analysed only to say, in a note, that requests in it are not reported.
     pub not_run: Vec<NotRun>,
+    /// Terraform input variables declared in this host, with their defaults, for settings in
+    /// other files of the module whose values read them.
+    pub variables: Vec<crate::model::setting::Variable>,
     /// Text of this host that several places read (a YAML node that aliases stand for): a fix
     /// that edits it changes every one of them.
     pub shared: Vec<HostSpan>,
@@ -160,6 +165,8 @@ pub const SETTINGS_NEEDLES: &[&str] = &[
     "instance-metadata-",
     "run-instances",
     "dataSecretName",
+    // Terraform module inputs (`metadata_options = { http_tokens = … }`).
+    "http_tokens",
 ];
 
 /// Says which front end reads a file, if any.

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use crate::model::finding::Related;
-use crate::model::setting::MetadataSetting;
+use crate::model::setting::{MetadataSetting, Variable};
 use crate::source::FileSpan;
 
 /// A Kubernetes object by kind, name and namespace (`default` when the manifest names none).
@@ -59,6 +59,8 @@ pub struct LinkedSetting {
     /// A Terraform launch template's own name (`aws_launch_template.NAME`), which resources that
     /// run containers may use from another file of the module.
     pub launched_as: Option<String>,
+    /// The Terraform input variables its values read that its own file does not declare.
+    pub variables: Vec<String>,
     pub setting: MetadataSetting,
     /// The tokens value (or the resource head) in the file, and its line: the setting's key in
     /// [`Boot::at`].
@@ -85,6 +87,8 @@ pub struct FileLinks {
     /// Launch templates that instances of this file are launched from, leaving the tokens
     /// setting to the template, with the tokenless requests of their own user data.
     pub template_boots: Vec<(String, Vec<Site>)>,
+    /// The Terraform input variables the file declares, with where (`Variable::at`).
+    pub variables: Vec<Variable>,
 }
 
 /// User data defined by name in a file (Terraform `local.NAME`, `data.cloudinit_config.NAME`).
@@ -108,6 +112,7 @@ impl FileLinks {
             && self.definitions.is_empty()
             && self.container_users.is_empty()
             && self.template_boots.is_empty()
+            && self.variables.is_empty()
     }
 }
 
@@ -150,6 +155,9 @@ pub struct Boot {
     /// Why the instances run containers, when a file their user data reads names a container
     /// runtime, or a resource of the module that runs containers uses the launch template.
     pub containers: Option<String>,
+    /// The declarations of the input variables its values read, found in other files of its
+    /// module.
+    pub variables: Vec<Variable>,
 }
 
 /// A setting in another file whose instances boot with the request at `request`.

@@ -110,8 +110,25 @@ fn check(context: &SettingContext) -> Option<SettingViolation> {
     if setting.endpoint_disabled() {
         return None;
     }
+    if let Some(value) = setting.tokens.as_ref().filter(|v| v.expression.is_some()) {
+        return from_expression(context, value);
+    }
     let keys = setting.source.keys();
     let (span, mut message, severity) = match setting.tokens_state() {
+        // A Terraform module's input: what its instances get is the module's to decide.
+        Tokens::Optional if setting.kind == "module" => {
+            let value = setting.tokens.as_ref()?;
+            let text = value.text.as_deref().unwrap_or_default();
+            (
+                value.span,
+                format!(
+                    "`{}` set to `{text}` in an input of {}: its instances allow IMDSv1 where the module passes it on",
+                    value.key,
+                    setting.display()
+                ),
+                Some(Severity::Warning),
+            )
+        }
         Tokens::Optional => {
             let value = setting.tokens.as_ref()?;
             let text = value.text.as_deref().unwrap_or_default();
@@ -168,36 +185,45 @@ fn check(context: &SettingContext) -> Option<SettingViolation> {
         "require tokens (`{}` set to `{}`) once every script these instances run sends one",
         keys.tokens, keys.required
     );
-    let change = if context.tokenless_in_user_data > 0 {
-        let n = context.tokenless_in_user_data;
-        message.push_str(&format!(
-            "; the boot code of its instances still makes {n} tokenless request{} ({}): fix {} first (`--fix` fixes scripts in the same run)",
-            if n == 1 { "" } else { "s" },
-            context.tokenless_locations.join(", "),
-            if n == 1 { "it" } else { "them" },
-        ));
-        help.push_str("; requiring tokens now would make those requests fail with 401");
+    let change = if tokenless_first(context, &mut message, &mut help) {
         None
     } else {
+        let change = |applicability| Change {
+            field: Field::Tokens,
+            applicability,
+        };
+        // Where `--fix` cannot write the change (a `--metadata-options` value without
+        // `HttpTokens`, a block whose closing brace shares a line), the help says so.
+        let writable = crate::fix::settings::plan(setting, &change(Applicability::Unsafe)).is_some();
+        let unsafe_because = |why: &str| {
+            if writable {
+                format!("; {why} (the fix is unsafe)")
+            } else {
+                format!("; {why}")
+            }
+        };
         let applicability = match &setting.user_data.unseen {
             Some(why) => {
-                help.push_str(&format!(
-                    "; {why}, so check those scripts first (the fix is unsafe)"
-                ));
+                help.push_str(&unsafe_because(&format!(
+                    "{why}, so check those scripts first"
+                )));
                 Applicability::Unsafe
             }
             None if context.unassigned_in_user_data > 0 => {
-                help.push_str(
-                    "; its user data sends a token variable that nothing assigns (IMDS004), which may leave requests without a token (the fix is unsafe)",
-                );
+                help.push_str(&unsafe_because(
+                    "its user data sends a token variable that nothing assigns (IMDS004), which may leave requests without a token",
+                ));
                 Applicability::Unsafe
             }
             None => Applicability::Safe,
         };
-        Some(Change {
-            field: Field::Tokens,
-            applicability,
-        })
+        if !writable {
+            help.push_str(&format!(
+                "; `--fix` cannot write this change here: set `{}` to `{}` by hand",
+                keys.tokens, keys.required
+            ));
+        }
+        Some(change(applicability))
     };
     Some(SettingViolation {
         span,
@@ -207,6 +233,78 @@ fn check(context: &SettingContext) -> Option<SettingViolation> {
         change,
         at_requests: Vec::new(),
         // Its message names the tokenless requests (or they withhold its fix): point at them.
+        points_at_boot_code: true,
+    })
+}
+
+/// When the boot code of the setting's instances still makes tokenless requests: says so in the
+/// message and help, and returns true (requiring tokens must wait for them).
+fn tokenless_first(context: &SettingContext, message: &mut String, help: &mut String) -> bool {
+    let n = context.tokenless_in_user_data;
+    if n == 0 {
+        return false;
+    }
+    message.push_str(&format!(
+        "; the boot code of its instances still makes {n} tokenless request{} ({}): fix {} first (`--fix` fixes scripts in the same run)",
+        if n == 1 { "" } else { "s" },
+        context.tokenless_locations.join(", "),
+        if n == 1 { "it" } else { "them" },
+    ));
+    help.push_str("; requiring tokens now would make those requests fail with 401");
+    true
+}
+
+/// A tokens value written as an expression (a Terraform variable, `lookup()` of one, a
+/// `dynamic` block's iterator): flagged only where the module's own default allows IMDSv1 — it
+/// is what the instances get where its callers say nothing — as a warning, since callers may set
+/// another value, and never fixed: the value is the callers' to choose, and the default is in a
+/// `variable` block that other callers share. Where nothing can be known of the value, the check
+/// says so in a note, not here.
+fn from_expression(
+    context: &SettingContext,
+    value: &crate::model::setting::Value,
+) -> Option<SettingViolation> {
+    let setting = context.setting;
+    let keys = setting.source.keys();
+    let expression = value.expression.as_ref()?;
+    let said = value.said();
+    let mut message = match setting.tokens_state() {
+        Tokens::Optional => format!(
+            "`{}` {said}, which allows IMDSv1 where callers of the module do not set `{}`",
+            value.key, keys.required
+        ),
+        Tokens::Unset => format!(
+            "`{}` {said}: where callers of the module do not set it, EC2 allows IMDSv1 unless the AMI (`ImdsSupport: v2.0`) or the account default requires tokens",
+            value.key
+        ),
+        _ => return None,
+    };
+    let mut help = match &expression.variable {
+        Some(variable) => format!(
+            "require tokens: give `var.{}` a default that sets `{}` to `{}`{}, once every script these instances run sends one; no automatic fix: the default is shared by every caller of the module",
+            variable.name,
+            keys.tokens,
+            keys.required,
+            expression
+                .declaration
+                .as_ref()
+                .and_then(|d| d.at.as_ref())
+                .map(|at| format!(" ({at})"))
+                .unwrap_or_default(),
+        ),
+        None => format!(
+            "require tokens (`{}` set to `{}`) once every script these instances run sends one",
+            keys.tokens, keys.required
+        ),
+    };
+    tokenless_first(context, &mut message, &mut help);
+    Some(SettingViolation {
+        span: value.span,
+        message,
+        help,
+        severity: Some(Severity::Warning),
+        change: None,
+        at_requests: Vec::new(),
         points_at_boot_code: true,
     })
 }
