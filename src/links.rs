@@ -408,6 +408,7 @@ mod tests {
                 scripts: vec!["secret.yaml".to_owned()],
                 unread: None,
                 containers: None,
+                variables: Vec::new(),
             }]
         );
         assert_eq!(external[0].booted_by.len(), 1);
@@ -487,6 +488,7 @@ mod tests {
                 scripts: vec!["m/boot.sh".to_owned(), "m/clean.sh".to_owned()],
                 unread: Some("its user data file `m/gone.sh` was not read".to_owned()),
                 containers: Some("its user data file `clean.sh` mentions `docker`".to_owned()),
+                variables: Vec::new(),
             }]
         );
         let booted: Vec<FileSpan> = external[1].booted_by.iter().map(|b| b.request).collect();
@@ -520,6 +522,7 @@ mod module_tests {
                     "data.cloudinit_config.gone".to_owned(),
                 ],
                 launched_as: None,
+                variables: Vec::new(),
                 setting: MetadataSetting::new(Source::Terraform, "aws_instance", "a", 0, span),
                 span: FileSpan::new(1, 2),
                 line: 3,

@@ -95,6 +95,9 @@ pub enum Outcome {
         notes: Vec<Note>,
         /// Other files this one makes instances run (Terraform `file()`), to check as user data.
         referenced: Vec<PathBuf>,
+        /// Notes on settings whose values could not be read, which what other files say (an
+        /// input variable's declaration) may change: said once the pass across files is done.
+        setting_notes: Vec<Note>,
         /// What links this file's objects to other files' (see `crate::links`).
         links: Box<FileLinks>,
         /// One summary per declared setting, for the migration view.
@@ -210,7 +213,6 @@ pub fn check_file_linked(
     let (setting_findings, summaries, setting_notes) =
         settings::findings(&checking, declared, &fixable);
     findings.extend(setting_findings);
-    notes.extend(setting_notes);
     findings.extend(settings::booted_findings(&checking));
     findings.sort_by_key(|f| (f.span.start, f.rule.code));
     findings.dedup_by(|a, b| {
@@ -226,6 +228,7 @@ pub fn check_file_linked(
         source,
         findings,
         notes,
+        setting_notes,
         referenced: read.referenced,
         links: Box::new(links),
         summaries,

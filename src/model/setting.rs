@@ -208,8 +208,8 @@ pub enum Resolved {
 impl Expression {
     /// The value when the module is used with its defaults (see [`Resolved`]).
     pub fn resolve(&self) -> Resolved {
-        let written = &self.written;
         let Some(variable) = &self.variable else {
+            let written = &self.written;
             let why = self.opaque.clone().unwrap_or_else(|| {
                 format!("`{written}` is not a literal and reads no input variable")
             });
@@ -235,7 +235,7 @@ impl Expression {
                 Some(value) => Resolved::Default {
                     value: Some(value.clone()),
                     how: format!(
-                        "by the fallback of `{written}`, as the default of `{name}`{at} leaves `{attribute}` out"
+                        "by its fallback, as the default of `{name}`{at} leaves `{attribute}` out"
                     ),
                 },
                 None => Resolved::Default {
