@@ -91,20 +91,35 @@ fn completed<'a>(
     let host = setting.host;
     let here = |variable: &Variable| {
         let span = view.to_file(host, variable.span);
-        format!("{}:{}", view.source.path.display(), view.source.position(span.start).line)
+        format!(
+            "{}:{}",
+            view.source.path.display(),
+            view.source.position(span.start).line
+        )
     };
     let needs = [&setting.tokens, &setting.hop_limit, &setting.endpoint]
         .into_iter()
         .flatten()
         .filter_map(|v| v.expression.as_ref())
-        .any(|e| e.declaration.as_ref().is_some_and(|d| d.at.is_none()) || (e.declaration.is_none() && e.variable.is_some()));
+        .any(|e| {
+            e.declaration.as_ref().is_some_and(|d| d.at.is_none())
+                || (e.declaration.is_none() && e.variable.is_some())
+        });
     if needs {
         let setting = setting.to_mut();
-        for value in [&mut setting.tokens, &mut setting.hop_limit, &mut setting.endpoint]
-            .into_iter()
-            .flatten()
+        for value in [
+            &mut setting.tokens,
+            &mut setting.hop_limit,
+            &mut setting.endpoint,
+        ]
+        .into_iter()
+        .flatten()
         {
-            if let Some(declaration) = value.expression.as_mut().and_then(|e| e.declaration.as_mut()) {
+            if let Some(declaration) = value
+                .expression
+                .as_mut()
+                .and_then(|e| e.declaration.as_mut())
+            {
                 if declaration.at.is_none() {
                     declaration.at = Some(here(declaration));
                 }

@@ -40,6 +40,33 @@ endpoint is disabled (`HttpEndpoint: disabled`), where an instance takes its opt
 launch template, or for an eksctl node group that leaves `disableIMDSv1` unset (eksctl requires
 tokens by default since 0.143).
 
+Terraform values that are not literals are read as far as they can be without a plan. A
+`dynamic "metadata_options"` block is the resource's options block: its `content` gives the
+fields. A value read from an input variable — `var.NAME`, `var.NAME.http_tokens`, the iterator of
+a `dynamic` block whose `for_each` is `[var.NAME]` (or that list when the variable is not null),
+`lookup()`, `try()` or `coalesce()` of one with a literal fallback — is what the instances get
+where the module's callers leave the variable alone: the variable's `default` (declared in any
+`.tf` file of the module's directory), the `optional(…, "default")` of its type, or the fallback.
+A default that allows IMDSv1 (`optional`, or null: unset) is a **warning** at the value that
+names the variable and where it is declared. A default that requires tokens is quiet. Where
+nothing decides the value — a variable without a default or not declared in the scanned files,
+`each.value`, a local, a resource attribute, another function — there is no finding but a note
+(partly analysed) that says what could not be read.
+
+A Terraform module's input that sets `http_tokens = "optional"` — in a
+`metadata_options = { … }` object at any depth of the module's arguments (the autoscaling
+module's input, a node group's in the EKS module's maps), or as an `http_tokens` argument — is
+a warning: its instances allow IMDSv1 where the module passes the value on. What a module does
+with a field its input leaves out is the module's own default, not EC2's: nothing is reported.
+
+An `aws ec2` call that does not reach EC2 is not a setting: one sent to another endpoint
+(`--endpoint-url http://localhost:5000`, or `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_EC2` set
+before the command, through `env`, or by the script — a moto or LocalStack mock), `--dry-run`,
+`--generate-cli-skeleton`. A `run-instances` whose parameters come from
+`--cli-input-json file://…` (or `--cli-input-yaml`), or sent to an endpoint in a variable the
+script does not set, gets a note instead of a finding: its options were not read. Inline
+`--cli-input-json` text is read like `--metadata-options`.
+
 ## Why is this bad?
 IMDSv1 answers any GET: a server-side request forgery, an open proxy or a misconfigured WAF on
 the instance hands out the instance role's credentials. IMDSv2's session token (a PUT that a
@@ -78,7 +105,16 @@ The fix is safe only when all the boot code of the resource's instances was read
 tokenless request (IMDS001): its user data in the same file, the files its Terraform `user_data`
 reads with `file()` / `templatefile()`, and, for a CAPA infrastructure object, the bootstrap
 `Secret` of every `MachinePool` / `MachineDeployment` of the scan that uses it (the links IMDS012
-follows). When the boot code still makes tokenless requests, there is no fix and the message says
+follows). A `dynamic "metadata_options"` block gets the field in its `content`; no fix ever adds
+a second options block where one (static or dynamic) exists, and where the field cannot be
+written (a `dynamic` block without `content`, a body closed on the line of its last field) there
+is no fix and the help says so. An `aws ec2 run-instances` without `--metadata-options` gets
+`--metadata-options HttpTokens=required` after its `run-instances` word (unsafe, see below); not
+`HttpEndpoint=enabled`, which would turn on an endpoint an account default disables. A
+`--metadata-options` value without `HttpTokens` has no fix (the help says to add it by hand).
+
+A value read from a Terraform input variable is never fixed: the default is shared by every
+caller of the module, and the help names where it is declared. When the boot code still makes tokenless requests, there is no fix and the message says
 how many and where: fix those first — `--fix` rewrites the scripts in the same run, and the
 setting in the next round, in whichever files they are. The fix is unsafe (applied only with
 `--unsafe-fixes`) when some boot code is not visible: a CAPA object that no machine set of the
@@ -92,10 +128,15 @@ comments at the top of a file it applies to the whole file. `--ignore IMDS010` t
 A JSON template takes no comments: use `--ignore` or the configuration file.
 
 ## Known limitations
-Terraform module inputs (`metadata_options = { … }` passed to a module), `dynamic` blocks and
-values taken from variables are not read; a value that is not a literal is not reported. An
-instance launched from a launch template counts for the template with its own inline user data
-only.
+Terraform values are read without a plan: a variable's value set by the module's callers
+(`terraform.tfvars`, a `module` block in another directory) is not matched to the module, locals
+and `for_each` values are not read, and `try(var.m.http_tokens, "required")` is taken to fall
+back where the default leaves the field out (for a typed object, Terraform gives null there).
+A hop limit read from a variable is not resolved (IMDS011 and IMDS013 stay quiet on it). Module
+inputs passed through an expression (`metadata_options = each.value.metadata_options`) are not
+read. An `aws` call whose endpoint is set in a profile (`~/.aws/config`) is taken to reach EC2.
+An instance launched from a launch template counts for the template with its own inline user
+data only.
 
 ## References
 - <https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-IMDS-new-instances.html>
@@ -194,7 +235,8 @@ fn check(context: &SettingContext) -> Option<SettingViolation> {
         };
         // Where `--fix` cannot write the change (a `--metadata-options` value without
         // `HttpTokens`, a block whose closing brace shares a line), the help says so.
-        let writable = crate::fix::settings::plan(setting, &change(Applicability::Unsafe)).is_some();
+        let writable =
+            crate::fix::settings::plan(setting, &change(Applicability::Unsafe)).is_some();
         let unsafe_because = |why: &str| {
             if writable {
                 format!("; {why} (the fix is unsafe)")
@@ -432,6 +474,140 @@ mod tests {
                     .0
                     .contains("could not be parsed around it (lines 5-7)"),
             "{got:?}"
+        );
+    }
+
+    /// The IMDS010 findings of a file through the whole check: message, fix edits' content and
+    /// the notes on values that could not be read.
+    fn checked(name: &str, text: &str) -> (Vec<(String, Vec<String>)>, Vec<String>) {
+        let outcome = crate::check::check_file(
+            std::path::PathBuf::from(name),
+            text.as_bytes().to_vec(),
+            None,
+            &Default::default(),
+        );
+        let findings = outcome
+            .findings()
+            .iter()
+            .filter(|f| f.rule.code == "IMDS010")
+            .map(|f| {
+                (
+                    f.message.clone(),
+                    f.fix
+                        .iter()
+                        .flat_map(|x| &x.edits)
+                        .map(|e| e.content.clone())
+                        .collect(),
+                )
+            })
+            .collect();
+        let notes = match outcome {
+            crate::check::Outcome::Checked { setting_notes, .. } => {
+                setting_notes.into_iter().map(|n| n.message).collect()
+            }
+            _ => Vec::new(),
+        };
+        (findings, notes)
+    }
+
+    #[test]
+    fn values_from_variables_say_what_decides_them() {
+        let template = |tokens: &str, variable: &str| {
+            format!("resource \"aws_launch_template\" \"a\" {{\n  metadata_options {{\n    http_tokens = {tokens}\n  }}\n}}\n{variable}")
+        };
+        // A default that requires tokens, directly, by the type, or by a lookup() fallback.
+        for (tokens, variable) in [
+            ("var.t", "variable \"t\" {\n  default = \"required\"\n}\n"),
+            ("var.m.http_tokens", "variable \"m\" {\n  type = object({\n    http_tokens = optional(string, \"required\")\n  })\n  default = {}\n}\n"),
+            ("lookup(var.m, \"http_tokens\", \"required\")", "variable \"m\" {\n  default = {}\n}\n"),
+        ] {
+            let (findings, notes) = checked("a.tf", &template(tokens, variable));
+            assert!(findings.is_empty() && notes.is_empty(), "{tokens}: {findings:?} {notes:?}");
+        }
+        // A default that allows IMDSv1: a warning naming the variable, with no fix.
+        let (findings, notes) = checked(
+            "a.tf",
+            &template("var.t", "variable \"t\" {\n  default = \"optional\"\n}\n"),
+        );
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert!(
+            findings[0].0.starts_with(
+                "`http_tokens` is `var.t`, `optional` by the default of `var.t` (a.tf:6)"
+            ),
+            "{findings:?}"
+        );
+        assert!(findings[0].1.is_empty() && notes.is_empty());
+        // Nothing known: a note that says why, and no finding.
+        for (tokens, variable, why) in [
+            (
+                "var.t",
+                "variable \"t\" {\n  type = string\n}\n",
+                "`var.t` has no default (a.tf:6)",
+            ),
+            (
+                "var.elsewhere",
+                "",
+                "`var.elsewhere` is not declared in the scanned files of its module",
+            ),
+            (
+                "each.value.tokens",
+                "",
+                "`each.value.tokens` comes from the resource's `for_each`",
+            ),
+            ("upper(var.t)", "", "`upper(var.t)` is a function call"),
+        ] {
+            let (findings, notes) = checked("a.tf", &template(tokens, variable));
+            assert!(findings.is_empty(), "{tokens}: {findings:?}");
+            assert_eq!(notes.len(), 1, "{tokens}: {notes:?}");
+            assert!(
+                notes[0].starts_with(
+                    "line 3: the `http_tokens` of `aws_launch_template` `a` could not be read ("
+                ) && notes[0].contains(why),
+                "{tokens}: {notes:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn never_adds_a_second_options_block() {
+        // A dynamic block without a content, or whose content closes on its own line: the field
+        // goes into the content, or there is no fix; never a new `metadata_options` block.
+        for tf in [
+            "resource \"aws_instance\" \"a\" {\n  dynamic \"metadata_options\" {\n    for_each = [1]\n    content {\n      http_endpoint = \"enabled\"\n    }\n  }\n}\n",
+            "resource \"aws_instance\" \"a\" {\n  dynamic \"metadata_options\" {\n    for_each = [1]\n  }\n}\n",
+            "resource \"aws_instance\" \"a\" {\n  dynamic \"metadata_options\" {\n    for_each = [1]\n    content { http_endpoint = \"enabled\" }\n  }\n}\n",
+        ] {
+            let (findings, _) = checked("a.tf", tf);
+            assert_eq!(findings.len(), 1, "{tf}");
+            for edit in &findings[0].1 {
+                assert!(!edit.contains("metadata_options"), "{tf}: {edit}");
+                assert_eq!(edit.trim(), "http_tokens   = \"required\"", "{tf}");
+            }
+        }
+    }
+
+    #[test]
+    fn run_instances_gets_the_metadata_options_words() {
+        use crate::fix::Applicability::Unsafe;
+        use crate::rules::testing::fix_applicability;
+        let sh = "#!/bin/sh\naws ec2 run-instances --image-id ami-1 \\\n  --count 1\n";
+        assert_eq!(fix_applicability("a.sh", sh, "IMDS010"), [Some(Unsafe)]);
+        let (findings, _) = checked("a.sh", sh);
+        assert_eq!(findings[0].1, [" --metadata-options HttpTokens=required"]);
+        // `--metadata-options` without `HttpTokens`: no fix, and the help does not promise one.
+        let sh = "#!/bin/sh\naws ec2 run-instances --image-id ami-1 --metadata-options HttpPutResponseHopLimit=2\n";
+        assert_eq!(fix_applicability("a.sh", sh, "IMDS010"), [None]);
+        let outcome = crate::check::check_file(
+            std::path::PathBuf::from("a.sh"),
+            sh.as_bytes().to_vec(),
+            None,
+            &Default::default(),
+        );
+        let help = &outcome.findings()[0].help;
+        assert!(!help.contains("the fix is unsafe"), "{help}");
+        assert!(
+            help.contains("`--fix` cannot write this change here"),
+            "{help}"
         );
     }
 

@@ -255,7 +255,9 @@ pub fn metadata_call(
                 continue;
             };
             let skip = if inline { flag.len() + 1 } else { 0 };
-            let literal = value.literal().and_then(|v| v.get(skip..).map(str::to_owned));
+            let literal = value
+                .literal()
+                .and_then(|v| v.get(skip..).map(str::to_owned));
             // Inline JSON or YAML is read like `--metadata-options`; a file is not.
             if literal.as_deref().is_some_and(|v| !v.contains("://")) {
                 for key in KEYS {
@@ -266,9 +268,8 @@ pub fn metadata_call(
                 continue;
             }
             let start = word.span.start.0;
-            let written = String::from_utf8_lossy(
-                text.get(start..value.span.end.0).unwrap_or_default(),
-            );
+            let written =
+                String::from_utf8_lossy(text.get(start..value.span.end.0).unwrap_or_default());
             let written: String = written.split_whitespace().collect::<Vec<_>>().join(" ");
             call.input = Some((
                 map.span_to_host(FragmentSpan::new(start, value.span.end.0)),

@@ -191,7 +191,11 @@ fn labels(block: Node, bytes: &[u8]) -> Vec<String> {
     named_children(block)
         .into_iter()
         .filter(|k| k.kind() == "string_lit")
-        .map(|k| String::from_utf8_lossy(text(k, bytes)).trim_matches('"').to_owned())
+        .map(|k| {
+            String::from_utf8_lossy(text(k, bytes))
+                .trim_matches('"')
+                .to_owned()
+        })
         .collect()
 }
 
@@ -204,7 +208,12 @@ struct Names<'a> {
 
 /// A resource's `metadata_options` block, or its `dynamic "metadata_options"` block (whose
 /// `content` gives the settings): where it is, and the settings it gives.
-fn read_options(setting: &mut MetadataSetting, options: Node, bytes: &[u8], variables: &[Variable]) {
+fn read_options(
+    setting: &mut MetadataSetting,
+    options: Node,
+    bytes: &[u8],
+    variables: &[Variable],
+) {
     let key = named_children(options)
         .into_iter()
         .find(|n| n.kind() == "identifier");
@@ -228,11 +237,19 @@ fn read_options(setting: &mut MetadataSetting, options: Node, bytes: &[u8], vari
                 .copied()
         };
         let iterator = attribute("iterator")
-            .and_then(|a| named_children(a).into_iter().find(|n| n.kind() == "expression"))
+            .and_then(|a| {
+                named_children(a)
+                    .into_iter()
+                    .find(|n| n.kind() == "expression")
+            })
             .map(|e| String::from_utf8_lossy(text(e, bytes)).trim().to_owned())
             .unwrap_or_else(|| "metadata_options".to_owned());
         let source = attribute("for_each")
-            .and_then(|a| named_children(a).into_iter().find(|n| n.kind() == "expression"))
+            .and_then(|a| {
+                named_children(a)
+                    .into_iter()
+                    .find(|n| n.kind() == "expression")
+            })
             .and_then(|e| for_each_variable(e, bytes));
         names.iterator = Some((iterator, source));
         fields = members
@@ -500,7 +517,7 @@ fn expression_value(key: &str, expression: Node, bytes: &[u8], names: &Names) ->
         "numeric_lit" | "bool_lit" => {
             let span = HostSpan::new(literal.start_byte(), literal.end_byte());
             let value = String::from_utf8_lossy(text(literal, bytes)).into_owned();
-            Some(Value::literal(&key, &value, span))
+            Some(Value::literal(key, &value, span))
         }
         "string_lit" => {
             let parts = named_children(literal);
@@ -681,14 +698,13 @@ fn variable_of(
         return (
             None,
             None,
-            Some(format!("`{}` is a function call, which is not evaluated", shown())),
+            Some(format!(
+                "`{}` is a function call, which is not evaluated",
+                shown()
+            )),
         );
     }
-    (
-        None,
-        None,
-        Some(format!("`{}` is not evaluated", shown())),
-    )
+    (None, None, Some(format!("`{}` is not evaluated", shown())))
 }
 
 /// The top-level `variable "NAME" { … }` blocks of the file, as far as their defaults go.
@@ -705,7 +721,11 @@ fn variables(root: Node, bytes: &[u8]) -> Vec<Variable> {
                 members
                     .iter()
                     .find(|m| m.kind() == "attribute" && identifier(**m, bytes) == key)
-                    .and_then(|a| named_children(*a).into_iter().find(|n| n.kind() == "expression"))
+                    .and_then(|a| {
+                        named_children(*a)
+                            .into_iter()
+                            .find(|n| n.kind() == "expression")
+                    })
             };
             let default = match attribute("default") {
                 None => VariableDefault::Absent,
@@ -789,7 +809,11 @@ fn type_defaults(expression: Node, bytes: &[u8]) -> Vec<(String, String)> {
     let Some(object) = named_children(call)
         .into_iter()
         .find(|n| n.kind() == "function_arguments")
-        .and_then(|a| named_children(a).into_iter().find(|n| n.kind() == "expression"))
+        .and_then(|a| {
+            named_children(a)
+                .into_iter()
+                .find(|n| n.kind() == "expression")
+        })
     else {
         return Vec::new();
     };
@@ -824,7 +848,13 @@ fn type_defaults(expression: Node, bytes: &[u8]) -> Vec<(String, String)> {
 /// autoscaling module's input, a node group's in the EKS module's maps), or an `http_tokens`
 /// argument. What the module does with options left out is its own default, not EC2's: only what
 /// is written is read, and the module's boot code is not.
-fn module_inputs(root: Node, bytes: &[u8], host: HostId, variables: &[Variable], parsed: &mut Parsed) {
+fn module_inputs(
+    root: Node,
+    bytes: &[u8],
+    host: HostId,
+    variables: &[Variable],
+    parsed: &mut Parsed,
+) {
     let names = Names {
         iterator: None,
         variables,
@@ -856,7 +886,8 @@ fn module_inputs(root: Node, bytes: &[u8], host: HostId, variables: &[Variable],
         // `http_tokens = …` as an argument of the module itself.
         for attribute in &members {
             if attribute.kind() == "attribute" && identifier(*attribute, bytes) == "http_tokens" {
-                let mut setting = new_setting(HostSpan::new(attribute.start_byte(), attribute.end_byte()));
+                let mut setting =
+                    new_setting(HostSpan::new(attribute.start_byte(), attribute.end_byte()));
                 setting.tokens = value(*attribute, bytes, &names);
                 parsed.settings.push(setting);
             }
@@ -866,7 +897,9 @@ fn module_inputs(root: Node, bytes: &[u8], host: HostId, variables: &[Variable],
             .iter()
             .filter(|m| m.kind() == "attribute")
             .filter_map(|m| {
-                let value = named_children(*m).into_iter().find(|n| n.kind() == "expression")?;
+                let value = named_children(*m)
+                    .into_iter()
+                    .find(|n| n.kind() == "expression")?;
                 Some((identifier(*m, bytes), value))
             })
             .collect();

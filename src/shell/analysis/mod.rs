@@ -570,6 +570,34 @@ fn is_foreign(values: &[String]) -> bool {
     })
 }
 
+/// Where a command's text starts: its first word, or the command's span (before any prefix
+/// assignment, which is not a word).
+fn code_start(words: &[Word], span: FragmentSpan) -> usize {
+    words
+        .first()
+        .map_or(span.start.0, |w| w.span.start.0.min(span.start.0))
+}
+
+/// The value of `NAME=value` among the prefix assignments of a command (`head` is its text before
+/// the program word), without quotes.
+fn prefix_assignment(head: &[u8], prefix: &str) -> Option<String> {
+    let head = String::from_utf8_lossy(head);
+    let at = head.match_indices(prefix).find(|(at, _)| {
+        *at == 0
+            || head
+                .as_bytes()
+                .get(at - 1)
+                .is_some_and(|b| b.is_ascii_whitespace())
+    })?;
+    let value = head.get(at.0 + prefix.len()..)?;
+    let value: String = value
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .filter(|c| !matches!(c, '"' | '\''))
+        .collect();
+    Some(value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -660,32 +688,4 @@ mod tests {
             ["shell code nested in strings (`sh -c`, `eval`, here-documents) past the first 512 pieces was not analysed"]
         );
     }
-}
-
-/// Where a command's text starts: its first word, or the command's span (before any prefix
-/// assignment, which is not a word).
-fn code_start(words: &[Word], span: FragmentSpan) -> usize {
-    words
-        .first()
-        .map_or(span.start.0, |w| w.span.start.0.min(span.start.0))
-}
-
-/// The value of `NAME=value` among the prefix assignments of a command (`head` is its text before
-/// the program word), without quotes.
-fn prefix_assignment(head: &[u8], prefix: &str) -> Option<String> {
-    let head = String::from_utf8_lossy(head);
-    let at = head.match_indices(prefix).find(|(at, _)| {
-        *at == 0
-            || head
-                .as_bytes()
-                .get(at - 1)
-                .is_some_and(|b| b.is_ascii_whitespace())
-    })?;
-    let value = head.get(at.0 + prefix.len()..)?;
-    let value: String = value
-        .chars()
-        .take_while(|c| !c.is_whitespace())
-        .filter(|c| !matches!(c, '"' | '\''))
-        .collect();
-    Some(value)
 }
