@@ -105,22 +105,25 @@ The fix is safe only when all the boot code of the resource's instances was read
 tokenless request (IMDS001): its user data in the same file, the files its Terraform `user_data`
 reads with `file()` / `templatefile()`, and, for a CAPA infrastructure object, the bootstrap
 `Secret` of every `MachinePool` / `MachineDeployment` of the scan that uses it (the links IMDS012
-follows). A `dynamic "metadata_options"` block gets the field in its `content`; no fix ever adds
-a second options block where one (static or dynamic) exists, and where the field cannot be
-written (a `dynamic` block without `content`, a body closed on the line of its last field) there
-is no fix and the help says so. An `aws ec2 run-instances` without `--metadata-options` gets
-`--metadata-options HttpTokens=required` after its `run-instances` word (unsafe, see below); not
-`HttpEndpoint=enabled`, which would turn on an endpoint an account default disables. A
-`--metadata-options` value without `HttpTokens` has no fix (the help says to add it by hand).
-
-A value read from a Terraform input variable is never fixed: the default is shared by every
-caller of the module, and the help names where it is declared. When the boot code still makes tokenless requests, there is no fix and the message says
+follows). When the boot code still makes tokenless requests, there is no fix and the message says
 how many and where: fix those first — `--fix` rewrites the scripts in the same run, and the
 setting in the next round, in whichever files they are. The fix is unsafe (applied only with
 `--unsafe-fixes`) when some boot code is not visible: a CAPA object that no machine set of the
 scan uses, or whose Secret is not in the tree; a `file()` that names a file the scan could not
 read; a `!Ref` parameter; an `aws ec2` call, which changes instances whose scripts are elsewhere.
 Software baked into the AMI is never visible: test before rolling out.
+
+A `dynamic "metadata_options"` block gets the field in its `content`; no fix ever adds
+a second options block where one (static or dynamic) exists, and where the field cannot be
+written (a `dynamic` block without `content`, a body closed on the line of its last field) there
+is no fix and the help says so. An `aws ec2 run-instances` without `--metadata-options` gets
+`--metadata-options HttpTokens=required` after its `run-instances` word (unsafe: the scripts of
+its instances are elsewhere); not `HttpEndpoint=enabled`, which would turn on an endpoint an
+account default disables. A `--metadata-options` value without `HttpTokens` has no fix (the help
+says to add it by hand).
+
+A value read from a Terraform input variable is never fixed: the default is shared by every
+caller of the module, and the help names where it is declared.
 
 ## How to suppress
 `# imds-lint disable=IMDS010` at the end of the line, or alone on the line before it; in the
