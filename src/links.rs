@@ -76,6 +76,7 @@ pub fn link(files: &[LinkFile], named: &dyn Fn(&Path) -> Named) -> Vec<External>
             if let Some(template) = &linked.launched_as {
                 search.launch_template(files, &here, template);
             }
+            search.variables(files, &here, &linked.variables);
             search.named_files(files, &paths, named);
             if search.found_any {
                 search.record(&mut out, files, f, linked);
@@ -179,6 +180,8 @@ struct Search<'a> {
     found_any: bool,
     /// Why the instances run containers, if something says so.
     containers: Option<String>,
+    /// The declarations of the input variables the setting's values read.
+    declared: Vec<crate::model::setting::Variable>,
 }
 
 impl<'a> Search<'a> {
@@ -262,6 +265,23 @@ impl<'a> Search<'a> {
         }
     }
 
+    /// The declarations of the input variables `names` in the files of the module `here`.
+    fn variables(&mut self, files: &'a [LinkFile], here: &Option<PathBuf>, names: &[String]) {
+        for name in names {
+            self.found_any = true;
+            let declared = files
+                .iter()
+                .filter(|o| module(o) == *here)
+                .flat_map(|o| &o.links.variables)
+                .find(|v| &v.name == name);
+            if let Some(variable) = declared {
+                if !self.declared.contains(variable) {
+                    self.declared.push(variable.clone());
+                }
+            }
+        }
+    }
+
     /// The files the user data reads (`file()`), as `named` says they turned out.
     fn named_files(
         &mut self,
@@ -335,6 +355,7 @@ impl<'a> Search<'a> {
                 .collect(),
             unread: (!self.unread.is_empty()).then(|| self.unread.join("; ")),
             containers: self.containers,
+            variables: self.declared,
         };
         if let Some(external) = out.get_mut(f) {
             external.boots.push(boot);
@@ -412,6 +433,7 @@ mod tests {
             files: files.iter().map(PathBuf::from).collect(),
             symbols: Vec::new(),
             launched_as: None,
+            variables: Vec::new(),
             setting: MetadataSetting::new(Source::Capa, "AWSManagedMachinePool", "pool", 0, span),
             span: FileSpan::new(start, start + 1),
             line: 7,
@@ -477,6 +499,7 @@ mod tests {
                 scripts: vec!["secret.yaml".to_owned()],
                 unread: None,
                 containers: None,
+                variables: Vec::new(),
             }]
         );
         assert_eq!(external[0].booted_by.len(), 1);
@@ -556,6 +579,7 @@ mod tests {
                 scripts: vec!["m/boot.sh".to_owned(), "m/clean.sh".to_owned()],
                 unread: Some("its user data file `m/gone.sh` was not read".to_owned()),
                 containers: Some("its user data file `clean.sh` mentions `docker`".to_owned()),
+                variables: Vec::new(),
             }]
         );
         let booted: Vec<FileSpan> = external[1].booted_by.iter().map(|b| b.request).collect();
@@ -589,6 +613,7 @@ mod module_tests {
                     "data.cloudinit_config.gone".to_owned(),
                 ],
                 launched_as: None,
+                variables: Vec::new(),
                 setting: MetadataSetting::new(Source::Terraform, "aws_instance", "a", 0, span),
                 span: FileSpan::new(1, 2),
                 line: 3,

@@ -8,7 +8,7 @@ use super::read::Read;
 use super::{Checking, SETTING_HERE, TOKENLESS_HERE};
 use crate::fragment::Fragment;
 use crate::model::links::{Fact, FileLinks, LinkedSetting, NamedUserData, ObjectRef, Site};
-use crate::model::setting::{container_runtime, MetadataSetting};
+use crate::model::setting::{container_runtime, MetadataSetting, Variable};
 use crate::model::Related;
 use crate::rules;
 use crate::source::FileSpan;
@@ -107,6 +107,7 @@ pub(super) fn file_links(checking: &Checking, read: &Read, is_script: bool) -> F
             files,
             symbols: setting.user_data.symbols.clone(),
             launched_as: setting.launched_as.clone(),
+            variables: setting.undeclared_variables(),
             setting: setting.clone(),
             span,
             line: view.source.position(span.start).line,
@@ -156,10 +157,26 @@ pub(super) fn file_links(checking: &Checking, read: &Read, is_script: bool) -> F
         !d.files.is_empty()
             || !d.setting.user_data.symbols.is_empty()
             || d.setting.launched_as.is_some()
+            || !d.setting.undeclared_variables().is_empty()
     }) {
         links
             .settings
             .push(linked(&found.setting, None, found.files.clone()));
     }
+    links.variables = read
+        .variables
+        .iter()
+        .map(|(host, variable)| {
+            let span = view.to_file(*host, variable.span);
+            Variable {
+                at: Some(format!(
+                    "{}:{}",
+                    view.source.path.display(),
+                    view.source.position(span.start).line
+                )),
+                ..variable.clone()
+            }
+        })
+        .collect();
     links
 }

@@ -95,6 +95,9 @@ pub enum Outcome {
         notes: Vec<Note>,
         /// Other files this one makes instances run (Terraform `file()`), to check as user data.
         referenced: Vec<PathBuf>,
+        /// Notes on settings whose values could not be read, which what other files say (an
+        /// input variable's declaration) may change: said once the pass across files is done.
+        setting_notes: Vec<Note>,
         /// What links this file's objects to other files' (see `crate::links`).
         links: Box<FileLinks>,
         /// One summary per declared setting, for the migration view.
@@ -207,7 +210,7 @@ pub fn check_file_linked(
     }
     let fixable = |host, span| safely_fixed.contains(&view.to_file(host, span));
     let declared = std::mem::take(&mut read.declared);
-    let (setting_findings, summaries) =
+    let (setting_findings, summaries, setting_notes) =
         settings::findings(&checking, declared, &fixable, &links.container_requests);
     findings.extend(setting_findings);
     findings.extend(settings::booted_findings(&checking));
@@ -225,6 +228,7 @@ pub fn check_file_linked(
         source,
         findings,
         notes,
+        setting_notes,
         referenced: read.referenced,
         links: Box::new(links),
         summaries,

@@ -40,6 +40,8 @@ pub(super) struct Read {
     pub container_side: Vec<(HostId, HostSpan)>,
     /// Files a container of this file runs, as paths from the scan's directory.
     pub container_scripts: Vec<PathBuf>,
+    /// Terraform input variables the file declares, each with its host.
+    pub variables: Vec<(HostId, crate::model::setting::Variable)>,
 }
 
 /// Reads `source` as `kind`, and every decoded value in it that may reach IMDS.
@@ -60,6 +62,7 @@ pub(super) fn read(source: &SourceFile, kind: frontend::Kind, prefilter: &Prefil
         not_run: Vec::new(),
         container_side: Vec::new(),
         container_scripts: Vec::new(),
+        variables: Vec::new(),
     };
     let dir = source.path.parent().unwrap_or(Path::new(""));
     let mut queue = vec![(0usize, kind, 0usize)];
@@ -165,6 +168,8 @@ impl Read {
             .extend(parsed.container_side.iter().map(|span| (host, *span)));
         self.container_scripts
             .extend(parsed.container_scripts.iter().map(|p| dir.join(p)));
+        self.variables
+            .extend(parsed.variables.into_iter().map(|v| (host, v)));
         let first_referenced = self.referenced.len();
         self.referenced
             .extend(parsed.referenced.into_iter().map(|p| dir.join(p)));

@@ -12,20 +12,21 @@ use super::{Checking, SETTING_HERE, TOKENLESS_HERE};
 use crate::fix;
 use crate::fragment::{HostId, HostSpan};
 use crate::model::links::Boot;
-use crate::model::setting::{Containers, MetadataSetting};
+use crate::model::setting::{Containers, MetadataSetting, Resolved, Variable};
 use crate::model::summary::SettingSummary;
-use crate::model::{Finding, Related, Severity};
+use crate::model::{Finding, Note, Related, Severity};
 use crate::rules::{self, Check, RequestViolation, SettingContext, SettingViolation, RULES};
 use crate::shell::request::Request;
 
-/// The findings of the settings rules and one summary per setting. `fixable` says whether
-/// `--fix` rewrites the request at a span of a host.
+/// The findings of the settings rules, one summary per setting, and a note for each setting
+/// whose tokens value could not be read (an expression nothing statically known decides).
+/// `fixable` says whether `--fix` rewrites the request at a span of a host.
 pub(super) fn findings(
     checking: &Checking,
     mut declared: Vec<Declared>,
     fixable: &dyn Fn(HostId, HostSpan) -> bool,
     container_requests: &[Related],
-) -> (Vec<Finding>, Vec<SettingSummary>) {
+) -> (Vec<Finding>, Vec<SettingSummary>, Vec<Note>) {
     // This file's requests from inside containers, then the other files'.
     let container_requests: Vec<Related> = container_requests
         .iter()
@@ -45,13 +46,14 @@ pub(super) fn findings(
     }
     let mut out = Vec::new();
     let mut summaries = Vec::new();
+    let mut notes = Vec::new();
     for found in &declared {
         let boot = checking.external.boot(
             checking
                 .view
                 .to_file(found.setting.host, found.setting.anchor()),
         );
-        let setting = completed(found, boot);
+        let setting = completed(checking, found, boot);
         let code = BootCode::of(checking, found, &setting, boot);
         summaries.push(code.summary(checking, found, &setting, boot, fixable));
         out.extend(rule_findings(
@@ -62,15 +64,84 @@ pub(super) fn findings(
             boot,
             &container_requests,
         ));
+        notes.extend(unread_note(checking, &setting));
     }
-    (out, summaries)
+    (out, summaries, notes)
+}
+
+/// A note for a setting whose tokens value is an expression that nothing known statically
+/// decides: whether its instances allow IMDSv1 was not checked.
+fn unread_note(checking: &Checking, setting: &MetadataSetting) -> Option<Note> {
+    if setting.endpoint_disabled() {
+        return None;
+    }
+    let value = setting.tokens.as_ref()?;
+    let Resolved::Unknown(why) = value.expression.as_ref()?.resolve() else {
+        return None;
+    };
+    let view = checking.view;
+    let line = view
+        .source
+        .position(view.to_file(setting.host, value.span).start)
+        .line;
+    let name = setting.display();
+    Some(Note::partly_analysed(format!(
+        "line {line}: the `{}` of {name} could not be read ({why}); whether its instances allow IMDSv1 was not checked",
+        value.key
+    )))
 }
 
 /// The setting as the pass across files completes it: why some boot code stays unseen, and
 /// whether containers run, when the front end could not tell because the user data is in files
 /// it reads (a runtime named there, or all of it read and none named).
-fn completed<'a>(found: &'a Declared, boot: Option<&Boot>) -> Cow<'a, MetadataSetting> {
+fn completed<'a>(
+    checking: &Checking,
+    found: &'a Declared,
+    boot: Option<&Boot>,
+) -> Cow<'a, MetadataSetting> {
     let mut setting = Cow::Borrowed(&found.setting);
+    // Input variables: where a declaration of this file is, and those of other files.
+    let view = checking.view;
+    let host = setting.host;
+    let here = |variable: &Variable| {
+        let span = view.to_file(host, variable.span);
+        format!(
+            "{}:{}",
+            view.source.path.display(),
+            view.source.position(span.start).line
+        )
+    };
+    let needs = [&setting.tokens, &setting.hop_limit, &setting.endpoint]
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.expression.as_ref())
+        .any(|e| {
+            e.declaration.as_ref().is_some_and(|d| d.at.is_none())
+                || (e.declaration.is_none() && e.variable.is_some())
+        });
+    if needs {
+        let setting = setting.to_mut();
+        for value in [
+            &mut setting.tokens,
+            &mut setting.hop_limit,
+            &mut setting.endpoint,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if let Some(declaration) = value
+                .expression
+                .as_mut()
+                .and_then(|e| e.declaration.as_mut())
+            {
+                if declaration.at.is_none() {
+                    declaration.at = Some(here(declaration));
+                }
+            }
+        }
+        let elsewhere = boot.map_or(&[][..], |b| &b.variables);
+        setting.declare_variables(&|name| elsewhere.iter().find(|v| v.name == name).cloned());
+    }
     let elsewhere = match boot {
         Some(boot) => boot.unread.clone(),
         None => setting.user_data.elsewhere.clone(),

@@ -62,7 +62,22 @@ pub fn plan(setting: &MetadataSetting, change: &Change) -> Option<Fix> {
             value.to_owned(),
         ));
     }
-    if key.is_empty() || setting.source == Source::AwsCli {
+    if setting.source == Source::AwsCli {
+        // `run-instances` without `--metadata-options`: the option as words of their own after
+        // the operation word, which any quoting the command is in keeps as they are. Only the
+        // tokens: `HttpEndpoint=enabled` could turn on an endpoint an account default disables.
+        let launches = setting.kind == "run-instances"
+            && setting.block.is_none()
+            && change.field == Field::Tokens;
+        return launches.then(|| {
+            fix(
+                format!("Add `{} {key}={value}`", keys.block),
+                at(HostOffset(setting.head.end.0)),
+                format!(" {} {key}={value}", keys.block),
+            )
+        });
+    }
+    if key.is_empty() {
         return None;
     }
     if let Some(block) = &setting.block {

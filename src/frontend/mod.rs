@@ -81,7 +81,14 @@ impl Kind {
                 .any(|needle| memchr::memmem::find(bytes, needle).is_some())
         };
         match self {
-            Kind::Terraform => any(&[b"file(", b"cloudinit_config", b"template_file", b"locals"]),
+            Kind::Terraform => any(&[
+                b"file(",
+                b"cloudinit_config",
+                b"template_file",
+                b"locals",
+                // Input variables, whose defaults settings in other files read.
+                b"variable",
+            ]),
             Kind::Dockerfile => {
                 let upper = bytes.to_ascii_uppercase();
                 let has = |needle: &[u8]| memchr::memmem::find(&upper, needle).is_some();
@@ -130,6 +137,9 @@ pub struct Parsed {
     /// Code written in the host that its consumer never runs (a `runcmd` a later duplicate key
     /// shadows): analysed only to say, in a note, that requests in it are not reported.
     pub not_run: Vec<NotRun>,
+    /// Terraform input variables declared in this host, with their defaults, for settings in
+    /// other files of the module whose values read them.
+    pub variables: Vec<crate::model::setting::Variable>,
     /// Text of this host that several places read (a YAML node that aliases stand for): a fix
     /// that edits it changes every one of them.
     pub shared: Vec<HostSpan>,
@@ -177,6 +187,8 @@ pub const SETTINGS_NEEDLES: &[&str] = &[
     "instance-metadata-",
     "run-instances",
     "dataSecretName",
+    // Terraform module inputs (`metadata_options = { http_tokens = … }`).
+    "http_tokens",
 ];
 
 /// Says which front end reads a file, if any.

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use crate::model::finding::Related;
-use crate::model::setting::MetadataSetting;
+use crate::model::setting::{MetadataSetting, Variable};
 use crate::source::FileSpan;
 
 /// A Kubernetes object by kind, name and namespace (`default` when the manifest names none).
@@ -59,6 +59,8 @@ pub struct LinkedSetting {
     /// A Terraform launch template's own name (`aws_launch_template.NAME`), which resources that
     /// run containers may use from another file of the module.
     pub launched_as: Option<String>,
+    /// The Terraform input variables its values read that its own file does not declare.
+    pub variables: Vec<String>,
     pub setting: MetadataSetting,
     /// The tokens value (or the resource head) in the file, and its line: the setting's key in
     /// [`Boot::at`].
@@ -96,6 +98,8 @@ pub struct FileLinks {
     /// Whether the file declares instance metadata settings, which the container-side requests
     /// of the other files concern.
     pub declares_settings: bool,
+    /// The Terraform input variables the file declares, with where (`Variable::at`).
+    pub variables: Vec<Variable>,
 }
 
 /// User data defined by name in a file (Terraform `local.NAME`, `data.cloudinit_config.NAME`).
@@ -123,6 +127,7 @@ impl FileLinks {
             && self.container_scripts.is_empty()
             && self.script_requests.is_empty()
             && !self.declares_settings
+            && self.variables.is_empty()
     }
 }
 
@@ -169,6 +174,9 @@ pub struct Boot {
     /// Why the instances run containers, when a file their user data reads names a container
     /// runtime, or a resource of the module that runs containers uses the launch template.
     pub containers: Option<String>,
+    /// The declarations of the input variables its values read, found in other files of its
+    /// module.
+    pub variables: Vec<Variable>,
 }
 
 /// A setting in another file whose instances boot with the request at `request`.

@@ -84,6 +84,8 @@ pub struct Value {
     pub span: HostSpan,
     /// Whether `span` holds exactly `text`, so a plain value may replace it.
     pub replaceable: bool,
+    /// When the value is an expression: what can be known of it before the plan.
+    pub expression: Option<Expression>,
 }
 
 impl Value {
@@ -93,6 +95,7 @@ impl Value {
             text: Some(text.to_owned()),
             replaceable: span.len() == text.len(),
             span,
+            expression: None,
         }
     }
 
@@ -102,6 +105,184 @@ impl Value {
             text: None,
             span,
             replaceable: false,
+            expression: None,
+        }
+    }
+
+    /// How a message says what the value is: ``set to `optional` `` or ``is `var.t`, `optional`
+    /// by the default of `var.t` (variables.tf:3)``.
+    pub fn said(&self) -> String {
+        match (&self.text, &self.expression) {
+            (Some(text), _) => format!("set to `{text}`"),
+            (None, Some(expression)) => match expression.resolve() {
+                Resolved::Default {
+                    value: Some(value),
+                    how,
+                } => format!("is `{}`, `{value}` {how}", expression.written),
+                Resolved::Default { value: None, how } => {
+                    format!("is `{}`, unset {how}", expression.written)
+                }
+                Resolved::Unknown(_) => format!("is `{}`", expression.written),
+            },
+            (None, None) => "is not a literal".to_owned(),
+        }
+    }
+
+    /// A value written as `expression`.
+    pub fn expression(key: &str, span: HostSpan, expression: Expression) -> Self {
+        Value {
+            expression: Some(expression),
+            ..Value::opaque(key, span)
+        }
+    }
+}
+
+/// A value written as an expression (Terraform `var.tokens`,
+/// `lookup(metadata_options.value, "http_tokens", "required")`, an `aws` CLI input file), and
+/// what can be known of it statically: the input variable it reads, a literal it falls back to,
+/// and, once found, the variable's declaration.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Expression {
+    /// As written, on one line and shortened, for messages.
+    pub written: String,
+    /// The input variable it reads, and the attribute of it, when that is all it reads.
+    pub variable: Option<VariableRef>,
+    /// A literal the expression falls back to when the variable leaves the value out
+    /// (`lookup(…, "required")`, `try(…, "required")`, `coalesce(…, "required")`).
+    pub fallback: Option<String>,
+    /// The variable's declaration, once found (in the same file, or by the pass across files in
+    /// another file of the module).
+    pub declaration: Option<Variable>,
+    /// Why nothing can be known of it without the plan, when the variable cannot tell (it reads
+    /// `each.value`, a resource, a function of several things, a file).
+    pub opaque: Option<String>,
+}
+
+/// `var.NAME` or `var.NAME.ATTRIBUTE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VariableRef {
+    pub name: String,
+    pub attribute: Option<String>,
+}
+
+/// A Terraform `variable "NAME" { … }` as far as its default goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variable {
+    pub name: String,
+    pub default: VariableDefault,
+    /// Defaults its type gives attributes that a caller's object leaves out:
+    /// `http_tokens = optional(string, "required")`.
+    pub type_defaults: Vec<(String, String)>,
+    /// The declaration in its host.
+    pub span: HostSpan,
+    /// Where it is (`variables.tf:309`), once the check knows.
+    pub at: Option<String>,
+}
+
+/// A variable's `default`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VariableDefault {
+    /// No default: every caller of the module sets it.
+    Absent,
+    /// `default = null`.
+    Null,
+    /// A literal string, number or bool.
+    Literal(String),
+    /// An object or map: each attribute, with its value when it is a literal (`None` when it is
+    /// not). An attribute set to `null` is left out, as Terraform treats it as omitted.
+    Object(Vec<(String, Option<String>)>),
+    /// Anything else (a list, an expression).
+    Other,
+}
+
+/// What an expression comes to when the module's callers leave its variable to its default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolved {
+    /// This value (`None`: null, the field is unset), and how, as messages say it after the
+    /// value: ``by the default of `var.m` (variables.tf:309)``.
+    Default { value: Option<String>, how: String },
+    /// Nothing can be known without the plan, and why.
+    Unknown(String),
+}
+
+impl Expression {
+    /// The value when the module is used with its defaults (see [`Resolved`]).
+    pub fn resolve(&self) -> Resolved {
+        let Some(variable) = &self.variable else {
+            let written = &self.written;
+            let why = self.opaque.clone().unwrap_or_else(|| {
+                format!("`{written}` is not a literal and reads no input variable")
+            });
+            return Resolved::Unknown(why);
+        };
+        let name = format!("var.{}", variable.name);
+        let Some(declaration) = &self.declaration else {
+            return Resolved::Unknown(format!(
+                "`{name}` is not declared in the scanned files of its module"
+            ));
+        };
+        if let Some(why) = &self.opaque {
+            return Resolved::Unknown(why.clone());
+        }
+        let at = declaration
+            .at
+            .as_ref()
+            .map(|at| format!(" ({at})"))
+            .unwrap_or_default();
+        let by_default = format!("by the default of `{name}`{at}");
+        let fallback = |attribute: &str| -> Resolved {
+            match &self.fallback {
+                Some(value) => Resolved::Default {
+                    value: Some(value.clone()),
+                    how: format!(
+                        "by its fallback, as the default of `{name}`{at} leaves `{attribute}` out"
+                    ),
+                },
+                None => Resolved::Default {
+                    value: None,
+                    how: format!("as the default of `{name}`{at} leaves `{attribute}` out"),
+                },
+            }
+        };
+        match (&declaration.default, &variable.attribute) {
+            (VariableDefault::Absent, _) => Resolved::Unknown(format!(
+                "`{name}` has no default{at}: each caller of the module sets it"
+            )),
+            (VariableDefault::Null, _) => Resolved::Default {
+                value: None,
+                how: format!("as the default of `{name}`{at} is null"),
+            },
+            (VariableDefault::Literal(value), None) => Resolved::Default {
+                value: Some(value.clone()),
+                how: by_default,
+            },
+            (VariableDefault::Object(fields), Some(attribute)) => {
+                match fields.iter().find(|(k, _)| k == attribute) {
+                    Some((_, Some(value))) => Resolved::Default {
+                        value: Some(value.clone()),
+                        how: by_default,
+                    },
+                    Some((_, None)) => Resolved::Unknown(format!(
+                        "the default of `{name}`{at} sets `{attribute}` to an expression"
+                    )),
+                    None => match declaration
+                        .type_defaults
+                        .iter()
+                        .find(|(k, _)| k == attribute)
+                    {
+                        Some((_, value)) => Resolved::Default {
+                            value: Some(value.clone()),
+                            how: format!(
+                                "by the `optional()` default of `{attribute}` in the type of `{name}`{at}"
+                            ),
+                        },
+                        None => fallback(attribute),
+                    },
+                }
+            }
+            _ => Resolved::Unknown(format!(
+                "the default of `{name}`{at} is not a literal this value can be read from"
+            )),
         }
     }
 }
@@ -304,8 +485,19 @@ impl MetadataSetting {
             return Tokens::Unset;
         };
         let Some(text) = &value.text else {
-            return Tokens::Unknown;
+            return match value.expression.as_ref().map(Expression::resolve) {
+                Some(Resolved::Default { value: None, .. }) => Tokens::Unset,
+                Some(Resolved::Default {
+                    value: Some(text), ..
+                }) => self.tokens_word(&text),
+                _ => Tokens::Unknown,
+            };
         };
+        self.tokens_word(text)
+    }
+
+    /// What a tokens value written as `text` says.
+    fn tokens_word(&self, text: &str) -> Tokens {
         let text = text.trim().to_ascii_lowercase();
         if self.source == Source::Eksctl {
             // `disableIMDSv1`: true requires tokens.
@@ -340,6 +532,37 @@ impl MetadataSetting {
             .as_ref()
             .and_then(|v| v.text.as_deref())
             .is_some_and(|t| t.trim().eq_ignore_ascii_case("disabled"))
+    }
+
+    /// The input variables its values read whose declarations are not known yet (not in its
+    /// own file): for the pass across files to find in its module.
+    pub fn undeclared_variables(&self) -> Vec<String> {
+        [&self.tokens, &self.hop_limit, &self.endpoint]
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.expression.as_ref())
+            .filter(|e| e.declaration.is_none())
+            .filter_map(|e| e.variable.as_ref().map(|v| v.name.clone()))
+            .collect()
+    }
+
+    /// Gives the values that read an input variable its declaration, when they have none yet
+    /// and `find` knows it.
+    pub fn declare_variables(&mut self, find: &dyn Fn(&str) -> Option<Variable>) {
+        for value in [&mut self.tokens, &mut self.hop_limit, &mut self.endpoint]
+            .into_iter()
+            .flatten()
+        {
+            let Some(expression) = &mut value.expression else {
+                continue;
+            };
+            if expression.declaration.is_some() {
+                continue;
+            }
+            if let Some(variable) = &expression.variable {
+                expression.declaration = find(&variable.name);
+            }
+        }
     }
 
     /// The resource as a message names it: `aws_instance` `web`.

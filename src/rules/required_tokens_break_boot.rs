@@ -118,9 +118,9 @@ fn check(context: &SettingContext) -> Option<SettingViolation> {
         return None;
     }
     let n = locations.len();
-    let text = value.text.as_deref().unwrap_or_default();
+    let said = value.said();
     let message = format!(
-        "`{}` set to `{text}`, but the boot script of these instances makes {n} tokenless request{} ({}): {} fail with 401 at boot",
+        "`{}` {said}, but the boot script of these instances makes {n} tokenless request{} ({}): {} fail with 401 at boot",
         value.key,
         if n == 1 { "" } else { "s" },
         locations.join(", "),
@@ -132,7 +132,7 @@ fn check(context: &SettingContext) -> Option<SettingViolation> {
         .map(|request| RequestViolation {
             request,
             message: format!(
-                "request to the metadata service without a token on instances that require tokens (`{}` set to `{text}` at {}): it fails with 401 at boot",
+                "request to the metadata service without a token on instances that require tokens (`{}` {said} at {}): it fails with 401 at boot",
                 value.key, context.setting_location
             ),
             help: "send a token with this request (`--fix` rewrites it, IMDS001)".to_owned(),

@@ -233,12 +233,21 @@ impl Scan<'_> {
                 source,
                 findings,
                 notes,
+                setting_notes,
                 referenced,
                 links,
                 summaries,
             }) => {
+                let kept = !findings.is_empty() || !links.is_empty();
                 for note in notes {
                     self.diagnostic(Some(shown.clone()), note.kind, note.message);
+                }
+                // A file the pass across files sees again says these after it.
+                let mut setting_notes = Some(setting_notes);
+                if !kept {
+                    for note in setting_notes.take().unwrap_or_default() {
+                        self.diagnostic(Some(shown.clone()), note.kind, note.message);
+                    }
                 }
                 self.counters
                     .findings
@@ -263,6 +272,7 @@ impl Scan<'_> {
                             external: crate::model::links::External::default(),
                             summaries,
                             internal_error: false,
+                            setting_notes: setting_notes.take().unwrap_or_default(),
                         });
                     }
                 });

@@ -84,6 +84,9 @@ pub struct Checked {
     pub summaries: Vec<SettingSummary>,
     /// Whether a check of it after the first panicked (its report is the last one that did not).
     pub internal_error: bool,
+    /// The notes of its last check that the pass across files may change
+    /// (`Outcome::Checked::setting_notes`), said when the run's checks are done.
+    pub setting_notes: Vec<crate::model::Note>,
 }
 
 impl Checked {
@@ -117,11 +120,13 @@ impl Checked {
                 findings,
                 links,
                 summaries,
+                setting_notes,
                 ..
             }) => {
                 self.report = FileReport { source, findings };
                 self.links = links;
                 self.summaries = summaries;
+                self.setting_notes = setting_notes;
             }
             Some(_) => {}
             None => self.internal_error = true,
@@ -165,6 +170,19 @@ impl Results {
                     // Its report is the last check that did not panic.
                     DiagnosticKind::PartlyAnalysed,
                     crate::model::diagnostic::INTERNAL_ERROR,
+                ));
+            }
+        }
+    }
+
+    /// The notes on settings of the kept files (see [`Checked::setting_notes`]), as diagnostics.
+    pub fn say_setting_notes(&mut self) {
+        for checked in &mut self.files {
+            for note in std::mem::take(&mut checked.setting_notes) {
+                self.diagnostics.push(Diagnostic::new(
+                    Some(checked.report.source.path.clone()),
+                    note.kind,
+                    note.message,
                 ));
             }
         }
@@ -218,6 +236,7 @@ pub fn run(paths: &[PathBuf], options: &Options, counters: &Counters) -> Results
     results.max_file_size = options.max_file_size;
     across::relink(&options.check, &mut results);
     results.say_internal_errors();
+    results.say_setting_notes();
     results
         .files
         .sort_by(|a, b| a.report.source.path.cmp(&b.report.source.path));

@@ -66,6 +66,37 @@ pub struct AwsMetadataCall {
     pub metadata_options: Option<HostSpan>,
     /// `run-instances --launch-template`: options not given come from the template.
     pub launch_template: bool,
+    /// The `--endpoint-url` word, when given: the API the call is sent to.
+    pub endpoint_url: Option<Word>,
+    /// The `--cli-input-json` / `--cli-input-yaml` flag and its value, as written, when its
+    /// parameters are read from there and the metadata options could not be read in it.
+    pub input: Option<(HostSpan, String)>,
+    /// Why the endpoint the call is sent to may not be AWS (a variable that could not be read),
+    /// when it may not be: then the options it leaves unset are not known.
+    pub endpoint_unknown: Option<String>,
+}
+
+/// Whether an API endpoint URL is AWS's: `Some(true)` for a host under `amazonaws.com`,
+/// `amazonaws.com.cn` or `api.aws`, `Some(false)` for any other host (`localhost`, a moto or
+/// LocalStack server), `None` when the host is not known (a variable).
+pub fn is_aws_endpoint(url: &str) -> Option<bool> {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(v6) = host.strip_prefix('[') {
+        v6.split(']').next().unwrap_or_default()
+    } else {
+        host.split(':').next().unwrap_or_default()
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    if host.is_empty() || host.contains(crate::shell::endpoint::UNKNOWN) {
+        return None;
+    }
+    Some(
+        ["amazonaws.com", "amazonaws.com.cn", "api.aws"]
+            .iter()
+            .any(|aws| host == *aws || host.ends_with(&format!(".{aws}"))),
+    )
 }
 
 impl AwsMetadataCall {
@@ -82,9 +113,31 @@ impl AwsMetadataCall {
                 text: o.value.clone(),
                 span: o.span,
                 replaceable: o.replaceable,
+                expression: None,
             })
         };
         setting.tokens = field("HttpTokens");
+        // Unset options whose value is elsewhere (an input file) or whose call may go to a mock.
+        let unknown = match (&call.input, &call.endpoint_unknown) {
+            (Some((span, written)), _) => Some((
+                *span,
+                written.clone(),
+                format!("its parameters are read from `{written}`, which is not read"),
+            )),
+            (None, Some(why)) => Some((call.operation_span, String::new(), why.clone())),
+            (None, None) => None,
+        };
+        if let (None, Some((span, written, why))) = (&setting.tokens, unknown) {
+            setting.tokens = Some(Value::expression(
+                "HttpTokens",
+                span,
+                crate::model::setting::Expression {
+                    written,
+                    opaque: Some(why),
+                    ..Default::default()
+                },
+            ));
+        }
         setting.hop_limit = field("HttpPutResponseHopLimit");
         setting.endpoint = field("HttpEndpoint");
         setting.block = call.metadata_options.map(|head| OptionsBlock {
@@ -156,8 +209,20 @@ pub fn metadata_call(
         options: Vec::new(),
         metadata_options: None,
         launch_template: false,
+        endpoint_url: None,
+        input: None,
+        endpoint_unknown: None,
     };
     let raw = |w: &Word| text.get(w.span.start.0..w.span.end.0).unwrap_or_default();
+    // A global option before the service: `aws --endpoint-url URL ec2 …`.
+    for (at, word) in argv.iter().enumerate().take(service).skip(1) {
+        let prefix = word.literal_prefix();
+        if prefix == "--endpoint-url" {
+            call.endpoint_url = argv.get(at + 1).cloned();
+        } else if prefix.starts_with("--endpoint-url=") {
+            call.endpoint_url = Some(word.clone());
+        }
+    }
     let mut i = service + 2;
     while let Some(word) = argv.get(i) {
         i += 1;
@@ -175,6 +240,41 @@ pub fn metadata_call(
         };
         if flag == "--launch-template" {
             call.launch_template = true;
+            continue;
+        }
+        // Not a call that changes anything: it prints a template, or only checks permissions.
+        if flag == "--generate-cli-skeleton" || flag == "--dry-run" {
+            return None;
+        }
+        if flag == "--endpoint-url" {
+            call.endpoint_url = value_word(&mut i);
+            continue;
+        }
+        if flag == "--cli-input-json" || flag == "--cli-input-yaml" {
+            let Some(value) = value_word(&mut i) else {
+                continue;
+            };
+            let skip = if inline { flag.len() + 1 } else { 0 };
+            let literal = value
+                .literal()
+                .and_then(|v| v.get(skip..).map(str::to_owned));
+            // Inline JSON or YAML is read like `--metadata-options`; a file is not.
+            if literal.as_deref().is_some_and(|v| !v.contains("://")) {
+                for key in KEYS {
+                    if let Some(option) = keyed_value(key, &value, raw(&value), skip, map) {
+                        call.options.push(option);
+                    }
+                }
+                continue;
+            }
+            let start = word.span.start.0;
+            let written =
+                String::from_utf8_lossy(text.get(start..value.span.end.0).unwrap_or_default());
+            let written: String = written.split_whitespace().collect::<Vec<_>>().join(" ");
+            call.input = Some((
+                map.span_to_host(FragmentSpan::new(start, value.span.end.0)),
+                written.chars().take(80).collect(),
+            ));
             continue;
         }
         if flag == "--metadata-options" && operation == AwsOperation::RunInstances {

@@ -10,8 +10,8 @@ use super::{children, named_children, text, top_level_blocks};
 use crate::fragment::{HostId, HostSpan};
 use crate::frontend::Parsed;
 use crate::model::setting::{
-    Containers, HopDefault, Layout, MetadataSetting, OptionsBlock, Slot, Source, TokensDefault,
-    UserData, Value,
+    Containers, Expression, HopDefault, Layout, MetadataSetting, OptionsBlock, Slot, Source,
+    TokensDefault, UserData, Value, Variable, VariableDefault, VariableRef,
 };
 
 pub(super) const RESOURCES: &[&str] = &[
@@ -47,6 +47,7 @@ pub(super) fn read(
     definitions: &[Definition],
     parsed: &mut Parsed,
 ) {
+    let variables = variables(root, bytes);
     let all = resources(root, bytes);
     let users: Vec<&[u8]> = all
         .iter()
@@ -83,7 +84,7 @@ pub(super) fn read(
             *block,
             bytes,
             host,
-            (user_data, definitions),
+            (user_data, definitions, &variables),
             parsed,
             used_by_containers,
         );
@@ -92,6 +93,8 @@ pub(super) fn read(
         }
         parsed.settings.push(setting);
     }
+    module_inputs(root, bytes, host, &variables, parsed);
+    parsed.variables = variables;
 }
 
 /// The launch templates a resource's text refers to: `aws_launch_template.NAME.…`.
@@ -132,7 +135,7 @@ fn resource(
     block: Node,
     bytes: &[u8],
     host: HostId,
-    (user_data, definitions): (&[ReadUserData], &[Definition]),
+    (user_data, definitions, variables): (&[ReadUserData], &[Definition], &[Variable]),
     parsed: &Parsed,
     used_by_containers: bool,
 ) -> MetadataSetting {
@@ -159,11 +162,16 @@ fn resource(
             .into_iter()
             .next();
     }
-    let options = children
-        .iter()
-        .find(|c| c.kind() == "block" && identifier(**c, bytes) == "metadata_options");
+    // The first `metadata_options` block, or a `dynamic "metadata_options"` block: either way
+    // the resource has one, and no fix adds another.
+    let options = children.iter().find(|c| {
+        c.kind() == "block"
+            && (identifier(**c, bytes) == "metadata_options"
+                || (identifier(**c, bytes) == "dynamic"
+                    && labels(**c, bytes).first().map(String::as_str) == Some("metadata_options")))
+    });
     if let Some(options) = options {
-        read_options(&mut setting, *options, bytes);
+        read_options(&mut setting, *options, bytes, variables);
     }
     let own = own_user_data(body, bytes, (user_data, definitions), parsed);
     setting.containers = containers(used_by_containers, &own);
@@ -179,8 +187,34 @@ fn resource(
     setting
 }
 
-/// A resource's `metadata_options` block: where it is, and the settings it gives.
-fn read_options(setting: &mut MetadataSetting, options: Node, bytes: &[u8]) {
+/// The labels of a block, unquoted.
+fn labels(block: Node, bytes: &[u8]) -> Vec<String> {
+    named_children(block)
+        .into_iter()
+        .filter(|k| k.kind() == "string_lit")
+        .map(|k| {
+            String::from_utf8_lossy(text(k, bytes))
+                .trim_matches('"')
+                .to_owned()
+        })
+        .collect()
+}
+
+/// What names an expression of an options block can use: the `dynamic` block's iterator (and the
+/// input variable its `for_each` holds, when that is all it holds), and the file's variables.
+struct Names<'a> {
+    iterator: Option<(String, Option<String>)>,
+    variables: &'a [Variable],
+}
+
+/// A resource's `metadata_options` block, or its `dynamic "metadata_options"` block (whose
+/// `content` gives the settings): where it is, and the settings it gives.
+fn read_options(
+    setting: &mut MetadataSetting,
+    options: Node,
+    bytes: &[u8],
+    variables: &[Variable],
+) {
     let key = named_children(options)
         .into_iter()
         .find(|n| n.kind() == "identifier");
@@ -188,13 +222,57 @@ fn read_options(setting: &mut MetadataSetting, options: Node, bytes: &[u8]) {
         HostSpan::new(options.start_byte(), options.start_byte()),
         |k| HostSpan::new(k.start_byte(), k.end_byte()),
     );
+    let dynamic = key.is_some_and(|k| text(k, bytes) == b"dynamic");
+    let mut names = Names {
+        iterator: None,
+        variables,
+    };
+    // The block whose body holds the fields: the block itself, or its `content`.
+    let mut fields = Some(options);
+    if dynamic {
+        let members = body_of(options).map(named_children).unwrap_or_default();
+        let attribute = |name: &str| {
+            members
+                .iter()
+                .find(|m| m.kind() == "attribute" && identifier(**m, bytes) == name)
+                .copied()
+        };
+        let iterator = attribute("iterator")
+            .and_then(|a| {
+                named_children(a)
+                    .into_iter()
+                    .find(|n| n.kind() == "expression")
+            })
+            .map(|e| String::from_utf8_lossy(text(e, bytes)).trim().to_owned())
+            .unwrap_or_else(|| "metadata_options".to_owned());
+        let source = attribute("for_each")
+            .and_then(|a| {
+                named_children(a)
+                    .into_iter()
+                    .find(|n| n.kind() == "expression")
+            })
+            .and_then(|e| for_each_variable(e, bytes));
+        names.iterator = Some((iterator, source));
+        fields = members
+            .iter()
+            .find(|m| m.kind() == "block" && identifier(**m, bytes) == "content")
+            .copied();
+    }
     setting.block = Some(OptionsBlock {
-        key: "metadata_options".to_owned(),
+        key: if dynamic {
+            "dynamic \"metadata_options\"".to_owned()
+        } else {
+            "metadata_options".to_owned()
+        },
         head,
         span: HostSpan::new(options.start_byte(), options.end_byte()),
-        slot: slot(options, bytes),
+        // A field is added to the `content` of a dynamic block; none where it has no `content`.
+        slot: fields.and_then(|f| slot(f, bytes)),
     });
-    for attribute in body_of(options).map(named_children).unwrap_or_default() {
+    let Some(fields) = fields else {
+        return;
+    };
+    for attribute in body_of(fields).map(named_children).unwrap_or_default() {
         if attribute.kind() != "attribute" {
             continue;
         }
@@ -204,8 +282,82 @@ fn read_options(setting: &mut MetadataSetting, options: Node, bytes: &[u8]) {
             "http_endpoint" => &mut setting.endpoint,
             _ => continue,
         };
-        *field = value(attribute, bytes);
+        *field = value(attribute, bytes, &names);
     }
+}
+
+/// The input variable a `dynamic` block's `for_each` makes one block of, when that is all it does:
+/// `[var.NAME]`, `var.NAME != null ? [var.NAME] : []`, `var.NAME == null ? [] : [var.NAME]`.
+fn for_each_variable(expression: Node, bytes: &[u8]) -> Option<String> {
+    let inner = named_children(expression);
+    match inner.as_slice() {
+        [collection] if collection.kind() == "collection_value" => {
+            let tuple = named_children(*collection)
+                .into_iter()
+                .find(|n| n.kind() == "tuple")?;
+            let elements: Vec<Node> = named_children(tuple)
+                .into_iter()
+                .filter(|n| n.kind() == "expression")
+                .collect();
+            match elements.as_slice() {
+                [one] => match path(*one, bytes)?.as_slice() {
+                    [root, name] if root == "var" => Some(name.clone()),
+                    _ => None,
+                },
+                _ => None,
+            }
+        }
+        [conditional] if conditional.kind() == "conditional" => {
+            let parts: Vec<Node> = named_children(*conditional)
+                .into_iter()
+                .filter(|n| n.kind() == "expression")
+                .collect();
+            let [_, yes, no] = parts.as_slice() else {
+                return None;
+            };
+            let empty = |e: &Node| {
+                String::from_utf8_lossy(text(*e, bytes))
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .collect::<String>()
+                    == "[]"
+            };
+            match (empty(yes), empty(no)) {
+                (true, false) => for_each_variable(*no, bytes),
+                (false, true) => for_each_variable(*yes, bytes),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// An expression that is only a name and attributes (`var.m.http_tokens`,
+/// `metadata_options.value.http_tokens`, `var.m["http_tokens"]`): its parts.
+fn path(expression: Node, bytes: &[u8]) -> Option<Vec<String>> {
+    let kids = named_children(expression);
+    let (first, rest) = kids.split_first()?;
+    if first.kind() != "variable_expr" {
+        return None;
+    }
+    let mut out = vec![String::from_utf8_lossy(text(*first, bytes)).into_owned()];
+    for part in rest {
+        match part.kind() {
+            "get_attr" => out.push(identifier(*part, bytes)),
+            "index" => {
+                // `["key"]`
+                let key = String::from_utf8_lossy(text(*part, bytes)).into_owned();
+                let key = key.trim().strip_prefix('[')?.strip_suffix(']')?.trim();
+                let key = key.strip_prefix('"')?.strip_suffix('"')?;
+                if key.contains(['\\', '$', '%']) {
+                    return None;
+                }
+                out.push(key.to_owned());
+            }
+            _ => return None,
+        }
+    }
+    Some(out)
 }
 
 /// What a resource's own user data is made of, as far as the file shows it.
@@ -343,24 +495,30 @@ fn strip_interpolations(raw: &[u8]) -> Vec<u8> {
 }
 
 /// An attribute's value: a literal string, number or bool, or an expression.
-fn value(attribute: Node, bytes: &[u8]) -> Option<Value> {
+fn value(attribute: Node, bytes: &[u8], names: &Names) -> Option<Value> {
     let key = identifier(attribute, bytes);
     let expression = named_children(attribute)
         .into_iter()
         .find(|n| n.kind() == "expression")?;
+    expression_value(&key, expression, bytes, names)
+}
+
+/// An expression node's value (see [`value`]).
+fn expression_value(key: &str, expression: Node, bytes: &[u8], names: &Names) -> Option<Value> {
     let whole = HostSpan::new(expression.start_byte(), expression.end_byte());
+    let opaque = || Value::expression(key, whole, read_expression(expression, bytes, names));
     let literal = named_children(expression)
         .into_iter()
         .find(|n| n.kind() == "literal_value")
         .and_then(|l| named_children(l).into_iter().next());
     let Some(literal) = literal else {
-        return Some(Value::opaque(&key, whole));
+        return Some(opaque());
     };
     match literal.kind() {
         "numeric_lit" | "bool_lit" => {
             let span = HostSpan::new(literal.start_byte(), literal.end_byte());
             let value = String::from_utf8_lossy(text(literal, bytes)).into_owned();
-            Some(Value::literal(&key, &value, span))
+            Some(Value::literal(key, &value, span))
         }
         "string_lit" => {
             let parts = named_children(literal);
@@ -372,15 +530,416 @@ fn value(attribute: Node, bytes: &[u8]) -> Option<Value> {
                 {
                     let span = HostSpan::new(content.start_byte(), content.end_byte());
                     let raw = String::from_utf8_lossy(text(*content, bytes)).into_owned();
-                    let mut value = Value::literal(&key, &raw, span);
+                    let mut value = Value::literal(key, &raw, span);
                     // An escape would decode to something else.
                     value.replaceable = !raw.contains('\\');
                     Some(value)
                 }
-                _ => Some(Value::opaque(&key, whole)),
+                _ => Some(opaque()),
             }
         }
-        _ => Some(Value::opaque(&key, whole)),
+        _ => Some(opaque()),
+    }
+}
+
+/// The literal text of an expression that is a plain string, number or bool.
+fn literal_text(expression: Node, bytes: &[u8]) -> Option<String> {
+    let names = Names {
+        iterator: None,
+        variables: &[],
+    };
+    expression_value("", expression, bytes, &names)
+        .filter(|v| v.replaceable || v.expression.is_none())
+        .and_then(|v| v.text)
+}
+
+/// What can be known of an expression statically: the input variable it reads (directly, through
+/// the iterator of a `dynamic` block whose `for_each` holds it, or as the first argument of
+/// `lookup()`, `try()`, `coalesce()`), the literal those functions fall back to, and the
+/// variable's declaration when it is in this file.
+fn read_expression(expression: Node, bytes: &[u8], names: &Names) -> Expression {
+    let written: String = String::from_utf8_lossy(text(expression, bytes))
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let written = if written.chars().count() > 80 {
+        format!("{}…", written.chars().take(79).collect::<String>())
+    } else {
+        written
+    };
+    let mut out = Expression {
+        written,
+        ..Expression::default()
+    };
+    let (variable, fallback, opaque) = variable_of(expression, bytes, names);
+    out.variable = variable;
+    out.fallback = fallback;
+    out.opaque = opaque;
+    if let Some(variable) = &out.variable {
+        out.declaration = names
+            .variables
+            .iter()
+            .find(|v| v.name == variable.name)
+            .cloned();
+    }
+    out
+}
+
+/// The variable an expression reads, the literal it falls back to, and why it cannot be read
+/// when it cannot.
+fn variable_of(
+    expression: Node,
+    bytes: &[u8],
+    names: &Names,
+) -> (Option<VariableRef>, Option<String>, Option<String>) {
+    let shown = || {
+        let t: String = String::from_utf8_lossy(text(expression, bytes))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        t.chars().take(60).collect::<String>()
+    };
+    if let Some(parts) = path(expression, bytes) {
+        let attribute = |i: usize| parts.get(i).cloned();
+        return match parts.first().map(String::as_str) {
+            Some("var") if parts.len() <= 3 => (
+                attribute(1).map(|name| VariableRef {
+                    name,
+                    attribute: attribute(2),
+                }),
+                None,
+                None,
+            ),
+            Some(root)
+                if names.iterator.as_ref().is_some_and(|(i, _)| i == root)
+                    && parts.get(1).map(String::as_str) == Some("value")
+                    && parts.len() <= 3 =>
+            {
+                match names.iterator.as_ref().and_then(|(_, v)| v.clone()) {
+                    Some(name) => (
+                        Some(VariableRef {
+                            name,
+                            attribute: attribute(2),
+                        }),
+                        None,
+                        None,
+                    ),
+                    None => (
+                        None,
+                        None,
+                        Some(format!(
+                            "`{}` comes from the `for_each` of its `dynamic` block, which holds more than one input variable",
+                            shown()
+                        )),
+                    ),
+                }
+            }
+            Some("each") => (
+                None,
+                None,
+                Some(format!(
+                    "`{}` comes from the resource's `for_each`, which is not read",
+                    shown()
+                )),
+            ),
+            Some("local") => (
+                None,
+                None,
+                Some(format!("`{}` is a local value, which is not read", shown())),
+            ),
+            _ => (
+                None,
+                None,
+                Some(format!("`{}` is known only when the plan is made", shown())),
+            ),
+        };
+    }
+    let call = named_children(expression)
+        .into_iter()
+        .find(|n| n.kind() == "function_call");
+    if let Some(call) = call {
+        let function = identifier(call, bytes);
+        let arguments: Vec<Node> = named_children(call)
+            .into_iter()
+            .find(|n| n.kind() == "function_arguments")
+            .map(named_children)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|n| n.kind() == "expression")
+            .collect();
+        let first = arguments.first().copied();
+        let last = arguments.last().copied();
+        let read_first = |attribute: Option<String>| {
+            let (variable, _, opaque) = first
+                .map(|f| variable_of(f, bytes, names))
+                .unwrap_or_default();
+            let variable = variable.map(|v| match (&v.attribute, &attribute) {
+                (None, Some(_)) => VariableRef { attribute, ..v },
+                _ => v,
+            });
+            (variable, opaque)
+        };
+        match (function.as_str(), arguments.len()) {
+            ("lookup", 3) => {
+                let key = arguments.get(1).and_then(|k| literal_text(*k, bytes));
+                let fallback = last.and_then(|l| literal_text(l, bytes));
+                let (variable, opaque) = read_first(key);
+                // `lookup` falls back only when the key is missing: a variable read whole.
+                return (variable, fallback, opaque);
+            }
+            ("try" | "coalesce", 2..) => {
+                let fallback = last.and_then(|l| literal_text(l, bytes));
+                let (variable, opaque) = read_first(None);
+                if arguments.len() == 2 || variable.is_none() {
+                    return (variable, fallback, opaque);
+                }
+            }
+            _ => {}
+        }
+        return (
+            None,
+            None,
+            Some(format!(
+                "`{}` is a function call, which is not evaluated",
+                shown()
+            )),
+        );
+    }
+    (None, None, Some(format!("`{}` is not evaluated", shown())))
+}
+
+/// The top-level `variable "NAME" { … }` blocks of the file, as far as their defaults go.
+fn variables(root: Node, bytes: &[u8]) -> Vec<Variable> {
+    top_level_blocks(root, bytes)
+        .into_iter()
+        .filter_map(|(keyword, labels, block)| match labels.as_slice() {
+            [name] if keyword == "variable" => Some((name.clone(), block)),
+            _ => None,
+        })
+        .map(|(name, block)| {
+            let members = body_of(block).map(named_children).unwrap_or_default();
+            let attribute = |key: &str| {
+                members
+                    .iter()
+                    .find(|m| m.kind() == "attribute" && identifier(**m, bytes) == key)
+                    .and_then(|a| {
+                        named_children(*a)
+                            .into_iter()
+                            .find(|n| n.kind() == "expression")
+                    })
+            };
+            let default = match attribute("default") {
+                None => VariableDefault::Absent,
+                Some(expression) => variable_default(expression, bytes),
+            };
+            let type_defaults = attribute("type")
+                .map(|t| type_defaults(t, bytes))
+                .unwrap_or_default();
+            Variable {
+                name,
+                default,
+                type_defaults,
+                span: HostSpan::new(block.start_byte(), block.end_byte()),
+                at: None,
+            }
+        })
+        .collect()
+}
+
+/// The elements of an object expression (`{ key = value, … }`): each key and value expression.
+fn object_elements<'t>(expression: Node<'t>, bytes: &[u8]) -> Option<Vec<(String, Node<'t>)>> {
+    let collection = named_children(expression)
+        .into_iter()
+        .find(|n| n.kind() == "collection_value")?;
+    let object = named_children(collection)
+        .into_iter()
+        .find(|n| n.kind() == "object")?;
+    Some(
+        named_children(object)
+            .into_iter()
+            .filter(|n| n.kind() == "object_elem")
+            .filter_map(|element| {
+                let key = element.child_by_field_name("key")?;
+                let value = element.child_by_field_name("val")?;
+                let key = String::from_utf8_lossy(text(key, bytes))
+                    .trim()
+                    .trim_matches('"')
+                    .to_owned();
+                Some((key, value))
+            })
+            .collect(),
+    )
+}
+
+fn is_null(expression: Node, bytes: &[u8]) -> bool {
+    text(expression, bytes).trim_ascii() == b"null"
+}
+
+/// A variable's `default` expression.
+fn variable_default(expression: Node, bytes: &[u8]) -> VariableDefault {
+    if is_null(expression, bytes) {
+        return VariableDefault::Null;
+    }
+    if let Some(text) = literal_text(expression, bytes) {
+        return VariableDefault::Literal(text);
+    }
+    match object_elements(expression, bytes) {
+        Some(elements) => VariableDefault::Object(
+            elements
+                .into_iter()
+                .filter(|(_, value)| !is_null(*value, bytes))
+                .map(|(key, value)| (key, literal_text(value, bytes)))
+                .collect(),
+        ),
+        None => VariableDefault::Other,
+    }
+}
+
+/// The defaults a variable's type gives the attributes of an object:
+/// `object({ http_tokens = optional(string, "required") })`.
+fn type_defaults(expression: Node, bytes: &[u8]) -> Vec<(String, String)> {
+    let Some(call) = named_children(expression)
+        .into_iter()
+        .find(|n| n.kind() == "function_call")
+    else {
+        return Vec::new();
+    };
+    if identifier(call, bytes) != "object" {
+        return Vec::new();
+    }
+    let Some(object) = named_children(call)
+        .into_iter()
+        .find(|n| n.kind() == "function_arguments")
+        .and_then(|a| {
+            named_children(a)
+                .into_iter()
+                .find(|n| n.kind() == "expression")
+        })
+    else {
+        return Vec::new();
+    };
+    object_elements(object, bytes)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(key, value)| {
+            let call = named_children(value)
+                .into_iter()
+                .find(|n| n.kind() == "function_call")?;
+            if identifier(call, bytes) != "optional" {
+                return None;
+            }
+            let arguments: Vec<Node> = named_children(call)
+                .into_iter()
+                .find(|n| n.kind() == "function_arguments")
+                .map(named_children)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|n| n.kind() == "expression")
+                .collect();
+            let [_, default] = arguments.as_slice() else {
+                return None;
+            };
+            literal_text(*default, bytes).map(|d| (key, d))
+        })
+        .collect()
+}
+
+/// The inputs of the top-level `module` blocks that set instance metadata options: a
+/// `metadata_options = { http_tokens = … }` object anywhere in the block's arguments (the
+/// autoscaling module's input, a node group's in the EKS module's maps), or an `http_tokens`
+/// argument. What the module does with options left out is its own default, not EC2's: only what
+/// is written is read, and the module's boot code is not.
+fn module_inputs(
+    root: Node,
+    bytes: &[u8],
+    host: HostId,
+    variables: &[Variable],
+    parsed: &mut Parsed,
+) {
+    let names = Names {
+        iterator: None,
+        variables,
+    };
+    for (keyword, labels, block) in top_level_blocks(root, bytes) {
+        let [name] = labels.as_slice() else {
+            continue;
+        };
+        if keyword != "module" {
+            continue;
+        }
+        let head_end = named_children(block)
+            .iter()
+            .filter(|k| k.kind() == "string_lit")
+            .map(|k| k.end_byte())
+            .max()
+            .unwrap_or(block.start_byte());
+        let new_setting = |span: HostSpan| {
+            let mut setting = MetadataSetting::new(Source::Terraform, "module", name, host, span);
+            setting.head = HostSpan::new(block.start_byte(), head_end);
+            setting.tokens_default = TokensDefault::Unchanged;
+            setting.hop_default = HopDefault::Unchanged;
+            setting.user_data.unseen = Some(format!(
+                "its instances are launched by the module `{name}`, whose boot code is not read with this input"
+            ));
+            setting
+        };
+        let members = body_of(block).map(named_children).unwrap_or_default();
+        // `http_tokens = …` as an argument of the module itself.
+        for attribute in &members {
+            if attribute.kind() == "attribute" && identifier(*attribute, bytes) == "http_tokens" {
+                let mut setting =
+                    new_setting(HostSpan::new(attribute.start_byte(), attribute.end_byte()));
+                setting.tokens = value(*attribute, bytes, &names);
+                parsed.settings.push(setting);
+            }
+        }
+        // `metadata_options = { … }` at any depth of the arguments' objects.
+        let mut stack: Vec<(String, Node)> = members
+            .iter()
+            .filter(|m| m.kind() == "attribute")
+            .filter_map(|m| {
+                let value = named_children(*m)
+                    .into_iter()
+                    .find(|n| n.kind() == "expression")?;
+                Some((identifier(*m, bytes), value))
+            })
+            .collect();
+        let mut seen = 0;
+        while let Some((key, value)) = stack.pop() {
+            seen += 1;
+            if seen > 10_000 {
+                break;
+            }
+            let Some(elements) = object_elements(value, bytes) else {
+                continue;
+            };
+            if key != "metadata_options" {
+                stack.extend(elements);
+                continue;
+            }
+            let mut setting = new_setting(HostSpan::new(value.start_byte(), value.end_byte()));
+            let head = value
+                .parent()
+                .and_then(|p| p.child(0))
+                .map_or(HostSpan::new(value.start_byte(), value.start_byte()), |k| {
+                    HostSpan::new(k.start_byte(), k.end_byte())
+                });
+            setting.block = Some(OptionsBlock {
+                key: "metadata_options".to_owned(),
+                head,
+                span: HostSpan::new(value.start_byte(), value.end_byte()),
+                slot: None,
+            });
+            for (field, expression) in elements {
+                let slot = match field.as_str() {
+                    "http_tokens" => &mut setting.tokens,
+                    "http_endpoint" => &mut setting.endpoint,
+                    _ => continue,
+                };
+                *slot = expression_value(&field, expression, bytes, &names);
+            }
+            parsed.settings.push(setting);
+        }
     }
 }
 

@@ -65,6 +65,7 @@ pub fn analyze_with(fragment: &Fragment, options: &Options) -> Analysis {
                     exported: true,
                     value_span: None,
                     dominates: None,
+                    prefix: false,
                 }],
             )
         })
@@ -358,8 +359,10 @@ impl<'o> Analyzer<'o> {
     ) {
         if name == "aws" {
             let argv = words.get(program..).unwrap_or_default();
-            if let Some(call) = aws::metadata_call(argv, span, code.text, code.map) {
-                self.aws_metadata.push(call);
+            if let Some(mut call) = aws::metadata_call(argv, span, code.text, code.map) {
+                if self.reaches_aws(code, (words, program, span), &mut call) {
+                    self.aws_metadata.push(call);
+                }
             }
         }
         if name == "set" {
@@ -374,6 +377,89 @@ impl<'o> Analyzer<'o> {
                 frame.all_exported |= short('a') || long("allexport");
             }
         }
+    }
+
+    /// Whether an `aws` call may be sent to AWS: not when its `--endpoint-url`, or the
+    /// `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_EC2` it is run with (a prefix assignment or a
+    /// variable of the script), names another host (a moto or LocalStack mock, `localhost`).
+    /// Where the endpoint is a variable that could not be read, the call says so.
+    fn reaches_aws(
+        &self,
+        code: &Code,
+        (words, program, span): (&[Word], usize, FragmentSpan),
+        call: &mut aws::AwsMetadataCall,
+    ) -> bool {
+        let fid = code.fid;
+        let (written, values) = match &call.endpoint_url {
+            Some(word) => (
+                String::from_utf8_lossy(
+                    code.text
+                        .get(word.span.start.0..word.span.end.0)
+                        .unwrap_or_default(),
+                )
+                .into_owned(),
+                self.candidates(fid, &word.pieces, 0),
+            ),
+            None => {
+                // `AWS_ENDPOINT_URL=… aws ec2 …` or `env AWS_ENDPOINT_URL=… aws ec2 …` (before
+                // the program), else the script's own variable.
+                let before = words.get(..program).unwrap_or_default();
+                let start = code_start(words, span);
+                let head = words
+                    .get(program)
+                    .and_then(|w| code.text.get(start..w.span.start.0))
+                    .unwrap_or_default();
+                let mut found = None;
+                for name in ["AWS_ENDPOINT_URL_EC2", "AWS_ENDPOINT_URL"] {
+                    let prefix = format!("{name}=");
+                    if let Some(word) = before
+                        .iter()
+                        .find(|w| w.literal_prefix().starts_with(&prefix))
+                    {
+                        let values = self.candidates(fid, &word.pieces, 0);
+                        let values = values
+                            .into_iter()
+                            .map(|v| v.get(prefix.len()..).unwrap_or_default().to_owned())
+                            .collect();
+                        found = Some((prefix, values));
+                        break;
+                    }
+                    if let Some(value) = prefix_assignment(head, &prefix) {
+                        let values = if value.contains('$') || value.contains('`') {
+                            vec![UNKNOWN.to_string()]
+                        } else {
+                            vec![value.clone()]
+                        };
+                        found = Some((format!("{prefix}{value}"), values));
+                        break;
+                    }
+                    let values = self.script_variable_values(fid, name);
+                    if values.iter().any(|v| !v.contains(UNKNOWN)) {
+                        found = Some((format!("${name}"), values));
+                        break;
+                    }
+                }
+                match found {
+                    Some(found) => found,
+                    None => return true,
+                }
+            }
+        };
+        let kinds: Vec<Option<bool>> = values
+            .iter()
+            .filter(|v| !v.is_empty())
+            .map(|v| aws::is_aws_endpoint(v))
+            .collect();
+        if !kinds.is_empty() && kinds.iter().all(|k| *k == Some(false)) {
+            // Every value it can have is another host: not a call to AWS.
+            return false;
+        }
+        if kinds.contains(&None) && !kinds.contains(&Some(true)) {
+            call.endpoint_unknown = Some(format!(
+                "it is sent to the endpoint `{written}`, which could not be read and may be a mock of EC2 rather than AWS"
+            ));
+        }
+        true
     }
 
     /// Builds the request a client call makes, if it reaches IMDS.
@@ -482,6 +568,34 @@ fn is_foreign(values: &[String]) -> bool {
             || (name.trim() == "metadata" && value.trim() == "true")
             || name.trim() == "authorization" && value.contains("bearer oracle")
     })
+}
+
+/// Where a command's text starts: its first word, or the command's span (before any prefix
+/// assignment, which is not a word).
+fn code_start(words: &[Word], span: FragmentSpan) -> usize {
+    words
+        .first()
+        .map_or(span.start.0, |w| w.span.start.0.min(span.start.0))
+}
+
+/// The value of `NAME=value` among the prefix assignments of a command (`head` is its text before
+/// the program word), without quotes.
+fn prefix_assignment(head: &[u8], prefix: &str) -> Option<String> {
+    let head = String::from_utf8_lossy(head);
+    let at = head.match_indices(prefix).find(|(at, _)| {
+        *at == 0
+            || head
+                .as_bytes()
+                .get(at - 1)
+                .is_some_and(|b| b.is_ascii_whitespace())
+    })?;
+    let value = head.get(at.0 + prefix.len()..)?;
+    let value: String = value
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .filter(|c| !matches!(c, '"' | '\''))
+        .collect();
+    Some(value)
 }
 
 #[cfg(test)]

@@ -33,6 +33,8 @@ pub(super) struct VarDef {
     pub(super) value_span: Option<FragmentSpan>,
     /// The block whose later statements the assignment always runs before, and where it ends.
     pub(super) dominates: Option<(usize, usize)>,
+    /// Written before a command (`NAME=value cmd`): set for that command only.
+    pub(super) prefix: bool,
 }
 
 /// Where a fragment sits: its frame's parent, how variables cross into it, how deep it is, how
@@ -218,6 +220,7 @@ impl Analyzer<'_> {
                 exported: exported_here,
                 value_span: value.map(span_of),
                 dominates: dominated_block(node, &s.parents),
+                prefix: s.parents.of(node).is_some_and(|p| p.kind() == "command"),
             });
         }
         for &decl in &s.declarations {
@@ -239,6 +242,7 @@ impl Analyzer<'_> {
                     exported: false,
                     value_span: None,
                     dominates: None,
+                    prefix: false,
                 });
             }
         }

@@ -157,6 +157,36 @@ impl Analyzer<'_> {
         out
     }
 
+    /// The values a variable that the script itself sets may have at a command (assignments
+    /// written before another command, for that command only, left out); none when the script
+    /// does not set it.
+    pub(super) fn script_variable_values(&self, fid: usize, name: &str) -> Vec<String> {
+        let mut current = Some(fid);
+        while let Some(id) = current {
+            let Some(frame) = self.frames.get(id) else {
+                break;
+            };
+            let defs: Vec<_> = frame
+                .vars
+                .get(name)
+                .map(|defs| defs.iter().filter(|d| !d.prefix).collect())
+                .unwrap_or_default();
+            if !defs.is_empty() {
+                let mut values: Vec<String> = Vec::new();
+                for def in defs {
+                    for value in self.candidates(id, &def.pieces, 1) {
+                        if values.len() < MAX_CANDIDATES && !values.contains(&value) {
+                            values.push(value);
+                        }
+                    }
+                }
+                return values;
+            }
+            current = frame.parent;
+        }
+        Vec::new()
+    }
+
     fn variable_values(&self, fid: usize, name: &str, hops: usize) -> Vec<String> {
         if hops >= MAX_HOPS {
             return Vec::new();
