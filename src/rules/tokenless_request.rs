@@ -21,6 +21,10 @@ const DOC: &str = r#"# IMDS001 tokenless-request
 ## What it does
 Flags a `curl` or `wget` request to the EC2 instance metadata service (`169.254.169.254`,
 `[fd00:ec2::254]`, `instance-data`) that does not send the `X-aws-ec2-metadata-token` header.
+Only AWS's paths count: `/latest/…`, `/1.0/…`, dated versions (`/2021-07-15/…`), the root, and
+paths built from variables. Other services on the same address (Google's `/computeMetadata/`,
+Azure's and DigitalOcean's `/metadata/`, OpenStack's `/openstack/`, Oracle's `/opc/`, Linode's
+`/v1/` with `Metadata-Token`, Hetzner's `/hetzner/`) are not IMDS and are not flagged.
 
 ## Why is this bad?
 Without a token the request uses IMDSv1. Once the instance (or the account default) sets

@@ -473,14 +473,18 @@ fn word_site(word: &Word, text: &[u8], map: &OffsetMap) -> (HostSpan, String) {
 }
 
 /// Whether one header's values belong to another cloud's metadata service (Google's
-/// `Metadata-Flavor`, Azure's `Metadata: true`, Oracle's bearer token) on the same address.
+/// `Metadata-Flavor`, Azure's `Metadata: true`, Oracle's bearer token, Linode's `Metadata-Token`
+/// and its expiry) on the same address.
 fn is_foreign(values: &[String]) -> bool {
     values.iter().any(|v| {
         let v = v.to_ascii_lowercase();
         let (name, value) = v.split_once(':').unwrap_or((&v, ""));
-        (name.trim() == "metadata-flavor" && value.trim() == "google")
-            || (name.trim() == "metadata" && value.trim() == "true")
-            || name.trim() == "authorization" && value.contains("bearer oracle")
+        let name = name.trim();
+        (name == "metadata-flavor" && value.trim() == "google")
+            || (name == "metadata" && value.trim() == "true")
+            || (name == "authorization" && value.contains("bearer oracle"))
+            || name == "metadata-token"
+            || name == "metadata-token-expiry-seconds"
     })
 }
 
