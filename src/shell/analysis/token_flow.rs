@@ -251,13 +251,20 @@ fn header_name(value: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The TTL a header's values give. A value that cannot be read makes it unknown, whatever the
+/// others: `local ttl=""` then `ttl=$(…)` is unknown, not empty. An empty value among others is an
+/// initial value the others replace, and is not judged on its own.
 fn ttl_of(values: &[String]) -> Ttl {
+    let raws: Vec<&str> = values
+        .iter()
+        .map(|value| value.split_once(':').map_or("", |(_, v)| v).trim())
+        .collect();
+    if raws.iter().any(|raw| raw.contains(UNKNOWN)) {
+        return Ttl::Unknown;
+    }
+    let judged = |raw: &&&str| !raw.is_empty() || raws.iter().all(|r| r.is_empty());
     let mut result = Ttl::Unknown;
-    for value in values {
-        let raw = value.split_once(':').map_or("", |(_, v)| v).trim();
-        if raw.contains(UNKNOWN) {
-            return Ttl::Unknown;
-        }
+    for &raw in raws.iter().filter(judged) {
         match raw.parse::<u32>() {
             Ok(n) if (1..=21600).contains(&n) => {
                 if result == Ttl::Unknown {
