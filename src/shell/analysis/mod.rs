@@ -267,7 +267,9 @@ impl<'o> Analyzer<'o> {
                     self.client_request(code, node, &words, client, via_busybox, program)
                 {
                     pending.start = span.start.0;
-                    if pending.request.token_endpoint && pending.request.is_put() {
+                    // A token request with another method is IMDS002's one problem: what it
+                    // writes is still the token the script means to send.
+                    if pending.request.token_endpoint {
                         seen.token_sources.push(span);
                     }
                     self.pending.push(pending);
