@@ -99,6 +99,8 @@ struct Pending {
     token_names: Vec<String>,
     /// The request's command start in its fragment, for finding token variables assigned before.
     start: usize,
+    /// The function whose body holds the request, whose `$1`, `$2`… its token header may read.
+    function: Option<String>,
 }
 
 struct Analyzer<'o> {
@@ -135,8 +137,16 @@ struct Seen {
     busybox: bool,
     /// Commands that write a token to their output.
     token_sources: Vec<FragmentSpan>,
-    /// The commands that are neither clients nor shells, by name (calls of functions among them).
-    calls: Vec<(String, FragmentSpan)>,
+    /// The commands that are neither clients nor shells (calls of functions among them).
+    calls: Vec<Call>,
+}
+
+/// A command that is neither a client nor a shell: perhaps a call of a function of the script.
+pub(super) struct Call {
+    pub(super) name: String,
+    pub(super) span: FragmentSpan,
+    /// The arguments after the name: `$1`, `$2`… of a function it calls.
+    pub(super) args: Vec<Word>,
 }
 
 impl<'o> Analyzer<'o> {
@@ -175,7 +185,8 @@ impl<'o> Analyzer<'o> {
                             .iter()
                             .map(|name| TokenVariable {
                                 name: name.clone(),
-                                from_token_request: self.is_token_var(p.frame, name),
+                                from_token_request: self.is_token_var(p.frame, name)
+                                    || self.is_token_param(p.frame, p.function.as_deref(), name),
                             })
                             .collect(),
                     );
@@ -267,6 +278,7 @@ impl<'o> Analyzer<'o> {
                     self.client_request(code, node, &words, client, via_busybox, program)
                 {
                     pending.start = span.start.0;
+                    pending.function = token_flow::enclosing_function(code.s, code.text, span);
                     // A token request with another method is IMDS002's one problem: what it
                     // writes is still the token the script means to send.
                     if pending.request.token_endpoint {
@@ -299,7 +311,11 @@ impl<'o> Analyzer<'o> {
             }
             Invocation::Other { name, program } => {
                 self.other_command(code, &words, &name, program, span);
-                seen.calls.push((name, span));
+                seen.calls.push(Call {
+                    name,
+                    span,
+                    args: words.get(program + 1..).unwrap_or_default().to_vec(),
+                });
             }
             Invocation::Shell { script: None, .. } | Invocation::NotRun => {}
         }
@@ -427,6 +443,7 @@ impl<'o> Analyzer<'o> {
             },
             token_names: sent.names,
             start: 0,
+            function: None,
         })
     }
 

@@ -2,10 +2,10 @@
 //! variables are followed (with limits), the functions and variables a token request's output
 //! flows into (through copies and nested shells, across frames), and the token and TTL headers.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
-use super::scope::Boundary;
-use super::Analyzer;
+use super::scope::{Boundary, Frame};
+use super::{Analyzer, Call};
 use crate::fragment::FragmentSpan;
 use crate::shell::endpoint::UNKNOWN;
 use crate::shell::request::{TokenUse, Ttl};
@@ -24,6 +24,15 @@ fn contains(outer: FragmentSpan, inner: FragmentSpan) -> bool {
     outer.start <= inner.start && inner.end <= outer.end
 }
 
+/// The name of the innermost function of the fragment whose body holds `span`.
+pub(super) fn enclosing_function(s: &Structure, text: &[u8], span: FragmentSpan) -> Option<String> {
+    s.functions
+        .iter()
+        .filter(|&&(_, body)| contains(span_of(body), span))
+        .min_by_key(|&&(_, body)| body.end_byte() - body.start_byte())
+        .map(|&(name, _)| node_str(name, text))
+}
+
 impl Analyzer<'_> {
     /// Finds the functions and variables that carry a token: a variable assigned from a
     /// substitution that runs a token request (directly, through a function, or through a nested
@@ -34,7 +43,7 @@ impl Analyzer<'_> {
         s: &Structure,
         text: &[u8],
         sources: &mut Vec<FragmentSpan>,
-        calls: &[(String, FragmentSpan)],
+        calls: &[Call],
     ) {
         let mut token_functions: HashSet<String> = HashSet::new();
         for _ in 0..8 {
@@ -47,9 +56,9 @@ impl Analyzer<'_> {
                     changed = true;
                 }
             }
-            for (name, span) in calls {
-                if token_functions.contains(name) && !sources.contains(span) {
-                    sources.push(*span);
+            for call in calls {
+                if token_functions.contains(&call.name) && !sources.contains(&call.span) {
+                    sources.push(call.span);
                     changed = true;
                 }
             }
@@ -73,33 +82,117 @@ impl Analyzer<'_> {
             })
             .map(|(name, _)| name.clone())
             .collect();
-        // Copies: `T2=$TOKEN`, `T2="${TOKEN}"`.
+        let functions: HashMap<String, bool> = s
+            .functions
+            .iter()
+            .map(|&(name, _)| {
+                let name = node_str(name, text);
+                let called = calls.iter().any(|c| c.name == name);
+                (name, called)
+            })
+            .collect();
+        // Parameters a call passes a token in (`imds_get "$TOKEN" …`, `f "$(get_token)"`), and
+        // copies (`T2=$TOKEN`, `local token=$1`), until nothing changes.
+        let mut params: HashSet<(String, usize)> = HashSet::new();
         for _ in 0..8 {
+            let mut changed = false;
+            for call in calls.iter().filter(|c| functions.contains_key(&c.name)) {
+                let caller = enclosing_function(s, text, call.span);
+                for (i, arg) in call.args.iter().enumerate() {
+                    let key = (call.name.clone(), i + 1);
+                    if !params.contains(&key)
+                        && self.carries_token(
+                            frame,
+                            &arg.pieces,
+                            &token_vars,
+                            &params,
+                            caller.as_deref(),
+                            sources,
+                        )
+                    {
+                        params.insert(key);
+                        changed = true;
+                    }
+                }
+            }
             let copies: Vec<String> = frame
                 .vars
                 .iter()
                 .filter(|(name, defs)| {
                     !token_vars.contains(*name)
                         && defs.iter().any(|def| match def.pieces.as_slice() {
-                            [Piece::Variable { name: source, .. }] => {
-                                token_vars.contains(source)
-                                    || (!frame.vars.contains_key(source)
-                                        && frame
-                                            .parent
-                                            .is_some_and(|p| self.is_token_var(p, source)))
+                            [Piece::Variable { .. }] => {
+                                let within =
+                                    def.value_span.and_then(|v| enclosing_function(s, text, v));
+                                self.carries_token(
+                                    frame,
+                                    &def.pieces,
+                                    &token_vars,
+                                    &params,
+                                    within.as_deref(),
+                                    &[],
+                                )
                             }
                             _ => false,
                         })
                 })
                 .map(|(name, _)| name.clone())
                 .collect();
-            if copies.is_empty() {
+            changed |= !copies.is_empty();
+            token_vars.extend(copies);
+            if !changed {
                 break;
             }
-            token_vars.extend(copies);
         }
         if let Some(frame) = self.frames.get_mut(fid) {
             frame.token_vars = token_vars;
+            frame.token_params = params;
+            frame.functions = functions;
+        }
+    }
+
+    /// Whether a word (an argument, a copied value) holds a token: a token variable, a parameter
+    /// of `function` a call passes a token in, or a substitution that runs a token request.
+    fn carries_token(
+        &self,
+        frame: &Frame,
+        pieces: &[Piece],
+        token_vars: &HashSet<String>,
+        params: &HashSet<(String, usize)>,
+        function: Option<&str>,
+        sources: &[FragmentSpan],
+    ) -> bool {
+        pieces.iter().any(|piece| match piece {
+            Piece::Variable { name, .. } => match name.parse::<usize>() {
+                Ok(n) => function.is_some_and(|f| params.contains(&(f.to_owned(), n))),
+                Err(_) => {
+                    token_vars.contains(name)
+                        || (!frame.vars.contains_key(name)
+                            && frame.parent.is_some_and(|p| self.is_token_var(p, name)))
+                }
+            },
+            Piece::Command(span) => sources.iter().any(|&src| contains(*span, src)),
+            Piece::Literal(_) | Piece::Unknown => false,
+        })
+    }
+
+    /// Whether the positional parameter `name` (`1`, `2`…) of `function` (the script's own, at the
+    /// top level) may hold a token: some call of the function passes one there, or nothing in the
+    /// fragment calls it (a library: its callers are elsewhere), or it is the script's own
+    /// argument, which comes from whoever runs it.
+    pub(super) fn is_token_param(&self, fid: usize, function: Option<&str>, name: &str) -> bool {
+        let Ok(n) = name.parse::<usize>() else {
+            return false;
+        };
+        let Some(frame) = self.frames.get(fid) else {
+            return false;
+        };
+        match function {
+            None => true,
+            Some(f) => {
+                frame.functions.get(f) != Some(&true)
+                    || frame.token_params.contains(&(f.to_owned(), n))
+            }
         }
     }
 
@@ -207,7 +300,17 @@ pub(super) fn token_headers(headers: &[(Word, Vec<String>)]) -> TokenHeaders<'_>
             if name == TOKEN_HEADER {
                 token = Some(TokenUse::Inline);
                 token_names.extend(value_variables(word));
-                if word.pieces.iter().any(|p| matches!(p, Piece::Command(_))) {
+                // Fetched inline, or by a default when the variable is unset
+                // (`${IMDS_TOKEN:-$(get_token)}`).
+                let fetched = |p: &Piece| match p {
+                    Piece::Command(_) => true,
+                    Piece::Variable {
+                        default: Some(default),
+                        ..
+                    } => default.iter().any(|d| matches!(d, Piece::Command(_))),
+                    Piece::Literal(_) | Piece::Variable { .. } | Piece::Unknown => false,
+                };
+                if word.pieces.iter().any(fetched) {
                     token_names.clear();
                 }
             } else if name == TTL_HEADER {
