@@ -22,7 +22,9 @@ use crate::shell::client::{self, ClientCall};
 use crate::shell::command::{self, Invocation};
 use crate::shell::endpoint::{self, MetadataUrl, UNKNOWN};
 use crate::shell::parse::{self, ParseError};
-use crate::shell::request::{Client, FixSite, Method, Request, Scope, TokenUse, TokenVariable};
+use crate::shell::request::{
+    Client, FixSite, Method, Misspelled, Request, Scope, TokenUse, TokenVariable,
+};
 use crate::shell::tree::{argv, deeper_than, structure, Structure, MAX_TREE_DEPTH};
 use crate::shell::word::{span_of, Piece, Word};
 use crate::shell::Options;
@@ -439,6 +441,15 @@ impl<'o> Analyzer<'o> {
                 method,
                 token,
                 ttl: sent.ttl,
+                misspelled: sent
+                    .misspelled
+                    .iter()
+                    .map(|(word, header, written)| Misspelled {
+                        header: *header,
+                        written: written.clone(),
+                        name_span: name_span(word, written, code.text, code.map),
+                    })
+                    .collect(),
                 site,
             },
             token_names: sent.names,
@@ -477,6 +488,17 @@ impl<'o> Analyzer<'o> {
             },
         }
     }
+}
+
+/// Where a header word writes the header name `written` (its first occurrence in the word as
+/// written, which starts with it after a quote or an option), for a fix that replaces it.
+fn name_span(word: &Word, written: &str, text: &[u8], map: &OffsetMap) -> Option<HostSpan> {
+    let raw = text.get(word.span.start.0..word.span.end.0)?;
+    let at = raw
+        .windows(written.len().max(1))
+        .position(|w| w == written.as_bytes())?;
+    let start = word.span.start.0 + at;
+    Some(map.span_to_host(FragmentSpan::new(start, start + written.len())))
 }
 
 /// An argument's place in the file and its text as written, for fixes that rewrite it.

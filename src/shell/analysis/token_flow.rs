@@ -8,7 +8,7 @@ use super::scope::{Boundary, Frame};
 use super::{Analyzer, Call};
 use crate::fragment::FragmentSpan;
 use crate::shell::endpoint::UNKNOWN;
-use crate::shell::request::{TokenUse, Ttl};
+use crate::shell::request::{HeaderName, TokenUse, Ttl};
 use crate::shell::tree::Structure;
 use crate::shell::word::{node_str, span_of, Piece, Word};
 
@@ -285,6 +285,9 @@ pub(super) struct TokenHeaders<'w> {
     pub(super) ttl: Ttl,
     /// The last TTL header written out in the command (not read from a variable whole).
     pub(super) ttl_word: Option<&'w Word>,
+    /// Header words whose names are near misses of a header that is absent: which, and the name
+    /// as written.
+    pub(super) misspelled: Vec<(&'w Word, HeaderName, String)>,
 }
 
 /// Reads a request's headers, each with the values it may take, for its token and its TTL.
@@ -293,10 +296,14 @@ pub(super) fn token_headers(headers: &[(Word, Vec<String>)]) -> TokenHeaders<'_>
     let mut token_names = Vec::new();
     let mut ttl = Ttl::Missing;
     let mut ttl_word = None;
+    let mut misspelled = Vec::new();
     for (word, values) in headers {
         let prefix = word.literal_prefix();
-        if let Some((name, _)) = prefix.split_once(':') {
-            let name = name.trim().to_ascii_lowercase();
+        if let Some((written, _)) = prefix.split_once(':') {
+            let name = written.trim().to_ascii_lowercase();
+            if let Some(header) = near_miss(&name) {
+                misspelled.push((word, header, written.trim().to_owned()));
+            }
             if name == TOKEN_HEADER {
                 token = Some(TokenUse::Inline);
                 token_names.extend(value_variables(word));
@@ -325,11 +332,95 @@ pub(super) fn token_headers(headers: &[(Word, Vec<String>)]) -> TokenHeaders<'_>
             ttl = ttl_of(values);
         }
     }
+    misspelled.retain(|(_, header, _)| match header {
+        HeaderName::Token => token.is_none(),
+        HeaderName::Ttl => ttl == Ttl::Missing,
+    });
     TokenHeaders {
         token,
         names: token_names,
         ttl,
         ttl_word,
+        misspelled,
+    }
+}
+
+/// Whether a header name (in lower case) is a near miss of the token or the TTL header: the same
+/// but for `_` for `-`, within a few letters of it (`aws-ec2-metadata-token` without its `x-`,
+/// `x-aws-ec2-metadata-tokens`), or holding `ec2-metadata-token` (with `ttl` for the TTL header).
+/// Other clouds' headers (`Metadata-Token`, `Metadata-Flavor`) and unrelated names are far.
+fn near_miss(name: &str) -> Option<HeaderName> {
+    if name == TOKEN_HEADER || name == TTL_HEADER {
+        return None;
+    }
+    let normal = name.replace('_', "-");
+    let related = normal.contains("ec2-metadata-token");
+    if normal.contains("ttl") {
+        return (related || distance(&normal, TTL_HEADER) <= 4).then_some(HeaderName::Ttl);
+    }
+    (related || distance(&normal, TOKEN_HEADER) <= 4).then_some(HeaderName::Token)
+}
+
+/// Levenshtein distance between two ASCII-or-not strings, by characters.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row.first().copied().unwrap_or_default();
+        if let Some(first) = row.first_mut() {
+            *first = i + 1;
+        }
+        for (j, cb) in b.iter().enumerate() {
+            let above = row.get(j + 1).copied().unwrap_or_default();
+            let left = row.get(j).copied().unwrap_or_default();
+            let cost = usize::from(ca != *cb);
+            let value = (above + 1).min(left + 1).min(diagonal + cost);
+            diagonal = above;
+            if let Some(cell) = row.get_mut(j + 1) {
+                *cell = value;
+            }
+        }
+    }
+    row.last().copied().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn near_misses_of_the_token_headers() {
+        for (name, header) in [
+            ("aws-ec2-metadata-token", HeaderName::Token),
+            ("x-aws-ec2-metadata-tokens", HeaderName::Token),
+            ("x_aws_ec2_metadata_token", HeaderName::Token),
+            ("x-aws-ec2-metdata-token", HeaderName::Token),
+            ("x-aws-metadata-token", HeaderName::Token),
+            ("x-amz-ec2-metadata-token", HeaderName::Token),
+            ("x-aws-ec2-metadata-token-ttl", HeaderName::Ttl),
+            ("x-aws-ec2-metadata-token-ttl-second", HeaderName::Ttl),
+            ("aws-ec2-metadata-token-ttl-seconds", HeaderName::Ttl),
+            ("x-aws-ec2-metadata-ttl-seconds", HeaderName::Ttl),
+        ] {
+            assert_eq!(near_miss(name), Some(header), "{name}");
+        }
+        for name in [
+            "x-aws-ec2-metadata-token",
+            "x-aws-ec2-metadata-token-ttl-seconds",
+            "metadata-token",
+            "metadata-token-expiry-seconds",
+            "metadata-flavor",
+            "x-metadata-token",
+            "authorization",
+            "accept",
+            "user-agent",
+            "x-amz-security-token",
+            "x-ttl-seconds",
+        ] {
+            assert_eq!(near_miss(name), None, "{name}");
+        }
+        assert_eq!(distance("kitten", "sitting"), 3);
+        assert_eq!(distance("", "abc"), 3);
     }
 }
 
