@@ -110,6 +110,10 @@ pub struct Request {
     pub ttl: Ttl,
     /// Headers whose names are near misses of the token or TTL header, which is missing.
     pub misspelled: Vec<Misspelled>,
+    /// For a client call in a function that takes its URL from the function's arguments
+    /// (`imdscurl() { curl -s "$@"; }`): the calls of the function that make it a metadata
+    /// request. Empty for a request written out where it is.
+    pub calls: Vec<HostSpan>,
     /// Where and how this request can be rewritten.
     pub site: FixSite,
 }

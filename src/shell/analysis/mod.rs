@@ -11,6 +11,7 @@
 mod nesting;
 mod scope;
 mod token_flow;
+mod wrappers;
 
 use tree_sitter::Node;
 
@@ -141,6 +142,9 @@ struct Seen {
     token_sources: Vec<FragmentSpan>,
     /// The commands that are neither clients nor shells (calls of functions among them).
     calls: Vec<Call>,
+    /// Client calls that make no metadata request as written (their URL may come from the
+    /// arguments of the function they are in).
+    unresolved_clients: Vec<FragmentSpan>,
 }
 
 /// A command that is neither a client nor a shell: perhaps a call of a function of the script.
@@ -248,6 +252,7 @@ impl<'o> Analyzer<'o> {
         for &node in &s.commands {
             self.command(&code, node, &mut seen);
         }
+        self.wrapped_requests(&code, &mut seen);
 
         for &(heredoc, body) in &s.heredocs {
             if self.heredoc(&code, heredoc, body) {
@@ -287,6 +292,8 @@ impl<'o> Analyzer<'o> {
                         seen.token_sources.push(span);
                     }
                     self.pending.push(pending);
+                } else {
+                    seen.unresolved_clients.push(span);
                 }
             }
             Invocation::Shell {
@@ -441,6 +448,7 @@ impl<'o> Analyzer<'o> {
                 method,
                 token,
                 ttl: sent.ttl,
+                calls: Vec::new(),
                 misspelled: sent
                     .misspelled
                     .iter()

@@ -347,7 +347,8 @@ pub(super) fn token_headers(headers: &[(Word, Vec<String>)]) -> TokenHeaders<'_>
 
 /// Whether a header name (in lower case) is a near miss of the token or the TTL header: the same
 /// but for `_` for `-`, within a few letters of it (`aws-ec2-metadata-token` without its `x-`,
-/// `x-aws-ec2-metadata-tokens`), or holding `ec2-metadata-token` (with `ttl` for the TTL header).
+/// `x-aws-ec2-metadata-tokens`; six for the TTL header), or holding `ec2-metadata-token` (with
+/// `ttl` for the TTL header).
 /// Other clouds' headers (`Metadata-Token`, `Metadata-Flavor`) and unrelated names are far.
 fn near_miss(name: &str) -> Option<HeaderName> {
     if name == TOKEN_HEADER || name == TTL_HEADER {
@@ -356,7 +357,8 @@ fn near_miss(name: &str) -> Option<HeaderName> {
     let normal = name.replace('_', "-");
     let related = normal.contains("ec2-metadata-token");
     if normal.contains("ttl") {
-        return (related || distance(&normal, TTL_HEADER) <= 4).then_some(HeaderName::Ttl);
+        // The TTL header is long: a missing `token-` (6 letters) is still near.
+        return (related || distance(&normal, TTL_HEADER) <= 6).then_some(HeaderName::Ttl);
     }
     (related || distance(&normal, TOKEN_HEADER) <= 4).then_some(HeaderName::Token)
 }
