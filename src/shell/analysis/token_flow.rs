@@ -386,46 +386,6 @@ fn distance(a: &str, b: &str) -> usize {
     row.last().copied().unwrap_or_default()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn near_misses_of_the_token_headers() {
-        for (name, header) in [
-            ("aws-ec2-metadata-token", HeaderName::Token),
-            ("x-aws-ec2-metadata-tokens", HeaderName::Token),
-            ("x_aws_ec2_metadata_token", HeaderName::Token),
-            ("x-aws-ec2-metdata-token", HeaderName::Token),
-            ("x-aws-metadata-token", HeaderName::Token),
-            ("x-amz-ec2-metadata-token", HeaderName::Token),
-            ("x-aws-ec2-metadata-token-ttl", HeaderName::Ttl),
-            ("x-aws-ec2-metadata-token-ttl-second", HeaderName::Ttl),
-            ("aws-ec2-metadata-token-ttl-seconds", HeaderName::Ttl),
-            ("x-aws-ec2-metadata-ttl-seconds", HeaderName::Ttl),
-        ] {
-            assert_eq!(near_miss(name), Some(header), "{name}");
-        }
-        for name in [
-            "x-aws-ec2-metadata-token",
-            "x-aws-ec2-metadata-token-ttl-seconds",
-            "metadata-token",
-            "metadata-token-expiry-seconds",
-            "metadata-flavor",
-            "x-metadata-token",
-            "authorization",
-            "accept",
-            "user-agent",
-            "x-amz-security-token",
-            "x-ttl-seconds",
-        ] {
-            assert_eq!(near_miss(name), None, "{name}");
-        }
-        assert_eq!(distance("kitten", "sitting"), 3);
-        assert_eq!(distance("", "abc"), 3);
-    }
-}
-
 /// The variables used after the colon of a header word.
 fn value_variables(word: &Word) -> Vec<String> {
     let mut seen_colon = false;
@@ -471,4 +431,44 @@ fn ttl_of(values: &[String]) -> Ttl {
         }
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn near_misses_of_the_token_headers() {
+        for (name, header) in [
+            ("aws-ec2-metadata-token", HeaderName::Token),
+            ("x-aws-ec2-metadata-tokens", HeaderName::Token),
+            ("x_aws_ec2_metadata_token", HeaderName::Token),
+            ("x-aws-ec2-metdata-token", HeaderName::Token),
+            ("x-aws-metadata-token", HeaderName::Token),
+            ("x-amz-ec2-metadata-token", HeaderName::Token),
+            ("x-aws-ec2-metadata-token-ttl", HeaderName::Ttl),
+            ("x-aws-ec2-metadata-token-ttl-second", HeaderName::Ttl),
+            ("aws-ec2-metadata-token-ttl-seconds", HeaderName::Ttl),
+            ("x-aws-ec2-metadata-ttl-seconds", HeaderName::Ttl),
+        ] {
+            assert_eq!(near_miss(name), Some(header), "{name}");
+        }
+        for name in [
+            "x-aws-ec2-metadata-token",
+            "x-aws-ec2-metadata-token-ttl-seconds",
+            "metadata-token",
+            "metadata-token-expiry-seconds",
+            "metadata-flavor",
+            "x-metadata-token",
+            "authorization",
+            "accept",
+            "user-agent",
+            "x-amz-security-token",
+            "x-ttl-seconds",
+        ] {
+            assert_eq!(near_miss(name), None, "{name}");
+        }
+        assert_eq!(distance("kitten", "sitting"), 3);
+        assert_eq!(distance("", "abc"), 3);
+    }
 }
