@@ -6,9 +6,12 @@ use std::collections::HashSet;
 
 use super::Checking;
 use crate::fix::{self, Applicability, Target};
-use crate::model::Finding;
+use crate::model::{Finding, Related};
 use crate::rules::{self, RequestContext};
 use crate::source::FileSpan;
+
+/// What a related place says: a call of the function whose arguments make the request.
+const CALLED_HERE: &str = "called here with the metadata URL";
 
 /// The findings of the request rules, and the file spans of the tokenless requests that `--fix`
 /// rewrites (a safe fix), which the settings rules count.
@@ -74,7 +77,13 @@ pub(super) fn findings(checking: &Checking) -> (Vec<Finding>, HashSet<FileSpan>)
                 fix,
                 origin,
                 decoded,
-                related: Vec::new(),
+                related: request
+                    .calls
+                    .iter()
+                    .map(|&call| {
+                        Related::at(view.source, view.to_file(fragment.host, call), CALLED_HERE)
+                    })
+                    .collect(),
             });
         }
     }

@@ -8,7 +8,9 @@ pub mod settings;
 pub mod write;
 
 use crate::fragment::{HostOffset, HostSpan, PlainScalar};
-use crate::shell::request::{BlockKind, Client, Method, Quoting, Request, Scope, TokenUse};
+use crate::shell::request::{
+    BlockKind, Client, HeaderName, Method, Quoting, Request, Scope, TokenUse,
+};
 use crate::shell::Analysis;
 
 pub use crate::model::fix::{Applicability, Edit, Fix};
@@ -54,10 +56,17 @@ pub struct Target {
 /// Plans the fixes of one fragment's findings, in the order given.
 pub fn plan(analysis: &Analysis, targets: &[Target], settings: FixSettings) -> Vec<Option<Fix>> {
     let settings = &settings;
+    // A misspelled token header is renamed: no token is fetched for it.
     let tokenless: Vec<usize> = targets
         .iter()
         .filter(|t| t.fix == RequestFix::FetchToken)
         .map(|t| t.request)
+        .filter(|&i| {
+            analysis
+                .requests
+                .get(i)
+                .is_some_and(|r| rename(r, HeaderName::Token).is_none())
+        })
         .collect();
     let shared = SharedFetches::plan(analysis, &tokenless, settings);
     targets
@@ -65,11 +74,13 @@ pub fn plan(analysis: &Analysis, targets: &[Target], settings: FixSettings) -> V
         .map(|target| {
             let request = analysis.requests.get(target.request)?;
             let fix = match target.fix {
-                RequestFix::FetchToken => {
+                RequestFix::FetchToken => rename(request, HeaderName::Token).or_else(|| {
                     tokenless_fix(analysis, target.request, request, &shared, settings)
-                }
+                }),
                 RequestFix::UsePut => put_fix(request),
-                RequestFix::SetTtl => ttl_fix(request, settings),
+                RequestFix::SetTtl => {
+                    rename(request, HeaderName::Ttl).or_else(|| ttl_fix(request, settings))
+                }
             }?;
             // Code around a syntax error may not be what the analysis read.
             Some(if analysis.syntax_errors {
@@ -79,6 +90,25 @@ pub fn plan(analysis: &Analysis, targets: &[Target], settings: FixSettings) -> V
             })
         })
         .collect()
+}
+
+/// Gives a misspelled header (`aws-ec2-metadata-token: $T`) its right name, in place: the value
+/// it sends is what the script meant to send.
+fn rename(request: &Request, header: HeaderName) -> Option<Fix> {
+    let site = &request.site;
+    let wrong = request.misspelled.iter().find(|m| m.header == header)?;
+    let span = wrong.name_span?;
+    let quoting = site.quoting.as_deref()?;
+    Some(Fix {
+        applicability: Applicability::Safe,
+        message: format!(
+            "Rename the header `{}` to `{}`",
+            wrong.written,
+            header.as_str()
+        ),
+        // Letters and dashes: written as they are in any quoting, a YAML plain scalar included.
+        edits: finish(write_at(span, header.as_str(), quoting, None)),
+    })
 }
 
 /// Why a fix in a fragment with syntax errors is unsafe.

@@ -1,7 +1,7 @@
 //! IMDS003 `token-ttl-invalid`.
 
 use super::{Check, Entry, RequestContext, RequestFix, Rule, Severity, Violation};
-use crate::shell::request::{Client, Request, Ttl};
+use crate::shell::request::{Client, HeaderName, Request, Ttl};
 
 pub const RULE: Entry = Entry {
     rule: Rule {
@@ -22,6 +22,9 @@ const DOC: &str = r#"# IMDS003 token-ttl-invalid
 Flags a `PUT /latest/api/token` request that does not send
 `X-aws-ec2-metadata-token-ttl-seconds`, or sends a value that is not a whole number of seconds
 between 1 and 21600 (six hours).
+
+A header whose name is a near miss of the TTL header (`X-aws-ec2-metadata-token-ttl`,
+`aws-ec2-metadata-token-ttl-seconds`) is named as such, and `--fix` renames it in place.
 
 ## Why is this bad?
 IMDS answers such a token request with `400 Bad Request`, so the script has no token and every
@@ -65,6 +68,24 @@ fn violation(request: &Request) -> Option<Violation> {
         Client::Curl => r#"-H "X-aws-ec2-metadata-token-ttl-seconds: 21600""#,
         Client::Wget => r#"--header="X-aws-ec2-metadata-token-ttl-seconds: 21600""#,
     };
+    if let Some(wrong) = request
+        .misspelled
+        .iter()
+        .find(|m| m.header == HeaderName::Ttl)
+    {
+        return Some(Violation {
+            message: format!(
+                "token request sends `{}`, which is not the TTL header `{}`",
+                wrong.written,
+                HeaderName::Ttl.as_str()
+            ),
+            help: format!(
+                "rename the header `{}` to `{}`",
+                wrong.written,
+                HeaderName::Ttl.as_str()
+            ),
+        });
+    }
     match &request.ttl {
         Ttl::Valid(_) | Ttl::Unknown => None,
         Ttl::Missing => Some(Violation {

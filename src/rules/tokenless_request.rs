@@ -1,7 +1,7 @@
 //! IMDS001 `tokenless-request`.
 
 use super::{Check, Entry, RequestContext, RequestFix, Rule, Severity, Violation};
-use crate::shell::request::{Request, TokenUse};
+use crate::shell::request::{HeaderName, Request, TokenUse};
 
 pub const RULE: Entry = Entry {
     rule: Rule {
@@ -21,6 +21,13 @@ const DOC: &str = r#"# IMDS001 tokenless-request
 ## What it does
 Flags a `curl` or `wget` request to the EC2 instance metadata service (`169.254.169.254`,
 `[fd00:ec2::254]`, `instance-data`) that does not send the `X-aws-ec2-metadata-token` header.
+Only AWS's paths count: `/latest/…`, `/1.0/…`, dated versions (`/2021-07-15/…`), the root, and
+paths built from variables. Other services on the same address (Google's `/computeMetadata/`,
+Azure's and DigitalOcean's `/metadata/`, OpenStack's `/openstack/`, Oracle's `/opc/`, Linode's
+`/v1/` with `Metadata-Token`, Hetzner's `/hetzner/`) are not IMDS and are not flagged.
+A header whose name is a near miss of the token header (`aws-ec2-metadata-token`,
+`X-aws-ec2-metadata-tokens`, `_` for `-`; case does not matter) is ignored by IMDS: the message
+names it, and `--fix` renames it in place instead of adding a token.
 
 ## Why is this bad?
 Without a token the request uses IMDSv1. Once the instance (or the account default) sets
@@ -122,6 +129,24 @@ fn violation(request: &Request) -> Option<Violation> {
         token_origin(&request.origin),
         super::token_header_option(request.client)
     );
+    if let Some(wrong) = request
+        .misspelled
+        .iter()
+        .find(|m| m.header == HeaderName::Token)
+    {
+        return Some(Violation {
+            message: format!(
+                "`{client}` request to the metadata service sends `{}`, which is not the token header `{}`",
+                wrong.written,
+                HeaderName::Token.as_str()
+            ),
+            help: format!(
+                "rename the header `{}` to `{}`",
+                wrong.written,
+                HeaderName::Token.as_str()
+            ),
+        });
+    }
     match &request.token {
         TokenUse::Absent => Some(Violation {
             message: format!("`{client}` request to the metadata service without a token"),

@@ -44,8 +44,29 @@ impl Endpoints {
     }
 }
 
-/// Paths on 169.254.169.254 that belong to other clouds' metadata services.
-const FOREIGN_PATHS: &[&str] = &["/computeMetadata", "/metadata", "/openstack", "/opc"];
+/// Whether a path (and query) is one IMDS serves, or may be: the root (`/`, which lists the
+/// versions), `/latest/…`, `/1.0/…`, a dated version (`/2021-07-15/…`), or a first segment that
+/// cannot be read (built from a variable). Any other first segment is another service on the
+/// same address: Linode (`/v1/…`), Hetzner (`/hetzner/v1/…`), OpenStack (`/openstack/…`), Google
+/// (`/computeMetadata/…`), Azure and DigitalOcean (`/metadata/…`), Oracle (`/opc/…`).
+fn is_aws_path(path: &str) -> bool {
+    let first = path
+        .trim_start_matches('/')
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or_default();
+    first.is_empty() || first.contains(UNKNOWN) || first == "latest" || first == "1.0" || {
+        let b = first.as_bytes();
+        b.len() == 10
+            && b.iter().enumerate().all(|(i, c)| {
+                if i == 4 || i == 7 {
+                    *c == b'-'
+                } else {
+                    c.is_ascii_digit()
+                }
+            })
+    }
+}
 
 /// A URL that reaches the metadata service.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,10 +117,7 @@ pub fn classify(url: &str, endpoints: &Endpoints) -> Option<MetadataUrl> {
     if port.is_some_and(|p| p != "80") {
         return None;
     }
-    if FOREIGN_PATHS.iter().any(|foreign| {
-        path.strip_prefix(foreign)
-            .is_some_and(|after| after.is_empty() || after.starts_with(['/', '?']))
-    }) {
+    if !is_aws_path(path) {
         return None;
     }
     Some(MetadataUrl {
@@ -165,6 +183,23 @@ mod tests {
     }
 
     #[test]
+    fn aws_paths_and_paths_that_cannot_be_read() {
+        for url in [
+            "http://169.254.169.254/",
+            "http://169.254.169.254?x",
+            "http://169.254.169.254/latest",
+            "http://169.254.169.254/latest/api/token",
+            "http://169.254.169.254/1.0/meta-data/",
+            "http://169.254.169.254/2009-04-04/meta-data/instance-id",
+            "http://169.254.169.254/\u{1}",
+            "http://169.254.169.254/\u{1}/meta-data/",
+            "http://169.254.169.254/v\u{1}/meta-data/",
+        ] {
+            assert!(path_of(url).is_some(), "{url}");
+        }
+    }
+
+    #[test]
     fn not_the_endpoint() {
         for url in [
             "http://169.254.170.2/v2/metadata",
@@ -181,6 +216,17 @@ mod tests {
             "ftp://169.254.169.254/latest/",
             "http://\u{1}/latest/meta-data/",
             "metadata.google.internal/computeMetadata/v1/",
+            // Linode, Hetzner and other services on the same address.
+            "http://169.254.169.254/v1/token",
+            "http://169.254.169.254/v1/instance",
+            "http://169.254.169.254/hetzner/v1/metadata",
+            "http://169.254.169.254/hetzner/v1/userdata",
+            "http://169.254.169.254/metadata/v1.json",
+            "http://169.254.169.254/opc/v1/instance/",
+            "http://169.254.169.254/openstack",
+            "http://169.254.169.254/meta-data/instance-id",
+            "http://169.254.169.254/2021-7-15/meta-data/",
+            "http://169.254.169.254/latestx/meta-data/",
         ] {
             assert_eq!(path_of(url), None, "{url}");
         }

@@ -62,6 +62,35 @@ pub enum Ttl {
     Unknown,
 }
 
+/// Which of IMDS's two headers a misspelled header name stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderName {
+    /// `X-aws-ec2-metadata-token`.
+    Token,
+    /// `X-aws-ec2-metadata-token-ttl-seconds`.
+    Ttl,
+}
+
+impl HeaderName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HeaderName::Token => "X-aws-ec2-metadata-token",
+            HeaderName::Ttl => "X-aws-ec2-metadata-token-ttl-seconds",
+        }
+    }
+}
+
+/// A header whose name is close to one of IMDS's but is not it (`aws-ec2-metadata-token`,
+/// `X-aws-ec2-metadata-tokens`): IMDS ignores it. Only recorded when the right header is absent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Misspelled {
+    pub header: HeaderName,
+    /// The name as written.
+    pub written: String,
+    /// Where the name is written, to replace it (`None` when it cannot be found in the word).
+    pub name_span: Option<HostSpan>,
+}
+
 /// One invocation of a client that reaches the metadata service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
@@ -79,6 +108,12 @@ pub struct Request {
     pub method: Method,
     pub token: TokenUse,
     pub ttl: Ttl,
+    /// Headers whose names are near misses of the token or TTL header, which is missing.
+    pub misspelled: Vec<Misspelled>,
+    /// For a client call in a function that takes its URL from the function's arguments
+    /// (`imdscurl() { curl -s "$@"; }`): the calls of the function that make it a metadata
+    /// request. Empty for a request written out where it is.
+    pub calls: Vec<HostSpan>,
     /// Where and how this request can be rewritten.
     pub site: FixSite,
 }

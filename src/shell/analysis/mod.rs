@@ -11,6 +11,7 @@
 mod nesting;
 mod scope;
 mod token_flow;
+mod wrappers;
 
 use tree_sitter::Node;
 
@@ -22,7 +23,9 @@ use crate::shell::client::{self, ClientCall};
 use crate::shell::command::{self, Invocation};
 use crate::shell::endpoint::{self, MetadataUrl, UNKNOWN};
 use crate::shell::parse::{self, ParseError};
-use crate::shell::request::{Client, FixSite, Method, Request, Scope, TokenUse, TokenVariable};
+use crate::shell::request::{
+    Client, FixSite, Method, Misspelled, Request, Scope, TokenUse, TokenVariable,
+};
 use crate::shell::tree::{argv, deeper_than, structure, Structure, MAX_TREE_DEPTH};
 use crate::shell::word::{span_of, Piece, Word};
 use crate::shell::Options;
@@ -100,6 +103,8 @@ struct Pending {
     token_names: Vec<String>,
     /// The request's command start in its fragment, for finding token variables assigned before.
     start: usize,
+    /// The function whose body holds the request, whose `$1`, `$2`… its token header may read.
+    function: Option<String>,
 }
 
 struct Analyzer<'o> {
@@ -136,8 +141,19 @@ struct Seen {
     busybox: bool,
     /// Commands that write a token to their output.
     token_sources: Vec<FragmentSpan>,
-    /// The commands that are neither clients nor shells, by name (calls of functions among them).
-    calls: Vec<(String, FragmentSpan)>,
+    /// The commands that are neither clients nor shells (calls of functions among them).
+    calls: Vec<Call>,
+    /// Client calls that make no metadata request as written (their URL may come from the
+    /// arguments of the function they are in).
+    unresolved_clients: Vec<FragmentSpan>,
+}
+
+/// A command that is neither a client nor a shell: perhaps a call of a function of the script.
+pub(super) struct Call {
+    pub(super) name: String,
+    pub(super) span: FragmentSpan,
+    /// The arguments after the name: `$1`, `$2`… of a function it calls.
+    pub(super) args: Vec<Word>,
 }
 
 impl<'o> Analyzer<'o> {
@@ -176,7 +192,8 @@ impl<'o> Analyzer<'o> {
                             .iter()
                             .map(|name| TokenVariable {
                                 name: name.clone(),
-                                from_token_request: self.is_token_var(p.frame, name),
+                                from_token_request: self.is_token_var(p.frame, name)
+                                    || self.is_token_param(p.frame, p.function.as_deref(), name),
                             })
                             .collect(),
                     );
@@ -236,6 +253,7 @@ impl<'o> Analyzer<'o> {
         for &node in &s.commands {
             self.command(&code, node, &mut seen);
         }
+        self.wrapped_requests(&code, &mut seen);
 
         for &(heredoc, body) in &s.heredocs {
             if self.heredoc(&code, heredoc, body) {
@@ -268,10 +286,15 @@ impl<'o> Analyzer<'o> {
                     self.client_request(code, node, &words, client, via_busybox, program)
                 {
                     pending.start = span.start.0;
-                    if pending.request.token_endpoint && pending.request.is_put() {
+                    pending.function = token_flow::enclosing_function(code.s, code.text, span);
+                    // A token request with another method is IMDS002's one problem: what it
+                    // writes is still the token the script means to send.
+                    if pending.request.token_endpoint {
                         seen.token_sources.push(span);
                     }
                     self.pending.push(pending);
+                } else {
+                    seen.unresolved_clients.push(span);
                 }
             }
             Invocation::Shell {
@@ -298,7 +321,11 @@ impl<'o> Analyzer<'o> {
             }
             Invocation::Other { name, program } => {
                 self.other_command(code, &words, &name, program, span);
-                seen.calls.push((name, span));
+                seen.calls.push(Call {
+                    name,
+                    span,
+                    args: words.get(program + 1..).unwrap_or_default().to_vec(),
+                });
             }
             Invocation::Shell { script: None, .. } | Invocation::NotRun => {}
         }
@@ -507,10 +534,21 @@ impl<'o> Analyzer<'o> {
                 method,
                 token,
                 ttl: sent.ttl,
+                calls: Vec::new(),
+                misspelled: sent
+                    .misspelled
+                    .iter()
+                    .map(|(word, header, written)| Misspelled {
+                        header: *header,
+                        written: written.clone(),
+                        name_span: name_span(word, written, code.text, code.map),
+                    })
+                    .collect(),
                 site,
             },
             token_names: sent.names,
             start: 0,
+            function: None,
         })
     }
 
@@ -546,6 +584,17 @@ impl<'o> Analyzer<'o> {
     }
 }
 
+/// Where a header word writes the header name `written` (its first occurrence in the word as
+/// written, which starts with it after a quote or an option), for a fix that replaces it.
+fn name_span(word: &Word, written: &str, text: &[u8], map: &OffsetMap) -> Option<HostSpan> {
+    let raw = text.get(word.span.start.0..word.span.end.0)?;
+    let at = raw
+        .windows(written.len().max(1))
+        .position(|w| w == written.as_bytes())?;
+    let start = word.span.start.0 + at;
+    Some(map.span_to_host(FragmentSpan::new(start, start + written.len())))
+}
+
 /// An argument's place in the file and its text as written, for fixes that rewrite it.
 fn word_site(word: &Word, text: &[u8], map: &OffsetMap) -> (HostSpan, String) {
     (
@@ -559,14 +608,18 @@ fn word_site(word: &Word, text: &[u8], map: &OffsetMap) -> (HostSpan, String) {
 }
 
 /// Whether one header's values belong to another cloud's metadata service (Google's
-/// `Metadata-Flavor`, Azure's `Metadata: true`, Oracle's bearer token) on the same address.
+/// `Metadata-Flavor`, Azure's `Metadata: true`, Oracle's bearer token, Linode's `Metadata-Token`
+/// and its expiry) on the same address.
 fn is_foreign(values: &[String]) -> bool {
     values.iter().any(|v| {
         let v = v.to_ascii_lowercase();
         let (name, value) = v.split_once(':').unwrap_or((&v, ""));
-        (name.trim() == "metadata-flavor" && value.trim() == "google")
-            || (name.trim() == "metadata" && value.trim() == "true")
-            || name.trim() == "authorization" && value.contains("bearer oracle")
+        let name = name.trim();
+        (name == "metadata-flavor" && value.trim() == "google")
+            || (name == "metadata" && value.trim() == "true")
+            || (name == "authorization" && value.contains("bearer oracle"))
+            || name == "metadata-token"
+            || name == "metadata-token-expiry-seconds"
     })
 }
 

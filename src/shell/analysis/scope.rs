@@ -11,7 +11,7 @@ use crate::fragment::{FragmentSpan, PlainScalar};
 use crate::shell::blocks::dominated_block;
 use crate::shell::request::{Quoting, Scope};
 use crate::shell::tree::Structure;
-use crate::shell::word::{self, node_str, span_of, Piece};
+use crate::shell::word::{self, node_str, span_of, Piece, Word};
 
 /// How a nested fragment's variables relate to the code around it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -87,6 +87,11 @@ pub(super) struct Frame {
     pub(super) exported: HashSet<String>,
     pub(super) all_exported: bool,
     pub(super) token_vars: HashSet<String>,
+    /// The parameters (`$1`, `$2`…) of the script's functions that some call passes a token in,
+    /// by function name and position.
+    pub(super) token_params: HashSet<(String, usize)>,
+    /// The functions defined in the fragment, and whether something in it calls them.
+    pub(super) functions: HashMap<String, bool>,
 }
 
 impl Frame {
@@ -233,6 +238,11 @@ impl Analyzer<'_> {
                 }
             }
         }
+        for &command in &s.commands {
+            for (name, def) in read_targets(command, s, text) {
+                vars.entry(name).or_default().push(def);
+            }
+        }
         for &(node, name) in &s.loops {
             let name = node_str(name, text);
             let mut cursor = node.walk();
@@ -290,4 +300,67 @@ fn exports(decl: Node, text: &[u8]) -> bool {
         }),
         _ => false,
     }
+}
+
+/// The variables `read` assigns (`read -r T < <(curl …)`, `read T <<< "$(curl …)"`): each with the
+/// value of its input, the redirections of its statement (a substitution whose output it reads).
+fn read_targets<'t>(command: Node<'t>, s: &Structure<'t>, text: &[u8]) -> Vec<(String, VarDef)> {
+    let (words, _) = crate::shell::tree::argv(command, text);
+    let mut words = words.iter();
+    if words.next().and_then(Word::literal).as_deref() != Some("read") {
+        return Vec::new();
+    }
+    // Its input: a here-string is part of the command, other redirections of its statement.
+    let mut cursor = command.walk();
+    let herestring = command
+        .children_by_field_name("redirect", &mut cursor)
+        .map(|r| r.start_byte())
+        .min();
+    let statement = s
+        .parents
+        .of(command)
+        .filter(|p| p.kind() == "redirected_statement");
+    let input = match (herestring, statement) {
+        (Some(start), _) => FragmentSpan::new(start, statement.unwrap_or(command).end_byte()),
+        (None, Some(statement)) => FragmentSpan::new(command.end_byte(), statement.end_byte()),
+        (None, None) => return Vec::new(),
+    };
+    let mut names = Vec::new();
+    let mut options_done = false;
+    let mut takes_value = false;
+    for word in words {
+        let Some(text) = word.literal() else {
+            return Vec::new();
+        };
+        if takes_value {
+            takes_value = false;
+        } else if !options_done && text == "--" {
+            options_done = true;
+        } else if !options_done && text.starts_with('-') && text.len() > 1 {
+            // `-p PROMPT`, `-d DELIM`, `-t N`, `-u FD`, `-n N`, `-N N`, `-i TEXT`: the value is
+            // the next word unless it is attached. `-a NAME` fills an array: not read.
+            if text.contains('a') {
+                return Vec::new();
+            }
+            let last = text.chars().last().unwrap_or_default();
+            takes_value = "pdtunNi".contains(last);
+        } else {
+            options_done = true;
+            names.push(text);
+        }
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            (
+                name,
+                VarDef {
+                    pieces: vec![Piece::Command(input)],
+                    exported: false,
+                    value_span: Some(input),
+                    dominates: None,
+                },
+            )
+        })
+        .collect()
 }
