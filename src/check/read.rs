@@ -35,6 +35,8 @@ pub(super) struct Read {
     pub notes: Vec<Note>,
     /// Code written in the file that its consumer never runs (see `frontend::NotRun`).
     pub not_run: Vec<frontend::NotRun>,
+    /// Packages the file and its decoded values declare (see `crate::model::dependency`).
+    pub dependencies: Vec<crate::model::dependency::Dependency>,
 }
 
 /// Reads `source` as `kind`, and every decoded value in it that may reach IMDS.
@@ -53,6 +55,7 @@ pub(super) fn read(source: &SourceFile, kind: frontend::Kind, prefilter: &Prefil
         referenced: Vec::new(),
         notes: Vec::new(),
         not_run: Vec::new(),
+        dependencies: Vec::new(),
     };
     let dir = source.path.parent().unwrap_or(Path::new(""));
     let mut queue = vec![(0usize, kind, 0usize)];
@@ -154,6 +157,7 @@ impl Read {
             read.shared.extend(parsed.shared.iter().copied());
         }
         self.not_run.extend(parsed.not_run);
+        self.dependencies.extend(parsed.dependencies);
         let first_referenced = self.referenced.len();
         self.referenced
             .extend(parsed.referenced.into_iter().map(|p| dir.join(p)));
