@@ -5,6 +5,7 @@
 //! already read: reading from disk and walking live in `crate::scan`; what other files say about
 //! this one arrives as a value (`External`), computed by `crate::links`.
 
+mod dependencies;
 mod hosts;
 mod link_facts;
 mod prefilter;
@@ -102,6 +103,9 @@ pub enum Outcome {
         links: Box<FileLinks>,
         /// One summary per declared setting, for the migration view.
         summaries: Vec<SettingSummary>,
+        /// Packages the dependency rules know whose version the file does not give (`*`, a
+        /// variable): not reported, counted under `--statistics`.
+        unresolved_dependencies: usize,
     },
 }
 
@@ -148,7 +152,10 @@ pub fn check_file_linked(
     let Some(kind) = force_kind.or_else(|| frontend::classify(&path, &bytes)) else {
         return Outcome::NotRecognised;
     };
-    if !settings.prefilter.may_reach_imds(&bytes) && !kind.may_link_files(&bytes) {
+    if !settings.prefilter.may_reach_imds(&bytes)
+        && !kind.may_link_files(&bytes)
+        && !kind.is_read_by_name()
+    {
         return Outcome::Prefiltered;
     }
     let source = SourceFile::new(path, bytes);
@@ -214,6 +221,9 @@ pub fn check_file_linked(
         settings::findings(&checking, declared, &fixable, &links.container_requests);
     findings.extend(setting_findings);
     findings.extend(settings::booted_findings(&checking));
+    let (dependency_findings, unresolved_dependencies) =
+        dependencies::findings(&checking, &read.dependencies);
+    findings.extend(dependency_findings);
     findings.sort_by_key(|f| (f.span.start, f.rule.code));
     findings.dedup_by(|a, b| {
         a.span == b.span
@@ -232,5 +242,6 @@ pub fn check_file_linked(
         referenced: read.referenced,
         links: Box::new(links),
         summaries,
+        unresolved_dependencies,
     }
 }

@@ -42,6 +42,8 @@ pub(super) struct Read {
     pub container_scripts: Vec<PathBuf>,
     /// Terraform input variables the file declares, each with its host.
     pub variables: Vec<(HostId, crate::model::setting::Variable)>,
+    /// Packages the file and its decoded values declare (see `crate::model::dependency`).
+    pub dependencies: Vec<crate::model::dependency::Dependency>,
 }
 
 /// Reads `source` as `kind`, and every decoded value in it that may reach IMDS.
@@ -63,6 +65,7 @@ pub(super) fn read(source: &SourceFile, kind: frontend::Kind, prefilter: &Prefil
         container_side: Vec::new(),
         container_scripts: Vec::new(),
         variables: Vec::new(),
+        dependencies: Vec::new(),
     };
     let dir = source.path.parent().unwrap_or(Path::new(""));
     let mut queue = vec![(0usize, kind, 0usize)];
@@ -170,6 +173,7 @@ impl Read {
             .extend(parsed.container_scripts.iter().map(|p| dir.join(p)));
         self.variables
             .extend(parsed.variables.into_iter().map(|v| (host, v)));
+        self.dependencies.extend(parsed.dependencies);
         let first_referenced = self.referenced.len();
         self.referenced
             .extend(parsed.referenced.into_iter().map(|p| dir.join(p)));

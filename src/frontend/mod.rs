@@ -5,6 +5,7 @@
 
 pub mod cloud_init;
 pub mod cloudformation;
+pub mod dependencies;
 pub mod dockerfile;
 pub mod eksctl;
 pub mod in_place;
@@ -45,6 +46,8 @@ pub enum Kind {
     Manifest,
     /// Terraform configuration.
     Terraform,
+    /// A dependency manifest or lockfile, known by its file name.
+    Dependencies(dependencies::Format),
 }
 
 impl Kind {
@@ -66,6 +69,12 @@ impl Kind {
     /// host (so that the fragment not analysed is the host not analysed).
     pub fn is_one_fragment(self) -> bool {
         matches!(self, Kind::Shell | Kind::ShellCommand | Kind::Boothook)
+    }
+
+    /// Whether a file of this kind is read whatever it holds: a dependency manifest names no
+    /// endpoint, and is known by its name alone.
+    pub fn is_read_by_name(self) -> bool {
+        matches!(self, Kind::Dependencies(_))
     }
 
     /// Whether a file of this kind with these bytes may matter to other files without making a
@@ -129,6 +138,8 @@ pub struct Parsed {
     pub referenced: Vec<PathBuf>,
     /// Instance metadata settings declared in this host (see `crate::model::setting`).
     pub settings: Vec<crate::model::setting::MetadataSetting>,
+    /// Packages this host declares, pins or installs (see `crate::model::dependency`).
+    pub dependencies: Vec<crate::model::dependency::Dependency>,
     /// Facts that link objects across files (see `crate::links`).
     pub links: Vec<crate::model::links::Fact>,
     /// User data defined by name (Terraform `local.NAME`, `data.cloudinit_config.NAME`), which a
@@ -193,6 +204,9 @@ pub const SETTINGS_NEEDLES: &[&str] = &[
 
 /// Says which front end reads a file, if any.
 pub fn classify(path: &Path, bytes: &[u8]) -> Option<Kind> {
+    if let Some(format) = dependencies::Format::of(path) {
+        return Some(Kind::Dependencies(format));
+    }
     if dockerfile::is_dockerfile(path) {
         return Some(Kind::Dockerfile);
     }
@@ -249,6 +263,7 @@ pub fn parse(kind: Kind, bytes: &[u8], host: HostId) -> Parsed {
         Kind::Gzip => gzip(bytes),
         Kind::Manifest => manifests::parse(bytes, host),
         Kind::Terraform => terraform::parse(bytes, host),
+        Kind::Dependencies(format) => dependencies::parse(format, bytes, host),
     }
 }
 

@@ -19,6 +19,9 @@ pub struct Statistics {
     /// Files parsed and checked.
     pub parsed: usize,
     pub findings: usize,
+    /// Packages the dependency rules know whose version no file gives (`*`, a variable, a git
+    /// reference): not reported.
+    pub dependencies_unresolved: usize,
     /// Findings per rule (code, name, count), rules without findings left out.
     pub by_rule: Vec<(&'static str, &'static str, usize)>,
     /// Findings a `--baseline` accepted, when one was given.

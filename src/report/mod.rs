@@ -181,6 +181,13 @@ pub fn write_statistics(out: &mut impl Write, s: &Statistics) -> io::Result<()> 
     for (code, name, count) in &s.by_rule {
         writeln!(out, "  {code} {name:<26} {count}")?;
     }
+    if s.dependencies_unresolved > 0 {
+        writeln!(
+            out,
+            "SDKs and agents whose version no file gives (not checked): {}",
+            s.dependencies_unresolved
+        )?;
+    }
     if let Some(baselined) = s.baselined {
         writeln!(out, "accepted by the baseline: {baselined}")?;
     }

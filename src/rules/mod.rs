@@ -1,22 +1,28 @@
-//! The rules: each reads a model — a request from the shell analysis (IMDS001–IMDS009), or an
-//! instance metadata setting (IMDS010–IMDS019, `crate::model::setting`) — and says what is wrong. This
+//! The rules: each reads a model — a request from the shell analysis (IMDS001–IMDS009), an
+//! instance metadata setting (IMDS010–IMDS019, `crate::model::setting`), or a dependency
+//! (IMDS020–IMDS029, `crate::model::dependency`) — and says what is wrong. This
 //! file is the table of all rules (code, name, severity, documentation); each rule lives in its own
 //! file with its documentation and its tests.
 
+pub mod agent_without_imdsv2;
 pub mod hop_limit_above_one_without_containers;
 pub mod hop_limit_too_low_for_containers;
 pub mod imds_v1_allowed;
+pub mod minimum_versions;
 pub mod required_tokens_break_boot;
+pub mod sdk_without_imdsv2;
 pub mod token_request_not_put;
 pub mod token_ttl_invalid;
 pub mod tokenless_request;
 pub mod unassigned_token_variable;
+pub mod versions;
 
 pub use crate::model::rule::{Rule, Severity};
 
 use crate::fix::settings::Change;
 use crate::fix::RequestFix;
 use crate::fragment::HostSpan;
+use crate::model::dependency::Dependency;
 use crate::model::setting::MetadataSetting;
 use crate::model::Related;
 use crate::shell::request::Request;
@@ -99,11 +105,29 @@ pub struct SettingViolation {
     pub points_at_container_requests: bool,
 }
 
-/// How a rule checks: a request, or a setting.
+/// A dependency rule's input: one dependency a front end read.
+#[derive(Debug, Clone, Copy)]
+pub struct DependencyContext<'a> {
+    pub dependency: &'a Dependency,
+}
+
+/// What a dependency rule found (at the dependency's version string).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DependencyViolation {
+    pub message: String,
+    pub help: String,
+    /// Lower than the table's severity for this case (a range that also allows newer versions).
+    pub severity: Option<Severity>,
+    /// The first version that supports IMDSv2 (none for a library that never does).
+    pub minimum: Option<String>,
+}
+
+/// How a rule checks: a request, a setting, or a dependency.
 #[derive(Debug, Clone, Copy)]
 pub enum Check {
     Request(fn(&RequestContext) -> Option<Violation>),
     Setting(fn(&SettingContext) -> Option<SettingViolation>),
+    Dependency(fn(&DependencyContext) -> Option<DependencyViolation>),
 }
 
 /// One row of the rules table: what the rule is (as findings name it) and how it checks.
@@ -125,6 +149,8 @@ pub static RULES: &[Entry] = &[
     hop_limit_too_low_for_containers::RULE,
     required_tokens_break_boot::RULE,
     hop_limit_above_one_without_containers::RULE,
+    sdk_without_imdsv2::RULE,
+    agent_without_imdsv2::RULE,
 ];
 
 /// Every rule, as findings name them, in the order of the table.
@@ -209,7 +235,7 @@ pub fn check(
         .filter(|entry| selected(&entry.rule))
         .filter_map(|entry| match entry.check {
             Check::Request(check) => check(context).map(|v| (entry, v)),
-            Check::Setting(_) => None,
+            Check::Setting(_) | Check::Dependency(_) => None,
         })
         .collect()
 }
@@ -224,9 +250,30 @@ pub fn check_setting(
         .filter(|entry| selected(&entry.rule))
         .filter_map(|entry| match entry.check {
             Check::Setting(check) => check(context).map(|v| (entry, v)),
-            Check::Request(_) => None,
+            Check::Request(_) | Check::Dependency(_) => None,
         })
         .collect()
+}
+
+/// Runs every selected dependency rule over one dependency.
+pub fn check_dependency(
+    context: &DependencyContext,
+    selected: impl Fn(&Rule) -> bool,
+) -> Vec<(&'static Entry, DependencyViolation)> {
+    RULES
+        .iter()
+        .filter(|entry| selected(&entry.rule))
+        .filter_map(|entry| match entry.check {
+            Check::Dependency(check) => check(context).map(|v| (entry, v)),
+            Check::Request(_) | Check::Setting(_) => None,
+        })
+        .collect()
+}
+
+/// Whether a dependency is a package the dependency rules know whose version its text does not
+/// give (`*`, a variable, a git reference): counted under `--statistics`, not reported.
+pub fn dependency_unresolved(dependency: &Dependency) -> bool {
+    minimum_versions::unresolved(dependency)
 }
 
 /// The header to add to a client's command line, as help text shows it.
@@ -323,6 +370,9 @@ pub(crate) mod testing {
         let name = match language.as_str() {
             "hcl" => "example.tf",
             "yaml" => "example.yaml",
+            "pip-requirements" => "requirements.txt",
+            "go-mod" => "go.mod",
+            "json" => "package.json",
             _ => "example.sh",
         };
         file_findings(name, &text)
@@ -394,8 +444,11 @@ mod tests {
         }
         let expects = |path: &std::path::Path, code: &str| {
             let text = String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned();
-            text.lines()
-                .any(|l| l.contains("# expect") && l.contains(code))
+            // A sidecar (`NAME.expected`) lists `LINE:COLUMN CODE`, one finding a line.
+            let sidecar = path.to_string_lossy().ends_with(".expected");
+            text.lines().any(|l| {
+                (l.contains("# expect") || (sidecar && !l.starts_with('#'))) && l.contains(code)
+            })
         };
         for entry in RULES {
             let rule = &entry.rule;
@@ -421,7 +474,7 @@ mod tests {
                     "{} is fixable but has no .fixed case",
                     rule.code
                 );
-            } else if matches!(entry.check, Check::Setting(_)) {
+            } else if matches!(entry.check, Check::Setting(_) | Check::Dependency(_)) {
                 let fixes = example_findings(rule.doc, "## Example")
                     .into_iter()
                     .any(|(code, fix)| code == rule.code && fix);
@@ -455,7 +508,7 @@ mod tests {
     fn doc_examples_behave_as_they_say() {
         for entry in RULES {
             let rule = &entry.rule;
-            if matches!(entry.check, Check::Setting(_)) {
+            if matches!(entry.check, Check::Setting(_) | Check::Dependency(_)) {
                 let bad = example_findings(rule.doc, "## Example");
                 let good = example_findings(rule.doc, "## Use instead");
                 assert!(

@@ -237,6 +237,7 @@ impl Scan<'_> {
                 referenced,
                 links,
                 summaries,
+                unresolved_dependencies,
             }) => {
                 let kept = !findings.is_empty() || !links.is_empty();
                 for note in notes {
@@ -258,6 +259,7 @@ impl Scan<'_> {
                         .extend(referenced.into_iter().map(|p| (p, root.to_path_buf())));
                     r.statistics.parsed += 1;
                     r.statistics.findings += findings.len();
+                    r.statistics.dependencies_unresolved += unresolved_dependencies;
                     // A file with links stays for the pass across files, findings or not.
                     if findings.is_empty() && links.is_empty() {
                         r.summaries.extend(summaries);

@@ -359,6 +359,7 @@ fn read_targets<'t>(command: Node<'t>, s: &Structure<'t>, text: &[u8]) -> Vec<(S
                     exported: false,
                     value_span: Some(input),
                     dominates: None,
+                    prefix: false,
                 },
             )
         })

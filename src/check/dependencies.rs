@@ -1,0 +1,50 @@
+//! The dependency rules in one file: every package the front ends read is checked by each
+//! selected dependency rule (IMDS020, IMDS021), and the finding points at its version string.
+//! A package the rules know whose version the text does not give is counted, not reported.
+
+use super::Checking;
+use crate::model::dependency::Dependency;
+use crate::model::{Finding, Severity};
+use crate::rules::{self, DependencyContext};
+
+/// The findings at the dependencies, and how many known packages had no version to judge.
+pub(super) fn findings(checking: &Checking, dependencies: &[Dependency]) -> (Vec<Finding>, usize) {
+    let view = checking.view;
+    let mut out = Vec::new();
+    let mut unresolved = 0;
+    for dependency in dependencies {
+        let context = DependencyContext { dependency };
+        let selected = |r: &rules::Rule| checking.settings.rules.enabled(r);
+        if rules::dependency_unresolved(dependency) {
+            unresolved += 1;
+        }
+        for (entry, violation) in rules::check_dependency(&context, selected) {
+            let rule = &entry.rule;
+            if view.is_suppressed(
+                checking.suppressions,
+                rule.code,
+                dependency.host,
+                dependency.span,
+            ) {
+                continue;
+            }
+            let severity = checking
+                .settings
+                .severity_of(rule)
+                .min(violation.severity.unwrap_or(Severity::Error));
+            let (origin, decoded) = view.origin(dependency.host, dependency.span);
+            out.push(Finding {
+                rule,
+                severity,
+                span: view.to_file(dependency.host, dependency.span),
+                message: violation.message,
+                help: violation.help,
+                fix: None,
+                origin,
+                decoded,
+                related: Vec::new(),
+            });
+        }
+    }
+    (out, unresolved)
+}
