@@ -80,8 +80,10 @@ const TOKENLESS_HERE: &str = "tokenless request in the boot code of these instan
 /// What a related place says: the setting of the instances a request boots.
 const SETTING_HERE: &str = "the setting of the instances this boot code runs on";
 
-/// What became of one file.
+/// What became of one file. One per file, moved once into the run's results: the small variants
+/// do not need the large one boxed.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum Outcome {
     /// Not a format any front end reads.
     NotRecognised,
