@@ -57,9 +57,12 @@ use std::time::{Duration, Instant};
 use tools::{require, BASH, CURL, DASH, GNU_WGET, PYYAML};
 use unanswered::{Pair, Version};
 
-/// Files of `fixtures/hosts/` that `--fix` changes. All 57 diffs were read by hand (at d0f101a):
-/// each holds fixable findings and each change is the intended fix; fewer means a fix was lost.
-const MIN_CHANGED_HOSTS: usize = 57;
+/// Files of `fixtures/hosts/` that `--fix` changes. The 57 diffs at d0f101a were read by hand, and
+/// so were the 29 added since (YAML duplicate keys and aliases, MIME read in place in
+/// CloudFormation and Terraform, cfn-init, module cloud-init parts), each by whoever wrote the
+/// fixture: each holds fixable findings and each change is the intended fix; fewer means a fix
+/// was lost.
+const MIN_CHANGED_HOSTS: usize = 86;
 const MIN_RUNNABLE_HOSTS: usize = 8;
 
 fn manifest_dir() -> &'static Path {
