@@ -289,7 +289,8 @@ fn pod_spec<'t>(document: Node<'t>, bytes: &[u8], kind: &str) -> Option<Node<'t>
 }
 
 /// Each container's command line: `command` then `args`. A shell with `-c` runs its script
-/// (a scalar, editable in place); anything else is an argv line.
+/// (a scalar, editable in place); anything else is an argv line. A container of a BusyBox image
+/// (`busybox`, `alpine`) runs it on BusyBox.
 fn containers(pod: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
     for list in ["initContainers", "containers", "ephemeralContainers"] {
         let Some(containers) = yaml::get(pod, bytes, list) else {
@@ -306,7 +307,12 @@ fn containers(pod: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
                     );
                 }
             }
-            if let Some(fragment) = command_line(&argv, host) {
+            if let Some(mut fragment) = command_line(&argv, host) {
+                // A BusyBox image's wget cannot PUT (the analysis lets a script that installs
+                // GNU wget first off).
+                fragment.busybox = yaml::get(container, bytes, "image")
+                    .and_then(|i| yaml::scalar_string(i, bytes))
+                    .is_some_and(|image| super::dockerfile::busybox_image(&image));
                 parsed.fragments.push(fragment);
             }
         }
