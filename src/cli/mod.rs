@@ -277,6 +277,7 @@ fn finish(
         files_scanned: stats.files_read + usize::from(stats.files_read == 0 && stats.parsed > 0),
         statistics: &stats,
         diagnostics: &diagnostics,
+        unsafe_fixes: args.unsafe_fixes,
     };
     if !args.diff {
         let main: &mut dyn Write = if filter { &mut stderr } else { &mut out };
@@ -466,6 +467,17 @@ fn print_fixes(
             plural(fixes.findings_before, "finding"),
             plural(files_changed, "file")
         )
+    };
+    // Fixes left out because they are unsafe: said, as ruff says it.
+    let hidden = if args.unsafe_fixes {
+        0
+    } else {
+        let (_, unsafe_) = report::fix_counts(results.files.iter().map(|c| &c.report));
+        unsafe_
+    };
+    let summary = match hidden {
+        0 => summary,
+        n => format!("{summary}; {}", report::hidden_fixes(n)),
     };
     if fixes.findings_before > 0 || args.diff {
         log.push(summary);

@@ -21,6 +21,8 @@ pub enum Field {
 pub struct Change {
     pub field: Field,
     pub applicability: Applicability,
+    /// Why an unsafe change is unsafe, which its title then says.
+    pub unsafe_because: Option<String>,
 }
 
 /// The fix for `change` on `setting`, with edits in the setting's host; `None` where the value
@@ -39,7 +41,10 @@ pub fn plan(setting: &MetadataSetting, change: &Change) -> Option<Fix> {
     };
     let fix = |message: String, span: HostSpan, content: String| Fix {
         applicability: change.applicability,
-        message,
+        message: match &change.unsafe_because {
+            Some(why) => format!("{message} (unsafe: {why})"),
+            None => message,
+        },
         edits: vec![Edit { span, content }],
     };
     if let Some(current) = current {
@@ -169,6 +174,7 @@ mod tests {
         Change {
             field,
             applicability: Applicability::Safe,
+            unsafe_because: None,
         }
     }
 

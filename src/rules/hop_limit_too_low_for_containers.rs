@@ -146,6 +146,7 @@ fn check(context: &SettingContext) -> Option<SettingViolation> {
         change: Some(Change {
             field: Field::HopLimit,
             applicability: Applicability::Safe,
+            unsafe_because: None,
         }),
         at_requests: Vec::new(),
         points_at_boot_code: false,

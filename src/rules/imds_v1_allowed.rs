@@ -179,24 +179,32 @@ fn check(context: &SettingContext) -> Option<SettingViolation> {
         help.push_str("; requiring tokens now would make those requests fail with 401");
         None
     } else {
-        let applicability = match &setting.user_data.unseen {
+        let unsafe_because = match &setting.user_data.unseen {
             Some(why) => {
                 help.push_str(&format!(
                     "; {why}, so check those scripts first (the fix is unsafe)"
                 ));
-                Applicability::Unsafe
+                Some(why.clone())
             }
             None if context.unassigned_in_user_data > 0 => {
                 help.push_str(
                     "; its user data sends a token variable that nothing assigns (IMDS004), which may leave requests without a token (the fix is unsafe)",
                 );
-                Applicability::Unsafe
+                Some(
+                    "its user data sends a token variable that nothing assigns (IMDS004)"
+                        .to_owned(),
+                )
             }
-            None => Applicability::Safe,
+            None => None,
         };
         Some(Change {
             field: Field::Tokens,
-            applicability,
+            applicability: if unsafe_because.is_some() {
+                Applicability::Unsafe
+            } else {
+                Applicability::Safe
+            },
+            unsafe_because,
         })
     };
     Some(SettingViolation {

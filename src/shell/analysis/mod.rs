@@ -98,7 +98,9 @@ fn installs_gnu_wget(words: &[Word], program: usize) -> bool {
     let mut rest = words.iter().skip(program + 1).filter_map(Word::literal);
     rest.by_ref().find(|w| !w.starts_with('-')).as_deref() == Some("add")
         && rest.any(|w| {
-            w == "wget" || w.strip_prefix("wget").is_some_and(|v| v.starts_with(['=', '~', '>', '<']))
+            w == "wget"
+                || w.strip_prefix("wget")
+                    .is_some_and(|v| v.starts_with(['=', '~', '>', '<']))
         })
 }
 
