@@ -81,6 +81,7 @@ fn pipeline(name: &str, bytes: Vec<u8>) {
             files_scanned: 1,
             statistics: &statistics,
             diagnostics: &diagnostics,
+            unsafe_fixes: false,
         };
         let mut out = Vec::new();
         report::json::write(&mut out, &report).unwrap();
