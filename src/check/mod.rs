@@ -11,6 +11,7 @@ mod prefilter;
 mod read;
 mod requests;
 mod settings;
+mod suppressions;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -210,6 +211,8 @@ pub fn check_file_linked(
     let (setting_findings, summaries) = settings::findings(&checking, declared, &fixable);
     findings.extend(setting_findings);
     findings.extend(settings::booted_findings(&checking));
+    // Last: what the markers suppressed is known only once every rule has run.
+    findings.extend(suppressions::findings(&checking));
     findings.sort_by_key(|f| (f.span.start, f.rule.code));
     findings.dedup_by(|a, b| {
         a.span == b.span

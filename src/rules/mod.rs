@@ -1,5 +1,6 @@
-//! The rules: each reads a model — a request from the shell analysis (IMDS001–IMDS009), or an
-//! instance metadata setting (IMDS010–IMDS019, `crate::model::setting`) — and says what is wrong. This
+//! The rules: each reads a model — a request from the shell analysis (IMDS001–IMDS009), an
+//! instance metadata setting (IMDS010–IMDS019, `crate::model::setting`), or a suppression comment
+//! that does nothing (IMDS090) — and says what is wrong. This
 //! file is the table of all rules (code, name, severity, documentation); each rule lives in its own
 //! file with its documentation and its tests.
 
@@ -11,6 +12,7 @@ pub mod token_request_not_put;
 pub mod token_ttl_invalid;
 pub mod tokenless_request;
 pub mod unassigned_token_variable;
+pub mod unused_suppression;
 
 pub use crate::model::rule::{Rule, Severity};
 
@@ -92,11 +94,23 @@ pub struct SettingViolation {
     pub points_at_boot_code: bool,
 }
 
-/// How a rule checks: a request, or a setting.
+/// A suppression rule's input: what one `# imds-lint disable` comment does not do.
+#[derive(Debug, Clone, Copy)]
+pub struct SuppressionContext<'a> {
+    /// It names no code.
+    pub bare: bool,
+    /// The codes it names that are no rule.
+    pub unknown: &'a [String],
+    /// The codes it names, of rules the run enables, that suppressed nothing.
+    pub unused: &'a [String],
+}
+
+/// How a rule checks: a request, a setting, or a suppression comment.
 #[derive(Debug, Clone, Copy)]
 pub enum Check {
     Request(fn(&RequestContext) -> Option<Violation>),
     Setting(fn(&SettingContext) -> Option<SettingViolation>),
+    Suppression(fn(&SuppressionContext) -> Option<Violation>),
 }
 
 /// One row of the rules table: what the rule is (as findings name it) and how it checks.
@@ -118,6 +132,7 @@ pub static RULES: &[Entry] = &[
     hop_limit_too_low_for_containers::RULE,
     required_tokens_break_boot::RULE,
     hop_limit_above_one_without_containers::RULE,
+    unused_suppression::RULE,
 ];
 
 /// Every rule, as findings name them, in the order of the table.
@@ -202,7 +217,7 @@ pub fn check(
         .filter(|entry| selected(&entry.rule))
         .filter_map(|entry| match entry.check {
             Check::Request(check) => check(context).map(|v| (entry, v)),
-            Check::Setting(_) => None,
+            Check::Setting(_) | Check::Suppression(_) => None,
         })
         .collect()
 }
@@ -217,7 +232,22 @@ pub fn check_setting(
         .filter(|entry| selected(&entry.rule))
         .filter_map(|entry| match entry.check {
             Check::Setting(check) => check(context).map(|v| (entry, v)),
-            Check::Request(_) => None,
+            Check::Request(_) | Check::Suppression(_) => None,
+        })
+        .collect()
+}
+
+/// Runs every selected suppression rule over what one suppression comment does not do.
+pub fn check_suppression(
+    context: &SuppressionContext,
+    selected: impl Fn(&Rule) -> bool,
+) -> Vec<(&'static Entry, Violation)> {
+    RULES
+        .iter()
+        .filter(|entry| selected(&entry.rule))
+        .filter_map(|entry| match entry.check {
+            Check::Suppression(check) => check(context).map(|v| (entry, v)),
+            _ => None,
         })
         .collect()
 }
@@ -411,7 +441,7 @@ mod tests {
                     "{} is fixable but has no .fixed case",
                     rule.code
                 );
-            } else if matches!(entry.check, Check::Setting(_)) {
+            } else if matches!(entry.check, Check::Setting(_) | Check::Suppression(_)) {
                 let fixes = example_findings(rule.doc, "## Example")
                     .into_iter()
                     .any(|(code, fix)| code == rule.code && fix);
@@ -445,7 +475,7 @@ mod tests {
     fn doc_examples_behave_as_they_say() {
         for entry in RULES {
             let rule = &entry.rule;
-            if matches!(entry.check, Check::Setting(_)) {
+            if matches!(entry.check, Check::Setting(_) | Check::Suppression(_)) {
                 let bad = example_findings(rule.doc, "## Example");
                 let good = example_findings(rule.doc, "## Use instead");
                 assert!(
