@@ -18,7 +18,7 @@ use crate::baseline::Baseline;
 use crate::check::{CheckSettings, RuleSelection};
 use crate::config::{self, Config};
 use crate::fix::FixSettings;
-use crate::model::{FileReport, Severity, Statistics};
+use crate::model::{DiagnosticKind, FileReport, Severity, Statistics};
 use crate::report::{self, escape, Report};
 use crate::rules;
 use crate::scan::fixes::{FixMode, FixReport};
@@ -64,6 +64,19 @@ pub fn run(args: Args) -> io::Result<Status> {
     );
     let mut results = scan::run(&paths, &options, &counters);
     progress.stop();
+    // Globs are said to match nothing only where a directory was walked (a list of files, as
+    // pre-commit passes, leaves most of them unmatched by design).
+    if let Some(config) = &options.config {
+        if paths.iter().any(|p| p.is_dir()) {
+            for message in config.unmatched_globs() {
+                results.diagnostics.push(Diagnostic::new(
+                    Some(config.path.clone()),
+                    DiagnosticKind::Warning,
+                    message,
+                ));
+            }
+        }
+    }
     if args.migration {
         let mut out = io::stdout().lock();
         let summaries = results.setting_summaries();
