@@ -346,9 +346,20 @@ fn rule_documentation() {
         assert!(text.contains(heading), "{heading}");
     }
     let list = stdout(&imds_lint(dir.path(), &["rule"]));
-    assert_eq!(
-        list.lines().count(),
-        imds_lint::rules::RULES.len(),
+    let rows: Vec<&str> = list.lines().take_while(|l| !l.is_empty()).collect();
+    assert_eq!(rows.len(), imds_lint::rules::RULES.len(), "{list}");
+    assert!(rows.iter().all(|r| r.starts_with("IMDS")), "{list}");
+    // IMDS010 has two severities: the list shows both, its page says when.
+    let imds010 = rows.iter().find(|r| r.starts_with("IMDS010")).unwrap();
+    assert!(imds010.contains(" error/warning fix "), "{imds010}");
+    let page = stdout(&imds_lint(dir.path(), &["rule", "imds010"]));
+    assert!(
+        page.contains("| IMDS010 | imds-v1-allowed | error, warning when the setting is left unset or the account default is `no-preference` | yes (`--fix`) |"),
+        "{page}"
+    );
+    // The families and where requests are read from follow the table.
+    assert!(
+        list.contains("IMDS010-IMDS013: instance metadata settings"),
         "{list}"
     );
     assert_eq!(

@@ -214,23 +214,37 @@ fn print_rule(code: Option<&str>) -> io::Result<Status> {
         None => {
             let width = rules::all().map(|r| r.name.len()).max().unwrap_or(0);
             for rule in rules::all() {
+                // Both severities; `imds-lint rule CODE` says when the second applies.
+                let severity = match rule.lowered {
+                    Some((lowered, _)) => {
+                        format!("{}/{}", rule.severity.as_str(), lowered.as_str())
+                    }
+                    None => rule.severity.as_str().to_owned(),
+                };
                 writeln!(
                     out,
-                    "{}  {:<width$} {:<8} {:<4} {}",
+                    "{}  {:<width$} {:<13} {:<4} {}",
                     rule.code,
                     rule.name,
-                    rule.severity.as_str(),
+                    severity,
                     if rule.fixable { "fix" } else { "" },
                     rule.summary
                 )?;
             }
+            writeln!(
+                out,
+                "\nIMDS001-IMDS004: metadata requests in shell code (from scripts, Dockerfiles, cloud-init,\n\
+                 MIME user data, Kubernetes, CloudFormation, Terraform, GitHub Actions and GitLab CI);\n\
+                 IMDS010-IMDS013: instance metadata settings; IMDS090: suppression comments.\n\
+                 `imds-lint rule CODE` prints a rule's documentation."
+            )?;
             Ok(Status::Clean)
         }
         Some(code) => match rules::by_code(code)
             .or_else(|| rules::all().find(|r| r.name.eq_ignore_ascii_case(code)))
         {
             Some(rule) => {
-                write!(out, "{}", rule.doc)?;
+                write!(out, "{}", rules::rule_page(rule))?;
                 Ok(Status::Clean)
             }
             None => {

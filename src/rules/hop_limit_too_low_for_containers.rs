@@ -13,6 +13,7 @@ pub const RULE: Entry = Entry {
         fixable: true,
         summary: "metadata hop limit of 1 on instances that run containers",
         doc: DOC,
+        lowered: None,
     },
     check: Check::Setting(check),
     fix: None,

@@ -13,6 +13,10 @@ pub const RULE: Entry = Entry {
         fixable: true,
         summary: "instance metadata setting that allows IMDSv1 (tokens optional, or left unset)",
         doc: DOC,
+        lowered: Some((
+            Severity::Warning,
+            "when the setting is left unset or the account default is `no-preference`",
+        )),
     },
     check: Check::Setting(check),
     fix: None,

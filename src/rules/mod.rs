@@ -153,20 +153,28 @@ pub fn doc_url(code: &str) -> String {
     format!("{DOCS_BASE_URL}{code}.md")
 }
 
-/// The page `docs/rules/CODE.md` holds for a rule: its documentation (what `imds-lint rule CODE`
-/// prints) under a note saying where it comes from, with the table row after the title.
+/// The page `docs/rules/CODE.md` holds for a rule: [`rule_page`] under a note saying where it
+/// comes from.
 pub fn doc_page(rule: &Rule) -> String {
-    let (title, body) = rule.doc.split_once('\n').unwrap_or((rule.doc, ""));
     format!(
         "<!-- Generated from the rules table (src/rules/) by `UPDATE_DOCS=1 cargo test --test docs`; \
-         edit the rule's documentation there, not this file. -->\n\
-         {title}\n\n\
+         edit the rule's documentation there, not this file. -->\n{}",
+        rule_page(rule)
+    )
+}
+
+/// What `imds-lint rule CODE` prints: the rule's documentation with its table row (severities,
+/// fix) after the title.
+pub fn rule_page(rule: &Rule) -> String {
+    let (title, body) = rule.doc.split_once('\n').unwrap_or((rule.doc, ""));
+    format!(
+        "{title}\n\n\
          | code | name | severity | fix | what it flags |\n\
          |---|---|---|---|---|\n\
          | {} | {} | {} | {} | {} |\n{body}",
         rule.code,
         rule.name,
-        rule.severity.as_str(),
+        rule.severities(),
         if rule.fixable { "yes (`--fix`)" } else { "no" },
         rule.summary,
     )
@@ -178,7 +186,7 @@ pub fn doc_index() -> String {
         "<!-- Generated from the rules table (src/rules/) by `UPDATE_DOCS=1 cargo test --test docs`; \
          do not edit. -->\n\
          # Rules\n\n\
-         `imds-lint rule` lists them; `imds-lint rule CODE` prints a rule's page (without its table row).\n\n\
+         `imds-lint rule` lists them; `imds-lint rule CODE` prints a rule's page.\n\n\
          | code | name | severity | fix | what it flags |\n\
          |---|---|---|---|---|\n",
     );
@@ -186,7 +194,7 @@ pub fn doc_index() -> String {
         page.push_str(&format!(
             "| [{code}]({code}.md) | {} | {} | {} | {} |\n",
             rule.name,
-            rule.severity.as_str(),
+            rule.severities(),
             if rule.fixable { "yes" } else { "no" },
             rule.summary,
             code = rule.code,

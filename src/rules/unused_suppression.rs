@@ -10,6 +10,7 @@ pub const RULE: Entry = Entry {
         fixable: true,
         summary: "suppression comment that names no rule, an unknown code, or a code with nothing to suppress",
         doc: DOC,
+        lowered: None,
     },
     check: Check::Suppression(check),
     fix: None,
