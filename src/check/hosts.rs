@@ -109,6 +109,22 @@ impl<'a> Hosts<'a> {
         }
     }
 
+    /// The edits on `host`'s text that take the codes at `remove` out of its marker at `index`
+    /// (`crate::suppress::Marker::removal`).
+    pub fn host_marker_removal(
+        &self,
+        host: HostId,
+        index: usize,
+        remove: &[usize],
+    ) -> Option<Vec<fix::Edit>> {
+        let markers = self.markers.borrow();
+        markers
+            .get(&host)?
+            .markers()
+            .get(index)?
+            .removal(self.bytes(host), remove)
+    }
+
     /// Whether every link from `host` to the file maps offsets one to one (no opaque encoding).
     pub fn maps_exactly(&self, mut host: HostId) -> bool {
         for _ in 0..=MAX_HOST_DEPTH + 1 {

@@ -23,21 +23,27 @@ pub(super) fn findings(checking: &Checking) -> Vec<Finding> {
     }
     let file = checking.suppressions;
     let mut seen: Vec<Seen> = Vec::new();
+    // The innermost decoded host each file marker is also read in, and its index there.
+    let mut written_in: Vec<Option<(HostId, usize)>> = vec![None; file.markers().len()];
     // A decoded host that is the file's text through one-to-one maps holds the same markers as
-    // the file: what they suppressed there counts for the file's marker at the same place.
+    // the file: what they suppressed there counts for the file's marker at the same place, and
+    // that host's syntax (a YAML or JSON string's escapes) is where the marker is edited.
     view.each_host_markers(|host, markers, _| {
         let exact = view.maps_exactly(host);
-        for marker in markers.markers() {
+        for (index, marker) in markers.markers().iter().enumerate() {
             let at = view.to_file(host, marker.span);
             let twin = file
                 .markers()
                 .iter()
-                .find(|m| m.span.start.0 == at.start.0 && m.codes.len() == marker.codes.len())
+                .position(|m| m.span.start.0 == at.start.0 && m.codes.len() == marker.codes.len())
                 .filter(|_| exact);
-            match twin {
-                Some(twin) => {
+            match twin.and_then(|t| Some((t, file.markers().get(t)?))) {
+                Some((at, twin)) => {
                     for i in (0..marker.codes.len()).filter(|&i| marker.used(i)) {
                         twin.mark_used(i);
+                    }
+                    if let Some(slot) = written_in.get_mut(at) {
+                        *slot = Some((host, index));
                     }
                 }
                 None => seen.push(Seen::of(host, marker, None)),
@@ -47,7 +53,11 @@ pub(super) fn findings(checking: &Checking) -> Vec<Finding> {
     let mut out: Vec<Finding> = file
         .markers()
         .iter()
-        .map(|marker| Seen::of(0, marker, Some(marker)))
+        .zip(written_in)
+        .map(|(marker, written_in)| Seen {
+            written_in,
+            ..Seen::of(0, marker, Some(marker))
+        })
         .chain(seen)
         .filter_map(|marker| finding(checking, &marker))
         .collect();
@@ -66,6 +76,8 @@ struct Seen<'m> {
     used: Vec<bool>,
     bare: bool,
     editable: Option<&'m Marker>,
+    /// The decoded host (and the marker's index there) whose text the marker is edited in.
+    written_in: Option<(HostId, usize)>,
 }
 
 impl<'m> Seen<'m> {
@@ -77,6 +89,7 @@ impl<'m> Seen<'m> {
             used: (0..marker.codes.len()).map(|i| marker.used(i)).collect(),
             bare: marker.is_bare(),
             editable,
+            written_in: None,
         }
     }
 }
@@ -92,6 +105,7 @@ fn finding(checking: &Checking, marker: &Seen) -> Option<Finding> {
         ref used,
         bare,
         editable,
+        written_in,
     } = *marker;
     let span = checking.view.to_file(host, host_span);
     let names_itself = codes.iter().any(|c| {
@@ -134,29 +148,38 @@ fn finding(checking: &Checking, marker: &Seen) -> Option<Finding> {
     let (entry, violation) = rules::check_suppression(&context, |r| settings.rules.enabled(r))
         .into_iter()
         .next()?;
-    let edits = editable
-        .filter(|_| !bare && host == 0)
-        .filter(|_| checking.view.unparsed_around(0, host_span).is_none())
-        .and_then(|marker| marker.removal(&checking.view.source.bytes, &remove));
-    let fix = edits.map(|edits| {
-        let message = if remove.len() == codes.len() {
-            "Remove the suppression comment".to_owned()
-        } else {
-            format!(
-                "Remove {} from the suppression comment",
-                unknown
-                    .iter()
-                    .chain(&unused)
-                    .map(|c| format!("`{c}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        };
-        let fix = Fix {
-            applicability: Applicability::Safe,
-            message,
-            edits,
-        };
+    let message = if remove.len() == codes.len() {
+        "Remove the suppression comment".to_owned()
+    } else {
+        format!(
+            "Remove {} from the suppression comment",
+            unknown
+                .iter()
+                .chain(&unused)
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let fix = |edits| Fix {
+        applicability: Applicability::Safe,
+        message: message.clone(),
+        edits,
+    };
+    let view = checking.view;
+    let fix = match (editable.filter(|_| !bare && host == 0), written_in) {
+        (Some(_), Some((inner, index))) => view
+            .host_marker_removal(inner, index, &remove)
+            .and_then(|edits| view.lift(inner, fix(edits))),
+        (Some(marker), None) => view
+            .unparsed_around(0, host_span)
+            .is_none()
+            .then(|| marker.removal(&view.source.bytes, &remove))
+            .flatten()
+            .map(fix),
+        (None, _) => None,
+    };
+    let fix = fix.map(|fix| {
         if depends_on_other_files {
             fix.made_unsafe("the findings of instance settings rules depend on the other files scanned with this one")
         } else {
