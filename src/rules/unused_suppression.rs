@@ -66,8 +66,10 @@ unused.
 Comments are found in the file's text (and in the text of values decoded from it, such as a
 Secret's base64 script), not through each format's syntax: a marker inside a shell here-document
 or a string is read as a comment too, and removing it changes that text. A marker in an encoded
-value (base64, gzip) is reported at the value, without a fix. A file that names no metadata
-address and no settings is not read, so its markers are not checked.
+value (base64, gzip) is reported at the value, without a fix. A marker inside a string that is
+not read as a script of its own (a CloudFormation `Fn::Join` piece) is edited in the file's
+text: when an escaped line break follows it, its words go and its `#` stays. Only `#` comments
+are read (not HCL's `//`).
 
 ## References
 - <https://docs.astral.sh/ruff/rules/unused-noqa/>
