@@ -138,7 +138,7 @@ impl Checked {
                     source: crate::source::SourceFile::new(self.report.source.path.clone(), bytes),
                     findings: Vec::new(),
                 };
-                self.links = Box::default();
+                *self.links = Default::default();
                 self.summaries = Vec::new();
             }
             outcome => self.take(outcome),
