@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
@@ -49,9 +51,13 @@ pub enum ConfigError {
 /// Globs over paths relative to the configuration file's directory. A glob without `/` matches a
 /// name at any depth (`*.tpl`, `vendor`); a path matches when the glob matches it or one of the
 /// directories it is in (`vendor` and `vendor/**` both leave out everything under `vendor/`).
+/// Each glob remembers whether it matched a path of the run (shared by the clones of a
+/// configuration), so that a glob that matches nothing can be said.
 #[derive(Debug, Clone, Default)]
 pub struct PathGlobs {
     set: GlobSet,
+    texts: Vec<String>,
+    hits: Arc<Vec<AtomicBool>>,
 }
 
 impl PathGlobs {
@@ -62,6 +68,8 @@ impl PathGlobs {
         }
         Ok(PathGlobs {
             set: builder.build()?,
+            texts: globs.to_vec(),
+            hits: Arc::new(globs.iter().map(|_| AtomicBool::new(false)).collect()),
         })
     }
 
@@ -71,7 +79,31 @@ impl PathGlobs {
 
     /// Whether `relative` (to the configuration file's directory) or one of its parents matches.
     pub fn matches(&self, relative: &Path) -> bool {
-        !self.set.is_empty() && relative.ancestors().any(|p| self.set.is_match(p))
+        if self.set.is_empty() {
+            return false;
+        }
+        let mut matched = false;
+        for path in relative.ancestors() {
+            if self.set.is_match(path) {
+                matched = true;
+                for index in self.set.matches(path) {
+                    if let Some(hit) = self.hits.get(index) {
+                        hit.store(true, Ordering::Relaxed);
+                    }
+                }
+            }
+        }
+        matched
+    }
+
+    /// The globs that have matched no path so far, as written.
+    pub fn unmatched(&self) -> Vec<&str> {
+        self.texts
+            .iter()
+            .zip(self.hits.iter())
+            .filter(|(_, hit)| !hit.load(Ordering::Relaxed))
+            .map(|(text, _)| text.as_str())
+            .collect()
     }
 }
 
@@ -128,6 +160,25 @@ impl Config {
             && self
                 .relative(path)
                 .is_some_and(|r| self.exclude.matches(&r))
+    }
+
+    /// A warning for each `exclude` or `per-file-ignores` glob that matched no path the run
+    /// walked or read: a glob that matches nothing usually means the configuration file is not
+    /// where its globs are relative to (`--config` from outside the scanned tree), or a typo.
+    pub fn unmatched_globs(&self) -> Vec<String> {
+        let dir = self.dir().display().to_string();
+        let mut out: Vec<String> = self
+            .exclude
+            .unmatched()
+            .into_iter()
+            .map(|glob| format!("`exclude` glob `{glob}` matched no path of this scan (globs are relative to {dir}, the configuration file's directory)"))
+            .collect();
+        for (globs, _) in &self.per_file_ignores {
+            out.extend(globs.unmatched().into_iter().map(|glob| {
+                format!("`per-file-ignores` glob `{glob}` matched no file of this scan (globs are relative to {dir}, the configuration file's directory)")
+            }));
+        }
+        out
     }
 
     /// The rules `per-file-ignores` turns off for `path`.

@@ -176,7 +176,7 @@ fn concise_and_human_formats() {
     let concise = imds_lint(dir.path(), &["--format", "concise", "a.sh"]);
     assert_eq!(
         stdout(&concise),
-        "a.sh:2:1: IMDS001 `curl` request to the metadata service without a token\n"
+        "a.sh:2:1: IMDS001 `curl` request to the metadata service without a token [fix]\n"
     );
     let human = imds_lint(dir.path(), &["a.sh"]);
     let text = stdout(&human);
@@ -217,7 +217,7 @@ fn standard_input_with_a_name() {
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(
         stdout(&output),
-        "boot/user-data.sh:2:1: IMDS001 `wget` request to the metadata service without a token\n"
+        "boot/user-data.sh:2:1: IMDS001 `wget` request to the metadata service without a token [fix]\n"
     );
 }
 
@@ -346,9 +346,20 @@ fn rule_documentation() {
         assert!(text.contains(heading), "{heading}");
     }
     let list = stdout(&imds_lint(dir.path(), &["rule"]));
-    assert_eq!(
-        list.lines().count(),
-        imds_lint::rules::RULES.len(),
+    let rows: Vec<&str> = list.lines().take_while(|l| !l.is_empty()).collect();
+    assert_eq!(rows.len(), imds_lint::rules::RULES.len(), "{list}");
+    assert!(rows.iter().all(|r| r.starts_with("IMDS")), "{list}");
+    // IMDS010 has two severities: the list shows both, its page says when.
+    let imds010 = rows.iter().find(|r| r.starts_with("IMDS010")).unwrap();
+    assert!(imds010.contains(" error/warning fix "), "{imds010}");
+    let page = stdout(&imds_lint(dir.path(), &["rule", "imds010"]));
+    assert!(
+        page.contains("| IMDS010 | imds-v1-allowed | error, warning when the setting is left unset or the account default is `no-preference` | yes (`--fix`) |"),
+        "{page}"
+    );
+    // The families and where requests are read from follow the table.
+    assert!(
+        list.contains("IMDS010-IMDS013: instance metadata settings"),
         "{list}"
     );
     assert_eq!(
@@ -520,4 +531,87 @@ fn shadowed_cloud_config_keys_get_a_note_and_no_finding() {
         );
         assert!(errors.contains(&note), "{errors}");
     }
+}
+
+/// Each finding says whether it has a fix and, if it is unsafe, why; the summary and `--diff`
+/// count the fixes `--unsafe-fixes` would add.
+#[test]
+fn fix_availability_is_said_per_finding_and_in_the_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    // Line 2: a safe fix. Line 3: BusyBox wget, whose token fetch cannot PUT: unsafe. Line 4: an
+    // unassigned token variable (IMDS004), which has no fix.
+    write(
+        dir.path(),
+        "a.sh",
+        "#!/bin/busybox sh\n\
+         busybox wget -qO- http://169.254.169.254/latest/meta-data/ami-id\n\
+         wget -qO- http://169.254.169.254/latest/meta-data/instance-id\n\
+         wget -qO- --header \"X-aws-ec2-metadata-token: $NOPE\" http://169.254.169.254/latest/meta-data/x\n",
+    );
+    let busybox = "unsafe fix, applied only with --fix --unsafe-fixes: BusyBox wget cannot send the PUT that fetches a token; install curl or GNU wget";
+    let concise = imds_lint(dir.path(), &["--format", "concise", "a.sh"]);
+    assert_eq!(
+        stdout(&concise),
+        "a.sh:2:9: IMDS001 `wget` request to the metadata service without a token [unsafe fix]\n\
+         a.sh:3:1: IMDS001 `wget` request to the metadata service without a token [unsafe fix]\n\
+         a.sh:4:1: IMDS004 token header uses `$NOPE`, which nothing in scope assigns from a token request\n"
+    );
+    assert_eq!(
+        stderr(&concise),
+        "Found 3 problems (2 errors, 1 warning) in 1 file (1 file scanned).\n\
+         No fixes available (2 hidden fixes can be enabled with the `--unsafe-fixes` option).\n"
+    );
+    let human = stdout(&imds_lint(dir.path(), &["--color", "never", "a.sh"]));
+    let said: Vec<&str> = human
+        .lines()
+        .filter(|l| l.starts_with("  ") && l.contains("fix"))
+        .filter(|l| !l.trim_start().starts_with("help:"))
+        .collect();
+    assert_eq!(
+        said,
+        [
+            format!("  {busybox}").as_str(),
+            format!("  {busybox}").as_str(),
+            "  no automatic fix: this rule has none",
+        ],
+        "{human}"
+    );
+    assert!(human.ends_with(
+        "Found 3 problems (2 errors, 1 warning) in 1 file (1 file scanned).\n\
+         No fixes available (2 hidden fixes can be enabled with the `--unsafe-fixes` option).\n"
+    ));
+    let diff = imds_lint(dir.path(), &["--diff", "a.sh"]);
+    assert_eq!(stdout(&diff), "");
+    assert_eq!(
+        stderr(&diff),
+        "0 files would change; 2 hidden fixes can be enabled with the `--unsafe-fixes` option\n"
+    );
+    // With --unsafe-fixes nothing is hidden.
+    let unsafe_diff = imds_lint(dir.path(), &["--diff", "--unsafe-fixes", "a.sh"]);
+    assert_eq!(stderr(&unsafe_diff), "1 file would change\n");
+    let unsafe_scan = imds_lint(
+        dir.path(),
+        &["--format", "concise", "--unsafe-fixes", "a.sh"],
+    );
+    assert!(stderr(&unsafe_scan).ends_with("\n2 fixable with the `--fix` option.\n"));
+
+    // A safe fix beside an unsafe one.
+    write(
+        dir.path(),
+        "b.sh",
+        "#!/bin/sh\n\
+         curl -s http://169.254.169.254/latest/meta-data/ami-id\n\
+         echo \"$(curl -s http://169.254.169.254/latest/meta-data/instance-id)\" | sh -c 'wget -qO- http://169.254.169.254/latest/meta-data/x'\n",
+    );
+    let both = imds_lint(dir.path(), &["--format", "concise", "b.sh"]);
+    assert_eq!(
+        stderr(&both).lines().last(),
+        Some("2 fixable with the `--fix` option (1 hidden fix can be enabled with the `--unsafe-fixes` option).")
+    );
+    let fixed = imds_lint(dir.path(), &["--fix", "--format", "concise", "b.sh"]);
+    assert!(
+        stderr(&fixed).contains("fixed 2 of 3 findings in 1 file; 1 hidden fix can be enabled with the `--unsafe-fixes` option\n"),
+        "{}",
+        stderr(&fixed)
+    );
 }

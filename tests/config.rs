@@ -557,3 +557,76 @@ fn a_baseline_accepts_todays_findings_and_reports_new_ones() {
         text(&broken.stderr)
     );
 }
+
+/// An `exclude` or `per-file-ignores` glob that matches nothing the scan walked is said, in
+/// every format's diagnostics: most often the configuration file is outside the scanned tree
+/// (`--config`), so its globs, relative to its own directory, cannot match.
+#[test]
+fn globs_that_match_nothing_are_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "settings/imds-lint.toml",
+        "exclude = [\"vendor\"]\n[per-file-ignores]\n\"legacy/**\" = [\"IMDS001\"]\n",
+    );
+    write(root, "app/vendor/a.sh", TOKENLESS);
+    write(root, "app/legacy/b.sh", TOKENLESS);
+    let config = root.join("settings/imds-lint.toml");
+    let config = config.to_str().unwrap();
+    let output = concise(root, &["--config", config, "app"]);
+    // Relative to settings/, the globs leave nothing out: both files are reported.
+    assert_eq!(
+        findings(&output),
+        ["app/legacy/b.sh:2 IMDS001", "app/vendor/a.sh:2 IMDS001"]
+    );
+    let settings_dir = root.join("settings");
+    let said = |kind: &str, glob: &str, what: &str| {
+        format!(
+            "imds-lint: warning: {config}: `{kind}` glob `{glob}` matched no {what} of this scan (globs are relative to {}, the configuration file's directory)",
+            settings_dir.display()
+        )
+    };
+    let stderr = text(&output.stderr);
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("imds-lint: warning"))
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            said("exclude", "vendor", "path"),
+            said("per-file-ignores", "legacy/**", "file")
+        ],
+        "{stderr}"
+    );
+    let json = imds_lint(root, &["--config", config, "--format", "json", "app"]);
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let diagnostics = value["diagnostics"].as_array().unwrap();
+    assert_eq!(diagnostics.len(), 2, "{value}");
+    assert!(diagnostics
+        .iter()
+        .all(|d| d["kind"] == "warning" && d["message"].as_str().unwrap().contains("matched no")));
+
+    // In its own tree the globs match, and nothing is said.
+    write(
+        root,
+        "imds-lint.toml",
+        "exclude = [\"vendor\"]\n[per-file-ignores]\n\"legacy/**\" = [\"IMDS001\"]\n",
+    );
+    write(root, "vendor/c.sh", TOKENLESS);
+    write(root, "legacy/d.sh", TOKENLESS);
+    let inside = concise(root, &["--config", "imds-lint.toml", "."]);
+    assert!(
+        !text(&inside.stderr).contains("matched no"),
+        "{}",
+        text(&inside.stderr)
+    );
+    // Files named one by one (pre-commit) leave globs unmatched by design: nothing is said.
+    let listed = concise(root, &["--config", config, "app/vendor/a.sh"]);
+    assert!(
+        !text(&listed.stderr).contains("matched no"),
+        "{}",
+        text(&listed.stderr)
+    );
+}

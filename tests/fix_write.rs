@@ -278,7 +278,7 @@ fn temporary_files_of_interrupted_runs_are_removed_and_never_read() {
     assert_eq!(scan.status.code(), Some(1));
     assert_eq!(
         text(&scan.stdout),
-        "./boot.sh:2:1: IMDS001 `curl` request to the metadata service without a token\n"
+        "./boot.sh:2:1: IMDS001 `curl` request to the metadata service without a token [fix]\n"
     );
     let note = "a temporary file that an interrupted `imds-lint --fix` left; not read (the next --fix in its directory removes it)";
     let mut notes = [
@@ -289,7 +289,7 @@ fn temporary_files_of_interrupted_runs_are_removed_and_never_read() {
     assert_eq!(
         text(&scan.stderr),
         format!(
-            "{}{}Found 1 problem (1 error, 0 warnings) in 1 file (1 file scanned).\n",
+            "{}{}Found 1 problem (1 error, 0 warnings) in 1 file (1 file scanned).\n1 fixable with the `--fix` option.\n",
             notes[0], notes[1]
         )
     );

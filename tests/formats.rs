@@ -114,7 +114,7 @@ fn github_actions_gets_workflow_commands_and_the_summary_line() {
     assert_eq!(text(&output.stdout), scan("github"));
     assert_eq!(
         text(&output.stderr),
-        "Found 7 problems (6 errors, 1 warning) in 3 files (3 files scanned).\n"
+        "Found 7 problems (6 errors, 1 warning) in 3 files (3 files scanned).\n6 fixable with the `--fix` option.\n"
     );
 }
 

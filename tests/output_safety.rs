@@ -234,7 +234,7 @@ fn concise_is_one_line_per_finding() {
         );
     }
     assert!(
-        lines.contains(&format!("./{STOP_COMMANDS_SHOWN}:2:1: IMDS001 `curl` request to the metadata service without a token").as_str()),
+        lines.contains(&format!("./{STOP_COMMANDS_SHOWN}:2:1: IMDS001 `curl` request to the metadata service without a token [fix]").as_str()),
         "{stdout}"
     );
     assert!(

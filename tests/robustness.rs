@@ -82,6 +82,7 @@ fn pipeline(name: &str, bytes: Vec<u8>) {
             statistics: &statistics,
             diagnostics: &diagnostics,
             fail_on_skipped: false,
+            unsafe_fixes: false,
         };
         let mut out = Vec::new();
         report::json::write(&mut out, &report).unwrap();

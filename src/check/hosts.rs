@@ -94,6 +94,49 @@ impl<'a> Hosts<'a> {
             .covers_span(bytes, code, span)
     }
 
+    /// Calls `each` with every decoded host, its markers (read now if no finding read them
+    /// yet) and its text; hosts without markers are skipped.
+    pub fn each_host_markers(&self, mut each: impl FnMut(HostId, &Suppressions, &[u8])) {
+        for host in 1..self.hosts.len() {
+            let bytes = self.bytes(host);
+            let mut markers = self.markers.borrow_mut();
+            let found = markers
+                .entry(host)
+                .or_insert_with(|| Suppressions::parse(bytes));
+            if !found.markers().is_empty() {
+                each(host, found, bytes);
+            }
+        }
+    }
+
+    /// The edits on `host`'s text that take the codes at `remove` out of its marker at `index`
+    /// (`crate::suppress::Marker::removal`).
+    pub fn host_marker_removal(
+        &self,
+        host: HostId,
+        index: usize,
+        remove: &[usize],
+    ) -> Option<Vec<fix::Edit>> {
+        let markers = self.markers.borrow();
+        markers
+            .get(&host)?
+            .markers()
+            .get(index)?
+            .removal(self.bytes(host), remove)
+    }
+
+    /// Whether every link from `host` to the file maps offsets one to one (no opaque encoding).
+    pub fn maps_exactly(&self, mut host: HostId) -> bool {
+        for _ in 0..=MAX_HOST_DEPTH + 1 {
+            match self.link(host) {
+                Some(link) if link.map.is_some() => host = link.parent,
+                Some(_) => return false,
+                None => return true,
+            }
+        }
+        false
+    }
+
     fn bytes(&self, host: HostId) -> &[u8] {
         match host {
             0 => &self.source.bytes,

@@ -12,6 +12,7 @@ mod prefilter;
 mod read;
 mod requests;
 mod settings;
+mod suppressions;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -226,6 +227,8 @@ pub fn check_file_linked(
     let (dependency_findings, unresolved_dependencies) =
         dependencies::findings(&checking, &read.dependencies);
     findings.extend(dependency_findings);
+    // Last: what the markers suppressed is known only once every rule has run.
+    findings.extend(suppressions::findings(&checking));
     findings.sort_by_key(|f| (f.span.start, f.rule.code));
     findings.dedup_by(|a, b| {
         a.span == b.span

@@ -1,7 +1,8 @@
 //! The prefilter: most files of a repository cannot make a metadata request or declare a
 //! setting, and proving that with one multi-pattern search is far cheaper than parsing them. A
 //! file is parsed only when an endpoint spelling (plain, or in base64 at any alignment), a host
-//! name from the configuration, a word that marks a settings resource, or data that may hide
+//! name from the configuration, a word that marks a settings resource, a suppression comment's
+//! `imds-lint`, or data that may hide
 //! any of them from these needles occurs in it: gzip (raw, or in base64 at any alignment), and
 //! in base64 a format that holds base64 itself (MIME, cloud-config).
 
@@ -40,6 +41,8 @@ impl Prefilter {
                 .iter()
                 .map(|s| s.as_bytes().to_vec()),
         );
+        // Suppression comments, which IMDS090 checks even where nothing is left to suppress.
+        needles.push(b"imds-lint".to_vec());
         // Compressed data, which no needle sees into: it is decompressed and looked at again.
         needles.push(GZIP_MAGIC.to_vec());
         needles.extend(GZIP_BASE64.iter().map(|s| s.as_bytes().to_vec()));

@@ -8,11 +8,24 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[command(
     name = "imds-lint",
     version,
-    about = "Find EC2 instance metadata (IMDS) requests that do not use an IMDSv2 token",
-    long_about = "Find EC2 instance metadata (IMDS) requests that do not use an IMDSv2 token.\n\n\
-        Walks the given files and directories (honouring .gitignore), parses every shell script \
-        and reports each curl/wget request to 169.254.169.254 (or [fd00:ec2::254], instance-data) \
-        that would fail once the instance requires tokens (HttpTokens=required).\n\n\
+    about = "Find EC2 instance metadata (IMDS) requests that do not use an IMDSv2 token, and \
+        instance settings that still allow IMDSv1",
+    long_about = "Find EC2 instance metadata (IMDS) requests that would fail once instances \
+        require IMDSv2 tokens, and instance settings that still allow IMDSv1.\n\n\
+        Walks the given files and directories (honouring .gitignore) and reads shell scripts, \
+        Dockerfiles, cloud-init and MIME user data, Kubernetes manifests (Pods and workload pod \
+        templates, Secrets, ConfigMaps, Cluster API machines), eksctl configs, CloudFormation \
+        templates (YAML and JSON), Terraform files, and GitHub Actions and GitLab CI workflows, \
+        with the scripts embedded in them (YAML and JSON strings, heredocs, base64, gzip).\n\n\
+        Rules (`imds-lint rule` lists them, `imds-lint rule CODE` explains one): IMDS001-IMDS004, \
+        curl and wget requests to 169.254.169.254 (or [fd00:ec2::254], instance-data) without a \
+        token, or with a token request that is not a PUT, has a bad TTL or uses a variable \
+        nothing assigns; IMDS010-IMDS013, instance metadata settings (tokens optional or left \
+        unset, hop limits too low for containers or above 1 without them, tokens required while \
+        the boot script is tokenless) in Terraform, CloudFormation, Cluster API, eksctl and \
+        `aws ec2` commands; IMDS090, suppression comments (`# imds-lint disable=CODE`) that do \
+        nothing. --fix rewrites what it can safely (--unsafe-fixes for the rest, --diff to \
+        preview).\n\n\
         Settings come from the nearest imds-lint.toml or .imds-lint.toml at or above the first \
         path (--config FILE names one, --isolated ignores them); flags override them.\n\n\
         Exit status: 0 no findings, 1 findings (see --fail-on) or, with --fail-on-skipped, a file \
@@ -103,7 +116,8 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
-    /// Rewrite tokenless requests in place (safe fixes only, unless --unsafe-fixes)
+    /// Apply the fixes findings have, in place (tokenless requests, token requests, settings,
+    /// unused suppressions): safe fixes only, unless --unsafe-fixes
     #[arg(long, conflicts_with = "diff")]
     pub fix: bool,
 

@@ -18,7 +18,7 @@ use crate::baseline::Baseline;
 use crate::check::{CheckSettings, RuleSelection};
 use crate::config::{self, Config};
 use crate::fix::FixSettings;
-use crate::model::{FileReport, Severity, Statistics};
+use crate::model::{DiagnosticKind, FileReport, Severity, Statistics};
 use crate::report::{self, escape, Report};
 use crate::rules;
 use crate::scan::fixes::{FixMode, FixReport};
@@ -62,8 +62,21 @@ pub fn run(args: Args) -> io::Result<Status> {
         progress::allowed() && args.output_format() == Format::Human && !args.quiet && !reads_stdin,
         Arc::clone(&counters),
     );
-    let results = scan::run(&paths, &options, &counters);
+    let mut results = scan::run(&paths, &options, &counters);
     progress.stop();
+    // Globs are said to match nothing only where a directory was walked (a list of files, as
+    // pre-commit passes, leaves most of them unmatched by design).
+    if let Some(config) = &options.config {
+        if paths.iter().any(|p| p.is_dir()) {
+            for message in config.unmatched_globs() {
+                results.diagnostics.push(Diagnostic::new(
+                    Some(config.path.clone()),
+                    DiagnosticKind::Warning,
+                    message,
+                ));
+            }
+        }
+    }
     let fail_on_skipped = args.fail_on_skipped
         || options
             .config
@@ -214,23 +227,37 @@ fn print_rule(code: Option<&str>) -> io::Result<Status> {
         None => {
             let width = rules::all().map(|r| r.name.len()).max().unwrap_or(0);
             for rule in rules::all() {
+                // Both severities; `imds-lint rule CODE` says when the second applies.
+                let severity = match rule.lowered {
+                    Some((lowered, _)) => {
+                        format!("{}/{}", rule.severity.as_str(), lowered.as_str())
+                    }
+                    None => rule.severity.as_str().to_owned(),
+                };
                 writeln!(
                     out,
-                    "{}  {:<width$} {:<8} {:<4} {}",
+                    "{}  {:<width$} {:<13} {:<4} {}",
                     rule.code,
                     rule.name,
-                    rule.severity.as_str(),
+                    severity,
                     if rule.fixable { "fix" } else { "" },
                     rule.summary
                 )?;
             }
+            writeln!(
+                out,
+                "\nIMDS001-IMDS004: metadata requests in shell code (from scripts, Dockerfiles, cloud-init,\n\
+                 MIME user data, Kubernetes, CloudFormation, Terraform, GitHub Actions and GitLab CI);\n\
+                 IMDS010-IMDS013: instance metadata settings; IMDS090: suppression comments.\n\
+                 `imds-lint rule CODE` prints a rule's documentation."
+            )?;
             Ok(Status::Clean)
         }
         Some(code) => match rules::by_code(code)
             .or_else(|| rules::all().find(|r| r.name.eq_ignore_ascii_case(code)))
         {
             Some(rule) => {
-                write!(out, "{}", rule.doc)?;
+                write!(out, "{}", rules::rule_page(rule))?;
                 Ok(Status::Clean)
             }
             None => {
@@ -297,6 +324,7 @@ fn finish(
         statistics: &stats,
         diagnostics: &diagnostics,
         fail_on_skipped: ending.fail_on_skipped,
+        unsafe_fixes: args.unsafe_fixes,
     };
     if !args.diff {
         let main: &mut dyn Write = if filter { &mut stderr } else { &mut out };
@@ -485,6 +513,17 @@ fn print_fixes(
             plural(fixes.findings_before, "finding"),
             plural(files_changed, "file")
         )
+    };
+    // Fixes left out because they are unsafe: said, as ruff says it.
+    let hidden = if args.unsafe_fixes {
+        0
+    } else {
+        let (_, unsafe_) = report::fix_counts(results.files.iter().map(|c| &c.report));
+        unsafe_
+    };
+    let summary = match hidden {
+        0 => summary,
+        n => format!("{summary}; {}", report::hidden_fixes(n)),
     };
     if fixes.findings_before > 0 || args.diff {
         log.push(summary);

@@ -584,13 +584,19 @@ fn put_fix(request: &Request) -> Option<Fix> {
         } else {
             Applicability::Safe
         },
-        message: if bound.is_empty() {
-            "Send the token request as PUT".to_owned()
-        } else {
-            format!(
-                "Send the token request as PUT, bounded by `{}`",
-                bound.trim()
-            )
+        message: {
+            let mut message = if bound.is_empty() {
+                "Send the token request as PUT".to_owned()
+            } else {
+                format!(
+                    "Send the token request as PUT, bounded by `{}`",
+                    bound.trim()
+                )
+            };
+            if posts {
+                message.push_str(" (unsafe: the request posted a body, which the PUT now carries)");
+            }
+            message
         },
         edits: finish(edits),
     })

@@ -21,6 +21,8 @@ pub enum Field {
 pub struct Change {
     pub field: Field,
     pub applicability: Applicability,
+    /// Why an unsafe change is unsafe, which its title then says.
+    pub unsafe_because: Option<String>,
 }
 
 /// Why a fix that raises the hop limit is unsafe whatever the rule asks.
@@ -44,7 +46,10 @@ pub fn plan(setting: &MetadataSetting, change: &Change) -> Option<Fix> {
     let fix = |message: String, span: HostSpan, content: String| {
         let fix = Fix {
             applicability: change.applicability,
-            message,
+            message: match &change.unsafe_because {
+                Some(why) => format!("{message} (unsafe: {why})"),
+                None => message,
+            },
             edits: vec![Edit { span, content }],
         };
         match change.field {
@@ -194,6 +199,7 @@ mod tests {
         Change {
             field,
             applicability: Applicability::Safe,
+            unsafe_because: None,
         }
     }
 

@@ -259,7 +259,6 @@ pub fn parse(original: &[u8], host: HostId) -> Parsed {
                     .or_else(|| find_child(instruction, "image_spec"))
                     .map(|n| text_str(n, bytes).to_ascii_lowercase())
                     .unwrap_or_default();
-                let name = image.rsplit('/').next().unwrap_or_default();
                 stage_envs.push((
                     std::mem::take(&mut current_alias),
                     std::mem::take(&mut current_env),
@@ -271,7 +270,7 @@ pub fn parse(original: &[u8], host: HostId) -> Parsed {
                     .map(|(_, env)| env.clone());
                 busybox = match &inherited {
                     Some(_) => busybox,
-                    None => name.starts_with("alpine") || name.starts_with("busybox"),
+                    None => busybox_image(&image),
                 };
                 current_env = inherited.clone().unwrap_or_default();
                 current_alias = find_child(instruction, "image_alias")
@@ -342,6 +341,26 @@ pub fn parse(original: &[u8], host: HostId) -> Parsed {
         ));
     }
     parsed
+}
+
+/// Whether an image reference names a BusyBox system, whose wget cannot send a PUT: `busybox`,
+/// `alpine` (with any registry, tag or digest: `docker.io/library/alpine:3.19`,
+/// `alpine@sha256:…`), or an image tagged as built on Alpine (`python:3.12-alpine`). A name
+/// given by a variable (`$BASE`) is not known to be one.
+pub(super) fn busybox_image(image: &str) -> bool {
+    let image = image.trim().to_ascii_lowercase();
+    let image = image.split('@').next().unwrap_or_default();
+    let (name, tag) = match image.rsplit_once('/') {
+        Some((_, last)) => match last.split_once(':') {
+            Some((name, tag)) => (name, tag),
+            None => (last, ""),
+        },
+        None => image.split_once(':').unwrap_or((image, "")),
+    };
+    if name.contains('$') {
+        return false;
+    }
+    name.starts_with("alpine") || name.starts_with("busybox") || tag.contains("alpine")
 }
 
 fn find_child<'t>(node: Node<'t>, kind: &str) -> Option<Node<'t>> {
@@ -670,6 +689,39 @@ fn exec_form_host(fragment: Fragment, array: Node) -> Embedded {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn busybox_images() {
+        for image in [
+            "alpine",
+            "busybox",
+            "alpine:3.19",
+            "ALPINE:3.19",
+            "busybox:1.36",
+            "docker.io/library/busybox:1.36",
+            "public.ecr.aws/docker/library/alpine:3.19",
+            "registry.local:5000/alpine",
+            "alpine@sha256:0123abcd",
+            "busybox:1.36@sha256:0123abcd",
+            "python:3.12-alpine",
+            "node:20-alpine3.19",
+            "alpine:${VERSION}",
+        ] {
+            assert!(busybox_image(image), "{image}");
+        }
+        for image in [
+            "",
+            "ubuntu:22.04",
+            "amazonlinux:2023",
+            "registry.local:5000/ubuntu",
+            "debian:bookworm-slim",
+            "curlimages/curl:8.5.0",
+            "${BASE}",
+            "$BASE_IMAGE:alpine-less",
+        ] {
+            assert!(!busybox_image(image), "{image}");
+        }
+    }
 
     fn fragments(dockerfile: &str) -> Vec<String> {
         parse(dockerfile.as_bytes(), 0)

@@ -291,7 +291,8 @@ fn pod_spec<'t>(document: Node<'t>, bytes: &[u8], kind: &str) -> Option<Node<'t>
 /// Each container's command line: `command` then `args`. A shell with `-c` runs its script
 /// (a scalar, editable in place); anything else is an argv line. A pod on the node's network
 /// (`hostNetwork: true`) is not one hop further from IMDS than the node; the containers of any
-/// other pod are, and their command lines are the host's container side.
+/// other pod are, and their command lines are the host's container side. A container of a BusyBox image
+/// (`busybox`, `alpine`) runs it on BusyBox.
 fn containers(pod: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
     let host_network = yaml::get(pod, bytes, "hostNetwork")
         .and_then(|v| yaml::scalar(v, bytes))
@@ -313,6 +314,11 @@ fn containers(pod: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
             }
             if let Some(mut fragment) = command_line(&argv, host) {
                 fragment.in_container = !host_network;
+                // A BusyBox image's wget cannot PUT (the analysis lets a script that installs
+                // GNU wget first off).
+                fragment.busybox = yaml::get(container, bytes, "image")
+                    .and_then(|i| yaml::scalar_string(i, bytes))
+                    .is_some_and(|image| super::dockerfile::busybox_image(&image));
                 parsed.fragments.push(fragment);
                 if !host_network {
                     parsed

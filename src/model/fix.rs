@@ -39,6 +39,16 @@ pub struct Fix {
 }
 
 impl Fix {
+    /// Why the fix is unsafe, as its title says it (`… (unsafe: WHY)`); `None` for a safe fix or
+    /// one whose title does not say.
+    pub fn unsafe_reason(&self) -> Option<&str> {
+        if self.applicability == Applicability::Safe {
+            return None;
+        }
+        let (_, why) = self.message.split_once(" (unsafe: ")?;
+        Some(why.strip_suffix(')').unwrap_or(why))
+    }
+
     /// The fix made unsafe because of `why`, which its title then says.
     pub fn made_unsafe(mut self, why: &str) -> Self {
         self.applicability = Applicability::Unsafe;

@@ -32,4 +32,18 @@ pub struct Rule {
     pub summary: &'static str,
     /// Markdown with the headings checked by `tests::every_rule_is_documented`.
     pub doc: &'static str,
+    /// The severity some of its findings get instead of `severity`, and when.
+    pub lowered: Option<(Severity, &'static str)>,
+}
+
+impl Rule {
+    /// Its severities as a table shows them: `error`, or `error, warning when …`.
+    pub fn severities(&self) -> String {
+        match self.lowered {
+            Some((lowered, when)) => {
+                format!("{}, {} {when}", self.severity.as_str(), lowered.as_str())
+            }
+            None => self.severity.as_str().to_owned(),
+        }
+    }
 }

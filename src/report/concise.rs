@@ -1,9 +1,10 @@
-//! `--format concise`: `path:line:col: CODE message`, one line per finding (line breaks and
-//! other controls in the path or the message shown escaped).
+//! `--format concise`: `path:line:col: CODE message [fix]`, one line per finding (line breaks
+//! and other controls in the path or the message shown escaped); `[fix]` or `[unsafe fix]` says
+//! that `--fix` (with `--unsafe-fixes`) has a fix for it.
 
 use std::io::{self, Write};
 
-use super::{escape, Report};
+use super::{escape, FixState, Report};
 
 pub fn write(out: &mut impl Write, report: &Report) -> io::Result<()> {
     for file in report.files {
@@ -11,12 +12,13 @@ pub fn write(out: &mut impl Write, report: &Report) -> io::Result<()> {
             let (start, _) = file.range(finding);
             writeln!(
                 out,
-                "{}:{}:{}: {} {}",
+                "{}:{}:{}: {} {}{}",
                 escape::path(&file.source.path),
                 start.line,
                 start.column,
                 finding.rule.code,
-                escape::line(&finding.message)
+                escape::line(&finding.message),
+                FixState::of(finding).tag()
             )?;
         }
     }

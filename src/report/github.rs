@@ -13,7 +13,7 @@
 use std::io::{self, Write};
 use std::path::Path;
 
-use super::{ci_path, escape, Report};
+use super::{ci_path, escape, FixState, Report};
 use crate::rules::Severity;
 
 pub fn write(out: &mut impl Write, report: &Report) -> io::Result<()> {
@@ -37,11 +37,13 @@ pub fn write(out: &mut impl Write, report: &Report) -> io::Result<()> {
                 write!(out, ",endLine={}", end.line)?;
             }
             let title = format!("{} {}", finding.rule.code, finding.rule.name);
-            // Two lines in the annotation, the message and its help, whatever they quote.
+            // Three lines in the annotation, the message, its help and its fix, whatever they
+            // quote.
             let message = format!(
-                "{}\nhelp: {}",
+                "{}\nhelp: {}\n{}",
                 escape::line(&finding.message),
-                escape::line(&finding.help)
+                escape::line(&finding.help),
+                escape::line(&FixState::of(finding).describe())
             );
             writeln!(out, ",title={}::{}", property(&title), data(&message))?;
         }

@@ -15,7 +15,7 @@ use miette::{
     MietteSpanContents, SourceCode, SourceSpan, SpanContents,
 };
 
-use super::{escape, Report};
+use super::{escape, FixState, Report};
 use crate::model::FileReport;
 use crate::model::Finding;
 use crate::rules::Severity;
@@ -51,6 +51,7 @@ pub fn write_findings(out: &mut impl Write, report: &Report, color: bool) -> io:
                 writeln!(out, "  in: {}", escape::line(&origin_path(&finding.origin)))?;
                 writeln!(out, "  decoded: {}", escape::line(decoded))?;
             }
+            writeln!(out, "  {}", escape::line(&FixState::of(finding).describe()))?;
             writeln!(out)?;
         }
     }
@@ -79,7 +80,11 @@ pub fn write_summary(out: &mut impl Write, report: &Report) -> io::Result<()> {
         plural(errors, "error"),
         plural(warnings, "warning"),
         plural(report.files.len(), "file"),
-    )
+    )?;
+    match super::fixable_line(report) {
+        Some(line) => writeln!(out, "{line}"),
+        None => Ok(()),
+    }
 }
 
 /// `; 2 files not analysed, 1 partly analysed (see warnings)`, or nothing when every file was

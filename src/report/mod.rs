@@ -21,7 +21,7 @@ use std::path::{Component, Path};
 
 use sha2::{Digest, Sha256};
 
-use crate::model::Finding;
+use crate::model::{Applicability, Finding};
 pub use crate::model::{Diagnostic, DiagnosticKind, FileReport, Statistics};
 
 /// The project's home page.
@@ -135,6 +135,104 @@ pub struct Report<'a> {
     /// Whether a file not analysed fails the run (`--fail-on-skipped`): the machine formats then
     /// call such a diagnostic an error, and SARIF's run not successful.
     pub fail_on_skipped: bool,
+    /// Whether the run was given `--unsafe-fixes` (so unsafe fixes are not hidden).
+    pub unsafe_fixes: bool,
+}
+
+/// What a finding's fix means for the person who reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixState<'a> {
+    /// `--fix` applies it.
+    Safe,
+    /// Only `--fix --unsafe-fixes` applies it, for this reason when its title says one.
+    Unsafe(Option<&'a str>),
+    /// No fix for this finding; `rule_has_fixes` says whether its rule fixes other cases.
+    None { rule_has_fixes: bool },
+}
+
+impl<'a> FixState<'a> {
+    pub fn of(finding: &'a Finding) -> Self {
+        match &finding.fix {
+            Some(fix) if fix.applicability == Applicability::Safe => FixState::Safe,
+            Some(fix) => FixState::Unsafe(fix.unsafe_reason()),
+            None => FixState::None {
+                rule_has_fixes: finding.rule.fixable,
+            },
+        }
+    }
+
+    /// One line for a person: `fix available: run with --fix`, `unsafe fix, applied only with
+    /// --fix --unsafe-fixes: WHY`, `no automatic fix: …`.
+    pub fn describe(self) -> String {
+        match self {
+            FixState::Safe => "fix available: run with --fix".to_owned(),
+            FixState::Unsafe(Some(why)) => {
+                format!("unsafe fix, applied only with --fix --unsafe-fixes: {why}")
+            }
+            FixState::Unsafe(None) => {
+                "unsafe fix, applied only with --fix --unsafe-fixes (see help)".to_owned()
+            }
+            FixState::None {
+                rule_has_fixes: true,
+            } => {
+                "no automatic fix: none is certain to keep this case working (see help)".to_owned()
+            }
+            FixState::None {
+                rule_has_fixes: false,
+            } => "no automatic fix: this rule has none".to_owned(),
+        }
+    }
+
+    /// A short tag for one-line formats: `[fix]`, `[unsafe fix]`, or nothing.
+    pub fn tag(self) -> &'static str {
+        match self {
+            FixState::Safe => " [fix]",
+            FixState::Unsafe(_) => " [unsafe fix]",
+            FixState::None { .. } => "",
+        }
+    }
+}
+
+/// How many findings of `files` have a safe fix and how many an unsafe one.
+pub fn fix_counts<'f>(files: impl IntoIterator<Item = &'f FileReport>) -> (usize, usize) {
+    let mut counts = (0, 0);
+    for finding in files.into_iter().flat_map(|f| &f.findings) {
+        match FixState::of(finding) {
+            FixState::Safe => counts.0 += 1,
+            FixState::Unsafe(_) => counts.1 += 1,
+            FixState::None { .. } => {}
+        }
+    }
+    counts
+}
+
+/// `N hidden fixes can be enabled with the `--unsafe-fixes` option`, as ruff says it.
+pub fn hidden_fixes(n: usize) -> String {
+    format!(
+        "{n} hidden fix{} can be enabled with the `--unsafe-fixes` option",
+        if n == 1 { "" } else { "es" }
+    )
+}
+
+/// The line after the summary that says what `--fix` would do (ruff's wording): `N fixable with
+/// the `--fix` option (M hidden fixes can be enabled with the `--unsafe-fixes` option).`, or
+/// `None` when no finding has a fix.
+pub fn fixable_line(report: &Report) -> Option<String> {
+    let (safe, unsafe_) = fix_counts(report.files);
+    let (fixable, hidden) = if report.unsafe_fixes {
+        (safe + unsafe_, 0)
+    } else {
+        (safe, unsafe_)
+    };
+    match (fixable, hidden) {
+        (0, 0) => None,
+        (0, hidden) => Some(format!("No fixes available ({}).", hidden_fixes(hidden))),
+        (fixable, 0) => Some(format!("{fixable} fixable with the `--fix` option.")),
+        (fixable, hidden) => Some(format!(
+            "{fixable} fixable with the `--fix` option ({}).",
+            hidden_fixes(hidden)
+        )),
+    }
 }
 
 impl Report<'_> {

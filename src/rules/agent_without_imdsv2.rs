@@ -12,6 +12,7 @@ pub const RULE: Entry = Entry {
         fixable: false,
         summary: "agent or agent image older than its first IMDSv2 version",
         doc: DOC,
+        lowered: None,
     },
     check: Check::Dependency(check),
     fix: None,

@@ -11,6 +11,7 @@ pub const RULE: Entry = Entry {
         fixable: false,
         summary: "metadata hop limit above 1 on instances that run no containers",
         doc: DOC,
+        lowered: None,
     },
     check: Check::Setting(check),
     fix: None,

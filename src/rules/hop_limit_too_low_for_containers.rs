@@ -13,6 +13,7 @@ pub const RULE: Entry = Entry {
         fixable: true,
         summary: "metadata hop limit of 1 on container hosts where a container requests metadata",
         doc: DOC,
+        lowered: None,
     },
     check: Check::Setting(check),
     fix: None,
@@ -212,6 +213,7 @@ fn check(context: &SettingContext) -> Option<SettingViolation> {
         change: Some(Change {
             field: Field::HopLimit,
             applicability: Applicability::Unsafe,
+            unsafe_because: None,
         }),
         at_requests: Vec::new(),
         points_at_boot_code: false,

@@ -13,6 +13,10 @@ pub const RULE: Entry = Entry {
         fixable: true,
         summary: "instance metadata setting that allows IMDSv1 (tokens optional, or left unset)",
         doc: DOC,
+        lowered: Some((
+            Severity::Warning,
+            "when the setting is left unset or the account default is `no-preference`",
+        )),
     },
     check: Check::Setting(check),
     fix: None,
@@ -232,35 +236,36 @@ fn check(context: &SettingContext) -> Option<SettingViolation> {
     let change = if tokenless_first(context, &mut message, &mut help) {
         None
     } else {
-        let change = |applicability| Change {
-            field: Field::Tokens,
-            applicability,
-        };
         // Where `--fix` cannot write the change (a `--metadata-options` value without
         // `HttpTokens`, a block whose closing brace shares a line), the help says so.
-        let writable =
-            crate::fix::settings::plan(setting, &change(Applicability::Unsafe)).is_some();
-        let unsafe_because = |why: &str| {
+        let probe = Change {
+            field: Field::Tokens,
+            applicability: Applicability::Unsafe,
+            unsafe_because: None,
+        };
+        let writable = crate::fix::settings::plan(setting, &probe).is_some();
+        let said = |why: &str| {
             if writable {
                 format!("; {why} (the fix is unsafe)")
             } else {
                 format!("; {why}")
             }
         };
-        let applicability = match &setting.user_data.unseen {
+        let unsafe_because = match &setting.user_data.unseen {
             Some(why) => {
-                help.push_str(&unsafe_because(&format!(
-                    "{why}, so check those scripts first"
-                )));
-                Applicability::Unsafe
+                help.push_str(&said(&format!("{why}, so check those scripts first")));
+                Some(why.clone())
             }
             None if context.unassigned_in_user_data > 0 => {
-                help.push_str(&unsafe_because(
+                help.push_str(&said(
                     "its user data sends a token variable that nothing assigns (IMDS004), which may leave requests without a token",
                 ));
-                Applicability::Unsafe
+                Some(
+                    "its user data sends a token variable that nothing assigns (IMDS004)"
+                        .to_owned(),
+                )
             }
-            None => Applicability::Safe,
+            None => None,
         };
         if !writable {
             help.push_str(&format!(
@@ -268,7 +273,15 @@ fn check(context: &SettingContext) -> Option<SettingViolation> {
                 keys.tokens, keys.required
             ));
         }
-        Some(change(applicability))
+        Some(Change {
+            field: Field::Tokens,
+            applicability: if unsafe_because.is_some() {
+                Applicability::Unsafe
+            } else {
+                Applicability::Safe
+            },
+            unsafe_because,
+        })
     };
     Some(SettingViolation {
         span,

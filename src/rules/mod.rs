@@ -1,6 +1,7 @@
 //! The rules: each reads a model — a request from the shell analysis (IMDS001–IMDS009), an
-//! instance metadata setting (IMDS010–IMDS019, `crate::model::setting`), or a dependency
-//! (IMDS020–IMDS029, `crate::model::dependency`) — and says what is wrong. This
+//! instance metadata setting (IMDS010–IMDS019, `crate::model::setting`), a dependency
+//! (IMDS020–IMDS029, `crate::model::dependency`), or a suppression comment that does nothing
+//! (IMDS090) — and says what is wrong. This
 //! file is the table of all rules (code, name, severity, documentation); each rule lives in its own
 //! file with its documentation and its tests.
 
@@ -15,6 +16,7 @@ pub mod token_request_not_put;
 pub mod token_ttl_invalid;
 pub mod tokenless_request;
 pub mod unassigned_token_variable;
+pub mod unused_suppression;
 pub mod versions;
 
 pub use crate::model::rule::{Rule, Severity};
@@ -122,12 +124,24 @@ pub struct DependencyViolation {
     pub minimum: Option<String>,
 }
 
-/// How a rule checks: a request, a setting, or a dependency.
+/// A suppression rule's input: what one `# imds-lint disable` comment does not do.
+#[derive(Debug, Clone, Copy)]
+pub struct SuppressionContext<'a> {
+    /// It names no code.
+    pub bare: bool,
+    /// The codes it names that are no rule.
+    pub unknown: &'a [String],
+    /// The codes it names, of rules the run enables, that suppressed nothing.
+    pub unused: &'a [String],
+}
+
+/// How a rule checks: a request, a setting, a dependency, or a suppression comment.
 #[derive(Debug, Clone, Copy)]
 pub enum Check {
     Request(fn(&RequestContext) -> Option<Violation>),
     Setting(fn(&SettingContext) -> Option<SettingViolation>),
     Dependency(fn(&DependencyContext) -> Option<DependencyViolation>),
+    Suppression(fn(&SuppressionContext) -> Option<Violation>),
 }
 
 /// One row of the rules table: what the rule is (as findings name it) and how it checks.
@@ -151,6 +165,7 @@ pub static RULES: &[Entry] = &[
     hop_limit_above_one_without_containers::RULE,
     sdk_without_imdsv2::RULE,
     agent_without_imdsv2::RULE,
+    unused_suppression::RULE,
 ];
 
 /// Every rule, as findings name them, in the order of the table.
@@ -171,20 +186,28 @@ pub fn doc_url(code: &str) -> String {
     format!("{DOCS_BASE_URL}{code}.md")
 }
 
-/// The page `docs/rules/CODE.md` holds for a rule: its documentation (what `imds-lint rule CODE`
-/// prints) under a note saying where it comes from, with the table row after the title.
+/// The page `docs/rules/CODE.md` holds for a rule: [`rule_page`] under a note saying where it
+/// comes from.
 pub fn doc_page(rule: &Rule) -> String {
-    let (title, body) = rule.doc.split_once('\n').unwrap_or((rule.doc, ""));
     format!(
         "<!-- Generated from the rules table (src/rules/) by `UPDATE_DOCS=1 cargo test --test docs`; \
-         edit the rule's documentation there, not this file. -->\n\
-         {title}\n\n\
+         edit the rule's documentation there, not this file. -->\n{}",
+        rule_page(rule)
+    )
+}
+
+/// What `imds-lint rule CODE` prints: the rule's documentation with its table row (severities,
+/// fix) after the title.
+pub fn rule_page(rule: &Rule) -> String {
+    let (title, body) = rule.doc.split_once('\n').unwrap_or((rule.doc, ""));
+    format!(
+        "{title}\n\n\
          | code | name | severity | fix | what it flags |\n\
          |---|---|---|---|---|\n\
          | {} | {} | {} | {} | {} |\n{body}",
         rule.code,
         rule.name,
-        rule.severity.as_str(),
+        rule.severities(),
         if rule.fixable { "yes (`--fix`)" } else { "no" },
         rule.summary,
     )
@@ -196,7 +219,7 @@ pub fn doc_index() -> String {
         "<!-- Generated from the rules table (src/rules/) by `UPDATE_DOCS=1 cargo test --test docs`; \
          do not edit. -->\n\
          # Rules\n\n\
-         `imds-lint rule` lists them; `imds-lint rule CODE` prints a rule's page (without its table row).\n\n\
+         `imds-lint rule` lists them; `imds-lint rule CODE` prints a rule's page.\n\n\
          | code | name | severity | fix | what it flags |\n\
          |---|---|---|---|---|\n",
     );
@@ -204,7 +227,7 @@ pub fn doc_index() -> String {
         page.push_str(&format!(
             "| [{code}]({code}.md) | {} | {} | {} | {} |\n",
             rule.name,
-            rule.severity.as_str(),
+            rule.severities(),
             if rule.fixable { "yes" } else { "no" },
             rule.summary,
             code = rule.code,
@@ -235,7 +258,7 @@ pub fn check(
         .filter(|entry| selected(&entry.rule))
         .filter_map(|entry| match entry.check {
             Check::Request(check) => check(context).map(|v| (entry, v)),
-            Check::Setting(_) | Check::Dependency(_) => None,
+            Check::Setting(_) | Check::Dependency(_) | Check::Suppression(_) => None,
         })
         .collect()
 }
@@ -250,7 +273,22 @@ pub fn check_setting(
         .filter(|entry| selected(&entry.rule))
         .filter_map(|entry| match entry.check {
             Check::Setting(check) => check(context).map(|v| (entry, v)),
-            Check::Request(_) | Check::Dependency(_) => None,
+            Check::Request(_) | Check::Dependency(_) | Check::Suppression(_) => None,
+        })
+        .collect()
+}
+
+/// Runs every selected suppression rule over what one suppression comment does not do.
+pub fn check_suppression(
+    context: &SuppressionContext,
+    selected: impl Fn(&Rule) -> bool,
+) -> Vec<(&'static Entry, Violation)> {
+    RULES
+        .iter()
+        .filter(|entry| selected(&entry.rule))
+        .filter_map(|entry| match entry.check {
+            Check::Suppression(check) => check(context).map(|v| (entry, v)),
+            _ => None,
         })
         .collect()
 }
@@ -265,7 +303,7 @@ pub fn check_dependency(
         .filter(|entry| selected(&entry.rule))
         .filter_map(|entry| match entry.check {
             Check::Dependency(check) => check(context).map(|v| (entry, v)),
-            Check::Request(_) | Check::Setting(_) => None,
+            Check::Request(_) | Check::Setting(_) | Check::Suppression(_) => None,
         })
         .collect()
 }
@@ -474,7 +512,10 @@ mod tests {
                     "{} is fixable but has no .fixed case",
                     rule.code
                 );
-            } else if matches!(entry.check, Check::Setting(_) | Check::Dependency(_)) {
+            } else if matches!(
+                entry.check,
+                Check::Setting(_) | Check::Dependency(_) | Check::Suppression(_)
+            ) {
                 let fixes = example_findings(rule.doc, "## Example")
                     .into_iter()
                     .any(|(code, fix)| code == rule.code && fix);
@@ -508,7 +549,10 @@ mod tests {
     fn doc_examples_behave_as_they_say() {
         for entry in RULES {
             let rule = &entry.rule;
-            if matches!(entry.check, Check::Setting(_) | Check::Dependency(_)) {
+            if matches!(
+                entry.check,
+                Check::Setting(_) | Check::Dependency(_) | Check::Suppression(_)
+            ) {
                 let bad = example_findings(rule.doc, "## Example");
                 let good = example_findings(rule.doc, "## Use instead");
                 assert!(

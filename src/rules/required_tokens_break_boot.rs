@@ -12,6 +12,7 @@ pub const RULE: Entry = Entry {
     summary:
         "a setting that requires tokens on instances whose boot script makes a tokenless request",
     doc: DOC,
+    lowered: None,
     },
     check: Check::Setting(check),
     fix: None,

@@ -12,6 +12,10 @@ pub const RULE: Entry = Entry {
         fixable: false,
         summary: "AWS SDK (or library) pinned or resolved below its first IMDSv2 version",
         doc: DOC,
+        lowered: Some((
+            Severity::Warning,
+            "for a version range that also allows versions with IMDSv2",
+        )),
     },
     check: Check::Dependency(check),
     fix: None,

@@ -11,6 +11,7 @@ pub const RULE: Entry = Entry {
         fixable: true,
         summary: "request to the IMDSv2 token endpoint that is not a PUT",
         doc: DOC,
+        lowered: None,
     },
     check: Check::Request(check),
     fix: Some(RequestFix::UsePut),

@@ -11,6 +11,7 @@ pub const RULE: Entry = Entry {
         fixable: true,
         summary: "token request whose TTL header is missing or outside 1..21600",
         doc: DOC,
+        lowered: None,
     },
     check: Check::Request(check),
     fix: Some(RequestFix::SetTtl),

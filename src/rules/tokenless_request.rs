@@ -11,6 +11,7 @@ pub const RULE: Entry = Entry {
         fixable: true,
         summary: "request to the instance metadata service without an IMDSv2 token",
         doc: DOC,
+        lowered: None,
     },
     check: Check::Request(check),
     fix: Some(RequestFix::FetchToken),

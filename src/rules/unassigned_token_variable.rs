@@ -11,6 +11,7 @@ pub const RULE: Entry = Entry {
         fixable: false,
         summary: "token header uses a variable that nothing in scope assigns from a token request",
         doc: DOC,
+        lowered: None,
     },
     check: Check::Request(check),
     fix: None,

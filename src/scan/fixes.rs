@@ -331,7 +331,7 @@ fn rounds(
                 checked.take(None);
                 continue;
             }
-            checked.take(outcome);
+            checked.take_fixed(outcome, end.bytes);
             changed.push(index);
         }
         if !unsettled.is_empty() {

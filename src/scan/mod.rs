@@ -132,6 +132,23 @@ impl Checked {
             None => self.internal_error = true,
         }
     }
+
+    /// Takes a check of `bytes`, its fixed text: a text that is no longer read (a fix took out
+    /// the last thing that made it worth reading, such as an unused suppression comment) is
+    /// kept with no findings, links or summaries.
+    pub fn take_fixed(&mut self, outcome: Option<Outcome>, bytes: Vec<u8>) {
+        match outcome {
+            Some(Outcome::Prefiltered | Outcome::NotRecognised) => {
+                self.report = FileReport {
+                    source: crate::source::SourceFile::new(self.report.source.path.clone(), bytes),
+                    findings: Vec::new(),
+                };
+                *self.links = Default::default();
+                self.summaries = Vec::new();
+            }
+            outcome => self.take(outcome),
+        }
+    }
 }
 
 /// Runs one check with the panic guard every check of a run has: a panic (a bug) is caught and

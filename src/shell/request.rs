@@ -178,6 +178,9 @@ pub struct Scope {
     pub uses_curl: bool,
     /// Whether it is clearly BusyBox (`busybox wget`, an `ash`/`busybox sh` shebang).
     pub busybox: bool,
+    /// Whether it installs GNU wget (`apk add wget`) before its first request, so that on a
+    /// BusyBox image its `wget` can PUT.
+    pub installs_gnu_wget: bool,
 }
 
 /// What a fix needs to know about a request, in file offsets.

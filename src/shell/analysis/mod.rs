@@ -89,11 +89,23 @@ pub fn analyze_with(fragment: &Fragment, options: &Options) -> Analysis {
         analyzer.error = Some(Note::skipped(e.to_string()));
     }
     if fragment.busybox {
-        for scope in &mut analyzer.scopes {
+        // A BusyBox system, unless the scope installs GNU wget before its first request.
+        for scope in analyzer.scopes.iter_mut().filter(|s| !s.installs_gnu_wget) {
             scope.busybox = true;
         }
     }
     analyzer.finish()
+}
+
+/// `apk add … wget`: Alpine's GNU wget package, which replaces BusyBox's `wget` and can PUT.
+fn installs_gnu_wget(words: &[Word], program: usize) -> bool {
+    let mut rest = words.iter().skip(program + 1).filter_map(Word::literal);
+    rest.by_ref().find(|w| !w.starts_with('-')).as_deref() == Some("add")
+        && rest.any(|w| {
+            w == "wget"
+                || w.strip_prefix("wget")
+                    .is_some_and(|v| v.starts_with(['=', '~', '>', '<']))
+        })
 }
 
 /// A request whose token variables are checked once every frame is complete.
@@ -139,6 +151,9 @@ struct Code<'a, 't> {
 struct Seen {
     uses_curl: bool,
     busybox: bool,
+    /// Where the top-level statement of the first command that installs GNU wget
+    /// (`apk add wget`) ends: a token fetch placed before a later statement can use it.
+    gnu_wget: Option<usize>,
     /// Commands that write a token to their output.
     token_sources: Vec<FragmentSpan>,
     /// The commands that are neither clients nor shells (calls of functions among them).
@@ -320,6 +335,13 @@ impl<'o> Analyzer<'o> {
                 }
             }
             Invocation::Other { name, program } => {
+                if name == "apk" && seen.gnu_wget.is_none() && installs_gnu_wget(&words, program) {
+                    let mut statement = node;
+                    while let Some(parent) = statement.parent().filter(|p| p.kind() != "program") {
+                        statement = parent;
+                    }
+                    seen.gnu_wget = Some(statement.end_byte());
+                }
                 self.other_command(code, &words, &name, program, span);
                 seen.calls.push(Call {
                     name,

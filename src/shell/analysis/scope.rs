@@ -192,6 +192,13 @@ impl Analyzer<'_> {
                 token_vars,
                 uses_curl: seen.uses_curl,
                 busybox: seen.busybox,
+                installs_gnu_wget: seen.gnu_wget.is_some_and(|at| {
+                    self.pending
+                        .iter()
+                        .skip(first_pending)
+                        .filter(|p| p.frame == fid)
+                        .all(|p| at <= p.start)
+                }),
             };
         }
     }
