@@ -29,6 +29,23 @@ fn not_parsed(error: &crate::syntax::ParseError) -> String {
 /// single document past the limits is not, and then the file is not (`read` may have seen the
 /// runs before it: the caller drops what it read).
 pub fn read_documents(bytes: &[u8], mut read: impl FnMut(&Tree)) -> Result<(), String> {
+    if let Some(kept) = without_schemas(bytes) {
+        // Each document that is not a schema, one at a time.
+        for document in kept {
+            let text = bytes.get(document.clone()).unwrap_or_default();
+            if let Some(why) = beyond_grammar(text) {
+                return Err(why);
+            }
+            let tree = crate::syntax::parse_byte_ranges(
+                crate::syntax::Grammar::Yaml,
+                bytes,
+                std::slice::from_ref(&document),
+            )
+            .map_err(|e| not_parsed(&e))?;
+            read(&tree);
+        }
+        return Ok(());
+    }
     let runs = document_runs(bytes);
     if runs.len() <= 1 {
         read(&parse_tree(bytes)?);
@@ -44,6 +61,52 @@ pub fn read_documents(bytes: &[u8], mut read: impl FnMut(&Tree)) -> Result<(), S
         read(&tree);
     }
     Ok(())
+}
+
+/// The documents of a stream that are not Kubernetes `CustomResourceDefinition`s, as byte ranges,
+/// when at least one is (else `None`: the stream is read as it is). A CRD declares a schema:
+/// nothing in it runs or configures an instance, but its descriptions name the very fields and
+/// addresses the prefilter looks for (CAPA's `instanceMetadataOptions`, Calico's
+/// 169.254.169.254), and a CRD is often most of a manifest bundle's bytes. A document is a CRD
+/// when a line of its own, unindented, says `kind: CustomResourceDefinition`.
+fn without_schemas(bytes: &[u8]) -> Option<Vec<std::ops::Range<usize>>> {
+    const CRD: &[u8] = b"CustomResourceDefinition";
+    memchr::memmem::find(bytes, CRD)?;
+    let mut documents = Vec::new();
+    let mut start = 0;
+    let mut schema = false;
+    let mut at = 0;
+    for line in bytes.split_inclusive(|&b| b == b'\n') {
+        let marker =
+            line.starts_with(b"---") && line.get(3).is_none_or(|b| b.is_ascii_whitespace());
+        if marker && at > 0 {
+            documents.push((start..at, schema));
+            start = at;
+            schema = false;
+        }
+        let content = line.trim_ascii_end();
+        schema |= content.strip_prefix(b"kind:").is_some_and(|kind| {
+            let kind = kind.trim_ascii();
+            [
+                kind,
+                kind.get(1..kind.len().saturating_sub(1))
+                    .unwrap_or_default(),
+            ]
+            .contains(&CRD)
+        });
+        at += line.len();
+    }
+    documents.push((start..bytes.len(), schema));
+    if !documents.iter().any(|(_, schema)| *schema) {
+        return None;
+    }
+    Some(
+        documents
+            .into_iter()
+            .filter(|(_, schema)| !schema)
+            .map(|(range, _)| range)
+            .collect(),
+    )
 }
 
 /// The file cut at document starts (`---` lines) into runs of at most [`MAX_LINES`] lines and,
@@ -770,6 +833,33 @@ pub fn mapping_slot(node: Node, bytes: &[u8]) -> Option<crate::model::setting::S
 
 #[cfg(test)]
 mod tests {
+    use super::without_schemas;
+
+    #[test]
+    fn schema_documents_are_left_out_of_a_stream() {
+        let stream = "apiVersion: v1\nkind: Pod\n---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nspec:\n  description: curl http://169.254.169.254/\n---\nkind: \"CustomResourceDefinition\"\n--- \nkind: ConfigMap\ndata:\n  x: |\n    kind: CustomResourceDefinition\n";
+        let kept: Vec<&str> = without_schemas(stream.as_bytes())
+            .unwrap()
+            .into_iter()
+            .map(|r| &stream[r])
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                "apiVersion: v1\nkind: Pod\n",
+                "--- \nkind: ConfigMap\ndata:\n  x: |\n    kind: CustomResourceDefinition\n",
+            ]
+        );
+        // No schema (an indented `kind:` is not the document's): the stream is read as it is.
+        assert_eq!(
+            without_schemas(
+                b"kind: ConfigMap\ndata:\n  x: |\n    kind: CustomResourceDefinition\n"
+            ),
+            None
+        );
+        assert_eq!(without_schemas(b"kind: Pod\n"), None);
+    }
+
     use super::*;
 
     fn first_value(yaml: &str, key: &str) -> Scalar {
