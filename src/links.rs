@@ -62,6 +62,7 @@ pub enum Named {
 /// their user data reads (`named` says what a path is). Returns one [`External`] per file.
 pub fn link(files: &[LinkFile], named: &dyn Fn(&Path) -> Named) -> Vec<External> {
     let mut out = vec![External::default(); files.len()];
+    let modules = Modules::of(files);
     for (f, file) in files.iter().enumerate() {
         for linked in &file.links.settings {
             let mut search = Search::default();
@@ -70,13 +71,13 @@ pub fn link(files: &[LinkFile], named: &dyn Fn(&Path) -> Named) -> Vec<External>
             }
             // Names defined in another file of the same module (directory): their requests, and
             // the files they read, which are resolved as the setting's own.
-            let here = module(file);
+            let here = modules.of_file(f);
             let mut paths: Vec<&PathBuf> = linked.files.iter().collect();
-            paths.extend(search.named_user_data(files, &here, &linked.symbols));
+            paths.extend(search.named_user_data(files, here, &linked.symbols));
             if let Some(template) = &linked.launched_as {
-                search.launch_template(files, &here, template);
+                search.launch_template(files, here, template);
             }
-            search.variables(files, &here, &linked.variables);
+            search.variables(files, here, &linked.variables);
             search.named_files(files, &paths, named);
             if search.found_any {
                 search.record(&mut out, files, f, linked);
@@ -84,11 +85,14 @@ pub fn link(files: &[LinkFile], named: &dyn Fn(&Path) -> Named) -> Vec<External>
         }
     }
     let container = container_requests(files, named);
+    let by_directory = ByDirectory::of(container.iter().map(|(_, r)| r.path.as_path()));
     for (f, (file, external)) in files.iter().zip(&mut out).enumerate() {
         if file.links.declares_settings {
-            external.container_requests = container
-                .iter()
-                .filter(|(from, r)| *from != Some(f) && same_tree(file.path, &r.path))
+            external.container_requests = by_directory
+                .same_tree(file.path)
+                .into_iter()
+                .filter_map(|i| container.get(i))
+                .filter(|(from, _)| *from != Some(f))
                 .map(|(_, r)| r.clone())
                 .collect();
         }
@@ -96,16 +100,108 @@ pub fn link(files: &[LinkFile], named: &dyn Fn(&Path) -> Named) -> Vec<External>
     out
 }
 
+/// The files of each module (directory), computed once: a setting looks for names, launch
+/// templates and variables among the files of its own module only, so a scan of many modules
+/// costs what its modules cost, not their product.
+struct Modules {
+    /// The module of each file, by index.
+    of: Vec<Option<PathBuf>>,
+    /// The files of each module, in order.
+    members: std::collections::HashMap<Option<PathBuf>, Vec<usize>>,
+}
+
+impl Modules {
+    fn of(files: &[LinkFile]) -> Self {
+        let of: Vec<Option<PathBuf>> = files.iter().map(module).collect();
+        let mut members: std::collections::HashMap<Option<PathBuf>, Vec<usize>> =
+            std::collections::HashMap::new();
+        for (f, module) in of.iter().enumerate() {
+            members.entry(module.clone()).or_default().push(f);
+        }
+        Modules { of, members }
+    }
+
+    /// The module of file `f`, with the files in it.
+    fn of_file(&self, f: usize) -> Module<'_> {
+        let module = self.of.get(f).and_then(|m| m.as_ref());
+        Module {
+            members: self
+                .members
+                .get(&module.cloned())
+                .map_or(&[][..], Vec::as_slice),
+        }
+    }
+}
+
+/// The files of one module, by index.
+#[derive(Clone, Copy)]
+struct Module<'m> {
+    members: &'m [usize],
+}
+
+impl<'m> Module<'m> {
+    /// The files of the module, with their index.
+    fn files<'f, 'l>(
+        self,
+        files: &'f [LinkFile<'l>],
+    ) -> impl Iterator<Item = (usize, &'f LinkFile<'l>)> + 'f
+    where
+        'm: 'f,
+    {
+        self.members
+            .iter()
+            .filter_map(move |&g| files.get(g).map(|file| (g, file)))
+    }
+}
+
+/// Paths indexed by their directory, for [`same_tree`] questions asked of many settings: the
+/// directory's subtree is a range of the sorted keys and its ancestors are a few lookups, so each
+/// question costs what it finds.
+struct ByDirectory {
+    dirs: std::collections::BTreeMap<PathBuf, Vec<usize>>,
+}
+
+impl ByDirectory {
+    fn of<'p>(paths: impl Iterator<Item = &'p Path>) -> Self {
+        let mut dirs: std::collections::BTreeMap<PathBuf, Vec<usize>> =
+            std::collections::BTreeMap::new();
+        for (i, path) in paths.enumerate() {
+            dirs.entry(directory(path)).or_default().push(i);
+        }
+        ByDirectory { dirs }
+    }
+
+    /// The indices of the paths in the same tree as `setting` ([`same_tree`]), in order.
+    fn same_tree(&self, setting: &Path) -> Vec<usize> {
+        let dir = directory(setting);
+        let mut found: Vec<usize> = self
+            .dirs
+            .range(dir.clone()..)
+            .take_while(|(d, _)| d.starts_with(&dir))
+            .flat_map(|(_, i)| i.iter().copied())
+            .collect();
+        for ancestor in dir.ancestors().skip(1) {
+            found.extend(self.dirs.get(ancestor).into_iter().flatten().copied());
+        }
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+}
+
+/// The directory of a path, lexically normalized (`walk::lexical`).
+fn directory(path: &Path) -> PathBuf {
+    crate::walk::lexical(path)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
 /// Whether a container-side request in `request` concerns the settings of `setting`: one file is
 /// in the other's directory or below it (a project's infrastructure and the manifests or images
 /// beside or under it), not in a sibling tree of a monorepo (another project, its tests).
+#[cfg(test)]
 fn same_tree(setting: &Path, request: &Path) -> bool {
-    let directory = |path: &Path| {
-        crate::walk::lexical(path)
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default()
-    };
     let (setting, request) = (directory(setting), directory(request));
     request.starts_with(&setting) || setting.starts_with(&request)
 }
@@ -218,16 +314,18 @@ impl<'a> Search<'a> {
     fn named_user_data(
         &mut self,
         files: &'a [LinkFile],
-        here: &Option<PathBuf>,
+        here: Module,
         symbols: &[String],
     ) -> Vec<&'a PathBuf> {
         let mut paths = Vec::new();
         for symbol in symbols {
             self.found_any = true;
-            let definition = files.iter().enumerate().find_map(|(g, other)| {
-                (module(other) == *here)
-                    .then(|| other.links.definitions.iter().find(|d| &d.symbol == symbol))
-                    .flatten()
+            let definition = here.files(files).find_map(|(g, other)| {
+                other
+                    .links
+                    .definitions
+                    .iter()
+                    .find(|d| &d.symbol == symbol)
                     .map(|d| (g, d))
             });
             let Some((g, definition)) = definition else {
@@ -249,8 +347,8 @@ impl<'a> Search<'a> {
     /// Instances launched from the launch template `template` with their own user data boot
     /// with its setting; resources that run containers on its instances make them container
     /// hosts (files of the module `here`).
-    fn launch_template(&mut self, files: &'a [LinkFile], here: &Option<PathBuf>, template: &str) {
-        for (g, other) in files.iter().enumerate().filter(|(_, o)| module(o) == *here) {
+    fn launch_template(&mut self, files: &'a [LinkFile], here: Module, template: &str) {
+        for (g, other) in here.files(files) {
             let boots = other.links.template_boots.iter();
             for (_, boot) in boots.filter(|(t, _)| t == template) {
                 self.found_any = true;
@@ -266,13 +364,12 @@ impl<'a> Search<'a> {
     }
 
     /// The declarations of the input variables `names` in the files of the module `here`.
-    fn variables(&mut self, files: &'a [LinkFile], here: &Option<PathBuf>, names: &[String]) {
+    fn variables(&mut self, files: &'a [LinkFile], here: Module, names: &[String]) {
         for name in names {
             self.found_any = true;
-            let declared = files
-                .iter()
-                .filter(|o| module(o) == *here)
-                .flat_map(|o| &o.links.variables)
+            let declared = here
+                .files(files)
+                .flat_map(|(_, o)| &o.links.variables)
                 .find(|v| &v.name == name);
             if let Some(variable) = declared {
                 if !self.declared.contains(variable) {
@@ -402,6 +499,33 @@ mod tests {
             Path::new("infra/main.tf"),
             Path::new("app/Dockerfile")
         ));
+    }
+
+    #[test]
+    fn the_directory_index_answers_as_same_tree_does() {
+        let paths = [
+            "main.tf",
+            "./pod.yaml",
+            "infra/main.tf",
+            "infra/k8s/pod.yaml",
+            "infra/k8s/deep/x.yaml",
+            "infra-x/pod.yaml",
+            "infra x/pod.yaml",
+            "app/Dockerfile",
+            "tests/integration/a/main.tf",
+            "hooks/nvidia/image/run.sh",
+            "../outside/pod.yaml",
+        ];
+        let index = ByDirectory::of(paths.iter().map(Path::new));
+        for setting in paths
+            .iter()
+            .chain(&["infra/k8s/other.tf", "new/dir/main.tf"])
+        {
+            let brute: Vec<usize> = (0..paths.len())
+                .filter(|&i| same_tree(Path::new(setting), Path::new(paths[i])))
+                .collect();
+            assert_eq!(index.same_tree(Path::new(setting)), brute, "{setting}");
+        }
     }
 
     fn object(kind: &str, name: &str, namespace: &str) -> ObjectRef {

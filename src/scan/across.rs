@@ -20,14 +20,17 @@ pub(super) fn relink(settings: &CheckSettings, results: &mut Results) -> bool {
     if linked.is_empty() {
         return false;
     }
-    let paths: Vec<PathBuf> = linked
-        .iter()
-        .map(|(_, c)| crate::walk::lexical(&c.report.source.path))
-        .collect();
+    // Each linked file's index by its path, the first when two spellings are one path.
+    let mut paths: std::collections::HashMap<PathBuf, usize> = std::collections::HashMap::new();
+    for (i, (_, c)) in linked.iter().enumerate() {
+        paths
+            .entry(crate::walk::lexical(&c.report.source.path))
+            .or_insert(i);
+    }
     let named = |path: &Path| {
         let path = crate::walk::lexical(path);
-        match paths.iter().position(|p| *p == path) {
-            Some(file) => crate::links::Named::File(file),
+        match paths.get(&path) {
+            Some(&file) => crate::links::Named::File(file),
             // Read and clean; read once more (it is one of the few files `file()` names) for the
             // container runtime it may start.
             None if results.read.contains(&path) => crate::links::Named::Clean {
