@@ -160,7 +160,7 @@ impl Decoded {
 
 /// Where a reference opened by `open` at `from` (just after it) ends: after the `close` that
 /// matches it (Make counts only delimiters of its own kind), or at `end` when none does.
-fn reference_end(bytes: &[u8], from: usize, end: usize, open: u8, close: u8) -> usize {
+pub fn reference_end(bytes: &[u8], from: usize, end: usize, open: u8, close: u8) -> usize {
     let mut depth = 1usize;
     for (i, &b) in bytes.iter().enumerate().take(end).skip(from) {
         if b == open {

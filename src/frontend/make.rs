@@ -121,7 +121,11 @@ impl Makefile {
 
 pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
     let mut parsed = Parsed::default();
-    let tree = match crate::syntax::parse(crate::syntax::Grammar::Make, bytes) {
+    // The grammar reads no parentheses inside `$(shell …)` or a `!=` command (`$$(…)`, `(a)`):
+    // it parses a copy where that shell code is blanked, and the code is read from the file.
+    let code = shell_code(bytes);
+    let blanked = blank(bytes, &code);
+    let tree = match crate::syntax::parse(crate::syntax::Grammar::Make, &blanked) {
         Ok(tree) => tree,
         Err(why) => {
             parsed.diagnostics.push(Note::skipped(format!(
@@ -153,7 +157,14 @@ pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
     for node in &all {
         match node.kind() {
             "recipe" => recipe(*node, bytes, &makefile, &knows, &base, &mut parsed),
-            "shell_command" => {
+            "shell_function" | "shell_assignment" => {
+                let found = code.iter().find(|c| match node.kind() {
+                    "shell_function" => c.at == node.start_byte(),
+                    _ => node.start_byte() <= c.start && c.start <= node.end_byte(),
+                });
+                let Some(found) = found else {
+                    continue;
+                };
                 let in_recipe = ancestors(*node).any(|a| a.kind() == "recipe_line");
                 let (context, layer) = if in_recipe {
                     (Context::Recipe, Layer::Line)
@@ -161,7 +172,7 @@ pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
                     (Context::Directive, Layer::Directive)
                 };
                 let mut decoded = Decoded::default();
-                decoded.decode(bytes, node.start_byte(), node.end_byte(), context, &knows);
+                decoded.decode(bytes, found.start, found.end, context, &knows);
                 parsed.fragments.push(fragment(decoded, layer, &base));
             }
             "define_directive" => {
@@ -189,6 +200,149 @@ pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
         ));
     }
     parsed
+}
+
+/// Shell code that Make runs while it reads or expands a line: the argument of a `$(shell …)`
+/// (`at` its `$`), or the command of `NAME != …` (`at` its start).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ShellCode {
+    at: usize,
+    start: usize,
+    end: usize,
+}
+
+/// Where the logical line that starts at `from` ends: at the first line break not continued by
+/// a backslash (or the end).
+fn logical_line_end(bytes: &[u8], from: usize) -> usize {
+    let mut at = from;
+    while let Some(i) = memchr::memchr(b'\n', bytes.get(at..).unwrap_or_default()) {
+        let newline = at + i;
+        let before = bytes.get(..newline).unwrap_or_default();
+        let before = before.strip_suffix(b"\r").unwrap_or(before);
+        if before.last() != Some(&b'\\') {
+            return newline;
+        }
+        at = newline + 1;
+    }
+    bytes.len()
+}
+
+/// Every `$(shell …)` and `!=` command of the makefile, found line by line: a line that does
+/// not start with a tab (no recipe line) ends at a `#` that no backslash escapes, as Make reads
+/// it. A `$(shell …)` inside another is part of it.
+fn shell_code(bytes: &[u8]) -> Vec<ShellCode> {
+    let mut found = Vec::new();
+    let mut line_start = 0;
+    while line_start < bytes.len() {
+        let line_end = logical_line_end(bytes, line_start);
+        let recipe = bytes.get(line_start) == Some(&b'\t');
+        let line = bytes.get(line_start..line_end).unwrap_or_default();
+        let end = if recipe {
+            line_end
+        } else {
+            (0..line.len())
+                .find(|&i| {
+                    line.get(i) == Some(&b'#') && (i == 0 || line.get(i - 1) != Some(&b'\\'))
+                })
+                .map_or(line_end, |i| line_start + i)
+        };
+        if !recipe {
+            if let Some(command) = bang_assignment(bytes, line_start, end) {
+                found.push(command);
+            }
+        }
+        let mut at = line_start;
+        while at + 1 < end {
+            match (bytes.get(at), bytes.get(at + 1)) {
+                (Some(b'$'), Some(b'$')) => at += 2,
+                (Some(b'$'), Some(&open @ (b'(' | b'{'))) => {
+                    let name = bytes.get(at + 2..end).unwrap_or_default();
+                    let called = name.starts_with(b"shell")
+                        && name.get(5).is_some_and(|b| b.is_ascii_whitespace());
+                    if !called {
+                        at += 2;
+                        continue;
+                    }
+                    let close = if open == b'(' { b')' } else { b'}' };
+                    let stop = make_recipe::reference_end(bytes, at + 2, end, open, close);
+                    let start = at
+                        + 2
+                        + 5
+                        + name
+                            .get(5..)
+                            .unwrap_or_default()
+                            .iter()
+                            .take_while(|b| b.is_ascii_whitespace())
+                            .count();
+                    let inner_end = if bytes.get(stop.saturating_sub(1)) == Some(&close) {
+                        stop - 1
+                    } else {
+                        stop
+                    };
+                    found.push(ShellCode {
+                        at,
+                        start: start.min(inner_end),
+                        end: inner_end,
+                    });
+                    at = stop;
+                }
+                _ => at += 1,
+            }
+        }
+        line_start = line_end + 1;
+    }
+    found
+}
+
+/// The command of `NAME != command` on the line `start..end` (directives `override`, `export`
+/// and `private` before the name allowed).
+fn bang_assignment(bytes: &[u8], start: usize, end: usize) -> Option<ShellCode> {
+    let line = bytes.get(start..end)?;
+    let at = memchr::memmem::find(line, b"!=")?;
+    let before = String::from_utf8_lossy(line.get(..at)?).into_owned();
+    let mut words: Vec<&str> = before.split_whitespace().collect();
+    let name = words.pop()?;
+    let directives_only = words
+        .iter()
+        .all(|w| matches!(*w, "override" | "export" | "private"));
+    if !directives_only || name.contains([':', '=', '$', '#']) {
+        return None;
+    }
+    let value = line.get(at + 2..)?;
+    let lead = value.iter().take_while(|b| b.is_ascii_whitespace()).count();
+    let trail = value
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_whitespace())
+        .count();
+    let value_start = start + at + 2 + lead;
+    let value_end = (end - trail).max(value_start);
+    Some(ShellCode {
+        at: start,
+        start: value_start,
+        end: value_end,
+    })
+}
+
+/// The bytes the grammar reads: every shell code's bytes blanked (`_`), line breaks and the
+/// backslashes that continue lines kept, so that every offset stays where it is.
+fn blank(bytes: &[u8], code: &[ShellCode]) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    for c in code {
+        for i in c.start..c.end {
+            let keep = match bytes.get(i) {
+                Some(b'\n' | b'\r') => true,
+                Some(b'\\') => matches!(bytes.get(i + 1), Some(b'\n' | b'\r')),
+                _ => false,
+            };
+            if !keep {
+                if let Some(b) = out.get_mut(i) {
+                    *b = b'_';
+                }
+            }
+        }
+    }
+    out
 }
 
 fn ancestors(node: Node) -> impl Iterator<Item = Node> {
