@@ -80,9 +80,9 @@ impl Makefile {
                         && operator != "+="
                         && !value.contains(['$', '\n', '\\', '#']);
                     if name == "SHELL" && !targeted {
-                        let program = value.split_whitespace().next().unwrap_or_default();
-                        let base = program.rsplit('/').next().unwrap_or_default();
-                        if !crate::fragment::language::is_shell_name(base) {
+                        // Read as a shebang line would be (`/usr/bin/env bash -o pipefail`).
+                        let line = format!("#!{value}");
+                        if !crate::fragment::language::is_shell_shebang(&line) {
                             makefile.foreign_shell = Some(value.clone());
                         }
                     }
