@@ -95,13 +95,12 @@ impl Makefile {
                     }
                 }
                 "RECIPEPREFIX_assignment" => makefile.recipe_prefix = true,
-                "targets" => {
+                "targets"
                     if text(*node, bytes)
                         .split(|b| b.is_ascii_whitespace())
-                        .any(|t| t == b".ONESHELL")
-                    {
-                        makefile.one_shell = true;
-                    }
+                        .any(|t| t == b".ONESHELL") =>
+                {
+                    makefile.one_shell = true;
                 }
                 _ => {}
             }
