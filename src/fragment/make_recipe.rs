@@ -119,7 +119,8 @@ impl Decoded {
                     at = stop;
                 }
                 (b'\\', Some(b'\n')) | (b'\\', Some(b'\r'))
-                    if next == Some(b'\n') || bytes.get(at + 2) == Some(&b'\n') =>
+                    if next == Some(b'\n')
+                        || (at + 2 < end && bytes.get(at + 2) == Some(&b'\n')) =>
                 {
                     let newline = if next == Some(b'\n') { at + 1 } else { at + 2 };
                     match context {
