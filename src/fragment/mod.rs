@@ -12,6 +12,7 @@ pub mod gzip;
 pub mod hcl_template;
 pub mod json_string;
 pub mod language;
+pub mod make_recipe;
 pub mod mime_transfer;
 pub mod quoting;
 pub mod yaml_block;

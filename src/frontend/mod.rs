@@ -10,6 +10,7 @@ pub mod dockerfile;
 pub mod eksctl;
 pub mod in_place;
 pub mod kubernetes;
+pub mod make;
 pub mod manifests;
 pub mod mime;
 pub mod script;
@@ -46,6 +47,8 @@ pub enum Kind {
     Manifest,
     /// Terraform configuration.
     Terraform,
+    /// A makefile (`Makefile`, `GNUmakefile`, `*.mk`).
+    Make,
     /// A dependency manifest or lockfile, known by its file name.
     Dependencies(dependencies::Format),
 }
@@ -210,6 +213,9 @@ pub fn classify(path: &Path, bytes: &[u8]) -> Option<Kind> {
     if dockerfile::is_dockerfile(path) {
         return Some(Kind::Dockerfile);
     }
+    if make::is_makefile(path) {
+        return Some(Kind::Make);
+    }
     if let Some(kind) = user_data_kind(bytes) {
         return Some(kind);
     }
@@ -263,6 +269,7 @@ pub fn parse(kind: Kind, bytes: &[u8], host: HostId) -> Parsed {
         Kind::Gzip => gzip(bytes),
         Kind::Manifest => manifests::parse(bytes, host),
         Kind::Terraform => terraform::parse(bytes, host),
+        Kind::Make => make::parse(bytes, host),
         Kind::Dependencies(format) => dependencies::parse(format, bytes, host),
     }
 }

@@ -45,6 +45,12 @@ How each host runs its scripts:
   a `cloudinit_config` part's `content` and a `template_file`'s `template`, and any other
   heredoc (a local) that starts like user data (`#!`, `#cloud-config`, `#cloud-boothook`, MIME),
   and the EKS module's `pre_bootstrap_user_data` / `post_bootstrap_user_data` shell.
+- Makefile (`Makefile`, `makefile`, `GNUmakefile`, `*.mk`): GNU make itself says what it hands
+  its shell. It runs every explicit target of the file (`-k -i -B`) with SHELL set to a recorder
+  that writes down each command it is given and runs nothing: every recipe line (or, under
+  `.ONESHELL`, every recipe), every `$(shell …)` and `!=` command, each an `sh` script named by
+  its order. A branch of a conditional that make does not take (a recorded `$(shell …)` prints
+  nothing) is not seen. Errors are make's own (`*** missing separator`).
 """
 
 import base64
@@ -56,6 +62,8 @@ import gzip
 import json
 import os
 import re
+import subprocess
+import tempfile
 import sys
 
 import yaml
@@ -749,9 +757,57 @@ def tf_file(text, where, out):
 # Files
 
 
+RECORDER = r'''#!/bin/sh
+# Called by make as `$SHELL $.SHELLFLAGS COMMAND`: writes COMMAND down, runs nothing.
+for last in "$@"; do :; done
+printf '%s\0' "$last" >> "$MAKE_RECORD"
+'''
+
+TARGET = re.compile(r"^([^\t#=:$%][^#=:$%]*?)\s*(?:::|:)(?![:=])", re.M)
+
+
+def makefile(path, text, out):
+    targets = []
+    for match in TARGET.finditer(text):
+        for target in match.group(1).split():
+            if not target.startswith(".") and target not in targets:
+                targets.append(target)
+    with tempfile.TemporaryDirectory() as work:
+        # Named `sh`: make strips the prefixes of a .ONESHELL recipe's inner lines only for a
+        # shell it knows as POSIX, by its name.
+        os.mkdir(os.path.join(work, "bin"))
+        recorder = os.path.join(work, "bin", "sh")
+        record = os.path.join(work, "record")
+        with open(recorder, "w") as f:
+            f.write(RECORDER)
+        os.chmod(recorder, 0o755)
+        open(record, "w").close()
+        env = {"PATH": os.environ.get("PATH", ""), "MAKE_RECORD": record, "LC_ALL": "C"}
+        ran = subprocess.run(
+            ["make", "-f", os.path.abspath(path), "-s", "-k", "-i", "-B",
+             f"SHELL={recorder}", ".SHELLFLAGS=-c", *targets],
+            cwd=work, env=env, capture_output=True, text=True, timeout=60,
+        )
+        errors = [
+            line
+            for line in ran.stderr.splitlines()
+            if "***" in line
+            and "No rule to make target" not in line
+            and "No targets" not in line
+        ]
+        if ran.returncode != 0 and errors:
+            raise HostError("make cannot read it: " + "; ".join(errors))
+        with open(record, "rb") as f:
+            commands = f.read().split(b"\0")
+    for i, command in enumerate(c for c in commands if c):
+        out.add(f"command {i + 1}", "sh", utf8(command, path))
+
+
 def kind_of(path, text):
     name = os.path.basename(path)
     lower = name.lower()
+    if name in ("Makefile", "makefile", "GNUmakefile") or lower.endswith(".mk"):
+        return "makefile"
     if (
         lower in ("dockerfile", "containerfile")
         or lower.startswith("dockerfile.")
@@ -796,6 +852,8 @@ def extract(path):
     out = Result()
     if kind == "dockerfile":
         dockerfile(text, out)
+    elif kind == "makefile":
+        makefile(path, text, out)
     elif kind == "terraform":
         terraform(path, text, out)
     elif kind == "script":

@@ -58,6 +58,12 @@ pub const SHELLCHECK: Tool = Tool {
     probe: &["shellcheck", "--version"],
     banner: None,
 };
+pub const MAKE: Tool = Tool {
+    name: "GNU make",
+    package: "make",
+    probe: &["make", "--version"],
+    banner: Some("GNU Make"),
+};
 pub const PYTHON3_VENV: Tool = Tool {
     name: "python3 with venv",
     package: "python3-venv",
@@ -79,6 +85,7 @@ pub const ALL: &[Tool] = &[
     GNU_WGET,
     GIT,
     SHELLCHECK,
+    MAKE,
     PYTHON3_VENV,
     PYYAML,
 ];
