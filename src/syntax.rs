@@ -110,6 +110,7 @@ pub enum Grammar {
     Containerfile,
     Yaml,
     Hcl,
+    Python,
 }
 
 impl Grammar {
@@ -119,6 +120,7 @@ impl Grammar {
             Grammar::Containerfile => tree_sitter_containerfile::LANGUAGE.into(),
             Grammar::Yaml => tree_sitter_yaml::LANGUAGE.into(),
             Grammar::Hcl => tree_sitter_hcl::LANGUAGE.into(),
+            Grammar::Python => tree_sitter_python::LANGUAGE.into(),
         }
     }
 
@@ -128,7 +130,7 @@ impl Grammar {
 }
 
 thread_local! {
-    static PARSERS: RefCell<[Option<Parser>; 4]> = const { RefCell::new([None, None, None, None]) };
+    static PARSERS: RefCell<[Option<Parser>; 5]> = const { RefCell::new([None, None, None, None, None]) };
 }
 
 /// Parses `text` with this thread's parser for `grammar`, within the [`Budget`] of its length.
@@ -391,6 +393,7 @@ mod tests {
             Grammar::Hcl,
             Grammar::Bash,
             Grammar::Containerfile,
+            Grammar::Python,
         ] {
             assert_eq!(
                 parse(grammar, dense.as_bytes()).err(),

@@ -4,7 +4,9 @@
 //! Dockerfile `RUN`) are layers a front end gives its fragments; each of those is written by its
 //! layer's module (`yaml_block`, `json_string`, …), next to its decoder.
 
-use super::{dockerfile_line, hcl_template, json_string, yaml_block, yaml_double, yaml_single};
+use super::{
+    dockerfile_line, hcl_template, json_string, python_string, yaml_block, yaml_double, yaml_single,
+};
 
 /// One layer of quoting between inserted text and the text around it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +42,9 @@ pub enum Quoting {
     /// A CloudFormation `Fn::Sub` string, where `${` starts a reference: it is written `${!`
     /// (the front end's `cloudformation::substitute` reads it back). Under the scalar's layers.
     CloudFormationSub,
+    /// A Python string literal (not raw) quoted with `quote`, tripled or not: `\` and the quote
+    /// escaped, and line breaks in a one-line literal.
+    PythonString { quote: char, triple: bool },
 }
 
 impl Quoting {
@@ -79,6 +84,7 @@ impl Quoting {
             Quoting::YamlSingleQuoted { indent, eol } => yaml_single::encode(text, indent, eol),
             Quoting::HclTemplate => hcl_template::escape_template(text),
             Quoting::CloudFormationSub => text.replace("${", "${!"),
+            Quoting::PythonString { quote, triple } => python_string::encode(text, *quote, *triple),
         }
     }
 }

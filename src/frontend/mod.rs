@@ -12,6 +12,7 @@ pub mod in_place;
 pub mod kubernetes;
 pub mod manifests;
 pub mod mime;
+pub mod python;
 pub mod script;
 pub mod shell;
 pub mod terraform;
@@ -48,6 +49,8 @@ pub enum Kind {
     Terraform,
     /// A dependency manifest or lockfile, known by its file name.
     Dependencies(dependencies::Format),
+    /// A Python script.
+    Python,
 }
 
 impl Kind {
@@ -68,7 +71,10 @@ impl Kind {
     /// Whether the front end reads a host of this kind as one fragment of code that is the whole
     /// host (so that the fragment not analysed is the host not analysed).
     pub fn is_one_fragment(self) -> bool {
-        matches!(self, Kind::Shell | Kind::ShellCommand | Kind::Boothook)
+        matches!(
+            self,
+            Kind::Shell | Kind::ShellCommand | Kind::Boothook | Kind::Python
+        )
     }
 
     /// Whether a file of this kind is read whatever it holds: a dependency manifest names no
@@ -216,6 +222,9 @@ pub fn classify(path: &Path, bytes: &[u8]) -> Option<Kind> {
     if shell::is_shell(path, bytes) {
         return Some(Kind::Shell);
     }
+    if python::is_python(path, bytes) {
+        return Some(Kind::Python);
+    }
     let extension = path
         .extension()
         .and_then(|e| e.to_str())
@@ -264,6 +273,7 @@ pub fn parse(kind: Kind, bytes: &[u8], host: HostId) -> Parsed {
         Kind::Manifest => manifests::parse(bytes, host),
         Kind::Terraform => terraform::parse(bytes, host),
         Kind::Dependencies(format) => dependencies::parse(format, bytes, host),
+        Kind::Python => python::parse(bytes, host),
     }
 }
 
