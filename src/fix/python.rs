@@ -65,8 +65,8 @@ pub fn plan(analysis: &Analysis, targets: &[Target], settings: FixSettings) -> V
                 }
             };
             let header = match site.arguments.as_ref()? {
-                ArgumentSite::Merge { after_open, empty } => Edit::insert(
-                    *after_open,
+                ArgumentSite::Merge { at, empty } => Edit::insert(
+                    *at,
                     encode(
                         &format!(
                             "\"{TOKEN_HEADER}\": {variable}{}",
@@ -121,19 +121,25 @@ fn shared_fetches(analysis: &Analysis, members: &[usize], settings: &FixSettings
     let Some(module) = &analysis.requests_module else {
         return Vec::new();
     };
-    let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
+    // One fetch per scope and endpoint: a token fetched from the IPv6 endpoint, which an
+    // instance may not have, must not stand in for the IPv4 one.
+    let mut groups: Vec<((usize, String), Vec<usize>)> = Vec::new();
     for &index in members {
-        let Some(scope) = analysis.requests.get(index).and_then(|r| r.site.scope) else {
+        let Some(request) = analysis.requests.get(index) else {
             continue;
         };
-        match groups.iter_mut().find(|(s, _)| *s == scope) {
+        let Some(scope) = request.site.scope else {
+            continue;
+        };
+        let key = (scope, super::endpoint_key(&request.origin));
+        match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, list)) => list.push(index),
-            None => groups.push((scope, vec![index])),
+            None => groups.push((key, vec![index])),
         }
     }
     let mut out = Vec::new();
     let mut used: Vec<(usize, String)> = Vec::new();
-    for (scope_index, list) in groups {
+    for ((scope_index, _), list) in groups {
         let Some(scope) = analysis.scopes.get(scope_index) else {
             continue;
         };

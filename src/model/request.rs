@@ -250,9 +250,9 @@ pub struct FixSite {
 /// Where a library call (Python `requests.get(…)`) takes a token header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ArgumentSite {
-    /// Into the headers map written in the call (`headers={…}`): an entry goes right after its
-    /// opening bracket; `empty` when the map has no entry yet.
-    Merge { after_open: HostOffset, empty: bool },
+    /// Into the headers map written in the call (`headers={…}`): an entry goes at `at`, before
+    /// its first entry (or inside its brackets when `empty`).
+    Merge { at: HostOffset, empty: bool },
     /// As a new keyword argument: written at `at` (right after the last argument, or after the
     /// opening parenthesis when there is none), with a comma before it when `comma` says so.
     Add { at: HostOffset, comma: bool },

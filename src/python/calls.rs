@@ -268,10 +268,15 @@ impl<'a> Analyzer<'a> {
                 let site =
                     (node.kind() == "dictionary" && headers.unreadable.is_none()).then(|| {
                         let mut cursor = node.walk();
-                        let empty = node.named_children(&mut cursor).next().is_none();
+                        let first = node
+                            .named_children(&mut cursor)
+                            .find(|c| c.kind() != "comment");
+                        // Before the first entry (where it is, on its line), or inside the
+                        // braces of an empty dict.
+                        let at = first.map_or(node.start_byte() + 1, |f| f.start_byte());
                         ArgumentSite::Merge {
-                            after_open: self.to_host(node.start_byte() + 1),
-                            empty,
+                            at: self.to_host(at),
+                            empty: first.is_none(),
                         }
                     });
                 let unreadable = headers.unreadable.clone();

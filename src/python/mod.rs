@@ -160,21 +160,13 @@ impl<'a> Analyzer<'a> {
             .span_to_host(FragmentSpan::new(node.start_byte(), node.end_byte()))
     }
 
-    fn frame(&mut self) -> &mut Frame {
-        if self.frames.is_empty() {
-            self.frames.push(Frame::default());
-        }
-        let last = self.frames.len() - 1;
-        &mut self.frames[last]
-    }
-
     fn lookup(&self, name: &str) -> Option<&Value> {
         let innermost = self.frames.last().and_then(|f| f.vars.get(name));
         innermost.or_else(|| self.frames.first().and_then(|f| f.vars.get(name)))
     }
 
     fn bind(&mut self, name: &str, value: Value) {
-        let scope = self.frame().scope;
+        let scope = self.frames.last().map_or(0, |f| f.scope);
         if let Some(s) = self.out.scopes.get_mut(scope) {
             if !s.taken.iter().any(|t| t == name) {
                 s.taken.push(name.to_owned());
@@ -183,7 +175,9 @@ impl<'a> Analyzer<'a> {
                 s.token_vars.push(name.to_owned());
             }
         }
-        self.frame().vars.insert(name.to_owned(), value);
+        if let Some(frame) = self.frames.last_mut() {
+            frame.vars.insert(name.to_owned(), value);
+        }
     }
 
     /// Walks the statements under `node` in order.
