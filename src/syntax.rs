@@ -111,6 +111,7 @@ pub enum Grammar {
     Yaml,
     Hcl,
     Make,
+    Python,
 }
 
 impl Grammar {
@@ -121,6 +122,7 @@ impl Grammar {
             Grammar::Yaml => tree_sitter_yaml::LANGUAGE.into(),
             Grammar::Hcl => tree_sitter_hcl::LANGUAGE.into(),
             Grammar::Make => tree_sitter_make::LANGUAGE.into(),
+            Grammar::Python => tree_sitter_python::LANGUAGE.into(),
         }
     }
 
@@ -130,7 +132,7 @@ impl Grammar {
 }
 
 thread_local! {
-    static PARSERS: RefCell<[Option<Parser>; 5]> = const { RefCell::new([None, None, None, None, None]) };
+    static PARSERS: RefCell<[Option<Parser>; 6]> = const { RefCell::new([None, None, None, None, None, None]) };
 }
 
 /// Parses `text` with this thread's parser for `grammar`, within the [`Budget`] of its length.
@@ -393,6 +395,7 @@ mod tests {
             Grammar::Hcl,
             Grammar::Bash,
             Grammar::Containerfile,
+            Grammar::Python,
         ] {
             assert_eq!(
                 parse(grammar, dense.as_bytes()).err(),
@@ -539,6 +542,20 @@ mod tests {
         // What once crashed the process (depending on memory layout): parsed, and parsed again.
         for _ in 0..2 {
             assert!(parse(Grammar::Bash, "{\u{7C8EE}169.254.169.254".as_bytes()).is_ok());
+        }
+    }
+
+    #[test]
+    fn every_grammar_has_a_parser_slot() {
+        for grammar in [
+            Grammar::Bash,
+            Grammar::Containerfile,
+            Grammar::Yaml,
+            Grammar::Hcl,
+            Grammar::Make,
+            Grammar::Python,
+        ] {
+            assert!(parse(grammar, b"x\n").is_ok(), "{grammar:?}");
         }
     }
 }

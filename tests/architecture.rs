@@ -16,7 +16,7 @@ const STAGES: &[(&str, &[&str])] = &[
         &["source", "syntax", "redact", "walk", "fragment"],
     ),
     ("model", &["model"]),
-    ("readers", &["frontend", "shell", "suppress"]),
+    ("readers", &["frontend", "shell", "python", "suppress"]),
     ("fix planning", &["fix"]),
     ("rules", &["rules"]),
     ("configuration", &["config"]),

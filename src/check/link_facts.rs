@@ -36,7 +36,7 @@ pub(super) fn file_links(checking: &Checking, read: &Read, is_script: bool) -> F
             if !keep(index, fragment) {
                 continue;
             }
-            for request in &analysis.requests {
+            for request in analysis.requests() {
                 if !rules::tokenless_request::is_tokenless(request) {
                     continue;
                 }
@@ -61,7 +61,7 @@ pub(super) fn file_links(checking: &Checking, read: &Read, is_script: bool) -> F
         .map(|(host, span)| view.to_file(*host, *span))
         .collect();
     for (fragment, analysis) in fragments.iter().zip(analyses) {
-        for request in &analysis.requests {
+        for request in analysis.requests() {
             let span = view.to_file(fragment.host, request.span);
             if is_script {
                 links
@@ -82,7 +82,7 @@ pub(super) fn file_links(checking: &Checking, read: &Read, is_script: bool) -> F
     }
     links.container_scripts = read.container_scripts.clone();
     links.declares_settings =
-        !read.declared.is_empty() || analyses.iter().any(|a| !a.aws_metadata.is_empty());
+        !read.declared.is_empty() || analyses.iter().any(|a| !a.aws_metadata().is_empty());
     for definition in defined {
         let keep = |index: usize, fragment: &Fragment| {
             definition.fragments.contains(&index) || view.descends(fragment.host, &definition.hosts)

@@ -5,6 +5,7 @@
 //! already read: reading from disk and walking live in `crate::scan`; what other files say about
 //! this one arrives as a value (`External`), computed by `crate::links`.
 
+mod analysis;
 mod dependencies;
 mod hosts;
 mod link_facts;
@@ -129,7 +130,7 @@ struct Checking<'a> {
     suppressions: &'a Suppressions,
     settings: &'a CheckSettings,
     fragments: &'a [Fragment],
-    analyses: &'a [shell::Analysis],
+    analyses: &'a [analysis::Analysis],
     external: &'a External,
 }
 
@@ -165,16 +166,12 @@ pub fn check_file_linked(
     let mut read = read::read(&source, kind, &settings.prefilter);
     let view = Hosts::new(&source, &read.hosts);
     let suppressions = Suppressions::parse(&source.bytes);
-    let analyses: Vec<shell::Analysis> = read
-        .fragments
-        .iter()
-        .map(|f| shell::analyze_with(f, &settings.shell))
-        .collect();
+    let analyses = analysis::analyze_all(&mut read.fragments, &settings.shell);
     let mut notes = std::mem::take(&mut read.notes);
     // Code not analysed is the file not analysed only when that code is the whole file.
     let line_of = |host, span| source.line_index(view.to_file(host, span).start) + 1;
     for (fragment, analysis) in read.fragments.iter().zip(&analyses) {
-        if let Some(note) = &analysis.error {
+        if let Some(note) = analysis.error() {
             let whole_file = fragment.host == 0 && kind.is_one_fragment();
             notes.push(if whole_file {
                 note.clone()
@@ -183,15 +180,15 @@ pub fn check_file_linked(
             });
         }
         // Nested code past a limit: said with its line.
-        for (span, why) in &analysis.notes {
+        for (span, why) in analysis.notes() {
             let line = line_of(fragment.host, *span);
             notes.push(Note::partly_analysed(format!("line {line}: {why}")));
         }
     }
     // Requests in code that never runs are not findings; a note says they are there.
     for not_run in &read.not_run {
-        let analysis = shell::analyze_with(&not_run.fragment, &settings.shell);
-        for request in &analysis.requests {
+        let analysis = analysis::analyze(&not_run.fragment, &settings.shell);
+        for request in analysis.requests() {
             notes.push(Note::warning(format!(
                 "line {}: a metadata request that never runs, not reported: {}",
                 line_of(not_run.fragment.host, request.span),

@@ -35,6 +35,12 @@ impl Prefilter {
             .map(|h| h.trim_matches(['[', ']']).to_owned())
             .collect();
         needles.extend(base64_needles(&extra).into_iter().map(String::into_bytes));
+        // boto 2's metadata functions, which name no endpoint.
+        needles.extend(
+            crate::python::PREFILTER_NEEDLES
+                .iter()
+                .map(|s| s.as_bytes().to_vec()),
+        );
         // Files that declare instance metadata settings, requests or not.
         needles.extend(
             frontend::SETTINGS_NEEDLES

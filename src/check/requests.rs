@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use super::Checking;
-use crate::fix::{self, Applicability, Target};
+use crate::fix::{Applicability, Target};
 use crate::model::{Finding, Related};
 use crate::rules::{self, RequestContext};
 use crate::source::FileSpan;
@@ -21,7 +21,7 @@ pub(super) fn findings(checking: &Checking) -> (Vec<Finding>, HashSet<FileSpan>)
     let mut safely_fixed = HashSet::new();
     for (fragment, analysis) in checking.fragments.iter().zip(checking.analyses) {
         let mut raised = Vec::new();
-        for (index, request) in analysis.requests.iter().enumerate() {
+        for (index, request) in analysis.requests().iter().enumerate() {
             let context = RequestContext {
                 request,
                 in_container: fragment.in_container,
@@ -46,9 +46,9 @@ pub(super) fn findings(checking: &Checking) -> (Vec<Finding>, HashSet<FileSpan>)
                 })
             })
             .collect();
-        let mut fixes = fix::plan(analysis, &targets, settings.fix.clone()).into_iter();
+        let mut fixes = analysis.plan(&targets, settings.fix.clone()).into_iter();
         for (index, entry, violation) in raised {
-            let Some(request) = analysis.requests.get(index) else {
+            let Some(request) = analysis.requests().get(index) else {
                 continue;
             };
             let fix = entry

@@ -12,11 +12,11 @@ use super::{Checking, SETTING_HERE, TOKENLESS_HERE};
 use crate::fix;
 use crate::fragment::{HostId, HostSpan};
 use crate::model::links::Boot;
+use crate::model::request::Request;
 use crate::model::setting::{Containers, MetadataSetting, Resolved, Variable};
 use crate::model::summary::SettingSummary;
 use crate::model::{Finding, Note, Related, Severity};
 use crate::rules::{self, Check, RequestViolation, SettingContext, SettingViolation, RULES};
-use crate::shell::request::Request;
 
 /// The findings of the settings rules, one summary per setting, and a note for each setting
 /// whose tokens value could not be read (an expression nothing statically known decides).
@@ -34,13 +34,13 @@ pub(super) fn findings(
         .cloned()
         .collect();
     for (fragment, analysis) in checking.fragments.iter().zip(checking.analyses) {
-        for call in &analysis.aws_metadata {
+        for call in analysis.aws_metadata() {
             declared.push(Declared {
                 setting: call.setting(fragment.host),
                 fragments: Vec::new(),
                 hosts: Vec::new(),
                 files: Vec::new(),
-                in_broken_script: analysis.syntax_errors,
+                in_broken_script: analysis.syntax_errors(),
             });
         }
     }
@@ -200,7 +200,7 @@ impl<'a> BootCode<'a> {
                 found.fragments.contains(i) || view.descends(fragment.host, &found.hosts)
             })
             .flat_map(|(_, (fragment, analysis))| {
-                analysis.requests.iter().map(move |r| (fragment.host, r))
+                analysis.requests().iter().map(move |r| (fragment.host, r))
             })
             .collect();
         let tokenless: Vec<(HostId, &Request)> = requests
@@ -419,7 +419,7 @@ pub(super) fn booted_findings(checking: &Checking) -> Vec<Finding> {
             continue;
         }
         for (fragment, analysis) in checking.fragments.iter().zip(checking.analyses) {
-            for request in &analysis.requests {
+            for request in analysis.requests() {
                 if !rules::tokenless_request::is_tokenless(request) {
                     continue;
                 }

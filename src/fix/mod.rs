@@ -4,11 +4,12 @@
 
 pub mod apply;
 pub mod converge;
+pub mod python;
 pub mod settings;
 pub mod write;
 
 use crate::fragment::{HostOffset, HostSpan, PlainScalar};
-use crate::shell::request::{
+use crate::model::request::{
     BlockKind, Client, HeaderName, Method, Quoting, Request, Scope, TokenUse,
 };
 use crate::shell::Analysis;
@@ -112,7 +113,8 @@ fn rename(request: &Request, header: HeaderName) -> Option<Fix> {
 }
 
 /// Why a fix in a fragment with syntax errors is unsafe.
-const SYNTAX_ERRORS: &str = "the script has syntax errors and was read only as far as it goes";
+pub(crate) const SYNTAX_ERRORS: &str =
+    "the script has syntax errors and was read only as far as it goes";
 
 /// Writes `text` through quoting layers, innermost first, so that the shell reading the file
 /// sees `text` where it is inserted.
@@ -270,6 +272,8 @@ fn token_option(client: Client, token: &TokenValue) -> String {
         (Client::Wget, TokenValue::Inline(fetch)) => {
             format!(r#" --header="{TOKEN_HEADER}: {fetch}""#)
         }
+        // Library calls are written by their language's planner (`python`).
+        _ => String::new(),
     }
 }
 
@@ -396,10 +400,10 @@ fn free_name(base: &str, scope: &Scope, scope_index: usize, used: &[(usize, Stri
 /// Where one fetch serving all `requests` goes: before the first statement holding one of them,
 /// in the innermost block that holds them all and whose statement begins its line (the script
 /// itself as the last resort).
-fn insertion_point(requests: &[&Request]) -> Option<crate::shell::request::BlockAnchor> {
+fn insertion_point(requests: &[&Request]) -> Option<crate::model::request::BlockAnchor> {
     let first = requests.first()?;
     for candidate in &first.site.blocks {
-        let anchors: Option<Vec<&crate::shell::request::BlockAnchor>> = requests
+        let anchors: Option<Vec<&crate::model::request::BlockAnchor>> = requests
             .iter()
             .map(|r| r.site.blocks.iter().find(|b| b.block == candidate.block))
             .collect();
@@ -543,6 +547,7 @@ fn put_fix(request: &Request) -> Option<Fix> {
                 .map(|o| format!(" {o}"))
                 .collect()
         }
+        _ => return None,
     };
     let mut edits = match (&site.method_word, request.client) {
         (Some((_, text)), _) if quoted_option(text) => return None,
@@ -574,6 +579,7 @@ fn put_fix(request: &Request) -> Option<Fix> {
             quoting,
             plain,
         ),
+        (None, _) => return None,
     };
     edits.sort_by_key(|(edit, _)| edit.span.start);
     // A body (`-d`) was being posted: the PUT now carries it, which IMDS ignores, but say so.
@@ -613,6 +619,7 @@ fn ttl_fix(request: &Request, settings: &FixSettings) -> Option<Fix> {
             let option = match request.client {
                 Client::Curl => format!(r#" -H "{TTL_HEADER}: {ttl}""#),
                 Client::Wget => format!(r#" --header="{TTL_HEADER}: {ttl}""#),
+                _ => return None,
             };
             Some(Fix {
                 applicability: Applicability::Safe,

@@ -1,6 +1,52 @@
-//! Which language a piece of code is in, from what names its interpreter: a shebang line or a
-//! program name. Front ends use it to classify scripts and user data, the shell analysis to see
+//! Which language a piece of code is in ([`Language`]), from what names its interpreter: a
+//! shebang line or a program name. Front ends use it to classify scripts and user data, the shell analysis to see
 //! a shell started by a command (`sh -c`).
+
+/// The language a fragment's code is in: which analysis reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Language {
+    /// POSIX-family shell (`sh`, `bash`, …).
+    #[default]
+    Shell,
+    /// Python (2 or 3).
+    Python,
+}
+
+/// The programs that run Python code.
+const PYTHONS: &[&str] = &["python", "python2", "python3"];
+
+/// Whether a program name (without its directory) is a Python interpreter (`python3.11` too).
+pub fn is_python_name(name: &str) -> bool {
+    PYTHONS.contains(&name)
+        || name.strip_prefix("python").is_some_and(|version| {
+            !version.is_empty() && version.chars().all(|c| c.is_ascii_digit() || c == '.')
+        })
+}
+
+/// The program a shebang line names, through `env` (`#!/usr/bin/env -S python3 -u`).
+fn shebang_program(line: &str) -> Option<(&str, std::str::SplitWhitespace<'_>)> {
+    let rest = line.strip_prefix("#!")?;
+    let mut words = rest.split_whitespace();
+    let program = words.next()?;
+    let mut name = program.rsplit('/').next().unwrap_or_default();
+    if name == "env" {
+        let mut next = words.next();
+        while let Some(word) = next {
+            if word.starts_with('-') || word.contains('=') {
+                next = words.next();
+            } else {
+                break;
+            }
+        }
+        name = next?.rsplit('/').next().unwrap_or_default();
+    }
+    Some((name, words))
+}
+
+/// Whether a first line is a shebang for Python (`#!/usr/bin/python3`, `#!/usr/bin/env python`).
+pub fn is_python_shebang(line: &str) -> bool {
+    shebang_program(line).is_some_and(|(name, _)| is_python_name(name))
+}
 
 /// The programs that run POSIX-family shell code.
 const SHELLS: &[&str] = &["sh", "bash", "dash", "ksh", "zsh", "ash", "mksh", "yash"];
@@ -13,28 +59,9 @@ pub fn is_shell_name(name: &str) -> bool {
 /// Whether a first line is a shebang for a POSIX-family shell, directly (`#!/bin/sh`,
 /// `#!/bin/busybox sh`) or through `env` (`#!/usr/bin/env bash`, `#!/usr/bin/env -S bash -e`).
 pub fn is_shell_shebang(line: &str) -> bool {
-    let Some(rest) = line.strip_prefix("#!") else {
+    let Some((name, mut words)) = shebang_program(line) else {
         return false;
     };
-    let mut words = rest.split_whitespace();
-    let Some(program) = words.next() else {
-        return false;
-    };
-    let mut name = program.rsplit('/').next().unwrap_or_default();
-    if name == "env" {
-        let mut next = words.next();
-        while let Some(word) = next {
-            if word.starts_with('-') || word.contains('=') {
-                next = words.next();
-            } else {
-                break;
-            }
-        }
-        let Some(program) = next else {
-            return false;
-        };
-        name = program.rsplit('/').next().unwrap_or_default();
-    }
     if name == "busybox" {
         return words
             .next()
@@ -71,6 +98,29 @@ mod tests {
             "#!/bin/busybox wget",
         ] {
             assert!(!is_shell_shebang(line), "{line}");
+        }
+    }
+
+    #[test]
+    fn python_shebangs() {
+        for line in [
+            "#!/usr/bin/python3",
+            "#!/usr/bin/python",
+            "#!/usr/bin/env python3",
+            "#!/usr/bin/env -S python3 -u",
+            "#!/usr/local/bin/python3.11",
+            "#!/usr/bin/python2.7",
+        ] {
+            assert!(is_python_shebang(line), "{line}");
+        }
+        for line in [
+            "#!/bin/sh",
+            "#!/usr/bin/env bash",
+            "#!/usr/bin/pythonista",
+            "#!/usr/bin/env",
+            "# python3",
+        ] {
+            assert!(!is_python_shebang(line), "{line}");
         }
     }
 }

@@ -14,12 +14,14 @@ pub mod json_string;
 pub mod language;
 pub mod make_recipe;
 pub mod mime_transfer;
+pub mod python_string;
 pub mod quoting;
 pub mod yaml_block;
 pub mod yaml_double;
 pub mod yaml_plain;
 pub mod yaml_single;
 
+pub use language::Language;
 pub use quoting::Quoting;
 
 /// A byte offset into a fragment's text.
@@ -319,10 +321,12 @@ pub(crate) fn push_char(
     len
 }
 
-/// A piece of shell code and where its bytes came from.
+/// A piece of code and where its bytes came from.
 #[derive(Debug, Clone)]
 pub struct Fragment {
     pub text: Vec<u8>,
+    /// The language of `text`: which analysis reads it.
+    pub language: Language,
     /// From fragment offsets to offsets in the host's bytes.
     pub map: OffsetMap,
     /// The host whose bytes `map` points into.
@@ -356,6 +360,7 @@ impl Fragment {
     pub fn script(bytes: &[u8]) -> Self {
         Fragment {
             text: bytes.to_vec(),
+            language: Language::Shell,
             map: OffsetMap::verbatim(0),
             host: 0,
             insert: vec![InsertRegion::verbatim()],

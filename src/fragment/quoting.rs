@@ -5,7 +5,8 @@
 //! layer's module (`yaml_block`, `json_string`, …), next to its decoder.
 
 use super::{
-    dockerfile_line, hcl_template, json_string, make_recipe, yaml_block, yaml_double, yaml_single,
+    dockerfile_line, hcl_template, json_string, make_recipe, python_string, yaml_block,
+    yaml_double, yaml_single,
 };
 
 /// One layer of quoting between inserted text and the text around it.
@@ -45,6 +46,9 @@ pub enum Quoting {
     /// Shell code in a makefile (a recipe, a `$(shell …)`): `$` is written `$$`; a line break
     /// as the layer says (see `make_recipe`).
     Make(make_recipe::Layer),
+    /// A Python string literal (not raw) quoted with `quote`, tripled or not: `\` and the quote
+    /// escaped, and line breaks in a one-line literal.
+    PythonString { quote: char, triple: bool },
 }
 
 impl Quoting {
@@ -85,6 +89,7 @@ impl Quoting {
             Quoting::HclTemplate => hcl_template::escape_template(text),
             Quoting::CloudFormationSub => text.replace("${", "${!"),
             Quoting::Make(layer) => make_recipe::encode(text, *layer),
+            Quoting::PythonString { quote, triple } => python_string::encode(text, *quote, *triple),
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod kubernetes;
 pub mod make;
 pub mod manifests;
 pub mod mime;
+pub mod python;
 pub mod script;
 pub mod shell;
 pub mod terraform;
@@ -51,6 +52,8 @@ pub enum Kind {
     Make,
     /// A dependency manifest or lockfile, known by its file name.
     Dependencies(dependencies::Format),
+    /// A Python script.
+    Python,
 }
 
 impl Kind {
@@ -71,7 +74,10 @@ impl Kind {
     /// Whether the front end reads a host of this kind as one fragment of code that is the whole
     /// host (so that the fragment not analysed is the host not analysed).
     pub fn is_one_fragment(self) -> bool {
-        matches!(self, Kind::Shell | Kind::ShellCommand | Kind::Boothook)
+        matches!(
+            self,
+            Kind::Shell | Kind::ShellCommand | Kind::Boothook | Kind::Python
+        )
     }
 
     /// Whether a file of this kind is read whatever it holds: a dependency manifest names no
@@ -222,6 +228,9 @@ pub fn classify(path: &Path, bytes: &[u8]) -> Option<Kind> {
     if shell::is_shell(path, bytes) {
         return Some(Kind::Shell);
     }
+    if python::is_python(path, bytes) {
+        return Some(Kind::Python);
+    }
     let extension = path
         .extension()
         .and_then(|e| e.to_str())
@@ -271,6 +280,7 @@ pub fn parse(kind: Kind, bytes: &[u8], host: HostId) -> Parsed {
         Kind::Terraform => terraform::parse(bytes, host),
         Kind::Make => make::parse(bytes, host),
         Kind::Dependencies(format) => dependencies::parse(format, bytes, host),
+        Kind::Python => python::parse(bytes, host),
     }
 }
 

@@ -9,6 +9,7 @@ pub mod diagnostic;
 pub mod finding;
 pub mod fix;
 pub mod links;
+pub mod request;
 pub mod rule;
 pub mod setting;
 pub mod statistics;

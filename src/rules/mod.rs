@@ -25,9 +25,9 @@ use crate::fix::settings::Change;
 use crate::fix::RequestFix;
 use crate::fragment::HostSpan;
 use crate::model::dependency::Dependency;
+use crate::model::request::Request;
 use crate::model::setting::MetadataSetting;
 use crate::model::Related;
-use crate::shell::request::Request;
 
 /// What a rule found in one request: the message (what is wrong) and help (what to do).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -314,11 +314,27 @@ pub fn dependency_unresolved(dependency: &Dependency) -> bool {
     minimum_versions::unresolved(dependency)
 }
 
-/// The header to add to a client's command line, as help text shows it.
-pub(crate) fn token_header_option(client: crate::shell::request::Client) -> &'static str {
+/// The header to add to a client's command line or call, as help text shows it.
+pub(crate) fn token_header_option(client: crate::model::request::Client) -> &'static str {
+    use crate::model::request::Client;
     match client {
-        crate::shell::request::Client::Curl => r#"-H "X-aws-ec2-metadata-token: $TOKEN""#,
-        crate::shell::request::Client::Wget => r#"--header="X-aws-ec2-metadata-token: $TOKEN""#,
+        Client::Curl => r#"-H "X-aws-ec2-metadata-token: $TOKEN""#,
+        Client::Wget => r#"--header="X-aws-ec2-metadata-token: $TOKEN""#,
+        Client::Requests | Client::Urllib | Client::HttpClient | Client::Httpx | Client::Boto => {
+            r#"headers={"X-aws-ec2-metadata-token": token}"#
+        }
+    }
+}
+
+/// The header to add to a token request, as help text shows it.
+pub(crate) fn ttl_header_option(client: crate::model::request::Client) -> &'static str {
+    use crate::model::request::Client;
+    match client {
+        Client::Curl => r#"-H "X-aws-ec2-metadata-token-ttl-seconds: 21600""#,
+        Client::Wget => r#"--header="X-aws-ec2-metadata-token-ttl-seconds: 21600""#,
+        Client::Requests | Client::Urllib | Client::HttpClient | Client::Httpx | Client::Boto => {
+            r#"headers={"X-aws-ec2-metadata-token-ttl-seconds": "21600"}"#
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! IMDS002 `token-request-not-put`.
 
 use super::{Check, Entry, RequestContext, RequestFix, Rule, Severity, Violation};
-use crate::shell::request::{Client, Method, Request};
+use crate::model::request::{Client, Method, Request};
 
 pub const RULE: Entry = Entry {
     rule: Rule {
@@ -80,6 +80,10 @@ fn violation(request: &Request) -> Option<Violation> {
         }
         (Client::Wget, false) => "add `--method=PUT`".to_owned(),
         (Client::Curl, _) => "add `-X PUT`".to_owned(),
+        (Client::Requests | Client::Httpx, _) => "call `.put(…)`".to_owned(),
+        (Client::Urllib, _) => "give the `Request` `method=\"PUT\"`".to_owned(),
+        (Client::HttpClient, _) => "call `.request(\"PUT\", …)`".to_owned(),
+        (Client::Boto, _) => return None,
     };
     Some(Violation {
         message: format!(

@@ -1,7 +1,7 @@
 //! IMDS003 `token-ttl-invalid`.
 
 use super::{Check, Entry, RequestContext, RequestFix, Rule, Severity, Violation};
-use crate::shell::request::{Client, HeaderName, Request, Ttl};
+use crate::model::request::{HeaderName, Request, Ttl};
 
 pub const RULE: Entry = Entry {
     rule: Rule {
@@ -65,10 +65,7 @@ fn violation(request: &Request) -> Option<Violation> {
     if !request.token_endpoint || !request.is_put() {
         return None;
     }
-    let header = match request.client {
-        Client::Curl => r#"-H "X-aws-ec2-metadata-token-ttl-seconds: 21600""#,
-        Client::Wget => r#"--header="X-aws-ec2-metadata-token-ttl-seconds: 21600""#,
-    };
+    let header = super::ttl_header_option(request.client);
     if let Some(wrong) = request
         .misspelled
         .iter()

@@ -1,7 +1,8 @@
 //! IMDS001 `tokenless-request`.
 
 use super::{Check, Entry, RequestContext, RequestFix, Rule, Severity, Violation};
-use crate::shell::request::{HeaderName, Request, TokenUse};
+use crate::fragment::Language;
+use crate::model::request::{Client, HeaderName, Request, TokenUse};
 
 pub const RULE: Entry = Entry {
     rule: Rule {
@@ -125,11 +126,25 @@ fn violation(request: &Request) -> Option<Violation> {
         return None;
     }
     let client = request.client.name();
-    let help = format!(
+    if request.client == Client::Boto {
+        return Some(Violation {
+            message: "boto 2's `boto.utils` reads the metadata service without a token (boto 2 never sends IMDSv2 tokens)".to_owned(),
+            help: "boto 2 will not be fixed: read instance metadata with botocore's `InstanceMetadataFetcher` (`botocore.utils`), boto3, or the `ec2-metadata` package >= 2.2.0, which fetch IMDSv2 tokens".to_owned(),
+        });
+    }
+    let help = if request.client.language() == Language::Python {
+        format!(
+            "fetch a token once with `token = requests.put(\"{}/latest/api/token\", headers={{\"X-aws-ec2-metadata-token-ttl-seconds\": \"21600\"}}, timeout=2).text` and pass `{}` to this request",
+            token_origin(&request.origin),
+            super::token_header_option(request.client)
+        )
+    } else {
+        format!(
         "fetch a token once with `TOKEN=$(curl -sS -X PUT \"{}/latest/api/token\" -H \"X-aws-ec2-metadata-token-ttl-seconds: 21600\")` and add `{}` to this request",
         token_origin(&request.origin),
         super::token_header_option(request.client)
-    );
+    )
+    };
     if let Some(wrong) = request
         .misspelled
         .iter()

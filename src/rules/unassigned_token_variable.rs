@@ -1,7 +1,7 @@
 //! IMDS004 `unassigned-token-variable`.
 
 use super::{Check, Entry, RequestContext, Rule, Severity, Violation};
-use crate::shell::request::{Request, TokenUse};
+use crate::model::request::{Request, TokenUse};
 
 pub const RULE: Entry = Entry {
     rule: Rule {

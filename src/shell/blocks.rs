@@ -4,7 +4,7 @@
 use tree_sitter::Node;
 
 use crate::fragment::{OffsetMap, PlainScalar};
-use crate::shell::request::{BlockAnchor, BlockKind, Quoting};
+use crate::model::request::{BlockAnchor, BlockKind, Quoting};
 use crate::shell::tree::{is_block_statement, Parents, Up};
 
 fn block_kind<'t>(block: Node<'t>, parents: &Parents<'t>) -> BlockKind {

@@ -1,6 +1,7 @@
 //! The command lines of `curl` and `wget`: which words are URLs, headers and the method, read the
 //! way each tool reads its options (clustered short flags, attached values, `--opt=value`).
 
+pub use crate::model::request::Limits;
 use crate::shell::word::{Piece, Word};
 
 /// What a client invocation asks for, before any URL is resolved.
@@ -15,16 +16,6 @@ pub struct ClientCall {
     /// Options or headers read from somewhere the analysis cannot see, described for the user.
     pub unreadable: Option<String>,
     pub limits: Limits,
-}
-
-/// The options that bound how long a request may wait for its answer.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// curl `-m`/`--max-time` (all of the transfer); wget `-T`/`--timeout`/`--read-timeout`
-    /// (each wait for bytes).
-    pub wait: bool,
-    /// wget `-t`/`--tries` (GNU wget tries 20 times; curl once unless told to retry).
-    pub tries: bool,
 }
 
 /// curl's short options that take a value.

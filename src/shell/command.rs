@@ -2,7 +2,7 @@
 //! peeled off, and what the remaining program is: a metadata client, a shell that runs a string or
 //! its standard input, `eval`, or something else.
 
-use crate::shell::request::Client;
+use crate::model::request::Client;
 use crate::shell::word::Word;
 
 /// What a command runs once its wrappers are peeled.

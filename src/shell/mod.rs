@@ -1,6 +1,6 @@
 //! The only code that touches tree-sitter-bash: parsing, words, commands with their wrappers
-//! peeled, the metadata-request model and the token flow. Rules read [`Analysis`] and
-//! [`request::Request`]; they never see a syntax node.
+//! peeled, and the token flow. It produces the language-neutral request model
+//! (`crate::model::request`) that rules read; they never see a syntax node.
 
 pub mod analysis;
 pub mod aws;
@@ -9,7 +9,6 @@ pub mod client;
 pub mod command;
 pub mod endpoint;
 pub mod parse;
-pub mod request;
 mod tree;
 pub mod word;
 

@@ -77,6 +77,13 @@ pub const PYYAML: Tool = Tool {
     banner: None,
 };
 
+pub const PYTHON3_REQUESTS: Tool = Tool {
+    name: "python3 with requests",
+    package: "python3-requests",
+    probe: &["python3", "-c", "import requests"],
+    banner: None,
+};
+
 /// Every tool above: what `.ci/run` must install.
 pub const ALL: &[Tool] = &[
     BASH,
@@ -88,6 +95,7 @@ pub const ALL: &[Tool] = &[
     MAKE,
     PYTHON3_VENV,
     PYYAML,
+    PYTHON3_REQUESTS,
 ];
 
 impl Tool {

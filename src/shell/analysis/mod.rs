@@ -16,6 +16,9 @@ mod wrappers;
 use tree_sitter::Node;
 
 use crate::fragment::{Fragment, FragmentSpan, HostSpan, InsertRegion, OffsetMap};
+use crate::model::request::{
+    Client, FixSite, Method, Misspelled, Request, Scope, TokenUse, TokenVariable,
+};
 use crate::model::Note;
 use crate::shell::aws::{self, AwsMetadataCall};
 use crate::shell::blocks::blocks;
@@ -23,9 +26,6 @@ use crate::shell::client::{self, ClientCall};
 use crate::shell::command::{self, Invocation};
 use crate::shell::endpoint::{self, MetadataUrl, UNKNOWN};
 use crate::shell::parse::{self, ParseError};
-use crate::shell::request::{
-    Client, FixSite, Method, Misspelled, Request, Scope, TokenUse, TokenVariable,
-};
 use crate::shell::tree::{argv, deeper_than, structure, Structure, MAX_TREE_DEPTH};
 use crate::shell::word::{span_of, Piece, Word};
 use crate::shell::Options;
@@ -374,6 +374,7 @@ impl<'o> Analyzer<'o> {
         let call = match client {
             Client::Curl => client::curl(args, text_of),
             Client::Wget => client::wget(args, text_of),
+            _ => return None,
         };
         let start = words.get(program).map_or(span.start.0, |w| w.span.start.0);
         let file_span = map.span_to_host(FragmentSpan::new(start, span.end.0));

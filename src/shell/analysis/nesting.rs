@@ -7,9 +7,9 @@ use tree_sitter::Node;
 use super::scope::{Boundary, Context};
 use super::{Analyzer, Code};
 use crate::fragment::{FragmentSpan, OffsetMap};
+use crate::model::request::Quoting;
 use crate::model::Note;
 use crate::shell::command::{self, Invocation};
-use crate::shell::request::Quoting;
 use crate::shell::tree::argv;
 use crate::shell::word::{self, Unquoted};
 

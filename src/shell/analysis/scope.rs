@@ -8,8 +8,8 @@ use tree_sitter::Node;
 
 use super::{Analyzer, Code, Seen};
 use crate::fragment::{FragmentSpan, PlainScalar};
+use crate::model::request::{Quoting, Scope};
 use crate::shell::blocks::dominated_block;
-use crate::shell::request::{Quoting, Scope};
 use crate::shell::tree::Structure;
 use crate::shell::word::{self, node_str, span_of, Piece, Word};
 

@@ -7,8 +7,8 @@ use std::collections::{HashMap, HashSet};
 use super::scope::{Boundary, Frame};
 use super::{Analyzer, Call};
 use crate::fragment::FragmentSpan;
+use crate::model::request::{HeaderName, TokenUse, Ttl};
 use crate::shell::endpoint::UNKNOWN;
-use crate::shell::request::{HeaderName, TokenUse, Ttl};
 use crate::shell::tree::Structure;
 use crate::shell::word::{node_str, span_of, Piece, Word};
 

@@ -5,8 +5,8 @@
 use tree_sitter::Node;
 
 use super::{token_flow, Analyzer, Code, Pending, Seen};
+use crate::model::request::TokenUse;
 use crate::shell::command::{self, Invocation};
-use crate::shell::request::TokenUse;
 use crate::shell::tree::argv;
 use crate::shell::word::{node_text, span_of, Piece, Word};
 

@@ -1,14 +1,37 @@
-//! The metadata-request model that rules read: one [`Request`] per `curl`/`wget` invocation that
-//! reaches IMDS, with what the analysis learned about its method, headers and token.
+//! The metadata-request model that rules read, whatever the language: one [`Request`] per client
+//! call that reaches IMDS (a `curl`/`wget` command, a Python `requests`/`urllib` call), with what
+//! the language's analysis learned about its method, headers and token, and where a fix can
+//! rewrite it.
 
 pub use crate::fragment::Quoting;
-use crate::fragment::{HostOffset, HostSpan, PlainScalar};
-pub use crate::shell::client::Limits;
+use crate::fragment::{HostOffset, HostSpan, Language, PlainScalar};
 
+/// The options that bound how long a request may wait for its answer.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// curl `-m`/`--max-time` (all of the transfer); wget `-T`/`--timeout`/`--read-timeout`
+    /// (each wait for bytes).
+    pub wait: bool,
+    /// wget `-t`/`--tries` (GNU wget tries 20 times; curl once unless told to retry).
+    pub tries: bool,
+}
+
+/// What makes a request: a shell command or a library call, which decides how a fix writes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Client {
     Curl,
     Wget,
+    /// Python `requests` (its functions and `Session` methods).
+    Requests,
+    /// Python `urllib.request`/`urllib2` `urlopen`.
+    Urllib,
+    /// Python `http.client`/`httplib` connections.
+    HttpClient,
+    /// Python `httpx`.
+    Httpx,
+    /// boto 2's `boto.utils.get_instance_metadata`/`get_instance_identity`, which never send a
+    /// token and take no headers.
+    Boto,
 }
 
 impl Client {
@@ -16,6 +39,23 @@ impl Client {
         match self {
             Client::Curl => "curl",
             Client::Wget => "wget",
+            Client::Requests => "requests",
+            Client::Urllib => "urllib",
+            Client::HttpClient => "http.client",
+            Client::Httpx => "httpx",
+            Client::Boto => "boto.utils",
+        }
+    }
+
+    /// The language whose code makes the request.
+    pub fn language(self) -> Language {
+        match self {
+            Client::Curl | Client::Wget => Language::Shell,
+            Client::Requests
+            | Client::Urllib
+            | Client::HttpClient
+            | Client::Httpx
+            | Client::Boto => Language::Python,
         }
     }
 }
@@ -191,7 +231,7 @@ pub struct FixSite {
     /// Quoting between the request's code and the file, outermost first; `None` when text cannot
     /// be inserted safely (a string built from several differently quoted parts).
     pub quoting: Option<Vec<Quoting>>,
-    /// The script scope (an index into [`crate::shell::Analysis::scopes`]); `None` inside a
+    /// The script scope (an index into the analysis's `scopes`); `None` inside a
     /// string run by `sh -c`/`eval`, where a request must fetch its own token.
     pub scope: Option<usize>,
     /// The YAML plain scalar the request is in, which a fix must quote.
@@ -206,4 +246,17 @@ pub struct FixSite {
     pub limits: Limits,
     /// The TTL header argument, with its text.
     pub ttl_word: Option<(HostSpan, String)>,
+    /// For a library call: where a token header goes among the call's arguments.
+    pub arguments: Option<ArgumentSite>,
+}
+
+/// Where a library call (Python `requests.get(…)`) takes a token header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArgumentSite {
+    /// Into the headers map written in the call (`headers={…}`): an entry goes at `at`, before
+    /// its first entry (or inside its brackets when `empty`).
+    Merge { at: HostOffset, empty: bool },
+    /// As a new keyword argument: written at `at` (right after the last argument, or after the
+    /// opening parenthesis when there is none), with a comma before it when `comma` says so.
+    Add { at: HostOffset, comma: bool },
 }

@@ -1,0 +1,721 @@
+//! The calls the Python analysis knows: the HTTP clients' requests (recorded as requests when
+//! they reach IMDS), what builds a session, a connection or a `urllib` `Request`, the token flow
+//! through responses, and the calls that run shell code.
+
+use tree_sitter::Node;
+
+use super::values::{brace_format, HeaderValue, Headers, Value};
+use super::{runs_shell, Analyzer, CallArgs, TOKEN_HEADER, TTL_HEADER};
+use crate::fragment::{
+    push_decoded, python_string, Fragment, FragmentOffset, InsertRegion, Language, OffsetMap,
+    Quoting,
+};
+use crate::model::request::{
+    ArgumentSite, BlockAnchor, BlockKind, Client, FixSite, Method, Request, TokenUse,
+    TokenVariable, Ttl,
+};
+use crate::shell::endpoint::{self, UNKNOWN};
+
+/// The HTTP methods `requests`/`httpx` have a function for.
+const METHODS: &[&str] = &["get", "put", "post", "head", "delete", "patch", "options"];
+
+fn method_of(name: &str) -> Method {
+    match name.to_ascii_uppercase().as_str() {
+        "GET" => Method::Get,
+        "PUT" => Method::Put,
+        other => Method::Other(other.to_owned()),
+    }
+}
+
+/// How a request's headers were given.
+struct HeaderArg {
+    /// What they hold, when they can be read.
+    headers: Option<Headers>,
+    /// What could not be read, when they cannot.
+    unreadable: Option<String>,
+    site: Option<ArgumentSite>,
+}
+
+impl<'a> Analyzer<'a> {
+    pub(super) fn call<'t>(&mut self, node: Node<'t>) -> Value {
+        let Some(function) = node.child_by_field_name("function") else {
+            return Value::Unknown;
+        };
+        let args = self.arguments(node);
+        if function.kind() == "attribute" {
+            if let Some(value) = self.method_call(node, function, &args) {
+                return value;
+            }
+        }
+        let Some(name) = self.qualified(function) else {
+            return Value::Unknown;
+        };
+        let (module, leaf) = name.rsplit_once('.').unwrap_or(("", name.as_str()));
+        match (module, leaf) {
+            ("requests" | "httpx", "Session" | "session" | "Client" | "AsyncClient") => {
+                let client = if module == "httpx" {
+                    Client::Httpx
+                } else {
+                    Client::Requests
+                };
+                let headers = args
+                    .keyword("headers")
+                    .map(|h| self.headers_of(h))
+                    .unwrap_or_default();
+                Value::Session { client, headers }
+            }
+            ("requests" | "httpx", "request") => {
+                let client = if module == "httpx" {
+                    Client::Httpx
+                } else {
+                    Client::Requests
+                };
+                let method = match args.get("method", 0).map(|m| self.eval(m)) {
+                    Some(Value::Str(m)) if !m.contains(UNKNOWN) => method_of(&m),
+                    _ => Method::Unknown,
+                };
+                let url = args.get("url", 1);
+                self.library_request(node, client, url, method, &args, None)
+            }
+            ("requests" | "httpx", m) if METHODS.contains(&m) => {
+                let client = if module == "httpx" {
+                    Client::Httpx
+                } else {
+                    Client::Requests
+                };
+                let url = args.get("url", 0);
+                self.library_request(node, client, url, method_of(m), &args, None)
+            }
+            ("urllib.request" | "urllib2" | "urllib" | "six.moves.urllib.request", "urlopen") => {
+                self.urlopen(node, &args)
+            }
+            ("urllib.request" | "urllib2" | "six.moves.urllib.request", "Request") => {
+                let url = args.get("url", 0).map(|u| self.string_value(u));
+                let headers = args.get("headers", 2).map(|h| self.headers_of(h));
+                let method = match args.keyword("method").map(|m| self.eval(m)) {
+                    Some(Value::Str(m)) if !m.contains(UNKNOWN) => method_of(&m),
+                    Some(_) => Method::Unknown,
+                    None if args.get("data", 1).is_some() => Method::Other("POST".to_owned()),
+                    None => Method::Get,
+                };
+                Value::UrllibRequest {
+                    url: url.unwrap_or_else(|| UNKNOWN.to_string()),
+                    headers,
+                    method,
+                }
+            }
+            ("http.client" | "httplib", "HTTPConnection") => {
+                let host = args
+                    .get("host", 0)
+                    .map(|h| self.string_value(h))
+                    .unwrap_or_else(|| UNKNOWN.to_string());
+                let port = args.get("port", 1).map(|p| self.node_text(p).to_owned());
+                let host = match port {
+                    Some(port) => format!("{host}:{port}"),
+                    None => host,
+                };
+                Value::Connection { host, token: false }
+            }
+            (
+                "boto.utils",
+                "get_instance_metadata" | "get_instance_identity" | "get_instance_userdata",
+            ) => {
+                let path = match leaf {
+                    "get_instance_identity" => "/latest/dynamic/instance-identity/document",
+                    "get_instance_userdata" => "/latest/user-data",
+                    _ => "/latest/meta-data/",
+                };
+                self.boto_request(node, path);
+                Value::Unknown
+            }
+            _ => {
+                if let Some(always) = runs_shell(&name) {
+                    self.shell_call(&args, always);
+                    return Value::Unknown;
+                }
+                if function.kind() == "identifier"
+                    && self
+                        .token_functions
+                        .iter()
+                        .any(|f| f == self.node_text(function))
+                {
+                    return Value::Token;
+                }
+                Value::Unknown
+            }
+        }
+    }
+
+    /// A method called on a value the analysis knows (a session, a connection, a response, a
+    /// token, a string); `None` when the object is not one.
+    fn method_call<'t>(
+        &mut self,
+        node: Node<'t>,
+        function: Node<'t>,
+        args: &CallArgs<'t>,
+    ) -> Option<Value> {
+        let object = function.child_by_field_name("object")?;
+        let method = self.node_text(function.child_by_field_name("attribute")?);
+        // `s.headers.update({...})` on a session.
+        if method == "update" && object.kind() == "attribute" {
+            let inner = object.child_by_field_name("object")?;
+            let attribute = object.child_by_field_name("attribute")?;
+            if self.node_text(attribute) == "headers" && inner.kind() == "identifier" {
+                let name = self.node_text(inner).to_owned();
+                if let Some(Value::Session {
+                    client,
+                    mut headers,
+                }) = self.lookup(&name).cloned()
+                {
+                    if let Some(added) = args.positional.first() {
+                        let added = self.headers_of(*added);
+                        headers.entries.extend(added.entries);
+                        if added.unreadable.is_some() {
+                            headers.unreadable = added.unreadable;
+                        }
+                    }
+                    self.bind(&name, Value::Session { client, headers });
+                    return Some(Value::Unknown);
+                }
+            }
+        }
+        if method == "exec_command" {
+            self.shell_call(args, true);
+            return Some(Value::Unknown);
+        }
+        let value = self.eval(object);
+        match value {
+            Value::Session { client, headers } => {
+                if METHODS.contains(&method) {
+                    let url = args.get("url", 0);
+                    Some(self.library_request(
+                        node,
+                        client,
+                        url,
+                        method_of(method),
+                        args,
+                        Some(headers),
+                    ))
+                } else if method == "request" {
+                    let method = match args.get("method", 0).map(|m| self.eval(m)) {
+                        Some(Value::Str(m)) if !m.contains(UNKNOWN) => method_of(&m),
+                        _ => Method::Unknown,
+                    };
+                    let url = args.get("url", 1);
+                    Some(self.library_request(node, client, url, method, args, Some(headers)))
+                } else {
+                    Some(Value::Unknown)
+                }
+            }
+            Value::Connection { host, token } => match method {
+                "request" | "putrequest" => {
+                    let token = self.connection_request(node, &host, args).unwrap_or(token);
+                    if object.kind() == "identifier" {
+                        let name = self.node_text(object).to_owned();
+                        self.bind(&name, Value::Connection { host, token });
+                    }
+                    Some(Value::Unknown)
+                }
+                "getresponse" => Some(Value::Response { token }),
+                _ => Some(Value::Unknown),
+            },
+            Value::Response { token } => Some(match method {
+                "read" if token => Value::Token,
+                _ => Value::Unknown,
+            }),
+            Value::Token => Some(match method {
+                "decode" | "strip" | "rstrip" | "lstrip" => Value::Token,
+                _ => Value::Unknown,
+            }),
+            Value::Str(template) => Some(match method {
+                "format" => {
+                    let positional: Vec<String> = args
+                        .positional
+                        .iter()
+                        .map(|p| self.string_value(*p))
+                        .collect();
+                    let named: Vec<(String, String)> = args
+                        .keywords
+                        .iter()
+                        .map(|(k, v)| (k.clone(), self.string_value(*v)))
+                        .collect();
+                    Value::Str(brace_format(&template, &positional, &named))
+                }
+                "strip" | "rstrip" | "lstrip" => Value::Str(template),
+                _ => Value::Unknown,
+            }),
+            Value::Module(_) => None,
+            _ => Some(Value::Unknown),
+        }
+    }
+
+    /// Headers given as an argument: a dict literal or a variable holding one.
+    fn headers_of(&mut self, node: Node) -> Headers {
+        match self.eval(node) {
+            Value::Dict(headers) => headers,
+            _ => Headers {
+                entries: Vec::new(),
+                unreadable: Some(format!("the headers `{}`", self.node_text(node))),
+            },
+        }
+    }
+
+    /// The `headers=` argument of a call, and where a token header can go.
+    fn header_arg<'t>(&mut self, args: &CallArgs<'t>) -> HeaderArg {
+        match args.keyword("headers") {
+            Some(node) => {
+                let headers = self.headers_of(node);
+                let site =
+                    (node.kind() == "dictionary" && headers.unreadable.is_none()).then(|| {
+                        let mut cursor = node.walk();
+                        let first = node
+                            .named_children(&mut cursor)
+                            .find(|c| c.kind() != "comment");
+                        // Before the first entry (where it is, on its line), or inside the
+                        // braces of an empty dict.
+                        let at = first.map_or(node.start_byte() + 1, |f| f.start_byte());
+                        ArgumentSite::Merge {
+                            at: self.to_host(at),
+                            empty: first.is_none(),
+                        }
+                    });
+                let unreadable = headers.unreadable.clone();
+                HeaderArg {
+                    headers: Some(headers),
+                    unreadable,
+                    site,
+                }
+            }
+            None => HeaderArg {
+                headers: None,
+                unreadable: args.splat.then(|| "`**` arguments".to_owned()),
+                site: match (args.splat, args.last, args.list) {
+                    (true, _, _) => None,
+                    (false, Some(last), _) => Some(ArgumentSite::Add {
+                        at: self.to_host(last.end_byte()),
+                        comma: true,
+                    }),
+                    (false, None, Some(list)) => Some(ArgumentSite::Add {
+                        at: self.to_host(list.start_byte() + 1),
+                        comma: false,
+                    }),
+                    (false, None, None) => None,
+                },
+            },
+        }
+    }
+
+    fn to_host(&self, at: usize) -> crate::fragment::HostOffset {
+        self.fragment.map.to_host(FragmentOffset(at))
+    }
+
+    /// A `requests`/`httpx` call (a function or a session's method).
+    fn library_request<'t>(
+        &mut self,
+        node: Node<'t>,
+        client: Client,
+        url: Option<Node<'t>>,
+        method: Method,
+        args: &CallArgs<'t>,
+        session: Option<Headers>,
+    ) -> Value {
+        let Some(url) = url.map(|u| self.string_value(u)) else {
+            return Value::Unknown;
+        };
+        let mut header = self.header_arg(args);
+        if let Some(session) = session {
+            let sends_token = |h: &Headers| h.get(TOKEN_HEADER).is_some();
+            if !header.headers.as_ref().is_some_and(sends_token)
+                && (sends_token(&session) || session.unreadable.is_some())
+            {
+                header.unreadable = header.unreadable.or(session.unreadable.clone());
+                header.headers = Some(session);
+            }
+        }
+        self.record(node, client, &url, method, header)
+    }
+
+    /// `urlopen(url)`, `urlopen(Request(…))`, `urlopen(req)`.
+    fn urlopen<'t>(&mut self, node: Node<'t>, args: &CallArgs<'t>) -> Value {
+        let Some(target) = args.get("url", 0) else {
+            return Value::Unknown;
+        };
+        let data = args.get("data", 1).is_some();
+        let (url, headers, method) = match self.eval(target) {
+            Value::UrllibRequest {
+                url,
+                headers,
+                method,
+            } => (url, headers, method),
+            Value::Str(url) => (
+                url,
+                Some(Headers::default()),
+                if data {
+                    Method::Other("POST".to_owned())
+                } else {
+                    Method::Get
+                },
+            ),
+            _ => return Value::Unknown,
+        };
+        let unreadable = headers.as_ref().and_then(|h| h.unreadable.clone());
+        let header = HeaderArg {
+            headers: Some(headers.unwrap_or_default()),
+            unreadable,
+            site: None,
+        };
+        self.record(node, Client::Urllib, &url, method, header)
+    }
+
+    /// `conn.request(method, path, body, headers)`: whether it fetches a token (`None` when it
+    /// does not reach IMDS).
+    fn connection_request<'t>(
+        &mut self,
+        node: Node<'t>,
+        host: &str,
+        args: &CallArgs<'t>,
+    ) -> Option<bool> {
+        let method = match args.get("method", 0).map(|m| self.eval(m)) {
+            Some(Value::Str(m)) if !m.contains(UNKNOWN) => method_of(&m),
+            _ => Method::Unknown,
+        };
+        let path = args.get("url", 1).map(|p| self.string_value(p))?;
+        let header = match args.get("headers", 3) {
+            Some(h) => {
+                let headers = self.headers_of(h);
+                HeaderArg {
+                    unreadable: headers.unreadable.clone(),
+                    headers: Some(headers),
+                    site: None,
+                }
+            }
+            None => HeaderArg {
+                headers: Some(Headers::default()),
+                unreadable: None,
+                site: None,
+            },
+        };
+        let url = format!("http://{host}{path}");
+        match self.record(node, Client::HttpClient, &url, method, header) {
+            Value::Response { token } => Some(token),
+            _ => None,
+        }
+    }
+
+    /// Records a request when its URL reaches IMDS; its response.
+    fn record<'t>(
+        &mut self,
+        node: Node<'t>,
+        client: Client,
+        url: &str,
+        method: Method,
+        header: HeaderArg,
+    ) -> Value {
+        let Some(target) = endpoint::classify(url, &self.options.endpoints) else {
+            return Value::Response { token: false };
+        };
+        let token_endpoint = target.is_token_path();
+        let (token, ttl) = match &header.headers {
+            Some(headers) => (token_use(headers), ttl_of(headers)),
+            None => (TokenUse::Absent, Ttl::Missing),
+        };
+        let token = match (token, &header.unreadable) {
+            (TokenUse::Absent, Some(what)) => TokenUse::Unreadable(what.clone()),
+            (token, _) => token,
+        };
+        let ttl = match (ttl, &header.unreadable) {
+            (Ttl::Missing, Some(_)) => Ttl::Unknown,
+            (ttl, _) => ttl,
+        };
+        let is_put = method == Method::Put;
+        let region = self.fragment.region_at(node.start_byte());
+        let scope = self.frames.last().map(|f| f.scope);
+        let reusable_token = self.frames.last().and_then(|f| {
+            let mut names: Vec<&String> = f
+                .vars
+                .iter()
+                .filter(|(_, v)| matches!(v, Value::Token))
+                .map(|(k, _)| k)
+                .collect();
+            names.sort();
+            names.first().map(|n| (*n).clone())
+        });
+        let site = FixSite {
+            after_client: self.to_host(node.start_byte()),
+            quoting: if region.plain.is_some() {
+                None
+            } else {
+                region.quoting
+            },
+            scope,
+            plain: None,
+            blocks: self.blocks(node),
+            reusable_token,
+            arguments: header.site,
+            ..FixSite::default()
+        };
+        self.out.requests.push(Request {
+            client,
+            busybox: false,
+            span: self.host_span(node),
+            origin: target.origin.clone(),
+            path: target.path.clone(),
+            token_endpoint,
+            method,
+            token,
+            ttl,
+            misspelled: Vec::new(),
+            calls: Vec::new(),
+            site,
+        });
+        Value::Response {
+            token: token_endpoint && is_put,
+        }
+    }
+
+    /// boto 2's metadata functions: always tokenless, never fixed.
+    fn boto_request<'t>(&mut self, node: Node<'t>, path: &str) {
+        self.out.requests.push(Request {
+            client: Client::Boto,
+            busybox: false,
+            span: self.host_span(node),
+            origin: "http://169.254.169.254".to_owned(),
+            path: path.to_owned(),
+            token_endpoint: false,
+            method: Method::Get,
+            token: TokenUse::Absent,
+            ttl: Ttl::Missing,
+            misspelled: Vec::new(),
+            calls: Vec::new(),
+            site: FixSite::default(),
+        });
+    }
+
+    /// Where a token fetch serving the request at `node` can go: before the statement holding it
+    /// in a `while` body, its function's body, or the module, innermost first.
+    fn blocks(&self, node: Node) -> Vec<BlockAnchor> {
+        let mut out = Vec::new();
+        let mut child = node;
+        while let Some(parent) = child.parent() {
+            let kind = match (parent.kind(), parent.parent().map(|o| o.kind())) {
+                ("module", _) => Some(BlockKind::Script),
+                ("block", Some("function_definition")) => Some(BlockKind::Function),
+                ("block", Some("while_statement")) => Some(BlockKind::Loop),
+                _ => None,
+            };
+            if let Some(kind) = kind {
+                out.push(self.anchor(parent, child, kind));
+                if kind != BlockKind::Loop {
+                    break;
+                }
+            }
+            child = parent;
+        }
+        out
+    }
+
+    fn anchor(&self, block: Node, statement: Node, kind: BlockKind) -> BlockAnchor {
+        let text = self.text;
+        let at = statement.start_byte();
+        let line_start = text
+            .get(..at)
+            .unwrap_or_default()
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let indent = crate::fragment::line_indent(text, at);
+        let begins_line = line_start + indent.len() == at;
+        let line_end = memchr::memchr(b'\n', text.get(at..).unwrap_or_default()).map(|i| at + i);
+        let eol = match line_end {
+            Some(end) if end > 0 && text.get(end - 1) == Some(&b'\r') => "\r\n",
+            _ => "\n",
+        };
+        let region = self.fragment.region_at(line_start);
+        BlockAnchor {
+            block: block.start_byte() * 4 + kind as usize,
+            statement: self.to_host(at),
+            line_start: self.to_host(line_start),
+            begins_line,
+            kind,
+            indent,
+            eol,
+            quoting: if region.plain.is_some() {
+                None
+            } else {
+                region.quoting
+            },
+            plain: None,
+        }
+    }
+
+    /// A call that runs shell code: its string (with `shell=True` where the call needs it) or its
+    /// argv list, handed to the shell analysis as a fragment.
+    fn shell_call<'t>(&mut self, args: &CallArgs<'t>, always: bool) {
+        let Some(command) = args.get("args", 0).or_else(|| args.keyword("cmd")) else {
+            return;
+        };
+        let shell = always
+            || args
+                .keyword("shell")
+                .is_some_and(|s| self.node_text(s) == "True");
+        match command.kind() {
+            "string" if shell => self.shell_string(command),
+            "list" | "tuple" if !always => self.shell_argv(command),
+            "identifier" => {
+                if let Some(Value::Str(s)) = self.lookup(self.node_text(command)).cloned() {
+                    if may_reach_imds(&s) {
+                        self.out.notes.push((
+                            self.host_span(command),
+                            "shell code held in a variable is not analysed".to_owned(),
+                        ));
+                    }
+                }
+            }
+            _ => {
+                if may_reach_imds(self.node_text(command)) {
+                    self.out.notes.push((
+                        self.host_span(command),
+                        "shell code built from Python values is not analysed".to_owned(),
+                    ));
+                }
+            }
+        }
+    }
+
+    fn shell_string(&mut self, literal: Node) {
+        let raw = self.text.get(literal.byte_range()).unwrap_or_default();
+        let Some(how) = python_string::literal(raw) else {
+            return;
+        };
+        let Some((decoded, anchors)) = python_string::decode(raw, literal.start_byte()) else {
+            if may_reach_imds(self.node_text(literal)) {
+                self.out.notes.push((
+                    self.host_span(literal),
+                    "shell code in an f-string (or with `\\N{…}`) is not analysed".to_owned(),
+                ));
+            }
+            return;
+        };
+        let region = self.fragment.region_at(literal.start_byte());
+        let quoting = match region.quoting {
+            Some(mut layers) if !how.raw && region.plain.is_none() => {
+                layers.push(Quoting::PythonString {
+                    quote: how.quote as char,
+                    triple: how.triple,
+                });
+                Some(layers)
+            }
+            _ => None,
+        };
+        self.nested(
+            decoded,
+            anchors,
+            InsertRegion {
+                start: 0,
+                quoting,
+                plain: None,
+            },
+        );
+    }
+
+    /// `["curl", "-s", url]`: the command as one line of shell words, each quoted, mapped to its
+    /// item; not editable in place.
+    fn shell_argv(&mut self, list: Node) {
+        let mut cursor = list.walk();
+        let items: Vec<Node> = list.named_children(&mut cursor).collect();
+        let mut out = String::new();
+        let mut anchors: Vec<(usize, usize)> = Vec::new();
+        for (k, item) in items.iter().enumerate() {
+            let (start, end) = (item.start_byte(), item.end_byte());
+            let raw = self.text.get(item.byte_range()).unwrap_or_default();
+            let (value, item_anchors) = match item.kind() {
+                "string" => match python_string::decode(raw, start) {
+                    Some(d) => (d.0, Some(d.1)),
+                    None => return,
+                },
+                "identifier" => match self.lookup(self.node_text(*item)) {
+                    Some(Value::Str(s)) if !s.contains(UNKNOWN) => (s.clone(), None),
+                    _ => (UNKNOWN.to_string(), None),
+                },
+                _ => (UNKNOWN.to_string(), None),
+            };
+            if value.contains('\'') {
+                return;
+            }
+            // An unknown item is a word the shell analysis cannot read.
+            let value = value.replace(UNKNOWN, "$IMDS_LINT_UNKNOWN");
+            if k > 0 {
+                anchors.push((out.len(), start));
+                out.push(' ');
+            }
+            anchors.push((out.len(), start));
+            out.push('\'');
+            match item_anchors {
+                Some(a) if !value.contains('$') => {
+                    let base = out.len();
+                    anchors.extend(a.into_iter().map(|(f, o)| (base + f, o)));
+                    out.push_str(&value);
+                }
+                _ => push_decoded(&mut out, &mut anchors, &value, start, end),
+            }
+            anchors.push((out.len(), end.saturating_sub(1)));
+            out.push('\'');
+        }
+        self.nested(out, anchors, InsertRegion::none());
+    }
+
+    fn nested(&mut self, text: String, anchors: Vec<(usize, usize)>, region: InsertRegion) {
+        if !may_reach_imds(&text) {
+            return;
+        }
+        let map = self.fragment.map.compose(&OffsetMap::from_anchors(anchors));
+        self.out.nested.push(Fragment {
+            text: text.into_bytes(),
+            language: Language::Shell,
+            map,
+            host: self.fragment.host,
+            insert: vec![region],
+            script: false,
+            environment: Vec::new(),
+            in_container: self.fragment.in_container,
+            busybox: self.fragment.busybox,
+        });
+    }
+}
+
+/// Whether text names an endpoint spelling (what the prefilter looks for).
+fn may_reach_imds(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    endpoint::prefilter_needles()
+        .iter()
+        .any(|n| lower.contains(&n.to_ascii_lowercase()))
+}
+
+fn token_use(headers: &Headers) -> TokenUse {
+    match headers.get(TOKEN_HEADER) {
+        Some(HeaderValue::Variable(name, bound)) => TokenUse::Variables(vec![TokenVariable {
+            name: name.clone(),
+            from_token_request: *bound,
+        }]),
+        Some(HeaderValue::Str(_) | HeaderValue::Other) => TokenUse::Inline,
+        None if headers.entries.iter().any(|(k, _)| k.is_none()) => {
+            TokenUse::Unreadable("a header whose name cannot be read".to_owned())
+        }
+        None => match &headers.unreadable {
+            Some(what) => TokenUse::Unreadable(what.clone()),
+            None => TokenUse::Absent,
+        },
+    }
+}
+
+fn ttl_of(headers: &Headers) -> Ttl {
+    match headers.get(TTL_HEADER) {
+        Some(HeaderValue::Str(value)) => match value.trim().parse::<u32>() {
+            Ok(n) if (1..=21600).contains(&n) => Ttl::Valid(n),
+            _ => Ttl::Invalid(value.clone()),
+        },
+        Some(_) => Ttl::Unknown,
+        None if headers.unreadable.is_some() => Ttl::Unknown,
+        None => Ttl::Missing,
+    }
+}
