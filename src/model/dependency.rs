@@ -16,15 +16,15 @@ pub enum Ecosystem {
     Pypi,
     /// JavaScript packages (npm): package.json, package-lock.json, yarn.lock, pnpm-lock.yaml.
     Npm,
-    /// Go modules: go.mod.
+    /// Go modules: go.mod, go.sum.
     Go,
     /// Java packages as `groupId:artifactId` (Maven Central): pom.xml, Gradle.
     Maven,
-    /// Ruby gems: Gemfile.lock, Gemfile.
+    /// Ruby gems: Gemfile, Gemfile.lock.
     Rubygems,
     /// .NET packages (NuGet): *.csproj, packages.config, Directory.Packages.props.
     Nuget,
-    /// PHP packages (Packagist): composer.lock.
+    /// PHP packages (Packagist): composer.json, composer.lock.
     Packagist,
     /// Rust crates (crates.io): Cargo.lock.
     Cargo,
@@ -76,6 +76,9 @@ pub enum Syntax {
     Nuget,
     /// RubyGems (`~> 1.2`, `>= 1.2`, `= 1.2`, commas between).
     Ruby,
+    /// Composer (`^3.0`, `~3.1` up to the next major, `3.*`, `>=3.0 <4`, commas or spaces
+    /// between comparators, `|` or `||` between alternatives, `@dev` flags).
+    Composer,
 }
 
 /// How the file gives the version: a manifest's requirement, a lockfile's resolution, or a
