@@ -12,6 +12,9 @@ pub(super) fn findings(checking: &Checking, dependencies: &[Dependency]) -> (Vec
     let view = checking.view;
     let mut out = Vec::new();
     let mut unresolved = 0;
+    // A value read twice (an option in a script that is also a YAML value, read by both front
+    // ends) is one place in the file: reported once.
+    let mut seen = std::collections::HashSet::new();
     for dependency in dependencies {
         let context = DependencyContext { dependency };
         let selected = |r: &rules::Rule| checking.settings.rules.enabled(r);
@@ -32,11 +35,15 @@ pub(super) fn findings(checking: &Checking, dependencies: &[Dependency]) -> (Vec
                 .settings
                 .severity_of(rule)
                 .min(violation.severity.unwrap_or(Severity::Error));
+            let span = view.to_file(dependency.host, dependency.span);
+            if !seen.insert((rule.code, span.start, span.end)) {
+                continue;
+            }
             let (origin, decoded) = view.origin(dependency.host, dependency.span);
             out.push(Finding {
                 rule,
                 severity,
-                span: view.to_file(dependency.host, dependency.span),
+                span,
                 message: violation.message,
                 help: violation.help,
                 fix: None,

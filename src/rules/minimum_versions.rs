@@ -225,7 +225,9 @@ pub fn describe(
         ),
         Verdict::Supported | Verdict::Unknown => (String::new(), None),
     };
-    let help = if row.never {
+    let help = if row.never && row.ecosystem == Ecosystem::AgentOption {
+        format!("{consequence}; change the option ({})", row.source)
+    } else if row.never {
         format!("{consequence}; replace it ({})", row.source)
     } else {
         format!("{consequence}; require {minimum} or later ({})", row.source)

@@ -272,6 +272,16 @@ pub fn check_dependency(
 
 /// Whether a dependency is a package the dependency rules know whose version its text does not
 /// give (`*`, a variable, a git reference): counted under `--statistics`, not reported.
+/// The image names of the minimum-versions table (`jtblin/kube2iam`, `datadog/agent`), for the
+/// prefilter: a manifest or Dockerfile that names one is read.
+pub fn image_names() -> Vec<&'static str> {
+    minimum_versions::rows()
+        .iter()
+        .filter(|row| row.ecosystem == crate::model::dependency::Ecosystem::Image)
+        .flat_map(|row| row.names.iter().map(String::as_str))
+        .collect()
+}
+
 pub fn dependency_unresolved(dependency: &Dependency) -> bool {
     minimum_versions::unresolved(dependency)
 }

@@ -83,7 +83,9 @@ Only what a file says: a version resolved elsewhere (a base image, a vendored co
 in the repository) is not seen, and an SDK that an application never uses to reach IMDS is still
 reported. A range is judged by its bounds, without a resolver: `boto3>=1.9` is a warning even if
 the lockfile resolves it to a new version (the lockfile, when present, is read too). Maven
-`<properties>` are substituted within the same `pom.xml` only.
+`<properties>` are substituted within the same `pom.xml` only, and a Gradle `$variable` within
+the same build script (a version set in another script or in `gradle.properties` is not judged,
+only counted). go.sum is not read. Gradle's `[a, b[` interval spelling is not read.
 
 ## References
 - AWS EC2 user guide, "Use a supported AWS SDK": <https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/use-a-supported-sdk-version-for-imdsv2.html>

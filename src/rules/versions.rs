@@ -329,6 +329,9 @@ pub fn allowed(requirement: &str, syntax: Syntax, flavor: Flavor) -> Allowed {
         Syntax::Nuget => nuget(requirement, flavor),
         Syntax::Ruby => ruby(requirement, flavor),
         Syntax::Composer => composer(requirement, flavor),
+        Syntax::ImageTag => Version::parse(requirement, flavor)
+            .filter(|v| v.release.len() >= 3)
+            .map(Allowed::Exactly),
     };
     parsed.map_or(Allowed::Unknown, simplify)
 }
