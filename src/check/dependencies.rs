@@ -4,6 +4,7 @@
 
 use super::Checking;
 use crate::model::dependency::Dependency;
+use crate::model::fix::{Applicability, Edit, Fix};
 use crate::model::{Finding, Severity};
 use crate::rules::{self, DependencyContext};
 
@@ -46,7 +47,7 @@ pub(super) fn findings(checking: &Checking, dependencies: &[Dependency]) -> (Vec
                 span,
                 message: violation.message,
                 help: violation.help,
-                fix: None,
+                fix: bump(checking, dependency, violation.bump.as_deref()),
                 origin,
                 decoded,
                 related: Vec::new(),
@@ -54,4 +55,28 @@ pub(super) fn findings(checking: &Checking, dependencies: &[Dependency]) -> (Vec
         }
     }
     (out, unresolved)
+}
+
+/// The unsafe fix that writes `bump` in place of the dependency's version string, when the host
+/// holds exactly the requirement there.
+fn bump(checking: &Checking, dependency: &Dependency, bump: Option<&str>) -> Option<Fix> {
+    let bump = bump?;
+    let view = checking.view;
+    let span = dependency.span;
+    let written = view.bytes(dependency.host).get(span.start.0..span.end.0)?;
+    if written != dependency.requirement.as_bytes() {
+        return None;
+    }
+    let fix = Fix {
+        applicability: Applicability::Unsafe,
+        message: format!(
+            "raise `{}` to `{bump}` (unsafe: a newer version can change what the application does; update its lockfile with the ecosystem's own tool)",
+            dependency.name
+        ),
+        edits: vec![Edit {
+            span,
+            content: bump.to_owned(),
+        }],
+    };
+    view.lift(dependency.host, fix)
 }

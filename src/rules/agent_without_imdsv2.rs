@@ -110,6 +110,7 @@ fn check(context: &DependencyContext) -> Option<DependencyViolation> {
         help,
         severity,
         minimum: found.row.minimum.clone(),
+        bump: None,
     })
 }
 

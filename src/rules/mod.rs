@@ -120,6 +120,9 @@ pub struct DependencyViolation {
     pub severity: Option<Severity>,
     /// The first version that supports IMDSv2 (none for a library that never does).
     pub minimum: Option<String>,
+    /// What to write in place of the version string to raise an exact pin to the minimum (an
+    /// unsafe fix), when the rule offers one.
+    pub bump: Option<String>,
 }
 
 /// How a rule checks: a request, a setting, or a dependency.

@@ -9,7 +9,7 @@ pub const RULE: Entry = Entry {
         code: "IMDS020",
         name: "sdk-without-imdsv2",
         severity: Severity::Error,
-        fixable: false,
+        fixable: true,
         summary: "AWS SDK (or library) pinned or resolved below its first IMDSv2 version",
         doc: DOC,
     },
@@ -70,9 +70,16 @@ boto3==1.12.6
 ```
 
 ## Fix safety
-There is no fix yet: raising a pin changes the code an application runs, and a lockfile is only
-ever changed by its resolver. Raise the version in the manifest and update the lockfile with the
-ecosystem's own tool.
+An exact pin below the minimum in a manifest the project writes (requirements files,
+pyproject.toml, package.json and its `overrides`, go.mod, pom.xml — the `<version>` element or
+the property it names —, Gradle scripts and version catalogs, Gemfile, composer.json, *.csproj,
+packages.config, Directory.Packages.props) is raised to the minimum by `--fix --unsafe-fixes`:
+`boto3==1.9.0` becomes `boto3==1.12.6`, `v1.20.0` becomes `v1.25.38`, the operator and what
+follows the version are kept. It is unsafe: a newer SDK can change what the application does.
+A range, a version with a qualifier after its numbers (`-SNAPSHOT`), a library that never
+supports IMDSv2 and any lockfile are never edited: raise the range by hand and update the
+lockfile with the ecosystem's own tool (`pip-compile`, `npm install`, `go mod tidy`,
+`bundle update`).
 
 ## How to suppress
 `# imds-lint disable=IMDS020` on the line (where the file format has comments), or alone on the
@@ -106,6 +113,7 @@ fn check(context: &DependencyContext) -> Option<DependencyViolation> {
         help,
         severity,
         minimum: found.row.minimum.clone(),
+        bump: minimum_versions::bump(&found, dependency),
     })
 }
 
