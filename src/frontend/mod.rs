@@ -289,7 +289,19 @@ fn with_agent_options(mut parsed: Parsed, bytes: &[u8], host: HostId) -> Parsed 
 /// Words that make a file worth reading for the images and agent options it names even when no
 /// metadata request can be in it (the prefilter in `crate::check`), besides the image names of
 /// the minimum-versions table: the Datadog option that turns IMDSv2 off.
-pub const AGENT_NEEDLES: &[&str] = &[images::DATADOG_PREFER_IMDSV2];
+pub const AGENT_NEEDLES: &[&str] = &[
+    images::DATADOG_PREFER_IMDSV2,
+    // SDKs installed at a version by a command (`pip install boto3==1.9.0`, `npm install
+    // aws-sdk@2.1.0`, `gem install aws-sdk-core`, `yum install awscli-1.16.0`, `apt-get install
+    // awscli=1.16.0-1`): the pinned spellings only.
+    "boto3==",
+    "botocore==",
+    "awscli==",
+    "aws-sdk@",
+    "aws-sdk-core",
+    "awscli-1.",
+    "awscli=1.",
+];
 
 /// User data that is not for a shell: Windows (`<powershell>`, `<script>`) or a script for
 /// another interpreter.

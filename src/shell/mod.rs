@@ -8,6 +8,7 @@ mod blocks;
 pub mod client;
 pub mod command;
 pub mod endpoint;
+pub mod install;
 pub mod parse;
 pub mod request;
 mod tree;
