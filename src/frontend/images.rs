@@ -48,7 +48,12 @@ fn scalar_after<'a>(line: &'a str, key: &str) -> Option<(&'a str, usize)> {
     let rest = [key, capital.as_str()].iter().find_map(|k| {
         trimmed
             .strip_prefix(k)
-            .or_else(|| trimmed.strip_prefix('"')?.strip_prefix(k)?.strip_prefix('"'))
+            .or_else(|| {
+                trimmed
+                    .strip_prefix('"')?
+                    .strip_prefix(k)?
+                    .strip_prefix('"')
+            })
             .and_then(|r| r.strip_prefix(':'))
     })?;
     let value_start = rest.len() - rest.trim_start().len();
@@ -227,7 +232,12 @@ pub fn agent_options(bytes: &[u8], host: HostId) -> Vec<Dependency> {
     };
     let mut out = Vec::new();
     let lines = lines(text);
-    let is_false = |v: &str| matches!(v.to_ascii_lowercase().as_str(), "false" | "no" | "off" | "0");
+    let is_false = |v: &str| {
+        matches!(
+            v.to_ascii_lowercase().as_str(),
+            "false" | "no" | "off" | "0"
+        )
+    };
     let mut push = |value: &str, at: usize| {
         out.push(Dependency {
             host,
@@ -289,7 +299,10 @@ mod tests {
         found
             .into_iter()
             .map(|d| {
-                let at = text.get(d.span.start.0..d.span.end.0).unwrap_or("?").to_owned();
+                let at = text
+                    .get(d.span.start.0..d.span.end.0)
+                    .unwrap_or("?")
+                    .to_owned();
                 (d.name, d.requirement, at)
             })
             .collect()
@@ -304,7 +317,11 @@ mod tests {
         );
         assert_eq!(
             one("  - image: \"gcr.io/datadoghq/agent:7.50.0\" # pinned"),
-            Some(("gcr.io/datadoghq/agent".into(), "7.50.0".into(), "7.50.0".into()))
+            Some((
+                "gcr.io/datadoghq/agent".into(),
+                "7.50.0".into(),
+                "7.50.0".into()
+            ))
         );
         assert_eq!(
             one("image: registry.local:5000/jtblin/kube2iam"),
@@ -316,12 +333,20 @@ mod tests {
         );
         assert_eq!(
             one("image: amazon/amazon-ecs-agent:v1.50.0@sha256:abcd"),
-            Some(("amazon/amazon-ecs-agent".into(), "v1.50.0".into(), "v1.50.0".into()))
+            Some((
+                "amazon/amazon-ecs-agent".into(),
+                "v1.50.0".into(),
+                "v1.50.0".into()
+            ))
         );
         assert_eq!(one("image: {{ .Values.image }}"), None);
         assert_eq!(
             one(r#"      "image": "amazon/amazon-ecs-agent:v1.60.0","#),
-            Some(("amazon/amazon-ecs-agent".into(), "v1.60.0".into(), "v1.60.0".into()))
+            Some((
+                "amazon/amazon-ecs-agent".into(),
+                "v1.60.0".into(),
+                "v1.60.0".into()
+            ))
         );
         assert_eq!(
             one("  Image: jtblin/kube2iam:0.11.0"),

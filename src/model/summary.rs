@@ -44,8 +44,7 @@ impl SettingSummary {
     /// Decides `can_require` from what is known: no tokenless request left, every boot script
     /// seen, and no application in its tree that is too old for IMDSv2.
     pub fn decide(&mut self) {
-        self.can_require = self.tokenless_requests == 0
-            && self.unseen.is_none()
-            && self.applications.is_empty();
+        self.can_require =
+            self.tokenless_requests == 0 && self.unseen.is_none() && self.applications.is_empty();
     }
 }

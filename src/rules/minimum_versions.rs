@@ -317,37 +317,85 @@ mod tests {
         let bumped = |d: Dependency| worst("IMDS020", &d).and_then(|m| bump(&m, &d));
         let manifest = Declared::Manifest;
         assert_eq!(
-            bumped(dependency(Ecosystem::Pypi, "boto3", "==1.9.0", Syntax::Pep440, manifest)),
+            bumped(dependency(
+                Ecosystem::Pypi,
+                "boto3",
+                "==1.9.0",
+                Syntax::Pep440,
+                manifest
+            )),
             Some("==1.12.6".to_owned())
         );
         assert_eq!(
-            bumped(dependency(Ecosystem::Go, "github.com/aws/aws-sdk-go", "v1.20.0", Syntax::Exact, manifest)),
+            bumped(dependency(
+                Ecosystem::Go,
+                "github.com/aws/aws-sdk-go",
+                "v1.20.0",
+                Syntax::Exact,
+                manifest
+            )),
             Some("v1.25.38".to_owned())
         );
         assert_eq!(
-            bumped(dependency(Ecosystem::Maven, "com.amazonaws:aws-java-sdk-s3", "[1.11.100]", Syntax::Maven, manifest)),
+            bumped(dependency(
+                Ecosystem::Maven,
+                "com.amazonaws:aws-java-sdk-s3",
+                "[1.11.100]",
+                Syntax::Maven,
+                manifest
+            )),
             Some("[1.11.678]".to_owned())
         );
         assert_eq!(
-            bumped(dependency(Ecosystem::Rubygems, "aws-sdk-core", "= 3.50.0", Syntax::Ruby, manifest)),
+            bumped(dependency(
+                Ecosystem::Rubygems,
+                "aws-sdk-core",
+                "= 3.50.0",
+                Syntax::Ruby,
+                manifest
+            )),
             Some("= 3.79.0".to_owned())
         );
         // Lockfiles are never edited; ranges and never-rows have no version to raise to.
         assert_eq!(
-            bumped(dependency(Ecosystem::Pypi, "boto3", "1.9.0", Syntax::Exact, Declared::Lockfile)),
+            bumped(dependency(
+                Ecosystem::Pypi,
+                "boto3",
+                "1.9.0",
+                Syntax::Exact,
+                Declared::Lockfile
+            )),
             None
         );
         assert_eq!(
-            bumped(dependency(Ecosystem::Pypi, "boto3", ">=1.9.0", Syntax::Pep440, manifest)),
+            bumped(dependency(
+                Ecosystem::Pypi,
+                "boto3",
+                ">=1.9.0",
+                Syntax::Pep440,
+                manifest
+            )),
             None
         );
         assert_eq!(
-            bumped(dependency(Ecosystem::Pypi, "boto", "==2.49.0", Syntax::Pep440, manifest)),
+            bumped(dependency(
+                Ecosystem::Pypi,
+                "boto",
+                "==2.49.0",
+                Syntax::Pep440,
+                manifest
+            )),
             None
         );
         // A qualifier after the numbers is not rewritten.
         assert_eq!(
-            bumped(dependency(Ecosystem::Maven, "com.amazonaws:aws-java-sdk-s3", "1.11.100-SNAPSHOT", Syntax::Maven, manifest)),
+            bumped(dependency(
+                Ecosystem::Maven,
+                "com.amazonaws:aws-java-sdk-s3",
+                "1.11.100-SNAPSHOT",
+                Syntax::Maven,
+                manifest
+            )),
             None
         );
     }

@@ -676,7 +676,12 @@ fn composer(requirement: &str, flavor: Flavor) -> Option<Allowed> {
         let mut words: Vec<String> = Vec::new();
         for word in alternative.split([',', ' ']).filter(|w| !w.is_empty()) {
             match words.last_mut() {
-                Some(last) if matches!(last.as_str(), ">=" | "<=" | ">" | "<" | "=" | "==" | "!=" | "^" | "~") => {
+                Some(last)
+                    if matches!(
+                        last.as_str(),
+                        ">=" | "<=" | ">" | "<" | "=" | "==" | "!=" | "^" | "~"
+                    ) =>
+                {
                     last.push_str(word)
                 }
                 _ => words.push(word.to_owned()),
@@ -685,7 +690,8 @@ fn composer(requirement: &str, flavor: Flavor) -> Option<Allowed> {
         let mut interval = Interval::default();
         for word in &words {
             let word = word.split('@').next().unwrap_or_default();
-            let (op, rest) = split_operator(word, &[">=", "<=", "!=", "==", ">", "<", "=", "^", "~"]);
+            let (op, rest) =
+                split_operator(word, &[">=", "<=", "!=", "==", ">", "<", "=", "^", "~"]);
             let rest = rest.strip_prefix(['v', 'V']).unwrap_or(rest);
             if rest.is_empty() {
                 continue; // only a stability flag (`@dev`)
@@ -696,8 +702,8 @@ fn composer(requirement: &str, flavor: Flavor) -> Option<Allowed> {
                     Allowed::Ranges(mut ranges) => ranges.pop()?,
                     _ => return None,
                 },
-                "==" => npm(&format!("={rest}"), flavor).and_then(|a| one_interval(a))?,
-                _ => npm(&format!("{op}{rest}"), flavor).and_then(|a| one_interval(a))?,
+                "==" => npm(&format!("={rest}"), flavor).and_then(one_interval)?,
+                _ => npm(&format!("{op}{rest}"), flavor).and_then(one_interval)?,
             };
             interval = interval.and(next);
         }
@@ -809,11 +815,9 @@ mod tests {
         let some = |v: &str| Verdict::SomeBelow {
             lowest: Some(Version::parse(v, Flavor::Semver).unwrap()),
         };
-        let c = |r: &str| {
-            match allowed(r, Syntax::Composer, Flavor::Semver) {
-                Allowed::Unknown => Verdict::Unknown,
-                a => a.against(&Version::parse("3.147.7", Flavor::Semver).unwrap()),
-            }
+        let c = |r: &str| match allowed(r, Syntax::Composer, Flavor::Semver) {
+            Allowed::Unknown => Verdict::Unknown,
+            a => a.against(&Version::parse("3.147.7", Flavor::Semver).unwrap()),
         };
         assert_eq!(c("3.100.0"), Verdict::Below(v("3.100.0")));
         assert_eq!(c("==3.100.0"), Verdict::Below(v("3.100.0")));

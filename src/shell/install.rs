@@ -117,9 +117,7 @@ pub fn installs(program: &str, argv: &[Word], text: &[u8], map: &OffsetMap) -> V
         let arg = package.text.as_str();
         if arg.starts_with('-') {
             if program == "gem" && matches!(arg, "-v" | "--version") {
-                gem_version = words
-                    .next()
-                    .and_then(|(_, w)| Package::of(w, text, map));
+                gem_version = words.next().and_then(|(_, w)| Package::of(w, text, map));
             } else if VALUE_OPTIONS.contains(&arg) {
                 words.next();
             }
@@ -161,15 +159,17 @@ pub fn installs(program: &str, argv: &[Word], text: &[u8], map: &OffsetMap) -> V
             },
             "yum" | "dnf" => {
                 // name-version[-release[.arch]]: the version starts at the first `-digit`.
-                let Some(dash) = arg
-                    .match_indices('-')
-                    .map(|(i, _)| i)
-                    .find(|&i| arg.get(i + 1..).is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit())))
-                else {
+                let Some(dash) = arg.match_indices('-').map(|(i, _)| i).find(|&i| {
+                    arg.get(i + 1..)
+                        .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+                }) else {
                     continue;
                 };
                 let start = dash + 1;
-                let end = arg.get(start..).and_then(|r| r.find('-')).map_or(arg.len(), |e| start + e);
+                let end = arg
+                    .get(start..)
+                    .and_then(|r| r.find('-'))
+                    .map_or(arg.len(), |e| start + e);
                 out.extend(package.dependency(
                     Ecosystem::System,
                     arg.get(..dash).unwrap_or_default(),

@@ -216,11 +216,7 @@ pub(super) fn pnpm_lock(text: &str, found: &mut Found) {
                 None => continue,
             },
         };
-        let version = version
-            .split(['(', '_'])
-            .next()
-            .unwrap_or_default()
-            .trim();
+        let version = version.split(['(', '_']).next().unwrap_or_default().trim();
         if package.is_empty() || version.is_empty() {
             continue;
         }

@@ -264,7 +264,10 @@ mod tests {
         assert_eq!(of("pnpm-lock.yaml"), Some(Format::PnpmLock));
         assert_eq!(of("build.gradle"), Some(Format::Gradle));
         assert_eq!(of("app/build.gradle.kts"), Some(Format::Gradle));
-        assert_eq!(of("gradle/libs.versions.toml"), Some(Format::VersionCatalog));
+        assert_eq!(
+            of("gradle/libs.versions.toml"),
+            Some(Format::VersionCatalog)
+        );
         assert_eq!(of("gradle.lockfile"), Some(Format::GradleLockfile));
         assert_eq!(
             of("gradle/dependency-locks/compileClasspath.lockfile"),
