@@ -197,6 +197,33 @@ fn directory(path: &Path) -> PathBuf {
         .unwrap_or_default()
 }
 
+/// Gives each setting summary the application evidence (IMDS020, IMDS021 findings, with the
+/// path of their file) in its directory tree, by the rule that ties container requests to
+/// settings (`same_tree`), and decides again whether it can require tokens. Returns the
+/// evidence no setting took (all of it when the scan declares no setting).
+pub fn applications(
+    settings: &mut [crate::model::summary::SettingSummary],
+    evidence: &[(PathBuf, crate::model::summary::Application)],
+) -> Vec<crate::model::summary::Application> {
+    let mut taken = vec![false; evidence.len()];
+    let by_directory = ByDirectory::of(evidence.iter().map(|(path, _)| path.as_path()));
+    for setting in settings.iter_mut() {
+        for i in by_directory.same_tree(Path::new(&setting.path)) {
+            if let (Some((_, application)), Some(taken)) = (evidence.get(i), taken.get_mut(i)) {
+                setting.applications.push(application.clone());
+                *taken = true;
+            }
+        }
+        setting.decide();
+    }
+    evidence
+        .iter()
+        .zip(taken)
+        .filter(|(_, taken)| !taken)
+        .map(|((_, a), _)| a.clone())
+        .collect()
+}
+
 /// Whether a container-side request in `request` concerns the settings of `setting`: one file is
 /// in the other's directory or below it (a project's infrastructure and the manifests or images
 /// beside or under it), not in a sibling tree of a monorepo (another project, its tests).
@@ -476,6 +503,51 @@ mod tests {
     use crate::model::setting::{MetadataSetting, Source};
     use crate::model::Related;
     use crate::source::FileSpan;
+
+    #[test]
+    fn applications_concern_settings_of_their_directory_tree() {
+        use crate::model::summary::{Application, SettingSummary};
+        let setting = |path: &str, tokenless: usize| SettingSummary {
+            path: path.to_owned(),
+            line: 1,
+            resource: "aws_instance".to_owned(),
+            name: "web".to_owned(),
+            http_tokens: Some("optional".to_owned()),
+            can_require: tokenless == 0,
+            boot_scripts: Vec::new(),
+            tokenless_requests: tokenless,
+            fixable: 0,
+            unseen: None,
+            applications: Vec::new(),
+        };
+        let app = |path: &str| {
+            (
+                PathBuf::from(path),
+                Application {
+                    path: path.to_owned(),
+                    line: 1,
+                    code: "IMDS020",
+                    message: "old".to_owned(),
+                },
+            )
+        };
+        let mut settings = vec![setting("infra/main.tf", 0), setting("other/main.tf", 0)];
+        let rest = applications(
+            &mut settings,
+            &[
+                app("infra/app/requirements.txt"),
+                app("requirements.txt"),
+                app("sibling/package.json"),
+            ],
+        );
+        // Below the setting's directory, and above it (the repository root): its tree.
+        assert_eq!(settings[0].applications.len(), 2);
+        assert!(!settings[0].can_require);
+        // The root's manifest is in every setting's tree; the sibling project's is in none.
+        assert_eq!(settings[1].applications.len(), 1);
+        assert_eq!(rest.len(), 1);
+        assert_eq!(rest[0].path, "sibling/package.json");
+    }
 
     #[test]
     fn container_requests_concern_settings_of_their_directory_tree() {

@@ -290,6 +290,7 @@ const LINKED: &[&str] = &[
     "settings/capa-boot",
     "settings/terraform-boot",
     "settings/containers",
+    "dependencies/fix",
 ];
 
 /// Every `NAME.fixed` beside a fixture is what `--fix NAME` must write, byte for byte. The fixed

@@ -284,3 +284,60 @@ fn per_file_ignores_apply_to_findings_from_other_files() {
     );
     assert!(stdout.contains("secret.yaml:9:10: IMDS001"), "{stdout}");
 }
+
+#[test]
+fn applications_too_old_for_imdsv2_hold_back_the_settings_of_their_tree() {
+    let out = imds_lint(
+        &settings_dir(),
+        &["--migration", "--format", "json", "applications"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let settings = json["settings"].as_array().unwrap();
+    let setting = by_path(settings, "applications/project/main.tf");
+    // No boot code, nothing tokenless: only the application below it holds it back.
+    assert_eq!(setting["tokenless_requests"], 0);
+    assert_eq!(setting["can_require"], false, "{setting:#?}");
+    assert_eq!(
+        setting["applications"],
+        serde_json::json!([{
+            "path": "applications/project/app/requirements.txt",
+            "line": 2,
+            "code": "IMDS020",
+            "message": "`boto3` 1.9.0 is older than 1.12.6, the first AWS SDK for Python (Boto3) version that supports IMDSv2"
+        }])
+    );
+    // The sibling project's manifest is in no setting's tree: listed apart.
+    let rest = json["applications"].as_array().unwrap();
+    assert_eq!(rest.len(), 1, "{rest:#?}");
+    assert_eq!(rest[0]["path"], "applications/sibling/package.json");
+    assert_eq!(rest[0]["line"], 4);
+
+    let out = imds_lint(&settings_dir(), &["--migration", "applications"]);
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("no: old applications"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "Applications that would lose instance metadata once applications/project/main.tf:8 requires tokens:\n  applications/project/app/requirements.txt:2: IMDS020 `boto3` 1.9.0"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("applications too old for IMDSv2, outside every setting's directory tree:\n  applications/sibling/package.json:4: IMDS020"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn without_settings_applications_are_listed_alone() {
+    let out = imds_lint(&settings_dir(), &["--migration", "applications-only"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("No instance metadata settings found.\n\napplications too old for IMDSv2 (upgrade them before instances require tokens):\n  applications-only/service/requirements.txt:2: IMDS020"),
+        "{stdout}"
+    );
+    // A setting without application evidence has an empty list.
+    let settings = migration_json(&["capa-boot/tokened"]);
+    assert_eq!(settings[0]["applications"], serde_json::json!([]));
+}

@@ -33,6 +33,14 @@ impl Analysis {
         }
     }
 
+    /// Packages the code installs (`pip install boto3==…`; shell only).
+    pub fn installs(&self) -> &[crate::model::dependency::Dependency] {
+        match self {
+            Analysis::Shell(a) => &a.installs,
+            Analysis::Python(_) => &[],
+        }
+    }
+
     pub fn syntax_errors(&self) -> bool {
         match self {
             Analysis::Shell(a) => a.syntax_errors,

@@ -137,7 +137,7 @@ impl<'a> Hosts<'a> {
         false
     }
 
-    fn bytes(&self, host: HostId) -> &[u8] {
+    pub(super) fn bytes(&self, host: HostId) -> &[u8] {
         match host {
             0 => &self.source.bytes,
             _ => self.hosts.get(host).map_or(&[][..], |h| &h.bytes),

@@ -221,8 +221,16 @@ pub fn check_file_linked(
         settings::findings(&checking, declared, &fixable, &links.container_requests);
     findings.extend(setting_findings);
     findings.extend(settings::booted_findings(&checking));
+    // Packages the front ends read, and those the shell code installs (in its fragment's host).
+    let mut all_dependencies = std::mem::take(&mut read.dependencies);
+    for (fragment, analysis) in read.fragments.iter().zip(&analyses) {
+        all_dependencies.extend(analysis.installs().iter().cloned().map(|mut d| {
+            d.host = fragment.host;
+            d
+        }));
+    }
     let (dependency_findings, unresolved_dependencies) =
-        dependencies::findings(&checking, &read.dependencies);
+        dependencies::findings(&checking, &all_dependencies);
     findings.extend(dependency_findings);
     // Last: what the markers suppressed is known only once every rule has run.
     findings.extend(suppressions::findings(&checking));

@@ -49,6 +49,14 @@ impl Prefilter {
         );
         // Suppression comments, which IMDS090 checks even where nothing is left to suppress.
         needles.push(b"imds-lint".to_vec());
+        // Files that name an agent image or option the dependency rules know (only these
+        // names: a file is read for them, never for a generic word).
+        needles.extend(
+            crate::rules::image_names()
+                .into_iter()
+                .chain(frontend::AGENT_NEEDLES.iter().copied())
+                .map(|s| s.as_bytes().to_vec()),
+        );
         // Compressed data, which no needle sees into: it is decompressed and looked at again.
         needles.push(GZIP_MAGIC.to_vec());
         needles.extend(GZIP_BASE64.iter().map(|s| s.as_bytes().to_vec()));

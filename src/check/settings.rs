@@ -277,6 +277,7 @@ impl<'a> BootCode<'a> {
                 .count()
                 + boot.map_or(0, |b| b.fixable),
             unseen: setting.user_data.unseen.clone(),
+            applications: Vec::new(),
         };
         for script in boot.map_or(&[][..], |b| &b.scripts) {
             if !summary.boot_scripts.contains(script) {

@@ -97,14 +97,14 @@ pub fn run(args: Args) -> io::Result<Status> {
 /// `--migration`: the settings table (or JSON) instead of findings, with what was not analysed.
 fn migration(args: &Args, mut results: Results, fail_on_skipped: bool) -> io::Result<Status> {
     let mut out = io::stdout().lock();
-    let summaries = results.setting_summaries();
+    let (summaries, applications) = results.setting_summaries();
     let (_, mut diagnostics, _) = results.into_reports();
     diagnostics.sort_by(|a, b| a.path.cmp(&b.path).then(a.message.cmp(&b.message)));
     print_diagnostics(&mut io::stderr().lock(), &diagnostics, args.output_format())?;
     if args.output_format() == Format::Json {
-        report::migration::write_json(&mut out, &summaries, &diagnostics)?;
+        report::migration::write_json(&mut out, &summaries, &applications, &diagnostics)?;
     } else {
-        report::migration::write_human(&mut out, &summaries, &diagnostics)?;
+        report::migration::write_human(&mut out, &summaries, &applications, &diagnostics)?;
     }
     let unanalysed = fail_on_skipped && diagnostics.iter().any(|d| d.kind.is_unanalysed());
     Ok(if unanalysed {

@@ -8,6 +8,7 @@ pub mod cloudformation;
 pub mod dependencies;
 pub mod dockerfile;
 pub mod eksctl;
+pub mod images;
 pub mod in_place;
 pub mod kubernetes;
 pub mod make;
@@ -269,20 +270,55 @@ pub fn classify_content(bytes: &[u8]) -> Option<Kind> {
 /// Reads one host with the front end for `kind`; its fragments point into `host`.
 pub fn parse(kind: Kind, bytes: &[u8], host: HostId) -> Parsed {
     match kind {
-        Kind::Shell => shell::parse(bytes, host),
+        Kind::Shell => with_agent_options(shell::parse(bytes, host), bytes, host),
         Kind::ShellCommand => shell::parse_command(bytes, host),
-        Kind::Dockerfile => dockerfile::parse(bytes, host),
+        Kind::Dockerfile => {
+            let mut parsed = dockerfile::parse(bytes, host);
+            parsed
+                .dependencies
+                .extend(images::dockerfile_images(bytes, host));
+            with_agent_options(parsed, bytes, host)
+        }
         Kind::CloudConfig => cloud_init::parse(bytes, host),
         Kind::Boothook => shell::parse_boothook(bytes, host),
         Kind::Mime => mime::parse(bytes, host),
         Kind::Gzip => gzip(bytes),
-        Kind::Manifest => manifests::parse(bytes, host),
+        Kind::Manifest => {
+            let mut parsed = manifests::parse(bytes, host);
+            parsed.dependencies.extend(images::yaml_images(bytes, host));
+            with_agent_options(parsed, bytes, host)
+        }
         Kind::Terraform => terraform::parse(bytes, host),
         Kind::Make => make::parse(bytes, host),
         Kind::Dependencies(format) => dependencies::parse(format, bytes, host),
         Kind::Python => python::parse(bytes, host),
     }
 }
+
+/// Adds the agent options that turn IMDSv2 off (see `images::agent_options`) written in a host.
+fn with_agent_options(mut parsed: Parsed, bytes: &[u8], host: HostId) -> Parsed {
+    parsed
+        .dependencies
+        .extend(images::agent_options(bytes, host));
+    parsed
+}
+
+/// Words that make a file worth reading for the images and agent options it names even when no
+/// metadata request can be in it (the prefilter in `crate::check`), besides the image names of
+/// the minimum-versions table: the Datadog option that turns IMDSv2 off.
+pub const AGENT_NEEDLES: &[&str] = &[
+    images::DATADOG_PREFER_IMDSV2,
+    // SDKs installed at a version by a command (`pip install boto3==1.9.0`, `npm install
+    // aws-sdk@2.1.0`, `gem install aws-sdk-core`, `yum install awscli-1.16.0`, `apt-get install
+    // awscli=1.16.0-1`): the pinned spellings only.
+    "boto3==",
+    "botocore==",
+    "awscli==",
+    "aws-sdk@",
+    "aws-sdk-core",
+    "awscli-1.",
+    "awscli=1.",
+];
 
 /// User data that is not for a shell: Windows (`<powershell>`, `<script>`) or a script for
 /// another interpreter.

@@ -16,15 +16,15 @@ pub enum Ecosystem {
     Pypi,
     /// JavaScript packages (npm): package.json, package-lock.json, yarn.lock, pnpm-lock.yaml.
     Npm,
-    /// Go modules: go.mod.
+    /// Go modules: go.mod, go.sum.
     Go,
     /// Java packages as `groupId:artifactId` (Maven Central): pom.xml, Gradle.
     Maven,
-    /// Ruby gems: Gemfile.lock, Gemfile.
+    /// Ruby gems: Gemfile, Gemfile.lock.
     Rubygems,
     /// .NET packages (NuGet): *.csproj, packages.config, Directory.Packages.props.
     Nuget,
-    /// PHP packages (Packagist): composer.lock.
+    /// PHP packages (Packagist): composer.json, composer.lock.
     Packagist,
     /// Rust crates (crates.io): Cargo.lock.
     Cargo,
@@ -36,6 +36,9 @@ pub enum Ecosystem {
     Image,
     /// Operating system packages (rpm, deb): `yum install`, `apt-get install`.
     System,
+    /// An agent's configuration option that turns its use of IMDSv2 off (the Datadog Agent's
+    /// `ec2_prefer_imdsv2: false`); the requirement is the value set.
+    AgentOption,
 }
 
 impl Ecosystem {
@@ -53,6 +56,7 @@ impl Ecosystem {
             Ecosystem::Powershell => "PowerShell Gallery",
             Ecosystem::Image => "container image",
             Ecosystem::System => "OS package",
+            Ecosystem::AgentOption => "agent option",
         }
     }
 }
@@ -76,6 +80,13 @@ pub enum Syntax {
     Nuget,
     /// RubyGems (`~> 1.2`, `>= 1.2`, `= 1.2`, commas between).
     Ruby,
+    /// Composer (`^3.0`, `~3.1` up to the next major, `3.*`, `>=3.0 <4`, commas or spaces
+    /// between comparators, `|` or `||` between alternatives, `@dev` flags).
+    Composer,
+    /// A container image tag: a full version (`v1.68.1`, `7.50.0-jmx`) is the version; a
+    /// shorter one (`7`, `7.50`) follows the newest release of its line and, like `latest`, is
+    /// not judged.
+    ImageTag,
 }
 
 /// How the file gives the version: a manifest's requirement, a lockfile's resolution, or a

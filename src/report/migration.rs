@@ -1,7 +1,9 @@
 //! The migration view (`imds-lint --migration`): for each declared instance metadata setting,
 //! whether it can be switched to `required` now — the boot scripts its instances run, how many
-//! tokenless requests remain in them, and how many of those `--fix` would rewrite — as a table or
-//! as JSON. In the table, paths and names from the scanned files are shown through `escape`,
+//! tokenless requests remain in them, how many of those `--fix` would rewrite, and the
+//! applications in its directory tree too old for IMDSv2 (IMDS020, IMDS021: application evidence)
+//! — as a table or as JSON. Evidence outside every setting's tree, or in a repository that
+//! declares no setting, is listed under "applications". In the table, paths and names from the scanned files are shown through `escape`,
 //! so each setting stays one row.
 
 use std::io::{self, Write};
@@ -10,13 +12,16 @@ use super::escape;
 use super::human::plural;
 use super::json::JsonDiagnostic;
 use crate::model::diagnostic::unanalysed_files;
-use crate::model::summary::SettingSummary;
+use crate::model::summary::{Application, SettingSummary};
 use crate::model::Diagnostic;
 
 #[derive(serde::Serialize)]
 struct Report<'a> {
     version: u32,
     settings: &'a [SettingSummary],
+    /// Application evidence in no setting's directory tree (all of it when no setting is
+    /// declared).
+    applications: &'a [Application],
     /// Files (or parts) not analysed and other warnings: boot code in a file not analysed is not
     /// counted in `settings`.
     diagnostics: Vec<JsonDiagnostic<'a>>,
@@ -25,6 +30,7 @@ struct Report<'a> {
 pub fn write_json(
     out: &mut impl Write,
     settings: &[SettingSummary],
+    applications: &[Application],
     diagnostics: &[Diagnostic],
 ) -> io::Result<()> {
     serde_json::to_writer_pretty(
@@ -32,6 +38,7 @@ pub fn write_json(
         &Report {
             version: 1,
             settings,
+            applications,
             diagnostics: diagnostics.iter().map(JsonDiagnostic::of).collect(),
         },
     )
@@ -42,9 +49,11 @@ pub fn write_json(
 pub fn write_human(
     out: &mut impl Write,
     settings: &[SettingSummary],
+    applications: &[Application],
     diagnostics: &[Diagnostic],
 ) -> io::Result<()> {
     write_table(out, settings)?;
+    write_applications(out, settings, applications)?;
     let (skipped, partly) = unanalysed_files(diagnostics);
     let said = match (skipped, partly) {
         (0, 0) => return Ok(()),
@@ -56,6 +65,41 @@ pub fn write_human(
         out,
         "Boot code in {said} is not counted (see the warnings above)."
     )
+}
+
+/// The application evidence under each setting that has some, then the evidence no setting took
+/// (under "applications").
+fn write_applications(
+    out: &mut impl Write,
+    settings: &[SettingSummary],
+    applications: &[Application],
+) -> io::Result<()> {
+    let item = |a: &Application| {
+        escape::line(&format!("{}:{}: {} {}", a.path, a.line, a.code, a.message)).into_owned()
+    };
+    for setting in settings.iter().filter(|s| !s.applications.is_empty()) {
+        writeln!(
+            out,
+            "\nApplications that would lose instance metadata once {}:{} requires tokens:",
+            escape::line(&setting.path),
+            setting.line
+        )?;
+        for application in &setting.applications {
+            writeln!(out, "  {}", item(application))?;
+        }
+    }
+    if !applications.is_empty() {
+        let heading = if settings.is_empty() {
+            "applications too old for IMDSv2 (upgrade them before instances require tokens):"
+        } else {
+            "applications too old for IMDSv2, outside every setting's directory tree:"
+        };
+        writeln!(out, "\n{heading}")?;
+        for application in applications {
+            writeln!(out, "  {}", item(application))?;
+        }
+    }
+    Ok(())
 }
 
 fn write_table(out: &mut impl Write, settings: &[SettingSummary]) -> io::Result<()> {
@@ -74,6 +118,8 @@ fn write_table(out: &mut impl Write, settings: &[SettingSummary]) -> io::Result<
                 "yes"
             } else if s.tokenless_requests > 0 {
                 "no: fix scripts"
+            } else if !s.applications.is_empty() {
+                "no: old applications"
             } else {
                 "check: scripts unseen"
             };

@@ -36,6 +36,17 @@ reference pins below the first version known to use IMDSv2 tokens:
 | Datadog Agent (`datadog/agent`, `datadog-agent`) | images, OS packages | 7.64.0 | Datadog Agent release notes |
 | New Relic Go agent (`github.com/newrelic/go-agent`) | Go | 3.10.0 | New Relic Go agent v3.10.0 release notes |
 | Amazon Kinesis Agent (`aws-kinesis-agent`) | OS packages | 2.0.0 (1.x has none) | Kinesis Agent releases |
+| Datadog Agent option `ec2_prefer_imdsv2: false` | datadog.yaml, environment | never (the option turns IMDSv2 off) | Datadog Agent configuration template |
+
+Images are read wherever a YAML or JSON file names one (`image: repo:tag` in Kubernetes
+manifests, ECS task definitions' `"image"`, CloudFormation's `Image:`, Helm values' `image:`
+mappings with `repository:` and `tag:`) and in Dockerfile `FROM` lines; the default registry
+(`docker.io/`, `library/`) is not part of the name, and the finding points at the tag. A tag that
+is a full version (`v1.68.1`, `7.50.0-jmx`) is judged; a shorter one (`7`, `0.10`) follows the
+newest release of its line, and `latest`, a digest or a template (`{{ .Values.tag }}`) give no
+version: counted under `--statistics`, not reported. The Datadog option is found as
+`ec2_prefer_imdsv2: false`, `DD_EC2_PREFER_IMDSV2=false` (an environment, a Dockerfile `ENV`, a
+script) or an env entry `name: DD_EC2_PREFER_IMDSV2` followed by `value: "false"`.
 
 Each row, with the address of its source and how it was checked, is in
 `data/minimum-versions.toml`. As for IMDS020, a range that also allows older versions names them,
@@ -75,7 +86,10 @@ line before it; `--ignore IMDS021` turns the rule off.
 
 ## Known limitations
 Only versions written in the repository are seen; an agent baked into an AMI or installed without
-a version is not. Most of these numbers are taken from the vendors' changelogs as issue 16 listed
+a version is not. Images and the Datadog option are read line by line, not through the YAML
+tree: a Helm chart that builds the image from a registry and a name (the Datadog chart's
+`agents.image.name` with a global `registry`) is not read, and an `image:` key of something that
+is not a container is read as one. Most of these numbers are taken from the vendors' changelogs as issue 16 listed
 them; `data/minimum-versions.toml` says for each row whether it was re-checked.
 
 ## References
@@ -97,6 +111,7 @@ fn check(context: &DependencyContext) -> Option<DependencyViolation> {
         help,
         severity,
         minimum: found.row.minimum.clone(),
+        bump: None,
     })
 }
 

@@ -225,12 +225,67 @@ pub fn describe(
         ),
         Verdict::Supported | Verdict::Unknown => (String::new(), None),
     };
-    let help = if row.never {
+    let help = if row.never && row.ecosystem == Ecosystem::AgentOption {
+        format!("{consequence}; change the option ({})", row.source)
+    } else if row.never {
         format!("{consequence}; replace it ({})", row.source)
     } else {
         format!("{consequence}; require {minimum} or later ({})", row.source)
     };
     (message, help, lowered.filter(|l| *l < severity))
+}
+
+/// What to write in place of a dependency's version string to raise an exact pin below the
+/// minimum to the minimum (`==1.9.0` → `==1.12.6`, `v1.20.0` → `v1.25.38`, `[1.11.100]` →
+/// `[1.11.678]`): only for a manifest the project writes (never a lockfile, an install command
+/// or an image), only for one version written with nothing after its numbers, and never for a
+/// library that never supports IMDSv2.
+pub fn bump(found: &Match, dependency: &Dependency) -> Option<String> {
+    if found.row.never || dependency.declared != crate::model::dependency::Declared::Manifest {
+        return None;
+    }
+    if !matches!(found.verdict, Verdict::Below(_)) {
+        return None;
+    }
+    let minimum = found.row.minimum.as_deref()?;
+    let requirement = dependency.requirement.as_str();
+    let bytes = requirement.as_bytes();
+    // The runs of digits and dots that start a number (not inside a word).
+    let mut runs = Vec::new();
+    let mut at = 0;
+    while at < bytes.len() {
+        let starts = bytes.get(at).is_some_and(u8::is_ascii_digit)
+            && (at == 0
+                || bytes
+                    .get(at - 1)
+                    .is_some_and(|b| !b.is_ascii_alphanumeric() || *b == b'v' || *b == b'V'));
+        if starts {
+            let end = bytes
+                .get(at..)?
+                .iter()
+                .position(|b| !(b.is_ascii_digit() || *b == b'.'))
+                .map_or(bytes.len(), |p| at + p);
+            runs.push((at, end));
+            at = end;
+        } else {
+            at += 1;
+        }
+    }
+    let [(start, end)] = runs.as_slice() else {
+        return None;
+    };
+    // A qualifier after the numbers (`-beta`, `+incompatible`, `.Final`) is not rewritten.
+    if bytes
+        .get(*end)
+        .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'+' | b'_'))
+    {
+        return None;
+    }
+    Some(format!(
+        "{}{minimum}{}",
+        requirement.get(..*start)?,
+        requirement.get(*end..)?
+    ))
 }
 
 /// A requirement as a message shows it.
@@ -247,6 +302,103 @@ mod tests {
     use super::*;
     use crate::fragment::HostSpan;
     use crate::model::dependency::{Declared, Syntax};
+
+    #[test]
+    fn only_one_exact_version_in_a_manifest_is_bumped() {
+        let dependency = |ecosystem, name: &str, requirement: &str, syntax, declared| Dependency {
+            host: 0,
+            ecosystem,
+            name: name.to_owned(),
+            requirement: requirement.to_owned(),
+            syntax,
+            span: HostSpan::new(0, requirement.len()),
+            declared,
+        };
+        let bumped = |d: Dependency| worst("IMDS020", &d).and_then(|m| bump(&m, &d));
+        let manifest = Declared::Manifest;
+        assert_eq!(
+            bumped(dependency(
+                Ecosystem::Pypi,
+                "boto3",
+                "==1.9.0",
+                Syntax::Pep440,
+                manifest
+            )),
+            Some("==1.12.6".to_owned())
+        );
+        assert_eq!(
+            bumped(dependency(
+                Ecosystem::Go,
+                "github.com/aws/aws-sdk-go",
+                "v1.20.0",
+                Syntax::Exact,
+                manifest
+            )),
+            Some("v1.25.38".to_owned())
+        );
+        assert_eq!(
+            bumped(dependency(
+                Ecosystem::Maven,
+                "com.amazonaws:aws-java-sdk-s3",
+                "[1.11.100]",
+                Syntax::Maven,
+                manifest
+            )),
+            Some("[1.11.678]".to_owned())
+        );
+        assert_eq!(
+            bumped(dependency(
+                Ecosystem::Rubygems,
+                "aws-sdk-core",
+                "= 3.50.0",
+                Syntax::Ruby,
+                manifest
+            )),
+            Some("= 3.79.0".to_owned())
+        );
+        // Lockfiles are never edited; ranges and never-rows have no version to raise to.
+        assert_eq!(
+            bumped(dependency(
+                Ecosystem::Pypi,
+                "boto3",
+                "1.9.0",
+                Syntax::Exact,
+                Declared::Lockfile
+            )),
+            None
+        );
+        assert_eq!(
+            bumped(dependency(
+                Ecosystem::Pypi,
+                "boto3",
+                ">=1.9.0",
+                Syntax::Pep440,
+                manifest
+            )),
+            None
+        );
+        assert_eq!(
+            bumped(dependency(
+                Ecosystem::Pypi,
+                "boto",
+                "==2.49.0",
+                Syntax::Pep440,
+                manifest
+            )),
+            None
+        );
+        // A qualifier after the numbers is not rewritten.
+        assert_eq!(
+            bumped(dependency(
+                Ecosystem::Maven,
+                "com.amazonaws:aws-java-sdk-s3",
+                "1.11.100-SNAPSHOT",
+                Syntax::Maven,
+                manifest
+            )),
+            None
+        );
+    }
 
     #[test]
     fn the_table_parses_and_every_row_says_where_it_comes_from() {

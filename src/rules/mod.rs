@@ -122,6 +122,9 @@ pub struct DependencyViolation {
     pub severity: Option<Severity>,
     /// The first version that supports IMDSv2 (none for a library that never does).
     pub minimum: Option<String>,
+    /// What to write in place of the version string to raise an exact pin to the minimum (an
+    /// unsafe fix), when the rule offers one.
+    pub bump: Option<String>,
 }
 
 /// A suppression rule's input: what one `# imds-lint disable` comment does not do.
@@ -310,6 +313,16 @@ pub fn check_dependency(
 
 /// Whether a dependency is a package the dependency rules know whose version its text does not
 /// give (`*`, a variable, a git reference): counted under `--statistics`, not reported.
+/// The image names of the minimum-versions table (`jtblin/kube2iam`, `datadog/agent`), for the
+/// prefilter: a manifest or Dockerfile that names one is read.
+pub fn image_names() -> Vec<&'static str> {
+    minimum_versions::rows()
+        .iter()
+        .filter(|row| row.ecosystem == crate::model::dependency::Ecosystem::Image)
+        .flat_map(|row| row.names.iter().map(String::as_str))
+        .collect()
+}
+
 pub fn dependency_unresolved(dependency: &Dependency) -> bool {
     minimum_versions::unresolved(dependency)
 }
@@ -518,8 +531,11 @@ mod tests {
                     let input = std::path::PathBuf::from(
                         name.trim_end_matches(".fixed").trim_end_matches(".unsafe"),
                     );
+                    // Its expectations are inline or in the input's sidecar.
+                    let sidecar = std::path::PathBuf::from(format!("{}.expected", input.display()));
                     std::fs::read(p).unwrap() != std::fs::read(&input).unwrap()
-                        && expects(&input, rule.code)
+                        && (expects(&input, rule.code)
+                            || (sidecar.exists() && expects(&sidecar, rule.code)))
                 }
             });
             if rule.fixable {

@@ -9,7 +9,7 @@ pub const RULE: Entry = Entry {
         code: "IMDS020",
         name: "sdk-without-imdsv2",
         severity: Severity::Error,
-        fixable: false,
+        fixable: true,
         summary: "AWS SDK (or library) pinned or resolved below its first IMDSv2 version",
         doc: DOC,
         lowered: Some((
@@ -74,9 +74,16 @@ boto3==1.12.6
 ```
 
 ## Fix safety
-There is no fix yet: raising a pin changes the code an application runs, and a lockfile is only
-ever changed by its resolver. Raise the version in the manifest and update the lockfile with the
-ecosystem's own tool.
+An exact pin below the minimum in a manifest the project writes (requirements files,
+pyproject.toml, package.json and its `overrides`, go.mod, pom.xml — the `<version>` element or
+the property it names —, Gradle scripts and version catalogs, Gemfile, composer.json, *.csproj,
+packages.config, Directory.Packages.props) is raised to the minimum by `--fix --unsafe-fixes`:
+`boto3==1.9.0` becomes `boto3==1.12.6`, `v1.20.0` becomes `v1.25.38`, the operator and what
+follows the version are kept. It is unsafe: a newer SDK can change what the application does.
+A range, a version with a qualifier after its numbers (`-SNAPSHOT`), a library that never
+supports IMDSv2 and any lockfile are never edited: raise the range by hand and update the
+lockfile with the ecosystem's own tool (`pip-compile`, `npm install`, `go mod tidy`,
+`bundle update`).
 
 ## How to suppress
 `# imds-lint disable=IMDS020` on the line (where the file format has comments), or alone on the
@@ -87,7 +94,14 @@ Only what a file says: a version resolved elsewhere (a base image, a vendored co
 in the repository) is not seen, and an SDK that an application never uses to reach IMDS is still
 reported. A range is judged by its bounds, without a resolver: `boto3>=1.9` is a warning even if
 the lockfile resolves it to a new version (the lockfile, when present, is read too). Maven
-`<properties>` are substituted within the same `pom.xml` only.
+`<properties>` are substituted within the same `pom.xml` only, and a Gradle `$variable` within
+the same build script (a version set in another script or in `gradle.properties` is not judged,
+only counted). go.sum is not read. Install commands in shell code (`pip install boto3==1.9.0`, `npm install
+aws-sdk@2.1.0`, `gem install aws-sdk-core -v 3.0.0`, `yum install awscli-1.16.0`, `apt-get
+install awscli=1.16.0-1`) are read where the file is analysed: a script that reaches no metadata
+endpoint is read for them only when it holds a pinned spelling (`boto3==`, `botocore==`,
+`awscli==`, `aws-sdk@`, `aws-sdk-core`, `awscli-1.`, `awscli=1.`), so `pip install
+'boto3>=1.9'` alone in such a script is not seen. Gradle's `[a, b[` interval spelling is not read.
 
 ## References
 - AWS EC2 user guide, "Use a supported AWS SDK": <https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/use-a-supported-sdk-version-for-imdsv2.html>
@@ -108,6 +122,7 @@ fn check(context: &DependencyContext) -> Option<DependencyViolation> {
         help,
         severity,
         minimum: found.row.minimum.clone(),
+        bump: minimum_versions::bump(&found, dependency),
     })
 }
 

@@ -328,6 +328,10 @@ pub fn allowed(requirement: &str, syntax: Syntax, flavor: Flavor) -> Allowed {
         Syntax::Maven => maven(requirement, flavor),
         Syntax::Nuget => nuget(requirement, flavor),
         Syntax::Ruby => ruby(requirement, flavor),
+        Syntax::Composer => composer(requirement, flavor),
+        Syntax::ImageTag => Version::parse(requirement, flavor)
+            .filter(|v| v.release.len() >= 3)
+            .map(Allowed::Exactly),
     };
     parsed.map_or(Allowed::Unknown, simplify)
 }
@@ -651,6 +655,82 @@ fn ruby(requirement: &str, flavor: Flavor) -> Option<Allowed> {
     Some(Allowed::Ranges(vec![interval]))
 }
 
+/// Composer: alternatives between `||` (or `|`), comparators between commas or spaces; `~1.2`
+/// allows up to the next change of the second-to-last part written (`<2.0`, as RubyGems' `~>`),
+/// the rest reads as npm's; stability flags (`@dev`) and a leading `v` are not part of versions.
+fn composer(requirement: &str, flavor: Flavor) -> Option<Allowed> {
+    if requirement.is_empty() || requirement == "*" || requirement.starts_with("dev-") {
+        return None;
+    }
+    let mut all = Vec::new();
+    for alternative in requirement.split('|').filter(|a| !a.trim().is_empty()) {
+        let alternative = alternative.trim();
+        if alternative.contains(" - ") {
+            match npm(alternative, flavor)? {
+                Allowed::Ranges(ranges) => all.extend(ranges),
+                Allowed::Exactly(version) => all.push(Interval::exactly(version)),
+                Allowed::Unknown => return None,
+            }
+            continue;
+        }
+        let mut words: Vec<String> = Vec::new();
+        for word in alternative.split([',', ' ']).filter(|w| !w.is_empty()) {
+            match words.last_mut() {
+                Some(last)
+                    if matches!(
+                        last.as_str(),
+                        ">=" | "<=" | ">" | "<" | "=" | "==" | "!=" | "^" | "~"
+                    ) =>
+                {
+                    last.push_str(word)
+                }
+                _ => words.push(word.to_owned()),
+            }
+        }
+        let mut interval = Interval::default();
+        for word in &words {
+            let word = word.split('@').next().unwrap_or_default();
+            let (op, rest) =
+                split_operator(word, &[">=", "<=", "!=", "==", ">", "<", "=", "^", "~"]);
+            let rest = rest.strip_prefix(['v', 'V']).unwrap_or(rest);
+            if rest.is_empty() {
+                continue; // only a stability flag (`@dev`)
+            }
+            let next = match op {
+                "!=" => continue,
+                "~" => match ruby(&format!("~> {rest}"), flavor)? {
+                    Allowed::Ranges(mut ranges) => ranges.pop()?,
+                    _ => return None,
+                },
+                "==" => npm(&format!("={rest}"), flavor).and_then(one_interval)?,
+                _ => npm(&format!("{op}{rest}"), flavor).and_then(one_interval)?,
+            };
+            interval = interval.and(next);
+        }
+        all.push(interval);
+    }
+    // One version exactly (`3.100.0`, `v3.100.0`, `==3.100.0`) is a pin.
+    if let [Interval {
+        lower: Some(low),
+        upper: Some(high),
+    }] = all.as_slice()
+    {
+        if low.inclusive && high.inclusive && low.version == high.version {
+            return Some(Allowed::Exactly(low.version.clone()));
+        }
+    }
+    (!all.is_empty()).then_some(Allowed::Ranges(all))
+}
+
+/// The one interval a single comparator allows.
+fn one_interval(allowed: Allowed) -> Option<Interval> {
+    match allowed {
+        Allowed::Exactly(version) => Some(Interval::exactly(version)),
+        Allowed::Ranges(mut ranges) if ranges.len() == 1 => ranges.pop(),
+        _ => None,
+    }
+}
+
 /// The first of `operators` that starts `text` (longest first in the list), and the rest.
 fn split_operator<'a>(text: &'a str, operators: &[&'static str]) -> (&'static str, &'a str) {
     for op in operators {
@@ -728,6 +808,33 @@ mod tests {
         assert!(is_below(&verdict("= 3.0.0", Syntax::Ruby, "3.79.0")));
         assert!(is_below(&verdict("3.0.0", Syntax::Ruby, "3.79.0")));
         assert!(is_below(&verdict("1.9.0", Syntax::Poetry, "1.12.6")));
+    }
+
+    #[test]
+    fn composer_constraints() {
+        let some = |v: &str| Verdict::SomeBelow {
+            lowest: Some(Version::parse(v, Flavor::Semver).unwrap()),
+        };
+        let c = |r: &str| match allowed(r, Syntax::Composer, Flavor::Semver) {
+            Allowed::Unknown => Verdict::Unknown,
+            a => a.against(&Version::parse("3.147.7", Flavor::Semver).unwrap()),
+        };
+        assert_eq!(c("3.100.0"), Verdict::Below(v("3.100.0")));
+        assert_eq!(c("==3.100.0"), Verdict::Below(v("3.100.0")));
+        assert_eq!(c("v3.100.0"), Verdict::Below(v("3.100.0")));
+        assert_eq!(c("3.200.0"), Verdict::Supported);
+        assert_eq!(c("^3.0"), some("3.0"));
+        // Composer's tilde goes up to the next major when two parts are written (npm's would
+        // stop at 3.2).
+        assert_eq!(c("~3.1"), some("3.1"));
+        assert_eq!(c("~3.1.0"), Verdict::AllBelow);
+        assert_eq!(c(">=3.0, <3.100"), Verdict::AllBelow);
+        assert_eq!(c(">=3.150 <4.0"), Verdict::Supported);
+        assert_eq!(c("^2.8 | ^3.150"), some("2.8"));
+        assert_eq!(c("^3.150@dev"), Verdict::Supported);
+        assert_eq!(c("3.*"), some("3"));
+        assert_eq!(c("*"), Verdict::Unknown);
+        assert_eq!(c("dev-master"), Verdict::Unknown);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use crate::check::{self, CheckSettings, Outcome};
 use crate::config::Config;
 use crate::frontend;
 use crate::model::links::{External, FileLinks};
-use crate::model::summary::SettingSummary;
+use crate::model::summary::{Application, SettingSummary};
 pub use crate::model::{Diagnostic, DiagnosticKind};
 use crate::model::{FileReport, Statistics};
 use crate::walk::{self, Entry, WalkOptions};
@@ -205,14 +205,32 @@ impl Results {
         }
     }
 
-    /// Every declared setting's summary, in path and line order, for the migration view.
-    pub fn setting_summaries(&mut self) -> Vec<SettingSummary> {
+    /// Every declared setting's summary, in path and line order, with the application evidence
+    /// of its directory tree (`crate::links::applications`), and the evidence no setting took,
+    /// for the migration view.
+    pub fn setting_summaries(&mut self) -> (Vec<SettingSummary>, Vec<Application>) {
         let mut summaries = std::mem::take(&mut self.summaries);
+        let mut evidence = Vec::new();
         for checked in &mut self.files {
             summaries.append(&mut checked.summaries);
+            let source = &checked.report.source;
+            for finding in &checked.report.findings {
+                if matches!(finding.rule.code, "IMDS020" | "IMDS021") {
+                    evidence.push((
+                        source.path.clone(),
+                        Application {
+                            path: source.path.display().to_string(),
+                            line: source.position(finding.span.start).line,
+                            code: finding.rule.code,
+                            message: finding.message.clone(),
+                        },
+                    ));
+                }
+            }
         }
         summaries.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
-        summaries
+        let unclaimed = crate::links::applications(&mut summaries, &evidence);
+        (summaries, unclaimed)
     }
 
     /// The reports of the files with findings, in path order (files kept only for the pass

@@ -8,6 +8,7 @@ mod blocks;
 pub mod client;
 pub mod command;
 pub mod endpoint;
+pub mod install;
 pub mod parse;
 mod tree;
 pub mod word;

@@ -3,7 +3,7 @@
 //! npm-shrinkwrap.json (what npm resolved, nested packages included).
 
 use super::json::{self, Json};
-use super::Found;
+use super::{span_in, Found};
 use crate::model::dependency::{Declared, Ecosystem, Syntax};
 
 /// The sections of package.json whose packages run with the application (peer requirements
@@ -110,4 +110,123 @@ pub(super) fn package_lock(text: &str, found: &mut Found) -> Result<(), String> 
         }
     }
     Ok(())
+}
+
+/// The package name of a descriptor (`aws-sdk@^2.500.0`, `@aws-sdk/core@npm:3.0.0`,
+/// `"aws-sdk@npm:^2"`): what comes before the `@` that is not the scope's.
+fn descriptor_name(descriptor: &str) -> &str {
+    let descriptor = descriptor.trim().trim_matches(['"', '\'']);
+    match descriptor.get(1..).and_then(|rest| rest.find('@')) {
+        Some(at) => descriptor.get(..at + 1).unwrap_or(descriptor),
+        None => descriptor,
+    }
+}
+
+/// yarn.lock, classic (v1: `version "2.500.0"`) and berry (v2 and later: a YAML file,
+/// `version: 2.500.0`, with a `__metadata` entry). An entry starts at a line without indent and
+/// names the descriptors it resolves (`aws-sdk@^2.1, aws-sdk@^2.500.0:`); its `version` is two
+/// spaces in. Packages of every depth are entries of their own.
+pub(super) fn yarn_lock(text: &str, found: &mut Found) {
+    let mut name: Option<&str> = None;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let content = line.trim_end_matches(['\n', '\r']);
+        if content.trim_start().starts_with('#') || content.trim().is_empty() {
+            continue;
+        }
+        if !content.starts_with(' ') {
+            // An entry's descriptors; `__metadata` (berry's own) is not a package.
+            let key = content.trim_end_matches(':');
+            let first = key.split(", ").next().unwrap_or(key);
+            let candidate = descriptor_name(first);
+            name = (candidate != "__metadata" && !candidate.is_empty()).then_some(candidate);
+            continue;
+        }
+        let Some(field) = content.strip_prefix("  ") else {
+            continue;
+        };
+        if field.starts_with(' ') {
+            continue; // a package's own dependencies
+        }
+        let Some(package) = name else {
+            continue;
+        };
+        let Some(rest) = field
+            .strip_prefix("version:")
+            .or_else(|| field.strip_prefix("version "))
+        else {
+            continue;
+        };
+        let version = rest.trim().trim_matches(['"', '\'']);
+        if version.is_empty() {
+            continue;
+        }
+        found.add(
+            Ecosystem::Npm,
+            package,
+            version,
+            Syntax::Exact,
+            span_in(line, version, start),
+            Declared::Lockfile,
+        );
+    }
+}
+
+/// pnpm-lock.yaml: every package installed, at any depth, is a key of its `packages:` map —
+/// `/aws-sdk/2.500.0` (lockfile 5), `/aws-sdk@2.500.0` (6), `aws-sdk@2.500.0` (9), quoted or
+/// not, with peer suffixes (`_react@18.0.0`, `(react@18.0.0)`) after the version.
+pub(super) fn pnpm_lock(text: &str, found: &mut Found) {
+    let mut in_packages = false;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let content = line.trim_end_matches(['\n', '\r']);
+        if content.trim().is_empty() || content.trim_start().starts_with('#') {
+            continue;
+        }
+        if !content.starts_with(' ') {
+            in_packages = content.trim_end() == "packages:";
+            continue;
+        }
+        let Some(key) = content.strip_prefix("  ") else {
+            continue;
+        };
+        if !in_packages || key.starts_with(' ') {
+            continue;
+        }
+        let Some(key) = key.trim_end().strip_suffix(':') else {
+            continue;
+        };
+        let key = key.trim_matches(['\'', '"']);
+        let key = key.strip_prefix('/').unwrap_or(key);
+        // `@scope/name@1.0.0` / `name@1.0.0`, or lockfile 5's `@scope/name/1.0.0`.
+        let (package, version) = match key.get(1..).and_then(|rest| rest.find('@')) {
+            Some(at) => (
+                key.get(..at + 1).unwrap_or_default(),
+                key.get(at + 2..).unwrap_or_default(),
+            ),
+            None => match key.rfind('/') {
+                Some(slash) => (
+                    key.get(..slash).unwrap_or_default(),
+                    key.get(slash + 1..).unwrap_or_default(),
+                ),
+                None => continue,
+            },
+        };
+        let version = version.split(['(', '_']).next().unwrap_or_default().trim();
+        if package.is_empty() || version.is_empty() {
+            continue;
+        }
+        found.add(
+            Ecosystem::Npm,
+            package,
+            version,
+            Syntax::Exact,
+            span_in(line, version, start),
+            Declared::Lockfile,
+        );
+    }
 }

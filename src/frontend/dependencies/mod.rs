@@ -34,12 +34,24 @@ pub enum Format {
     UvLock,
     PackageJson,
     PackageLock,
+    /// `yarn.lock`, classic (v1) and berry (v2 and later).
+    YarnLock,
+    PnpmLock,
     GoMod,
     Pom,
+    /// `*.gradle`, `*.gradle.kts` (build scripts and the scripts they apply).
+    Gradle,
+    /// `gradle.lockfile`, and `*.lockfile` in a `dependency-locks` directory.
+    GradleLockfile,
+    /// `*.versions.toml` (a Gradle version catalog, `gradle/libs.versions.toml`).
+    VersionCatalog,
+    /// `Gemfile`, `gems.rb`.
+    Gemfile,
     GemfileLock,
     /// `*.csproj`, `*.fsproj`, `*.vbproj`, `Directory.Packages.props`.
     MsBuild,
     PackagesConfig,
+    ComposerJson,
     ComposerLock,
     CargoLock,
 }
@@ -56,9 +68,14 @@ impl Format {
             "uv.lock" => Format::UvLock,
             "package.json" => Format::PackageJson,
             "package-lock.json" | "npm-shrinkwrap.json" => Format::PackageLock,
+            "yarn.lock" => Format::YarnLock,
+            "pnpm-lock.yaml" => Format::PnpmLock,
             "go.mod" => Format::GoMod,
             "pom.xml" => Format::Pom,
+            "gemfile" | "gems.rb" => Format::Gemfile,
             "gemfile.lock" | "gems.locked" => Format::GemfileLock,
+            "gradle.lockfile" | "buildscript-gradle.lockfile" => Format::GradleLockfile,
+            "composer.json" => Format::ComposerJson,
             "packages.config" => Format::PackagesConfig,
             "directory.packages.props" => Format::MsBuild,
             "composer.lock" => Format::ComposerLock,
@@ -69,11 +86,24 @@ impl Format {
             {
                 Format::MsBuild
             }
+            _ if lower.ends_with(".gradle") || lower.ends_with(".gradle.kts") => Format::Gradle,
+            _ if lower.ends_with(".versions.toml") => Format::VersionCatalog,
+            _ if lower.ends_with(".lockfile") && in_directory(path, "dependency-locks") => {
+                Format::GradleLockfile
+            }
             _ if is_requirements(path, &lower) => Format::Requirements,
             _ => return None,
         };
         Some(format)
     }
+}
+
+/// Whether a file's directory is named `name` (in any case).
+fn in_directory(path: &Path, name: &str) -> bool {
+    path.parent()
+        .and_then(|p| p.file_name())
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.eq_ignore_ascii_case(name))
 }
 
 /// Whether a file is a pip requirements (or constraints) file by its name.
@@ -84,11 +114,7 @@ fn is_requirements(path: &Path, lower: &str) -> bool {
     else {
         return false;
     };
-    let in_requirements_dir = path
-        .parent()
-        .and_then(|p| p.file_name())
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| n.eq_ignore_ascii_case("requirements"));
+    let in_requirements_dir = in_directory(path, "requirements");
     stem.starts_with("requirements")
         || stem.starts_with("constraints")
         || stem.ends_with("requirements")
@@ -118,17 +144,39 @@ pub fn parse(format: Format, bytes: &[u8], host: HostId) -> Parsed {
         Format::PoetryLock | Format::UvLock => python::lock(text, &mut out),
         Format::PackageJson => javascript::package_json(text, &mut out),
         Format::PackageLock => javascript::package_lock(text, &mut out),
+        Format::YarnLock => {
+            javascript::yarn_lock(text, &mut out);
+            Ok(())
+        }
+        Format::PnpmLock => {
+            javascript::pnpm_lock(text, &mut out);
+            Ok(())
+        }
         Format::GoMod => {
             go::go_mod(text, &mut out);
             Ok(())
         }
         Format::Pom => java::pom(text, &mut out),
+        Format::Gradle => {
+            java::gradle(text, &mut out);
+            Ok(())
+        }
+        Format::GradleLockfile => {
+            java::gradle_lockfile(text, &mut out);
+            Ok(())
+        }
+        Format::VersionCatalog => java::version_catalog(text, &mut out),
+        Format::Gemfile => {
+            ruby::gemfile(text, &mut out);
+            Ok(())
+        }
         Format::GemfileLock => {
             ruby::gemfile_lock(text, &mut out);
             Ok(())
         }
         Format::MsBuild => dotnet::msbuild(text, &mut out),
         Format::PackagesConfig => dotnet::packages_config(text, &mut out),
+        Format::ComposerJson => php::composer_json(text, &mut out),
         Format::ComposerLock => php::composer_lock(text, &mut out),
         Format::CargoLock => rust::cargo_lock(text, &mut out),
     };
@@ -212,6 +260,22 @@ mod tests {
         assert_eq!(of("Directory.Packages.props"), Some(Format::MsBuild));
         assert_eq!(of("Gemfile.lock"), Some(Format::GemfileLock));
         assert_eq!(of("go.sum"), None);
+        assert_eq!(of("yarn.lock"), Some(Format::YarnLock));
+        assert_eq!(of("pnpm-lock.yaml"), Some(Format::PnpmLock));
+        assert_eq!(of("build.gradle"), Some(Format::Gradle));
+        assert_eq!(of("app/build.gradle.kts"), Some(Format::Gradle));
+        assert_eq!(
+            of("gradle/libs.versions.toml"),
+            Some(Format::VersionCatalog)
+        );
+        assert_eq!(of("gradle.lockfile"), Some(Format::GradleLockfile));
+        assert_eq!(
+            of("gradle/dependency-locks/compileClasspath.lockfile"),
+            Some(Format::GradleLockfile)
+        );
+        assert_eq!(of("x.lockfile"), None);
+        assert_eq!(of("Gemfile"), Some(Format::Gemfile));
+        assert_eq!(of("composer.json"), Some(Format::ComposerJson));
         assert_eq!(of("values.yaml"), None);
     }
 }

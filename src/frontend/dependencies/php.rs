@@ -24,3 +24,24 @@ pub(super) fn composer_lock(text: &str, found: &mut Found) -> Result<(), String>
     }
     Ok(())
 }
+
+/// composer.json: the project's requirements (`require`, `require-dev`), in Composer's
+/// constraint syntax.
+pub(super) fn composer_json(text: &str, found: &mut Found) -> Result<(), String> {
+    let json = json::parse(text)?;
+    for section in ["require", "require-dev"] {
+        for (name, value) in json.get(section).map_or(&[][..], Json::entries) {
+            if let Some((requirement, span)) = value.string() {
+                found.add(
+                    Ecosystem::Packagist,
+                    name,
+                    requirement,
+                    Syntax::Composer,
+                    span,
+                    Declared::Manifest,
+                );
+            }
+        }
+    }
+    Ok(())
+}

@@ -82,7 +82,10 @@ pub(super) fn requirements(text: &str, found: &mut Found) {
 }
 
 /// The value at a dotted path of tables.
-fn lookup<'a, 'i>(table: &'a DeTable<'i>, path: &[&str]) -> Option<&'a Spanned<DeValue<'i>>> {
+pub(super) fn lookup<'a, 'i>(
+    table: &'a DeTable<'i>,
+    path: &[&str],
+) -> Option<&'a Spanned<DeValue<'i>>> {
     let (first, rest) = path.split_first()?;
     let (_, value) = table.iter().find(|(k, _)| k.get_ref().as_ref() == *first)?;
     if rest.is_empty() {
@@ -94,7 +97,7 @@ fn lookup<'a, 'i>(table: &'a DeTable<'i>, path: &[&str]) -> Option<&'a Spanned<D
     }
 }
 
-fn tables<'a, 'i>(
+pub(super) fn tables<'a, 'i>(
     value: Option<&'a Spanned<DeValue<'i>>>,
 ) -> Vec<(&'a str, &'a Spanned<DeValue<'i>>)> {
     match value.map(Spanned::get_ref) {
@@ -107,7 +110,10 @@ fn tables<'a, 'i>(
 }
 
 /// The contents of a string value and their span, when the raw text is the value.
-fn string_at<'a>(text: &str, value: &'a Spanned<DeValue>) -> Option<(&'a str, (usize, usize))> {
+pub(super) fn string_at<'a>(
+    text: &str,
+    value: &'a Spanned<DeValue>,
+) -> Option<(&'a str, (usize, usize))> {
     let DeValue::String(s) = value.get_ref() else {
         return None;
     };

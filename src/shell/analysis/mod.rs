@@ -40,6 +40,9 @@ pub struct Analysis {
     pub scopes: Vec<Scope>,
     /// `aws ec2` calls that set instance metadata options or launch instances.
     pub aws_metadata: Vec<AwsMetadataCall>,
+    /// Packages installed with a version (`pip install boto3==1.9.0`), in host coordinates of
+    /// the fragment's host (whose id the caller sets).
+    pub installs: Vec<crate::model::dependency::Dependency>,
     /// The tree (or a nested one) had syntax errors; it was analysed as far as it goes.
     pub syntax_errors: bool,
     /// What of the fragment was not analysed: all of it (`Skipped`: it could not be parsed, or
@@ -127,6 +130,7 @@ struct Analyzer<'o> {
     pending: Vec<Pending>,
     scopes: Vec<Scope>,
     aws_metadata: Vec<AwsMetadataCall>,
+    installs: Vec<crate::model::dependency::Dependency>,
     nested: usize,
     syntax_errors: bool,
     /// Some match of the structure query was dropped (see `Structure::incomplete`).
@@ -180,6 +184,7 @@ impl<'o> Analyzer<'o> {
             pending: Vec::new(),
             scopes: Vec::new(),
             aws_metadata: Vec::new(),
+            installs: Vec::new(),
             nested: 0,
             syntax_errors: false,
             incomplete: false,
@@ -225,6 +230,7 @@ impl<'o> Analyzer<'o> {
             requests,
             scopes: self.scopes,
             aws_metadata: self.aws_metadata,
+            installs: self.installs,
             syntax_errors: self.syntax_errors,
             error,
             notes: self.notes,
@@ -415,6 +421,12 @@ impl<'o> Analyzer<'o> {
                 }
             }
         }
+        self.installs.extend(crate::shell::install::installs(
+            name,
+            words.get(program..).unwrap_or_default(),
+            code.text,
+            code.map,
+        ));
         if name == "set" {
             let flags: Vec<String> = words.iter().skip(1).filter_map(Word::literal).collect();
             let short = |letter: char| {
