@@ -52,7 +52,7 @@ bench() {
     --command-name ripgrep "rg -l ${patterns[*]} '$dir'" \
     --command-name imds-lint "$bin --format json '$dir'" >&2
   local peak
-  peak=$(/usr/bin/time -f "%M" "$bin" --format json "$dir" 2>&1 >/dev/null | tail -1)
+  peak=$( (/usr/bin/time -f "%M" "$bin" --format json "$dir" 2>&1 >/dev/null || true) | tail -1)
   rows+=("$(python3 - "$json" "$name" "$peak" <<'PY'
 import json, sys
 runs = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
