@@ -293,6 +293,11 @@ impl<'a> BootCode<'a> {
 /// message counts them all).
 const MAX_CONTAINER_PLACES: usize = 3;
 
+/// How many places of boot code (or settings booting a request) a finding points at: a boot
+/// script with hundreds of requests, or a script booted by hundreds of instances, must not make a
+/// finding of hundreds of places (the message counts them all).
+const MAX_RELATED_PLACES: usize = 10;
+
 /// Why a fix in a script with syntax errors is unsafe.
 const SCRIPT_ERRORS: &str = "the script has syntax errors and was read only as far as it goes";
 
@@ -395,7 +400,11 @@ fn setting_finding(
         origin,
         decoded,
         related: if violation.points_at_boot_code {
-            code.places.clone()
+            code.places
+                .iter()
+                .take(MAX_RELATED_PLACES)
+                .cloned()
+                .collect()
         } else {
             Vec::new()
         },
@@ -444,7 +453,9 @@ pub(super) fn booted_findings(checking: &Checking) -> Vec<Finding> {
                     if let Some(at) = check(&context).and_then(|v| v.at_requests.into_iter().next())
                     {
                         said.get_or_insert(at);
-                        related.push(booted.place.clone());
+                        if related.len() < MAX_RELATED_PLACES {
+                            related.push(booted.place.clone());
+                        }
                     }
                 }
                 let Some(at) = said else {

@@ -306,7 +306,7 @@ fn tokenless_first(context: &SettingContext, message: &mut String, help: &mut St
     message.push_str(&format!(
         "; the boot code of its instances still makes {n} tokenless request{} ({}): fix {} first (`--fix` fixes scripts in the same run)",
         if n == 1 { "" } else { "s" },
-        context.tokenless_locations.join(", "),
+        super::listed(context.tokenless_locations),
         if n == 1 { "it" } else { "them" },
     ));
     help.push_str("; requiring tokens now would make those requests fail with 401");

@@ -327,6 +327,22 @@ pub fn dependency_unresolved(dependency: &Dependency) -> bool {
     minimum_versions::unresolved(dependency)
 }
 
+/// How many places a message names before it says how many more there are: a boot script with
+/// hundreds of requests must not make a message of kilobytes.
+const MAX_LISTED: usize = 5;
+
+/// `a, b, c` — or the first [`MAX_LISTED`] and `and N more`.
+pub(crate) fn listed(items: &[String]) -> String {
+    match items.get(MAX_LISTED..) {
+        Some(rest) if !rest.is_empty() => format!(
+            "{} and {} more",
+            items.get(..MAX_LISTED).unwrap_or_default().join(", "),
+            rest.len()
+        ),
+        _ => items.join(", "),
+    }
+}
+
 /// The header to add to a client's command line or call, as help text shows it.
 pub(crate) fn token_header_option(client: crate::model::request::Client) -> &'static str {
     use crate::model::request::Client;
@@ -448,6 +464,20 @@ pub(crate) mod testing {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn long_lists_of_places_are_cut_with_a_count() {
+        let places: Vec<String> = (1..=7).map(|i| format!("boot.sh:{i}")).collect();
+        assert_eq!(super::listed(&places[..1]), "boot.sh:1");
+        assert_eq!(
+            super::listed(&places[..5]),
+            "boot.sh:1, boot.sh:2, boot.sh:3, boot.sh:4, boot.sh:5"
+        );
+        assert_eq!(
+            super::listed(&places),
+            "boot.sh:1, boot.sh:2, boot.sh:3, boot.sh:4, boot.sh:5 and 2 more"
+        );
+    }
+
     use super::testing::*;
     use super::*;
 

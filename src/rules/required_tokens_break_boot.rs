@@ -124,7 +124,7 @@ fn check(context: &SettingContext) -> Option<SettingViolation> {
         "`{}` {said}, but the boot script of these instances makes {n} tokenless request{} ({}): {} fail with 401 at boot",
         value.key,
         if n == 1 { "" } else { "s" },
-        locations.join(", "),
+        super::listed(locations),
         if n == 1 { "it would" } else { "they would" },
     );
     let help = "fix the boot script first: send a token with every request (`--fix` rewrites it)"
