@@ -22,6 +22,40 @@ const NAMES: &[&str] = &[
     "workflow.yml",
 ];
 
+/// The file names the first byte picks from when it is 240 or more: the front ends that came
+/// after the first fuzzing campaigns (Python, makefiles, dependency manifests and lockfiles).
+/// Bytes below 240 keep choosing from [`NAMES`] as before, so older inputs mean what they meant.
+const LATER_NAMES: &[&str] = &[
+    "tool.py",
+    "Makefile",
+    "rules.mk",
+    "requirements.txt",
+    "pyproject.toml",
+    "package.json",
+    "package-lock.json",
+    "yarn.lock",
+    "pnpm-lock.yaml",
+    "go.mod",
+    "pom.xml",
+    "build.gradle",
+    "Gemfile.lock",
+    "app.csproj",
+    "composer.lock",
+    "Cargo.lock",
+];
+
+/// The file name the first byte of an input picks.
+fn pick_name(pick: u8) -> &'static str {
+    let (names, index) = match pick.checked_sub(240) {
+        Some(later) => (LATER_NAMES, usize::from(later)),
+        None => (NAMES, usize::from(pick)),
+    };
+    names
+        .get(index % names.len())
+        .copied()
+        .unwrap_or("script.sh")
+}
+
 /// Checks the input as a file of the kind its first byte picks, applies every fix it offers
 /// (safe and unsafe), and checks the result again. Panics where an invariant breaks: a finding or
 /// an edit outside the file.
@@ -29,9 +63,7 @@ pub fn check(data: &[u8]) {
     let Some((&pick, bytes)) = data.split_first() else {
         return;
     };
-    let name = NAMES
-        .get(usize::from(pick) % NAMES.len())
-        .unwrap_or(&"script.sh");
+    let name = pick_name(pick);
     let settings = CheckSettings::default();
     let outcome = check_file(PathBuf::from(name), bytes.to_vec(), None, &settings);
     let Outcome::Checked { findings, .. } = &outcome else {
@@ -101,4 +133,19 @@ pub fn layers(data: &[u8]) {
     let mut copy = data.to_vec();
     fragment::dockerfile_line::as_shell_continuations(&mut copy, escape);
     let _ = fragment::exec_form::encode(data);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pick_name;
+
+    #[test]
+    fn bytes_below_240_pick_as_they_always_did_and_the_rest_pick_the_later_front_ends() {
+        assert_eq!(pick_name(0), "script.sh");
+        assert_eq!(pick_name(9), "Dockerfile");
+        assert_eq!(pick_name(239), "workflow.yml");
+        assert_eq!(pick_name(240), "tool.py");
+        assert_eq!(pick_name(241), "Makefile");
+        assert_eq!(pick_name(255), "Cargo.lock");
+    }
 }
