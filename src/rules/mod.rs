@@ -256,14 +256,10 @@ pub fn check(
     context: &RequestContext,
     selected: impl Fn(&Rule) -> bool,
 ) -> Vec<(&'static Entry, Violation)> {
-    RULES
-        .iter()
-        .filter(|entry| selected(&entry.rule))
-        .filter_map(|entry| match entry.check {
-            Check::Request(check) => check(context).map(|v| (entry, v)),
-            Check::Setting(_) | Check::Dependency(_) | Check::Suppression(_) => None,
-        })
-        .collect()
+    run_selected(selected, |check| match check {
+        Check::Request(check) => check(context),
+        _ => None,
+    })
 }
 
 /// Runs every selected setting rule over one setting.
@@ -271,14 +267,10 @@ pub fn check_setting(
     context: &SettingContext,
     selected: impl Fn(&Rule) -> bool,
 ) -> Vec<(&'static Entry, SettingViolation)> {
-    RULES
-        .iter()
-        .filter(|entry| selected(&entry.rule))
-        .filter_map(|entry| match entry.check {
-            Check::Setting(check) => check(context).map(|v| (entry, v)),
-            Check::Request(_) | Check::Dependency(_) | Check::Suppression(_) => None,
-        })
-        .collect()
+    run_selected(selected, |check| match check {
+        Check::Setting(check) => check(context),
+        _ => None,
+    })
 }
 
 /// Runs every selected suppression rule over what one suppression comment does not do.
@@ -286,14 +278,10 @@ pub fn check_suppression(
     context: &SuppressionContext,
     selected: impl Fn(&Rule) -> bool,
 ) -> Vec<(&'static Entry, Violation)> {
-    RULES
-        .iter()
-        .filter(|entry| selected(&entry.rule))
-        .filter_map(|entry| match entry.check {
-            Check::Suppression(check) => check(context).map(|v| (entry, v)),
-            _ => None,
-        })
-        .collect()
+    run_selected(selected, |check| match check {
+        Check::Suppression(check) => check(context),
+        _ => None,
+    })
 }
 
 /// Runs every selected dependency rule over one dependency.
@@ -301,13 +289,23 @@ pub fn check_dependency(
     context: &DependencyContext,
     selected: impl Fn(&Rule) -> bool,
 ) -> Vec<(&'static Entry, DependencyViolation)> {
+    run_selected(selected, |check| match check {
+        Check::Dependency(check) => check(context),
+        _ => None,
+    })
+}
+
+/// The rules table's selected entries, each with what `run` says of its check (`None` for a
+/// check of another kind, or nothing found), in table order: the one loop the four kinds of
+/// check share.
+fn run_selected<V>(
+    selected: impl Fn(&Rule) -> bool,
+    run: impl Fn(Check) -> Option<V>,
+) -> Vec<(&'static Entry, V)> {
     RULES
         .iter()
         .filter(|entry| selected(&entry.rule))
-        .filter_map(|entry| match entry.check {
-            Check::Dependency(check) => check(context).map(|v| (entry, v)),
-            Check::Request(_) | Check::Setting(_) | Check::Suppression(_) => None,
-        })
+        .filter_map(|entry| run(entry.check).map(|v| (entry, v)))
         .collect()
 }
 
