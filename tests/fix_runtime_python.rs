@@ -1,6 +1,7 @@
 //! Runtime proof that `--fix` keeps Python scripts working.
 //!
-//! Every `fixtures/python/runnable/*.py` is a small script written against IMDSv1. For each one
+//! Every `fixtures/python/runnable/*.py` is a small script written against IMDSv1 (and every
+//! `*.sh` a shell script that hands Python to `python3`, run with `sh`). For each one
 //! this test runs the original with python3 against the IMDS emulator in optional mode (it must
 //! exit 0; its stdout is the reference), fixes a copy with `imds-lint --fix`, checks that the copy
 //! changed, compiles (`py_compile`) and scans clean, then runs the fixed copy against a fresh
@@ -25,14 +26,18 @@ fn runnable() -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "py"))
+        .filter(|p| p.extension().is_some_and(|e| e == "py" || e == "sh"))
         .collect();
     out.sort();
     out
 }
 
+fn is_shell(script: &Path) -> bool {
+    script.extension().is_some_and(|e| e == "sh")
+}
+
 fn run(script: &Path, proxy: &str) -> Output {
-    Command::new("python3")
+    Command::new(if is_shell(script) { "sh" } else { "python3" })
         .arg(script)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -78,11 +83,15 @@ fn fixed_python_scripts_behave_the_same_under_required_tokens() {
             failures.push(format!("{name}: --fix changed nothing"));
             continue;
         }
-        let compiles = Command::new("python3")
-            .args(["-m", "py_compile"])
-            .arg(&copy)
-            .output()
-            .unwrap();
+        let compiles = if is_shell(&copy) {
+            Command::new("sh").arg("-n").arg(&copy).output().unwrap()
+        } else {
+            Command::new("python3")
+                .args(["-m", "py_compile"])
+                .arg(&copy)
+                .output()
+                .unwrap()
+        };
         if !compiles.status.success() {
             failures.push(format!("{name}: the fixed copy does not compile"));
         }

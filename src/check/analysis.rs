@@ -81,22 +81,68 @@ pub(super) fn analyze(fragment: &Fragment, options: &shell::Options) -> Analysis
     }
 }
 
+/// How many fragments code in one language may add for code in another (`python3 -c` in shell,
+/// `subprocess` in Python, nested in turn): far past real files; each level is a strict part of
+/// the text above it, but alternating languages could otherwise nest as deep as the file is long.
+const MAX_CROSS_LANGUAGE: usize = 1024;
+
 /// Analyses every fragment; code in another language that one of them runs (shell code a Python
-/// script hands to `subprocess`) becomes a fragment of its own, added after the others, and is
-/// analysed too.
+/// script hands to `subprocess`, Python a shell script hands to `python3 -c`) becomes a fragment
+/// of its own, added after the others, and is analysed too (up to [`MAX_CROSS_LANGUAGE`]; past
+/// that, the returned note says the rest was not).
 pub(super) fn analyze_all(
     fragments: &mut Vec<Fragment>,
     options: &shell::Options,
-) -> Vec<Analysis> {
+) -> (Vec<Analysis>, Option<Note>) {
     let mut analyses = Vec::with_capacity(fragments.len());
+    let mut added = 0;
+    let mut dropped = false;
     let mut index = 0;
     while let Some(fragment) = fragments.get(index) {
         let analysis = analyze(fragment, options);
-        if let Analysis::Python(python) = &analysis {
-            fragments.extend(python.nested.iter().cloned());
-        }
+        let nested = match &analysis {
+            Analysis::Python(python) => &python.nested,
+            Analysis::Shell(shell) => &shell.nested,
+        };
+        let room = MAX_CROSS_LANGUAGE - added;
+        dropped |= nested.len() > room;
+        let taken = nested.len().min(room);
+        fragments.extend(nested.iter().take(taken).cloned());
+        added += taken;
         analyses.push(analysis);
         index += 1;
     }
-    analyses
+    let note = dropped.then(|| {
+        Note::partly_analysed(format!(
+            "code handed from one language to another (`python3 -c`, `subprocess`) past the \
+             first {MAX_CROSS_LANGUAGE} pieces was not analysed"
+        ))
+    });
+    (analyses, note)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_handed_to_another_language_is_analysed_up_to_a_bound_and_the_rest_is_said() {
+        let line = "python3 -c 'import requests; requests.get(\"http://169.254.169.254/latest/meta-data/\")'\n";
+        let script = line.repeat(400);
+        let mut fragments: Vec<Fragment> = (0..3)
+            .map(|_| Fragment::script(script.as_bytes()))
+            .collect();
+        let (analyses, note) = analyze_all(&mut fragments, &shell::Options::default());
+        assert_eq!(fragments.len(), 3 + MAX_CROSS_LANGUAGE);
+        assert_eq!(analyses.len(), fragments.len());
+        let python: usize = analyses.iter().map(|a| a.requests().len()).sum();
+        assert_eq!(python, MAX_CROSS_LANGUAGE);
+        assert!(note.is_some_and(|n| n.message.contains("1024")));
+
+        let mut few: Vec<Fragment> = vec![Fragment::script(line.as_bytes())];
+        let (analyses, note) = analyze_all(&mut few, &shell::Options::default());
+        assert_eq!((few.len(), analyses.len()), (2, 2));
+        assert_eq!(few[1].language, Language::Python);
+        assert!(note.is_none());
+    }
 }

@@ -166,8 +166,9 @@ pub fn check_file_linked(
     let mut read = read::read(&source, kind, &settings.prefilter);
     let view = Hosts::new(&source, &read.hosts);
     let suppressions = Suppressions::parse(&source.bytes);
-    let analyses = analysis::analyze_all(&mut read.fragments, &settings.shell);
+    let (analyses, cross_language) = analysis::analyze_all(&mut read.fragments, &settings.shell);
     let mut notes = std::mem::take(&mut read.notes);
+    notes.extend(cross_language);
     // Code not analysed is the file not analysed only when that code is the whole file.
     let line_of = |host, span| source.line_index(view.to_file(host, span).start) + 1;
     for (fragment, analysis) in read.fragments.iter().zip(&analyses) {

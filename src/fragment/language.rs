@@ -48,6 +48,19 @@ pub fn is_python_shebang(line: &str) -> bool {
     shebang_program(line).is_some_and(|(name, _)| is_python_name(name))
 }
 
+/// The language a script's first line names as its interpreter, if it is one we read: a shell or
+/// Python (`None` for no shebang or another interpreter).
+pub fn of_shebang(first_line: &str) -> Option<Language> {
+    let line = first_line.trim_end_matches('\r');
+    if is_shell_shebang(line) {
+        Some(Language::Shell)
+    } else if is_python_shebang(line) {
+        Some(Language::Python)
+    } else {
+        None
+    }
+}
+
 /// The programs that run POSIX-family shell code.
 const SHELLS: &[&str] = &["sh", "bash", "dash", "ksh", "zsh", "ash", "mksh", "yash"];
 

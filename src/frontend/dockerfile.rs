@@ -10,6 +10,7 @@ use tree_sitter::Node;
 
 use super::{Embedded, Parsed};
 use crate::fragment::codec::Codec;
+use crate::fragment::language;
 use crate::fragment::HostSpan;
 use crate::fragment::{
     dockerfile_line, exec_form, json_string, Fragment, HostId, InsertRegion, OffsetMap, Quoting,
@@ -447,8 +448,33 @@ fn shell_form(
         // `RUN <<EOF`: each here-document is the script.
         for block in heredocs {
             if let Some(content) = find_child(block, "heredoc_content") {
+                let body = text(content, bytes);
+                let first_line = body.split(|&b| b == b'\n').next().unwrap_or_default();
+                // Docker runs a body with a shebang as a script of that interpreter.
+                let language = if first_line.starts_with(b"#!") {
+                    let shebang = String::from_utf8_lossy(first_line);
+                    match language::of_shebang(&shebang) {
+                        Some(language) => language,
+                        None => {
+                            let line = 1 + bytes
+                                .get(..content.start_byte())
+                                .unwrap_or_default()
+                                .iter()
+                                .filter(|&&b| b == b'\n')
+                                .count();
+                            parsed.diagnostics.push(Note::partly_analysed(format!(
+                                "line {line}: a here-document run by another interpreter (`{}`) is not analysed",
+                                shebang.trim_end()
+                            )));
+                            continue;
+                        }
+                    }
+                } else {
+                    base.language
+                };
                 parsed.fragments.push(Fragment {
-                    text: text(content, bytes).to_vec(),
+                    text: body.to_vec(),
+                    language,
                     map: OffsetMap::verbatim(content.start_byte()),
                     insert: vec![InsertRegion::quoted(vec![Quoting::QuotedHeredoc])],
                     ..base.clone()

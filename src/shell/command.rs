@@ -22,6 +22,14 @@ pub enum Invocation {
     },
     /// `eval ARGS…`: the arguments, joined with spaces, are run as shell code.
     Eval { program: usize },
+    /// An interpreter of another language (`python3 -c CODE`, `python3 - <<EOF`): `code` is the
+    /// index of the `-c` string; `reads_stdin` when it runs its input.
+    Interpreter {
+        program: usize,
+        language: Language,
+        code: Option<usize>,
+        reads_stdin: bool,
+    },
     /// `env -S STRING`: the string is split into a command line.
     SplitString { program: usize, string: usize },
     /// Anything else, by its base name (empty when the name is not literal).
@@ -36,7 +44,9 @@ pub fn base_name(word: &Word) -> Option<String> {
     Some(text.rsplit('/').next().unwrap_or_default().to_owned())
 }
 
+use crate::fragment::language::is_python_name;
 pub use crate::fragment::language::is_shell_name;
+use crate::fragment::Language;
 
 /// How a wrapper's options are written: short letters and long names that take a value.
 struct Options {
@@ -209,6 +219,7 @@ pub fn invocation(argv: &[Word]) -> Invocation {
             "eval" => return Invocation::Eval { program: at },
             "su" | "runuser" => return su(argv, at),
             shell if is_shell_name(shell) => return shell_invocation(argv, at),
+            python if is_python_name(python) => return python_invocation(argv, at),
             _ => return Invocation::Other { program: at, name },
         };
         at = next;
@@ -320,6 +331,68 @@ fn shell_invocation(argv: &[Word], at: usize) -> Invocation {
     }
 }
 
+/// Python's options (`python3 [-BEIOqsSuv] [-W arg] [-X opt] (-c CODE | -m MOD | - | FILE)`):
+/// `-c` makes the next word the code (the rest of a cluster after `c` is the code itself, which
+/// is not followed); `-m` runs a module and a file operand runs a file, neither of which is code
+/// here; `-` or no operand reads the program from standard input.
+fn python_invocation(argv: &[Word], at: usize) -> Invocation {
+    let mut i = at + 1;
+    let mut reads_stdin = true;
+    while let Some(word) = argv.get(i) {
+        let Some(text) = word.literal() else {
+            // A word the shell expands: an operand, or an option we cannot read.
+            reads_stdin = false;
+            break;
+        };
+        if text == "-" {
+            break;
+        }
+        if text == "--" || !text.starts_with('-') {
+            reads_stdin = i + usize::from(text == "--") >= argv.len();
+            break;
+        }
+        if text.starts_with("--") {
+            // `--version`, `--help`, `--check-hash-based-pycs MODE`: none runs code from here.
+            return Invocation::Other {
+                program: at,
+                name: "python".to_owned(),
+            };
+        }
+        let cluster = text.get(1..).unwrap_or_default();
+        match cluster.find(['c', 'm', 'W', 'X']) {
+            Some(k) => {
+                let option = cluster.as_bytes().get(k).copied().unwrap_or_default();
+                let attached = k + 1 < cluster.len();
+                match option {
+                    b'c' => {
+                        return Invocation::Interpreter {
+                            program: at,
+                            language: Language::Python,
+                            code: (!attached).then_some(i + 1).filter(|&c| c < argv.len()),
+                            reads_stdin: false,
+                        }
+                    }
+                    b'm' => {
+                        return Invocation::Other {
+                            program: at,
+                            name: "python".to_owned(),
+                        }
+                    }
+                    // `-W arg`, `-X opt`: their value is the next word unless attached.
+                    _ => i += if attached { 1 } else { 2 },
+                }
+            }
+            None => i += 1,
+        }
+    }
+    Invocation::Interpreter {
+        program: at,
+        language: Language::Python,
+        code: None,
+        reads_stdin,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -353,6 +426,41 @@ mod tests {
         assert_eq!(program("exec -a name curl x"), Some(3));
         assert_eq!(program("time -p curl"), Some(2));
         assert_eq!(program("busybox wget x"), Some(1));
+    }
+
+    fn python(line: &str) -> Option<(Option<usize>, bool)> {
+        match invocation(&argv(line)) {
+            Invocation::Interpreter {
+                language: Language::Python,
+                code,
+                reads_stdin,
+                ..
+            } => Some((code, reads_stdin)),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn python_code_strings_and_standard_input() {
+        assert_eq!(python("python3 -c CODE"), Some((Some(2), false)));
+        assert_eq!(
+            python("sudo -E python -u -c CODE arg"),
+            Some((Some(5), false))
+        );
+        assert_eq!(python("python3 -W ignore -c CODE"), Some((Some(4), false)));
+        assert_eq!(python("python3 -Wignore -Bc CODE"), Some((Some(3), false)));
+        assert_eq!(
+            python("/usr/bin/python3.11 -X dev -c CODE"),
+            Some((Some(4), false))
+        );
+        assert_eq!(python("python3 -c"), Some((None, false)));
+        assert_eq!(python("python3"), Some((None, true)));
+        assert_eq!(python("python3 -u"), Some((None, true)));
+        assert_eq!(python("python3 - arg"), Some((None, true)));
+        assert_eq!(python("python3 script.py"), Some((None, false)));
+        assert_eq!(python("python3 -m http.server"), None);
+        assert_eq!(python("python3 --version"), None);
+        assert_eq!(python("pythonista -c x"), None);
     }
 
     #[test]

@@ -50,6 +50,9 @@ pub struct Analysis {
     pub error: Option<Note>,
     /// Code the analysis did not follow (past a nesting limit): where, and why.
     pub notes: Vec<(HostSpan, String)>,
+    /// Code in another language that the script runs (`python3 -c '…'`, a here-document fed to
+    /// `python3`), as fragments of their own with maps into the same host.
+    pub nested: Vec<Fragment>,
 }
 
 /// Analyses one fragment of shell code with the default [`Options`].
@@ -81,6 +84,8 @@ pub fn analyze_with(fragment: &Fragment, options: &Options) -> Analysis {
         ..Frame::default()
     });
     analyzer.regions = fragment.insert.clone();
+    analyzer.host = fragment.host;
+    analyzer.in_container = fragment.in_container;
     let context = Context {
         parent: Some(root),
         boundary: Boundary::ChildProcess,
@@ -137,6 +142,11 @@ struct Analyzer<'o> {
     incomplete: bool,
     error: Option<Note>,
     notes: Vec<(HostSpan, String)>,
+    /// The host of the fragment analysed, and whether it runs in a container: what fragments
+    /// cut out for other languages inherit.
+    host: crate::fragment::HostId,
+    in_container: bool,
+    foreign: Vec<Fragment>,
 }
 
 /// The fragment [`Analyzer::run`] is working through: its text and tree, where its offsets go in
@@ -190,6 +200,9 @@ impl<'o> Analyzer<'o> {
             incomplete: false,
             error: None,
             notes: Vec::new(),
+            host: 0,
+            in_container: false,
+            foreign: Vec::new(),
         }
     }
 
@@ -234,6 +247,7 @@ impl<'o> Analyzer<'o> {
             syntax_errors: self.syntax_errors,
             error,
             notes: self.notes,
+            nested: self.foreign,
         }
     }
 
@@ -328,6 +342,15 @@ impl<'o> Analyzer<'o> {
                     }
                 }
             }
+            Invocation::Interpreter {
+                code: Some(index),
+                language,
+                ..
+            } => {
+                if let Some(&string) = nodes.get(index) {
+                    self.foreign_string(code, string, language);
+                }
+            }
             Invocation::Eval { program } => {
                 if self.eval(code, &nodes, program, span.start.0) {
                     seen.token_sources.push(span);
@@ -355,7 +378,9 @@ impl<'o> Analyzer<'o> {
                     args: words.get(program + 1..).unwrap_or_default().to_vec(),
                 });
             }
-            Invocation::Shell { script: None, .. } | Invocation::NotRun => {}
+            Invocation::Shell { script: None, .. }
+            | Invocation::Interpreter { code: None, .. }
+            | Invocation::NotRun => {}
         }
     }
 

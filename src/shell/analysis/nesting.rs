@@ -1,12 +1,15 @@
 //! Shell code inside shell code: the string of `sh -c '…'`, the arguments of `eval`, the string
 //! of `env -S '…'`, and here-documents fed to a shell or written out as a script. Each is cut out
 //! with an offset map back to its host and analysed as a fragment of its own, within limits.
+//! Code in another language handed to its interpreter (`python3 -c '…'`, a here-document read by
+//! `python3`, or written out with a Python shebang) is cut out the same way and returned as a
+//! fragment of that language (`Analysis::nested`), for its own analysis.
 
 use tree_sitter::Node;
 
 use super::scope::{Boundary, Context};
 use super::{Analyzer, Code};
-use crate::fragment::{FragmentSpan, OffsetMap};
+use crate::fragment::{Fragment, FragmentSpan, InsertRegion, Language, OffsetMap};
 use crate::model::request::Quoting;
 use crate::model::Note;
 use crate::shell::command::{self, Invocation};
@@ -137,34 +140,46 @@ impl Analyzer<'_> {
             .iter()
             .find(|c| c.kind() == "heredoc_start")
             .is_some_and(|start| word::node_text(*start, text).contains_any(b"'\"\\"));
-        let reads = |node: Node| {
-            node.kind() == "command"
-                && matches!(
-                    command::invocation(&argv(node, text).0),
-                    Invocation::Shell {
-                        reads_stdin: true,
-                        ..
-                    }
-                )
+        // The language of the program that reads the here-document, if it runs it.
+        let reads = |node: Node| -> Option<Language> {
+            if node.kind() != "command" {
+                return None;
+            }
+            match command::invocation(&argv(node, text).0) {
+                Invocation::Shell {
+                    reads_stdin: true, ..
+                } => Some(Language::Shell),
+                Invocation::Interpreter {
+                    language,
+                    reads_stdin: true,
+                    ..
+                } => Some(language),
+                _ => None,
+            }
         };
-        let fed_to_shell = parents
+        let fed_to = parents
             .of(heredoc)
             .filter(|p| p.kind() == "redirected_statement")
             .and_then(|p| p.child_by_field_name("body"))
-            .is_some_and(reads)
-            || children.iter().filter(|c| c.kind() == "pipeline").any(|p| {
-                let mut cursor = p.walk();
-                let found = p.named_children(&mut cursor).any(reads);
-                found
+            .and_then(reads)
+            .or_else(|| {
+                children
+                    .iter()
+                    .filter(|c| c.kind() == "pipeline")
+                    .find_map(|p| {
+                        let mut cursor = p.walk();
+                        let found = p.named_children(&mut cursor).find_map(reads);
+                        found
+                    })
             });
         let body_text = word::node_text(body, text);
-        let script = body_text
-            .split(|&b| b == b'\n')
-            .next()
-            .is_some_and(|line| crate::shell::is_shell_shebang(&String::from_utf8_lossy(line)));
-        if !fed_to_shell && !script {
-            return false;
-        }
+        let first_line = body_text.split(|&b| b == b'\n').next().unwrap_or_default();
+        let script = crate::fragment::language::of_shebang(&String::from_utf8_lossy(first_line));
+        let fed_to_shell = fed_to == Some(Language::Shell);
+        let language = match fed_to.or(script) {
+            Some(language) => language,
+            None => return false,
+        };
         let (unquoted, boundary) = if quoted {
             let mut u = Unquoted::default();
             u.append(Unquoted {
@@ -197,8 +212,75 @@ impl Analyzer<'_> {
         };
         let outer = self.quoting_at(code.cx, body.start_byte()).0;
         let child = code.cx.child(code.fid, boundary, Some(layer), true, outer);
+        if language != Language::Shell {
+            self.foreign(unquoted, map, language, child.quoting, true);
+            return false;
+        }
         let produces = self.nested(unquoted, map, &child);
         fed_to_shell && produces
+    }
+
+    /// Code in another language that the script hands to its interpreter: `python3 -c '…'`.
+    pub(super) fn foreign_string(&mut self, code: &Code, node: Node, language: Language) {
+        let unquoted = word::unquote(node, code.text);
+        let outer = self.quoting_at(code.cx, node.start_byte()).0;
+        let child = code.cx.child(
+            code.fid,
+            Boundary::ChildProcess,
+            quoting_of(node),
+            false,
+            outer,
+        );
+        self.foreign(unquoted, code.map, language, child.quoting, false);
+    }
+
+    /// Code in another language cut out of the script, returned as a fragment of its own
+    /// (`Analysis::nested`) for that language's analysis; text a fix inserts into it is written
+    /// through `quoting` (no fix when that is unknown). Code that names no endpoint is left out.
+    fn foreign(
+        &mut self,
+        unquoted: Unquoted,
+        map: &OffsetMap,
+        language: Language,
+        quoting: Option<Vec<Quoting>>,
+        script: bool,
+    ) {
+        let lower = unquoted.text.to_ascii_lowercase();
+        let names_endpoint = crate::shell::endpoint::prefilter_needles()
+            .iter()
+            .any(|n| memchr::memmem::find(&lower, n.to_ascii_lowercase().as_bytes()).is_some());
+        if unquoted.text.is_empty() || !names_endpoint {
+            return;
+        }
+        if self.nested >= MAX_NESTED {
+            let at = unquoted.anchors.first().map_or(0, |&(_, at)| at);
+            let span = map.span_to_host(FragmentSpan::new(at, at));
+            self.note(
+                span,
+                format!(
+                    "code nested in strings (`sh -c`, `python3 -c`, here-documents) past the \
+                     first {MAX_NESTED} pieces was not analysed"
+                ),
+            );
+            return;
+        }
+        self.nested += 1;
+        let region = InsertRegion {
+            start: 0,
+            quoting,
+            plain: None,
+        };
+        self.foreign.push(Fragment {
+            map: map.compose(&OffsetMap::from_anchors(unquoted.anchors)),
+            text: unquoted.text,
+            language,
+            host: self.host,
+            insert: vec![region],
+            script,
+            environment: Vec::new(),
+            in_container: self.in_container,
+            busybox: false,
+        });
     }
 }
 
