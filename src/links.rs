@@ -86,6 +86,13 @@ pub fn link(files: &[LinkFile], named: &dyn Fn(&Path) -> Named) -> Vec<External>
     }
     let container = container_requests(files, named);
     let by_directory = ByDirectory::of(container.iter().map(|(_, r)| r.path.as_path()));
+    let applications: Vec<(usize, &Related)> = files
+        .iter()
+        .enumerate()
+        .flat_map(|(f, file)| file.links.applications.iter().map(move |r| (f, r)))
+        .collect();
+    let applications_by_directory =
+        ByDirectory::of(applications.iter().map(|(_, r)| r.path.as_path()));
     for (f, (file, external)) in files.iter().zip(&mut out).enumerate() {
         if file.links.declares_settings {
             external.container_requests = by_directory
@@ -94,6 +101,13 @@ pub fn link(files: &[LinkFile], named: &dyn Fn(&Path) -> Named) -> Vec<External>
                 .filter_map(|i| container.get(i))
                 .filter(|(from, _)| *from != Some(f))
                 .map(|(_, r)| r.clone())
+                .collect();
+            external.applications = applications_by_directory
+                .same_tree(file.path)
+                .into_iter()
+                .filter_map(|i| applications.get(i))
+                .filter(|(from, _)| *from != f)
+                .map(|(_, r)| (*r).clone())
                 .collect();
         }
     }

@@ -447,3 +447,74 @@ fn files_that_cannot_be_user_data_are_named_and_leave_the_fix_unsafe() {
         .collect();
     assert_eq!(fixes, ["unsafe", "unsafe", "unsafe", "unsafe"], "{json:#}");
 }
+
+/// Writes `files` (path, text) under a new temporary directory.
+fn tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn an_old_sdk_in_the_settings_tree_makes_the_fix_unsafe_and_one_elsewhere_does_not() {
+    const INSTANCE: &str =
+        "resource \"aws_instance\" \"web\" {\n  ami           = \"ami-123\"\n  instance_type = \"t3.micro\"\n}\n";
+    let json = |dir: &Path| -> Vec<serde_json::Value> {
+        let out = imds_lint(dir, &["--format", "json", "."]);
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        json["findings"].as_array().unwrap().clone()
+    };
+    // The application beside the instance (below its directory): unsafe, and the help names it.
+    let below = tree(&[
+        ("infra/main.tf", INSTANCE),
+        ("infra/app/requirements.txt", "boto3==1.9.0\n"),
+    ]);
+    let found = json(below.path());
+    let imds010 = only(&found, "IMDS010");
+    assert_eq!(imds010["fix"]["applicability"], "unsafe", "{imds010:#}");
+    let why = imds010["fix"]["message"].as_str().unwrap();
+    assert!(
+        why.contains("too old for IMDSv2") && why.contains("infra/app/requirements.txt:1"),
+        "{why}"
+    );
+    assert_eq!(
+        only(&found, "IMDS020")["path"],
+        "./infra/app/requirements.txt"
+    );
+    // The same setting with a current SDK, or with the old one in a sibling tree (another
+    // project of a monorepo): the fix is safe.
+    for files in [
+        [
+            ("infra/main.tf", INSTANCE),
+            ("infra/app/requirements.txt", "boto3==1.34.0\n"),
+        ],
+        [
+            ("infra/main.tf", INSTANCE),
+            ("other/requirements.txt", "boto3==1.9.0\n"),
+        ],
+    ] {
+        let dir = tree(&files);
+        let found = json(dir.path());
+        assert_eq!(
+            only(&found, "IMDS010")["fix"]["applicability"],
+            "safe",
+            "{files:?}: {found:#?}"
+        );
+    }
+    // An `aws ec2 run-instances` script that also installs the old SDK: its own evidence.
+    let same = tree(&[(
+        "launch.sh",
+        "#!/bin/sh\npip install boto3==1.9.0\naws ec2 run-instances --image-id ami-1 --metadata-options HttpTokens=optional\n",
+    )]);
+    let found = json(same.path());
+    let imds010 = only(&found, "IMDS010");
+    let why = imds010["fix"]["message"].as_str().unwrap();
+    assert!(
+        why.contains("not read with the command") && why.contains("./launch.sh:2"),
+        "{why}"
+    );
+}

@@ -25,7 +25,7 @@ use crate::fragment::Fragment;
 use crate::frontend;
 use crate::model::links::{External, FileLinks};
 use crate::model::summary::SettingSummary;
-use crate::model::{Finding, Note, Rule, Severity};
+use crate::model::{Finding, Note, Related, Rule, Severity};
 use crate::shell;
 use crate::source::SourceFile;
 use crate::suppress::Suppressions;
@@ -217,12 +217,8 @@ pub fn check_file_linked(
         site.fixable = safely_fixed.contains(&site.span);
     }
     let fixable = |host, span| safely_fixed.contains(&view.to_file(host, span));
-    let declared = std::mem::take(&mut read.declared);
-    let (setting_findings, summaries, setting_notes) =
-        settings::findings(&checking, declared, &fixable, &links.container_requests);
-    findings.extend(setting_findings);
-    findings.extend(settings::booted_findings(&checking));
     // Packages the front ends read, and those the shell code installs (in its fragment's host).
+    // Their findings come first: they are application evidence for the settings.
     let mut all_dependencies = std::mem::take(&mut read.dependencies);
     for (fragment, analysis) in read.fragments.iter().zip(&analyses) {
         all_dependencies.extend(analysis.installs().iter().cloned().map(|mut d| {
@@ -232,6 +228,20 @@ pub fn check_file_linked(
     }
     let (dependency_findings, unresolved_dependencies) =
         dependencies::findings(&checking, &all_dependencies);
+    links.applications = dependency_findings
+        .iter()
+        .map(|f| Related::at(&source, f.span, &f.message))
+        .collect();
+    let declared = std::mem::take(&mut read.declared);
+    let (setting_findings, summaries, setting_notes) = settings::findings(
+        &checking,
+        declared,
+        &fixable,
+        &links.container_requests,
+        &links.applications,
+    );
+    findings.extend(setting_findings);
+    findings.extend(settings::booted_findings(&checking));
     findings.extend(dependency_findings);
     // Last: what the markers suppressed is known only once every rule has run.
     findings.extend(suppressions::findings(&checking));

@@ -26,11 +26,18 @@ pub(super) fn findings(
     mut declared: Vec<Declared>,
     fixable: &dyn Fn(HostId, HostSpan) -> bool,
     container_requests: &[Related],
+    applications: &[Related],
 ) -> (Vec<Finding>, Vec<SettingSummary>, Vec<Note>) {
-    // This file's requests from inside containers, then the other files'.
+    // This file's requests from inside containers, then the other files'; the same for
+    // application evidence.
     let container_requests: Vec<Related> = container_requests
         .iter()
         .chain(&checking.external.container_requests)
+        .cloned()
+        .collect();
+    let applications: Vec<Related> = applications
+        .iter()
+        .chain(&checking.external.applications)
         .cloned()
         .collect();
     for (fragment, analysis) in checking.fragments.iter().zip(checking.analyses) {
@@ -63,6 +70,7 @@ pub(super) fn findings(
             &code,
             boot,
             &container_requests,
+            &applications,
         ));
         notes.extend(unread_note(checking, &setting));
     }
@@ -310,10 +318,12 @@ fn rule_findings(
     code: &BootCode,
     boot: Option<&Boot>,
     container_requests: &[Related],
+    applications: &[Related],
 ) -> Vec<Finding> {
     let view = checking.view;
     let context = SettingContext {
         container_requests,
+        applications,
         setting,
         tokenless_in_user_data: code.count(rules::tokenless_request::is_tokenless)
             + boot.map_or(0, |b| b.tokenless.len()),
@@ -449,6 +459,7 @@ pub(super) fn booted_findings(checking: &Checking) -> Vec<Finding> {
                         setting_location: &booted.location,
                         tokenless_locations: std::slice::from_ref(&here),
                         container_requests: &[],
+                        applications: &[],
                     };
                     if let Some(at) = check(&context).and_then(|v| v.at_requests.into_iter().next())
                     {

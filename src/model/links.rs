@@ -98,6 +98,9 @@ pub struct FileLinks {
     /// Whether the file declares instance metadata settings, which the container-side requests
     /// of the other files concern.
     pub declares_settings: bool,
+    /// The file's application evidence: dependency findings (IMDS020, IMDS021), packages too old
+    /// for IMDSv2, which the settings of its directory tree hear of.
+    pub applications: Vec<Related>,
     /// The Terraform input variables the file declares, with where (`Variable::at`).
     pub variables: Vec<Variable>,
 }
@@ -124,6 +127,7 @@ impl FileLinks {
             && self.container_users.is_empty()
             && self.template_boots.is_empty()
             && self.container_requests.is_empty()
+            && self.applications.is_empty()
             && self.container_scripts.is_empty()
             && self.script_requests.is_empty()
             && !self.declares_settings
@@ -142,11 +146,18 @@ pub struct External {
     /// file that declares settings): [`FileLinks::container_requests`], and the requests of the
     /// scripts containers run.
     pub container_requests: Vec<Related>,
+    /// Application evidence (IMDS020, IMDS021 findings) in the other files of this file's
+    /// directory tree (told to a file that declares settings): applications that would lose
+    /// their credentials once tokens are required.
+    pub applications: Vec<Related>,
 }
 
 impl External {
     pub fn is_empty(&self) -> bool {
-        self.boots.is_empty() && self.booted_by.is_empty() && self.container_requests.is_empty()
+        self.boots.is_empty()
+            && self.booted_by.is_empty()
+            && self.container_requests.is_empty()
+            && self.applications.is_empty()
     }
 
     /// The other files' boot code of the setting at `at`, if the pass across files found any.

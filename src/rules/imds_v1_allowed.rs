@@ -115,6 +115,11 @@ setting in the next round, in whichever files they are. The fix is unsafe (appli
 `--unsafe-fixes`) when some boot code is not visible: a CAPA object that no machine set of the
 scan uses, or whose Secret is not in the tree; a `file()` that names a file the scan could not
 read; a `!Ref` parameter; an `aws ec2` call, which changes instances whose scripts are elsewhere.
+It is unsafe too when the setting's directory tree (its directory and those below it, or a
+directory above it) ships an application too old for IMDSv2: an IMDS020 or IMDS021 finding in a
+dependency manifest, lockfile, install command or image reference. Such an application loses
+its instance credentials once tokens are required; the help names where it is. A sibling tree (another
+project of a monorepo) does not count.
 Software baked into the AMI is never visible: test before rolling out.
 
 A `dynamic "metadata_options"` block gets the field in its `content`; no fix ever adds
@@ -251,22 +256,33 @@ fn check(context: &SettingContext) -> Option<SettingViolation> {
                 format!("; {why}")
             }
         };
-        let unsafe_because = match &setting.user_data.unseen {
-            Some(why) => {
-                help.push_str(&said(&format!("{why}, so check those scripts first")));
-                Some(why.clone())
-            }
-            None if context.unassigned_in_user_data > 0 => {
-                help.push_str(&said(
-                    "its user data sends a token variable that nothing assigns (IMDS004), which may leave requests without a token",
-                ));
-                Some(
-                    "its user data sends a token variable that nothing assigns (IMDS004)"
-                        .to_owned(),
-                )
-            }
-            None => None,
-        };
+        // Every reason the change may break something, each said in the help.
+        let mut reasons: Vec<String> = Vec::new();
+        if let Some(why) = &setting.user_data.unseen {
+            help.push_str(&said(&format!("{why}, so check those scripts first")));
+            reasons.push(why.clone());
+        } else if context.unassigned_in_user_data > 0 {
+            help.push_str(&said(
+                "its user data sends a token variable that nothing assigns (IMDS004), which may leave requests without a token",
+            ));
+            reasons.push(
+                "its user data sends a token variable that nothing assigns (IMDS004)".to_owned(),
+            );
+        }
+        if !context.applications.is_empty() {
+            let places: Vec<String> = context
+                .applications
+                .iter()
+                .map(|a| format!("{}:{}", a.path.display(), a.line))
+                .collect();
+            let why = format!(
+                "applications in this directory tree use an SDK or agent too old for IMDSv2 (IMDS020/IMDS021: {}), which would lose their instance credentials",
+                super::listed(&places)
+            );
+            help.push_str(&said(&format!("{why}; upgrade them first")));
+            reasons.push(why);
+        }
+        let unsafe_because = (!reasons.is_empty()).then(|| reasons.join("; "));
         if !writable {
             help.push_str(&format!(
                 "; `--fix` cannot write this change here: set `{}` to `{}` by hand",

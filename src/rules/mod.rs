@@ -76,6 +76,10 @@ pub struct SettingContext<'a> {
     /// Metadata requests made from inside containers off their instance's network, in this file
     /// and (through the pass across files) in the rest of the scan.
     pub container_requests: &'a [Related],
+    /// Application evidence in this file and (through the pass across files) in the other files
+    /// of its directory tree: dependency findings (IMDS020, IMDS021), packages too old for IMDSv2
+    /// that would lose their credentials once tokens are required.
+    pub applications: &'a [Related],
 }
 
 /// What a setting rule reports at one of the tokenless requests of its boot code.
