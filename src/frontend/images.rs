@@ -154,6 +154,8 @@ pub fn yaml_images(bytes: &[u8], host: HostId) -> Vec<Dependency> {
         let own = indent(line.text);
         let mut repository = None;
         let mut tag = None;
+        let mut image_name = None;
+        let mut registry = None;
         for inner in lines.get(index + 1..).unwrap_or_default() {
             let content = inner.text.trim_start();
             if content.is_empty() || content.starts_with('#') {
@@ -166,12 +168,25 @@ pub fn yaml_images(bytes: &[u8], host: HostId) -> Vec<Dependency> {
                 repository = Some((value, inner.start + at));
             } else if let Some((value, at)) = scalar_after(inner.text, "tag") {
                 tag = Some((value, inner.start + at));
+            } else if let Some((value, _)) = scalar_after(inner.text, "name") {
+                image_name = Some(value);
+            } else if let Some((value, _)) = scalar_after(inner.text, "registry") {
+                registry = Some(value);
             }
         }
-        let Some((repository, _)) = repository else {
+        // The Datadog chart's layout: `name:` under a registry (the mapping's, the values'
+        // top-level `registry:`, or the chart's default).
+        let from_parts = match (repository, image_name) {
+            (Some(_), _) | (None, None) => None,
+            (None, Some(image_name)) => registry
+                .or_else(|| top_level_registry(&lines))
+                .filter(|r| !r.is_empty() && !r.contains("{{"))
+                .map(|r| format!("{}/{image_name}", r.trim_end_matches('/'))),
+        };
+        let Some(repository) = repository.map(|(r, _)| r.to_owned()).or(from_parts) else {
             continue;
         };
-        let Some((name, _)) = reference(repository) else {
+        let Some((name, _)) = reference(&repository) else {
             continue;
         };
         let (requirement, span) = match tag {
@@ -191,6 +206,25 @@ pub fn yaml_images(bytes: &[u8], host: HostId) -> Vec<Dependency> {
     }
     out
 }
+
+/// The registry a Helm values file sets for all its images: a top-level `registry:`, or, in the
+/// Datadog chart's values (a top-level `datadog:` mapping), the chart's default registry.
+fn top_level_registry<'t>(lines: &[Line<'t>]) -> Option<&'t str> {
+    let top = |key: &str| {
+        lines
+            .iter()
+            .filter(|l| indent(l.text) == 0)
+            .find_map(|l| scalar_after(l.text, key).map(|(v, _)| v))
+    };
+    top("registry").or_else(|| top("datadog").map(|_| DATADOG_CHART_REGISTRY))
+}
+
+/// What the Datadog Helm chart's values hold (its top-level `datadog:` mapping): such a file is
+/// read for the images it names by `name:` alone.
+pub const DATADOG_CHART_VALUES: &str = "\ndatadog:";
+
+/// Where the Datadog Helm chart pulls its images from unless its values say otherwise.
+const DATADOG_CHART_REGISTRY: &str = "gcr.io/datadoghq";
 
 /// Images in a Dockerfile's `FROM` lines (`FROM [--platform=…] image[:tag] [AS name]`).
 pub fn dockerfile_images(bytes: &[u8], host: HostId) -> Vec<Dependency> {

@@ -308,6 +308,7 @@ fn with_agent_options(mut parsed: Parsed, bytes: &[u8], host: HostId) -> Parsed 
 /// the minimum-versions table: the Datadog option that turns IMDSv2 off.
 pub const AGENT_NEEDLES: &[&str] = &[
     images::DATADOG_PREFER_IMDSV2,
+    images::DATADOG_CHART_VALUES,
     // SDKs installed at a version by a command (`pip install boto3==1.9.0`, `npm install
     // aws-sdk@2.1.0`, `gem install aws-sdk-core`, `yum install awscli-1.16.0`, `apt-get install
     // awscli=1.16.0-1`): the pinned spellings only.

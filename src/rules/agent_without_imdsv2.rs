@@ -40,7 +40,9 @@ reference pins below the first version known to use IMDSv2 tokens:
 
 Images are read wherever a YAML or JSON file names one (`image: repo:tag` in Kubernetes
 manifests, ECS task definitions' `"image"`, CloudFormation's `Image:`, Helm values' `image:`
-mappings with `repository:` and `tag:`) and in Dockerfile `FROM` lines; the default registry
+mappings with `repository:` and `tag:`, or with `name:` and `tag:` under a `registry:` of the
+mapping or of the values file — the Datadog chart's layout, whose default registry
+`gcr.io/datadoghq` holds when its values set none) and in Dockerfile `FROM` lines; the default registry
 (`docker.io/`, `library/`) is not part of the name, and the finding points at the tag. A tag that
 is a full version (`v1.68.1`, `7.50.0-jmx`) is judged; a shorter one (`7`, `0.10`) follows the
 newest release of its line, and `latest`, a digest or a template (`{{ .Values.tag }}`) give no
@@ -87,9 +89,8 @@ line before it; `--ignore IMDS021` turns the rule off.
 ## Known limitations
 Only versions written in the repository are seen; an agent baked into an AMI or installed without
 a version is not. Images and the Datadog option are read line by line, not through the YAML
-tree: a Helm chart that builds the image from a registry and a name (the Datadog chart's
-`agents.image.name` with a global `registry`) is not read, and an `image:` key of something that
-is not a container is read as one. Most of these numbers are taken from the vendors' changelogs as issue 16 listed
+tree: a registry set in a parent chart's values or on the command line (`--set registry=…`) is
+not seen, and an `image:` key of something that is not a container is read as one. Most of these numbers are taken from the vendors' changelogs as issue 16 listed
 them; `data/minimum-versions.toml` says for each row whether it was re-checked.
 
 ## References

@@ -96,12 +96,13 @@ reported. A range is judged by its bounds, without a resolver: `boto3>=1.9` is a
 the lockfile resolves it to a new version (the lockfile, when present, is read too). Maven
 `<properties>` are substituted within the same `pom.xml` only, and a Gradle `$variable` within
 the same build script (a version set in another script or in `gradle.properties` is not judged,
-only counted). go.sum is not read. Install commands in shell code (`pip install boto3==1.9.0`, `npm install
+only counted). go.sum is read as a lockfile: for each module the highest version with a code
+checksum, the one minimal version selection built. Install commands in shell code (`pip install boto3==1.9.0`, `npm install
 aws-sdk@2.1.0`, `gem install aws-sdk-core -v 3.0.0`, `yum install awscli-1.16.0`, `apt-get
 install awscli=1.16.0-1`) are read where the file is analysed: a script that reaches no metadata
 endpoint is read for them only when it holds a pinned spelling (`boto3==`, `botocore==`,
 `awscli==`, `aws-sdk@`, `aws-sdk-core`, `awscli-1.`, `awscli=1.`), so `pip install
-'boto3>=1.9'` alone in such a script is not seen. Gradle's `[a, b[` interval spelling is not read.
+'boto3>=1.9'` alone in such a script is not seen. Gradle's outward brackets for open ends (`[a, b[`, `]a, b]`) are read as Maven's `)` and `(`.
 
 ## References
 - AWS EC2 user guide, "Use a supported AWS SDK": <https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/use-a-supported-sdk-version-for-imdsv2.html>

@@ -561,11 +561,12 @@ fn npm(requirement: &str, flavor: Flavor) -> Option<Allowed> {
     Some(Allowed::Ranges(all))
 }
 
-/// Maven and Gradle: `[a,b)` intervals (several, comma-separated), `1.2` a soft pin Maven takes
-/// as it is, Gradle's `1.+` and `1.2!!` (strict).
+/// Maven and Gradle: `[a,b)` intervals (several, comma-separated; Gradle also writes an open
+/// end with the bracket turned outwards, `[a,b[` and `]a,b]`), `1.2` a soft pin Maven takes as
+/// it is, Gradle's `1.+` and `1.2!!` (strict).
 fn maven(requirement: &str, flavor: Flavor) -> Option<Allowed> {
     let requirement = requirement.trim_end_matches("!!");
-    if requirement.starts_with(['[', '(']) {
+    if requirement.starts_with(['[', '(', ']']) {
         return intervals(requirement, flavor).map(Allowed::Ranges);
     }
     if requirement.ends_with('+') {
@@ -593,14 +594,18 @@ fn nuget(requirement: &str, flavor: Flavor) -> Option<Allowed> {
     Version::parse(requirement, flavor).map(Allowed::Exactly)
 }
 
-/// `[1.0,2.0)`, `(,1.0]`, `[1.5,)`, `[1.0]`, several separated by commas.
+/// `[1.0,2.0)`, `(,1.0]`, `[1.5,)`, `[1.0]`, several separated by commas; an open end may be
+/// written with the bracket turned outwards (Gradle: `[1.0,2.0[`, `]1.0,2.0]`).
 fn intervals(text: &str, flavor: Flavor) -> Option<Vec<Interval>> {
     let mut out = Vec::new();
     let mut rest = text.trim();
     while !rest.is_empty() {
         let open = rest.chars().next()?;
-        let close_at = rest.find([']', ')'])?;
-        let close = rest.get(close_at..=close_at)?;
+        let close_at = 1 + rest.get(1..)?.find([']', ')', '['])?;
+        let close = match rest.get(close_at..=close_at)? {
+            "[" => ")",
+            other => other,
+        };
         let inside = rest.get(1..close_at)?;
         let bound = |s: &str, inclusive: bool| -> Option<Option<Bound>> {
             let s = s.trim();
@@ -919,6 +924,29 @@ mod tests {
         assert_eq!(
             verdict("(2.10.21,3)", Syntax::Maven, "2.10.21"),
             Verdict::Supported
+        );
+        // Gradle's outward brackets for open ends.
+        assert_eq!(
+            verdict("]2.10.21,3.0]", Syntax::Maven, "2.10.21"),
+            Verdict::Supported
+        );
+        assert_eq!(
+            verdict("[2.10.21, 3.0[", Syntax::Maven, "2.10.21"),
+            Verdict::Supported
+        );
+        assert_eq!(
+            verdict("[2.5.0, 2.30.0[", Syntax::Maven, "2.10.21"),
+            Verdict::SomeBelow {
+                lowest: Some(v("2.5.0"))
+            }
+        );
+        assert_eq!(
+            verdict("[2.0, 2.10.21[", Syntax::Maven, "2.10.21"),
+            Verdict::AllBelow
+        );
+        assert_eq!(
+            verdict("]1.0,2.10.21[", Syntax::Maven, "2.10.21"),
+            Verdict::AllBelow
         );
         assert_eq!(
             verdict("~> 3.79", Syntax::Ruby, "3.79.0"),

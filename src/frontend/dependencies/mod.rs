@@ -38,6 +38,7 @@ pub enum Format {
     YarnLock,
     PnpmLock,
     GoMod,
+    GoSum,
     Pom,
     /// `*.gradle`, `*.gradle.kts` (build scripts and the scripts they apply).
     Gradle,
@@ -71,6 +72,7 @@ impl Format {
             "yarn.lock" => Format::YarnLock,
             "pnpm-lock.yaml" => Format::PnpmLock,
             "go.mod" => Format::GoMod,
+            "go.sum" => Format::GoSum,
             "pom.xml" => Format::Pom,
             "gemfile" | "gems.rb" => Format::Gemfile,
             "gemfile.lock" | "gems.locked" => Format::GemfileLock,
@@ -154,6 +156,10 @@ pub fn parse(format: Format, bytes: &[u8], host: HostId) -> Parsed {
         }
         Format::GoMod => {
             go::go_mod(text, &mut out);
+            Ok(())
+        }
+        Format::GoSum => {
+            go::go_sum(text, &mut out);
             Ok(())
         }
         Format::Pom => java::pom(text, &mut out),
@@ -259,7 +265,8 @@ mod tests {
         assert_eq!(of("App.csproj"), Some(Format::MsBuild));
         assert_eq!(of("Directory.Packages.props"), Some(Format::MsBuild));
         assert_eq!(of("Gemfile.lock"), Some(Format::GemfileLock));
-        assert_eq!(of("go.sum"), None);
+        assert_eq!(of("go.sum"), Some(Format::GoSum));
+        assert_eq!(of("go.work.sum"), None);
         assert_eq!(of("yarn.lock"), Some(Format::YarnLock));
         assert_eq!(of("pnpm-lock.yaml"), Some(Format::PnpmLock));
         assert_eq!(of("build.gradle"), Some(Format::Gradle));
