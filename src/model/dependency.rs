@@ -28,9 +28,9 @@ pub enum Ecosystem {
     Packagist,
     /// Rust crates (crates.io): Cargo.lock.
     Cargo,
-    /// C++ libraries (vcpkg, Conan): no reader yet.
+    /// C++ libraries: vcpkg.json, conanfile.txt, conanfile.py, conan.lock.
     Cpp,
-    /// PowerShell modules (PowerShell Gallery): no reader yet.
+    /// PowerShell modules (PowerShell Gallery): module manifests' `RequiredModules`.
     Powershell,
     /// Container images as `repository` (without registry `docker.io/` or `library/`).
     Image,

@@ -43,8 +43,8 @@ supported AWS SDK"
 | `aws/aws-sdk-php` | Packagist | 3.147.7 |
 | `aws-sdk-core` (SDK for Ruby 3) | RubyGems | 3.79.0 |
 | `AWSSDK.Core` (SDK for .NET) | NuGet | 3.3.634.1 |
-| `aws-sdk-cpp` | C++ (no reader yet) | 1.7.229 |
-| AWS Tools for PowerShell | PowerShell Gallery (no reader yet) | 4.0.1.0 |
+| `aws-sdk-cpp` | C++ (vcpkg.json, conanfile.txt, conan.lock) | 1.7.229 |
+| AWS Tools for PowerShell | PowerShell Gallery (module manifests `*.psd1`: `RequiredModules`) | 4.0.1.0 |
 
 and libraries: `boto` (boto 2, `boto.utils.get_instance_metadata`) and rusoto (`rusoto_core`,
 `rusoto_credential`) never send a token; the Python `ec2-metadata` package does from 2.2.0

@@ -4,12 +4,14 @@
 //! name, the version requirement as written and the exact span of the version string — and
 //! knows nothing of what versions mean (the rules IMDS020 and IMDS021 do).
 
+mod cpp;
 mod dotnet;
 mod go;
 mod java;
 mod javascript;
 pub mod json;
 mod php;
+mod powershell;
 mod python;
 mod ruby;
 mod rust;
@@ -55,6 +57,14 @@ pub enum Format {
     ComposerJson,
     ComposerLock,
     CargoLock,
+    /// `vcpkg.json`.
+    Vcpkg,
+    /// `conanfile.txt`.
+    ConanfileTxt,
+    /// `conan.lock`.
+    ConanLock,
+    /// `*.psd1`, a PowerShell module manifest.
+    PowershellManifest,
 }
 
 impl Format {
@@ -82,6 +92,10 @@ impl Format {
             "directory.packages.props" => Format::MsBuild,
             "composer.lock" => Format::ComposerLock,
             "cargo.lock" => Format::CargoLock,
+            "vcpkg.json" => Format::Vcpkg,
+            "conanfile.txt" => Format::ConanfileTxt,
+            "conan.lock" => Format::ConanLock,
+            _ if lower.ends_with(".psd1") => Format::PowershellManifest,
             _ if lower.ends_with(".csproj")
                 || lower.ends_with(".fsproj")
                 || lower.ends_with(".vbproj") =>
@@ -185,6 +199,19 @@ pub fn parse(format: Format, bytes: &[u8], host: HostId) -> Parsed {
         Format::ComposerJson => php::composer_json(text, &mut out),
         Format::ComposerLock => php::composer_lock(text, &mut out),
         Format::CargoLock => rust::cargo_lock(text, &mut out),
+        Format::Vcpkg => cpp::vcpkg_json(text, &mut out),
+        Format::ConanfileTxt => {
+            cpp::conanfile_txt(text, &mut out);
+            Ok(())
+        }
+        Format::ConanLock => {
+            cpp::conan_strings(text, Declared::Lockfile, &mut out);
+            Ok(())
+        }
+        Format::PowershellManifest => {
+            powershell::module_requirements(text, &mut out);
+            Ok(())
+        }
     };
     if let Err(why) = result {
         out.parsed.diagnostics.push(Note::skipped(format!(
@@ -267,6 +294,14 @@ mod tests {
         assert_eq!(of("Gemfile.lock"), Some(Format::GemfileLock));
         assert_eq!(of("go.sum"), Some(Format::GoSum));
         assert_eq!(of("go.work.sum"), None);
+        assert_eq!(of("ports/vcpkg.json"), Some(Format::Vcpkg));
+        assert_eq!(of("conanfile.txt"), Some(Format::ConanfileTxt));
+        assert_eq!(of("conanfile.py"), None);
+        assert_eq!(of("conan.lock"), Some(Format::ConanLock));
+        assert_eq!(
+            of("Module/AWS.Tools.psd1"),
+            Some(Format::PowershellManifest)
+        );
         assert_eq!(of("yarn.lock"), Some(Format::YarnLock));
         assert_eq!(of("pnpm-lock.yaml"), Some(Format::PnpmLock));
         assert_eq!(of("build.gradle"), Some(Format::Gradle));
