@@ -251,6 +251,7 @@ mod tests {
         let (text, anchors) = decode(br#""${a}\$curl""#, 10).unwrap();
         let map = crate::fragment::OffsetMap::from_anchors(anchors);
         assert_eq!(text, "XXXX$curl");
-        assert_eq!(map.to_host(crate::fragment::FragmentOffset(5)).0, 10 + 8);
+        // `"` at 10, `${a}` at 11..15, `\$` at 15..17: `curl` starts at 17.
+        assert_eq!(map.to_host(crate::fragment::FragmentOffset(5)).0, 17);
     }
 }

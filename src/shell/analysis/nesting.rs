@@ -25,7 +25,7 @@ impl Analyzer<'_> {
     /// `sh -c '…'`: the string is run by a new shell, which sees only exported variables when the
     /// string is single-quoted and the calling shell's expansion of it otherwise. Returns whether
     /// it writes a token to its output.
-    pub(super) fn shell_string(&mut self, code: &Code, script: Node) -> bool {
+    pub(super) fn shell_string(&mut self, code: &Code, script: Node, in_container: bool) -> bool {
         let unquoted = word::unquote(script, code.text);
         let boundary = if unquoted.single_quoted {
             Boundary::ChildProcess
@@ -33,9 +33,10 @@ impl Analyzer<'_> {
             Boundary::Expanded
         };
         let outer = self.quoting_at(code.cx, script.start_byte()).0;
-        let child = code
+        let mut child = code
             .cx
             .child(code.fid, boundary, quoting_of(script), false, outer);
+        child.in_container |= in_container;
         self.nested(unquoted, code.map, &child)
     }
 
@@ -48,6 +49,7 @@ impl Analyzer<'_> {
         nodes: &[Node],
         program: usize,
         start: usize,
+        in_container: bool,
     ) -> bool {
         let mut joined = Unquoted::default();
         for (k, &arg) in nodes.iter().enumerate().skip(program + 1) {
@@ -63,9 +65,10 @@ impl Analyzer<'_> {
             _ => None,
         };
         let outer = self.quoting_at(code.cx, start).0;
-        let child = code
+        let mut child = code
             .cx
             .child(code.fid, Boundary::SameShell, layer, false, outer);
+        child.in_container |= in_container;
         self.nested(joined, code.map, &child)
     }
 
@@ -162,6 +165,7 @@ impl Analyzer<'_> {
             .split(|&b| b == b'\n')
             .next()
             .is_some_and(|line| crate::shell::is_shell_shebang(&String::from_utf8_lossy(line)));
+        let script = script || writes_script(parents.of(heredoc), heredoc, text);
         if !fed_to_shell && !script {
             return false;
         }
@@ -200,6 +204,56 @@ impl Analyzer<'_> {
         let produces = self.nested(unquoted, map, &child);
         fed_to_shell && produces
     }
+}
+
+/// Whether the command a here-document feeds writes it out as a script: `cat > FILE` or `tee
+/// FILE` where a FILE is named like one (`*.sh`, `*.bash`, or in a `bin/` directory).
+fn writes_script(statement: Option<Node>, heredoc: Node, text: &[u8]) -> bool {
+    let Some(statement) = statement.filter(|p| p.kind() == "redirected_statement") else {
+        return false;
+    };
+    let mut names: Vec<String> = Vec::new();
+    // `cat > FILE <<EOF` (a redirect of the statement) or `cat <<EOF > FILE` (of the heredoc's).
+    let mut cursor = statement.walk();
+    let mut heredoc_cursor = heredoc.walk();
+    let redirects: Vec<Node> = statement
+        .named_children(&mut cursor)
+        .chain(heredoc.named_children(&mut heredoc_cursor))
+        .collect();
+    for child in redirects {
+        if child.kind() == "file_redirect" {
+            let operator = child.child(0).map(|o| word::node_str(o, text));
+            let writes = operator
+                .as_deref()
+                .is_some_and(|o| o.starts_with('>') || o.starts_with("&>"));
+            if let (true, Some(destination)) = (writes, child.child_by_field_name("destination")) {
+                names.push(word::node_str(destination, text));
+            }
+        }
+    }
+    let body = statement
+        .child_by_field_name("body")
+        .filter(|b| b.kind() == "command");
+    let Some(body) = body else {
+        return false;
+    };
+    let words = argv(body, text).0;
+    let program = words.first().and_then(command::base_name);
+    match program.as_deref() {
+        Some("cat") => {}
+        Some("tee") => names.extend(
+            words
+                .iter()
+                .skip(1)
+                .filter_map(|w| w.literal())
+                .filter(|w| !w.starts_with('-')),
+        ),
+        _ => return false,
+    }
+    names.iter().any(|name| {
+        let name = name.trim_matches(|c| c == '"' || c == '\'');
+        name.ends_with(".sh") || name.ends_with(".bash") || name.contains("/bin/")
+    })
 }
 
 /// How a word that holds shell code is quoted, when text can be inserted into it.
