@@ -138,8 +138,7 @@ fn task(item: Node, bytes: &[u8], host: HostId, depth: usize, parsed: &mut Parse
     {
         if depth >= MAX_DEPTH {
             parsed.diagnostics.push(Note::partly_analysed(format!(
-                "Ansible blocks nested more than {MAX_DEPTH} deep (line {}) were not read",
-                item.start_position().row + 1
+                "Ansible blocks nested more than {MAX_DEPTH} deep were not read"
             )));
             return;
         }
@@ -151,21 +150,14 @@ fn task(item: Node, bytes: &[u8], host: HostId, depth: usize, parsed: &mut Parse
         return;
     }
     let args = yaml::get(item, bytes, "args");
-    for (key, key_node, value) in &pairs {
+    for (key, _, value) in &pairs {
         let name = module_name(key);
         if SHELL_MODULES.contains(&name) {
-            shell_task(
-                *value,
-                args,
-                bytes,
-                host,
-                key_node.start_position().row,
-                parsed,
-            );
+            shell_task(*value, args, bytes, host, parsed);
         } else if COMMAND_MODULES.contains(&name) {
             command_task(*value, args, bytes, host, parsed);
         } else if HTTP_MODULES.contains(&name) {
-            http_task(*value, bytes, name, key_node.start_position().row, parsed);
+            http_task(*value, bytes, name, parsed);
         }
     }
 }
@@ -198,20 +190,12 @@ fn without_jinja(mut scalar: Scalar) -> Scalar {
     scalar
 }
 
-fn shell_task(
-    value: Node,
-    args: Option<Node>,
-    bytes: &[u8],
-    host: HostId,
-    row: usize,
-    parsed: &mut Parsed,
-) {
+fn shell_task(value: Node, args: Option<Node>, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
     if let Some(executable) = option(value, args, bytes, "executable") {
         let program = executable.rsplit('/').next().unwrap_or_default();
         if !crate::fragment::language::is_shell_name(program) {
             parsed.diagnostics.push(Note::partly_analysed(format!(
-                "an Ansible shell task (line {}) runs `{executable}`, which is not a POSIX shell; it was not analysed",
-                row + 1
+                "an Ansible shell task runs `{executable}`, which is not a POSIX shell; it was not analysed"
             )));
             return;
         }
@@ -249,14 +233,13 @@ fn command_task(value: Node, args: Option<Node>, bytes: &[u8], host: HostId, par
     parsed.fragments.push(fragment);
 }
 
-fn http_task(value: Node, bytes: &[u8], module: &str, row: usize, parsed: &mut Parsed) {
+fn http_task(value: Node, bytes: &[u8], module: &str, parsed: &mut Parsed) {
     let url = yaml::get(value, bytes, "url")
         .and_then(|u| yaml::scalar_string(u, bytes))
         .unwrap_or_default();
     if METADATA_HOSTS.iter().any(|h| url.contains(h)) {
         parsed.diagnostics.push(Note::partly_analysed(format!(
-            "an Ansible `{module}` task (line {}) requests the metadata service (`{url}`); the `uri` and `get_url` modules are not analysed yet",
-            row + 1
+            "an Ansible `{module}` task requests the metadata service (`{url}`); the `uri` and `get_url` modules are not analysed yet"
         )));
     }
 }

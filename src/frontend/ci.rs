@@ -97,15 +97,14 @@ fn is_powershell(shell: &str) -> bool {
 }
 
 /// A shell the host names that is not read: a note, PowerShell's from its one place.
-fn not_posix(shell: &str, what: &str, node: Node, parsed: &mut Parsed) {
-    let line = node.start_position().row + 1;
+fn not_posix(shell: &str, what: &str, parsed: &mut Parsed) {
     if is_powershell(shell) {
         parsed
             .diagnostics
-            .push(powershell_not_analysed(&format!("{what} (line {line})")));
+            .push(powershell_not_analysed(&format!("{what}")));
     } else {
         parsed.diagnostics.push(Note::partly_analysed(format!(
-            "{what} (line {line}) runs `{shell}`, not a POSIX shell; it was not analysed"
+            "{what} runs `{shell}`, not a POSIX shell; it was not analysed"
         )));
     }
 }
@@ -125,7 +124,7 @@ fn buildspec(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
         .and_then(|s| yaml::scalar_string(s, bytes))
     {
         if !is_posix(&shell) {
-            not_posix(&shell, "a CodeBuild buildspec's commands", phases, parsed);
+            not_posix(&shell, "a CodeBuild buildspec's commands", parsed);
             return;
         }
     }
@@ -197,7 +196,7 @@ fn circleci(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
                 };
                 if let Some(shell) = shell.or_else(|| job_shell.clone()) {
                     if !is_posix(&shell) {
-                        not_posix(&shell, "a CircleCI run step", run, parsed);
+                        not_posix(&shell, "a CircleCI run step", parsed);
                         continue;
                     }
                 }
@@ -288,13 +287,13 @@ fn azure_steps(parent: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
             yaml::get(step, bytes, "script").or_else(|| yaml::get(step, bytes, "bash"))
         {
             Some(code)
-        } else if let Some(code) =
-            yaml::get(step, bytes, "pwsh").or_else(|| yaml::get(step, bytes, "powershell"))
+        } else if yaml::get(step, bytes, "pwsh")
+            .or_else(|| yaml::get(step, bytes, "powershell"))
+            .is_some()
         {
-            parsed.diagnostics.push(powershell_not_analysed(&format!(
-                "an Azure Pipelines step (line {})",
-                code.start_position().row + 1
-            )));
+            parsed
+                .diagnostics
+                .push(powershell_not_analysed("an Azure Pipelines step"));
             None
         } else if let Some(task) =
             yaml::get(step, bytes, "task").and_then(|t| yaml::scalar_string(t, bytes))
@@ -331,8 +330,7 @@ fn azure_task<'t>(
         "Bash" | "ShellScript" => Some(script),
         "PowerShell" | "AzurePowerShell" => {
             parsed.diagnostics.push(powershell_not_analysed(&format!(
-                "an Azure Pipelines `{task}` task (line {})",
-                script.start_position().row + 1
+                "an Azure Pipelines `{task}` task"
             )));
             None
         }

@@ -202,33 +202,27 @@ fn steps(bytes: &[u8]) -> Vec<Step> {
     out
 }
 
-fn line_of(bytes: &[u8], at: usize) -> usize {
-    bytes.iter().take(at).filter(|&&b| b == b'\n').count() + 1
-}
-
 pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
     let mut parsed = Parsed::default();
     for step in steps(bytes) {
-        let line = line_of(bytes, step.at);
         match step.name {
             "sh" => {}
             "bat" => {
                 parsed.diagnostics.push(Note::partly_analysed(format!(
-                    "a `bat` step (line {line}) runs Windows cmd, not analysed"
+                    "a `bat` step runs Windows cmd, not analysed"
                 )));
                 continue;
             }
             _ => {
-                parsed.diagnostics.push(powershell_not_analysed(&format!(
-                    "a `{}` step (line {line})",
-                    step.name
-                )));
+                parsed
+                    .diagnostics
+                    .push(powershell_not_analysed(&format!("a `{}` step", step.name)));
                 continue;
             }
         }
         let Some((start, end)) = step.literal else {
             parsed.diagnostics.push(Note::partly_analysed(format!(
-                "an `sh` step (line {line}) whose script is not one string literal was not analysed"
+                "an `sh` step whose script is not one string literal was not analysed"
             )));
             continue;
         };
@@ -238,7 +232,7 @@ pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
             groovy_string::decode(text, start),
         ) else {
             parsed.diagnostics.push(Note::partly_analysed(format!(
-                "an `sh` step (line {line}) whose string could not be read was not analysed"
+                "an `sh` step whose string could not be read was not analysed"
             )));
             continue;
         };
