@@ -99,9 +99,7 @@ fn is_powershell(shell: &str) -> bool {
 /// A shell the host names that is not read: a note, PowerShell's from its one place.
 fn not_posix(shell: &str, what: &str, parsed: &mut Parsed) {
     if is_powershell(shell) {
-        parsed
-            .diagnostics
-            .push(powershell_not_analysed(&format!("{what}")));
+        parsed.diagnostics.push(powershell_not_analysed(what));
     } else {
         parsed.diagnostics.push(Note::partly_analysed(format!(
             "{what} runs `{shell}`, not a POSIX shell; it was not analysed"

@@ -116,9 +116,8 @@ fn script_literal(bytes: &[u8], i: usize) -> Option<(usize, usize)> {
         let after = skip_blanks(bytes, end, false);
         (bytes.get(after) != Some(&b'+')).then_some((i, end))
     };
-    match bytes.get(i) {
-        Some(b'\'' | b'"') => return literal_at(i),
-        _ => {}
+    if let Some(b'\'' | b'"') = bytes.get(i) {
+        return literal_at(i);
     }
     // Named arguments: find `script:` at this level, up to the end of the call.
     let mut depth = 0usize;
@@ -138,7 +137,10 @@ fn script_literal(bytes: &[u8], i: usize) -> Option<(usize, usize)> {
             b'\n' if !parens && depth == 0 => return None,
             b's' if depth == 0
                 && bytes.get(i..i + 6) == Some(b"script")
-                && (i == 0 || !is_ident(bytes[i - 1])) =>
+                && !i
+                    .checked_sub(1)
+                    .and_then(|p| bytes.get(p))
+                    .is_some_and(|b| is_ident(*b)) =>
             {
                 let colon = skip_blanks(bytes, i + 6, false);
                 if bytes.get(colon) == Some(&b':') {
@@ -163,10 +165,12 @@ fn steps(bytes: &[u8]) -> Vec<Step> {
     while let Some(&b) = bytes.get(i) {
         match b {
             b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                i = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |n| i + n);
+                i = memchr::memchr(b'\n', bytes.get(i..).unwrap_or_default())
+                    .map_or(bytes.len(), |n| i + n);
             }
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                i = memchr::memmem::find(&bytes[i + 2..], b"*/").map_or(bytes.len(), |n| i + 4 + n);
+                i = memchr::memmem::find(bytes.get(i + 2..).unwrap_or_default(), b"*/")
+                    .map_or(bytes.len(), |n| i + 4 + n);
             }
             b'\'' | b'"' => {
                 i = string_end(bytes, i).unwrap_or(bytes.len());
@@ -176,7 +180,7 @@ fn steps(bytes: &[u8]) -> Vec<Step> {
                 while bytes.get(i).is_some_and(|b| is_ident(*b)) {
                     i += 1;
                 }
-                let word = &bytes[start..i];
+                let word = bytes.get(start..i).unwrap_or_default();
                 let Some(name) = STEPS.iter().find(|s| s.as_bytes() == word) else {
                     continue;
                 };
@@ -208,9 +212,9 @@ pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
         match step.name {
             "sh" => {}
             "bat" => {
-                parsed.diagnostics.push(Note::partly_analysed(format!(
-                    "a `bat` step runs Windows cmd, not analysed"
-                )));
+                parsed.diagnostics.push(Note::partly_analysed(
+                    "a `bat` step runs Windows cmd, not analysed",
+                ));
                 continue;
             }
             _ => {
@@ -221,19 +225,19 @@ pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
             }
         }
         let Some((start, end)) = step.literal else {
-            parsed.diagnostics.push(Note::partly_analysed(format!(
-                "an `sh` step whose script is not one string literal was not analysed"
-            )));
+            parsed.diagnostics.push(Note::partly_analysed(
+                "an `sh` step whose script is not one string literal was not analysed",
+            ));
             continue;
         };
-        let text = &bytes[start..end];
+        let text = bytes.get(start..end).unwrap_or_default();
         let (Some(how), Some((decoded, anchors))) = (
             groovy_string::literal(text),
             groovy_string::decode(text, start),
         ) else {
-            parsed.diagnostics.push(Note::partly_analysed(format!(
-                "an `sh` step whose string could not be read was not analysed"
-            )));
+            parsed.diagnostics.push(Note::partly_analysed(
+                "an `sh` step whose string could not be read was not analysed",
+            ));
             continue;
         };
         let Literal { quote, triple, .. } = how;
