@@ -2,7 +2,8 @@
 //!
 //! A document is Ansible when it is a list whose items are plays (`hosts:` with `tasks:`,
 //! `pre_tasks:`, `post_tasks:`, `handlers:` or `roles:`) or tasks (mappings with a known module
-//! key, or a `block:`), whatever the file is called (`roles/*/tasks/*.yml`, `handlers/`, a
+//! key, a module named with its collection, a `block:`, or a key only tasks have: `register`,
+//! `when`, `loop`, …), whatever the file is called (`roles/*/tasks/*.yml`, `handlers/`, a
 //! playbook). `block:`/`rescue:`/`always:` are read as the task lists they are.
 //!
 //! - `shell` (and `raw`): the string is a script of its own, run by `/bin/sh` (or the `executable`
@@ -87,10 +88,43 @@ fn is_play(item: Node, bytes: &[u8]) -> bool {
             .any(|key| yaml::get(item, bytes, key).is_some()))
 }
 
+/// Keys only a task has (besides its module): what makes a list item with a module of any
+/// collection, or a custom one, a task.
+const TASK_KEYWORDS: &[&str] = &[
+    "register",
+    "when",
+    "loop",
+    "with_items",
+    "notify",
+    "become",
+    "ignore_errors",
+    "changed_when",
+    "failed_when",
+    "until",
+    "retries",
+    "delegate_to",
+    "check_mode",
+    "no_log",
+    "args",
+    "listen",
+];
+
+/// A module named with its collection (`amazon.aws.ec2_instance`: three dotted names).
+fn is_collection_module(key: &str) -> bool {
+    let parts: Vec<&str> = key.split('.').collect();
+    parts.len() >= 3
+        && parts.iter().all(|p| {
+            !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+}
+
 fn is_task(item: Node, bytes: &[u8]) -> bool {
-    yaml::pairs(item, bytes)
-        .iter()
-        .any(|(key, _, _)| BLOCK_LISTS.contains(&key.as_str()) || is_known_module(key))
+    yaml::pairs(item, bytes).iter().any(|(key, _, _)| {
+        BLOCK_LISTS.contains(&key.as_str())
+            || is_known_module(key)
+            || is_collection_module(key)
+            || TASK_KEYWORDS.contains(&key.as_str())
+    })
 }
 
 /// Whether a document is an Ansible playbook or task file: a list of mappings, each a play or a
