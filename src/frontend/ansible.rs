@@ -8,7 +8,9 @@
 //!
 //! - `shell` (and `raw`): the string is a script of its own, run by `/bin/sh` (or the `executable`
 //!   of `args:`/the module's mapping; a shell that is not POSIX gets a note). Each task is its own
-//!   shell, so a fix fetches a token in the task.
+//!   shell, so a fix fetches a token in the task. The string is a host of its own (its origin:
+//!   `ansible-task`, the module and the task's `name`), rewritten whole by a fix; one holding
+//!   Jinja is read in place instead, with placeholders, since a whole rewrite would write them.
 //! - `command`: no shell. The string is split into words (as `shlex` does) and run: the requests
 //!   are read, as an argv, but no fix edits them (a token fetch needs a shell, or a task of its
 //!   own). `argv:` lists are words as written.
@@ -21,7 +23,7 @@ use super::script::{placeholders, ScriptBuilder};
 use super::yaml::{self, Scalar};
 use super::Parsed;
 use crate::fragment::{HostId, InsertRegion};
-use crate::model::Note;
+use crate::model::{Note, OriginEntry};
 
 /// The module names whose string is run by a shell.
 const SHELL_MODULES: &[&str] = &["shell", "raw"];
@@ -113,9 +115,9 @@ const TASK_KEYWORDS: &[&str] = &[
 fn is_collection_module(key: &str) -> bool {
     let parts: Vec<&str> = key.split('.').collect();
     parts.len() >= 3
-        && parts.iter().all(|p| {
-            !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        })
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
 }
 
 fn is_task(item: Node, bytes: &[u8]) -> bool {
@@ -187,7 +189,8 @@ fn task(item: Node, bytes: &[u8], host: HostId, depth: usize, parsed: &mut Parse
     for (key, _, value) in &pairs {
         let name = module_name(key);
         if SHELL_MODULES.contains(&name) {
-            shell_task(*value, args, bytes, host, parsed);
+            let name = yaml::get(item, bytes, "name").and_then(|n| yaml::scalar_string(n, bytes));
+            shell_task(*value, args, bytes, host, (key, name), parsed);
         } else if COMMAND_MODULES.contains(&name) {
             command_task(*value, args, bytes, host, parsed);
         } else if HTTP_MODULES.contains(&name) {
@@ -224,7 +227,14 @@ fn without_jinja(mut scalar: Scalar) -> Scalar {
     scalar
 }
 
-fn shell_task(value: Node, args: Option<Node>, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
+fn shell_task(
+    value: Node,
+    args: Option<Node>,
+    bytes: &[u8],
+    host: HostId,
+    (module, name): (&str, Option<String>),
+    parsed: &mut Parsed,
+) {
     if let Some(executable) = option(value, args, bytes, "executable") {
         let program = executable.rsplit('/').next().unwrap_or_default();
         if !crate::fragment::language::is_shell_name(program) {
@@ -237,9 +247,21 @@ fn shell_task(value: Node, args: Option<Node>, bytes: &[u8], host: HostId, parse
     let Some(scalar) = command_string(value, args, bytes) else {
         return;
     };
-    let mut script = ScriptBuilder::default();
-    script.push_scalar(&without_jinja(scalar));
-    parsed.fragments.push(script.finish(host));
+    if scalar.text.contains("{{") || scalar.text.contains("{%") {
+        // Jinja is templated first: read with placeholders, edited in place.
+        let mut script = ScriptBuilder::default();
+        script.push_scalar(&without_jinja(scalar));
+        parsed.fragments.push(script.finish(host));
+        return;
+    }
+    // A host of its own, so findings carry where it came from (the task and its module).
+    let mut origin = OriginEntry::layer("ansible-task").with_key(module);
+    if let Some(name) = name {
+        origin = origin.with_name(name);
+    }
+    let mut embedded = super::kubernetes::scalar_host(&scalar, vec![origin]);
+    embedded.kind = Some(super::Kind::Shell);
+    parsed.embedded.push(embedded);
 }
 
 fn command_task(value: Node, args: Option<Node>, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
