@@ -9,7 +9,8 @@
 //!   whose `shell:` is not a POSIX shell is not read (a note). Reusable `commands:` too.
 //! - Azure Pipelines: each `script:`/`bash:` step, and each `Bash@3` task's inline
 //!   `inputs.script`, is its own shell; `pwsh:`/`powershell:` steps and PowerShell tasks get a
-//!   note. Steps at the top, in `jobs:` and in `stages:`. `$(name)` macros and `${{ … }}`
+//!   note, and so do `script:` steps on a Windows pool (`vmImage: windows-…`: `cmd.exe`). Steps at
+//!   the top, in `jobs:` and in `stages:`. `$(name)` macros and `${{ … }}`
 //!   expressions are substituted before the shell runs: unknown words.
 //! - Bitbucket Pipelines: a step's `script:` items are one shell, `after-script:` another.
 //! - Buildkite: a step's `command:`/`commands:` items are joined into one script.
@@ -248,42 +249,61 @@ fn azure_clean(mut scalar: Scalar) -> Scalar {
 }
 
 fn azure(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
-    azure_steps(document, bytes, host, parsed);
+    let windows = on_windows(document, bytes, false);
+    azure_steps(document, bytes, host, windows, parsed);
     if let Some(jobs) = yaml::get(document, bytes, "jobs") {
-        azure_jobs(jobs, bytes, host, parsed);
+        azure_jobs(jobs, bytes, host, windows, parsed);
     }
     if let Some(stages) = yaml::get(document, bytes, "stages") {
         for stage in yaml::items(stages, bytes) {
+            let windows = on_windows(stage, bytes, windows);
             if let Some(jobs) = yaml::get(stage, bytes, "jobs") {
-                azure_jobs(jobs, bytes, host, parsed);
+                azure_jobs(jobs, bytes, host, windows, parsed);
             }
         }
     }
 }
 
-fn azure_jobs(jobs: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
+/// Whether a pipeline, stage or job runs on Windows agents (`pool: {vmImage: windows-…}`), where
+/// `script:` steps run in `cmd.exe`; else what its parent says.
+fn on_windows(node: Node, bytes: &[u8], parent: bool) -> bool {
+    let Some(pool) = yaml::get(node, bytes, "pool") else {
+        return parent;
+    };
+    match yaml::get(pool, bytes, "vmImage").and_then(|v| yaml::scalar_string(v, bytes)) {
+        Some(image) => image.to_ascii_lowercase().contains("windows"),
+        None => parent,
+    }
+}
+
+fn azure_jobs(jobs: Node, bytes: &[u8], host: HostId, windows: bool, parsed: &mut Parsed) {
     for job in yaml::items(jobs, bytes) {
-        azure_steps(job, bytes, host, parsed);
+        let windows = on_windows(job, bytes, windows);
+        azure_steps(job, bytes, host, windows, parsed);
         // A deployment job's strategy: `runOnce`/`rolling`/`canary` → hooks → `steps`.
         if let Some(strategy) = yaml::get(job, bytes, "strategy") {
             for (_, _, kind) in yaml::pairs(strategy, bytes) {
                 for (_, _, hook) in yaml::pairs(kind, bytes) {
-                    azure_steps(hook, bytes, host, parsed);
+                    azure_steps(hook, bytes, host, windows, parsed);
                 }
             }
         }
     }
 }
 
-fn azure_steps(parent: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
+fn azure_steps(parent: Node, bytes: &[u8], host: HostId, windows: bool, parsed: &mut Parsed) {
     let Some(steps) = yaml::get(parent, bytes, "steps").filter(|s| yaml::is_sequence(*s, bytes))
     else {
         return;
     };
     for step in yaml::items(steps, bytes) {
-        let code = if let Some(code) =
-            yaml::get(step, bytes, "script").or_else(|| yaml::get(step, bytes, "bash"))
-        {
+        let script = yaml::get(step, bytes, "script");
+        let code = if let (Some(_), true) = (script, windows) {
+            parsed.diagnostics.push(Note::partly_analysed(
+                "an Azure Pipelines `script` step on a Windows pool runs in cmd.exe, not analysed",
+            ));
+            None
+        } else if let Some(code) = script.or_else(|| yaml::get(step, bytes, "bash")) {
             Some(code)
         } else if yaml::get(step, bytes, "pwsh")
             .or_else(|| yaml::get(step, bytes, "powershell"))

@@ -663,11 +663,19 @@ def circleci(doc, out):
 AZURE_MACRO = re.compile(r"\$\([A-Za-z0-9_.-]+\)|\$\{\{.*?\}\}|\$\[.*?\]")
 
 
-def azure_steps(steps, where, out):
+def windows_pool(node, parent):
+    pool = node.get("pool") if isinstance(node, dict) else None
+    if isinstance(pool, dict) and "vmImage" in pool:
+        return "windows" in str(pool["vmImage"]).lower()
+    return parent
+
+
+def azure_steps(steps, where, out, windows=False):
     for index, step in enumerate(steps or []):
         if not isinstance(step, dict):
             continue
-        script = step.get("script", step.get("bash"))
+        # On Windows agents `script:` runs in cmd.exe.
+        script = step.get("bash") if windows else step.get("script", step.get("bash"))
         task = str(step.get("task", ""))
         inputs = step.get("inputs") or {}
         if script is None and task.split("@")[0] in ("Bash", "ShellScript"):
@@ -678,19 +686,21 @@ def azure_steps(steps, where, out):
 
 
 def azure(doc, out):
-    azure_steps(doc.get("steps"), "steps", out)
-    jobs = list(doc.get("jobs") or [])
+    top = windows_pool(doc, False)
+    azure_steps(doc.get("steps"), "steps", out, top)
+    jobs = [(job, top) for job in doc.get("jobs") or []]
     for stage in doc.get("stages") or []:
         if isinstance(stage, dict):
-            jobs += list(stage.get("jobs") or [])
-    for index, job in enumerate(jobs):
+            jobs += [(job, windows_pool(stage, top)) for job in stage.get("jobs") or []]
+    for index, (job, windows) in enumerate(jobs):
         if not isinstance(job, dict):
             continue
-        azure_steps(job.get("steps"), f"jobs[{index}].steps", out)
+        windows = windows_pool(job, windows)
+        azure_steps(job.get("steps"), f"jobs[{index}].steps", out, windows)
         for kind in (job.get("strategy") or {}).values():
             for hook in (kind or {}).values():
                 if isinstance(hook, dict):
-                    azure_steps(hook.get("steps"), f"jobs[{index}] hook", out)
+                    azure_steps(hook.get("steps"), f"jobs[{index}] hook", out, windows)
 
 
 def bitbucket_items(items, where, out):
