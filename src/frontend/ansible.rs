@@ -10,7 +10,8 @@
 //!   of `args:`/the module's mapping; a shell that is not POSIX gets a note). Each task is its own
 //!   shell, so a fix fetches a token in the task. The string is a host of its own (its origin:
 //!   `ansible-task`, the module and the task's `name`), rewritten whole by a fix; one holding
-//!   Jinja is read in place instead, with placeholders, since a whole rewrite would write them.
+//!   Jinja is read in place instead, with placeholders, since a whole rewrite would write them,
+//!   and so is a folded block (`>`).
 //! - `command`: no shell. The string is split into words (as `shlex` does) and run: the requests
 //!   are read, as an argv, but no fix edits them (a token fetch needs a shell, or a task of its
 //!   own). `argv:` lists are words as written.
@@ -247,7 +248,10 @@ fn shell_task(
     let Some(scalar) = command_string(value, args, bytes) else {
         return;
     };
-    if scalar.text.contains("{{") || scalar.text.contains("{%") {
+    // A folded block (`>`) is rewritten whole as a flow scalar over its span, which holds the
+    // line break after it: it is edited in place instead, like Jinja.
+    let folded = bytes.get(scalar.span.start.0) == Some(&b'>');
+    if folded || scalar.text.contains("{{") || scalar.text.contains("{%") {
         // Jinja is templated first: read with placeholders, edited in place.
         let mut script = ScriptBuilder::default();
         script.push_scalar(&without_jinja(scalar));
