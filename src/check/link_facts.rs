@@ -68,9 +68,10 @@ pub(super) fn file_links(checking: &Checking, read: &Read, is_script: bool) -> F
                     .script_requests
                     .push(Related::at(view.source, span, SCRIPT_REQUEST_HERE));
             }
-            if container_side
-                .iter()
-                .any(|c| c.start <= span.start && span.end <= c.end)
+            if request.in_container
+                || container_side
+                    .iter()
+                    .any(|c| c.start <= span.start && span.end <= c.end)
             {
                 links.container_requests.push(Related::at(
                     view.source,

@@ -24,7 +24,7 @@ pub(super) fn findings(checking: &Checking) -> (Vec<Finding>, HashSet<FileSpan>)
         for (index, request) in analysis.requests().iter().enumerate() {
             let context = RequestContext {
                 request,
-                in_container: fragment.in_container,
+                in_container: fragment.in_container || request.in_container,
             };
             for (entry, violation) in rules::check(&context, |r| settings.rules.enabled(r)) {
                 if !view.is_suppressed(

@@ -5,8 +5,8 @@
 //! layer's module (`yaml_block`, `json_string`, …), next to its decoder.
 
 use super::{
-    dockerfile_line, hcl_template, json_string, make_recipe, python_string, yaml_block,
-    yaml_double, yaml_single,
+    dockerfile_line, groovy_string, hcl_template, json_string, make_recipe, python_string,
+    yaml_block, yaml_double, yaml_single,
 };
 
 /// One layer of quoting between inserted text and the text around it.
@@ -49,6 +49,9 @@ pub enum Quoting {
     /// A Python string literal (not raw) quoted with `quote`, tripled or not: `\` and the quote
     /// escaped, and line breaks in a one-line literal.
     PythonString { quote: char, triple: bool },
+    /// A Groovy string literal (a Jenkinsfile `sh` step's script) quoted with `quote`, tripled
+    /// or not: `\` and the quote escaped, `$` too in a GString, line breaks in a one-line one.
+    GroovyString { quote: char, triple: bool },
 }
 
 impl Quoting {
@@ -90,6 +93,7 @@ impl Quoting {
             Quoting::CloudFormationSub => text.replace("${", "${!"),
             Quoting::Make(layer) => make_recipe::encode(text, *layer),
             Quoting::PythonString { quote, triple } => python_string::encode(text, *quote, *triple),
+            Quoting::GroovyString { quote, triple } => groovy_string::encode(text, *quote, *triple),
         }
     }
 }

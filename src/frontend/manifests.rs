@@ -1,10 +1,11 @@
 //! YAML and JSON files that may carry scripts: each document is read as what its shape says — a
 //! Kubernetes object (`apiVersion` and `kind`; eksctl's `ClusterConfig` has them too), a
 //! CloudFormation template (`Resources` of `AWS::` types), a GitHub Actions workflow (`jobs` with
-//! `steps`), a GitLab CI file (jobs with `script`). (cloud-config is recognised by its first
-//! line, whatever the file's name.)
+//! `steps`), a GitLab CI file (jobs with `script`), the other CI systems of `ci.rs` (CodeBuild,
+//! CircleCI, Bitbucket, Buildkite, Azure Pipelines), an Ansible playbook or task file (a list of
+//! plays or tasks). (cloud-config is recognised by its first line, whatever the file's name.)
 
-use super::{cloudformation, eksctl, kubernetes, workflow, yaml, Parsed};
+use super::{ansible, ci, cloudformation, eksctl, kubernetes, workflow, yaml, Parsed};
 use crate::fragment::HostId;
 use crate::model::Note;
 
@@ -36,6 +37,10 @@ pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
 
 /// Reads one document as what its shape says.
 fn read_document(document: tree_sitter::Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
+    if ansible::is_ansible(document, bytes) {
+        ansible::read(document, bytes, host, parsed);
+        return;
+    }
     if !yaml::is_mapping(document, bytes) {
         return;
     }
@@ -51,6 +56,8 @@ fn read_document(document: tree_sitter::Node, bytes: &[u8], host: HostId, parsed
         }
     } else if has("Resources") || has("AWSTemplateFormatVersion") {
         cloudformation::read(document, bytes, host, parsed);
+    } else if ci::read(document, bytes, host, parsed) {
+        // CodeBuild, CircleCI, Bitbucket, Buildkite or Azure Pipelines.
     } else if has("jobs") {
         workflow::read_github(document, bytes, host, parsed);
     } else {

@@ -3,6 +3,8 @@
 //! the encoded values it found (base64, gzip, a MIME part) as new hosts to read. Front ends know
 //! file formats, never clients or rules.
 
+pub mod ansible;
+pub mod ci;
 pub mod cloud_init;
 pub mod cloudformation;
 pub mod dependencies;
@@ -10,6 +12,7 @@ pub mod dockerfile;
 pub mod eksctl;
 pub mod images;
 pub mod in_place;
+pub mod jenkins;
 pub mod kubernetes;
 pub mod make;
 pub mod manifests;
@@ -55,6 +58,8 @@ pub enum Kind {
     Dependencies(dependencies::Format),
     /// A Python script.
     Python,
+    /// A Jenkinsfile (or a Groovy file holding `sh` steps).
+    Jenkinsfile,
 }
 
 impl Kind {
@@ -223,6 +228,9 @@ pub fn classify(path: &Path, bytes: &[u8]) -> Option<Kind> {
     if make::is_makefile(path) {
         return Some(Kind::Make);
     }
+    if jenkins::is_jenkinsfile(path, bytes) {
+        return Some(Kind::Jenkinsfile);
+    }
     if let Some(kind) = user_data_kind(bytes) {
         return Some(kind);
     }
@@ -292,6 +300,7 @@ pub fn parse(kind: Kind, bytes: &[u8], host: HostId) -> Parsed {
         Kind::Make => make::parse(bytes, host),
         Kind::Dependencies(format) => dependencies::parse(format, bytes, host),
         Kind::Python => python::parse(bytes, host),
+        Kind::Jenkinsfile => jenkins::parse(bytes, host),
     }
 }
 

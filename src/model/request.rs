@@ -156,6 +156,9 @@ pub struct Request {
     pub calls: Vec<HostSpan>,
     /// Where and how this request can be rewritten.
     pub site: FixSite,
+    /// Made by a command the code runs in a container (`docker run IMAGE curl …`, `kubectl exec
+    /// POD -- sh -c …`), one network hop further from IMDS than the code around it.
+    pub in_container: bool,
 }
 
 impl Request {

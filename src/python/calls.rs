@@ -467,6 +467,7 @@ impl<'a> Analyzer<'a> {
             misspelled: Vec::new(),
             calls: Vec::new(),
             site,
+            in_container: false,
         });
         Value::Response {
             token: token_endpoint && is_put,
@@ -488,6 +489,7 @@ impl<'a> Analyzer<'a> {
             misspelled: Vec::new(),
             calls: Vec::new(),
             site: FixSite::default(),
+            in_container: false,
         });
     }
 

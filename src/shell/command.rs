@@ -152,8 +152,120 @@ const PLAIN: Options = Options {
     long_with_value: &[],
 };
 
+/// Where a command's program runs, once the commands that run it elsewhere are peeled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Place {
+    /// Here, in the shell's own environment.
+    #[default]
+    Here,
+    /// In a container: `docker run IMAGE …`, `docker exec CONTAINER …`, `kubectl exec POD -- …`
+    /// (one network hop further from IMDS than its instance).
+    Container,
+    /// On another host: `ssh HOST …`.
+    Remote,
+}
+
 /// Peels wrappers off `argv` and says what it runs.
 pub fn invocation(argv: &[Word]) -> Invocation {
+    invocation_in(argv).0
+}
+
+/// `docker run`/`docker exec` options that take a value (the ones written apart from it).
+const DOCKER: Options = Options {
+    short_with_value: "acehlmpuvw",
+    long_with_value: &[
+        "add-host",
+        "attach",
+        "cap-add",
+        "cap-drop",
+        "cgroup-parent",
+        "cidfile",
+        "cpus",
+        "cpu-shares",
+        "cpuset-cpus",
+        "detach-keys",
+        "device",
+        "dns",
+        "dns-search",
+        "entrypoint",
+        "env",
+        "env-file",
+        "expose",
+        "gpus",
+        "group-add",
+        "health-cmd",
+        "hostname",
+        "ipc",
+        "label",
+        "link",
+        "log-driver",
+        "log-opt",
+        "memory",
+        "mount",
+        "name",
+        "network",
+        "platform",
+        "pid",
+        "publish",
+        "pull",
+        "restart",
+        "runtime",
+        "security-opt",
+        "shm-size",
+        "stop-signal",
+        "tmpfs",
+        "ulimit",
+        "user",
+        "userns",
+        "volume",
+        "volumes-from",
+        "workdir",
+    ],
+};
+/// `ssh` options that take a value.
+const SSH: Options = Options {
+    short_with_value: "BbcDEeFIiJLlmOopQRSWw",
+    long_with_value: &[],
+};
+
+/// `docker run … IMAGE CMD…`, `docker exec … CONTAINER CMD…` (also `podman`, `nerdctl`,
+/// `docker container run`): the index of the command, if any.
+fn container_command(argv: &[Word], at: usize) -> Option<usize> {
+    let mut i = at + 1;
+    if argv.get(i).and_then(Word::literal).as_deref() == Some("container") {
+        i += 1;
+    }
+    let sub = argv.get(i).and_then(Word::literal)?;
+    if sub != "run" && sub != "exec" {
+        return None;
+    }
+    // The image or container, then its command.
+    let target = DOCKER.skip(argv, i + 1);
+    Some(target + 1).filter(|&c| c < argv.len())
+}
+
+/// `kubectl exec … POD -- CMD…`: the index of the command.
+fn kubectl_command(argv: &[Word], at: usize) -> Option<usize> {
+    if argv.get(at + 1).and_then(Word::literal).as_deref() != Some("exec") {
+        return None;
+    }
+    let dashes = argv
+        .iter()
+        .skip(at + 2)
+        .position(|w| w.literal().as_deref() == Some("--"))?;
+    Some(at + 2 + dashes + 1).filter(|&c| c < argv.len())
+}
+
+/// Peels wrappers off `argv` and says what it runs, and where: a container's or another host's
+/// command is read as what it runs there. `ssh HOST STRING` runs the string with the remote
+/// user's shell (`sh -c`); `ssh HOST WORDS…` joins them first (as `eval` does).
+pub fn invocation_in(argv: &[Word]) -> (Invocation, Place) {
+    let mut place = Place::Here;
+    let invocation = peel(argv, &mut place);
+    (invocation, place)
+}
+
+fn peel(argv: &[Word], place: &mut Place) -> Invocation {
     let mut at = 0;
     let mut busybox = false;
     // A wrapper chain longer than this is not a real command line.
@@ -218,6 +330,36 @@ pub fn invocation(argv: &[Word]) -> Invocation {
             }
             "eval" => return Invocation::Eval { program: at },
             "su" | "runuser" => return su(argv, at),
+            // `cloud-init-per FREQUENCY NAME CMD…`.
+            "cloud-init-per" => at + 3,
+            "docker" | "podman" | "nerdctl" | "kubectl" => {
+                let command = if name == "kubectl" {
+                    kubectl_command(argv, at)
+                } else {
+                    container_command(argv, at)
+                };
+                let Some(command) = command else {
+                    return Invocation::Other { program: at, name };
+                };
+                *place = Place::Container;
+                command
+            }
+            "ssh" => {
+                let host = SSH.skip(argv, at + 1);
+                let first = host + 1;
+                if first >= argv.len() {
+                    return Invocation::Other { program: at, name };
+                }
+                *place = Place::Remote;
+                if first + 1 == argv.len() {
+                    return Invocation::Shell {
+                        program: at,
+                        script: Some(first),
+                        reads_stdin: false,
+                    };
+                }
+                return Invocation::Eval { program: host };
+            }
             shell if is_shell_name(shell) => return shell_invocation(argv, at),
             python if is_python_name(python) => return python_invocation(argv, at),
             _ => return Invocation::Other { program: at, name },
@@ -461,6 +603,52 @@ mod tests {
         assert_eq!(python("python3 -m http.server"), None);
         assert_eq!(python("python3 --version"), None);
         assert_eq!(python("pythonista -c x"), None);
+    }
+
+    #[test]
+    fn elsewhere() {
+        let place = |line: &str| invocation_in(&argv(line));
+        assert_eq!(
+            place("docker run --rm -e A=1 -v /x:/y alpine curl x"),
+            (
+                Invocation::Client {
+                    client: Client::Curl,
+                    busybox: false,
+                    program: 8
+                },
+                Place::Container
+            )
+        );
+        assert_eq!(
+            place("kubectl exec -n ns pod -c app -- sh -c x").0,
+            Invocation::Shell {
+                program: 8,
+                script: Some(10),
+                reads_stdin: false
+            }
+        );
+        assert_eq!(
+            place("ssh -o StrictHostKeyChecking=no -i key host x"),
+            (
+                Invocation::Shell {
+                    program: 0,
+                    script: Some(6),
+                    reads_stdin: false
+                },
+                Place::Remote
+            )
+        );
+        assert_eq!(place("ssh host curl x").0, Invocation::Eval { program: 1 });
+        assert_eq!(program("cloud-init-per once name curl x"), Some(3));
+        assert_eq!(place("docker ps").1, Place::Here);
+        assert_eq!(
+            place("docker run alpine").0,
+            Invocation::Other {
+                program: 0,
+                name: "docker".into()
+            }
+        );
+        assert_eq!(place("ssh host").1, Place::Here);
     }
 
     #[test]

@@ -565,6 +565,254 @@ def gitlab(doc, out):
 
 
 # --------------------------------------------------------------------------------------------
+# Ansible, CodeBuild, CircleCI, Azure Pipelines, Bitbucket Pipelines, Buildkite
+
+JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+
+ANSIBLE_SHELL = {"shell", "raw"}
+ANSIBLE_BLOCKS = ("block", "rescue", "always")
+
+
+def ansible_module(key):
+    for prefix in ("ansible.builtin.", "ansible.legacy."):
+        if key.startswith(prefix):
+            return key[len(prefix):]
+    return key
+
+
+def ansible_tasks(tasks, where, out):
+    for index, task in enumerate(tasks or []):
+        if not isinstance(task, dict):
+            continue
+        here = f"{where}[{index}]"
+        if any(k in task for k in ANSIBLE_BLOCKS):
+            for key in ANSIBLE_BLOCKS:
+                ansible_tasks(task.get(key), f"{here}.{key}", out)
+            continue
+        args = task.get("args") if isinstance(task.get("args"), dict) else {}
+        for key, value in task.items():
+            if ansible_module(key) not in ANSIBLE_SHELL:
+                continue
+            options = value if isinstance(value, dict) else {}
+            script = options.get("cmd") if options else value
+            if script is None or str(script).strip() == "":
+                script = args.get("cmd")
+            executable = options.get("executable") or args.get("executable") or "/bin/sh"
+            shell = os.path.basename(str(executable))
+            if script is None or shell not in ("sh", "bash"):
+                continue
+            # Jinja is templated before the shell runs: a word.
+            out.add(here, shell, JINJA.sub("X", str(script)))
+
+
+def is_ansible(doc):
+    return isinstance(doc, list) and doc and all(isinstance(i, dict) for i in doc)
+
+
+def ansible(doc, out):
+    for index, item in enumerate(doc):
+        if "hosts" in item:
+            for key in ("pre_tasks", "tasks", "post_tasks", "handlers"):
+                ansible_tasks(item.get(key), f"play[{index}].{key}", out)
+        else:
+            ansible_tasks([item], f"task[{index}]", out)
+
+
+def lines_of(value):
+    if isinstance(value, list):
+        return [str(v) for v in value if isinstance(v, (str, int, float))]
+    return [] if value is None else [str(value)]
+
+
+def buildspec(doc, out):
+    phases = doc.get("phases") or {}
+    if str(dig(doc, ("env", "shell")) or "bash") not in ("bash", "sh", "/bin/sh", "/bin/bash"):
+        return
+    commands = []
+    for phase in ("install", "pre_build", "build", "post_build"):
+        for key in ("commands", "finally"):
+            commands += lines_of(dig(phases, (phase, key)))
+    if str(doc.get("version")) == "0.1":
+        for index, command in enumerate(commands):
+            out.add(f"command {index}", "sh", command + "\n")
+    elif commands:
+        out.add("phases", "sh", "\n".join(commands) + "\n")
+
+
+CIRCLE_PARAMETER = re.compile(r"<<\s*[A-Za-z_][\w.-]*\s*>>")
+
+
+def circleci(doc, out):
+    for section in ("jobs", "commands"):
+        for name, job in (doc.get(section) or {}).items():
+            if not isinstance(job, dict):
+                continue
+            for index, step in enumerate(job.get("steps") or []):
+                if not isinstance(step, dict) or "run" not in step:
+                    continue
+                run = step["run"]
+                command = run.get("command") if isinstance(run, dict) else run
+                shell = (run.get("shell") if isinstance(run, dict) else None) or job.get("shell")
+                if shell and os.path.basename(str(shell).split()[0]) not in ("bash", "sh"):
+                    continue
+                if command is not None:
+                    script = CIRCLE_PARAMETER.sub("X", str(command))
+                    out.add(f"{section}.{name}.steps[{index}]", "bash", "set -eo pipefail\n" + script)
+
+
+AZURE_MACRO = re.compile(r"\$\([A-Za-z0-9_.-]+\)|\$\{\{.*?\}\}|\$\[.*?\]")
+
+
+def windows_pool(node, parent):
+    pool = node.get("pool") if isinstance(node, dict) else None
+    if isinstance(pool, dict) and "vmImage" in pool:
+        return "windows" in str(pool["vmImage"]).lower()
+    return parent
+
+
+def azure_steps(steps, where, out, windows=False):
+    for index, step in enumerate(steps or []):
+        if not isinstance(step, dict):
+            continue
+        # On Windows agents `script:` runs in cmd.exe.
+        script = step.get("bash") if windows else step.get("script", step.get("bash"))
+        task = str(step.get("task", ""))
+        inputs = step.get("inputs") or {}
+        if script is None and task.split("@")[0] in ("Bash", "ShellScript"):
+            if str(inputs.get("targetType", "filePath")).lower() == "inline":
+                script = inputs.get("script")
+        if script is not None:
+            out.add(f"{where}[{index}]", "bash", AZURE_MACRO.sub("X", str(script)))
+
+
+def azure(doc, out):
+    top = windows_pool(doc, False)
+    azure_steps(doc.get("steps"), "steps", out, top)
+    jobs = [(job, top) for job in doc.get("jobs") or []]
+    for stage in doc.get("stages") or []:
+        if isinstance(stage, dict):
+            jobs += [(job, windows_pool(stage, top)) for job in stage.get("jobs") or []]
+    for index, (job, windows) in enumerate(jobs):
+        if not isinstance(job, dict):
+            continue
+        windows = windows_pool(job, windows)
+        azure_steps(job.get("steps"), f"jobs[{index}].steps", out, windows)
+        for kind in (job.get("strategy") or {}).values():
+            for hook in (kind or {}).values():
+                if isinstance(hook, dict):
+                    azure_steps(hook.get("steps"), f"jobs[{index}] hook", out, windows)
+
+
+def bitbucket_items(items, where, out):
+    for index, item in enumerate(items or []):
+        if not isinstance(item, dict):
+            continue
+        step = item.get("step")
+        if isinstance(step, dict):
+            for key in ("script", "after-script"):
+                lines = [l for l in (step.get(key) or []) if isinstance(l, str)]
+                if lines:
+                    out.add(f"{where}[{index}] {key}", "bash", "\n".join(lines) + "\n")
+        parallel = item.get("parallel")
+        if isinstance(parallel, dict):
+            parallel = parallel.get("steps")
+        bitbucket_items(parallel, f"{where}[{index}].parallel", out)
+        stage = item.get("stage")
+        if isinstance(stage, dict):
+            bitbucket_items(stage.get("steps"), f"{where}[{index}].stage", out)
+
+
+def bitbucket(doc, out):
+    for key, value in (doc.get("pipelines") or {}).items():
+        if key == "default":
+            bitbucket_items(value, key, out)
+        elif isinstance(value, dict):
+            for name, items in value.items():
+                bitbucket_items(items, f"{key}.{name}", out)
+
+
+def buildkite_steps(steps, where, out):
+    for index, step in enumerate(steps or []):
+        if not isinstance(step, dict):
+            continue
+        buildkite_steps(step.get("steps"), f"{where}[{index}]", out)
+        lines = lines_of(step.get("commands", step.get("command")))
+        if lines:
+            out.add(f"{where}[{index}]", "bash", "\n".join(lines) + "\n")
+
+
+# --------------------------------------------------------------------------------------------
+# Jenkinsfile (Groovy): `sh` steps whose script is one string literal
+
+GROOVY_TOKEN = re.compile(
+    r"(?P<comment>//[^\n]*|/\*.*?\*/)"
+    r"|(?P<string>'{3}(?:\\.|[^\\])*?'{3}|\"{3}(?:\\.|[^\\])*?\"{3}"
+    r"|'(?:\\.|[^\\'\n])*'|\"(?:\\.|[^\\\"\n])*\")"
+    r"|(?P<word>[A-Za-z_][A-Za-z0-9_]*)|(?P<other>\S)",
+    re.S,
+)
+GROOVY_ESCAPES = {"\\": "\\", "'": "'", '"': '"', "$": "$", "b": "\b", "f": "\f", "n": "\n",
+                  "r": "\r", "s": " ", "t": "\t"}
+
+
+def groovy_value(literal):
+    quote = literal[0]
+    width = 3 if literal.startswith(quote * 3) and len(literal) >= 6 else 1
+    inner = literal[width:-width]
+    out, i = [], 0
+    while i < len(inner):
+        c = inner[i]
+        if c == "\\":
+            n = inner[i + 1]
+            if n == "\n":
+                i += 2
+            elif n == "u":
+                out.append(chr(int(inner[i + 2:i + 6], 16)))
+                i += 6
+            else:
+                out.append(GROOVY_ESCAPES[n])
+                i += 2
+        elif c == "$" and quote == '"':
+            m = re.match(r"\$\{[^}]*\}|\$[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*", inner[i:])
+            out.append("X")
+            i += len(m.group(0))
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def jenkinsfile(text, out):
+    tokens = [(m.lastgroup, m.group(0)) for m in GROOVY_TOKEN.finditer(text)
+              if m.lastgroup != "comment"]
+    for i, (kind, value) in enumerate(tokens):
+        if kind != "word" or value != "sh" or (i > 0 and tokens[i - 1][1] == "def"):
+            continue
+        j = i + 1
+        if j < len(tokens) and tokens[j][1] == "(":
+            j += 1
+        literal = None
+        if j < len(tokens) and tokens[j][0] == "string":
+            literal = tokens[j][1]
+        else:
+            depth = 0
+            for k in range(j, len(tokens) - 2):
+                value_k = tokens[k][1]
+                if value_k in ("(", "[", "{"):
+                    depth += 1
+                elif value_k in (")", "]", "}"):
+                    if depth == 0:
+                        break
+                    depth -= 1
+                elif depth == 0 and value_k == "script" and tokens[k + 1][1] == ":":
+                    if tokens[k + 2][0] == "string":
+                        literal = tokens[k + 2][1]
+                    break
+        if literal is not None and not (j + 1 < len(tokens) and tokens[j + 1][1] == "+"):
+            out.add(f"sh step {i}", "sh", groovy_value(literal) + "\n")
+
+
+# --------------------------------------------------------------------------------------------
 # Dockerfile
 
 HEREDOC = re.compile(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
@@ -816,6 +1064,10 @@ def kind_of(path, text):
         return "dockerfile"
     if lower.endswith(".tf"):
         return "terraform"
+    if name == "Jenkinsfile" or name.startswith("Jenkinsfile.") or lower.endswith(
+        (".jenkinsfile", ".groovy")
+    ):
+        return "jenkinsfile"
     if lower.endswith(".tpl"):
         return "script"
     if lower.endswith(".json"):
@@ -832,9 +1084,30 @@ def kind_of(path, text):
 
 
 def structured(doc, out):
+    if is_ansible(doc):
+        ansible(doc, out)
+        return
     if not isinstance(doc, dict):
         return
-    if "Resources" in doc or "AWSTemplateFormatVersion" in doc:
+    if "phases" in doc and "version" in doc:
+        buildspec(doc, out)
+    elif "version" in doc and "on" not in doc and isinstance(doc.get("jobs"), dict):
+        circleci(doc, out)
+    elif isinstance(doc.get("pipelines"), dict):
+        bitbucket(doc, out)
+    elif isinstance(doc.get("steps"), list) and any(
+        isinstance(s, dict) and ({"command", "commands", "label", "wait"} & set(s))
+        for s in doc["steps"]
+    ):
+        buildkite_steps(doc["steps"], "steps", out)
+    elif any(isinstance(doc.get(k), list) for k in ("steps", "jobs", "stages")) and not (
+        "script" in str(list(doc.keys()))
+    ) and any(
+        isinstance(i, dict) for k in ("steps", "jobs", "stages") for i in (doc.get(k) or [])
+        if isinstance(doc.get(k), list)
+    ):
+        azure(doc, out)
+    elif "Resources" in doc or "AWSTemplateFormatVersion" in doc:
         cloudformation(doc, out)
     elif "kind" in doc and "apiVersion" in doc:
         kubernetes(doc, out)
@@ -854,6 +1127,8 @@ def extract(path):
         dockerfile(text, out)
     elif kind == "makefile":
         makefile(path, text, out)
+    elif kind == "jenkinsfile":
+        jenkinsfile(text, out)
     elif kind == "terraform":
         terraform(path, text, out)
     elif kind == "script":

@@ -92,6 +92,7 @@ pub fn analyze_with(fragment: &Fragment, options: &Options) -> Analysis {
         depth: 0,
         quoting: None,
         script: fragment.script,
+        in_container: false,
     };
     if let Err(e) = analyzer.run(&fragment.text, &fragment.map, &context) {
         analyzer.error = Some(Note::skipped(e.to_string()));
@@ -309,7 +310,9 @@ impl<'o> Analyzer<'o> {
     fn command<'t>(&mut self, code: &Code<'_, 't>, node: Node<'t>, seen: &mut Seen) {
         let (words, nodes) = argv(node, code.text);
         let span = span_of(node);
-        match command::invocation(&words) {
+        let (invocation, place) = command::invocation_in(&words);
+        let in_container = place == command::Place::Container;
+        match invocation {
             Invocation::Client {
                 client,
                 busybox: via_busybox,
@@ -321,6 +324,7 @@ impl<'o> Analyzer<'o> {
                     self.client_request(code, node, &words, client, via_busybox, program)
                 {
                     pending.start = span.start.0;
+                    pending.request.in_container |= in_container || code.cx.in_container;
                     pending.function = token_flow::enclosing_function(code.s, code.text, span);
                     // A token request with another method is IMDS002's one problem: what it
                     // writes is still the token the script means to send.
@@ -337,7 +341,7 @@ impl<'o> Analyzer<'o> {
                 ..
             } => {
                 if let Some(&script) = nodes.get(index) {
-                    if self.shell_string(code, script) {
+                    if self.shell_string(code, script, in_container) {
                         seen.token_sources.push(span);
                     }
                 }
@@ -352,7 +356,7 @@ impl<'o> Analyzer<'o> {
                 }
             }
             Invocation::Eval { program } => {
-                if self.eval(code, &nodes, program, span.start.0) {
+                if self.eval(code, &nodes, program, span.start.0, in_container) {
                     seen.token_sources.push(span);
                 }
             }
@@ -595,6 +599,7 @@ impl<'o> Analyzer<'o> {
                 token,
                 ttl: sent.ttl,
                 calls: Vec::new(),
+                in_container: false,
                 misspelled: sent
                     .misspelled
                     .iter()

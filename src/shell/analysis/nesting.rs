@@ -28,7 +28,7 @@ impl Analyzer<'_> {
     /// `sh -c '…'`: the string is run by a new shell, which sees only exported variables when the
     /// string is single-quoted and the calling shell's expansion of it otherwise. Returns whether
     /// it writes a token to its output.
-    pub(super) fn shell_string(&mut self, code: &Code, script: Node) -> bool {
+    pub(super) fn shell_string(&mut self, code: &Code, script: Node, in_container: bool) -> bool {
         let unquoted = word::unquote(script, code.text);
         let boundary = if unquoted.single_quoted {
             Boundary::ChildProcess
@@ -36,9 +36,10 @@ impl Analyzer<'_> {
             Boundary::Expanded
         };
         let outer = self.quoting_at(code.cx, script.start_byte()).0;
-        let child = code
+        let mut child = code
             .cx
             .child(code.fid, boundary, quoting_of(script), false, outer);
+        child.in_container |= in_container;
         self.nested(unquoted, code.map, &child)
     }
 
@@ -51,6 +52,7 @@ impl Analyzer<'_> {
         nodes: &[Node],
         program: usize,
         start: usize,
+        in_container: bool,
     ) -> bool {
         let mut joined = Unquoted::default();
         for (k, &arg) in nodes.iter().enumerate().skip(program + 1) {
@@ -66,9 +68,10 @@ impl Analyzer<'_> {
             _ => None,
         };
         let outer = self.quoting_at(code.cx, start).0;
-        let child = code
+        let mut child = code
             .cx
             .child(code.fid, Boundary::SameShell, layer, false, outer);
+        child.in_container |= in_container;
         self.nested(joined, code.map, &child)
     }
 
@@ -125,7 +128,8 @@ impl Analyzer<'_> {
     }
 
     /// A here-document is shell code when a shell reads it (`bash <<EOF`, `cat <<EOF | sh`) or
-    /// when it writes out a script (its first line a shell shebang). Returns whether a shell
+    /// when it writes out a script (its first line a shebang, or a file named like a script);
+    /// one read by or written for Python is Python (`foreign`). Returns whether a shell
     /// reads it and it writes a token to its output.
     pub(super) fn heredoc<'t>(
         &mut self,
@@ -174,7 +178,10 @@ impl Analyzer<'_> {
             });
         let body_text = word::node_text(body, text);
         let first_line = body_text.split(|&b| b == b'\n').next().unwrap_or_default();
-        let script = crate::fragment::language::of_shebang(&String::from_utf8_lossy(first_line));
+        let script = crate::fragment::language::of_shebang(&String::from_utf8_lossy(first_line))
+            .or_else(|| {
+                writes_script(parents.of(heredoc), heredoc, text).then_some(Language::Shell)
+            });
         let fed_to_shell = fed_to == Some(Language::Shell);
         let language = match fed_to.or(script) {
             Some(language) => language,
@@ -282,6 +289,56 @@ impl Analyzer<'_> {
             busybox: false,
         });
     }
+}
+
+/// Whether the command a here-document feeds writes it out as a script: `cat > FILE` or `tee
+/// FILE` where a FILE is named like one (`*.sh`, `*.bash`, or in a `bin/` directory).
+fn writes_script(statement: Option<Node>, heredoc: Node, text: &[u8]) -> bool {
+    let Some(statement) = statement.filter(|p| p.kind() == "redirected_statement") else {
+        return false;
+    };
+    let mut names: Vec<String> = Vec::new();
+    // `cat > FILE <<EOF` (a redirect of the statement) or `cat <<EOF > FILE` (of the heredoc's).
+    let mut cursor = statement.walk();
+    let mut heredoc_cursor = heredoc.walk();
+    let redirects: Vec<Node> = statement
+        .named_children(&mut cursor)
+        .chain(heredoc.named_children(&mut heredoc_cursor))
+        .collect();
+    for child in redirects {
+        if child.kind() == "file_redirect" {
+            let operator = child.child(0).map(|o| word::node_str(o, text));
+            let writes = operator
+                .as_deref()
+                .is_some_and(|o| o.starts_with('>') || o.starts_with("&>"));
+            if let (true, Some(destination)) = (writes, child.child_by_field_name("destination")) {
+                names.push(word::node_str(destination, text));
+            }
+        }
+    }
+    let body = statement
+        .child_by_field_name("body")
+        .filter(|b| b.kind() == "command");
+    let Some(body) = body else {
+        return false;
+    };
+    let words = argv(body, text).0;
+    let program = words.first().and_then(command::base_name);
+    match program.as_deref() {
+        Some("cat") => {}
+        Some("tee") => names.extend(
+            words
+                .iter()
+                .skip(1)
+                .filter_map(|w| w.literal())
+                .filter(|w| !w.starts_with('-')),
+        ),
+        _ => return false,
+    }
+    names.iter().any(|name| {
+        let name = name.trim_matches(|c| c == '"' || c == '\'');
+        name.ends_with(".sh") || name.ends_with(".bash") || name.contains("/bin/")
+    })
 }
 
 /// How a word that holds shell code is quoted, when text can be inserted into it.

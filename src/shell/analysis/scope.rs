@@ -47,6 +47,8 @@ pub(super) struct Context {
     pub(super) depth: usize,
     pub(super) quoting: Option<Vec<Quoting>>,
     pub(super) script: bool,
+    /// Run in a container by a command around it (`docker run IMAGE sh -c '…'`).
+    pub(super) in_container: bool,
 }
 
 impl Context {
@@ -75,6 +77,7 @@ impl Context {
             depth: self.depth + 1,
             quoting,
             script,
+            in_container: self.in_container,
         }
     }
 }
