@@ -1,10 +1,14 @@
 //! YAML and JSON files that may carry scripts: each document is read as what its shape says — a
 //! Kubernetes object (`apiVersion` and `kind`; eksctl's `ClusterConfig` has them too), a
 //! CloudFormation template (`Resources` of `AWS::` types), a GitHub Actions workflow (`jobs` with
-//! `steps`), a GitLab CI file (jobs with `script`). (cloud-config is recognised by its first
+//! `steps`), an EC2 Image Builder component (`schemaVersion` and `phases`), an SSM document
+//! (`schemaVersion` and `mainSteps` or `runtimeConfig`), a legacy JSON Packer template (`builders`,
+//! `provisioners`), a GitLab CI file (jobs with `script`). (cloud-config is recognised by its first
 //! line, whatever the file's name.)
 
-use super::{cloudformation, eksctl, kubernetes, workflow, yaml, Parsed};
+use super::{
+    cloudformation, eksctl, imagebuilder, kubernetes, packer, ssm, workflow, yaml, Parsed,
+};
 use crate::fragment::HostId;
 use crate::model::Note;
 
@@ -51,6 +55,12 @@ fn read_document(document: tree_sitter::Node, bytes: &[u8], host: HostId, parsed
         }
     } else if has("Resources") || has("AWSTemplateFormatVersion") {
         cloudformation::read(document, bytes, host, parsed);
+    } else if imagebuilder::is_component(document, bytes) {
+        imagebuilder::read(document, bytes, host, parsed);
+    } else if ssm::is_document(document, bytes) {
+        ssm::read(document, bytes, host, parsed);
+    } else if packer::is_template(document, bytes) {
+        packer::read(document, bytes, host, parsed);
     } else if has("jobs") {
         workflow::read_github(document, bytes, host, parsed);
     } else {

@@ -41,11 +41,11 @@ fn parse_tree(bytes: &[u8]) -> Result<tree_sitter::Tree, crate::syntax::ParseErr
     }
 }
 
-fn text<'a>(node: Node, bytes: &'a [u8]) -> &'a [u8] {
+pub(crate) fn text<'a>(node: Node, bytes: &'a [u8]) -> &'a [u8] {
     bytes.get(node.byte_range()).unwrap_or_default()
 }
 
-fn named_children<'t>(node: Node<'t>) -> Vec<Node<'t>> {
+pub(crate) fn named_children<'t>(node: Node<'t>) -> Vec<Node<'t>> {
     let mut cursor = node.walk();
     let children = node.named_children(&mut cursor).collect();
     children
@@ -58,17 +58,29 @@ fn children<'t>(node: Node<'t>) -> Vec<Node<'t>> {
 }
 
 pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
+    parse_with(bytes, host, "Terraform file", |_, _| {})
+}
+
+/// Reads an HCL file as Terraform, then hands its tree to `more`, which reads what the format
+/// (`what`, in notes: a Packer template) adds (Packer's provisioners).
+pub fn parse_with(
+    bytes: &[u8],
+    host: HostId,
+    what: &str,
+    more: impl FnOnce(Node, &mut Parsed),
+) -> Parsed {
     let mut parsed = Parsed::default();
     let tree = match parse_tree(bytes) {
         Ok(tree) => tree,
         Err(why) => {
             parsed.diagnostics.push(Note::skipped(format!(
-                "the Terraform file could not be parsed: {why}; it was not analysed"
+                "the {what} could not be parsed: {why}; it was not analysed"
             )));
             return parsed;
         }
     };
     let root = tree.root_node();
+    more(root, &mut parsed);
     let reader = Reader::new(bytes, host);
     let user_data = user_data::read_arguments(root, &reader, &mut parsed);
     let definitions = definitions::definitions(root, &reader, &user_data, &mut parsed);
@@ -77,15 +89,18 @@ pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
     // A resource with a syntax error in it is not read reliably: no fix edits it.
     parsed.unparsed = crate::syntax::unparsed(root, &["body"]);
     if root.has_error() {
-        parsed.diagnostics.push(Note::partly_analysed(
-            "the Terraform file has syntax errors; arguments around them may be skipped",
-        ));
+        parsed.diagnostics.push(Note::partly_analysed(format!(
+            "the {what} has syntax errors; arguments around them may be skipped"
+        )));
     }
     parsed
 }
 
 /// The top-level blocks of a file: keyword (`resource`, `data`, `locals`), labels, block.
-fn top_level_blocks<'t>(root: Node<'t>, bytes: &[u8]) -> Vec<(String, Vec<String>, Node<'t>)> {
+pub(crate) fn top_level_blocks<'t>(
+    root: Node<'t>,
+    bytes: &[u8],
+) -> Vec<(String, Vec<String>, Node<'t>)> {
     named_children(root)
         .into_iter()
         .filter(|n| n.kind() == "body")
@@ -114,7 +129,7 @@ fn top_level_blocks<'t>(root: Node<'t>, bytes: &[u8]) -> Vec<(String, Vec<String
 
 /// A template (a heredoc or a quoted string) decoded as the instance gets it (see
 /// `fragment::hcl_template`).
-fn read_template(node: Node, bytes: &[u8]) -> Option<Template> {
+pub(crate) fn read_template(node: Node, bytes: &[u8]) -> Option<Template> {
     template_source(node, bytes).map(|source| Template::decode(bytes, &source))
 }
 

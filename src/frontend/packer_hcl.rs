@@ -1,0 +1,232 @@
+//! Packer HCL2 templates (`*.pkr.hcl`): read as Terraform is (the `user_data` of a `source`
+//! block is user data, written in HCL templates), then the Packer blocks, as `packer` describes
+//! for the JSON format: a `build` block's `provisioner "shell"`/`"shell-local"` `inline` lines
+//! (one script; `${…}` is read as an unknown word), its `script`/`scripts` files, `powershell`
+//! provisioners (a note), and a `source "amazon-…"` block's `user_data_file` (a file read as user
+//! data) and `metadata_options`/`imds_support` (not read as settings yet: a note).
+
+use tree_sitter::Node;
+
+use super::script::ScriptBuilder;
+use super::terraform::{named_children, read_template, text, top_level_blocks};
+use super::Parsed;
+use crate::fragment::{HostId, InsertRegion};
+use crate::model::Note;
+
+/// Whether a file is a Packer HCL2 template, by its name.
+pub fn is_packer(path: &std::path::Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.to_ascii_lowercase().ends_with(".pkr.hcl"))
+}
+
+pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
+    super::terraform::parse_with(bytes, host, "Packer template", |root, parsed| {
+        read(root, bytes, host, parsed)
+    })
+}
+
+fn read(root: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
+    for (keyword, labels, block) in top_level_blocks(root, bytes) {
+        match keyword.as_str() {
+            "source" => {
+                let kind = labels.first().cloned().unwrap_or_default();
+                if !kind.starts_with("amazon-") {
+                    continue;
+                }
+                let name = labels.join(".");
+                let mut settings = false;
+                for (name, value) in body(block, bytes) {
+                    match (name.as_str(), value) {
+                        ("user_data_file", Some(value)) => {
+                            let mut templates = Vec::new();
+                            let mut other = 0;
+                            strings(value, &mut templates, &mut other);
+                            match (templates.as_slice(), other) {
+                                ([template], 0) => file(*template, bytes, parsed),
+                                _ => super::packer::referenced("${…}", parsed),
+                            }
+                        }
+                        ("metadata_options" | "imds_support", _) => settings = true,
+                        _ => {}
+                    }
+                }
+                if settings {
+                    parsed.diagnostics.push(super::packer::settings_note(&name));
+                }
+            }
+            "build" => {
+                let mut count = 0;
+                provisioners(block, bytes, host, &mut count, parsed);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The `provisioner` blocks of a `build` block, in order.
+fn provisioners(build: Node, bytes: &[u8], host: HostId, count: &mut usize, parsed: &mut Parsed) {
+    let Some(body) = named_children(build)
+        .into_iter()
+        .find(|n| n.kind() == "body")
+    else {
+        return;
+    };
+    for block in named_children(body)
+        .into_iter()
+        .filter(|n| n.kind() == "block")
+    {
+        let kids = named_children(block);
+        let keyword = kids
+            .first()
+            .map(|k| String::from_utf8_lossy(text(*k, bytes)).into_owned())
+            .unwrap_or_default();
+        if keyword != "provisioner" {
+            continue;
+        }
+        *count += 1;
+        let kind = kids
+            .iter()
+            .find(|k| k.kind() == "string_lit")
+            .map(|k| {
+                String::from_utf8_lossy(text(*k, bytes))
+                    .trim_matches('"')
+                    .to_owned()
+            })
+            .unwrap_or_default();
+        let what = format!("the {kind} provisioner {count}");
+        let shell = matches!(kind.as_str(), "shell" | "shell-local");
+        if !shell && !super::packer::WINDOWS_PROVISIONERS.contains(&kind.as_str()) {
+            continue;
+        }
+        for (name, value) in self::body(block, bytes) {
+            let Some(value) = value else {
+                continue;
+            };
+            let mut templates = Vec::new();
+            let mut other = 0;
+            strings(value, &mut templates, &mut other);
+            match name.as_str() {
+                "inline" => {
+                    let mut script = ScriptBuilder::default();
+                    for template in &templates {
+                        let Some(t) = read_template(*template, bytes) else {
+                            continue;
+                        };
+                        if !script.is_empty() {
+                            script.newline(template.start_byte());
+                        }
+                        let region = match t.layer {
+                            Some(layer) => InsertRegion::quoted(vec![layer]),
+                            None => InsertRegion::verbatim(),
+                        };
+                        script.push_text(&String::from_utf8_lossy(&t.text), &t.anchors, region);
+                    }
+                    if !shell {
+                        super::powershell(script, &what, parsed);
+                        continue;
+                    }
+                    if other > 0 {
+                        parsed.diagnostics.push(Note::partly_analysed(format!(
+                            "{what}: {other} inline line(s) that are not strings were not read"
+                        )));
+                    }
+                    if !script.is_empty() {
+                        parsed.fragments.push(script.finish(host));
+                    }
+                }
+                "script" | "scripts" if shell => {
+                    for template in &templates {
+                        file(*template, bytes, parsed);
+                    }
+                    if other > 0 {
+                        super::packer::referenced("${…}", parsed);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// A file a string names (as written, when it is built by `${…}`: the note shows it).
+fn file(template: Node, bytes: &[u8], parsed: &mut Parsed) {
+    match read_template(template, bytes) {
+        Some(t) if !t.templated => {
+            super::packer::referenced(&String::from_utf8_lossy(&t.text), parsed)
+        }
+        _ => super::packer::referenced(
+            String::from_utf8_lossy(text(template, bytes)).trim_matches('"'),
+            parsed,
+        ),
+    }
+}
+
+/// The attributes (name and value) and nested blocks (name, no value) of a block's body.
+fn body<'t>(block: Node<'t>, bytes: &[u8]) -> Vec<(String, Option<Node<'t>>)> {
+    let Some(body) = named_children(block)
+        .into_iter()
+        .find(|n| n.kind() == "body")
+    else {
+        return Vec::new();
+    };
+    named_children(body)
+        .into_iter()
+        .filter_map(|item| {
+            let kids = named_children(item);
+            let name = kids.first().filter(|k| k.kind() == "identifier")?;
+            let name = String::from_utf8_lossy(text(*name, bytes)).into_owned();
+            match item.kind() {
+                "attribute" => Some((
+                    name,
+                    kids.iter().find(|k| k.kind() == "expression").copied(),
+                )),
+                "block" => Some((name, None)),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// How deep a value is followed to its strings.
+const MAX_DEPTH: usize = 16;
+
+/// The string templates of a value (a string, or a list of them); `other` counts the items
+/// that are something else (a variable, a function call).
+fn strings<'t>(value: Node<'t>, out: &mut Vec<Node<'t>>, other: &mut usize) {
+    let mut stack = vec![(value, 0)];
+    while let Some((node, depth)) = stack.pop() {
+        match node.kind() {
+            "quoted_template" | "heredoc_template" | "string_lit" => out.push(node),
+            "expression" | "collection_value" | "tuple" | "template_expr" | "literal_value"
+                if depth < MAX_DEPTH =>
+            {
+                let kids = named_children(node);
+                let known = kids.iter().all(|k| {
+                    matches!(
+                        k.kind(),
+                        "quoted_template"
+                            | "heredoc_template"
+                            | "string_lit"
+                            | "expression"
+                            | "collection_value"
+                            | "tuple"
+                            | "template_expr"
+                            | "literal_value"
+                            | "comment"
+                            | "tuple_start"
+                            | "tuple_end"
+                    )
+                });
+                if !known {
+                    *other += 1;
+                    continue;
+                }
+                stack.extend(kids.into_iter().rev().map(|k| (k, depth + 1)));
+            }
+            "comment" | "tuple_start" | "tuple_end" => {}
+            _ => *other += 1,
+        }
+    }
+    out.sort_by_key(|n| n.start_byte());
+}
