@@ -10,7 +10,7 @@ use tree_sitter::Node;
 use super::script::ScriptBuilder;
 use super::terraform::{named_children, read_template, text, top_level_blocks};
 use super::Parsed;
-use crate::fragment::{HostId, InsertRegion};
+use crate::fragment::{HostId, InsertRegion, Quoting};
 use crate::model::Note;
 
 /// Whether a file is a Packer HCL2 template, by its name.
@@ -116,10 +116,11 @@ fn provisioners(build: Node, bytes: &[u8], host: HostId, count: &mut usize, pars
                         if !script.is_empty() {
                             script.newline(template.start_byte());
                         }
-                        let region = match t.layer {
-                            Some(layer) => InsertRegion::quoted(vec![layer]),
-                            None => InsertRegion::verbatim(),
-                        };
+                        // Inserted text is written as the template's (`${` as `$${`), then
+                        // through the string's own quoting.
+                        let mut quoting: Vec<Quoting> = t.layer.iter().cloned().collect();
+                        quoting.push(Quoting::HclTemplate);
+                        let region = InsertRegion::quoted(quoting);
                         script.push_text(&String::from_utf8_lossy(&t.text), &t.anchors, region);
                     }
                     if !shell {
