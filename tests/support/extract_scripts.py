@@ -469,6 +469,31 @@ def cloudformation(doc, out):
         init = dig(resource, ("Metadata", "AWS::CloudFormation::Init"))
         if isinstance(init, dict):
             cfn_init(init, f"Resources.{logical}.Metadata", out)
+        if not isinstance(resource, dict):
+            continue
+        kind = resource.get("Type")
+        properties = resource.get("Properties") or {}
+        where = f"Resources.{logical}"
+        if kind == "AWS::ImageBuilder::Component" and isinstance(properties.get("Data"), str):
+            for inner in load_yaml_documents(properties["Data"], f"{where}.Data"):
+                structured(inner, out)
+        if kind == "AWS::SSM::Document":
+            content = properties.get("Content")
+            if isinstance(content, str):
+                for inner in load_yaml_documents(content, f"{where}.Content"):
+                    structured(inner, out)
+            elif isinstance(content, dict):
+                structured(content, out)
+        if kind == "AWS::ImageBuilder::ImageRecipe":
+            value = dig(properties, ("AdditionalInstanceConfiguration", "UserDataOverride"))
+            if isinstance(value, str):
+                # A literal: base64 of the user data.
+                user_data(utf8(b64decode_strict(value, where), where), where, out)
+            elif value is not None:
+                try:
+                    user_data(evaluate(value), where, out)
+                except Unknown:
+                    pass
 
 
 def cfn_init(init, name, out):
@@ -814,6 +839,8 @@ def kind_of(path, text):
         or lower.endswith(".dockerfile")
     ):
         return "dockerfile"
+    if lower.endswith(".pkr.hcl"):
+        return "packer-hcl"
     if lower.endswith(".tf"):
         return "terraform"
     if lower.endswith(".tpl"):
@@ -840,8 +867,100 @@ def structured(doc, out):
         kubernetes(doc, out)
     elif "jobs" in doc and ("on" in doc or True in doc):
         github(doc, out)
+    elif "schemaVersion" in doc and isinstance(doc.get("phases"), list):
+        imagebuilder(doc, out)
+    elif "schemaVersion" in doc and ("mainSteps" in doc or "runtimeConfig" in doc):
+        ssm(doc, out)
+    elif isinstance(doc.get("builders"), list) or isinstance(doc.get("provisioners"), list):
+        packer(doc, "", out)
     else:
         gitlab(doc, out)
+
+
+# --------------------------------------------------------------------------------------------
+# Image Builder components, SSM documents, Packer templates: a list of lines is one script, what
+# the host substitutes (`{{ … }}`, `${…}`) any word.
+
+
+def command_lines(value, open_, close):
+    lines = value if isinstance(value, list) else [value]
+    text = "\n".join(str(line) for line in lines if isinstance(line, (str, int, float)))
+    return re.sub(re.escape(open_) + r".*?" + re.escape(close), "value", text)
+
+
+def imagebuilder(doc, out):
+    for phase in doc.get("phases") or []:
+        for step in (phase or {}).get("steps") or []:
+            if isinstance(step, dict) and step.get("action") == "ExecuteBash":
+                commands = dig(step, ("inputs", "commands"))
+                if commands is not None:
+                    name = f"{phase.get('name')}.{step.get('name')}"
+                    out.add(name, "bash", command_lines(commands, "{{", "}}"))
+
+
+def ssm(doc, out):
+    for step in doc.get("mainSteps") or []:
+        if not isinstance(step, dict):
+            continue
+        inputs = step.get("inputs") or {}
+        commands = None
+        if step.get("action") == "aws:runShellScript":
+            commands = inputs.get("runCommand")
+        elif step.get("action") == "aws:runCommand" and inputs.get("DocumentName") == "AWS-RunShellScript":
+            commands = dig(inputs, ("Parameters", "commands"))
+        if commands is not None:
+            out.add(str(step.get("name")), "sh", command_lines(commands, "{{", "}}"))
+    plugin = dig(doc, ("runtimeConfig", "aws:runShellScript", "properties"))
+    for index, run in enumerate(plugin if isinstance(plugin, list) else [plugin]):
+        if isinstance(run, dict) and "runCommand" in run:
+            out.add(f"runtimeConfig {index + 1}", "sh", command_lines(run["runCommand"], "{{", "}}"))
+
+
+def packer(doc, where, out, open_="{{", close="}}"):
+    """A Packer template as JSON (or as python-hcl2 reads HCL2: blocks are lists of maps)."""
+    for index, builder in enumerate(doc.get("builders") or []):
+        if isinstance(builder, dict) and isinstance(builder.get("user_data"), str):
+            user_data(builder["user_data"], f"builder {index + 1}", out)
+    for index, provisioner in enumerate(doc.get("provisioners") or []):
+        if not isinstance(provisioner, dict):
+            continue
+        if provisioner.get("type") in ("shell", "shell-local") and "inline" in provisioner:
+            text = command_lines(provisioner["inline"], open_, close)
+            out.add(f"{where}provisioner {index + 1}", "sh", text)
+
+
+def packer_hcl(text, out):
+    try:
+        import hcl2
+    except ImportError:
+        raise HostError("python-hcl2 is not installed (.ci/run installs it)") from None
+    try:
+        doc = hcl2.loads(text)
+    except Exception as e:  # noqa: BLE001 - the parser raises several kinds
+        raise HostError(f"not valid HCL: {e}") from None
+
+    def hcl(value):
+        # `$${` is a literal `${`; `${…}` is substituted: any word.
+        value = re.sub(r"(?<!\$)\$\{[^}]*\}", "value", value)
+        return value.replace("$${", "${").replace("%%{", "%{")
+
+    def lines(value):
+        return [hcl(v) for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
+
+    for source in doc.get("source") or []:
+        for kind, named in source.items():
+            for name, body in (named or {}).items():
+                if isinstance(body.get("user_data"), str):
+                    user_data(hcl(body["user_data"]), f"source {kind}.{name}", out)
+    for index, build in enumerate(doc.get("build") or []):
+        provisioners = []
+        for block in build.get("provisioner") or []:
+            for kind, body in block.items():
+                body = dict(body, type=kind)
+                if "inline" in body:
+                    body["inline"] = lines(body["inline"])
+                provisioners.append(body)
+        packer({"provisioners": provisioners}, f"build {index + 1} ", out, "\0", "\0")
 
 
 def extract(path):
@@ -856,6 +975,8 @@ def extract(path):
         makefile(path, text, out)
     elif kind == "terraform":
         terraform(path, text, out)
+    elif kind == "packer-hcl":
+        packer_hcl(text, out)
     elif kind == "script":
         user_data(text, "", out, strict=False)
         if not out.scripts:
