@@ -855,6 +855,9 @@ def kind_of(path, text):
         return "mime"
     if lower.endswith((".yaml", ".yml")):
         return "yaml"
+    if "." not in name and os.path.basename(os.path.dirname(path)) == "scripts":
+        # A script a Packer provisioner names (`scripts/NAME`, no extension, no shebang).
+        return "script"
     return "unknown"
 
 
