@@ -699,7 +699,7 @@ def dockerfile(text, out):
 # --------------------------------------------------------------------------------------------
 # Terraform
 
-TF_HEREDOC = re.compile(r"\b(\w+)\s*=\s*(?:base64encode\(\s*)?<<(-?)(\w+)[ \t]*\n")
+TF_HEREDOC = re.compile(r"\b(\w+)\s*=\s*(base64encode\(\s*)?<<(-?)(\w+)[ \t]*\n")
 TF_USER_DATA_KEYS = (
     "user_data",
     "user_data_base64",
@@ -710,6 +710,7 @@ TF_USER_DATA_KEYS = (
 )
 TF_USER_DATA_START = ("#!", "#cloud-config", "#cloud-boothook", "Content-Type")
 TF_STRING = re.compile(r"\b(user_data(?:_base64)?)\s*=\s*\"((?:[^\"\\\n]|\\.)*)\"")
+TF_DOCUMENT_STRING = re.compile(r"\bcontent\s*=\s*\"((?:[^\"\\\n]|\\.)*)\"")
 TF_FILE = re.compile(r"\b(?:file|templatefile)\(\s*\"([^\"]+)\"")
 
 
@@ -731,7 +732,10 @@ def hcl_unescape(text):
 
 def terraform(path, text, out):
     for index, match in enumerate(TF_HEREDOC.finditer(text)):
-        key, dash, word = match.groups()
+        key, encoded, dash, word = match.groups()
+        if encoded and key == "user_data_base64":
+            # base64encode(<<EOT): the heredoc is the plain text.
+            key = "user_data"
         start = match.end()
         end = re.compile(r"^[ \t]*" + re.escape(word) + r"[ \t]*$", re.M).search(text, start)
         if not end:
@@ -745,12 +749,16 @@ def terraform(path, text, out):
             cut = min(indents) if indents else 0
             lines = [l[cut:] for l in lines]
         value = hcl_template("\n".join(lines) + "\n")
+        if key in ("content", "data") and tf_document(value, f"{key} heredoc {index + 1}", out):
+            continue
         if key not in TF_USER_DATA_KEYS and not value.startswith(TF_USER_DATA_START):
             continue
         tf_user_data(key, value, f"{key} heredoc {index + 1}", out)
     for index, match in enumerate(TF_STRING.finditer(text)):
         key, raw = match.groups()
         tf_user_data(key, hcl_template(hcl_unescape(raw)), f"{key} string {index + 1}", out)
+    for index, match in enumerate(TF_DOCUMENT_STRING.finditer(text)):
+        tf_document(hcl_template(hcl_unescape(match.group(1))), f"content string {index + 1}", out)
     code = "\n".join(l for l in text.split("\n") if not l.lstrip().startswith(("#", "//")))
     for target in dict.fromkeys(TF_FILE.findall(code)):
         target = target.replace("${path.module}/", "")
@@ -759,6 +767,20 @@ def terraform(path, text, out):
             with open(full, encoding="utf-8") as f:
                 body = f.read()
             tf_file(body, f"file {target}", out)
+
+
+def tf_document(value, where, out):
+    """An SSM document's `content` or an Image Builder component's `data` (YAML or JSON): read
+    when it is one; whether it was."""
+    try:
+        docs = [d for d in yaml.safe_load_all(value) if isinstance(d, dict)]
+    except yaml.YAMLError:
+        return False
+    if not any("schemaVersion" in d for d in docs):
+        return False
+    for doc in docs:
+        structured(doc, out)
+    return True
 
 
 def tf_user_data(key, value, where, out):

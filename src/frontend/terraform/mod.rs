@@ -83,6 +83,7 @@ pub fn parse_with(
     more(root, &mut parsed);
     let reader = Reader::new(bytes, host);
     let user_data = user_data::read_arguments(root, &reader, &mut parsed);
+    documents(root, &reader, &mut parsed);
     let definitions = definitions::definitions(root, &reader, &user_data, &mut parsed);
     settings::read(root, bytes, host, &user_data, &definitions, &mut parsed);
     parsed.definitions = definitions::export(&definitions);
@@ -94,6 +95,70 @@ pub fn parse_with(
         )));
     }
     parsed
+}
+
+/// Resources whose argument holds a document that runs shell code: an SSM document's `content`
+/// and an Image Builder component's `data` (YAML or JSON, see `super::ssm`,
+/// `super::imagebuilder`).
+const DOCUMENTS: &[(&str, &str)] = &[
+    ("aws_ssm_document", "content"),
+    ("aws_imagebuilder_component", "data"),
+];
+
+/// The documents of `DOCUMENTS` resources, written as templates (a heredoc, a quoted string):
+/// read as YAML or JSON hosts in place. A document built by an expression (`jsonencode({…})`, a
+/// reference, `file()`) is not read, which a note says.
+fn documents(root: Node, reader: &Reader, parsed: &mut Parsed) {
+    for (keyword, labels, block) in top_level_blocks(root, reader.bytes) {
+        let (Some(kind), Some(name)) = (labels.first(), labels.get(1)) else {
+            continue;
+        };
+        let Some((_, argument)) = DOCUMENTS.iter().find(|(k, _)| k == kind) else {
+            continue;
+        };
+        if keyword != "resource" {
+            continue;
+        }
+        let Some(body) = named_children(block)
+            .into_iter()
+            .find(|n| n.kind() == "body")
+        else {
+            continue;
+        };
+        for attribute in named_children(body)
+            .into_iter()
+            .filter(|n| n.kind() == "attribute")
+        {
+            let kids = named_children(attribute);
+            let named = kids
+                .first()
+                .is_some_and(|k| text(*k, reader.bytes) == argument.as_bytes());
+            let Some(value) = kids.iter().find(|k| k.kind() == "expression") else {
+                continue;
+            };
+            if !named {
+                continue;
+            }
+            let template = named_children(*value).first().is_some_and(|t| {
+                matches!(t.kind(), "template_expr" | "literal_value")
+                    && named_children(*t).first().is_some_and(|t| {
+                        matches!(
+                            t.kind(),
+                            "heredoc_template" | "quoted_template" | "string_lit"
+                        )
+                    })
+            });
+            if !template {
+                parsed.diagnostics.push(Note::partly_analysed(format!(
+                    "the `{argument}` of {kind}.{name} is built by an expression; the document was not read"
+                )));
+                continue;
+            }
+            reader.part_kind.set(Some(super::Kind::Manifest));
+            reader.value(*value, argument, user_data::Encoding::Plain, 0, parsed);
+            reader.part_kind.set(None);
+        }
+    }
 }
 
 /// The top-level blocks of a file: keyword (`resource`, `data`, `locals`), labels, block.
