@@ -263,8 +263,8 @@ fn cfn_init_resources(text: &[u8], own: &str) -> Vec<String> {
 
 /// The commands and executable files of a resource's `AWS::CloudFormation::Init` metadata, each
 /// a fragment: cfn-init runs a string command (and a `test`) with the shell, a list as an argv
-/// (`[sh, -c, SCRIPT]` runs SCRIPT with the shell), and files whose mode lets them run are
-/// scripts something runs.
+/// (`[sh, -c, SCRIPT]` runs SCRIPT with the shell), and files whose mode lets them run (or,
+/// without a `mode`, put in a `bin/` directory or named `.sh`) are scripts something runs.
 fn cfn_init(resource: Node, bytes: &[u8], host: HostId, name: &str, parsed: &mut Parsed) {
     let Some(init) = yaml::get(resource, bytes, "Metadata")
         .and_then(|m| yaml::get(m, bytes, "AWS::CloudFormation::Init"))
@@ -295,7 +295,14 @@ fn cfn_init(resource: Node, bytes: &[u8], host: HostId, name: &str, parsed: &mut
                 let Some(content) = yaml::get(file, bytes, "content") else {
                     continue;
                 };
-                if !executable(&mode)
+                // Without a `mode` (cfn-init writes 000644), a file put in a `bin/` directory
+                // or named `.sh` is still a script something runs (`sh FILE`).
+                let runnable = if mode.is_empty() {
+                    path.contains("/bin/") || path.starts_with("bin/") || path.ends_with(".sh")
+                } else {
+                    executable(&mode)
+                };
+                if !runnable
                     || (yaml::is_mapping(content, bytes) && !is_function(content, bytes))
                 {
                     continue;
