@@ -127,11 +127,18 @@ fn text(node: Option<Node>, bytes: &[u8]) -> String {
 }
 
 /// A file a provisioner or builder names: read as a script, unless its name is built by the
-/// template (`{{ … }}`), which is said in a note.
+/// template (`{{ … }}`, `${…}`), which is said in a note. The template's own directory
+/// (`{{template_dir}}/`, `${path.root}/`), where paths are read from anyway, is dropped.
 pub fn referenced(path: &str, parsed: &mut Parsed) {
     if path.is_empty() {
         return;
     }
+    let compact: String = path.chars().filter(|c| !c.is_whitespace()).collect();
+    let path = ["{{template_dir}}/", "${path.root}/"]
+        .iter()
+        .find_map(|prefix| compact.strip_prefix(prefix))
+        .filter(|rest| !rest.contains("{{") && !rest.contains("${"))
+        .map_or(path, |rest| rest);
     if path.contains("{{") || path.contains("${") {
         parsed.diagnostics.push(Note::partly_analysed(format!(
             "the file `{path}` is named through a template expression; it was not read"
@@ -139,4 +146,12 @@ pub fn referenced(path: &str, parsed: &mut Parsed) {
         return;
     }
     parsed.referenced.push(std::path::PathBuf::from(path));
+}
+
+/// A provisioner's `script`/`scripts` (or a source's `user_data_file`) given by an expression
+/// that is not a string (a variable, `try(…)`): the files are not read, which a note says.
+pub fn unread_files(what: &str, key: &str, parsed: &mut Parsed) {
+    parsed.diagnostics.push(Note::partly_analysed(format!(
+        "{what}: `{key}` is given by an expression; the files it names were not read"
+    )));
 }

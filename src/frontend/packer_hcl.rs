@@ -44,7 +44,11 @@ fn read(root: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
                             strings(value, &mut templates, &mut other);
                             match (templates.as_slice(), other) {
                                 ([template], 0) => file(*template, bytes, parsed),
-                                _ => super::packer::referenced("${…}", parsed),
+                                _ => super::packer::unread_files(
+                                    &format!("the source {}", labels.join(".")),
+                                    "user_data_file",
+                                    parsed,
+                                ),
                             }
                         }
                         ("metadata_options" | "imds_support", _) => settings = true,
@@ -141,7 +145,7 @@ fn provisioners(build: Node, bytes: &[u8], host: HostId, count: &mut usize, pars
                         file(*template, bytes, parsed);
                     }
                     if other > 0 {
-                        super::packer::referenced("${…}", parsed);
+                        super::packer::unread_files(&what, &name, parsed);
                     }
                 }
                 _ => {}
