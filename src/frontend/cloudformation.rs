@@ -302,9 +302,7 @@ fn cfn_init(resource: Node, bytes: &[u8], host: HostId, name: &str, parsed: &mut
                 } else {
                     executable(&mode)
                 };
-                if !runnable
-                    || (yaml::is_mapping(content, bytes) && !is_function(content, bytes))
-                {
+                if !runnable || (yaml::is_mapping(content, bytes) && !is_function(content, bytes)) {
                     continue;
                 }
                 if encoded {

@@ -14,8 +14,8 @@
 //! - `powershell` and `windows-shell` provisioners are not shell (see `super::powershell`).
 //! - An `amazon-ebs`/`amazon-instance`/… builder's `user_data` is user data of the build
 //!   instance, read as what its content says; `user_data_file` names a file read as user data.
-//!   Its `metadata_options` and `imds_support` are instance metadata settings, which are not
-//!   read as settings yet: a note says so.
+//!   In this JSON format its `metadata_options` and `imds_support` are not read as settings yet
+//!   (a note says so); in HCL2 `metadata_options` is (see `packer_hcl`).
 
 use tree_sitter::Node;
 
@@ -36,6 +36,14 @@ pub fn is_template(document: Node, bytes: &[u8]) -> bool {
                     .any(|item| yaml::get(*item, bytes, "type").is_some())
         })
     })
+}
+
+/// The note for `imds_support`, the default of the image a Packer source registers: instances
+/// launched from it (not the build instance) get it, in files this scan may not see.
+pub fn image_default_note(source: &str) -> Note {
+    Note::partly_analysed(format!(
+        "the Packer source {source} sets `imds_support`, the metadata default of the image it registers (not of its build instance), which is not read as a setting"
+    ))
 }
 
 /// The note for the instance metadata settings of a Packer source that are not read.

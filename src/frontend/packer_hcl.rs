@@ -3,7 +3,18 @@
 //! for the JSON format: a `build` block's `provisioner "shell"`/`"shell-local"` `inline` lines
 //! (one script; `${…}` is read as an unknown word), its `script`/`scripts` files, `powershell`
 //! provisioners (a note), and a `source "amazon-…"` block's `user_data_file` (a file read as user
-//! data) and `metadata_options`/`imds_support` (not read as settings yet: a note).
+//! data).
+//!
+//! A `source "amazon-…"` block is an instance metadata setting (`Source::Packer`), read as a
+//! Terraform resource's (`metadata_options { http_tokens, http_put_response_hop_limit }`, fixed
+//! in the same syntax): the settings of the instance Packer builds on. Its boot code is its
+//! `user_data` and what the `shell` provisioners of the `build` blocks that name it (`sources`;
+//! all of the file's sources when that list cannot be read) run there, inline or from files: a
+//! tokenless request there breaks the build once the source requires tokens, which is what
+//! IMDS012 says. `shell-local` runs elsewhere and is no boot code. Sources and builds in different
+//! files are not linked. `imds_support = "v2.0"` is the default of the image the build registers,
+//! for the instances launched from it later, not of the build instance: it gets a note, not a
+//! setting.
 
 use tree_sitter::Node;
 
@@ -11,6 +22,7 @@ use super::script::ScriptBuilder;
 use super::terraform::{named_children, read_template, text, top_level_blocks};
 use super::Parsed;
 use crate::fragment::{HostId, InsertRegion, Quoting};
+use crate::model::setting::Source;
 use crate::model::Note;
 
 /// Whether a file is a Packer HCL2 template, by its name.
@@ -21,9 +33,7 @@ pub fn is_packer(path: &std::path::Path) -> bool {
 }
 
 pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
-    super::terraform::parse_with(bytes, host, "Packer template", |root, parsed| {
-        read(root, bytes, host, parsed)
-    })
+    super::terraform::parse_packer(bytes, host, |root, parsed| read(root, bytes, host, parsed))
 }
 
 fn read(root: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
@@ -35,7 +45,7 @@ fn read(root: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
                     continue;
                 }
                 let name = labels.join(".");
-                let mut settings = false;
+                let mut image_default = false;
                 for (name, value) in body(block, bytes) {
                     match (name.as_str(), value) {
                         ("user_data_file", Some(value)) => {
@@ -51,30 +61,81 @@ fn read(root: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
                                 ),
                             }
                         }
-                        ("metadata_options" | "imds_support", _) => settings = true,
+                        ("imds_support", _) => image_default = true,
                         _ => {}
                     }
                 }
-                if settings {
-                    parsed.diagnostics.push(super::packer::settings_note(&name));
+                if image_default {
+                    parsed
+                        .diagnostics
+                        .push(super::packer::image_default_note(&name));
                 }
             }
             "build" => {
                 let mut count = 0;
-                provisioners(block, bytes, host, &mut count, parsed);
+                let (fragments, files) = (parsed.fragments.len(), parsed.referenced.len());
+                let remote = provisioners(block, bytes, host, &mut count, parsed);
+                let sources = build_sources(block, bytes);
+                for setting in &mut parsed.settings {
+                    let named = format!("{}.{}", setting.kind, setting.name);
+                    if setting.source != Source::Packer
+                        || !(sources.is_empty() || sources.contains(&named))
+                    {
+                        continue;
+                    }
+                    // What the provisioners run on the build instance is its boot code: a
+                    // tokenless request there breaks the build once it requires tokens.
+                    let user_data = &mut setting.user_data;
+                    user_data
+                        .fragments
+                        .extend((fragments..parsed.fragments.len()).filter(|i| remote.contains(i)));
+                    user_data.files.extend(files..parsed.referenced.len());
+                }
             }
             _ => {}
         }
     }
 }
 
-/// The `provisioner` blocks of a `build` block, in order.
-fn provisioners(build: Node, bytes: &[u8], host: HostId, count: &mut usize, parsed: &mut Parsed) {
+/// The sources a `build` block builds (`sources = ["source.amazon-ebs.NAME"]`), as
+/// `amazon-ebs.NAME`; none when they cannot be read.
+fn build_sources(build: Node, bytes: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, value) in body(build, bytes) {
+        let (Some(value), "sources") = (value, name.as_str()) else {
+            continue;
+        };
+        let mut templates = Vec::new();
+        let mut other = 0;
+        strings(value, &mut templates, &mut other);
+        if other > 0 {
+            return Vec::new();
+        }
+        for template in templates {
+            if let Some(t) = read_template(template, bytes) {
+                let text = String::from_utf8_lossy(&t.text).into_owned();
+                out.push(text.strip_prefix("source.").unwrap_or(&text).to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// The `provisioner` blocks of a `build` block, in order; returns the fragments (indices into
+/// `parsed.fragments`) that run on the build instance (not `shell-local`).
+fn provisioners(
+    build: Node,
+    bytes: &[u8],
+    host: HostId,
+    count: &mut usize,
+    parsed: &mut Parsed,
+) -> Vec<usize> {
+    let mut remote = Vec::new();
     let Some(body) = named_children(build)
         .into_iter()
         .find(|n| n.kind() == "body")
     else {
-        return;
+        return remote;
     };
     for block in named_children(body)
         .into_iter()
@@ -137,6 +198,9 @@ fn provisioners(build: Node, bytes: &[u8], host: HostId, count: &mut usize, pars
                         )));
                     }
                     if !script.is_empty() {
+                        if kind == "shell" {
+                            remote.push(parsed.fragments.len());
+                        }
                         parsed.fragments.push(script.finish(host));
                     }
                 }
@@ -152,6 +216,7 @@ fn provisioners(build: Node, bytes: &[u8], host: HostId, count: &mut usize, pars
             }
         }
     }
+    remote
 }
 
 /// A file a string names (as written, when it is built by `${…}`: the note shows it).

@@ -61,9 +61,16 @@ pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
     parse_with(bytes, host, "Terraform file", |_, _| {})
 }
 
-/// Reads an HCL file as Terraform, then hands its tree to `more`, which reads what the format
-/// (`what`, in notes: a Packer template) adds (Packer's provisioners).
-pub fn parse_with(
+/// Reads a Packer HCL2 template as Terraform, its `source "amazon-…"` blocks as settings
+/// (`settings::packer_sources`), then hands its tree to `more`, which reads what Packer adds (its
+/// provisioners) once the settings are there.
+pub fn parse_packer(bytes: &[u8], host: HostId, more: impl FnOnce(Node, &mut Parsed)) -> Parsed {
+    parse_with(bytes, host, "Packer template", more)
+}
+
+/// Reads an HCL file as Terraform (a Packer template too, `what` says which, in notes), then
+/// hands its tree to `more`.
+fn parse_with(
     bytes: &[u8],
     host: HostId,
     what: &str,
@@ -80,12 +87,15 @@ pub fn parse_with(
         }
     };
     let root = tree.root_node();
-    more(root, &mut parsed);
     let reader = Reader::new(bytes, host);
     let user_data = user_data::read_arguments(root, &reader, &mut parsed);
     documents(root, &reader, &mut parsed);
     let definitions = definitions::definitions(root, &reader, &user_data, &mut parsed);
     settings::read(root, bytes, host, &user_data, &definitions, &mut parsed);
+    if what == "Packer template" {
+        settings::packer_sources(root, bytes, host, &user_data, &definitions, &mut parsed);
+    }
+    more(root, &mut parsed);
     parsed.definitions = definitions::export(&definitions);
     // A resource with a syntax error in it is not read reliably: no fix edits it.
     parsed.unparsed = crate::syntax::unparsed(root, &["body"]);
