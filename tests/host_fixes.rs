@@ -59,11 +59,11 @@ use unanswered::{Pair, Version};
 
 /// Files of `fixtures/hosts/` that `--fix` changes. The 57 diffs at d0f101a were read by hand, and
 /// so were the 51 added since (YAML duplicate keys and aliases, MIME read in place in
-/// CloudFormation and Terraform, cfn-init, module cloud-init parts, makefiles), and the 40 of Image
+/// CloudFormation and Terraform, cfn-init, module cloud-init parts, makefiles), and the 41 of Image
 /// Builder components, SSM documents, Packer templates and cfn-init files without a mode, each by
 /// whoever wrote the fixture: each holds fixable findings and each change is the intended fix;
 /// fewer means a fix was lost.
-const MIN_CHANGED_HOSTS: usize = 148;
+const MIN_CHANGED_HOSTS: usize = 149;
 const MIN_RUNNABLE_HOSTS: usize = 8;
 
 fn manifest_dir() -> &'static Path {

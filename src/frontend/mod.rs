@@ -222,6 +222,10 @@ pub const SETTINGS_NEEDLES: &[&str] = &[
     "dataSecretName",
     // Terraform module inputs (`metadata_options = { http_tokens = … }`).
     "http_tokens",
+    // Packer sources and builders that launch a build instance (`amazon-ebs`, `amazon-ebsvolume`,
+    // `amazon-ebssurrogate`, `amazon-instance`): settings even when left unset.
+    "amazon-ebs",
+    "amazon-instance",
 ];
 
 /// Says which front end reads a file, if any.

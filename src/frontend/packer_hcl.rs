@@ -7,7 +7,7 @@
 //!
 //! A `source "amazon-…"` block is an instance metadata setting (`Source::Packer`), read as a
 //! Terraform resource's (`metadata_options { http_tokens, http_put_response_hop_limit }`, fixed
-//! in the same syntax): the settings of the instance Packer builds on. Its boot code is its
+//! in the same syntax): the settings of the instance Packer builds on (see `packer::add_boot_code`). Its boot code is its
 //! `user_data` and what the `shell` provisioners of the `build` blocks that name it (`sources`;
 //! all of the file's sources when that list cannot be read) run there, inline or from files: a
 //! tokenless request there breaks the build once the source requires tokens, which is what
@@ -73,8 +73,13 @@ fn read(root: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
             }
             "build" => {
                 let mut count = 0;
-                let (fragments, files) = (parsed.fragments.len(), parsed.referenced.len());
+                let (fragments, files, notes) = (
+                    parsed.fragments.len(),
+                    parsed.referenced.len(),
+                    parsed.diagnostics.len(),
+                );
                 let remote = provisioners(block, bytes, host, &mut count, parsed);
+                let unread = parsed.diagnostics.len() > notes;
                 let sources = build_sources(block, bytes);
                 for setting in &mut parsed.settings {
                     let named = format!("{}.{}", setting.kind, setting.name);
@@ -85,11 +90,13 @@ fn read(root: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
                     }
                     // What the provisioners run on the build instance is its boot code: a
                     // tokenless request there breaks the build once it requires tokens.
-                    let user_data = &mut setting.user_data;
-                    user_data
-                        .fragments
-                        .extend((fragments..parsed.fragments.len()).filter(|i| remote.contains(i)));
-                    user_data.files.extend(files..parsed.referenced.len());
+                    super::packer::add_boot_code(
+                        setting,
+                        (fragments..parsed.fragments.len()).filter(|i| remote.contains(i)),
+                        0..0,
+                        files..parsed.referenced.len(),
+                        unread,
+                    );
                 }
             }
             _ => {}
