@@ -199,7 +199,11 @@ fn provisioners(
                         super::powershell(script, &what, parsed);
                         continue;
                     }
-                    if other > 0 {
+                    if other > 0 && templates.is_empty() {
+                        parsed.diagnostics.push(Note::partly_analysed(format!(
+                            "{what}: `inline` is given by an expression; it was not read"
+                        )));
+                    } else if other > 0 {
                         parsed.diagnostics.push(Note::partly_analysed(format!(
                             "{what}: {other} inline line(s) that are not strings were not read"
                         )));
@@ -306,4 +310,68 @@ fn strings<'t>(value: Node<'t>, out: &mut Vec<Node<'t>>, other: &mut usize) {
         }
     }
     out.sort_by_key(|n| n.start_byte());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_build_boots_the_sources_it_names_and_shell_local_boots_none() {
+        let template = br#"
+source "amazon-ebs" "a" {
+  metadata_options {
+    http_tokens = "required"
+  }
+}
+source "amazon-ebs" "b" {}
+source "docker" "c" {}
+build {
+  sources = ["source.amazon-ebs.a"]
+  provisioner "shell" {
+    inline = ["curl http://169.254.169.254/latest/meta-data/"]
+  }
+  provisioner "shell-local" {
+    inline = ["curl http://169.254.169.254/latest/meta-data/"]
+  }
+  provisioner "shell" {
+    scripts = ["x.sh"]
+  }
+}
+"#;
+        let parsed = parse(template, 0);
+        let names: Vec<(&str, &str)> = parsed
+            .settings
+            .iter()
+            .map(|s| (s.kind.as_str(), s.name.as_str()))
+            .collect();
+        assert_eq!(names, [("amazon-ebs", "a"), ("amazon-ebs", "b")]);
+        assert_eq!(parsed.fragments.len(), 2);
+        let a = &parsed.settings[0].user_data;
+        assert_eq!((a.fragments.clone(), a.files.clone()), (vec![0], vec![0]));
+        assert!(a.elsewhere.is_some());
+        assert!(parsed.settings[1].user_data.fragments.is_empty());
+        assert_eq!(parsed.referenced, [std::path::PathBuf::from("x.sh")]);
+    }
+
+    #[test]
+    fn inline_given_by_an_expression_gets_a_note_and_hides_boot_code() {
+        let template = br#"
+source "amazon-ebs" "a" {}
+build {
+  sources = ["source.amazon-ebs.a"]
+  provisioner "shell" {
+    inline = try(var.inline, null)
+  }
+}
+"#;
+        let parsed = parse(template, 0);
+        assert_eq!(
+            parsed.diagnostics,
+            [Note::partly_analysed(
+                "the shell provisioner 1: `inline` is given by an expression; it was not read"
+            )]
+        );
+        assert!(parsed.settings[0].user_data.unseen.is_some());
+    }
 }

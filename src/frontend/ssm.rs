@@ -123,3 +123,30 @@ fn not_followed(what: &str, document: &str, parsed: &mut Parsed) {
         "{what} runs {document}, which is not followed"
     )));
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::frontend::manifests;
+
+    #[test]
+    fn schema_1_2_properties_may_be_one_object_and_run_command_one_string() {
+        let document = br#"{"schemaVersion": "1.2", "runtimeConfig": {"aws:runShellScript": {"properties": {"runCommand": "curl http://169.254.169.254/"}}}}"#;
+        let parsed = manifests::parse(document, 0);
+        assert_eq!(parsed.fragments.len(), 1);
+        assert_eq!(parsed.fragments[0].text, b"curl http://169.254.169.254/");
+    }
+
+    #[test]
+    fn lines_join_into_one_script_with_parameters_as_words() {
+        let document = b"schemaVersion: '2.2'\nmainSteps:\n  - action: aws:runShellScript\n    name: a\n    inputs:\n      runCommand:\n        - A={{ P }}\n        - [nested]\n        - echo $A\n";
+        let parsed = manifests::parse(document, 0);
+        assert_eq!(parsed.fragments.len(), 1);
+        assert_eq!(parsed.fragments[0].text, b"A=XXXXXXX\necho $A");
+        assert_eq!(
+            parsed.diagnostics,
+            [crate::model::Note::partly_analysed(
+                "the step a: 1 command(s) that are not strings were not read"
+            )]
+        );
+    }
+}
