@@ -50,6 +50,9 @@ pub fn read(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
         })
         .filter(|(_, fragments)| !fragments.is_empty())
         .collect();
+    for (name, _, resource) in yaml::pairs(resources, bytes) {
+        provisioning(&name, resource, bytes, host, parsed);
+    }
     for (name, key, resource) in yaml::pairs(resources, bytes) {
         let kind = yaml::get(resource, bytes, "Type")
             .and_then(|t| yaml::scalar_string(t, bytes))
@@ -88,6 +91,97 @@ pub fn read(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
             text,
             used_by_containers,
         ));
+    }
+}
+
+/// The code of image build and run-command resources: an Image Builder component's `Data` (a
+/// component document in a string, read as a host of its own), an SSM document's `Content` (an
+/// object, or a string holding JSON or YAML), and the `UserDataOverride` of an Image Builder
+/// recipe (user data of the build instance, base64: `Fn::Base64` or a literal).
+fn provisioning(name: &str, resource: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
+    let kind = yaml::get(resource, bytes, "Type")
+        .and_then(|t| yaml::scalar_string(t, bytes))
+        .unwrap_or_default();
+    let property =
+        |key: &str| yaml::get(resource, bytes, "Properties").and_then(|p| yaml::get(p, bytes, key));
+    match kind.as_str() {
+        "AWS::ImageBuilder::Component" => {
+            if let Some(data) = property("Data") {
+                document_string(name, "Data", data, bytes, parsed);
+            }
+        }
+        "AWS::SSM::Document" => {
+            let Some(content) = property("Content") else {
+                return;
+            };
+            if yaml::is_mapping(content, bytes) {
+                if super::ssm::is_document(content, bytes) {
+                    super::ssm::read(content, bytes, host, parsed);
+                }
+            } else {
+                document_string(name, "Content", content, bytes, parsed);
+            }
+        }
+        "AWS::ImageBuilder::ImageRecipe" => {
+            let Some(value) = property("AdditionalInstanceConfiguration")
+                .and_then(|c| yaml::get(c, bytes, "UserDataOverride"))
+            else {
+                return;
+            };
+            let (inner, tag) = yaml::unwrap(value, bytes);
+            let literal = tag.is_none() && yaml::pairs(inner, bytes).is_empty();
+            if !literal {
+                read_user_data(value, bytes, host, name, parsed);
+                return;
+            }
+            let decoded = yaml::scalar(inner, bytes).and_then(|scalar| {
+                crate::fragment::base64::decode(scalar.text.trim().as_bytes()).map(
+                    |(decoded, codec)| {
+                        (
+                            decoded,
+                            super::cloud_init::block_aware(codec, &scalar),
+                            scalar,
+                        )
+                    },
+                )
+            });
+            match decoded {
+                Some((decoded, codec, scalar)) => parsed.embedded.push(super::Embedded {
+                    span: super::cloud_init::content_span(&scalar),
+                    kind: super::classify_content(&decoded),
+                    bytes: decoded,
+                    codec,
+                    map: None,
+                    origin: vec![OriginEntry::layer("cloudformation")
+                        .with_name(name)
+                        .with_key("UserDataOverride")],
+                }),
+                None => parsed.diagnostics.push(Note::partly_analysed(format!(
+                    "the `UserDataOverride` of {name} is not base64; it was not read"
+                ))),
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A document (Image Builder component, SSM document) written as a string in a template: read as
+/// a YAML or JSON host of its own. A string built by intrinsic functions gets a note.
+fn document_string(name: &str, key: &str, value: Node, bytes: &[u8], parsed: &mut Parsed) {
+    match yaml::scalar(value, bytes).filter(|s| s.tag.is_none()) {
+        Some(scalar) => {
+            let mut embedded = super::kubernetes::scalar_host(
+                &scalar,
+                vec![OriginEntry::layer("cloudformation")
+                    .with_name(name)
+                    .with_key(key)],
+            );
+            embedded.kind = Some(super::Kind::Manifest);
+            parsed.embedded.push(embedded);
+        }
+        None => parsed.diagnostics.push(Note::partly_analysed(format!(
+            "the `{key}` of {name} is built by intrinsic functions; it was not read"
+        ))),
     }
 }
 
@@ -169,8 +263,8 @@ fn cfn_init_resources(text: &[u8], own: &str) -> Vec<String> {
 
 /// The commands and executable files of a resource's `AWS::CloudFormation::Init` metadata, each
 /// a fragment: cfn-init runs a string command (and a `test`) with the shell, a list as an argv
-/// (`[sh, -c, SCRIPT]` runs SCRIPT with the shell), and files whose mode lets them run are
-/// scripts something runs.
+/// (`[sh, -c, SCRIPT]` runs SCRIPT with the shell), and files whose mode lets them run (or,
+/// without a `mode`, put in a `bin/` directory or named `.sh`) are scripts something runs.
 fn cfn_init(resource: Node, bytes: &[u8], host: HostId, name: &str, parsed: &mut Parsed) {
     let Some(init) = yaml::get(resource, bytes, "Metadata")
         .and_then(|m| yaml::get(m, bytes, "AWS::CloudFormation::Init"))
@@ -201,9 +295,14 @@ fn cfn_init(resource: Node, bytes: &[u8], host: HostId, name: &str, parsed: &mut
                 let Some(content) = yaml::get(file, bytes, "content") else {
                     continue;
                 };
-                if !executable(&mode)
-                    || (yaml::is_mapping(content, bytes) && !is_function(content, bytes))
-                {
+                // Without a `mode` (cfn-init writes 000644), a file put in a `bin/` directory
+                // or named `.sh` is still a script something runs (`sh FILE`).
+                let runnable = if mode.is_empty() {
+                    path.contains("/bin/") || path.starts_with("bin/") || path.ends_with(".sh")
+                } else {
+                    executable(&mode)
+                };
+                if !runnable || (yaml::is_mapping(content, bytes) && !is_function(content, bytes)) {
                     continue;
                 }
                 if encoded {

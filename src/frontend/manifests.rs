@@ -3,9 +3,14 @@
 //! CloudFormation template (`Resources` of `AWS::` types), a GitHub Actions workflow (`jobs` with
 //! `steps`), a GitLab CI file (jobs with `script`), the other CI systems of `ci.rs` (CodeBuild,
 //! CircleCI, Bitbucket, Buildkite, Azure Pipelines), an Ansible playbook or task file (a list of
-//! plays or tasks). (cloud-config is recognised by its first line, whatever the file's name.)
+//! plays or tasks), an EC2 Image Builder component (`schemaVersion` and `phases`), an SSM document
+//! (`schemaVersion` and `mainSteps` or `runtimeConfig`), a legacy JSON Packer template (`builders`,
+//! `provisioners`). (cloud-config is recognised by its first line, whatever the file's name.)
 
-use super::{ansible, ci, cloudformation, eksctl, kubernetes, workflow, yaml, Parsed};
+use super::{
+    ansible, ci, cloudformation, eksctl, imagebuilder, kubernetes, packer, ssm, workflow, yaml,
+    Parsed,
+};
 use crate::fragment::HostId;
 use crate::model::Note;
 
@@ -56,6 +61,12 @@ fn read_document(document: tree_sitter::Node, bytes: &[u8], host: HostId, parsed
         }
     } else if has("Resources") || has("AWSTemplateFormatVersion") {
         cloudformation::read(document, bytes, host, parsed);
+    } else if imagebuilder::is_component(document, bytes) {
+        imagebuilder::read(document, bytes, host, parsed);
+    } else if ssm::is_document(document, bytes) {
+        ssm::read(document, bytes, host, parsed);
+    } else if packer::is_template(document, bytes) {
+        packer::read(document, bytes, host, parsed);
     } else if ci::read(document, bytes, host, parsed) {
         // CodeBuild, CircleCI, Bitbucket, Buildkite or Azure Pipelines.
     } else if has("jobs") {

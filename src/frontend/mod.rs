@@ -10,6 +10,7 @@ pub mod cloudformation;
 pub mod dependencies;
 pub mod dockerfile;
 pub mod eksctl;
+pub mod imagebuilder;
 pub mod images;
 pub mod in_place;
 pub mod jenkins;
@@ -17,9 +18,12 @@ pub mod kubernetes;
 pub mod make;
 pub mod manifests;
 pub mod mime;
+pub mod packer;
+pub mod packer_hcl;
 pub mod python;
 pub mod script;
 pub mod shell;
+pub mod ssm;
 pub mod terraform;
 pub mod workflow;
 pub mod yaml;
@@ -60,6 +64,8 @@ pub enum Kind {
     Python,
     /// A Jenkinsfile (or a Groovy file holding `sh` steps).
     Jenkinsfile,
+    /// A Packer HCL2 template (`*.pkr.hcl`).
+    PackerHcl,
 }
 
 impl Kind {
@@ -113,6 +119,12 @@ impl Kind {
                 // Input variables, whose defaults settings in other files read.
                 b"variable",
             ]),
+            // A legacy JSON Packer template whose provisioners run script files.
+            Kind::PackerHcl => any(&[b"script", b"user_data_file"]),
+            Kind::Manifest => {
+                any(&[b"\"provisioners\"", b"\"builders\""])
+                    && any(&[b"\"script\"", b"\"scripts\"", b"\"user_data_file\""])
+            }
             Kind::Dockerfile => {
                 let upper = bytes.to_ascii_uppercase();
                 let has = |needle: &[u8]| memchr::memmem::find(&upper, needle).is_some();
@@ -215,6 +227,10 @@ pub const SETTINGS_NEEDLES: &[&str] = &[
     "dataSecretName",
     // Terraform module inputs (`metadata_options = { http_tokens = … }`).
     "http_tokens",
+    // Packer sources and builders that launch a build instance (`amazon-ebs`, `amazon-ebsvolume`,
+    // `amazon-ebssurrogate`, `amazon-instance`): settings even when left unset.
+    "amazon-ebs",
+    "amazon-instance",
 ];
 
 /// Says which front end reads a file, if any.
@@ -239,6 +255,9 @@ pub fn classify(path: &Path, bytes: &[u8]) -> Option<Kind> {
     }
     if python::is_python(path, bytes) {
         return Some(Kind::Python);
+    }
+    if packer_hcl::is_packer(path) {
+        return Some(Kind::PackerHcl);
     }
     let extension = path
         .extension()
@@ -301,6 +320,7 @@ pub fn parse(kind: Kind, bytes: &[u8], host: HostId) -> Parsed {
         Kind::Dependencies(format) => dependencies::parse(format, bytes, host),
         Kind::Python => python::parse(bytes, host),
         Kind::Jenkinsfile => jenkins::parse(bytes, host),
+        Kind::PackerHcl => packer_hcl::parse(bytes, host),
     }
 }
 
@@ -345,6 +365,19 @@ pub fn is_foreign(text: &[u8]) -> bool {
         return !crate::fragment::language::is_shell_shebang(line.trim_end_matches('\r'));
     }
     false
+}
+
+/// PowerShell code a host runs (an Image Builder `ExecutePowerShell` step, an SSM
+/// `aws:runPowerShellScript`, a Packer `powershell` provisioner), built as one script like the
+/// host's shell code. There is no PowerShell analysis yet: the code gets a note saying it was not
+/// analysed. This is the one place that decides it, for every host.
+pub fn powershell(script: script::ScriptBuilder, what: &str, parsed: &mut Parsed) {
+    if script.is_empty() {
+        return;
+    }
+    parsed.diagnostics.push(Note::partly_analysed(format!(
+        "{what} is PowerShell, which is not analysed yet"
+    )));
 }
 
 /// Gzip-compressed user data: the decompressed bytes, read as what they say they are.

@@ -3,7 +3,7 @@
 //! placeholders for what the host substitutes before the shell runs (`${AWS::Region}`,
 //! `${{ github.sha }}`, `${var.x}`).
 
-use super::yaml::Scalar;
+use super::yaml::{self, Scalar};
 use crate::fragment::{Fragment, HostId, InsertRegion, OffsetMap};
 
 #[derive(Debug, Default)]
@@ -81,6 +81,37 @@ impl ScriptBuilder {
             ..Fragment::script(b"")
         }
     }
+}
+
+/// A list of command lines (an Image Builder `commands`, an SSM `runCommand`, a Packer `inline`)
+/// or one string, as the one script the host writes them into: items joined by line breaks, what
+/// the host substitutes between `open` and `close` (`{{ name }}`) as placeholder words. Items that
+/// are not scalars (a nested list, a mapping) are left out; the count of them is returned.
+pub fn command_lines(
+    value: tree_sitter::Node,
+    bytes: &[u8],
+    open: &str,
+    close: &str,
+) -> (ScriptBuilder, usize) {
+    let mut script = ScriptBuilder::default();
+    let mut unread = 0;
+    let lines = if yaml::is_sequence(value, bytes) {
+        yaml::items(value, bytes)
+    } else {
+        vec![value]
+    };
+    for line in lines {
+        let Some(mut scalar) = yaml::scalar(line, bytes) else {
+            unread += 1;
+            continue;
+        };
+        if !script.is_empty() {
+            script.newline(line.start_byte());
+        }
+        scalar.text = placeholders(&scalar.text, open, close, |_| false);
+        script.push_scalar(&scalar);
+    }
+    (script, unread)
 }
 
 /// Replaces what a host substitutes before the shell runs with a same-length placeholder word, so

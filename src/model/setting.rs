@@ -23,6 +23,9 @@ pub enum Source {
     /// `aws ec2 run-instances`, `modify-instance-metadata-options`,
     /// `modify-instance-metadata-defaults`.
     AwsCli,
+    /// A Packer HCL2 `source "amazon-…"` block: the instance that builds the image (its
+    /// provisioners and user data run there).
+    Packer,
 }
 
 /// The names a source gives the options block and its fields.
@@ -44,7 +47,7 @@ impl Source {
                 hop_limit: "httpPutResponseHopLimit",
                 required: "required",
             },
-            Source::Terraform => Keys {
+            Source::Terraform | Source::Packer => Keys {
                 block: "metadata_options",
                 tokens: "http_tokens",
                 hop_limit: "http_put_response_hop_limit",

@@ -31,13 +31,16 @@ or `AWSManagedMachinePool`; `http_tokens = "optional"` in the `metadata_options`
 `aws_instance`, `aws_launch_template`, `aws_spot_instance_request` or `aws_launch_configuration`;
 `HttpTokens: optional` in the `MetadataOptions` of a CloudFormation `AWS::EC2::Instance`,
 `AWS::EC2::LaunchTemplate` or `AWS::AutoScaling::LaunchConfiguration`; `disableIMDSv1: false` on
-an eksctl node group; and `aws ec2 run-instances --metadata-options HttpTokens=optional` (shorthand
-or JSON), `aws ec2 modify-instance-metadata-options --http-tokens optional` and
+an eksctl node group; `http_tokens = "optional"` in the `metadata_options` of a Packer
+`source "amazon-ebs"` (or `amazon-instance`, `amazon-ebssurrogate`, `amazon-ebsvolume`; a builder
+of that type in a JSON template): the instance the image is built on; and
+`aws ec2 run-instances --metadata-options HttpTokens=optional` (shorthand or JSON),
+`aws ec2 modify-instance-metadata-options --http-tokens optional` and
 `aws ec2 modify-instance-metadata-defaults --http-tokens optional` in scripts (an error).
 
-Where the setting is left unset — an instance, launch template or CAPA machine without a metadata
-options block, or a block without the tokens field — it reports a **warning** at the resource or
-the block: EC2 then allows IMDSv1 unless the AMI (`ImdsSupport: v2.0`) or the account default
+Where the setting is left unset — an instance, launch template, Packer source or CAPA machine
+without a metadata options block, or a block without the tokens field — it reports a
+**warning** at the resource or the block: EC2 then allows IMDSv1 unless the AMI (`ImdsSupport: v2.0`) or the account default
 (`modify-instance-metadata-defaults`) requires tokens, and CAPA sets `optional` itself. An
 account default of `no-preference` is a warning too. Nothing is reported where the metadata
 endpoint is disabled (`HttpEndpoint: disabled`), where an instance takes its options from a

@@ -37,8 +37,13 @@ parts), `data.template_file.NAME`, `local.NAME`, defined in the same file or ano
 module (directory); and the user data of an `aws_instance` launched from an `aws_launch_template`
 (`launch_template { id = aws_launch_template.NAME.id }`) that leaves its tokens to the template,
 for the template's setting, in any file of the module; the CloudFormation `UserData` of the same
-instance or launch template; the `preBootstrapCommands` of the same eksctl node group. Across files
-of one scan, it also follows Cluster API AWS: a `MachinePool` or
+instance or launch template; the `preBootstrapCommands` of the same eksctl node group; for a Packer
+`source "amazon-…"` (or a JSON template's builder) with `http_tokens = "required"`, its `user_data`
+and what the `shell` provisioners of the `build` blocks naming it (the provisioners applying to it)
+run on the build instance (inline lines, `script`/`scripts` files), in the same file: there the
+request fails during the build, not at a later boot (a `shell-local` provisioner runs on the
+machine running Packer and is not counted). Across files of one scan, it also follows Cluster API
+AWS: a `MachinePool` or
 `MachineDeployment` names its boot script (`spec.template.spec.bootstrap.dataSecretName`, the
 `Secret` of the same namespace, key `value`) and the object that launches its instances
 (`spec.template.spec.infrastructureRef`: an `AWSManagedMachinePool`, `AWSMachinePool` or

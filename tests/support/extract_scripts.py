@@ -469,6 +469,31 @@ def cloudformation(doc, out):
         init = dig(resource, ("Metadata", "AWS::CloudFormation::Init"))
         if isinstance(init, dict):
             cfn_init(init, f"Resources.{logical}.Metadata", out)
+        if not isinstance(resource, dict):
+            continue
+        kind = resource.get("Type")
+        properties = resource.get("Properties") or {}
+        where = f"Resources.{logical}"
+        if kind == "AWS::ImageBuilder::Component" and isinstance(properties.get("Data"), str):
+            for inner in load_yaml_documents(properties["Data"], f"{where}.Data"):
+                structured(inner, out)
+        if kind == "AWS::SSM::Document":
+            content = properties.get("Content")
+            if isinstance(content, str):
+                for inner in load_yaml_documents(content, f"{where}.Content"):
+                    structured(inner, out)
+            elif isinstance(content, dict):
+                structured(content, out)
+        if kind == "AWS::ImageBuilder::ImageRecipe":
+            value = dig(properties, ("AdditionalInstanceConfiguration", "UserDataOverride"))
+            if isinstance(value, str):
+                # A literal: base64 of the user data.
+                user_data(utf8(b64decode_strict(value, where), where), where, out)
+            elif value is not None:
+                try:
+                    user_data(evaluate(value), where, out)
+                except Unknown:
+                    pass
 
 
 def cfn_init(init, name, out):
@@ -922,7 +947,7 @@ def dockerfile(text, out):
 # --------------------------------------------------------------------------------------------
 # Terraform
 
-TF_HEREDOC = re.compile(r"\b(\w+)\s*=\s*(?:base64encode\(\s*)?<<(-?)(\w+)[ \t]*\n")
+TF_HEREDOC = re.compile(r"\b(\w+)\s*=\s*(base64encode\(\s*)?<<(-?)(\w+)[ \t]*\n")
 TF_USER_DATA_KEYS = (
     "user_data",
     "user_data_base64",
@@ -933,6 +958,7 @@ TF_USER_DATA_KEYS = (
 )
 TF_USER_DATA_START = ("#!", "#cloud-config", "#cloud-boothook", "Content-Type")
 TF_STRING = re.compile(r"\b(user_data(?:_base64)?)\s*=\s*\"((?:[^\"\\\n]|\\.)*)\"")
+TF_DOCUMENT_STRING = re.compile(r"\bcontent\s*=\s*\"((?:[^\"\\\n]|\\.)*)\"")
 TF_FILE = re.compile(r"\b(?:file|templatefile)\(\s*\"([^\"]+)\"")
 
 
@@ -954,7 +980,10 @@ def hcl_unescape(text):
 
 def terraform(path, text, out):
     for index, match in enumerate(TF_HEREDOC.finditer(text)):
-        key, dash, word = match.groups()
+        key, encoded, dash, word = match.groups()
+        if encoded and key == "user_data_base64":
+            # base64encode(<<EOT): the heredoc is the plain text.
+            key = "user_data"
         start = match.end()
         end = re.compile(r"^[ \t]*" + re.escape(word) + r"[ \t]*$", re.M).search(text, start)
         if not end:
@@ -968,12 +997,16 @@ def terraform(path, text, out):
             cut = min(indents) if indents else 0
             lines = [l[cut:] for l in lines]
         value = hcl_template("\n".join(lines) + "\n")
+        if key in ("content", "data") and tf_document(value, f"{key} heredoc {index + 1}", out):
+            continue
         if key not in TF_USER_DATA_KEYS and not value.startswith(TF_USER_DATA_START):
             continue
         tf_user_data(key, value, f"{key} heredoc {index + 1}", out)
     for index, match in enumerate(TF_STRING.finditer(text)):
         key, raw = match.groups()
         tf_user_data(key, hcl_template(hcl_unescape(raw)), f"{key} string {index + 1}", out)
+    for index, match in enumerate(TF_DOCUMENT_STRING.finditer(text)):
+        tf_document(hcl_template(hcl_unescape(match.group(1))), f"content string {index + 1}", out)
     code = "\n".join(l for l in text.split("\n") if not l.lstrip().startswith(("#", "//")))
     for target in dict.fromkeys(TF_FILE.findall(code)):
         target = target.replace("${path.module}/", "")
@@ -982,6 +1015,20 @@ def terraform(path, text, out):
             with open(full, encoding="utf-8") as f:
                 body = f.read()
             tf_file(body, f"file {target}", out)
+
+
+def tf_document(value, where, out):
+    """An SSM document's `content` or an Image Builder component's `data` (YAML or JSON): read
+    when it is one; whether it was."""
+    try:
+        docs = [d for d in yaml.safe_load_all(value) if isinstance(d, dict)]
+    except yaml.YAMLError:
+        return False
+    if not any("schemaVersion" in d for d in docs):
+        return False
+    for doc in docs:
+        structured(doc, out)
+    return True
 
 
 def tf_user_data(key, value, where, out):
@@ -1062,6 +1109,8 @@ def kind_of(path, text):
         or lower.endswith(".dockerfile")
     ):
         return "dockerfile"
+    if lower.endswith(".pkr.hcl"):
+        return "packer-hcl"
     if lower.endswith(".tf"):
         return "terraform"
     if name == "Jenkinsfile" or name.startswith("Jenkinsfile.") or lower.endswith(
@@ -1080,6 +1129,9 @@ def kind_of(path, text):
         return "mime"
     if lower.endswith((".yaml", ".yml")):
         return "yaml"
+    if "." not in name and os.path.basename(os.path.dirname(path)) == "scripts":
+        # A script a Packer provisioner names (`scripts/NAME`, no extension, no shebang).
+        return "script"
     return "unknown"
 
 
@@ -1113,8 +1165,100 @@ def structured(doc, out):
         kubernetes(doc, out)
     elif "jobs" in doc and ("on" in doc or True in doc):
         github(doc, out)
+    elif "schemaVersion" in doc and isinstance(doc.get("phases"), list):
+        imagebuilder(doc, out)
+    elif "schemaVersion" in doc and ("mainSteps" in doc or "runtimeConfig" in doc):
+        ssm(doc, out)
+    elif isinstance(doc.get("builders"), list) or isinstance(doc.get("provisioners"), list):
+        packer(doc, "", out)
     else:
         gitlab(doc, out)
+
+
+# --------------------------------------------------------------------------------------------
+# Image Builder components, SSM documents, Packer templates: a list of lines is one script, what
+# the host substitutes (`{{ … }}`, `${…}`) any word.
+
+
+def command_lines(value, open_, close):
+    lines = value if isinstance(value, list) else [value]
+    text = "\n".join(str(line) for line in lines if isinstance(line, (str, int, float)))
+    return re.sub(re.escape(open_) + r".*?" + re.escape(close), "value", text)
+
+
+def imagebuilder(doc, out):
+    for phase in doc.get("phases") or []:
+        for step in (phase or {}).get("steps") or []:
+            if isinstance(step, dict) and step.get("action") == "ExecuteBash":
+                commands = dig(step, ("inputs", "commands"))
+                if commands is not None:
+                    name = f"{phase.get('name')}.{step.get('name')}"
+                    out.add(name, "bash", command_lines(commands, "{{", "}}"))
+
+
+def ssm(doc, out):
+    for step in doc.get("mainSteps") or []:
+        if not isinstance(step, dict):
+            continue
+        inputs = step.get("inputs") or {}
+        commands = None
+        if step.get("action") == "aws:runShellScript":
+            commands = inputs.get("runCommand")
+        elif step.get("action") == "aws:runCommand" and inputs.get("DocumentName") == "AWS-RunShellScript":
+            commands = dig(inputs, ("Parameters", "commands"))
+        if commands is not None:
+            out.add(str(step.get("name")), "sh", command_lines(commands, "{{", "}}"))
+    plugin = dig(doc, ("runtimeConfig", "aws:runShellScript", "properties"))
+    for index, run in enumerate(plugin if isinstance(plugin, list) else [plugin]):
+        if isinstance(run, dict) and "runCommand" in run:
+            out.add(f"runtimeConfig {index + 1}", "sh", command_lines(run["runCommand"], "{{", "}}"))
+
+
+def packer(doc, where, out, open_="{{", close="}}"):
+    """A Packer template as JSON (or as python-hcl2 reads HCL2: blocks are lists of maps)."""
+    for index, builder in enumerate(doc.get("builders") or []):
+        if isinstance(builder, dict) and isinstance(builder.get("user_data"), str):
+            user_data(builder["user_data"], f"builder {index + 1}", out)
+    for index, provisioner in enumerate(doc.get("provisioners") or []):
+        if not isinstance(provisioner, dict):
+            continue
+        if provisioner.get("type") in ("shell", "shell-local") and "inline" in provisioner:
+            text = command_lines(provisioner["inline"], open_, close)
+            out.add(f"{where}provisioner {index + 1}", "sh", text)
+
+
+def packer_hcl(text, out):
+    try:
+        import hcl2
+    except ImportError:
+        raise HostError("python-hcl2 is not installed (.ci/run installs it)") from None
+    try:
+        doc = hcl2.loads(text)
+    except Exception as e:  # noqa: BLE001 - the parser raises several kinds
+        raise HostError(f"not valid HCL: {e}") from None
+
+    def hcl(value):
+        # `$${` is a literal `${`; `${…}` is substituted: any word.
+        value = re.sub(r"(?<!\$)\$\{[^}]*\}", "value", value)
+        return value.replace("$${", "${").replace("%%{", "%{")
+
+    def lines(value):
+        return [hcl(v) for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
+
+    for source in doc.get("source") or []:
+        for kind, named in source.items():
+            for name, body in (named or {}).items():
+                if isinstance(body.get("user_data"), str):
+                    user_data(hcl(body["user_data"]), f"source {kind}.{name}", out)
+    for index, build in enumerate(doc.get("build") or []):
+        provisioners = []
+        for block in build.get("provisioner") or []:
+            for kind, body in block.items():
+                body = dict(body, type=kind)
+                if "inline" in body:
+                    body["inline"] = lines(body["inline"])
+                provisioners.append(body)
+        packer({"provisioners": provisioners}, f"build {index + 1} ", out, "\0", "\0")
 
 
 def extract(path):
@@ -1131,6 +1275,8 @@ def extract(path):
         jenkinsfile(text, out)
     elif kind == "terraform":
         terraform(path, text, out)
+    elif kind == "packer-hcl":
+        packer_hcl(text, out)
     elif kind == "script":
         user_data(text, "", out, strict=False)
         if not out.scripts:

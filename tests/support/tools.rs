@@ -76,6 +76,13 @@ pub const PYYAML: Tool = Tool {
     probe: &["python3", "-c", "import yaml"],
     banner: None,
 };
+/// Not in [`ALL`] (those are Debian packages): `.ci/run` installs it from PyPI with pip.
+pub const PYTHON_HCL2: Tool = Tool {
+    name: "python3 with python-hcl2 (PyPI python-hcl2==7.3.1, installed with pip by .ci/run)",
+    package: "python-hcl2",
+    probe: &["python3", "-c", "import hcl2"],
+    banner: None,
+};
 
 pub const PYTHON3_REQUESTS: Tool = Tool {
     name: "python3 with requests",

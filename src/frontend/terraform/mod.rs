@@ -41,11 +41,11 @@ fn parse_tree(bytes: &[u8]) -> Result<tree_sitter::Tree, crate::syntax::ParseErr
     }
 }
 
-fn text<'a>(node: Node, bytes: &'a [u8]) -> &'a [u8] {
+pub(crate) fn text<'a>(node: Node, bytes: &'a [u8]) -> &'a [u8] {
     bytes.get(node.byte_range()).unwrap_or_default()
 }
 
-fn named_children<'t>(node: Node<'t>) -> Vec<Node<'t>> {
+pub(crate) fn named_children<'t>(node: Node<'t>) -> Vec<Node<'t>> {
     let mut cursor = node.walk();
     let children = node.named_children(&mut cursor).collect();
     children
@@ -58,12 +58,30 @@ fn children<'t>(node: Node<'t>) -> Vec<Node<'t>> {
 }
 
 pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
+    parse_with(bytes, host, "Terraform file", |_, _| {})
+}
+
+/// Reads a Packer HCL2 template as Terraform, its `source "amazon-…"` blocks as settings
+/// (`settings::packer_sources`), then hands its tree to `more`, which reads what Packer adds (its
+/// provisioners) once the settings are there.
+pub fn parse_packer(bytes: &[u8], host: HostId, more: impl FnOnce(Node, &mut Parsed)) -> Parsed {
+    parse_with(bytes, host, "Packer template", more)
+}
+
+/// Reads an HCL file as Terraform (a Packer template too, `what` says which, in notes), then
+/// hands its tree to `more`.
+fn parse_with(
+    bytes: &[u8],
+    host: HostId,
+    what: &str,
+    more: impl FnOnce(Node, &mut Parsed),
+) -> Parsed {
     let mut parsed = Parsed::default();
     let tree = match parse_tree(bytes) {
         Ok(tree) => tree,
         Err(why) => {
             parsed.diagnostics.push(Note::skipped(format!(
-                "the Terraform file could not be parsed: {why}; it was not analysed"
+                "the {what} could not be parsed: {why}; it was not analysed"
             )));
             return parsed;
         }
@@ -71,21 +89,93 @@ pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
     let root = tree.root_node();
     let reader = Reader::new(bytes, host);
     let user_data = user_data::read_arguments(root, &reader, &mut parsed);
+    documents(root, &reader, &mut parsed);
     let definitions = definitions::definitions(root, &reader, &user_data, &mut parsed);
     settings::read(root, bytes, host, &user_data, &definitions, &mut parsed);
+    if what == "Packer template" {
+        settings::packer_sources(root, bytes, host, &user_data, &definitions, &mut parsed);
+    }
+    more(root, &mut parsed);
     parsed.definitions = definitions::export(&definitions);
     // A resource with a syntax error in it is not read reliably: no fix edits it.
     parsed.unparsed = crate::syntax::unparsed(root, &["body"]);
     if root.has_error() {
-        parsed.diagnostics.push(Note::partly_analysed(
-            "the Terraform file has syntax errors; arguments around them may be skipped",
-        ));
+        parsed.diagnostics.push(Note::partly_analysed(format!(
+            "the {what} has syntax errors; arguments around them may be skipped"
+        )));
     }
     parsed
 }
 
+/// Resources whose argument holds a document that runs shell code: an SSM document's `content`
+/// and an Image Builder component's `data` (YAML or JSON, see `super::ssm`,
+/// `super::imagebuilder`).
+const DOCUMENTS: &[(&str, &str)] = &[
+    ("aws_ssm_document", "content"),
+    ("aws_imagebuilder_component", "data"),
+];
+
+/// The documents of `DOCUMENTS` resources, written as templates (a heredoc, a quoted string):
+/// read as YAML or JSON hosts in place. A document built by an expression (`jsonencode({…})`, a
+/// reference, `file()`) is not read, which a note says.
+fn documents(root: Node, reader: &Reader, parsed: &mut Parsed) {
+    for (keyword, labels, block) in top_level_blocks(root, reader.bytes) {
+        let (Some(kind), Some(name)) = (labels.first(), labels.get(1)) else {
+            continue;
+        };
+        let Some((_, argument)) = DOCUMENTS.iter().find(|(k, _)| k == kind) else {
+            continue;
+        };
+        if keyword != "resource" {
+            continue;
+        }
+        let Some(body) = named_children(block)
+            .into_iter()
+            .find(|n| n.kind() == "body")
+        else {
+            continue;
+        };
+        for attribute in named_children(body)
+            .into_iter()
+            .filter(|n| n.kind() == "attribute")
+        {
+            let kids = named_children(attribute);
+            let named = kids
+                .first()
+                .is_some_and(|k| text(*k, reader.bytes) == argument.as_bytes());
+            let Some(value) = kids.iter().find(|k| k.kind() == "expression") else {
+                continue;
+            };
+            if !named {
+                continue;
+            }
+            let template = named_children(*value).first().is_some_and(|t| {
+                matches!(t.kind(), "template_expr" | "literal_value")
+                    && named_children(*t).first().is_some_and(|t| {
+                        matches!(
+                            t.kind(),
+                            "heredoc_template" | "quoted_template" | "string_lit"
+                        )
+                    })
+            });
+            if !template {
+                parsed.diagnostics.push(Note::partly_analysed(format!(
+                    "the `{argument}` of {kind}.{name} is built by an expression; the document was not read"
+                )));
+                continue;
+            }
+            reader.part_kind.set(Some(super::Kind::Manifest));
+            reader.value(*value, argument, user_data::Encoding::Plain, 0, parsed);
+            reader.part_kind.set(None);
+        }
+    }
+}
+
 /// The top-level blocks of a file: keyword (`resource`, `data`, `locals`), labels, block.
-fn top_level_blocks<'t>(root: Node<'t>, bytes: &[u8]) -> Vec<(String, Vec<String>, Node<'t>)> {
+pub(crate) fn top_level_blocks<'t>(
+    root: Node<'t>,
+    bytes: &[u8],
+) -> Vec<(String, Vec<String>, Node<'t>)> {
     named_children(root)
         .into_iter()
         .filter(|n| n.kind() == "body")
@@ -114,7 +204,7 @@ fn top_level_blocks<'t>(root: Node<'t>, bytes: &[u8]) -> Vec<(String, Vec<String
 
 /// A template (a heredoc or a quoted string) decoded as the instance gets it (see
 /// `fragment::hcl_template`).
-fn read_template(node: Node, bytes: &[u8]) -> Option<Template> {
+pub(crate) fn read_template(node: Node, bytes: &[u8]) -> Option<Template> {
     template_source(node, bytes).map(|source| Template::decode(bytes, &source))
 }
 

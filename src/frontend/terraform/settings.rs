@@ -79,8 +79,7 @@ pub(super) fn read(
                 .iter()
                 .any(|u| memchr::memmem::find(u, reference.as_bytes()).is_some());
         let mut setting = resource(
-            kind,
-            name,
+            (Source::Terraform, kind, name),
             *block,
             bytes,
             host,
@@ -128,10 +127,48 @@ fn identifier(node: Node, bytes: &[u8]) -> String {
         .unwrap_or_default()
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Packer sources that launch an instance to build on (`amazon-chroot` launches none).
+const PACKER_SOURCES: &[&str] = &[
+    "amazon-ebs",
+    "amazon-instance",
+    "amazon-ebssurrogate",
+    "amazon-ebsvolume",
+];
+
+/// The `source "amazon-…" "NAME"` blocks of a Packer template, read as Terraform resources are:
+/// their `metadata_options` block is the build instance's settings, their `user_data` its boot
+/// code (the provisioners that run there are added by `packer_hcl`).
+pub(super) fn packer_sources(
+    root: Node,
+    bytes: &[u8],
+    host: HostId,
+    user_data: &[ReadUserData],
+    definitions: &[Definition],
+    parsed: &mut Parsed,
+) {
+    let variables = variables(root, bytes);
+    for (keyword, labels, block) in top_level_blocks(root, bytes) {
+        let [kind, name] = labels.as_slice() else {
+            continue;
+        };
+        if keyword != "source" || !PACKER_SOURCES.contains(&kind.as_str()) {
+            continue;
+        }
+        let setting = resource(
+            (Source::Packer, kind, name),
+            block,
+            bytes,
+            host,
+            (user_data, definitions, &variables),
+            parsed,
+            false,
+        );
+        parsed.settings.push(setting);
+    }
+}
+
 fn resource(
-    kind: &str,
-    name: &str,
+    (source, kind, name): (Source, &str, &str),
     block: Node,
     bytes: &[u8],
     host: HostId,
@@ -140,7 +177,7 @@ fn resource(
     used_by_containers: bool,
 ) -> MetadataSetting {
     let span = HostSpan::new(block.start_byte(), block.end_byte());
-    let mut setting = MetadataSetting::new(Source::Terraform, kind, name, host, span);
+    let mut setting = MetadataSetting::new(source, kind, name, host, span);
     let head_end = named_children(block)
         .iter()
         .filter(|k| k.kind() == "string_lit")
