@@ -4,6 +4,7 @@
 
 pub mod apply;
 pub mod converge;
+pub mod powershell;
 pub mod python;
 pub mod settings;
 pub mod write;

@@ -14,6 +14,7 @@ pub mod kubernetes;
 pub mod make;
 pub mod manifests;
 pub mod mime;
+pub mod powershell;
 pub mod python;
 pub mod script;
 pub mod shell;
@@ -55,6 +56,10 @@ pub enum Kind {
     Dependencies(dependencies::Format),
     /// A Python script.
     Python,
+    /// A PowerShell script (`.ps1`, `.psm1`).
+    PowerShell,
+    /// EC2 Windows user data: `<powershell>` and `<script>` sections.
+    WindowsUserData,
 }
 
 impl Kind {
@@ -69,6 +74,7 @@ impl Kind {
                 | Kind::Boothook
                 | Kind::Mime
                 | Kind::Gzip
+                | Kind::WindowsUserData
         )
     }
 
@@ -77,7 +83,7 @@ impl Kind {
     pub fn is_one_fragment(self) -> bool {
         matches!(
             self,
-            Kind::Shell | Kind::ShellCommand | Kind::Boothook | Kind::Python
+            Kind::Shell | Kind::ShellCommand | Kind::Boothook | Kind::Python | Kind::PowerShell
         )
     }
 
@@ -232,6 +238,9 @@ pub fn classify(path: &Path, bytes: &[u8]) -> Option<Kind> {
     if python::is_python(path, bytes) {
         return Some(Kind::Python);
     }
+    if powershell::is_powershell(path, bytes) {
+        return Some(Kind::PowerShell);
+    }
     let extension = path
         .extension()
         .and_then(|e| e.to_str())
@@ -258,13 +267,22 @@ pub(crate) fn user_data_kind(bytes: &[u8]) -> Option<Kind> {
     if mime::is_mime(start) {
         return Some(Kind::Mime);
     }
+    if powershell::starts_windows_user_data(start) {
+        return Some(Kind::WindowsUserData);
+    }
     None
 }
 
 /// Says how to read a decoded value (user data, a Secret's value, a referenced file) from its
 /// content alone: a user-data format, or else a shell script.
 pub fn classify_content(bytes: &[u8]) -> Option<Kind> {
-    Some(user_data_kind(bytes).unwrap_or(Kind::Shell))
+    if let Some(kind) = user_data_kind(bytes) {
+        return Some(kind);
+    }
+    if powershell::holds_windows_user_data(bytes) {
+        return Some(Kind::WindowsUserData);
+    }
+    Some(Kind::Shell)
 }
 
 /// Reads one host with the front end for `kind`; its fragments point into `host`.
@@ -292,6 +310,8 @@ pub fn parse(kind: Kind, bytes: &[u8], host: HostId) -> Parsed {
         Kind::Make => make::parse(bytes, host),
         Kind::Dependencies(format) => dependencies::parse(format, bytes, host),
         Kind::Python => python::parse(bytes, host),
+        Kind::PowerShell => powershell::parse(bytes, host),
+        Kind::WindowsUserData => powershell::parse_user_data(bytes, host),
     }
 }
 

@@ -32,6 +32,12 @@ pub enum Client {
     /// boto 2's `boto.utils.get_instance_metadata`/`get_instance_identity`, which never send a
     /// token and take no headers.
     Boto,
+    /// PowerShell `Invoke-RestMethod` (`irm`).
+    InvokeRestMethod,
+    /// PowerShell `Invoke-WebRequest` (`iwr`, and `curl`/`wget` in Windows PowerShell).
+    InvokeWebRequest,
+    /// .NET `System.Net.WebClient` from PowerShell (`DownloadString`, `UploadString`, …).
+    WebClient,
 }
 
 impl Client {
@@ -44,6 +50,9 @@ impl Client {
             Client::HttpClient => "http.client",
             Client::Httpx => "httpx",
             Client::Boto => "boto.utils",
+            Client::InvokeRestMethod => "Invoke-RestMethod",
+            Client::InvokeWebRequest => "Invoke-WebRequest",
+            Client::WebClient => "WebClient",
         }
     }
 
@@ -56,6 +65,9 @@ impl Client {
             | Client::HttpClient
             | Client::Httpx
             | Client::Boto => Language::Python,
+            Client::InvokeRestMethod | Client::InvokeWebRequest | Client::WebClient => {
+                Language::PowerShell
+            }
         }
     }
 }
@@ -248,6 +260,9 @@ pub struct FixSite {
     pub ttl_word: Option<(HostSpan, String)>,
     /// For a library call: where a token header goes among the call's arguments.
     pub arguments: Option<ArgumentSite>,
+    /// For a method call on an object that holds its headers (a PowerShell `WebClient`): the
+    /// variable that holds the object, whose headers a statement before the request can set.
+    pub receiver: Option<String>,
 }
 
 /// Where a library call (Python `requests.get(…)`) takes a token header.

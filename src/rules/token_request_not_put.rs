@@ -84,6 +84,8 @@ fn violation(request: &Request) -> Option<Violation> {
         (Client::Urllib, _) => "give the `Request` `method=\"PUT\"`".to_owned(),
         (Client::HttpClient, _) => "call `.request(\"PUT\", …)`".to_owned(),
         (Client::Boto, _) => return None,
+        (Client::InvokeRestMethod | Client::InvokeWebRequest, _) => "add `-Method PUT`".to_owned(),
+        (Client::WebClient, _) => "call `.UploadString(url, \"PUT\", \"\")`".to_owned(),
     };
     Some(Violation {
         message: format!(

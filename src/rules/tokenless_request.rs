@@ -138,6 +138,12 @@ fn violation(request: &Request) -> Option<Violation> {
             token_origin(&request.origin),
             super::token_header_option(request.client)
         )
+    } else if request.client.language() == Language::PowerShell {
+        format!(
+            "fetch a token once with `$token = Invoke-RestMethod -Headers @{{\"X-aws-ec2-metadata-token-ttl-seconds\" = \"21600\"}} -Method PUT -Uri {}/latest/api/token` and add `{}` to this request",
+            token_origin(&request.origin),
+            super::token_header_option(request.client)
+        )
     } else {
         format!(
         "fetch a token once with `TOKEN=$(curl -sS -X PUT \"{}/latest/api/token\" -H \"X-aws-ec2-metadata-token-ttl-seconds: 21600\")` and add `{}` to this request",

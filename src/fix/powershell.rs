@@ -1,0 +1,228 @@
+//! The fix planner's writer for PowerShell: IMDS001 on an `Invoke-RestMethod`/`Invoke-WebRequest`
+//! call or a `WebClient` method gets one token fetch per function scope (or script), inserted on
+//! a line of its own before the first statement that makes a request, in the form AWS documents
+//! for Windows instances:
+//!
+//! ```powershell
+//! try { $IMDS_TOKEN = Invoke-RestMethod -Headers @{"X-aws-ec2-metadata-token-ttl-seconds" = "21600"} -Method PUT -Uri http://169.254.169.254/latest/api/token -TimeoutSec 1 -ErrorAction Stop } catch { $IMDS_TOKEN = $null }
+//! ```
+//!
+//! and the token sent with each request: `"X-aws-ec2-metadata-token" = $IMDS_TOKEN` merged into
+//! the call's `-Headers @{…}` literal, or `-Headers @{"X-aws-ec2-metadata-token" = $IMDS_TOKEN}`
+//! added after the command's name (never a second `-Headers`); for a `WebClient` held in a
+//! variable, `if ($IMDS_TOKEN) { $wc.Headers["X-aws-ec2-metadata-token"] = $IMDS_TOKEN }` before
+//! the statement (the indexer sets the header once however often the line runs, where
+//! `Headers.Add` would append a second value on a reused client).
+//!
+//! No fix where the headers cannot be written safely: `-Headers $h` (the hashtable is shared
+//! with whatever else reads `$h`, and a `+` of another hashtable throws if `$h` is not one), a
+//! splatted `@params`, `-WebSession`, a `WebClient` made inline, and `curl`/`wget`, which are
+//! `Invoke-WebRequest` only in Windows PowerShell 5.1 — PowerShell 7 runs curl and wget for them,
+//! which take no `-Headers`.
+//!
+//! Why the fetch is wrapped: an `Invoke-RestMethod` that fails (off EC2, or in a container
+//! behind a hop limit of 1, where the PUT's answer never arrives) throws a statement-terminating
+//! error, and under `$ErrorActionPreference = 'Stop'` — common in user data — it would end a
+//! script whose original request could still have succeeded (with tokens optional, a GET from
+//! that container is answered). So the fetch runs with `-ErrorAction Stop` inside `try`, which
+//! turns every failure into `$IMDS_TOKEN = $null` and never stops the script, and with
+//! `-TimeoutSec 1` (the AWS SDKs' bound; the cmdlets wait 100 s by default), so the fixed script
+//! is at most about a second slower where no token can arrive. PowerShell's web cmdlets leave out
+//! a header whose value is `$null`, so the request then goes out as it did before (IMDSv1),
+//! never with an empty token that IMDS would refuse even while tokens are optional; the
+//! `WebClient` line sets nothing then, for the same reason.
+
+use super::{
+    encode, finish, free_name, insertion_point, FixSettings, RequestFix, Target, SYNTAX_ERRORS,
+};
+use crate::model::fix::{Applicability, Edit, Fix};
+use crate::model::request::{ArgumentSite, Client, Request, Scope, TokenUse};
+use crate::powershell::Analysis;
+
+const TOKEN_HEADER: &str = "X-aws-ec2-metadata-token";
+const TTL_HEADER: &str = "X-aws-ec2-metadata-token-ttl-seconds";
+
+/// Plans the fixes of one PowerShell fragment's findings, in the order given.
+pub fn plan(analysis: &Analysis, targets: &[Target], settings: FixSettings) -> Vec<Option<Fix>> {
+    let fetchable: Vec<usize> = targets
+        .iter()
+        .filter(|t| t.fix == RequestFix::FetchToken)
+        .map(|t| t.request)
+        .filter(|&i| {
+            analysis
+                .requests
+                .get(i)
+                .is_some_and(|r| fixable(r) && r.site.reusable_token.is_none())
+        })
+        .collect();
+    let fetches = shared_fetches(analysis, &fetchable, &settings);
+    targets
+        .iter()
+        .map(|target| {
+            if target.fix != RequestFix::FetchToken {
+                return None;
+            }
+            let request = analysis.requests.get(target.request)?;
+            if !fixable(request) {
+                return None;
+            }
+            let site = &request.site;
+            let quoting = site.quoting.as_deref()?;
+            let (variable, mut edits, message) = match &site.reusable_token {
+                Some(variable) => (
+                    variable.clone(),
+                    Vec::new(),
+                    format!("Send the existing token `${variable}` with this request"),
+                ),
+                None => {
+                    let (_, variable, edits) =
+                        fetches.iter().find(|(members, _, _)| members.contains(&target.request))?;
+                    (
+                        variable.clone(),
+                        edits.clone(),
+                        format!(
+                            "Fetch an IMDSv2 token into `${variable}` once and send it with this request"
+                        ),
+                    )
+                }
+            };
+            let header = if request.client == Client::WebClient {
+                let receiver = site.receiver.as_ref()?;
+                let anchor = site.blocks.first().filter(|a| a.begins_line)?;
+                let quoting = anchor.quoting.as_deref()?;
+                let (indent, eol) = (&anchor.indent, anchor.eol);
+                Edit::insert(
+                    anchor.line_start,
+                    encode(
+                        &format!(
+                            "{indent}if (${variable}) {{ {receiver}.Headers[\"{TOKEN_HEADER}\"] = ${variable} }}{eol}"
+                        ),
+                        quoting,
+                    ),
+                )
+            } else {
+                match site.arguments.as_ref()? {
+                    ArgumentSite::Merge { at, empty } => Edit::insert(
+                        *at,
+                        encode(
+                            &format!(
+                                "\"{TOKEN_HEADER}\" = ${variable}{}",
+                                if *empty { "" } else { "; " }
+                            ),
+                            quoting,
+                        ),
+                    ),
+                    ArgumentSite::Add { at, .. } => Edit::insert(
+                        *at,
+                        encode(
+                            &format!(" -Headers @{{\"{TOKEN_HEADER}\" = ${variable}}}"),
+                            quoting,
+                        ),
+                    ),
+                }
+            };
+            edits.push((header, None));
+            let fix = Fix {
+                applicability: Applicability::Safe,
+                message,
+                edits: finish(edits),
+            };
+            Some(if analysis.syntax_errors {
+                fix.made_unsafe(SYNTAX_ERRORS)
+            } else {
+                fix
+            })
+        })
+        .collect()
+}
+
+/// Whether a request is one this writer fixes: a web cmdlet call whose headers it can write, or a
+/// `WebClient` held in a variable, with no token.
+fn fixable(request: &Request) -> bool {
+    let writable = match request.client {
+        Client::InvokeRestMethod | Client::InvokeWebRequest => request.site.arguments.is_some(),
+        Client::WebClient => request.site.receiver.is_some(),
+        _ => false,
+    };
+    writable && request.token == TokenUse::Absent && request.site.quoting.is_some()
+}
+
+/// One fetch per scope: the requests it serves, its variable, and the edits that insert it.
+type Fetches = Vec<(
+    Vec<usize>,
+    String,
+    Vec<(Edit, Option<crate::fragment::PlainScalar>)>,
+)>;
+
+fn shared_fetches(analysis: &Analysis, members: &[usize], settings: &FixSettings) -> Fetches {
+    // One fetch per scope and endpoint, as for shell and Python.
+    let mut groups: Vec<((usize, String), Vec<usize>)> = Vec::new();
+    for &index in members {
+        let Some(request) = analysis.requests.get(index) else {
+            continue;
+        };
+        let Some(scope) = request.site.scope else {
+            continue;
+        };
+        let key = (scope, super::endpoint_key(&request.origin));
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, list)) => list.push(index),
+            None => groups.push((key, vec![index])),
+        }
+    }
+    let mut out = Vec::new();
+    let mut used: Vec<(usize, String)> = Vec::new();
+    for ((scope_index, _), list) in groups {
+        let Some(scope) = analysis.scopes.get(scope_index) else {
+            continue;
+        };
+        let requests: Vec<&Request> = list
+            .iter()
+            .filter_map(|&i| analysis.requests.get(i))
+            .collect();
+        let Some(anchor) = insertion_point(&requests) else {
+            continue;
+        };
+        let Some(quoting) = &anchor.quoting else {
+            continue;
+        };
+        if !anchor.begins_line {
+            continue;
+        }
+        let variable = free_variable(&settings.token_variable, scope, scope_index, &used);
+        used.push((scope_index, variable.to_ascii_uppercase()));
+        let origin = requests
+            .first()
+            .map_or("http://169.254.169.254", |r| r.origin.as_str());
+        let url = super::token_url(origin);
+        let (indent, eol) = (&anchor.indent, anchor.eol);
+        let ttl = settings.token_ttl;
+        let line = format!(
+            "{indent}try {{ ${variable} = Invoke-RestMethod -Headers @{{\"{TTL_HEADER}\" = \"{ttl}\"}} -Method PUT -Uri {url} -TimeoutSec 1 -ErrorAction Stop }} catch {{ ${variable} = $null }}{eol}"
+        );
+        let edit = Edit::insert(anchor.line_start, encode(&line, quoting));
+        out.push((list, variable, vec![(edit, None)]));
+    }
+    out
+}
+
+/// The token variable's name: PowerShell's names are case-insensitive, so the names a scope
+/// takes are compared without case.
+fn free_variable(
+    base: &str,
+    scope: &Scope,
+    scope_index: usize,
+    used: &[(usize, String)],
+) -> String {
+    let upper = Scope {
+        taken: scope.taken.iter().map(|t| t.to_ascii_uppercase()).collect(),
+        token_vars: scope
+            .token_vars
+            .iter()
+            .map(|t| t.to_ascii_uppercase())
+            .collect(),
+        ..Scope::default()
+    };
+    let found = free_name(&base.to_ascii_uppercase(), &upper, scope_index, used);
+    format!("{base}{}", found.get(base.len()..).unwrap_or_default())
+}
