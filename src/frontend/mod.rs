@@ -340,14 +340,15 @@ pub const AGENT_NEEDLES: &[&str] = &[
     "awscli=1.",
 ];
 
-/// User data that is not for a shell: Windows (`<powershell>`, `<script>`) or a script for
-/// another interpreter.
+/// User data that is not read here: Windows user data that is not (`<script>` in a text that
+/// does not look like it, see `powershell::starts_windows_user_data`) or a script for another
+/// interpreter. Windows user data is read by `powershell::parse_user_data`.
 pub fn is_foreign(text: &[u8]) -> bool {
     let text = text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(text);
     let start = text.trim_ascii_start();
     let head: Vec<u8> = start.iter().take(16).map(u8::to_ascii_lowercase).collect();
     if head.starts_with(b"<powershell>") || head.starts_with(b"<script>") {
-        return true;
+        return !powershell::starts_windows_user_data(start);
     }
     if text.starts_with(b"#!") {
         let end = memchr::memchr(b'\n', text).unwrap_or(text.len()).min(512);

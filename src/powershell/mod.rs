@@ -62,6 +62,7 @@ pub fn analyze_with(fragment: &Fragment, options: &Options) -> Analysis {
         text: &fragment.text,
         frames: vec![Frame::default()],
         values: HashMap::new(),
+        lexical: Vec::new(),
         out: Analysis {
             syntax_errors: root.has_error(),
             scopes: vec![Scope::default()],
@@ -200,6 +201,9 @@ struct Analyzer<'a> {
     frames: Vec<Frame>,
     /// Commands and calls already evaluated, by node id.
     values: HashMap<usize, Value>,
+    /// Lines around an error region whose request was read word by word: requests the grammar
+    /// found there are not recorded again.
+    lexical: Vec<std::ops::Range<usize>>,
     out: Analysis,
 }
 
@@ -471,7 +475,24 @@ impl<'a> Analyzer<'a> {
         let value = self.eval(right);
         // Calls nested deeper than `eval` looks (a request in a script block).
         self.walk_unevaluated(right, depth);
-        let target = unwrap(left);
+        let mut target = unwrap(left);
+        // `[string]$token = …`: the variable the cast is written on.
+        if target.kind() != "variable" && self.node_text(target).trim_start().starts_with('[') {
+            let mut last = None;
+            let mut stack = vec![target];
+            while let Some(n) = stack.pop() {
+                if n.kind() == "variable"
+                    && last.is_none_or(|l: Node| n.start_byte() > l.start_byte())
+                {
+                    last = Some(n);
+                }
+                let mut cursor = n.walk();
+                stack.extend(n.named_children(&mut cursor));
+            }
+            if let Some(var) = last.filter(|v| v.end_byte() == target.end_byte()) {
+                target = var;
+            }
+        }
         match target.kind() {
             "variable" => {
                 let name = self.node_text(target);
@@ -785,8 +806,10 @@ impl<'a> Analyzer<'a> {
         while let Some(arg) = args.get(index) {
             index += 1;
             let first = arg.nodes.first().copied();
-            let raw = self.range_text(arg.start, arg.end);
-            if first.is_some_and(|f| f.kind() == "variable") && raw.starts_with('@') {
+            let raw = self.range_text(arg.start, arg.end).trim();
+            let splat = raw.starts_with('@')
+                && !matches!(raw.as_bytes().get(1), Some(b'{' | b'(' | b'"' | b'\''));
+            if splat {
                 unreadable.get_or_insert_with(|| format!("the splatted `{raw}`"));
                 continue;
             }
@@ -1059,6 +1082,9 @@ impl<'a> Analyzer<'a> {
         arguments: Option<ArgumentSite>,
         receiver: Option<String>,
     ) -> Option<usize> {
+        if self.lexical.iter().any(|r| r.contains(&node.start_byte())) {
+            return None;
+        }
         let target = endpoint::classify(url, &self.options.endpoints)?;
         let token_endpoint = target.is_token_path();
         let (token, ttl) = match &headers {
@@ -1176,7 +1202,17 @@ impl<'a> Analyzer<'a> {
     /// An error region the grammar could not read: a request in it is read lexically (never
     /// fixed), and the region is noted.
     fn error_region(&mut self, node: Node) {
-        let raw = self.node_text(node);
+        // The whole lines the region touches: an error region may end inside a word.
+        let text = self.text;
+        let line_start = text
+            .get(..node.start_byte())
+            .unwrap_or_default()
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let line_end = memchr::memchr(b'\n', text.get(node.end_byte()..).unwrap_or_default())
+            .map_or(text.len(), |i| node.end_byte() + i);
+        let raw = self.range_text(line_start, line_end);
         let lexical = text::lexical_request(raw);
         let mut found = false;
         if let Some(found_request) = lexical {
@@ -1186,8 +1222,8 @@ impl<'a> Analyzer<'a> {
             });
             if let Some(target) = endpoint::classify(&url, &self.options.endpoints) {
                 found = true;
-                let start = node.start_byte() + found_request.start;
-                let end = node.start_byte() + found_request.end;
+                let start = line_start + found_request.start;
+                let end = line_start + found_request.end;
                 let token = if found_request.mentions_token {
                     TokenUse::Unreadable("code the PowerShell grammar could not read".to_owned())
                 } else {
@@ -1214,9 +1250,12 @@ impl<'a> Analyzer<'a> {
             }
         }
         let mentions = text::mentions_endpoint(raw, &self.options.endpoints);
+        if found {
+            self.lexical.push(line_start..line_end);
+        }
         if found || mentions {
             self.out.notes.push((
-                self.host_span(node.start_byte(), node.end_byte()),
+                self.host_span(line_start, line_end),
                 if found {
                     "PowerShell the grammar could not read: its metadata request was read word by word, and is not fixed".to_owned()
                 } else {
