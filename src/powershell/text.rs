@@ -382,7 +382,7 @@ mod tests {
         assert_eq!(r.client, Client::InvokeRestMethod);
         assert_eq!(r.url, "http://169.254.169.254/latest/meta-data/ami-id");
         assert_eq!(r.start, 4);
-        assert_eq!(r.end, 68);
+        assert_eq!(r.end, 70);
         assert!(!r.mentions_token);
         let r = lexical_request("$wc.DownloadString(\"http://169.254.169.254/latest/user-data\")")
             .unwrap();
