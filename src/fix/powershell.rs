@@ -36,7 +36,7 @@ use super::{
     encode, finish, free_name, insertion_point, FixSettings, RequestFix, Target, SYNTAX_ERRORS,
 };
 use crate::model::fix::{Applicability, Edit, Fix};
-use crate::model::request::{ArgumentSite, Client, Request, Scope, TokenUse};
+use crate::model::request::{ArgumentSite, Client, Method, Request, Scope, TokenUse, Ttl};
 use crate::powershell::Analysis;
 
 const TOKEN_HEADER: &str = "X-aws-ec2-metadata-token";
@@ -59,10 +59,21 @@ pub fn plan(analysis: &Analysis, targets: &[Target], settings: FixSettings) -> V
     targets
         .iter()
         .map(|target| {
-            if target.fix != RequestFix::FetchToken {
-                return None;
-            }
             let request = analysis.requests.get(target.request)?;
+            let fix = match target.fix {
+                RequestFix::FetchToken => None,
+                RequestFix::UsePut => put_fix(request),
+                RequestFix::SetTtl => ttl_fix(request, &settings),
+            };
+            if target.fix != RequestFix::FetchToken {
+                return fix.map(|fix| {
+                    if analysis.syntax_errors {
+                        fix.made_unsafe(SYNTAX_ERRORS)
+                    } else {
+                        fix
+                    }
+                });
+            }
             if !fixable(request) {
                 return None;
             }
@@ -134,6 +145,99 @@ pub fn plan(analysis: &Analysis, targets: &[Target], settings: FixSettings) -> V
             })
         })
         .collect()
+}
+
+/// IMDS002 on a web cmdlet: its `-Method` value becomes `PUT`, or `-Method PUT` is added after
+/// the cmdlet's name. Unsafe where the request named another method (a body it posted now goes
+/// with the PUT); none where the method comes from a variable.
+fn put_fix(request: &Request) -> Option<Fix> {
+    if !matches!(
+        request.client,
+        Client::InvokeRestMethod | Client::InvokeWebRequest
+    ) {
+        return None;
+    }
+    let site = &request.site;
+    let quoting = site.quoting.as_deref()?;
+    let edit = match &site.method_word {
+        Some((_, text)) if text.contains(['$', '(', '`']) => return None,
+        Some((span, _)) => Edit {
+            span: *span,
+            content: encode("PUT", quoting),
+        },
+        // Splatted parameters (or a session) may already name a method: a second `-Method` fails.
+        None if matches!(request.token, TokenUse::Unreadable(_)) => return None,
+        None => Edit::insert(site.after_client, encode(" -Method PUT", quoting)),
+    };
+    let other = matches!(request.method, Method::Other(_));
+    Some(Fix {
+        applicability: if other {
+            Applicability::Unsafe
+        } else {
+            Applicability::Safe
+        },
+        message: if other {
+            "Send the token request as PUT (unsafe: it named another method, whose body the PUT now carries)".to_owned()
+        } else {
+            "Send the token request as PUT".to_owned()
+        },
+        edits: vec![edit],
+    })
+}
+
+/// IMDS003 on a web cmdlet: a TTL value out of range is clamped into 1..=21600 (a value that is
+/// not a number becomes `--token-ttl`'s), a missing TTL header is merged into the `-Headers`
+/// literal or added as `-Headers @{…}`.
+fn ttl_fix(request: &Request, settings: &FixSettings) -> Option<Fix> {
+    if !matches!(
+        request.client,
+        Client::InvokeRestMethod | Client::InvokeWebRequest
+    ) {
+        return None;
+    }
+    let site = &request.site;
+    let quoting = site.quoting.as_deref()?;
+    let ttl = settings.token_ttl;
+    match &site.ttl_word {
+        Some((span, text)) => {
+            if text.contains(['$', '(', '`']) {
+                return None;
+            }
+            let value = text.trim_matches(|c: char| c.is_whitespace() || c == '"' || c == '\'');
+            let new = match value.parse::<i128>() {
+                Ok(n) => n.clamp(1, 21600) as u32,
+                Err(_) => ttl,
+            };
+            Some(Fix {
+                applicability: Applicability::Safe,
+                message: format!("Set the TTL to {new} seconds"),
+                edits: vec![Edit {
+                    span: *span,
+                    content: encode(&format!("\"{new}\""), quoting),
+                }],
+            })
+        }
+        None if request.ttl == Ttl::Missing => {
+            let text = match site.arguments.as_ref()? {
+                ArgumentSite::Merge { at, empty } => (
+                    *at,
+                    format!(
+                        "\"{TTL_HEADER}\" = \"{ttl}\"{}",
+                        if *empty { "" } else { "; " }
+                    ),
+                ),
+                ArgumentSite::Add { at, .. } => {
+                    (*at, format!(" -Headers @{{\"{TTL_HEADER}\" = \"{ttl}\"}}"))
+                }
+            };
+            Some(Fix {
+                applicability: Applicability::Safe,
+                message: format!("Add a TTL header of {ttl} seconds"),
+                edits: vec![Edit::insert(text.0, encode(&text.1, quoting))],
+            })
+        }
+        None => None,
+    }
 }
 
 /// Whether a request is one this writer fixes: a web cmdlet call whose headers it can write, or a

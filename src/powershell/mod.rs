@@ -137,6 +137,8 @@ enum Value {
 struct Headers {
     /// Each entry: its name, lower-cased (`None` when it cannot be read), and its value.
     entries: Vec<(Option<String>, HeaderValue)>,
+    /// Where the TTL header's value is written in a hashtable literal, and its text.
+    ttl_word: Option<(usize, usize)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -670,6 +672,12 @@ impl<'a> Analyzer<'a> {
             let value = entry
                 .named_child(1)
                 .map_or(HeaderValue::Other, |v| self.header_value(v));
+            if key
+                .as_ref()
+                .is_some_and(|k| k.as_deref() == Some(TTL_HEADER))
+            {
+                headers.ttl_word = entry.named_child(1).map(|v| (v.start_byte(), v.end_byte()));
+            }
             headers.entries.push((key.flatten(), value));
         }
         headers
@@ -802,6 +810,7 @@ impl<'a> Analyzer<'a> {
         let mut unreadable: Option<String> = None;
         let mut merge: Option<ArgumentSite> = None;
         let mut has_headers = false;
+        let mut ttl_word = None;
         let mut index = 0;
         while let Some(arg) = args.get(index) {
             index += 1;
@@ -870,6 +879,7 @@ impl<'a> Analyzer<'a> {
                         Value::Table(h) => {
                             if let Some(table) = table {
                                 merge = Some(self.merge_site(table));
+                                ttl_word = h.ttl_word;
                             }
                             headers = Some(h);
                         }
@@ -918,8 +928,15 @@ impl<'a> Analyzer<'a> {
             site,
             None,
         );
+        let ttl_word = ttl_word.map(|(start, end)| {
+            (
+                self.host_span(start, end),
+                self.range_text(start, end).to_owned(),
+            )
+        });
         if let Some(request) = recorded.and_then(|i| self.out.requests.get_mut(i)) {
             request.site.method_word = method_word;
+            request.site.ttl_word = ttl_word;
         }
         match recorded.and_then(|i| self.out.requests.get(i)) {
             Some(r) if r.token_endpoint && r.is_put() => match client {
