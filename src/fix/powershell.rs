@@ -32,9 +32,7 @@
 //! never with an empty token that IMDS would refuse even while tokens are optional; the
 //! `WebClient` line sets nothing then, for the same reason.
 
-use super::{
-    encode, finish, free_name, insertion_point, FixSettings, RequestFix, Target, SYNTAX_ERRORS,
-};
+use super::{encode, finish, free_name, FixSettings, RequestFix, Target, SYNTAX_ERRORS};
 use crate::model::fix::{Applicability, Edit, Fix};
 use crate::model::request::{ArgumentSite, Client, Method, Request, Scope, TokenUse, Ttl};
 use crate::powershell::Analysis;
@@ -259,55 +257,23 @@ type Fetches = Vec<(
 )>;
 
 fn shared_fetches(analysis: &Analysis, members: &[usize], settings: &FixSettings) -> Fetches {
-    // One fetch per scope and endpoint, as for shell and Python.
-    let mut groups: Vec<((usize, String), Vec<usize>)> = Vec::new();
-    for &index in members {
-        let Some(request) = analysis.requests.get(index) else {
-            continue;
-        };
-        let Some(scope) = request.site.scope else {
-            continue;
-        };
-        let key = (scope, super::endpoint_key(&request.origin));
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, list)) => list.push(index),
-            None => groups.push((key, vec![index])),
-        }
-    }
-    let mut out = Vec::new();
-    let mut used: Vec<(usize, String)> = Vec::new();
-    for ((scope_index, _), list) in groups {
-        let Some(scope) = analysis.scopes.get(scope_index) else {
-            continue;
-        };
-        let requests: Vec<&Request> = list
-            .iter()
-            .filter_map(|&i| analysis.requests.get(i))
-            .collect();
-        let Some(anchor) = insertion_point(&requests) else {
-            continue;
-        };
-        let Some(quoting) = &anchor.quoting else {
-            continue;
-        };
-        if !anchor.begins_line {
-            continue;
-        }
-        let variable = free_variable(&settings.token_variable, scope, scope_index, &used);
-        used.push((scope_index, variable.to_ascii_uppercase()));
-        let origin = requests
-            .first()
-            .map_or("http://169.254.169.254", |r| r.origin.as_str());
-        let url = super::token_url(origin);
-        let (indent, eol) = (&anchor.indent, anchor.eol);
-        let ttl = settings.token_ttl;
-        let line = format!(
-            "{indent}try {{ ${variable} = Invoke-RestMethod -Headers @{{\"{TTL_HEADER}\" = \"{ttl}\"}} -Method PUT -Uri {url} -TimeoutSec 1 -ErrorAction Stop }} catch {{ ${variable} = $null }}{eol}"
-        );
-        let edit = Edit::insert(anchor.line_start, encode(&line, quoting));
-        out.push((list, variable, vec![(edit, None)]));
-    }
-    out
+    let name = |scope: &Scope, index: usize, used: &[(usize, String)]| {
+        free_variable(&settings.token_variable, scope, index, used)
+    };
+    super::line_fetches(&analysis.requests, &analysis.scopes, members, &name)
+        .into_iter()
+        .map(|fetch| {
+            let variable = fetch.variable;
+            let url = fetch.url;
+            let (indent, eol) = (&fetch.anchor.indent, fetch.anchor.eol);
+            let ttl = settings.token_ttl;
+            let line = format!(
+                "{indent}try {{ ${variable} = Invoke-RestMethod -Headers @{{\"{TTL_HEADER}\" = \"{ttl}\"}} -Method PUT -Uri {url} -TimeoutSec 1 -ErrorAction Stop }} catch {{ ${variable} = $null }}{eol}"
+            );
+            let edit = Edit::insert(fetch.anchor.line_start, encode(&line, &fetch.quoting));
+            (fetch.members, variable, vec![(edit, None)])
+        })
+        .collect()
 }
 
 /// The token variable's name: PowerShell's names are case-insensitive, so the names a scope
@@ -327,6 +293,10 @@ fn free_variable(
             .collect(),
         ..Scope::default()
     };
-    let found = free_name(&base.to_ascii_uppercase(), &upper, scope_index, used);
+    let used: Vec<(usize, String)> = used
+        .iter()
+        .map(|(i, n)| (*i, n.to_ascii_uppercase()))
+        .collect();
+    let found = free_name(&base.to_ascii_uppercase(), &upper, scope_index, &used);
     format!("{base}{}", found.get(base.len()..).unwrap_or_default())
 }
