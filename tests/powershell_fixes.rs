@@ -111,3 +111,37 @@ fn grammar_gaps_are_known() {
     let comma = b"Get-Service -Name W32Time, WinRM | Out-Null\n";
     assert_eq!(error_count(comma).unwrap(), 0);
 }
+
+/// Every prefix of every PowerShell fixture (cut at every third byte, so in the middle of
+/// strings, hashtables and here-strings) is analysed without a panic, and every request's span
+/// lies inside the text.
+#[test]
+fn truncated_powershell_is_analysed_without_panic() {
+    let options = imds_lint::shell::Options::default();
+    let mut cases = 0;
+    for entry in std::fs::read_dir(fixtures()).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !(name.ends_with(".ps1") || name.ends_with(".psm1")) {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        for cut in (0..=bytes.len()).step_by(3) {
+            cases += 1;
+            let fragment = imds_lint::frontend::powershell::fragment(
+                &bytes[..cut],
+                0,
+                imds_lint::fragment::OffsetMap::verbatim(0),
+                vec![imds_lint::fragment::InsertRegion::verbatim()],
+            );
+            let analysis = imds_lint::powershell::analyze_with(&fragment, &options);
+            for request in &analysis.requests {
+                assert!(
+                    request.span.end.0 <= cut,
+                    "{name}[..{cut}]: a request spans past the text"
+                );
+            }
+        }
+    }
+    assert!(cases > 1000, "only {cases} prefixes");
+}

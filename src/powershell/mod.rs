@@ -796,6 +796,38 @@ impl<'a> Analyzer<'a> {
             };
         }
         let Some(client) = command_client(name) else {
+            // Code this analysis does not read: a string run by `Invoke-Expression`, a program
+            // (curl.exe, wget.exe, cmd, another shell) given the endpoint.
+            let lower = name.to_ascii_lowercase();
+            let program = lower.rsplit(['\\', '/']).next().unwrap_or(&lower);
+            let runs_code = matches!(
+                program,
+                "invoke-expression"
+                    | "iex"
+                    | "curl.exe"
+                    | "wget.exe"
+                    | "cmd"
+                    | "cmd.exe"
+                    | "bash"
+                    | "sh"
+                    | "powershell"
+                    | "powershell.exe"
+                    | "pwsh"
+                    | "pwsh.exe"
+                    | "start-process"
+            );
+            let args_text = args
+                .first()
+                .zip(args.last())
+                .map_or("", |(f, l)| self.range_text(f.start, l.end));
+            if runs_code && text::mentions_endpoint(args_text, &self.options.endpoints) {
+                self.out.notes.push((
+                    self.host_span(node.start_byte(), node.end_byte()),
+                    format!(
+                        "`{name}` runs code that names the metadata endpoint; that code was not analysed"
+                    ),
+                ));
+            }
             for arg in &args {
                 for n in &arg.nodes {
                     self.walk_unevaluated(*n, 0);
