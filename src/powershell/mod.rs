@@ -1332,7 +1332,9 @@ fn block_kind(list: Node) -> Option<BlockKind> {
     while let Some(n) = up {
         match n.kind() {
             "program" => return Some(BlockKind::Script),
-            "function_statement" => return Some(BlockKind::Function),
+            // A function's body, or one of its `begin`/`process`/`end` blocks (each a body of
+            // its own: `process` runs once per pipeline item, a token fetch there too).
+            "function_statement" | "named_block" => return Some(BlockKind::Function),
             "while_statement" | "do_statement" | "for_statement" | "foreach_statement" => {
                 return Some(BlockKind::Loop)
             }
