@@ -409,6 +409,9 @@ pub(crate) struct LineFetch {
     pub url: String,
 }
 
+/// Picks a scope's token variable (the scope, its index, the names already used by scope).
+pub(crate) type NameFetch<'a> = dyn Fn(&Scope, usize, &[(usize, String)]) -> String + 'a;
+
 /// The fetches serving `members` (indices into `requests`): one per scope and endpoint — a token
 /// fetched from the IPv6 endpoint, which an instance may not have, must not stand in for the IPv4
 /// one — before the first statement that holds one of its requests in the innermost block that
@@ -418,7 +421,7 @@ pub(crate) fn line_fetches(
     requests: &[Request],
     scopes: &[Scope],
     members: &[usize],
-    name: &dyn Fn(&Scope, usize, &[(usize, String)]) -> String,
+    name: &NameFetch,
 ) -> Vec<LineFetch> {
     let mut groups: Vec<((usize, String), Vec<usize>)> = Vec::new();
     for &index in members {
