@@ -19,6 +19,7 @@ pub mod frontend;
 pub mod fuzzing;
 pub mod links;
 pub mod model;
+pub mod powershell;
 pub mod python;
 pub mod redact;
 pub mod report;

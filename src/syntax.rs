@@ -112,6 +112,7 @@ pub enum Grammar {
     Hcl,
     Make,
     Python,
+    PowerShell,
 }
 
 impl Grammar {
@@ -123,6 +124,7 @@ impl Grammar {
             Grammar::Hcl => tree_sitter_hcl::LANGUAGE.into(),
             Grammar::Make => tree_sitter_make::LANGUAGE.into(),
             Grammar::Python => tree_sitter_python::LANGUAGE.into(),
+            Grammar::PowerShell => tree_sitter_powershell::LANGUAGE.into(),
         }
     }
 
@@ -132,7 +134,7 @@ impl Grammar {
 }
 
 thread_local! {
-    static PARSERS: RefCell<[Option<Parser>; 6]> = const { RefCell::new([None, None, None, None, None, None]) };
+    static PARSERS: RefCell<[Option<Parser>; 7]> = const { RefCell::new([None, None, None, None, None, None, None]) };
 }
 
 /// Parses `text` with this thread's parser for `grammar`, within the [`Budget`] of its length.
@@ -396,6 +398,7 @@ mod tests {
             Grammar::Bash,
             Grammar::Containerfile,
             Grammar::Python,
+            Grammar::PowerShell,
         ] {
             assert_eq!(
                 parse(grammar, dense.as_bytes()).err(),
@@ -554,6 +557,7 @@ mod tests {
             Grammar::Hcl,
             Grammar::Make,
             Grammar::Python,
+            Grammar::PowerShell,
         ] {
             assert!(parse(grammar, b"x\n").is_ok(), "{grammar:?}");
         }

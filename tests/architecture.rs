@@ -16,7 +16,10 @@ const STAGES: &[(&str, &[&str])] = &[
         &["source", "syntax", "redact", "walk", "fragment"],
     ),
     ("model", &["model"]),
-    ("readers", &["frontend", "shell", "python", "suppress"]),
+    (
+        "readers",
+        &["frontend", "shell", "python", "powershell", "suppress"],
+    ),
     ("fix planning", &["fix"]),
     ("rules", &["rules"]),
     ("configuration", &["config"]),

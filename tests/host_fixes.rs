@@ -63,9 +63,10 @@ use unanswered::{Pair, Version};
 /// wrote the fixture, the 29 of issue 15's CI hosts (Ansible tasks, CodeBuild/CircleCI/Azure/
 /// Bitbucket/Buildkite scripts, Jenkinsfile `sh` strings, `cloud-init-per` in bootcmd) and the 41
 /// of its provisioning hosts (Image Builder components, SSM documents, Packer templates, cfn-init
-/// files without a mode): each holds fixable findings and each change is the intended fix; fewer
+/// files without a mode), and the 2 Windows user data fixtures read as PowerShell since issue 14:
+/// each holds fixable findings and each change is the intended fix; fewer
 /// means a fix was lost.
-const MIN_CHANGED_HOSTS: usize = 178;
+const MIN_CHANGED_HOSTS: usize = 180;
 const MIN_RUNNABLE_HOSTS: usize = 14;
 
 fn manifest_dir() -> &'static Path {
@@ -246,8 +247,19 @@ fn syntax_error(shell: &str, script: &str) -> Option<String> {
 fn parsers(shell: &str) -> &'static [&'static str] {
     match shell {
         "sh" => &["bash", "dash"],
+        // Checked with imds-lint's own grammar (`powershell_error`): PowerShell does not run here.
+        "powershell" => &[],
         _ => &["bash"],
     }
+}
+
+/// For a PowerShell script: the complaint when the fixed one has more error or missing nodes
+/// than the original under tree-sitter-powershell (the grammar the analysis reads it with).
+fn powershell_error(fixed: &str, original: &str) -> Option<String> {
+    let now = imds_lint::powershell::error_count(fixed.as_bytes())?;
+    let was = imds_lint::powershell::error_count(original.as_bytes())?;
+    (now > was)
+        .then(|| format!("tree-sitter-powershell: {was} error nodes before the fix, {now} after"))
 }
 
 // ------------------------------------------------------------------------------------------
@@ -407,6 +419,19 @@ fn fixed_hosts_still_parse_and_converge() {
             continue;
         }
         for (script, old) in now.scripts.iter().zip(&was.scripts) {
+            if script.shell == "powershell" {
+                scripts_checked += 1;
+                if let Some(error) = powershell_error(&script.script, &old.script) {
+                    fail(
+                        rel,
+                        format!(
+                            "(d) script `{}` (powershell) no longer parses: {error}\n--- the script\n{}",
+                            script.name,
+                            ensure_newline(&script.script)
+                        ),
+                    );
+                }
+            }
             for &shell in parsers(&script.shell) {
                 scripts_checked += 1;
                 let Some(error) = syntax_error(shell, &script.script) else {

@@ -1,11 +1,12 @@
-//! One fragment's analysis, by the fragment's language: the shell analysis or the Python one.
-//! Both produce the language-neutral request model (`crate::model::request`) the rules read;
+//! One fragment's analysis, by the fragment's language: the shell analysis, the Python one or
+//! the PowerShell one. Each produces the language-neutral request model (`crate::model::request`) the rules read;
 //! the fixes of each are planned by its language's planner.
 
 use crate::fix::{self, FixSettings, Target};
 use crate::fragment::{Fragment, HostSpan, Language};
 use crate::model::request::Request;
 use crate::model::{Fix, Note};
+use crate::powershell;
 use crate::python;
 use crate::shell;
 use crate::shell::aws::AwsMetadataCall;
@@ -15,6 +16,7 @@ use crate::shell::aws::AwsMetadataCall;
 pub(super) enum Analysis {
     Shell(shell::Analysis),
     Python(python::Analysis),
+    PowerShell(powershell::Analysis),
 }
 
 impl Analysis {
@@ -22,6 +24,7 @@ impl Analysis {
         match self {
             Analysis::Shell(a) => &a.requests,
             Analysis::Python(a) => &a.requests,
+            Analysis::PowerShell(a) => &a.requests,
         }
     }
 
@@ -29,7 +32,7 @@ impl Analysis {
     pub fn aws_metadata(&self) -> &[AwsMetadataCall] {
         match self {
             Analysis::Shell(a) => &a.aws_metadata,
-            Analysis::Python(_) => &[],
+            Analysis::Python(_) | Analysis::PowerShell(_) => &[],
         }
     }
 
@@ -37,7 +40,7 @@ impl Analysis {
     pub fn installs(&self) -> &[crate::model::dependency::Dependency] {
         match self {
             Analysis::Shell(a) => &a.installs,
-            Analysis::Python(_) => &[],
+            Analysis::Python(_) | Analysis::PowerShell(_) => &[],
         }
     }
 
@@ -45,6 +48,7 @@ impl Analysis {
         match self {
             Analysis::Shell(a) => a.syntax_errors,
             Analysis::Python(a) => a.syntax_errors,
+            Analysis::PowerShell(a) => a.syntax_errors,
         }
     }
 
@@ -53,6 +57,7 @@ impl Analysis {
         match self {
             Analysis::Shell(a) => a.error.as_ref(),
             Analysis::Python(a) => a.error.as_ref(),
+            Analysis::PowerShell(a) => a.error.as_ref(),
         }
     }
 
@@ -61,6 +66,7 @@ impl Analysis {
         match self {
             Analysis::Shell(a) => &a.notes,
             Analysis::Python(a) => &a.notes,
+            Analysis::PowerShell(a) => &a.notes,
         }
     }
 
@@ -69,6 +75,7 @@ impl Analysis {
         match self {
             Analysis::Shell(a) => fix::plan(a, targets, settings),
             Analysis::Python(a) => fix::python::plan(a, targets, settings),
+            Analysis::PowerShell(a) => fix::powershell::plan(a, targets, settings),
         }
     }
 }
@@ -78,6 +85,7 @@ pub(super) fn analyze(fragment: &Fragment, options: &shell::Options) -> Analysis
     match fragment.language {
         Language::Shell => Analysis::Shell(shell::analyze_with(fragment, options)),
         Language::Python => Analysis::Python(python::analyze_with(fragment, options)),
+        Language::PowerShell => Analysis::PowerShell(powershell::analyze_with(fragment, options)),
     }
 }
 
@@ -100,9 +108,10 @@ pub(super) fn analyze_all(
     let mut index = 0;
     while let Some(fragment) = fragments.get(index) {
         let analysis = analyze(fragment, options);
-        let nested = match &analysis {
+        let nested: &[Fragment] = match &analysis {
             Analysis::Python(python) => &python.nested,
             Analysis::Shell(shell) => &shell.nested,
+            Analysis::PowerShell(_) => &[],
         };
         let room = MAX_CROSS_LANGUAGE - added;
         dropped |= nested.len() > room;

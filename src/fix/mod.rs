@@ -4,6 +4,7 @@
 
 pub mod apply;
 pub mod converge;
+pub mod powershell;
 pub mod python;
 pub mod settings;
 pub mod write;
@@ -395,6 +396,77 @@ fn free_name(base: &str, scope: &Scope, scope_index: usize, used: &[(usize, Stri
             !clash && !used.contains(&(scope_index, name.clone()))
         })
         .unwrap_or_else(|| base.to_owned())
+}
+
+/// One token fetch that a library-call planner (Python, PowerShell) inserts on a line of its own:
+/// the requests it serves, the variable it fills, where the line goes, how the line is written
+/// into the host, and the token URL (in the spelling of the first request's host).
+pub(crate) struct LineFetch {
+    pub members: Vec<usize>,
+    pub variable: String,
+    pub anchor: crate::model::request::BlockAnchor,
+    pub quoting: Vec<Quoting>,
+    pub url: String,
+}
+
+/// Picks a scope's token variable (the scope, its index, the names already used by scope).
+pub(crate) type NameFetch<'a> = dyn Fn(&Scope, usize, &[(usize, String)]) -> String + 'a;
+
+/// The fetches serving `members` (indices into `requests`): one per scope and endpoint — a token
+/// fetched from the IPv6 endpoint, which an instance may not have, must not stand in for the IPv4
+/// one — before the first statement that holds one of its requests in the innermost block that
+/// holds them all, where that statement begins its line. `name` picks the variable in a scope,
+/// given the names already used.
+pub(crate) fn line_fetches(
+    requests: &[Request],
+    scopes: &[Scope],
+    members: &[usize],
+    name: &NameFetch,
+) -> Vec<LineFetch> {
+    let mut groups: Vec<((usize, String), Vec<usize>)> = Vec::new();
+    for &index in members {
+        let Some(request) = requests.get(index) else {
+            continue;
+        };
+        let Some(scope) = request.site.scope else {
+            continue;
+        };
+        let key = (scope, endpoint_key(&request.origin));
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, list)) => list.push(index),
+            None => groups.push((key, vec![index])),
+        }
+    }
+    let mut out = Vec::new();
+    let mut used: Vec<(usize, String)> = Vec::new();
+    for ((scope_index, _), list) in groups {
+        let Some(scope) = scopes.get(scope_index) else {
+            continue;
+        };
+        let served: Vec<&Request> = list.iter().filter_map(|&i| requests.get(i)).collect();
+        let Some(anchor) = insertion_point(&served) else {
+            continue;
+        };
+        let Some(quoting) = anchor.quoting.clone() else {
+            continue;
+        };
+        if !anchor.begins_line {
+            continue;
+        }
+        let variable = name(scope, scope_index, &used);
+        used.push((scope_index, variable.clone()));
+        let origin = served
+            .first()
+            .map_or("http://169.254.169.254", |r| r.origin.as_str());
+        out.push(LineFetch {
+            members: list,
+            variable,
+            url: token_url(origin),
+            anchor,
+            quoting,
+        });
+    }
+    out
 }
 
 /// Where one fetch serving all `requests` goes: before the first statement holding one of them,

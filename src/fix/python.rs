@@ -10,9 +10,7 @@
 //! value is `None`, so the request then goes out exactly as it did before (IMDSv1), instead of
 //! with an empty token that IMDS would refuse even while tokens are optional.
 
-use super::{
-    encode, finish, free_name, insertion_point, FixSettings, RequestFix, Target, SYNTAX_ERRORS,
-};
+use super::{encode, finish, free_name, FixSettings, RequestFix, Target, SYNTAX_ERRORS};
 use crate::model::fix::{Applicability, Edit, Fix};
 use crate::model::request::{ArgumentSite, Client, Request, TokenUse};
 use crate::python::Analysis;
@@ -121,59 +119,26 @@ fn shared_fetches(analysis: &Analysis, members: &[usize], settings: &FixSettings
     let Some(module) = &analysis.requests_module else {
         return Vec::new();
     };
-    // One fetch per scope and endpoint: a token fetched from the IPv6 endpoint, which an
-    // instance may not have, must not stand in for the IPv4 one.
-    let mut groups: Vec<((usize, String), Vec<usize>)> = Vec::new();
-    for &index in members {
-        let Some(request) = analysis.requests.get(index) else {
-            continue;
-        };
-        let Some(scope) = request.site.scope else {
-            continue;
-        };
-        let key = (scope, super::endpoint_key(&request.origin));
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, list)) => list.push(index),
-            None => groups.push((key, vec![index])),
-        }
-    }
-    let mut out = Vec::new();
-    let mut used: Vec<(usize, String)> = Vec::new();
-    for ((scope_index, _), list) in groups {
-        let Some(scope) = analysis.scopes.get(scope_index) else {
-            continue;
-        };
-        let requests: Vec<&Request> = list
-            .iter()
-            .filter_map(|&i| analysis.requests.get(i))
-            .collect();
-        let Some(anchor) = insertion_point(&requests) else {
-            continue;
-        };
-        let Some(quoting) = &anchor.quoting else {
-            continue;
-        };
-        if !anchor.begins_line {
-            continue;
-        }
-        let variable = free_name(&settings.token_variable, scope, scope_index, &used);
-        used.push((scope_index, variable.clone()));
-        let origin = requests
-            .first()
-            .map_or("http://169.254.169.254", |r| r.origin.as_str());
-        let url = super::token_url(origin);
-        let (indent, eol) = (&anchor.indent, anchor.eol);
-        let unit = if indent.contains('\t') { "\t" } else { "    " };
-        let ttl = settings.token_ttl;
-        let lines = format!(
-            "{indent}try:{eol}\
-             {indent}{unit}{variable} = {module}.put(\"{url}\", headers={{\"{TTL_HEADER}\": \"{ttl}\"}}, timeout=(1, 1)){eol}\
-             {indent}{unit}{variable} = {variable}.text if {variable}.ok else None{eol}\
-             {indent}except Exception:{eol}\
-             {indent}{unit}{variable} = None{eol}"
-        );
-        let edit = Edit::insert(anchor.line_start, encode(&lines, quoting));
-        out.push((list, variable, vec![(edit, None)]));
-    }
-    out
+    let name = |scope: &crate::model::request::Scope, index: usize, used: &[(usize, String)]| {
+        free_name(&settings.token_variable, scope, index, used)
+    };
+    super::line_fetches(&analysis.requests, &analysis.scopes, members, &name)
+        .into_iter()
+        .map(|fetch| {
+            let variable = fetch.variable;
+            let url = fetch.url;
+            let (indent, eol) = (&fetch.anchor.indent, fetch.anchor.eol);
+            let unit = if indent.contains('\t') { "\t" } else { "    " };
+            let ttl = settings.token_ttl;
+            let lines = format!(
+                "{indent}try:{eol}\
+                 {indent}{unit}{variable} = {module}.put(\"{url}\", headers={{\"{TTL_HEADER}\": \"{ttl}\"}}, timeout=(1, 1)){eol}\
+                 {indent}{unit}{variable} = {variable}.text if {variable}.ok else None{eol}\
+                 {indent}except Exception:{eol}\
+                 {indent}{unit}{variable} = None{eol}"
+            );
+            let edit = Edit::insert(fetch.anchor.line_start, encode(&lines, &fetch.quoting));
+            (fetch.members, variable, vec![(edit, None)])
+        })
+        .collect()
 }

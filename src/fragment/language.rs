@@ -10,6 +10,22 @@ pub enum Language {
     Shell,
     /// Python (2 or 3).
     Python,
+    /// PowerShell (Windows PowerShell 5.1 or PowerShell 7, `pwsh`).
+    PowerShell,
+}
+
+/// The programs that run PowerShell code (`powershell.exe` is Windows PowerShell's).
+const POWERSHELLS: &[&str] = &["powershell", "powershell.exe", "pwsh", "pwsh.exe"];
+
+/// Whether a program name (without its directory; any case, as Windows names are) is a
+/// PowerShell interpreter.
+pub fn is_powershell_name(name: &str) -> bool {
+    POWERSHELLS.iter().any(|p| p.eq_ignore_ascii_case(name))
+}
+
+/// Whether a first line is a shebang for PowerShell (`#!/usr/bin/pwsh`, `#!/usr/bin/env pwsh`).
+pub fn is_powershell_shebang(line: &str) -> bool {
+    shebang_program(line).is_some_and(|(name, _)| is_powershell_name(name))
 }
 
 /// The programs that run Python code.
@@ -111,6 +127,32 @@ mod tests {
             "#!/bin/busybox wget",
         ] {
             assert!(!is_shell_shebang(line), "{line}");
+        }
+    }
+
+    #[test]
+    fn powershell_names_and_shebangs() {
+        for name in [
+            "powershell",
+            "powershell.exe",
+            "pwsh",
+            "PowerShell.exe",
+            "PWSH",
+        ] {
+            assert!(is_powershell_name(name), "{name}");
+        }
+        for name in ["sh", "powershell_ise", "pwsh7", "cmd.exe"] {
+            assert!(!is_powershell_name(name), "{name}");
+        }
+        for line in [
+            "#!/usr/bin/pwsh",
+            "#!/usr/bin/env pwsh",
+            "#!/usr/bin/env -S pwsh -NoProfile",
+        ] {
+            assert!(is_powershell_shebang(line), "{line}");
+        }
+        for line in ["#!/bin/sh", "#!/usr/bin/env python3", "# pwsh"] {
+            assert!(!is_powershell_shebang(line), "{line}");
         }
     }
 

@@ -20,6 +20,7 @@ pub mod manifests;
 pub mod mime;
 pub mod packer;
 pub mod packer_hcl;
+pub mod powershell;
 pub mod python;
 pub mod script;
 pub mod shell;
@@ -66,6 +67,10 @@ pub enum Kind {
     Jenkinsfile,
     /// A Packer HCL2 template (`*.pkr.hcl`).
     PackerHcl,
+    /// A PowerShell script (`.ps1`, `.psm1`).
+    PowerShell,
+    /// EC2 Windows user data: `<powershell>` and `<script>` sections.
+    WindowsUserData,
 }
 
 impl Kind {
@@ -80,6 +85,7 @@ impl Kind {
                 | Kind::Boothook
                 | Kind::Mime
                 | Kind::Gzip
+                | Kind::WindowsUserData
         )
     }
 
@@ -88,7 +94,7 @@ impl Kind {
     pub fn is_one_fragment(self) -> bool {
         matches!(
             self,
-            Kind::Shell | Kind::ShellCommand | Kind::Boothook | Kind::Python
+            Kind::Shell | Kind::ShellCommand | Kind::Boothook | Kind::Python | Kind::PowerShell
         )
     }
 
@@ -259,6 +265,9 @@ pub fn classify(path: &Path, bytes: &[u8]) -> Option<Kind> {
     if packer_hcl::is_packer(path) {
         return Some(Kind::PackerHcl);
     }
+    if powershell::is_powershell(path, bytes) {
+        return Some(Kind::PowerShell);
+    }
     let extension = path
         .extension()
         .and_then(|e| e.to_str())
@@ -285,13 +294,22 @@ pub(crate) fn user_data_kind(bytes: &[u8]) -> Option<Kind> {
     if mime::is_mime(start) {
         return Some(Kind::Mime);
     }
+    if powershell::starts_windows_user_data(start) {
+        return Some(Kind::WindowsUserData);
+    }
     None
 }
 
 /// Says how to read a decoded value (user data, a Secret's value, a referenced file) from its
 /// content alone: a user-data format, or else a shell script.
 pub fn classify_content(bytes: &[u8]) -> Option<Kind> {
-    Some(user_data_kind(bytes).unwrap_or(Kind::Shell))
+    if let Some(kind) = user_data_kind(bytes) {
+        return Some(kind);
+    }
+    if powershell::holds_windows_user_data(bytes) {
+        return Some(Kind::WindowsUserData);
+    }
+    Some(Kind::Shell)
 }
 
 /// Reads one host with the front end for `kind`; its fragments point into `host`.
@@ -321,6 +339,8 @@ pub fn parse(kind: Kind, bytes: &[u8], host: HostId) -> Parsed {
         Kind::Python => python::parse(bytes, host),
         Kind::Jenkinsfile => jenkins::parse(bytes, host),
         Kind::PackerHcl => packer_hcl::parse(bytes, host),
+        Kind::PowerShell => powershell::parse(bytes, host),
+        Kind::WindowsUserData => powershell::parse_user_data(bytes, host),
     }
 }
 
@@ -350,14 +370,15 @@ pub const AGENT_NEEDLES: &[&str] = &[
     "awscli=1.",
 ];
 
-/// User data that is not for a shell: Windows (`<powershell>`, `<script>`) or a script for
-/// another interpreter.
+/// User data that is not read here: Windows user data that is not (`<script>` in a text that
+/// does not look like it, see `powershell::starts_windows_user_data`) or a script for another
+/// interpreter. Windows user data is read by `powershell::parse_user_data`.
 pub fn is_foreign(text: &[u8]) -> bool {
     let text = text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(text);
     let start = text.trim_ascii_start();
     let head: Vec<u8> = start.iter().take(16).map(u8::to_ascii_lowercase).collect();
     if head.starts_with(b"<powershell>") || head.starts_with(b"<script>") {
-        return true;
+        return !powershell::starts_windows_user_data(start);
     }
     if text.starts_with(b"#!") {
         let end = memchr::memchr(b'\n', text).unwrap_or(text.len()).min(512);

@@ -32,6 +32,12 @@ pub enum Client {
     /// boto 2's `boto.utils.get_instance_metadata`/`get_instance_identity`, which never send a
     /// token and take no headers.
     Boto,
+    /// PowerShell `Invoke-RestMethod` (`irm`).
+    InvokeRestMethod,
+    /// PowerShell `Invoke-WebRequest` (`iwr`, and `curl`/`wget` in Windows PowerShell).
+    InvokeWebRequest,
+    /// .NET `System.Net.WebClient` from PowerShell (`DownloadString`, `UploadString`, …).
+    WebClient,
 }
 
 impl Client {
@@ -44,6 +50,9 @@ impl Client {
             Client::HttpClient => "http.client",
             Client::Httpx => "httpx",
             Client::Boto => "boto.utils",
+            Client::InvokeRestMethod => "Invoke-RestMethod",
+            Client::InvokeWebRequest => "Invoke-WebRequest",
+            Client::WebClient => "WebClient",
         }
     }
 
@@ -56,6 +65,9 @@ impl Client {
             | Client::HttpClient
             | Client::Httpx
             | Client::Boto => Language::Python,
+            Client::InvokeRestMethod | Client::InvokeWebRequest | Client::WebClient => {
+                Language::PowerShell
+            }
         }
     }
 }
@@ -208,6 +220,51 @@ pub struct BlockAnchor {
     pub plain: Option<PlainScalar>,
 }
 
+impl BlockAnchor {
+    /// The anchor before the statement that starts at `at` in a fragment's text, in the block that
+    /// starts at `block_start`: a line inserted at the start of the statement's line, with its
+    /// indentation and line ending, written with the quoting of that place (none in a YAML
+    /// plain scalar). For the analyses whose blocks are syntax nodes (Python, PowerShell).
+    pub fn before(
+        fragment: &crate::fragment::Fragment,
+        block_start: usize,
+        at: usize,
+        kind: BlockKind,
+    ) -> BlockAnchor {
+        let text = &fragment.text;
+        let to_host = |at| fragment.map.to_host(crate::fragment::FragmentOffset(at));
+        let line_start = text
+            .get(..at)
+            .unwrap_or_default()
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let indent = crate::fragment::line_indent(text, at);
+        let begins_line = line_start + indent.len() == at;
+        let line_end = memchr::memchr(b'\n', text.get(at..).unwrap_or_default()).map(|i| at + i);
+        let eol = match line_end {
+            Some(end) if end > 0 && text.get(end - 1) == Some(&b'\r') => "\r\n",
+            _ => "\n",
+        };
+        let region = fragment.region_at(line_start);
+        BlockAnchor {
+            block: block_start * 4 + kind as usize,
+            statement: to_host(at),
+            line_start: to_host(line_start),
+            begins_line,
+            kind,
+            indent,
+            eol,
+            quoting: if region.plain.is_some() {
+                None
+            } else {
+                region.quoting
+            },
+            plain: None,
+        }
+    }
+}
+
 /// A script scope: a file, or a here-document run by a shell. One token fetch serves it.
 #[derive(Debug, Clone, Default)]
 pub struct Scope {
@@ -251,6 +308,9 @@ pub struct FixSite {
     pub ttl_word: Option<(HostSpan, String)>,
     /// For a library call: where a token header goes among the call's arguments.
     pub arguments: Option<ArgumentSite>,
+    /// For a method call on an object that holds its headers (a PowerShell `WebClient`): the
+    /// variable that holds the object, whose headers a statement before the request can set.
+    pub receiver: Option<String>,
 }
 
 /// Where a library call (Python `requests.get(…)`) takes a token header.

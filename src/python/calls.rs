@@ -517,37 +517,12 @@ impl<'a> Analyzer<'a> {
     }
 
     fn anchor(&self, block: Node, statement: Node, kind: BlockKind) -> BlockAnchor {
-        let text = self.text;
-        let at = statement.start_byte();
-        let line_start = text
-            .get(..at)
-            .unwrap_or_default()
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1);
-        let indent = crate::fragment::line_indent(text, at);
-        let begins_line = line_start + indent.len() == at;
-        let line_end = memchr::memchr(b'\n', text.get(at..).unwrap_or_default()).map(|i| at + i);
-        let eol = match line_end {
-            Some(end) if end > 0 && text.get(end - 1) == Some(&b'\r') => "\r\n",
-            _ => "\n",
-        };
-        let region = self.fragment.region_at(line_start);
-        BlockAnchor {
-            block: block.start_byte() * 4 + kind as usize,
-            statement: self.to_host(at),
-            line_start: self.to_host(line_start),
-            begins_line,
+        BlockAnchor::before(
+            self.fragment,
+            block.start_byte(),
+            statement.start_byte(),
             kind,
-            indent,
-            eol,
-            quoting: if region.plain.is_some() {
-                None
-            } else {
-                region.quoting
-            },
-            plain: None,
-        }
+        )
     }
 
     /// A call that runs shell code: its string (with `shell=True` where the call needs it) or its

@@ -450,7 +450,7 @@ mod tests {
             ("", Safe),
             ("  user_data = file(\"boot.sh\")\n", Unsafe),
             ("  user_data = var.boot\n", Unsafe),
-            ("  user_data = <<EOF\n<powershell>\nInvoke-RestMethod -Uri http://169.254.169.254/latest/meta-data/\n</powershell>\nEOF\n", Unsafe),
+            ("  user_data = <<EOF\n#!/usr/bin/env python3\nprint(1)\nEOF\n", Unsafe),
             ("  user_data = <<EOF\n#!/bin/sh\ncurl -H \"X-aws-ec2-metadata-token: $T\" http://169.254.169.254/latest/meta-data/\nEOF\n", Unsafe),
         ];
         for (user_data, want) in cases {
@@ -460,6 +460,29 @@ mod tests {
                 "{user_data}"
             );
         }
+        // Windows user data is read (as PowerShell): a tokenless request there leaves no fix (fix
+        // the script first), a tokened script lets the setting be fixed, as for shell.
+        let windows = |body: &str| {
+            instance(&format!(
+                "  user_data = <<EOF\n<powershell>\n{body}\n</powershell>\nEOF\n"
+            ))
+        };
+        assert_eq!(
+            fix_applicability(
+                "a.tf",
+                &windows("Invoke-RestMethod -Uri http://169.254.169.254/latest/meta-data/"),
+                "IMDS010"
+            ),
+            [None]
+        );
+        assert_eq!(
+            fix_applicability(
+                "a.tf",
+                &windows("$t = Invoke-RestMethod -Headers @{\"X-aws-ec2-metadata-token-ttl-seconds\" = \"21600\"} -Method PUT -Uri http://169.254.169.254/latest/api/token\nInvoke-RestMethod -Headers @{\"X-aws-ec2-metadata-token\" = $t} -Uri http://169.254.169.254/latest/meta-data/"),
+                "IMDS010"
+            ),
+            [Some(Safe)]
+        );
         let capa = "apiVersion: infrastructure.cluster.x-k8s.io/v1beta2\nkind: AWSMachine\nmetadata:\n  name: m\nspec:\n  instanceMetadataOptions:\n    httpTokens: optional\n";
         assert_eq!(fix_applicability("a.yaml", capa, "IMDS010"), [Some(Unsafe)]);
         let cli = "#!/bin/sh\naws ec2 modify-instance-metadata-options --instance-id i-1 --http-tokens optional\n";

@@ -354,6 +354,10 @@ pub(crate) fn token_header_option(client: crate::model::request::Client) -> &'st
         Client::Requests | Client::Urllib | Client::HttpClient | Client::Httpx | Client::Boto => {
             r#"headers={"X-aws-ec2-metadata-token": token}"#
         }
+        Client::InvokeRestMethod | Client::InvokeWebRequest => {
+            r#"-Headers @{"X-aws-ec2-metadata-token" = $token}"#
+        }
+        Client::WebClient => r#"$wc.Headers["X-aws-ec2-metadata-token"] = $token"#,
     }
 }
 
@@ -366,6 +370,10 @@ pub(crate) fn ttl_header_option(client: crate::model::request::Client) -> &'stat
         Client::Requests | Client::Urllib | Client::HttpClient | Client::Httpx | Client::Boto => {
             r#"headers={"X-aws-ec2-metadata-token-ttl-seconds": "21600"}"#
         }
+        Client::InvokeRestMethod | Client::InvokeWebRequest => {
+            r#"-Headers @{"X-aws-ec2-metadata-token-ttl-seconds" = "21600"}"#
+        }
+        Client::WebClient => r#"$wc.Headers["X-aws-ec2-metadata-token-ttl-seconds"] = "21600""#,
     }
 }
 

@@ -41,6 +41,14 @@ TOKEN=$(curl -s -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 21600" http://1
 With GNU wget: `wget -q -O - --method=PUT --header="X-aws-ec2-metadata-token-ttl-seconds: 21600" …`.
 BusyBox wget cannot send `PUT`: use curl there.
 
+In PowerShell, `Invoke-RestMethod -Uri http://169.254.169.254/latest/api/token -Headers @{…}`
+(GET, the default) becomes
+```powershell
+$token = Invoke-RestMethod -Method PUT -Uri http://169.254.169.254/latest/api/token -Headers @{"X-aws-ec2-metadata-token-ttl-seconds" = "21600"}
+```
+`--fix` replaces the `-Method` value with `PUT` or adds `-Method PUT` after the cmdlet's name
+(unsafe where another method was named; no fix where splatted parameters may name one).
+
 ## Fix safety
 `--fix` adds `-X PUT` (GNU wget: `--method=PUT`), or replaces an explicit `-X GET`. A PUT is what
 a hop limit of 1 stops: in a container behind it the GET got its `405` at once, while the PUT's
@@ -84,6 +92,8 @@ fn violation(request: &Request) -> Option<Violation> {
         (Client::Urllib, _) => "give the `Request` `method=\"PUT\"`".to_owned(),
         (Client::HttpClient, _) => "call `.request(\"PUT\", …)`".to_owned(),
         (Client::Boto, _) => return None,
+        (Client::InvokeRestMethod | Client::InvokeWebRequest, _) => "add `-Method PUT`".to_owned(),
+        (Client::WebClient, _) => "call `.UploadString(url, \"PUT\", \"\")`".to_owned(),
     };
     Some(Violation {
         message: format!(

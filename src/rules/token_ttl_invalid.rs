@@ -40,6 +40,12 @@ TOKEN=$(curl -s -X PUT http://169.254.169.254/latest/api/token)
 ```sh
 TOKEN=$(curl -s -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 21600" http://169.254.169.254/latest/api/token)
 ```
+In PowerShell:
+```powershell
+$token = Invoke-RestMethod -Headers @{"X-aws-ec2-metadata-token-ttl-seconds" = "21600"} -Method PUT -Uri http://169.254.169.254/latest/api/token
+```
+`--fix` sets a value out of range within 1..21600 in the `-Headers` hashtable, or merges the
+header into it (or adds `-Headers @{…}`) where it is missing.
 
 ## Fix safety
 `--fix` adds `-H "X-aws-ec2-metadata-token-ttl-seconds: 21600"` (the `--token-ttl` value) when

@@ -21,8 +21,10 @@ pub const RULE: Entry = Entry {
 const DOC: &str = r#"# IMDS001 tokenless-request
 
 ## What it does
-Flags a `curl` or `wget` request to the EC2 instance metadata service (`169.254.169.254`,
-`[fd00:ec2::254]`, `instance-data`) that does not send the `X-aws-ec2-metadata-token` header.
+Flags a `curl` or `wget` request (in PowerShell: `Invoke-RestMethod`, `Invoke-WebRequest` and
+their aliases, a `System.Net.WebClient` method) to the EC2 instance metadata service
+(`169.254.169.254`, `[fd00:ec2::254]`, `instance-data`) that does not send the
+`X-aws-ec2-metadata-token` header.
 Only AWS's paths count: `/latest/…`, `/1.0/…`, dated versions (`/2021-07-15/…`), the root, and
 paths built from variables. Other services on the same address (Google's `/computeMetadata/`,
 Azure's and DigitalOcean's `/metadata/`, OpenStack's `/openstack/`, Oracle's `/opc/`, Linode's
@@ -49,6 +51,19 @@ REGION=$(curl -s -H "X-aws-ec2-metadata-token: $TOKEN" http://169.254.169.254/la
 ```
 With wget: `wget -q -O - --method=PUT --header="X-aws-ec2-metadata-token-ttl-seconds: 21600" …`
 for the token and `--header="X-aws-ec2-metadata-token: $TOKEN"` on each request.
+
+In PowerShell (`.ps1`, `<powershell>` user data), the request
+```powershell
+$region = Invoke-RestMethod -Uri http://169.254.169.254/latest/meta-data/placement/region
+```
+becomes, as AWS documents it for Windows instances:
+```powershell
+$token = Invoke-RestMethod -Headers @{"X-aws-ec2-metadata-token-ttl-seconds" = "21600"} -Method PUT -Uri http://169.254.169.254/latest/api/token
+$region = Invoke-RestMethod -Headers @{"X-aws-ec2-metadata-token" = $token} -Uri http://169.254.169.254/latest/meta-data/placement/region
+```
+A `WebClient` sends it with `$wc.Headers["X-aws-ec2-metadata-token"] = $token`.
+`Get-EC2InstanceMetadata` (AWS Tools for PowerShell 4.0.1.0 and later) fetches tokens itself and
+is not flagged.
 
 ## Fix safety
 `--fix` fetches one token per script scope and sends it with every request:
@@ -84,6 +99,23 @@ exactly as the original's did, at most 2 s later per fetch. So a request whose f
 handles is fixed under `set -e` too: `if curl -m 2 …; then`, `curl … || true` under
 `set -euo pipefail`, `until curl …; do`.
 
+In PowerShell, `--fix` inserts once per script or function body, before the first statement
+that makes a request:
+```powershell
+try { $IMDS_TOKEN = Invoke-RestMethod -Headers @{"X-aws-ec2-metadata-token-ttl-seconds" = "21600"} -Method PUT -Uri http://169.254.169.254/latest/api/token -TimeoutSec 1 -ErrorAction Stop } catch { $IMDS_TOKEN = $null }
+```
+and merges `"X-aws-ec2-metadata-token" = $IMDS_TOKEN` into the request's `-Headers @{…}` (or
+adds `-Headers @{"X-aws-ec2-metadata-token" = $IMDS_TOKEN}` after the cmdlet's name; never a
+second `-Headers`); a `WebClient` in a variable gets
+`if ($IMDS_TOKEN) { $wc.Headers["X-aws-ec2-metadata-token"] = $IMDS_TOKEN }` before the
+statement. A failed fetch never stops the script (`try`, even under
+`$ErrorActionPreference = 'Stop'`), waits at most about a second, and leaves `$IMDS_TOKEN`
+`$null`, a header value the web cmdlets leave out: the request then goes out as before. No fix
+for `-Headers $variable` (the table is shared), splatted parameters, `-WebSession`, a
+`WebClient` made inline, and `curl`/`wget` (aliases of `Invoke-WebRequest` only in Windows
+PowerShell 5.1; PowerShell 7 runs curl and wget for them); unsafe in a script the grammar read
+with errors.
+
 The fix is unsafe (applied only with `--unsafe-fixes`) when BusyBox wget would have to fetch
 the token (it cannot PUT), when headers come from a file that may already hold a token, and for
 wget's inline form (`sh -c 'wget …'`, a wget `while` condition): it has no variable to test, so
@@ -99,6 +131,12 @@ read: such a request is flagged unless a token header is visible, and the messag
 URLs built from command output (`$(…)`) cannot be followed and are not flagged. A token header
 inside `${T:+…}` is read when the alternative is one quoted word (`${T:+"--header=…: $T"}`); an
 unquoted one (`${T:+-H "…: $T"}`) may split into several words and is read as unknown.
+
+PowerShell: tree-sitter-powershell 0.26 reads some valid PowerShell with errors (a bare
+`$var/path` argument, `$x.Split('.')[0]` as an argument, a one-line function with a `param`
+block); a request there is still found, read word by word where the grammar gave up (no fix, and
+a note says so). In a `<script>` (cmd.exe) section of Windows user data only
+`powershell -Command "…"` lines are read.
 
 A file that Terraform renders with `templatefile()` is scanned as the script it holds: a wget fix
 written there would need `$${` where it writes `${`, and `terraform plan` would reject it.
@@ -135,6 +173,12 @@ fn violation(request: &Request) -> Option<Violation> {
     let help = if request.client.language() == Language::Python {
         format!(
             "fetch a token once with `token = requests.put(\"{}/latest/api/token\", headers={{\"X-aws-ec2-metadata-token-ttl-seconds\": \"21600\"}}, timeout=2).text` and pass `{}` to this request",
+            token_origin(&request.origin),
+            super::token_header_option(request.client)
+        )
+    } else if request.client.language() == Language::PowerShell {
+        format!(
+            "fetch a token once with `$token = Invoke-RestMethod -Headers @{{\"X-aws-ec2-metadata-token-ttl-seconds\" = \"21600\"}} -Method PUT -Uri {}/latest/api/token` and add `{}` to this request",
             token_origin(&request.origin),
             super::token_header_option(request.client)
         )

@@ -40,6 +40,11 @@ curl -s -H "X-aws-ec2-metadata-token: $TOKEN" http://169.254.169.254/latest/meta
 TOKEN=$(curl -sS -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 21600")
 curl -s -H "X-aws-ec2-metadata-token: $TOKEN" http://169.254.169.254/latest/meta-data/instance-id
 ```
+In PowerShell, `-Headers @{"X-aws-ec2-metadata-token" = $tok}` with nothing assigning `$tok`
+from a token request is flagged the same way; assign it first:
+```powershell
+$tok = Invoke-RestMethod -Headers @{"X-aws-ec2-metadata-token-ttl-seconds" = "21600"} -Method PUT -Uri http://169.254.169.254/latest/api/token
+```
 
 ## Fix safety
 No automatic fix: where the token should come from is the author's decision.

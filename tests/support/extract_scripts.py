@@ -4,7 +4,7 @@
 Used by tests/host_fixes.rs (needs python3 with PyYAML; .ci/run installs it).
 
     extract_scripts.py FILE
-        prints JSON [{"name": ..., "shell": "bash"|"sh", "script": ...}, ...]: every script the
+        prints JSON [{"name": ..., "shell": "bash"|"sh"|"powershell", "script": ...}, ...]: every script the
         host would run, in file order. Names never hold line numbers, so the scripts of a file
         and of its --fix output pair up by name.
 
@@ -23,7 +23,8 @@ How each host runs its scripts:
   text/cloud-config part is cloud-init; a text/plain (or untyped, or text/x-not-multipart) part
   and a gzip part (decompressed) are what their first line says.
 - User data (Secret values, CloudFormation UserData, Terraform user_data): `#!` script,
-  `#cloud-boothook`, `#cloud-config` or MIME.
+  `#cloud-boothook`, `#cloud-config` or MIME; or EC2 Windows user data (`<powershell>`,
+  `<persist>` first), whose `<powershell>` sections are scripts of shell "powershell".
 - Kubernetes: a container whose command + args are `sh|bash -c SCRIPT`; Secret `data` values
   (base64) and `stringData` values that are user data; ConfigMap values with a shebang or a
   `.sh` key.
@@ -170,8 +171,27 @@ def shell_name(program):
 MIME_START = re.compile(r"^(Content-Type|MIME-Version)\s*:", re.IGNORECASE)
 
 
+WINDOWS_SECTION = re.compile(r"<powershell>(.*?)(?:</powershell>|\Z)", re.IGNORECASE | re.DOTALL)
+
+
+def windows_user_data(text, name, out):
+    """EC2 Windows user data (EC2Launch): each `<powershell>` section is a PowerShell script,
+    shell "powershell" (checked with imds-lint's own grammar, since PowerShell does not run
+    here). Whether it is Windows user data: it starts with `<powershell>` or `<persist>` (after a
+    byte order mark and blanks). Returns whether it was."""
+    start = text.lstrip("\ufeff").lstrip()
+    if not re.match(r"<(powershell|persist)>", start, re.IGNORECASE):
+        return False
+    for index, match in enumerate(WINDOWS_SECTION.finditer(text)):
+        out.add(f"{name} <powershell> {index + 1}", "powershell", match.group(1))
+    return True
+
+
 def user_data(text, name, out, strict=False):
-    """User data as cloud-init reads it. `strict`: anything else is an error."""
+    """User data as cloud-init reads it (or EC2Launch, on Windows). `strict`: anything else is
+    an error."""
+    if windows_user_data(text, name, out):
+        return
     if text.startswith("#!"):
         shell = shebang_shell(text)
         if shell:

@@ -585,9 +585,11 @@ mod tests {
     }
 
     #[test]
-    fn windows_and_other_interpreters_are_skipped() {
-        assert!(
-            fragments("user_data = <<EOF\n<powershell>\ncurl x\n</powershell>\nEOF\n").is_empty()
+    fn windows_is_read_as_powershell_and_other_interpreters_are_skipped() {
+        // The `<powershell>` section's text, read by the PowerShell analysis.
+        assert_eq!(
+            fragments("user_data = <<EOF\n<powershell>\ncurl x\n</powershell>\nEOF\n"),
+            ["\ncurl x\n"]
         );
         assert!(fragments("user_data = <<EOF\n#!/usr/bin/env python3\nprint(1)\nEOF\n").is_empty());
         assert_eq!(
