@@ -5,7 +5,7 @@
 //! `encoding` (the layers build its values); this is the dispatch.
 
 pub use super::encoding::{Codec, MAX_DECODED};
-use super::{base64, exec_form, gzip, mime_transfer, yaml_block, yaml_plain};
+use super::{base64, exec_form, gzip, markdown_fence, mime_transfer, yaml_block, yaml_plain};
 
 impl Codec {
     pub fn name(&self) -> &'static str {
@@ -16,6 +16,7 @@ impl Codec {
             Codec::YamlPlain | Codec::YamlBlock { .. } => "yaml-scalar",
             Codec::Verbatim => "part",
             Codec::ExecForm => "exec-form",
+            Codec::DocumentBlock { .. } => "code-block",
         }
     }
 
@@ -24,7 +25,11 @@ impl Codec {
     pub fn is_opaque(&self) -> bool {
         !matches!(
             self,
-            Codec::YamlPlain | Codec::YamlBlock { .. } | Codec::Verbatim | Codec::ExecForm
+            Codec::YamlPlain
+                | Codec::YamlBlock { .. }
+                | Codec::Verbatim
+                | Codec::ExecForm
+                | Codec::DocumentBlock { .. }
         )
     }
 
@@ -53,6 +58,25 @@ impl Codec {
             Codec::ExecForm => Some(exec_form::encode(decoded)),
             Codec::YamlBlock { indent, eol } => yaml_block::encode_content(decoded, indent, eol),
             Codec::YamlPlain => yaml_plain::encode(decoded),
+            Codec::DocumentBlock { prefix, console } => {
+                // A console block's output lines are not in the decoded text: only edits in
+                // place can be written (`encode_in_place`).
+                if *console {
+                    return None;
+                }
+                let text = std::str::from_utf8(decoded).ok()?;
+                Some(markdown_fence::encode_lines(text, prefix).into_bytes())
+            }
+        }
+    }
+
+    /// How text inserted in the decoded host is written in its parent when edits are written in
+    /// place (through the offset map, the rest of the value left as it is) rather than by
+    /// rewriting the whole value; `None` for encodings that are rewritten whole.
+    pub fn encode_in_place(&self, text: &str) -> Option<String> {
+        match self {
+            Codec::DocumentBlock { prefix, .. } => Some(markdown_fence::encode(text, prefix)),
+            _ => None,
         }
     }
 }

@@ -28,6 +28,10 @@ pub enum Codec {
     /// A Dockerfile exec-form array read as the same command in shell form: a fix writes the
     /// shell form in its place.
     ExecForm,
+    /// The content of a code block in documentation (`markdown_fence`): edits are written in
+    /// place, each inserted line starting with `prefix` (the container's, and the prompt of a
+    /// console block, whose output lines the decoded text leaves out).
+    DocumentBlock { prefix: String, console: bool },
 }
 
 /// The most a decoded value may grow to (hostile input: zip bombs, huge blobs).

@@ -13,6 +13,7 @@ pub mod hcl_template;
 pub mod json_string;
 pub mod language;
 pub mod make_recipe;
+pub mod markdown_fence;
 pub mod mime_transfer;
 pub mod python_string;
 pub mod quoting;

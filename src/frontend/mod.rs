@@ -13,6 +13,7 @@ pub mod in_place;
 pub mod kubernetes;
 pub mod make;
 pub mod manifests;
+pub mod markdown;
 pub mod mime;
 pub mod python;
 pub mod script;
@@ -55,6 +56,8 @@ pub enum Kind {
     Dependencies(dependencies::Format),
     /// A Python script.
     Python,
+    /// Documentation (Markdown, reStructuredText, AsciiDoc): its tagged code blocks.
+    Documentation(markdown::Format),
 }
 
 impl Kind {
@@ -173,6 +176,9 @@ pub struct Parsed {
     /// when it runs: a script a Dockerfile copies from its build context and names in `CMD` or
     /// `ENTRYPOINT`.
     pub container_scripts: Vec<PathBuf>,
+    /// The parts of this host that are documentation (code shown to readers, who copy it, rather
+    /// than run): the check lowers the findings there to warnings.
+    pub documentation: Vec<HostSpan>,
 }
 
 /// Code a consumer never runs, and why.
@@ -219,6 +225,9 @@ pub fn classify(path: &Path, bytes: &[u8]) -> Option<Kind> {
     }
     if dockerfile::is_dockerfile(path) {
         return Some(Kind::Dockerfile);
+    }
+    if let Some(format) = markdown::Format::of(path) {
+        return Some(Kind::Documentation(format));
     }
     if make::is_makefile(path) {
         return Some(Kind::Make);
@@ -292,6 +301,7 @@ pub fn parse(kind: Kind, bytes: &[u8], host: HostId) -> Parsed {
         Kind::Make => make::parse(bytes, host),
         Kind::Dependencies(format) => dependencies::parse(format, bytes, host),
         Kind::Python => python::parse(bytes, host),
+        Kind::Documentation(format) => markdown::parse(format, bytes, host),
     }
 }
 
