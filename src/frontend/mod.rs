@@ -223,11 +223,12 @@ pub fn classify(path: &Path, bytes: &[u8]) -> Option<Kind> {
     if let Some(format) = dependencies::Format::of(path) {
         return Some(Kind::Dependencies(format));
     }
-    if dockerfile::is_dockerfile(path) {
-        return Some(Kind::Dockerfile);
-    }
+    // Documentation first: `Dockerfile.md` and `Makefile.md` are pages about them.
     if let Some(format) = markdown::Format::of(path) {
         return Some(Kind::Documentation(format));
+    }
+    if dockerfile::is_dockerfile(path) {
+        return Some(Kind::Dockerfile);
     }
     if make::is_makefile(path) {
         return Some(Kind::Make);
