@@ -310,10 +310,10 @@ impl<'a> Hosts<'a> {
         None
     }
 
-    /// Edits in a host whose encoding is written in place (a code block in documentation), as
-    /// edits on its parent through the link's map: `None` when the encoding is rewritten whole,
-    /// `Some(None)` when an edit spans text of the parent that the host leaves out (an output
-    /// line of a console block).
+    /// Edits in a host whose encoding is written in place (a code block in documentation, a
+    /// Helm template), as edits on its parent through the link's map: `None` when the encoding
+    /// is rewritten whole, `Some(None)` when an edit spans text of the parent that the host
+    /// leaves out (an output line of a console block) or touches a template action.
     fn in_place(&self, link: &HostLink, edits: &[fix::Edit]) -> Option<Option<Vec<fix::Edit>>> {
         link.codec.encode_in_place("")?;
         let map = link.map.as_ref()?;
@@ -329,7 +329,9 @@ impl<'a> Hosts<'a> {
                     _ => None,
                 })
                 .collect();
-            if !crate::fragment::markdown_fence::gaps_are_prefixes(parent, &gaps) {
+            if !crate::fragment::markdown_fence::gaps_are_prefixes(parent, &gaps)
+                || !link.codec.edits_in_place(start, end)
+            {
                 return Some(None);
             }
             let Some(content) = link.codec.encode_in_place(&edit.content) else {

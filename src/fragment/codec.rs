@@ -5,7 +5,7 @@
 //! `encoding` (the layers build its values); this is the dispatch.
 
 pub use super::encoding::{Codec, MAX_DECODED};
-use super::{base64, exec_form, gzip, markdown_fence, mime_transfer, yaml_block, yaml_plain};
+use super::{base64, exec_form, go_template, gzip, markdown_fence, mime_transfer, yaml_block, yaml_plain};
 
 impl Codec {
     pub fn name(&self) -> &'static str {
@@ -17,6 +17,7 @@ impl Codec {
             Codec::Verbatim => "part",
             Codec::ExecForm => "exec-form",
             Codec::DocumentBlock { .. } => "code-block",
+            Codec::GoTemplate { .. } => "go-template",
         }
     }
 
@@ -30,6 +31,7 @@ impl Codec {
                 | Codec::Verbatim
                 | Codec::ExecForm
                 | Codec::DocumentBlock { .. }
+                | Codec::GoTemplate { .. }
         )
     }
 
@@ -67,6 +69,8 @@ impl Codec {
                 let text = std::str::from_utf8(decoded).ok()?;
                 Some(markdown_fence::encode_lines(text, prefix).into_bytes())
             }
+            // The actions are not in the decoded text: only edits in place can be written.
+            Codec::GoTemplate { .. } => None,
         }
     }
 
@@ -76,7 +80,17 @@ impl Codec {
     pub fn encode_in_place(&self, text: &str) -> Option<String> {
         match self {
             Codec::DocumentBlock { prefix, .. } => Some(markdown_fence::encode(text, prefix)),
+            Codec::GoTemplate { .. } => Some(text.to_owned()),
             _ => None,
+        }
+    }
+
+    /// Whether an edit of decoded bytes `start..end` can be written in place: not where a
+    /// template action is (the actions are kept byte for byte).
+    pub fn edits_in_place(&self, start: usize, end: usize) -> bool {
+        match self {
+            Codec::GoTemplate { actions } => go_template::edit_keeps_actions(actions, start, end),
+            _ => true,
         }
     }
 }

@@ -32,6 +32,9 @@ pub enum Codec {
     /// place, each inserted line starting with `prefix` (the container's, and the prompt of a
     /// console block, whose output lines the decoded text leaves out).
     DocumentBlock { prefix: String, console: bool },
+    /// A Go template (a Helm chart's) read with its actions replaced by text of the same length
+    /// (`go_template`): edits are written in place, and never where an action is.
+    GoTemplate { actions: Vec<(usize, usize)> },
 }
 
 /// The most a decoded value may grow to (hostile input: zip bombs, huge blobs).

@@ -8,6 +8,7 @@ pub mod codec;
 pub mod dockerfile_line;
 pub mod encoding;
 pub mod exec_form;
+pub mod go_template;
 pub mod gzip;
 pub mod hcl_template;
 pub mod json_string;

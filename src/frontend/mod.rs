@@ -8,6 +8,7 @@ pub mod cloudformation;
 pub mod dependencies;
 pub mod dockerfile;
 pub mod eksctl;
+pub mod helm;
 pub mod images;
 pub mod in_place;
 pub mod kubernetes;
@@ -56,6 +57,8 @@ pub enum Kind {
     Dependencies(dependencies::Format),
     /// A Python script.
     Python,
+    /// A Helm chart template: Kubernetes YAML with Go template actions.
+    Helm,
     /// Documentation (Markdown, reStructuredText, AsciiDoc): its tagged code blocks.
     Documentation(markdown::Format),
 }
@@ -242,6 +245,9 @@ pub fn classify(path: &Path, bytes: &[u8]) -> Option<Kind> {
     if python::is_python(path, bytes) {
         return Some(Kind::Python);
     }
+    if helm::is_template(path, bytes) {
+        return Some(Kind::Helm);
+    }
     let extension = path
         .extension()
         .and_then(|e| e.to_str())
@@ -303,6 +309,7 @@ pub fn parse(kind: Kind, bytes: &[u8], host: HostId) -> Parsed {
         Kind::Dependencies(format) => dependencies::parse(format, bytes, host),
         Kind::Python => python::parse(bytes, host),
         Kind::Documentation(format) => markdown::parse(format, bytes, host),
+        Kind::Helm => helm::parse(bytes, host),
     }
 }
 
