@@ -206,7 +206,10 @@ fn block_end(lines: &[&[u8]], index: usize) -> usize {
         .find(|&k| {
             let line = strip(lines.get(k).copied().unwrap_or_default());
             let run = line.iter().take_while(|b| **b == c).count();
-            run >= n && line.get(run..).is_some_and(|rest| rest.trim_ascii().is_empty())
+            run >= n
+                && line
+                    .get(run..)
+                    .is_some_and(|rest| rest.trim_ascii().is_empty())
         })
         .unwrap_or(lines.len())
 }
@@ -333,6 +336,21 @@ mod tests {
         assert!(s.covers("IMDS003", 3, 3));
         assert!(!s.covers("IMDS001", 3, 3));
         assert!(!s.covers("IMDS001", 0, 0));
+    }
+
+    #[test]
+    fn html_markers_cover_the_next_code_block() {
+        let s = parse(
+            "# Title\n\n<!-- imds-lint disable=IMDS001 -->\n\n```sh\ncurl a\n\ncurl b\n```\ncurl c\n> <!-- imds-lint disable -->\n",
+        );
+        assert!(s.covers("IMDS001", 5, 5));
+        assert!(s.covers("IMDS001", 7, 7));
+        assert!(!s.covers("IMDS001", 9, 9));
+        assert!(!s.covers("IMDS004", 5, 5));
+        // Quoted in prose, it is no marker.
+        let prose =
+            parse("Write `<!-- imds-lint disable=IMDS001 -->` before it.\n```sh\ncurl\n```\n");
+        assert!(!prose.covers("IMDS001", 2, 2));
     }
 
     #[test]

@@ -23,7 +23,9 @@ use std::process::Command;
 use imds_lint::fragment::markdown_fence;
 
 fn fixtures(dir: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/hosts").join(dir)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/hosts")
+        .join(dir)
 }
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -94,11 +96,13 @@ fn fence_layer_reads_what_markdown_it_reads() {
             .filter(|f| !tag(&f.info).is_empty())
             .collect();
         let name = path.file_name().unwrap().to_string_lossy();
-        let lines = |v: Vec<(usize, String)>| v;
-        let ours_at = lines(ours.iter().map(|b| (b.line, b.tag.clone())).collect());
-        let theirs_at = lines(theirs.iter().map(|f| (f.line, tag(&f.info))).collect());
+        let ours_at: Vec<(usize, String)> = ours.iter().map(|b| (b.line, b.tag.clone())).collect();
+        let theirs_at: Vec<(usize, String)> =
+            theirs.iter().map(|f| (f.line, tag(&f.info))).collect();
         if ours_at != theirs_at {
-            failures.push(format!("{name}: fences {ours_at:?}, markdown-it {theirs_at:?}"));
+            failures.push(format!(
+                "{name}: fences {ours_at:?}, markdown-it {theirs_at:?}"
+            ));
             continue;
         }
         for (block, fence) in ours.iter().zip(&theirs) {
@@ -140,7 +144,10 @@ fn fixed_markdown_keeps_its_fences() {
         .filter(|p| p.to_string_lossy().ends_with(".fixed"))
     {
         cases += 1;
-        let input = fixed.to_string_lossy().trim_end_matches(".fixed").to_owned();
+        let input = fixed
+            .to_string_lossy()
+            .trim_end_matches(".fixed")
+            .to_owned();
         let before = &read[&input];
         let after = &read[&fixed.to_string_lossy().into_owned()];
         let infos = |v: &[Fence]| v.iter().map(|f| f.info.clone()).collect::<Vec<_>>();

@@ -5,7 +5,9 @@
 //! `encoding` (the layers build its values); this is the dispatch.
 
 pub use super::encoding::{Codec, MAX_DECODED};
-use super::{base64, exec_form, go_template, gzip, markdown_fence, mime_transfer, yaml_block, yaml_plain};
+use super::{
+    base64, exec_form, go_template, gzip, markdown_fence, mime_transfer, yaml_block, yaml_plain,
+};
 
 impl Codec {
     pub fn name(&self) -> &'static str {

@@ -116,8 +116,7 @@ pub fn blank(bytes: &[u8]) -> Blanked {
         let end = line_end(line);
         let only_actions = (line..end).any(|i| covered.get(i) == Some(&true))
             && (line..end).all(|i| {
-                covered.get(i) == Some(&true)
-                    || matches!(bytes.get(i), Some(b' ' | b'\t' | b'\r'))
+                covered.get(i) == Some(&true) || matches!(bytes.get(i), Some(b' ' | b'\t' | b'\r'))
             });
         if only_actions {
             blank_range(&mut text, line, end);
@@ -125,12 +124,14 @@ pub fn blank(bytes: &[u8]) -> Blanked {
         line = end + 1;
     }
     for &(start, end) in &actions {
-        let multi_line = bytes
-            .get(start..end)
-            .is_some_and(|a| a.contains(&b'\n'));
+        let multi_line = bytes.get(start..end).is_some_and(|a| a.contains(&b'\n'));
         if multi_line {
             // The lines it starts and ends on are not known either.
-            blank_range(&mut text, line_start(start), line_end(end.saturating_sub(1)));
+            blank_range(
+                &mut text,
+                line_start(start),
+                line_end(end.saturating_sub(1)),
+            );
             continue;
         }
         let already = text.get(start).is_some_and(|b| *b == b' ');
@@ -179,7 +180,10 @@ mod tests {
     #[test]
     fn control_lines_become_blanks() {
         let t = "a:\n  {{- if .Values.x }}\n  b: 1\n  {{ end }}\n";
-        assert_eq!(blanked(t), "a:\n                     \n  b: 1\n           \n");
+        assert_eq!(
+            blanked(t),
+            "a:\n                     \n  b: 1\n           \n"
+        );
     }
 
     #[test]

@@ -127,24 +127,18 @@ fn is_list_item(text: &[u8]) -> bool {
 /// The first word of an info string (` ```bash title="x" `, ` ```{.sh} `), lower-cased.
 fn tag_of(info: &[u8]) -> String {
     let info = String::from_utf8_lossy(info);
-    let word = info
-        .trim()
+    info.trim()
         .trim_start_matches('{')
         .trim_start_matches('.')
         .split(|c: char| c.is_whitespace() || matches!(c, ',' | '{' | '}'))
         .next()
         .unwrap_or("")
-        .to_ascii_lowercase();
-    word
+        .to_ascii_lowercase()
 }
 
 /// The content lines of a block given by their host ranges and the number of bytes each
 /// loses at its start, with console prompts handled when `console`.
-fn content_lines(
-    bytes: &[u8],
-    raw: &[((usize, usize), usize)],
-    console: bool,
-) -> Vec<Line> {
+fn content_lines(bytes: &[u8], raw: &[((usize, usize), usize)], console: bool) -> Vec<Line> {
     let mut out = Vec::new();
     let mut continued = false;
     for &((start, end), strip) in raw {
@@ -316,10 +310,7 @@ pub fn rst_blocks(bytes: &[u8]) -> Vec<Block> {
             j += 1;
         }
         // Blank lines after the block belong to the text around it.
-        while raw
-            .last()
-            .is_some_and(|&(l, _)| is_blank(body(bytes, l)))
-        {
+        while raw.last().is_some_and(|&(l, _)| is_blank(body(bytes, l))) {
             raw.pop();
         }
         let console = is_console(&tag);

@@ -50,7 +50,10 @@ pub fn parse(bytes: &[u8], _host: HostId) -> Parsed {
     for &(start, end) in &blanked.actions {
         let action = bytes.get(start..end).unwrap_or_default();
         let inside = action.get(2..).unwrap_or_default();
-        let inside = inside.strip_prefix(b"-").unwrap_or(inside).trim_ascii_start();
+        let inside = inside
+            .strip_prefix(b"-")
+            .unwrap_or(inside)
+            .trim_ascii_start();
         if inside.starts_with(b"/*") {
             continue;
         }

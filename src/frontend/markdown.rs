@@ -52,9 +52,7 @@ fn kind_of(tag: &str, content: &[u8]) -> Result<Option<Kind>, &'static str> {
         | "shellsession" | "terminal" => Some(Kind::Shell),
         "python" | "py" | "python3" => Some(Kind::Python),
         "dockerfile" | "docker" | "containerfile" => Some(Kind::Dockerfile),
-        "yaml" | "yml" | "json" => {
-            Some(super::user_data_kind(content).unwrap_or(Kind::Manifest))
-        }
+        "yaml" | "yml" | "json" => Some(super::user_data_kind(content).unwrap_or(Kind::Manifest)),
         "hcl" | "terraform" | "tf" => Some(Kind::Terraform),
         "powershell" | "ps1" | "pwsh" | "ps" => return Err(not_read_yet(tag)),
         _ => None,
@@ -85,7 +83,9 @@ pub fn parse(format: Format, bytes: &[u8], _host: HostId) -> Parsed {
         }
         let (text, anchors) = markdown_fence::decode(bytes, block);
         match kind_of(&block.tag, &text) {
-            Ok(Some(kind)) => parsed.embedded.push(embedded(format, block, text, anchors, kind)),
+            Ok(Some(kind)) => parsed
+                .embedded
+                .push(embedded(format, block, text, anchors, kind)),
             Ok(None) => {}
             Err(why) => not_read.push((block.line + 1, why)),
         }
