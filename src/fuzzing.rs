@@ -152,10 +152,18 @@ pub fn layers(data: &[u8]) {
     }
     // A Go template keeps its length, and its line breaks where they were.
     let blanked = fragment::go_template::blank(data);
-    assert_eq!(blanked.text.len(), data.len(), "go_template: length changed");
+    assert_eq!(
+        blanked.text.len(),
+        data.len(),
+        "go_template: length changed"
+    );
     for (i, b) in data.iter().enumerate() {
         if *b == b'\n' {
-            assert_eq!(blanked.text.get(i), Some(&b'\n'), "go_template: line break moved");
+            assert_eq!(
+                blanked.text.get(i),
+                Some(&b'\n'),
+                "go_template: line break moved"
+            );
         }
     }
 }
