@@ -211,3 +211,26 @@ fn fixed_helm_templates_keep_every_action() {
     assert!(changed >= 8, "{changed} fixed Helm templates");
     assert!(failures.is_empty(), "\n{}\n", failures.join("\n"));
 }
+
+/// Text inserted after a block's last line (a setting added at the end of the manifest a list
+/// item's block holds) goes before the closing fence, each new line with the block's indentation;
+/// the closing fence keeps its own.
+#[test]
+fn text_inserted_at_the_end_of_a_block_keeps_the_fence() {
+    let input = "1. Apply:\n\n   ```yaml\n   apiVersion: infrastructure.cluster.x-k8s.io/v1beta2\n   kind: AWSMachineTemplate\n   metadata:\n     name: md-0\n   spec:\n     template:\n       spec:\n         instanceType: t3.large\n   ```\n";
+    let expected = "1. Apply:\n\n   ```yaml\n   apiVersion: infrastructure.cluster.x-k8s.io/v1beta2\n   kind: AWSMachineTemplate\n   metadata:\n     name: md-0\n   spec:\n     template:\n       spec:\n         instanceType: t3.large\n         instanceMetadataOptions:\n           httpTokens: required\n   ```\n";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("capa.md");
+    std::fs::write(&path, input).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_imds-lint"))
+        .args(["--unsafe-fixes", "--fix", "capa.md"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), expected);
+}

@@ -294,7 +294,7 @@ impl<'a> Hosts<'a> {
                 fix.applicability = fix::Applicability::Unsafe;
                 fix.message = format!("{} (unsafe: {why})", fix.message);
             }
-            if let Some(edits) = self.in_place(link, &fix.edits) {
+            if let Some(edits) = self.in_place(host, link, &fix.edits) {
                 fix.edits = edits?;
                 host = link.parent;
                 continue;
@@ -314,8 +314,14 @@ impl<'a> Hosts<'a> {
     /// Helm template), as edits on its parent through the link's map: `None` when the encoding
     /// is rewritten whole, `Some(None)` when an edit spans text of the parent that the host
     /// leaves out (an output line of a console block) or touches a template action.
-    fn in_place(&self, link: &HostLink, edits: &[fix::Edit]) -> Option<Option<Vec<fix::Edit>>> {
-        link.codec.encode_in_place("")?;
+    fn in_place(
+        &self,
+        host: HostId,
+        link: &HostLink,
+        edits: &[fix::Edit],
+    ) -> Option<Option<Vec<fix::Edit>>> {
+        link.codec.encode_in_place("", false)?;
+        let decoded_len = self.bytes(host).len();
         let map = link.map.as_ref()?;
         let pieces: Vec<(usize, usize)> = map.pieces().map(|(f, _, at)| (f, at)).collect();
         let parent = self.bytes(link.parent);
@@ -334,7 +340,8 @@ impl<'a> Hosts<'a> {
             {
                 return Some(None);
             }
-            let Some(content) = link.codec.encode_in_place(&edit.content) else {
+            let at_end = start == end && start == decoded_len;
+            let Some(content) = link.codec.encode_in_place(&edit.content, at_end) else {
                 return Some(None);
             };
             let span = map.span_to_host(FragmentSpan::new(start, end));

@@ -78,9 +78,14 @@ impl Codec {
 
     /// How text inserted in the decoded host is written in its parent when edits are written in
     /// place (through the offset map, the rest of the value left as it is) rather than by
-    /// rewriting the whole value; `None` for encodings that are rewritten whole.
-    pub fn encode_in_place(&self, text: &str) -> Option<String> {
+    /// rewriting the whole value; `None` for encodings that are rewritten whole, or where the
+    /// text cannot be written. `at_end`: the text is inserted after all of the decoded host, which
+    /// in a code block is the start of the line that closes it (before that line's prefix).
+    pub fn encode_in_place(&self, text: &str, at_end: bool) -> Option<String> {
         match self {
+            Codec::DocumentBlock { prefix, .. } if at_end => {
+                markdown_fence::encode_at_end(text, prefix)
+            }
             Codec::DocumentBlock { prefix, .. } => Some(markdown_fence::encode(text, prefix)),
             Codec::GoTemplate { .. } => Some(text.to_owned()),
             _ => None,

@@ -398,6 +398,24 @@ pub fn encode(text: &str, prefix: &str) -> String {
     out
 }
 
+/// Writes text inserted after a block's last line, where the line that closes the block starts:
+/// each of its lines starts with `prefix`. `None` when it does not end with a line break (the
+/// closing line would join it).
+pub fn encode_at_end(text: &str, prefix: &str) -> Option<String> {
+    if text.is_empty() {
+        return Some(String::new());
+    }
+    if !text.ends_with('\n') {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for line in text.split_inclusive('\n') {
+        out.push_str(prefix);
+        out.push_str(line);
+    }
+    Some(out)
+}
+
 /// Writes a whole block's content (not a console block's): each line starts with `prefix`, an
 /// empty line with the prefix's text only (its trailing blanks left out).
 pub fn encode_lines(text: &str, prefix: &str) -> String {
@@ -516,6 +534,11 @@ mod tests {
     fn inserted_lines_get_the_prefix() {
         assert_eq!(encode("T=1\n", "> $ "), "T=1\n> $ ");
         assert_eq!(encode("a", "  "), "a");
+        assert_eq!(
+            encode_at_end("a\n  b\n", "   ").as_deref(),
+            Some("   a\n     b\n")
+        );
+        assert_eq!(encode_at_end("a", "   "), None);
     }
 
     /// A block written in a container: the opening fence, each line with the prefix (an empty
