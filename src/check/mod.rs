@@ -144,6 +144,8 @@ pub fn check_file(
     check_file_linked(path, bytes, force_kind, settings, &External::default())
 }
 
+/// What a finding in documentation adds to its message, which every output format carries.
+const IN_DOCUMENTATION_SHORT: &str = "in documentation: a warning";
 /// What a finding in documentation adds to its help.
 const IN_DOCUMENTATION: &str =
     "in documentation, which teaches the pattern to readers who copy it rather than running it, this is a warning";
@@ -169,6 +171,7 @@ fn lower_in_documentation(
             .any(|d| d.start <= finding.span.start && finding.span.end <= d.end);
         if inside && finding.severity > Severity::Warning {
             finding.severity = Severity::Warning;
+            finding.message = format!("{} ({IN_DOCUMENTATION_SHORT})", finding.message);
             finding.help = if finding.help.is_empty() {
                 IN_DOCUMENTATION.to_owned()
             } else {
