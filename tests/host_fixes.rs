@@ -59,10 +59,10 @@ use unanswered::{Pair, Version};
 
 /// Files of `fixtures/hosts/` that `--fix` changes. The 57 diffs at d0f101a were read by hand, and
 /// so were the 51 added since (YAML duplicate keys and aliases, MIME read in place in
-/// CloudFormation and Terraform, cfn-init, module cloud-init parts, makefiles), and the 22 code
+/// CloudFormation and Terraform, cfn-init, module cloud-init parts, makefiles), and the 21 code
 /// blocks of documentation and Helm templates of issue 15, each by whoever wrote the fixture: each
 /// holds fixable findings and each change is the intended fix; fewer means a fix was lost.
-const MIN_CHANGED_HOSTS: usize = 130;
+const MIN_CHANGED_HOSTS: usize = 129;
 const MIN_RUNNABLE_HOSTS: usize = 8;
 
 fn manifest_dir() -> &'static Path {
