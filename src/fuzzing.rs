@@ -133,6 +133,39 @@ pub fn layers(data: &[u8]) {
     let mut copy = data.to_vec();
     fragment::dockerfile_line::as_shell_continuations(&mut copy, escape);
     let _ = fragment::exec_form::encode(data);
+    // Code blocks of documentation: every kept line inside its block, anchors inside the input.
+    let blocks = fragment::markdown_fence::markdown_blocks(data)
+        .into_iter()
+        .chain(fragment::markdown_fence::rst_blocks(data))
+        .chain(fragment::markdown_fence::asciidoc_blocks(data));
+    for block in blocks {
+        let (text, anchors) = fragment::markdown_fence::decode(data, &block);
+        for (at, from) in &anchors {
+            assert!(
+                *at <= text.len() && *from <= data.len(),
+                "markdown_fence: anchor {at} -> {from} outside {} decoded and {} input bytes",
+                text.len(),
+                data.len()
+            );
+        }
+        let _ = fragment::markdown_fence::encode(&String::from_utf8_lossy(&text), &block.prefix);
+    }
+    // A Go template keeps its length, and its line breaks where they were.
+    let blanked = fragment::go_template::blank(data);
+    assert_eq!(
+        blanked.text.len(),
+        data.len(),
+        "go_template: length changed"
+    );
+    for (i, b) in data.iter().enumerate() {
+        if *b == b'\n' {
+            assert_eq!(
+                blanked.text.get(i),
+                Some(&b'\n'),
+                "go_template: line break moved"
+            );
+        }
+    }
 }
 
 #[cfg(test)]

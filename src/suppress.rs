@@ -34,6 +34,9 @@ pub struct Marker {
     /// Whether its spans are exact (its line is valid UTF-8); only then can it be edited.
     pub located: bool,
     used: Vec<Cell<bool>>,
+    /// For a marker in an HTML comment before a code block in documentation: the last 0-based
+    /// line it covers (the block's closing fence), `covers_line` being the first.
+    until: Option<usize>,
 }
 
 impl Marker {
@@ -61,9 +64,10 @@ impl Marker {
     }
 
     fn covers(&self, code: &str, first: usize, last: usize) -> bool {
-        let reaches = match self.covers_line {
-            None => true,
-            Some(line) => (first..=last).contains(&line),
+        let reaches = match (self.covers_line, self.until) {
+            (None, _) => true,
+            (Some(line), None) => (first..=last).contains(&line),
+            (Some(line), Some(until)) => first <= until && line <= last,
         };
         if !reaches {
             return false;
@@ -162,6 +166,54 @@ fn marker() -> Option<&'static Regex> {
         .as_ref()
 }
 
+/// A marker in an HTML comment alone on its line (`<!-- imds-lint disable=IMDS001 -->`), in
+/// Markdown, where it covers the code block that follows.
+fn html_marker() -> Option<&'static Regex> {
+    static MARKER: OnceLock<Option<Regex>> = OnceLock::new();
+    MARKER
+        .get_or_init(|| {
+            Regex::new(
+                r"(?i)^[ \t>]*(<!--[ \t]*imds-lint[ \t]*:?[ \t]*disable(?:-next-block)?\b(?:[ \t]*=[ \t]*([A-Za-z0-9_\-]+(?:[ \t]*,[ \t]*[A-Za-z0-9_\-]+)*))?[ \t]*-->)[ \t\r]*$",
+            )
+            .ok()
+        })
+        .as_ref()
+}
+
+/// The last line an HTML-comment marker on line `index` covers: the closing fence of the code
+/// block that starts on the next line that is not blank, or that line alone.
+fn block_end(lines: &[&[u8]], index: usize) -> usize {
+    let strip = |line: &[u8]| -> Vec<u8> {
+        line.iter()
+            .copied()
+            .skip_while(|b| matches!(b, b' ' | b'\t' | b'>'))
+            .collect()
+    };
+    let Some(start) = (index + 1..lines.len())
+        .find(|&k| lines.get(k).is_some_and(|l| !l.trim_ascii().is_empty()))
+    else {
+        return index + 1;
+    };
+    let open = strip(lines.get(start).copied().unwrap_or_default());
+    let Some(&c) = open.first().filter(|c| **c == b'`' || **c == b'~') else {
+        return start;
+    };
+    let n = open.iter().take_while(|b| **b == c).count();
+    if n < 3 {
+        return start;
+    }
+    (start + 1..lines.len())
+        .find(|&k| {
+            let line = strip(lines.get(k).copied().unwrap_or_default());
+            let run = line.iter().take_while(|b| **b == c).count();
+            run >= n
+                && line
+                    .get(run..)
+                    .is_some_and(|rest| rest.trim_ascii().is_empty())
+        })
+        .unwrap_or(lines.len())
+}
+
 fn code_word() -> Option<&'static Regex> {
     static WORD: OnceLock<Option<Regex>> = OnceLock::new();
     WORD.get_or_init(|| Regex::new(r"[A-Za-z0-9_\-]+").ok())
@@ -180,7 +232,8 @@ impl Suppressions {
         };
         let mut leading = true;
         let mut line_start = 0;
-        for (index, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        let all: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
+        for (index, line) in all.iter().copied().enumerate() {
             let at = line_start;
             line_start += line.len() + 1;
             // Matched on the bytes, so that spans are byte offsets whatever the encoding.
@@ -190,7 +243,9 @@ impl Suppressions {
             if !comment_only && !trimmed.is_empty() {
                 leading = false;
             }
-            let Some(captures) = marker.captures(&text) else {
+            let html = html_marker().and_then(|html| html.captures(&text));
+            let until = html.as_ref().map(|_| block_end(&all, index));
+            let Some(captures) = html.or_else(|| marker.captures(&text)) else {
                 continue;
             };
             let (Some(whole), codes) = (captures.get(1), captures.get(2)) else {
@@ -215,7 +270,9 @@ impl Suppressions {
                         .collect()
                 })
                 .unwrap_or_default();
-            let covers_line = if leading {
+            let covers_line = if until.is_some() {
+                Some(index + 1)
+            } else if leading {
                 None
             } else if comment_only {
                 Some(index + 1)
@@ -229,6 +286,7 @@ impl Suppressions {
                 covers_line,
                 line: index,
                 located: exact,
+                until,
             });
         }
         out
@@ -278,6 +336,21 @@ mod tests {
         assert!(s.covers("IMDS003", 3, 3));
         assert!(!s.covers("IMDS001", 3, 3));
         assert!(!s.covers("IMDS001", 0, 0));
+    }
+
+    #[test]
+    fn html_markers_cover_the_next_code_block() {
+        let s = parse(
+            "# Title\n\n<!-- imds-lint disable=IMDS001 -->\n\n```sh\ncurl a\n\ncurl b\n```\ncurl c\n> <!-- imds-lint disable -->\n",
+        );
+        assert!(s.covers("IMDS001", 5, 5));
+        assert!(s.covers("IMDS001", 7, 7));
+        assert!(!s.covers("IMDS001", 9, 9));
+        assert!(!s.covers("IMDS004", 5, 5));
+        // Quoted in prose, it is no marker.
+        let prose =
+            parse("Write `<!-- imds-lint disable=IMDS001 -->` before it.\n```sh\ncurl\n```\n");
+        assert!(!prose.covers("IMDS001", 2, 2));
     }
 
     #[test]

@@ -294,6 +294,11 @@ impl<'a> Hosts<'a> {
                 fix.applicability = fix::Applicability::Unsafe;
                 fix.message = format!("{} (unsafe: {why})", fix.message);
             }
+            if let Some(edits) = self.in_place(host, link, &fix.edits) {
+                fix.edits = edits?;
+                host = link.parent;
+                continue;
+            }
             let fixed = fix::apply::apply_edits(self.bytes(host), &fix.edits)?;
             let encoded = link.codec.encode(&fixed)?;
             fix.edits = vec![fix::Edit {
@@ -303,5 +308,45 @@ impl<'a> Hosts<'a> {
             host = link.parent;
         }
         None
+    }
+
+    /// Edits in a host whose encoding is written in place (a code block in documentation, a
+    /// Helm template), as edits on its parent through the link's map: `None` when the encoding
+    /// is rewritten whole, `Some(None)` when an edit spans text of the parent that the host
+    /// leaves out (an output line of a console block) or touches a template action.
+    fn in_place(
+        &self,
+        host: HostId,
+        link: &HostLink,
+        edits: &[fix::Edit],
+    ) -> Option<Option<Vec<fix::Edit>>> {
+        link.codec.encode_in_place("", false)?;
+        let decoded_len = self.bytes(host).len();
+        let map = link.map.as_ref()?;
+        let pieces: Vec<(usize, usize)> = map.pieces().map(|(f, _, at)| (f, at)).collect();
+        let parent = self.bytes(link.parent);
+        let mut out = Vec::with_capacity(edits.len());
+        for edit in edits {
+            let (start, end) = (edit.span.start.0, edit.span.end.0);
+            let gaps: Vec<(usize, usize)> = pieces
+                .windows(2)
+                .filter_map(|w| match w {
+                    [(pf, pat), (f, at)] if *f > start && *f < end => Some((pat + (f - pf), *at)),
+                    _ => None,
+                })
+                .collect();
+            if !crate::fragment::markdown_fence::gaps_are_prefixes(parent, &gaps)
+                || !link.codec.edits_in_place(start, end)
+            {
+                return Some(None);
+            }
+            let at_end = start == end && start == decoded_len;
+            let Some(content) = link.codec.encode_in_place(&edit.content, at_end) else {
+                return Some(None);
+            };
+            let span = map.span_to_host(FragmentSpan::new(start, end));
+            out.push(fix::Edit { span, content });
+        }
+        Some(Some(out))
     }
 }

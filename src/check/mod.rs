@@ -144,6 +144,43 @@ pub fn check_file(
     check_file_linked(path, bytes, force_kind, settings, &External::default())
 }
 
+/// What a finding in documentation adds to its message, which every output format carries.
+const IN_DOCUMENTATION_SHORT: &str = "in documentation: a warning";
+/// What a finding in documentation adds to its help.
+const IN_DOCUMENTATION: &str =
+    "in documentation, which teaches the pattern to readers who copy it rather than running it, this is a warning";
+
+/// Findings in documentation (a code block of a Markdown runbook) are warnings at most: the
+/// text teaches the pattern rather than running it. The rules do not know the host; the front
+/// end says which parts are documentation.
+fn lower_in_documentation(
+    findings: &mut [Finding],
+    documentation: &[(crate::fragment::HostId, crate::fragment::HostSpan)],
+    view: &Hosts,
+) {
+    if documentation.is_empty() {
+        return;
+    }
+    let spans: Vec<_> = documentation
+        .iter()
+        .map(|(host, span)| view.to_file(*host, *span))
+        .collect();
+    for finding in findings {
+        let inside = spans
+            .iter()
+            .any(|d| d.start <= finding.span.start && finding.span.end <= d.end);
+        if inside && finding.severity > Severity::Warning {
+            finding.severity = Severity::Warning;
+            finding.message = format!("{} ({IN_DOCUMENTATION_SHORT})", finding.message);
+            finding.help = if finding.help.is_empty() {
+                IN_DOCUMENTATION.to_owned()
+            } else {
+                format!("{}; {IN_DOCUMENTATION}", finding.help)
+            };
+        }
+    }
+}
+
 /// Checks one file knowing what the other files of the scan say about it (`crate::links`): the
 /// boot code its settings have elsewhere, the settings elsewhere that its requests boot.
 pub fn check_file_linked(
@@ -245,6 +282,7 @@ pub fn check_file_linked(
     findings.extend(dependency_findings);
     // Last: what the markers suppressed is known only once every rule has run.
     findings.extend(suppressions::findings(&checking));
+    lower_in_documentation(&mut findings, &read.documentation, &view);
     findings.sort_by_key(|f| (f.span.start, f.rule.code));
     findings.dedup_by(|a, b| {
         a.span == b.span

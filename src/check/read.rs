@@ -44,6 +44,8 @@ pub(super) struct Read {
     pub variables: Vec<(HostId, crate::model::setting::Variable)>,
     /// Packages the file and its decoded values declare (see `crate::model::dependency`).
     pub dependencies: Vec<crate::model::dependency::Dependency>,
+    /// The parts of hosts that are documentation (see `frontend::Parsed::documentation`).
+    pub documentation: Vec<(HostId, HostSpan)>,
 }
 
 /// Reads `source` as `kind`, and every decoded value in it that may reach IMDS.
@@ -66,6 +68,7 @@ pub(super) fn read(source: &SourceFile, kind: frontend::Kind, prefilter: &Prefil
         container_scripts: Vec::new(),
         variables: Vec::new(),
         dependencies: Vec::new(),
+        documentation: Vec::new(),
     };
     let dir = source.path.parent().unwrap_or(Path::new(""));
     let mut queue = vec![(0usize, kind, 0usize)];
@@ -167,6 +170,8 @@ impl Read {
             read.shared.extend(parsed.shared.iter().copied());
         }
         self.not_run.extend(parsed.not_run);
+        self.documentation
+            .extend(parsed.documentation.iter().map(|span| (host, *span)));
         self.container_side
             .extend(parsed.container_side.iter().map(|span| (host, *span)));
         self.container_scripts

@@ -5,7 +5,9 @@
 //! `encoding` (the layers build its values); this is the dispatch.
 
 pub use super::encoding::{Codec, MAX_DECODED};
-use super::{base64, exec_form, gzip, mime_transfer, yaml_block, yaml_plain};
+use super::{
+    base64, exec_form, go_template, gzip, markdown_fence, mime_transfer, yaml_block, yaml_plain,
+};
 
 impl Codec {
     pub fn name(&self) -> &'static str {
@@ -16,6 +18,8 @@ impl Codec {
             Codec::YamlPlain | Codec::YamlBlock { .. } => "yaml-scalar",
             Codec::Verbatim => "part",
             Codec::ExecForm => "exec-form",
+            Codec::DocumentBlock { .. } => "code-block",
+            Codec::GoTemplate { .. } => "go-template",
         }
     }
 
@@ -24,7 +28,12 @@ impl Codec {
     pub fn is_opaque(&self) -> bool {
         !matches!(
             self,
-            Codec::YamlPlain | Codec::YamlBlock { .. } | Codec::Verbatim | Codec::ExecForm
+            Codec::YamlPlain
+                | Codec::YamlBlock { .. }
+                | Codec::Verbatim
+                | Codec::ExecForm
+                | Codec::DocumentBlock { .. }
+                | Codec::GoTemplate { .. }
         )
     }
 
@@ -53,6 +62,42 @@ impl Codec {
             Codec::ExecForm => Some(exec_form::encode(decoded)),
             Codec::YamlBlock { indent, eol } => yaml_block::encode_content(decoded, indent, eol),
             Codec::YamlPlain => yaml_plain::encode(decoded),
+            Codec::DocumentBlock { prefix, console } => {
+                // A console block's output lines are not in the decoded text: only edits in
+                // place can be written (`encode_in_place`).
+                if *console {
+                    return None;
+                }
+                let text = std::str::from_utf8(decoded).ok()?;
+                Some(markdown_fence::encode_lines(text, prefix).into_bytes())
+            }
+            // The actions are not in the decoded text: only edits in place can be written.
+            Codec::GoTemplate { .. } => None,
+        }
+    }
+
+    /// How text inserted in the decoded host is written in its parent when edits are written in
+    /// place (through the offset map, the rest of the value left as it is) rather than by
+    /// rewriting the whole value; `None` for encodings that are rewritten whole, or where the
+    /// text cannot be written. `at_end`: the text is inserted after all of the decoded host, which
+    /// in a code block is the start of the line that closes it (before that line's prefix).
+    pub fn encode_in_place(&self, text: &str, at_end: bool) -> Option<String> {
+        match self {
+            Codec::DocumentBlock { prefix, .. } if at_end => {
+                markdown_fence::encode_at_end(text, prefix)
+            }
+            Codec::DocumentBlock { prefix, .. } => Some(markdown_fence::encode(text, prefix)),
+            Codec::GoTemplate { .. } => Some(text.to_owned()),
+            _ => None,
+        }
+    }
+
+    /// Whether an edit of decoded bytes `start..end` can be written in place: not where a
+    /// template action is (the actions are kept byte for byte).
+    pub fn edits_in_place(&self, start: usize, end: usize) -> bool {
+        match self {
+            Codec::GoTemplate { actions } => go_template::edit_keeps_actions(actions, start, end),
+            _ => true,
         }
     }
 }

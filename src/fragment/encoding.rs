@@ -28,6 +28,13 @@ pub enum Codec {
     /// A Dockerfile exec-form array read as the same command in shell form: a fix writes the
     /// shell form in its place.
     ExecForm,
+    /// The content of a code block in documentation (`markdown_fence`): edits are written in
+    /// place, each inserted line starting with `prefix` (the container's, and the prompt of a
+    /// console block, whose output lines the decoded text leaves out).
+    DocumentBlock { prefix: String, console: bool },
+    /// A Go template (a Helm chart's) read with its actions replaced by text of the same length
+    /// (`go_template`): edits are written in place, and never where an action is.
+    GoTemplate { actions: Vec<(usize, usize)> },
 }
 
 /// The most a decoded value may grow to (hostile input: zip bombs, huge blobs).

@@ -10,6 +10,7 @@ pub mod cloudformation;
 pub mod dependencies;
 pub mod dockerfile;
 pub mod eksctl;
+pub mod helm;
 pub mod imagebuilder;
 pub mod images;
 pub mod in_place;
@@ -17,6 +18,7 @@ pub mod jenkins;
 pub mod kubernetes;
 pub mod make;
 pub mod manifests;
+pub mod markdown;
 pub mod mime;
 pub mod packer;
 pub mod packer_hcl;
@@ -71,6 +73,10 @@ pub enum Kind {
     PowerShell,
     /// EC2 Windows user data: `<powershell>` and `<script>` sections.
     WindowsUserData,
+    /// A Helm chart template: Kubernetes YAML with Go template actions.
+    Helm,
+    /// Documentation (Markdown, reStructuredText, AsciiDoc): its tagged code blocks.
+    Documentation(markdown::Format),
 }
 
 impl Kind {
@@ -196,6 +202,9 @@ pub struct Parsed {
     /// when it runs: a script a Dockerfile copies from its build context and names in `CMD` or
     /// `ENTRYPOINT`.
     pub container_scripts: Vec<PathBuf>,
+    /// The parts of this host that are documentation (code shown to readers, who copy it, rather
+    /// than run): the check lowers the findings there to warnings.
+    pub documentation: Vec<HostSpan>,
 }
 
 /// Code a consumer never runs, and why.
@@ -244,6 +253,10 @@ pub fn classify(path: &Path, bytes: &[u8]) -> Option<Kind> {
     if let Some(format) = dependencies::Format::of(path) {
         return Some(Kind::Dependencies(format));
     }
+    // Documentation first: `Dockerfile.md` and `Makefile.md` are pages about them.
+    if let Some(format) = markdown::Format::of(path) {
+        return Some(Kind::Documentation(format));
+    }
     if dockerfile::is_dockerfile(path) {
         return Some(Kind::Dockerfile);
     }
@@ -267,6 +280,9 @@ pub fn classify(path: &Path, bytes: &[u8]) -> Option<Kind> {
     }
     if powershell::is_powershell(path, bytes) {
         return Some(Kind::PowerShell);
+    }
+    if helm::is_template(path, bytes) {
+        return Some(Kind::Helm);
     }
     let extension = path
         .extension()
@@ -341,6 +357,8 @@ pub fn parse(kind: Kind, bytes: &[u8], host: HostId) -> Parsed {
         Kind::PackerHcl => packer_hcl::parse(bytes, host),
         Kind::PowerShell => powershell::parse(bytes, host),
         Kind::WindowsUserData => powershell::parse_user_data(bytes, host),
+        Kind::Documentation(format) => markdown::parse(format, bytes, host),
+        Kind::Helm => helm::parse(bytes, host),
     }
 }
 

@@ -199,8 +199,36 @@ pub fn doc_page(rule: &Rule) -> String {
     format!(
         "<!-- Generated from the rules table (src/rules/) by `UPDATE_DOCS=1 cargo test --test docs`; \
          edit the rule's documentation there, not this file. -->\n{}",
-        rule_page(rule)
+        // Request and setting rules flag their examples in code blocks imds-lint reads; the
+        // others' examples (a manifest, a marker) are not read as they would be in their file.
+        match RULES.iter().find(|entry| entry.rule.code == rule.code).map(|e| &e.check) {
+            Some(Check::Request(_) | Check::Setting(_)) => quiet_examples(&rule_page(rule)),
+            _ => rule_page(rule),
+        }
     )
+}
+
+/// The line the published page has before each code block of its `## Example` section: the
+/// examples show what the rule flags, and imds-lint reads Markdown code blocks.
+pub const DOC_EXAMPLE_MARKER: &str = "<!-- imds-lint disable=ALL -->\n";
+
+/// A page with [`DOC_EXAMPLE_MARKER`] before each opening fence of its `## Example` section.
+fn quiet_examples(page: &str) -> String {
+    let mut out = String::with_capacity(page.len() + 64);
+    let (mut in_example, mut in_fence) = (false, false);
+    for line in page.split_inclusive('\n') {
+        if line.starts_with("## ") && !in_fence {
+            in_example = line.trim_end() == "## Example";
+        }
+        if line.starts_with("```") {
+            if in_example && !in_fence {
+                out.push_str(DOC_EXAMPLE_MARKER);
+            }
+            in_fence = !in_fence;
+        }
+        out.push_str(line);
+    }
+    out
 }
 
 /// What `imds-lint rule CODE` prints: the rule's documentation with its table row (severities,

@@ -37,6 +37,10 @@ How each host runs its scripts:
   joined as Docker joins them (escape character and newline removed, comment lines inside
   dropped) and run by `sh -c` (or the stage's SHELL); exec form `["sh", "-c", SCRIPT]`;
   `RUN <<EOF` bodies.
+- Documentation (Markdown through markdown-it-py, reStructuredText `code-block` directives,
+  AsciiDoc `[source,…]` blocks): each tagged block as its tag says (shell, a console session's
+  prompted commands, a Dockerfile, YAML, HCL; Python compiled).
+- Helm templates: lines holding only actions removed, other actions a word; then Kubernetes.
 - GitHub Actions: each `run:` step with shell bash (default; GitHub runs `bash -e -o pipefail`)
   or sh (`sh -e`); steps in other shells are skipped.
 - GitLab CI: per job, before_script + script as one bash script (GitLab runs it with
@@ -1118,9 +1122,138 @@ def makefile(path, text, out):
         out.add(f"command {i + 1}", "sh", utf8(command, path))
 
 
+SHELL_TAGS = ("sh", "bash", "shell", "zsh", "ksh")
+CONSOLE_TAGS = ("console", "shell-session", "sh-session", "shellsession", "terminal")
+
+
+def code_block(tag, content, name, path, out):
+    """A tagged code block of documentation, run as its tag says: shell (bash), a console
+    session (the commands after `$ `/`# ` prompts, with their continuation lines), a Dockerfile,
+    YAML (cloud-config or a manifest), HCL; Python is compiled. Other tags run nothing."""
+    if tag in SHELL_TAGS:
+        out.add(name, "bash", content)
+    elif tag in CONSOLE_TAGS:
+        commands, continued = [], False
+        for line in content.splitlines():
+            if continued:
+                commands.append(line)
+            elif line.startswith(("$ ", "# ")):
+                line = line[2:]
+                commands.append(line)
+            elif line in ("$", "#"):
+                line = ""
+                commands.append(line)
+            else:
+                continue
+            continued = line.endswith("\\")
+        out.add(name, "bash", "\n".join(commands) + "\n")
+    elif tag in ("dockerfile", "docker", "containerfile"):
+        inner = Result()
+        dockerfile(content, inner)
+        for script in inner.scripts:
+            out.add(f"{name} {script['name']}", script["shell"], script["script"])
+    elif tag in ("yaml", "yml", "json"):
+        if content.startswith("#cloud-config"):
+            cloud_config(content, name, out)
+        else:
+            for doc in load_yaml_documents(content, name):
+                structured(doc, out)
+    elif tag in ("hcl", "terraform", "tf"):
+        terraform(path, content, out)
+    elif tag in ("python", "py", "python3"):
+        try:
+            compile(content, name, "exec")
+        except SyntaxError as e:
+            raise HostError(f"{name}: not valid Python: {e}") from None
+
+
+def markdown(path, text, out):
+    """Fenced code blocks, as markdown-it-py (CommonMark) reads them."""
+    from markdown_it import MarkdownIt
+
+    for i, token in enumerate(t for t in MarkdownIt("commonmark").parse(text) if t.type == "fence"):
+        words = token.info.split()
+        if words:
+            code_block(words[0].lower(), token.content, f"fence {i + 1}", path, out)
+
+
+RST_DIRECTIVE = re.compile(r"^( *)\.\. (?:code-block|code|sourcecode)::\s*(\S+)")
+
+
+def rst(path, text, out):
+    """`.. code-block:: LANG` directives: options, a blank line, then the indented content."""
+    lines = text.splitlines()
+    count = 0
+    for i, line in enumerate(lines):
+        match = RST_DIRECTIVE.match(line)
+        if not match:
+            continue
+        j = i + 1
+        while j < len(lines) and lines[j].strip().startswith(":"):
+            j += 1
+        body = []
+        indent = None
+        for line in lines[j:]:
+            if line.strip():
+                lead = len(line) - len(line.lstrip(" "))
+                if indent is None:
+                    indent = lead
+                if lead < indent or lead <= len(match.group(1)):
+                    break
+                body.append(line[indent:])
+            else:
+                body.append("")
+        count += 1
+        code_block(match.group(2).lower(), "\n".join(body).strip("\n") + "\n", f"block {count}", path, out)
+
+
+def asciidoc(path, text, out):
+    """`[source,LANG]` followed by a `----` delimited block."""
+    lines = text.splitlines()
+    count = 0
+    i = 0
+    while i < len(lines):
+        match = re.match(r"^\[source,\s*([^,\]\s]+)", lines[i].strip())
+        if match and i + 1 < len(lines) and re.fullmatch(r"-{4,}", lines[i + 1]):
+            end = lines.index(lines[i + 1], i + 2) if lines[i + 1] in lines[i + 2:] else len(lines)
+            count += 1
+            code_block(match.group(1).lower(), "\n".join(lines[i + 2:end]) + "\n", f"block {count}", path, out)
+            i = end + 1
+        else:
+            i += 1
+
+
+HELM_ACTION = re.compile(r"\{\{.*?\}\}", re.S)
+
+
+def helm(text, out):
+    """A Helm chart template, as far as it can be read without Helm: lines that hold only
+    actions removed, other actions replaced by a word; then Kubernetes YAML."""
+    # An action over several lines: its lines are not known.
+    text = HELM_ACTION.sub(lambda m: "\n" * m.group(0).count("\n") or m.group(0), text)
+    kept = []
+    for line in text.split("\n"):
+        if line.strip() and not HELM_ACTION.sub("", line).strip():
+            kept.append("")
+        else:
+            kept.append(HELM_ACTION.sub("x", line))
+    for doc in load_yaml_documents("\n".join(kept), "the template"):
+        structured(doc, out)
+
+
 def kind_of(path, text):
     name = os.path.basename(path)
     lower = name.lower()
+    if lower.endswith((".md", ".markdown")):
+        return "markdown"
+    if lower.endswith(".rst"):
+        return "rst"
+    if lower.endswith((".adoc", ".asciidoc")):
+        return "asciidoc"
+    if lower.endswith((".yaml", ".yml")) and re.search(r"(?<!\$)\{\{", text) and re.search(
+        r"\.Values|\.Release|\.Chart|include \"", text
+    ):
+        return "helm"
     if name in ("Makefile", "makefile", "GNUmakefile") or lower.endswith(".mk"):
         return "makefile"
     if (
@@ -1289,6 +1422,14 @@ def extract(path):
     out = Result()
     if kind == "dockerfile":
         dockerfile(text, out)
+    elif kind == "markdown":
+        markdown(path, text, out)
+    elif kind == "rst":
+        rst(path, text, out)
+    elif kind == "asciidoc":
+        asciidoc(path, text, out)
+    elif kind == "helm":
+        helm(text, out)
     elif kind == "makefile":
         makefile(path, text, out)
     elif kind == "jenkinsfile":

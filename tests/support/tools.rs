@@ -70,6 +70,12 @@ pub const PYTHON3_VENV: Tool = Tool {
     probe: &["python3", "-c", "import ensurepip, venv"],
     banner: None,
 };
+pub const MARKDOWN_IT: Tool = Tool {
+    name: "python3 with markdown-it-py",
+    package: "python3-markdown-it",
+    probe: &["python3", "-c", "import markdown_it"],
+    banner: None,
+};
 pub const PYYAML: Tool = Tool {
     name: "python3 with PyYAML",
     package: "python3-yaml",
