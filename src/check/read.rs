@@ -228,6 +228,7 @@ impl Read {
 /// A setting a front end found, with its user data in this check's numbering: fragments by index,
 /// the decoded hosts whose fragments (and their own hosts' fragments) are its user data too, and
 /// the files it reads.
+#[derive(Clone)]
 pub(super) struct Declared {
     pub setting: MetadataSetting,
     pub fragments: Vec<usize>,
