@@ -148,7 +148,8 @@ pub fn check_file(
 ) -> Outcome {
     match prepare(path, bytes, force_kind, settings) {
         Ok(prepared) => finish(prepared, settings, &External::default(), true),
-        Err(outcome) => outcome,
+        Err(Unread::NotRecognised) => Outcome::NotRecognised,
+        Err(Unread::Prefiltered) => Outcome::Prefiltered,
     }
 }
 
@@ -163,7 +164,8 @@ pub fn check_file_linked(
 ) -> Outcome {
     match prepare(path, bytes, force_kind, settings) {
         Ok(prepared) => finish(prepared, settings, external, false),
-        Err(outcome) => outcome,
+        Err(Unread::NotRecognised) => Outcome::NotRecognised,
+        Err(Unread::Prefiltered) => Outcome::Prefiltered,
     }
 }
 
@@ -201,22 +203,29 @@ impl Prepared {
     }
 }
 
+/// Why a file goes no further than its classification (`Outcome::NotRecognised`,
+/// `Outcome::Prefiltered`).
+enum Unread {
+    NotRecognised,
+    Prefiltered,
+}
+
 /// The part of a check that what other files say does not change: classify, prefilter, read,
-/// analyse; the outcome itself when the file goes no further.
+/// analyse; or why the file goes no further.
 fn prepare(
     path: PathBuf,
     bytes: Vec<u8>,
     force_kind: Option<frontend::Kind>,
     settings: &CheckSettings,
-) -> Result<Prepared, Outcome> {
+) -> Result<Prepared, Unread> {
     let Some(kind) = force_kind.or_else(|| frontend::classify(&path, &bytes)) else {
-        return Err(Outcome::NotRecognised);
+        return Err(Unread::NotRecognised);
     };
     if !settings.prefilter.may_reach_imds(&bytes)
         && !kind.may_link_files(&bytes)
         && !kind.is_read_by_name()
     {
-        return Err(Outcome::Prefiltered);
+        return Err(Unread::Prefiltered);
     }
     let source = SourceFile::new(path, bytes);
     let mut read = read::read(&source, kind, &settings.prefilter);
