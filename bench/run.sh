@@ -9,13 +9,16 @@
 #     to show that the time per file stays flat as the tree grows (the pass across files joins
 #     every setting with every script, so a quadratic step shows here first).
 #
-# usage: bench/run.sh [--files N] [--runs N] [--scaling] [REPOSITORY...]
+# usage: bench/run.sh [--files N] [--runs N] [--scaling] [--generator PATH] [REPOSITORY...]
+# (--generator names gen_corpus.py where ../shared is not beside the checkout, as in a git
+# worktree elsewhere.)
 # needs: python3, ripgrep (rg), hyperfine, GNU time (/usr/bin/time); `apt-get install ripgrep
 # hyperfine time` on Debian.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 files=30000
 runs=10
+generator=../shared/bench/gen_corpus.py
 scaling=false
 repositories=()
 while [ $# -gt 0 ]; do
@@ -23,11 +26,12 @@ while [ $# -gt 0 ]; do
     --files) files=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --scaling) scaling=true; shift ;;
+    --generator) generator=$2; shift 2 ;;
     -*) echo "bench: unknown option $1" >&2; exit 2 ;;
     *) repositories+=("$1"); shift ;;
   esac
 done
-generator=../shared/bench/gen_corpus.py
+[ -f "$generator" ] || { echo "bench: $generator is missing (--generator PATH)" >&2; exit 2; }
 
 for tool in python3 rg hyperfine /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is missing" >&2; exit 2; }

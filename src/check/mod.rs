@@ -110,6 +110,9 @@ pub enum Outcome {
         /// Packages the dependency rules know whose version the file does not give (`*`, a
         /// variable): not reported, counted under `--statistics`.
         unresolved_dependencies: usize,
+        /// What was read and analysed of a file that links to others, kept from its first check
+        /// (`check_file`) for the pass across files to check it again without parsing it again.
+        prepared: Option<Box<Prepared>>,
     },
 }
 
@@ -135,13 +138,19 @@ struct Checking<'a> {
 }
 
 /// Checks one file's bytes. `force_kind` reads the file with that front end whatever its name.
+/// A file that links to others keeps what was read of it (`Outcome::Checked::prepared`) for
+/// the pass across files.
 pub fn check_file(
     path: PathBuf,
     bytes: Vec<u8>,
     force_kind: Option<frontend::Kind>,
     settings: &CheckSettings,
 ) -> Outcome {
-    check_file_linked(path, bytes, force_kind, settings, &External::default())
+    match prepare(path, bytes, force_kind, settings) {
+        Ok(prepared) => finish(prepared, settings, &External::default(), true),
+        Err(Unread::NotRecognised) => Outcome::NotRecognised,
+        Err(Unread::Prefiltered) => Outcome::Prefiltered,
+    }
 }
 
 /// What a finding in documentation adds to its message, which every output format carries.
@@ -190,19 +199,74 @@ pub fn check_file_linked(
     settings: &CheckSettings,
     external: &External,
 ) -> Outcome {
+    match prepare(path, bytes, force_kind, settings) {
+        Ok(prepared) => finish(prepared, settings, external, false),
+        Err(Unread::NotRecognised) => Outcome::NotRecognised,
+        Err(Unread::Prefiltered) => Outcome::Prefiltered,
+    }
+}
+
+/// What a check reads and analyses of a file before what other files say about it counts: its
+/// front ends' reading and every fragment's analysis. The pass across files keeps it for each
+/// file it may check again (`Outcome::Checked::prepared`), so that a file is parsed once however
+/// often what the others say about it changes.
+pub struct Prepared {
+    source: SourceFile,
+    kind: frontend::Kind,
+    read: read::Read,
+    analyses: Vec<analysis::Analysis>,
+    notes: Vec<Note>,
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared")
+            .field("path", &self.source.path)
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Prepared {
+    /// The check again, with what other files now say about the file: the same outcome a
+    /// whole check of its bytes would have (`check_file_linked`), without reading them again.
+    pub fn recheck(&self, settings: &CheckSettings, external: &External) -> Outcome {
+        conclude(self, settings, external)
+    }
+
+    /// The bytes it was read from.
+    pub fn bytes(&self) -> &[u8] {
+        &self.source.bytes
+    }
+}
+
+/// Why a file goes no further than its classification (`Outcome::NotRecognised`,
+/// `Outcome::Prefiltered`).
+enum Unread {
+    NotRecognised,
+    Prefiltered,
+}
+
+/// The part of a check that what other files say does not change: classify, prefilter, read,
+/// analyse; or why the file goes no further.
+fn prepare(
+    path: PathBuf,
+    bytes: Vec<u8>,
+    force_kind: Option<frontend::Kind>,
+    settings: &CheckSettings,
+) -> Result<Prepared, Unread> {
     let Some(kind) = force_kind.or_else(|| frontend::classify(&path, &bytes)) else {
-        return Outcome::NotRecognised;
+        return Err(Unread::NotRecognised);
     };
     if !settings.prefilter.may_reach_imds(&bytes)
         && !kind.may_link_files(&bytes)
         && !kind.is_read_by_name()
     {
-        return Outcome::Prefiltered;
+        return Err(Unread::Prefiltered);
     }
     let source = SourceFile::new(path, bytes);
     let mut read = read::read(&source, kind, &settings.prefilter);
     let view = Hosts::new(&source, &read.hosts);
-    let suppressions = Suppressions::parse(&source.bytes);
     let (analyses, cross_language) = analysis::analyze_all(&mut read.fragments, &settings.shell);
     let mut notes = std::mem::take(&mut read.notes);
     notes.extend(cross_language);
@@ -234,16 +298,70 @@ pub fn check_file_linked(
             )));
         }
     }
+    drop(view);
+    Ok(Prepared {
+        source,
+        kind,
+        read,
+        analyses,
+        notes,
+    })
+}
+
+/// The rest of a check, with what other files say about the file; `keep` keeps what was
+/// prepared in the outcome when the file links to others (the pass across files may check it
+/// again).
+fn finish(
+    prepared: Prepared,
+    settings: &CheckSettings,
+    external: &External,
+    keep: bool,
+) -> Outcome {
+    let mut outcome = conclude(&prepared, settings, external);
+    // Only where reading is slow (tree-sitter-hcl reads about 1.5 MB/s, tree-sitter-yaml about
+    // 10): kept for every file, what was read costs more memory than the parse costs time (a
+    // tree of 1,600 Terraform modules with their scripts went from 69 to 114 MB).
+    let slow = matches!(
+        prepared.kind,
+        frontend::Kind::Terraform | frontend::Kind::Manifest
+    );
+    if keep && slow {
+        if let Outcome::Checked {
+            links,
+            prepared: kept,
+            ..
+        } = &mut outcome
+        {
+            if !links.is_empty() {
+                *kept = Some(Box::new(prepared));
+            }
+        }
+    }
+    outcome
+}
+
+/// The findings, links and summaries of a prepared file, with what other files say about it.
+fn conclude(prepared: &Prepared, settings: &CheckSettings, external: &External) -> Outcome {
+    let Prepared {
+        source,
+        kind,
+        read,
+        analyses,
+        notes,
+    } = prepared;
+    let view = Hosts::new(source, &read.hosts);
+    let suppressions = Suppressions::parse(&source.bytes);
+    let mut notes = notes.clone();
     let checking = Checking {
         view: &view,
         suppressions: &suppressions,
         settings,
         fragments: &read.fragments,
-        analyses: &analyses,
+        analyses,
         external,
     };
     let (mut findings, safely_fixed) = requests::findings(&checking);
-    let mut links = link_facts::file_links(&checking, &read, kind.is_script());
+    let mut links = link_facts::file_links(&checking, read, kind.is_script());
     for site in links
         .secrets
         .iter_mut()
@@ -256,8 +374,8 @@ pub fn check_file_linked(
     let fixable = |host, span| safely_fixed.contains(&view.to_file(host, span));
     // Packages the front ends read, and those the shell code installs (in its fragment's host).
     // Their findings come first: they are application evidence for the settings.
-    let mut all_dependencies = std::mem::take(&mut read.dependencies);
-    for (fragment, analysis) in read.fragments.iter().zip(&analyses) {
+    let mut all_dependencies = read.dependencies.clone();
+    for (fragment, analysis) in read.fragments.iter().zip(analyses) {
         all_dependencies.extend(analysis.installs().iter().cloned().map(|mut d| {
             d.host = fragment.host;
             d
@@ -267,9 +385,9 @@ pub fn check_file_linked(
         dependencies::findings(&checking, &all_dependencies);
     links.applications = dependency_findings
         .iter()
-        .map(|f| Related::at(&source, f.span, &f.message))
+        .map(|f| Related::at(source, f.span, &f.message))
         .collect();
-    let declared = std::mem::take(&mut read.declared);
+    let declared = read.declared.clone();
     let (setting_findings, summaries, setting_notes) = settings::findings(
         &checking,
         declared,
@@ -294,13 +412,14 @@ pub fn check_file_linked(
     // The same words twice are one note, of the kind that missed the most.
     notes.dedup_by(|later, first| later.message == first.message);
     Outcome::Checked {
-        source,
+        source: SourceFile::new(source.path.clone(), source.bytes.clone()),
         findings,
         notes,
         setting_notes,
-        referenced: read.referenced,
+        referenced: read.referenced.clone(),
         links: Box::new(links),
         summaries,
         unresolved_dependencies,
+        prepared: None,
     }
 }

@@ -78,7 +78,9 @@ pub(super) fn read(source: &SourceFile, kind: frontend::Kind, prefilter: &Prefil
             0 => &source.bytes,
             _ => read.hosts.get(host).map_or(&source.bytes, |h| &h.bytes),
         };
-        let mut parsed = frontend::parse(kind, bytes, host);
+        // A document of a stream in which no needle occurs is not parsed.
+        let worth_reading = |document: &[u8]| prefilter.may_reach_imds(document);
+        let mut parsed = frontend::parse_kept(kind, bytes, host, &worth_reading);
         // Each decoded value that becomes a host: its index in `parsed.embedded`, its host.
         let mut decoded = Vec::new();
         for (index, embedded) in std::mem::take(&mut parsed.embedded).into_iter().enumerate() {
@@ -231,6 +233,7 @@ impl Read {
 /// A setting a front end found, with its user data in this check's numbering: fragments by index,
 /// the decoded hosts whose fragments (and their own hosts' fragments) are its user data too, and
 /// the files it reads.
+#[derive(Clone)]
 pub(super) struct Declared {
     pub setting: MetadataSetting,
     pub fragments: Vec<usize>,

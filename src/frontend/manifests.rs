@@ -15,12 +15,20 @@ use crate::fragment::HostId;
 use crate::model::Note;
 
 pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
+    parse_kept(bytes, host, &|_| true)
+}
+
+/// [`parse`], of the documents of a stream that `worth_reading` says may matter, and of those
+/// that matter whatever they hold: a Kubernetes Secret, which Cluster API machines may boot from
+/// (its script may be clean, and a clean boot script is known boot code).
+pub fn parse_kept(bytes: &[u8], host: HostId, worth_reading: &dyn Fn(&[u8]) -> bool) -> Parsed {
     let mut parsed = Parsed::default();
     // Diagnostics name the file by what it is (the YAML parser reads both).
     let format = if is_json(bytes) { "JSON" } else { "YAML" };
     let mut broken = false;
     // One run of documents at a time (see `yaml::read_documents`).
-    let read = yaml::read_documents(bytes, |tree| {
+    let worth_reading = |document: &[u8]| worth_reading(document) || names_secret(document);
+    let read = yaml::read_documents_kept(bytes, &worth_reading, |tree| {
         broken |= tree.root_node().has_error();
         if !broken {
             parsed.shared.extend(yaml::shared_spans(tree, bytes));
@@ -76,6 +84,33 @@ fn read_document(document: tree_sitter::Node, bytes: &[u8], host: HostId, parsed
     }
 }
 
+/// Whether a document may declare a Kubernetes Secret: `Secret` is a word after `kind:` (quotes,
+/// blanks and a flow mapping's brace allowed between), at any indentation (a `List`'s items).
+fn names_secret(document: &[u8]) -> bool {
+    memchr::memmem::find_iter(document, b"Secret").any(|at| {
+        let before = document.get(..at).unwrap_or_default();
+        let before = before.trim_ascii_end();
+        let before = before
+            .strip_suffix(b"\"")
+            .or_else(|| before.strip_suffix(b"'"))
+            .unwrap_or(before);
+        let before = before.trim_ascii_end();
+        let before = before.strip_suffix(b":").unwrap_or_default();
+        let before = before
+            .strip_suffix(b"\"")
+            .or_else(|| before.strip_suffix(b"'"))
+            .unwrap_or(before);
+        let word_ends = document
+            .get(at + b"Secret".len())
+            .is_none_or(|b| !b.is_ascii_alphanumeric());
+        let word_starts = before.strip_suffix(b"kind").is_some_and(|b| {
+            b.last()
+                .is_none_or(|c| !c.is_ascii_alphanumeric() && *c != b'_')
+        });
+        word_ends && word_starts
+    })
+}
+
 /// Whether a file is JSON rather than YAML: its first character (after a byte order mark and
 /// blanks) opens an object or an array.
 fn is_json(bytes: &[u8]) -> bool {
@@ -86,6 +121,34 @@ fn is_json(bytes: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_are_worth_reading_whatever_they_hold() {
+        for secret in [
+            "kind: Secret\n",
+            "  kind:   \"Secret\"  \n",
+            "{apiVersion: v1, kind: 'Secret', data: {}}",
+            "items:\n- kind: Secret\n",
+            "\"kind\": \"Secret\"",
+        ] {
+            assert!(names_secret(secret.as_bytes()), "{secret}");
+        }
+        for other in [
+            "kind: SecretProviderClass\n",
+            "kind: ConfigMap\nsecretRef: Secret\n",
+            "mykind: Secret\n",
+            "kind: Pod\n# Secret\n",
+        ] {
+            assert!(!names_secret(other.as_bytes()), "{other}");
+        }
+        // A stream: the Secret is read though nothing in it names an endpoint, the ConfigMap
+        // is not.
+        let stream = b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  x.sh: \"#!/bin/sh\\necho\"\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: b}\nstringData:\n  value: \"#!/bin/sh\\necho\"\n";
+        let parsed = parse_kept(stream, 0, &|_| false);
+        assert_eq!(parsed.embedded.len(), 1);
+        assert_eq!(parsed.links.len(), 1);
+        assert_eq!(parse(stream, 0).embedded.len(), 2);
+    }
 
     #[test]
     fn a_broken_file_is_named_by_what_it_is() {

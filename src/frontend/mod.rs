@@ -344,11 +344,7 @@ pub fn parse(kind: Kind, bytes: &[u8], host: HostId) -> Parsed {
         Kind::Boothook => shell::parse_boothook(bytes, host),
         Kind::Mime => mime::parse(bytes, host),
         Kind::Gzip => gzip(bytes),
-        Kind::Manifest => {
-            let mut parsed = manifests::parse(bytes, host);
-            parsed.dependencies.extend(images::yaml_images(bytes, host));
-            with_agent_options(parsed, bytes, host)
-        }
+        Kind::Manifest => manifest(bytes, host, &|_| true),
         Kind::Terraform => terraform::parse(bytes, host),
         Kind::Make => make::parse(bytes, host),
         Kind::Dependencies(format) => dependencies::parse(format, bytes, host),
@@ -360,6 +356,26 @@ pub fn parse(kind: Kind, bytes: &[u8], host: HostId) -> Parsed {
         Kind::Documentation(format) => markdown::parse(format, bytes, host),
         Kind::Helm => helm::parse(bytes, host),
     }
+}
+
+/// [`parse`], where a stream of YAML documents (`Kind::Manifest`) is read only in the documents
+/// that `worth_reading` says may matter (and those its front end needs whatever they hold).
+pub fn parse_kept(
+    kind: Kind,
+    bytes: &[u8],
+    host: HostId,
+    worth_reading: &dyn Fn(&[u8]) -> bool,
+) -> Parsed {
+    match kind {
+        Kind::Manifest => manifest(bytes, host, worth_reading),
+        _ => parse(kind, bytes, host),
+    }
+}
+
+fn manifest(bytes: &[u8], host: HostId, worth_reading: &dyn Fn(&[u8]) -> bool) -> Parsed {
+    let mut parsed = manifests::parse_kept(bytes, host, worth_reading);
+    parsed.dependencies.extend(images::yaml_images(bytes, host));
+    with_agent_options(parsed, bytes, host)
 }
 
 /// Adds the agent options that turn IMDSv2 off (see `images::agent_options`) written in a host.

@@ -28,9 +28,20 @@ fn not_parsed(error: &crate::syntax::ParseError) -> String {
 /// two trees are held at once: a bundle of many manifests is read whole, however long; only a
 /// single document past the limits is not, and then the file is not (`read` may have seen the
 /// runs before it: the caller drops what it read).
-pub fn read_documents(bytes: &[u8], mut read: impl FnMut(&Tree)) -> Result<(), String> {
-    if let Some(kept) = without_schemas(bytes) {
-        // Each document that is not a schema, one at a time.
+pub fn read_documents(bytes: &[u8], read: impl FnMut(&Tree)) -> Result<(), String> {
+    read_documents_kept(bytes, &|_| true, read)
+}
+
+/// [`read_documents`], of the documents `worth_reading` says may matter only (the others are
+/// never parsed: a document cannot see into another, anchors included), when the stream has
+/// more than one. `worth_reading` sees each document's text, its `---` line included.
+pub fn read_documents_kept(
+    bytes: &[u8],
+    worth_reading: &dyn Fn(&[u8]) -> bool,
+    mut read: impl FnMut(&Tree),
+) -> Result<(), String> {
+    if let Some(kept) = kept_documents(bytes, worth_reading) {
+        // Each document kept, one at a time.
         for document in kept {
             let text = bytes.get(document.clone()).unwrap_or_default();
             if let Some(why) = beyond_grammar(text) {
@@ -63,15 +74,26 @@ pub fn read_documents(bytes: &[u8], mut read: impl FnMut(&Tree)) -> Result<(), S
     Ok(())
 }
 
-/// The documents of a stream that are not Kubernetes `CustomResourceDefinition`s, as byte ranges,
-/// when at least one is (else `None`: the stream is read as it is). A CRD declares a schema:
-/// nothing in it runs or configures an instance, but its descriptions name the very fields and
-/// addresses the prefilter looks for (CAPA's `instanceMetadataOptions`, Calico's
-/// 169.254.169.254), and a CRD is often most of a manifest bundle's bytes. A document is a CRD
-/// when a line of its own, unindented, says `kind: CustomResourceDefinition`.
-fn without_schemas(bytes: &[u8]) -> Option<Vec<std::ops::Range<usize>>> {
+/// The documents of a stream that are worth reading, as byte ranges, when at least one is not
+/// (else `None`: the stream is read as it is). A document is not worth reading when
+/// `worth_reading` says so of its text (the stream has more than one document), or when it is a
+/// Kubernetes `CustomResourceDefinition`: a CRD declares a schema, nothing in it runs or
+/// configures an instance, but its descriptions name the very fields and addresses the
+/// prefilter looks for (CAPA's `instanceMetadataOptions`, Calico's 169.254.169.254), and a CRD is
+/// often most of a manifest bundle's bytes. A document is a CRD when a line of its own,
+/// unindented, says `kind: CustomResourceDefinition`. Documents start at `---` lines, as YAML
+/// has it: no scalar can hold such a line.
+fn kept_documents(
+    bytes: &[u8],
+    worth_reading: &dyn Fn(&[u8]) -> bool,
+) -> Option<Vec<std::ops::Range<usize>>> {
     const CRD: &[u8] = b"CustomResourceDefinition";
-    memchr::memmem::find(bytes, CRD)?;
+    let has_schema = memchr::memmem::find(bytes, CRD).is_some();
+    // One document: the file was worth reading, or it would not be parsed.
+    if !has_schema && !bytes.starts_with(b"---") && memchr::memmem::find(bytes, b"\n---").is_none()
+    {
+        return None;
+    }
     let mut documents = Vec::new();
     let mut start = 0;
     let mut schema = false;
@@ -85,25 +107,33 @@ fn without_schemas(bytes: &[u8]) -> Option<Vec<std::ops::Range<usize>>> {
             schema = false;
         }
         let content = line.trim_ascii_end();
-        schema |= content.strip_prefix(b"kind:").is_some_and(|kind| {
-            let kind = kind.trim_ascii();
-            [
-                kind,
-                kind.get(1..kind.len().saturating_sub(1))
-                    .unwrap_or_default(),
-            ]
-            .contains(&CRD)
-        });
+        schema |= has_schema
+            && content.strip_prefix(b"kind:").is_some_and(|kind| {
+                let kind = kind.trim_ascii();
+                [
+                    kind,
+                    kind.get(1..kind.len().saturating_sub(1))
+                        .unwrap_or_default(),
+                ]
+                .contains(&CRD)
+            });
         at += line.len();
     }
     documents.push((start..bytes.len(), schema));
-    if !documents.iter().any(|(_, schema)| *schema) {
+    let several = documents.len() > 1;
+    let worth = |range: &std::ops::Range<usize>| {
+        !several || worth_reading(bytes.get(range.clone()).unwrap_or_default())
+    };
+    if documents
+        .iter()
+        .all(|(range, schema)| !schema && worth(range))
+    {
         return None;
     }
     Some(
         documents
             .into_iter()
-            .filter(|(_, schema)| !schema)
+            .filter(|(range, schema)| !schema && worth(range))
             .map(|(range, _)| range)
             .collect(),
     )
@@ -833,12 +863,12 @@ pub fn mapping_slot(node: Node, bytes: &[u8]) -> Option<crate::model::setting::S
 
 #[cfg(test)]
 mod tests {
-    use super::without_schemas;
+    use super::kept_documents;
 
     #[test]
     fn schema_documents_are_left_out_of_a_stream() {
         let stream = "apiVersion: v1\nkind: Pod\n---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nspec:\n  description: curl http://169.254.169.254/\n---\nkind: \"CustomResourceDefinition\"\n--- \nkind: ConfigMap\ndata:\n  x: |\n    kind: CustomResourceDefinition\n";
-        let kept: Vec<&str> = without_schemas(stream.as_bytes())
+        let kept: Vec<&str> = kept_documents(stream.as_bytes(), &|_| true)
             .unwrap()
             .into_iter()
             .map(|r| &stream[r])
@@ -852,12 +882,39 @@ mod tests {
         );
         // No schema (an indented `kind:` is not the document's): the stream is read as it is.
         assert_eq!(
-            without_schemas(
-                b"kind: ConfigMap\ndata:\n  x: |\n    kind: CustomResourceDefinition\n"
+            kept_documents(
+                b"kind: ConfigMap\ndata:\n  x: |\n    kind: CustomResourceDefinition\n",
+                &|_| true
             ),
             None
         );
-        assert_eq!(without_schemas(b"kind: Pod\n"), None);
+        assert_eq!(kept_documents(b"kind: Pod\n", &|_| true), None);
+    }
+
+    #[test]
+    fn documents_not_worth_reading_are_left_out_of_a_stream() {
+        let worth = |text: &[u8]| memchr::memmem::find(text, b"keep").is_some();
+        let stream = "a: keep\n---\nb: 1\n--- # keep\nc: 2\n---\nd: |\n  ---x\n  keep\n---\n";
+        let kept: Vec<&str> = kept_documents(stream.as_bytes(), &worth)
+            .unwrap()
+            .into_iter()
+            .map(|r| &stream[r])
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                "a: keep\n",
+                "--- # keep\nc: 2\n",
+                "---\nd: |\n  ---x\n  keep\n"
+            ]
+        );
+        // A stream of one document is read whole, whatever `worth_reading` says of it (the
+        // file was worth reading); so is one where every document is worth it.
+        assert_eq!(kept_documents(b"---\nb: 1\n", &worth), None);
+        assert_eq!(kept_documents(b"b: 1\n", &worth), None);
+        assert_eq!(kept_documents(b"a: keep\n---\nb: keep\n", &worth), None);
+        // Nothing worth reading: nothing is parsed.
+        assert_eq!(kept_documents(b"a: 1\n---\nb: 2\n", &worth), Some(vec![]));
     }
 
     use super::*;

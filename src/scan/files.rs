@@ -5,7 +5,7 @@
 
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use super::{Checked, Counters, Diagnostic, DiagnosticKind, Options, Results};
@@ -19,7 +19,16 @@ pub(super) struct Scan<'a> {
     options: &'a Options,
     counters: &'a Counters,
     results: Mutex<Results>,
+    /// How many bytes of files keep what their check read for the pass across files
+    /// (`Checked::prepared`), within [`KEPT_BYTES`].
+    kept: AtomicUsize,
 }
+
+/// How many bytes of files may keep what their check read for the pass across files: what is
+/// kept costs about 2.5 times the file's bytes (a tree of 1,600 Terraform modules, 11.6 MB of
+/// HCL, peaked at 97 MB with what was read of every `.tf` kept, against 68 MB with none), and
+/// kOps's 81 generated `.tf` files are 4 MB. A file past it is parsed again when checked again.
+const KEPT_BYTES: usize = 8 << 20;
 
 impl<'a> Scan<'a> {
     pub fn new(options: &'a Options, counters: &'a Counters) -> Self {
@@ -27,6 +36,7 @@ impl<'a> Scan<'a> {
             options,
             counters,
             results: Mutex::new(Results::default()),
+            kept: AtomicUsize::new(0),
         }
     }
 
@@ -238,8 +248,17 @@ impl Scan<'_> {
                 links,
                 summaries,
                 unresolved_dependencies,
+                prepared,
             }) => {
                 let kept = !findings.is_empty() || !links.is_empty();
+                let size = source.bytes.len();
+                let prepared = prepared.filter(|_| {
+                    self.kept
+                        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |total| {
+                            (total + size <= KEPT_BYTES).then_some(total + size)
+                        })
+                        .is_ok()
+                });
                 for note in notes {
                     self.diagnostic(Some(shown.clone()), note.kind, note.message);
                 }
@@ -275,6 +294,7 @@ impl Scan<'_> {
                             summaries,
                             internal_error: false,
                             setting_notes: setting_notes.take().unwrap_or_default(),
+                            prepared,
                         });
                     }
                 });

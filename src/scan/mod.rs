@@ -87,13 +87,25 @@ pub struct Checked {
     /// The notes of its last check that the pass across files may change
     /// (`Outcome::Checked::setting_notes`), said when the run's checks are done.
     pub setting_notes: Vec<crate::model::Note>,
+    /// What its first check read and analysed (`Outcome::Checked::prepared`), until the pass
+    /// across files is done: checking it again with what other files say then parses nothing.
+    pub prepared: Option<Box<check::Prepared>>,
 }
 
 impl Checked {
     /// Checks the file again as it is now in memory, with what other files say about it, and
     /// takes the new report, links and summaries.
     pub fn recheck(&mut self, settings: &CheckSettings) {
-        let outcome = self.check(self.report.source.bytes.clone(), settings);
+        let outcome = match self.prepared.take() {
+            // Read from the same bytes: only what the other files say has changed.
+            Some(prepared) if prepared.bytes() == self.report.source.bytes => {
+                let settings = self.settings.as_ref().unwrap_or(settings);
+                let outcome = guarded(|| prepared.recheck(settings, &self.external));
+                self.prepared = Some(prepared);
+                outcome
+            }
+            _ => self.check(self.report.source.bytes.clone(), settings),
+        };
         self.take(outcome);
     }
 
@@ -121,8 +133,10 @@ impl Checked {
                 links,
                 summaries,
                 setting_notes,
+                prepared,
                 ..
             }) => {
+                self.prepared = prepared;
                 self.report = FileReport { source, findings };
                 self.links = links;
                 self.summaries = summaries;
@@ -145,6 +159,7 @@ impl Checked {
                 };
                 *self.links = Default::default();
                 self.summaries = Vec::new();
+                self.prepared = None;
             }
             outcome => self.take(outcome),
         }
@@ -270,6 +285,10 @@ pub fn run(paths: &[PathBuf], options: &Options, counters: &Counters) -> Results
     let mut results = scan.finish();
     results.max_file_size = options.max_file_size;
     across::relink(&options.check, &mut results);
+    // Checks after this one (fixes) read each file anew.
+    for checked in &mut results.files {
+        checked.prepared = None;
+    }
     results.say_internal_errors();
     results.say_setting_notes();
     results
