@@ -13,7 +13,8 @@ use crate::fragment::codec::Codec;
 use crate::fragment::language;
 use crate::fragment::HostSpan;
 use crate::fragment::{
-    dockerfile_line, exec_form, json_string, Fragment, HostId, InsertRegion, OffsetMap, Quoting,
+    dockerfile_line, exec_form, json_string, Fragment, HostId, InsertRegion, Language, OffsetMap,
+    Quoting,
 };
 use crate::model::Note;
 
@@ -248,6 +249,9 @@ pub fn parse(original: &[u8], host: HostId) -> Parsed {
     let mut current_env = Environment::default();
     let mut current_alias = String::new();
     let mut busybox = false;
+    // The program `SHELL` names for shell-form instructions: a POSIX shell, PowerShell, or
+    // (`None`) another one, which is not read (cmd.exe).
+    let mut shell: Result<Language, String> = Ok(Language::Shell);
     // The files of this stage's image copied from the build context, and its working directory.
     let mut image_files = ImageFiles::default();
     let root = tree.root_node();
@@ -279,7 +283,9 @@ pub fn parse(original: &[u8], host: HostId) -> Parsed {
                     .unwrap_or_default();
                 stage = Some(inherited.unwrap_or_default());
                 image_files = ImageFiles::default();
+                shell = Ok(Language::Shell);
             }
+            "shell_instruction" => shell = shell_program(instruction, bytes),
             "copy_instruction" | "add_instruction" => image_files.copy(instruction, bytes),
             "workdir_instruction" => {
                 if let Some(path) = find_child(instruction, "path") {
@@ -315,7 +321,36 @@ pub fn parse(original: &[u8], host: HostId) -> Parsed {
             }
             _ => {
                 let env = stage.clone().unwrap_or_else(|| global.clone());
-                collect(instruction, bytes, host, escape, &env, busybox, &mut parsed);
+                let base = Fragment {
+                    host,
+                    environment: env.vars.clone(),
+                    in_container: true,
+                    busybox,
+                    language: *shell.as_ref().unwrap_or(&Language::Shell),
+                    ..Fragment::script(b"")
+                };
+                let before = parsed.fragments.len();
+                collect(
+                    instruction,
+                    bytes,
+                    escape,
+                    &base,
+                    shell.is_ok(),
+                    &mut parsed,
+                );
+                if let Err(program) = &shell {
+                    if parsed.fragments.len() == before && has_shell_form(instruction) {
+                        let line = 1 + bytes
+                            .get(..instruction.start_byte())
+                            .unwrap_or_default()
+                            .iter()
+                            .filter(|&&b| b == b'\n')
+                            .count();
+                        parsed.diagnostics.push(Note::partly_analysed(format!(
+                            "line {line}: a shell-form instruction run by `{program}` (SHELL) is not analysed"
+                        )));
+                    }
+                }
                 // What the container runs when it runs: its requests, and the scripts it names
                 // that the build copied from the context.
                 if matches!(
@@ -374,10 +409,9 @@ fn find_child<'t>(node: Node<'t>, kind: &str) -> Option<Node<'t>> {
 fn collect(
     instruction: Node,
     bytes: &[u8],
-    host: HostId,
     escape: char,
-    env: &Environment,
-    busybox: bool,
+    base: &Fragment,
+    shell_form_read: bool,
     parsed: &mut Parsed,
 ) {
     match instruction.kind() {
@@ -386,21 +420,19 @@ fn collect(
             let mut cursor = instruction.walk();
             for inner in instruction.named_children(&mut cursor) {
                 if inner.kind().ends_with("_instruction") {
-                    collect(inner, bytes, host, escape, env, busybox, parsed);
+                    collect(inner, bytes, escape, base, shell_form_read, parsed);
                 }
             }
             return;
         }
         _ => return,
     }
-    let base = Fragment {
-        host,
-        environment: env.vars.clone(),
-        in_container: true,
-        busybox,
-        ..Fragment::script(b"")
-    };
     if let Some(array) = find_child(instruction, "json_string_array") {
+        // Exec form runs its program directly, whatever `SHELL` says: argv, read as shell words.
+        let base = Fragment {
+            language: Language::Shell,
+            ..base.clone()
+        };
         if let Some(fragment) = exec_form(array, bytes, &base) {
             if fragment.insert.iter().all(|r| r.quoting.is_none()) {
                 parsed.embedded.push(exec_form_host(fragment, array));
@@ -413,7 +445,66 @@ fn collect(
     let Some(command) = find_child(instruction, "shell_command") else {
         return;
     };
-    shell_form(instruction, command, bytes, escape, &base, parsed);
+    if !shell_form_read {
+        return;
+    }
+    let before = parsed.fragments.len();
+    shell_form(instruction, command, bytes, escape, base, parsed);
+    if base.language == Language::PowerShell {
+        for fragment in parsed.fragments.iter_mut().skip(before) {
+            // Docker joins continued lines before PowerShell sees them; the layer wrote each
+            // continuation as the shell's backslash and newline, which PowerShell does not
+            // continue on: two spaces instead, the same length, so every offset holds.
+            let mut at = 0;
+            while let Some(found) =
+                memchr::memmem::find(fragment.text.get(at..).unwrap_or_default(), b"\\\n")
+            {
+                let start = at + found;
+                if let Some(pair) = fragment.text.get_mut(start..start + 2) {
+                    pair.copy_from_slice(b"  ");
+                }
+                at = start + 2;
+            }
+            // A fix's new statement would be a new line, which ends the instruction: found,
+            // not fixed.
+            fragment.insert = vec![InsertRegion::none()];
+        }
+    }
+}
+
+/// Whether an instruction (or the one `ONBUILD`/`HEALTHCHECK` holds) is in shell form.
+fn has_shell_form(instruction: Node) -> bool {
+    let inner = find_child(instruction, "cmd_instruction")
+        .or_else(|| find_child(instruction, "run_instruction"))
+        .unwrap_or(instruction);
+    find_child(inner, "shell_command").is_some()
+}
+
+/// The language `SHELL ["program", …]` runs shell-form instructions in: a POSIX shell,
+/// PowerShell, or (the program's name) another one.
+fn shell_program(instruction: Node, bytes: &[u8]) -> Result<Language, String> {
+    let program = find_child(instruction, "json_string_array")
+        .and_then(|array| {
+            let mut cursor = array.walk();
+            let first = array
+                .named_children(&mut cursor)
+                .find(|c| c.kind() == "json_string")
+                .map(|c| unquote_value(&text_str(c, bytes)));
+            first
+        })
+        .unwrap_or_default();
+    let name = program
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    if language::is_powershell_name(&name) {
+        Ok(Language::PowerShell)
+    } else if language::is_shell_name(&name) {
+        Ok(Language::Shell)
+    } else {
+        Err(program)
+    }
 }
 
 /// An instruction in shell form: each here-document is a script when the command is only their

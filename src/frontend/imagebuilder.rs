@@ -58,7 +58,7 @@ pub fn read(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
                         parsed.fragments.push(script.finish(host));
                     }
                 }
-                "ExecutePowerShell" => super::powershell(script, &what, parsed),
+                "ExecutePowerShell" => super::powershell(script, host, parsed),
                 _ => {}
             }
         }

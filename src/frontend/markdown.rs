@@ -3,7 +3,7 @@
 //! each block whose language the project reads becomes a host of its own (shell, Python, a
 //! Dockerfile, or YAML, JSON and HCL read by the front end their content asks for), written in
 //! place when fixed. The whole file is documentation (`Parsed::documentation`): its findings are
-//! lowered to warnings by the check. Blocks in a language not read are said in a note;
+//! lowered to warnings by the check. PowerShell blocks are read as PowerShell;
 //! untagged blocks, indented code blocks and prose are not read.
 
 use std::path::Path;
@@ -12,7 +12,7 @@ use super::{Embedded, Kind, Parsed};
 use crate::fragment::codec::Codec;
 use crate::fragment::markdown_fence::{self, Block};
 use crate::fragment::{HostId, HostSpan};
-use crate::model::{Note, OriginEntry};
+use crate::model::OriginEntry;
 
 /// The documentation formats read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,26 +43,19 @@ impl Format {
     }
 }
 
-/// What the project reads of a block tagged `tag`: the kind of host, or a language not read
-/// yet (`Err`), or nothing (`Ok(None)`: a language that cannot reach IMDS, or one only known
-/// by its content).
-fn kind_of(tag: &str, content: &[u8]) -> Result<Option<Kind>, &'static str> {
-    Ok(match tag {
+/// What the project reads of a block tagged `tag`: the kind of host, or nothing (a language
+/// that cannot reach IMDS, or one the project does not read).
+fn kind_of(tag: &str, content: &[u8]) -> Option<Kind> {
+    match tag {
         "sh" | "bash" | "shell" | "zsh" | "ksh" | "console" | "shell-session" | "sh-session"
         | "shellsession" | "terminal" => Some(Kind::Shell),
         "python" | "py" | "python3" => Some(Kind::Python),
         "dockerfile" | "docker" | "containerfile" => Some(Kind::Dockerfile),
         "yaml" | "yml" | "json" => Some(super::user_data_kind(content).unwrap_or(Kind::Manifest)),
         "hcl" | "terraform" | "tf" => Some(Kind::Terraform),
-        "powershell" | "ps1" | "pwsh" | "ps" => return Err(not_read_yet(tag)),
+        "powershell" | "ps1" | "pwsh" | "ps" | "posh" => Some(Kind::PowerShell),
         _ => None,
-    })
-}
-
-/// The one place that says which block languages are tagged but not analysed yet (PowerShell,
-/// until its analysis exists).
-fn not_read_yet(_tag: &str) -> &'static str {
-    "PowerShell not analysed yet"
+    }
 }
 
 /// Reads a documentation file's code blocks.
@@ -76,34 +69,16 @@ pub fn parse(format: Format, bytes: &[u8], _host: HostId) -> Parsed {
         documentation: vec![HostSpan::new(0, bytes.len())],
         ..Parsed::default()
     };
-    let mut not_read: Vec<(usize, &'static str)> = Vec::new();
     for block in &blocks {
         if block.lines.is_empty() {
             continue;
         }
         let (text, anchors) = markdown_fence::decode(bytes, block);
-        match kind_of(&block.tag, &text) {
-            Ok(Some(kind)) => parsed
+        if let Some(kind) = kind_of(&block.tag, &text) {
+            parsed
                 .embedded
-                .push(embedded(format, block, text, anchors, kind)),
-            Ok(None) => {}
-            Err(why) => not_read.push((block.line + 1, why)),
+                .push(embedded(format, block, text, anchors, kind));
         }
-    }
-    let mut whys: Vec<&str> = not_read.iter().map(|(_, why)| *why).collect();
-    whys.dedup();
-    for why in whys {
-        let lines: Vec<String> = not_read
-            .iter()
-            .filter(|(_, w)| *w == why)
-            .map(|(line, _)| line.to_string())
-            .collect();
-        parsed.diagnostics.push(Note::partly_analysed(format!(
-            "code block{} at line{} {}: {why}",
-            if lines.len() == 1 { "" } else { "s" },
-            if lines.len() == 1 { "" } else { "s" },
-            lines.join(", ")
-        )));
     }
     parsed
 }

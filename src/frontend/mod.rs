@@ -424,15 +424,15 @@ pub fn is_foreign(text: &[u8]) -> bool {
 
 /// PowerShell code a host runs (an Image Builder `ExecutePowerShell` step, an SSM
 /// `aws:runPowerShellScript`, a Packer `powershell` provisioner), built as one script like the
-/// host's shell code. There is no PowerShell analysis yet: the code gets a note saying it was not
-/// analysed. This is the one place that decides it, for every host.
-pub fn powershell(script: script::ScriptBuilder, what: &str, parsed: &mut Parsed) {
+/// host's shell code: a fragment for the PowerShell analysis, written back through the same
+/// layers. The one place that decides it, for every host.
+pub fn powershell(script: script::ScriptBuilder, host: HostId, parsed: &mut Parsed) {
     if script.is_empty() {
         return;
     }
-    parsed.diagnostics.push(Note::partly_analysed(format!(
-        "{what} is PowerShell, which is not analysed yet"
-    )));
+    let mut fragment = script.finish(host);
+    fragment.language = crate::fragment::Language::PowerShell;
+    parsed.fragments.push(fragment);
 }
 
 /// Gzip-compressed user data: the decompressed bytes, read as what they say they are.

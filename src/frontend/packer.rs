@@ -129,8 +129,14 @@ pub fn read(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
         );
         if let Some(inline) = yaml::get(provisioner, bytes, "inline") {
             let (script, unread) = command_lines(inline, bytes, "{{", "}}");
+            if kind == "powershell" {
+                super::powershell(script, host, parsed);
+                continue;
+            }
             if !shell {
-                super::powershell(script, &what, parsed);
+                parsed.diagnostics.push(Note::partly_analysed(format!(
+                    "{what} runs cmd.exe batch commands, which are not analysed"
+                )));
                 continue;
             }
             if unread > 0 {

@@ -195,8 +195,14 @@ fn provisioners(
                         let region = InsertRegion::quoted(quoting);
                         script.push_text(&String::from_utf8_lossy(&t.text), &t.anchors, region);
                     }
+                    if kind == "powershell" {
+                        super::powershell(script, host, parsed);
+                        continue;
+                    }
                     if !shell {
-                        super::powershell(script, &what, parsed);
+                        parsed.diagnostics.push(Note::partly_analysed(format!(
+                            "{what} runs cmd.exe batch commands, which are not analysed"
+                        )));
                         continue;
                     }
                     if other > 0 && templates.is_empty() {

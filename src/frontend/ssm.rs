@@ -107,7 +107,7 @@ fn plugin(
                 parsed.fragments.push(script.finish(host));
             }
         }
-        "aws:runPowerShellScript" => super::powershell(script, what, parsed),
+        "aws:runPowerShellScript" => super::powershell(script, host, parsed),
         _ => {}
     }
 }

@@ -44,8 +44,8 @@ pub fn base_name(word: &Word) -> Option<String> {
     Some(text.rsplit('/').next().unwrap_or_default().to_owned())
 }
 
-use crate::fragment::language::is_python_name;
 pub use crate::fragment::language::is_shell_name;
+use crate::fragment::language::{is_powershell_name, is_python_name};
 use crate::fragment::Language;
 
 /// How a wrapper's options are written: short letters and long names that take a value.
@@ -362,6 +362,7 @@ fn peel(argv: &[Word], place: &mut Place) -> Invocation {
             }
             shell if is_shell_name(shell) => return shell_invocation(argv, at),
             python if is_python_name(python) => return python_invocation(argv, at),
+            pwsh if is_powershell_name(pwsh) => return powershell_invocation(argv, at),
             _ => return Invocation::Other { program: at, name },
         };
         at = next;
@@ -535,6 +536,78 @@ fn python_invocation(argv: &[Word], at: usize) -> Invocation {
     }
 }
 
+/// PowerShell's options (`pwsh [-NoProfile] [-ExecutionPolicy P] (-Command CODE | -File F | -)`,
+/// any case, any unambiguous abbreviation: `-c`, `-Com`): `-Command` makes the next word the code
+/// (`-` reads it from standard input); `-File` and `-EncodedCommand` run no readable code here;
+/// no operand reads standard input.
+fn powershell_invocation(argv: &[Word], at: usize) -> Invocation {
+    /// Options that take a value.
+    const WITH_VALUE: &[&str] = &[
+        "executionpolicy",
+        "windowstyle",
+        "outputformat",
+        "inputformat",
+        "configurationname",
+        "workingdirectory",
+        "settingsfile",
+        "custompipename",
+        "psconsolefile",
+        "version",
+    ];
+    let other = Invocation::Other {
+        program: at,
+        name: "pwsh".to_owned(),
+    };
+    let mut i = at + 1;
+    while let Some(word) = argv.get(i) {
+        let Some(text) = word.literal() else {
+            return other;
+        };
+        if text == "-" {
+            break;
+        }
+        let Some(option) = text.strip_prefix('-').or_else(|| text.strip_prefix('/')) else {
+            // A bare word is the command (`pwsh Get-Date`), which the analysis does not follow.
+            return other;
+        };
+        let option = option.to_ascii_lowercase();
+        let names = |full: &str| !option.is_empty() && full.starts_with(option.as_str());
+        // `-c` is `-Command` by definition; a longer prefix must not also name
+        // `-ConfigurationName` (`-co` is ambiguous, and PowerShell refuses it).
+        if option == "c" || (option.len() >= 3 && names("command")) {
+            let code = i + 1;
+            return match argv.get(code).and_then(Word::literal).as_deref() {
+                Some("-") => Invocation::Interpreter {
+                    program: at,
+                    language: Language::PowerShell,
+                    code: None,
+                    reads_stdin: true,
+                },
+                _ => Invocation::Interpreter {
+                    program: at,
+                    language: Language::PowerShell,
+                    code: Some(code).filter(|&c| c < argv.len()),
+                    reads_stdin: false,
+                },
+            };
+        }
+        if names("file") || names("encodedcommand") || option == "ec" || option == "f" {
+            return other;
+        }
+        i += if WITH_VALUE.iter().any(|full| names(full)) && option.len() >= 2 {
+            2
+        } else {
+            1
+        };
+    }
+    Invocation::Interpreter {
+        program: at,
+        language: Language::PowerShell,
+        code: None,
+        reads_stdin: true,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -580,6 +653,38 @@ mod tests {
             } => Some((code, reads_stdin)),
             _ => None,
         }
+    }
+
+    fn pwsh(line: &str) -> Option<(Option<usize>, bool)> {
+        match invocation(&argv(line)) {
+            Invocation::Interpreter {
+                language: Language::PowerShell,
+                code,
+                reads_stdin,
+                ..
+            } => Some((code, reads_stdin)),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn powershell_command_strings_and_standard_input() {
+        assert_eq!(pwsh("pwsh -c CODE"), Some((Some(2), false)));
+        assert_eq!(pwsh("powershell -Command CODE"), Some((Some(2), false)));
+        assert_eq!(
+            pwsh("powershell.exe -NoProfile -ExecutionPolicy Bypass -Command CODE"),
+            Some((Some(5), false))
+        );
+        assert_eq!(
+            pwsh("pwsh -nop -NonInteractive -Com CODE"),
+            Some((Some(4), false))
+        );
+        assert_eq!(pwsh("pwsh -Command -"), Some((None, true)));
+        assert_eq!(pwsh("pwsh -NoProfile"), Some((None, true)));
+        assert_eq!(pwsh("pwsh -File script.ps1"), None);
+        assert_eq!(pwsh("pwsh -EncodedCommand ZQBjAGgAbwA="), None);
+        assert_eq!(pwsh("pwsh -ec ZQBjAGgAbwA="), None);
+        assert_eq!(pwsh("pwsh script.ps1"), None);
     }
 
     #[test]

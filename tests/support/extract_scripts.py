@@ -1129,7 +1129,8 @@ CONSOLE_TAGS = ("console", "shell-session", "sh-session", "shellsession", "termi
 def code_block(tag, content, name, path, out):
     """A tagged code block of documentation, run as its tag says: shell (bash), a console
     session (the commands after `$ `/`# ` prompts, with their continuation lines), a Dockerfile,
-    YAML (cloud-config or a manifest), HCL; Python is compiled. Other tags run nothing."""
+    YAML (cloud-config or a manifest), HCL, PowerShell (checked with imds-lint's grammar); Python
+    is compiled. Other tags run nothing."""
     if tag in SHELL_TAGS:
         out.add(name, "bash", content)
     elif tag in CONSOLE_TAGS:
@@ -1160,6 +1161,8 @@ def code_block(tag, content, name, path, out):
                 structured(doc, out)
     elif tag in ("hcl", "terraform", "tf"):
         terraform(path, content, out)
+    elif tag in ("powershell", "ps1", "pwsh", "ps", "posh"):
+        out.add(name, "powershell", content)
     elif tag in ("python", "py", "python3"):
         try:
             compile(content, name, "exec")
@@ -1378,6 +1381,10 @@ def packer(doc, where, out, open_="{{", close="}}"):
         if provisioner.get("type") in ("shell", "shell-local") and "inline" in provisioner:
             text = command_lines(provisioner["inline"], open_, close)
             out.add(f"{where}provisioner {index + 1}", "sh", text)
+        elif provisioner.get("type") == "powershell" and "inline" in provisioner:
+            # Packer writes the lines into one .ps1 file; checked with imds-lint's grammar.
+            text = command_lines(provisioner["inline"], open_, close)
+            out.add(f"{where}provisioner {index + 1}", "powershell", text)
 
 
 def packer_hcl(text, out):
