@@ -12,19 +12,25 @@ use clap::{Parser, Subcommand, ValueEnum};
         instance settings that still allow IMDSv1",
     long_about = "Find EC2 instance metadata (IMDS) requests that would fail once instances \
         require IMDSv2 tokens, and instance settings that still allow IMDSv1.\n\n\
-        Walks the given files and directories (honouring .gitignore) and reads shell scripts, \
-        Dockerfiles, cloud-init and MIME user data, Kubernetes manifests (Pods and workload pod \
-        templates, Secrets, ConfigMaps, Cluster API machines), eksctl configs, CloudFormation \
-        templates (YAML and JSON), Terraform files, and GitHub Actions and GitLab CI workflows, \
-        with the scripts embedded in them (YAML and JSON strings, heredocs, base64, gzip).\n\n\
+        Walks the given files and directories (honouring .gitignore) and reads shell, Python and \
+        PowerShell scripts, makefiles, Dockerfiles, cloud-init, MIME and Windows user data, \
+        Kubernetes manifests (Pods and workload pod templates, Secrets, ConfigMaps, Cluster API \
+        machines) and Helm templates, eksctl configs, CloudFormation templates (YAML and JSON), \
+        Terraform files, Packer templates, Image Builder components, SSM documents, Ansible \
+        playbooks, CI files (GitHub Actions, GitLab, CodeBuild, CircleCI, Azure Pipelines, \
+        Bitbucket, Buildkite, Jenkinsfiles), code blocks of Markdown, reStructuredText and \
+        AsciiDoc, with the scripts embedded in them (YAML and JSON strings, heredocs, base64, \
+        gzip), and dependency manifests, lockfiles and image references.\n\n\
         Rules (`imds-lint rule` lists them, `imds-lint rule CODE` explains one): IMDS001-IMDS004, \
-        curl and wget requests to 169.254.169.254 (or [fd00:ec2::254], instance-data) without a \
-        token, or with a token request that is not a PUT, has a bad TTL or uses a variable \
-        nothing assigns; IMDS010-IMDS013, instance metadata settings (tokens optional or left \
-        unset, hop limits too low for containers or above 1 without them, tokens required while \
-        the boot script is tokenless) in Terraform, CloudFormation, Cluster API, eksctl and \
-        `aws ec2` commands; IMDS090, suppression comments (`# imds-lint disable=CODE`) that do \
-        nothing. --fix rewrites what it can safely (--unsafe-fixes for the rest, --diff to \
+        requests to 169.254.169.254 (or [fd00:ec2::254], instance-data) without a token (curl, \
+        wget, Python's requests/urllib/httpx/http.client, PowerShell's Invoke-RestMethod, \
+        Invoke-WebRequest and WebClient), or with a token request that is not a PUT, has a bad \
+        TTL or uses a variable nothing assigns; IMDS010-IMDS013, instance metadata settings \
+        (tokens optional or left unset, hop limits too low for containers or above 1 without \
+        them, tokens required while the boot script is tokenless) in Terraform, CloudFormation, \
+        Cluster API, eksctl, Packer and `aws ec2` commands; IMDS020-IMDS021, SDKs, agents and \
+        images too old for IMDSv2; IMDS090, suppression comments (`# imds-lint disable=CODE`) \
+        that do nothing. --fix rewrites what it can safely (--unsafe-fixes for the rest, --diff to \
         preview).\n\n\
         Settings come from the nearest imds-lint.toml or .imds-lint.toml at or above the first \
         path (--config FILE names one, --isolated ignores them); flags override them.\n\n\
