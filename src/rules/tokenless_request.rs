@@ -43,6 +43,16 @@ that IMDSv1 lets through.
 ```sh
 REGION=$(curl -s http://169.254.169.254/latest/meta-data/placement/region)
 ```
+In PowerShell (`.ps1`, `<powershell>` user data):
+```powershell
+$region = Invoke-RestMethod -Uri http://169.254.169.254/latest/meta-data/placement/region
+```
+In Python (`requests`, `httpx`, `urllib.request`, `http.client`; `.py` files, Python shebangs,
+`python3 -c` and here-documents fed to `python3`):
+```python
+import requests
+region = requests.get("http://169.254.169.254/latest/meta-data/placement/region").text
+```
 
 ## Use instead
 ```sh
@@ -50,13 +60,10 @@ TOKEN=$(curl -sS -X PUT "http://169.254.169.254/latest/api/token" -H "X-aws-ec2-
 REGION=$(curl -s -H "X-aws-ec2-metadata-token: $TOKEN" http://169.254.169.254/latest/meta-data/placement/region)
 ```
 With wget: `wget -q -O - --method=PUT --header="X-aws-ec2-metadata-token-ttl-seconds: 21600" …`
-for the token and `--header="X-aws-ec2-metadata-token: $TOKEN"` on each request.
+for the token and `--header="X-aws-ec2-metadata-token: $TOKEN"` on each request. In a makefile
+(a recipe line, `$(shell …)`) the same, with every `$` doubled: `$$(curl …)`, `$$TOKEN`.
 
-In PowerShell (`.ps1`, `<powershell>` user data), the request
-```powershell
-$region = Invoke-RestMethod -Uri http://169.254.169.254/latest/meta-data/placement/region
-```
-becomes, as AWS documents it for Windows instances:
+In PowerShell, as AWS documents it for Windows instances:
 ```powershell
 $token = Invoke-RestMethod -Headers @{"X-aws-ec2-metadata-token-ttl-seconds" = "21600"} -Method PUT -Uri http://169.254.169.254/latest/api/token
 $region = Invoke-RestMethod -Headers @{"X-aws-ec2-metadata-token" = $token} -Uri http://169.254.169.254/latest/meta-data/placement/region
@@ -64,6 +71,15 @@ $region = Invoke-RestMethod -Headers @{"X-aws-ec2-metadata-token" = $token} -Uri
 A `WebClient` sends it with `$wc.Headers["X-aws-ec2-metadata-token"] = $token`.
 `Get-EC2InstanceMetadata` (AWS Tools for PowerShell 4.0.1.0 and later) fetches tokens itself and
 is not flagged.
+
+In Python:
+```python
+import requests
+token = requests.put("http://169.254.169.254/latest/api/token", headers={"X-aws-ec2-metadata-token-ttl-seconds": "21600"}, timeout=2).text
+region = requests.get("http://169.254.169.254/latest/meta-data/placement/region", headers={"X-aws-ec2-metadata-token": token}).text
+```
+boto 2's `boto.utils.get_instance_metadata()` never sends a token: move to botocore's fetcher or
+`ec2-metadata` 2.2.0 or later (no automatic fix).
 
 ## Fix safety
 `--fix` fetches one token per script scope and sends it with every request:
@@ -115,6 +131,21 @@ for `-Headers $variable` (the table is shared), splatted parameters, `-WebSessio
 `WebClient` made inline, and `curl`/`wget` (aliases of `Invoke-WebRequest` only in Windows
 PowerShell 5.1; PowerShell 7 runs curl and wget for them); unsafe in a script the grammar read
 with errors.
+
+In Python, `--fix` rewrites `requests` calls: once per function (or module), before the first
+statement that makes a request,
+```python
+try:
+    IMDS_TOKEN = requests.put("http://169.254.169.254/latest/api/token", headers={"X-aws-ec2-metadata-token-ttl-seconds": "21600"}, timeout=(1, 1))
+    IMDS_TOKEN = IMDS_TOKEN.text if IMDS_TOKEN.ok else None
+except Exception:
+    IMDS_TOKEN = None
+```
+and `"X-aws-ec2-metadata-token": IMDS_TOKEN` merged into the call's `headers={…}` (or
+`headers={…}` added). `requests` leaves out a header whose value is `None`, so where no token
+can be had the request goes out as before. `urllib`, `http.client` and `httpx` requests, and
+one-line `python3 -c` code, are found but not fixed. In a makefile, the fetch goes at the start
+of the recipe line or `$(shell …)` it serves, ended by `; `, with every `$` doubled.
 
 The fix is unsafe (applied only with `--unsafe-fixes`) when BusyBox wget would have to fetch
 the token (it cannot PUT), when headers come from a file that may already hold a token, and for
