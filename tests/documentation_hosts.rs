@@ -213,12 +213,12 @@ fn fixed_helm_templates_keep_every_action() {
 }
 
 /// Text inserted after a block's last line (a setting added at the end of the manifest a list
-/// item's block holds) goes before the closing fence, each new line with the block's indentation;
-/// the closing fence keeps its own.
+/// item's block holds: its options block without `httpTokens`) goes before the closing fence,
+/// each new line with the block's indentation; the closing fence keeps its own.
 #[test]
 fn text_inserted_at_the_end_of_a_block_keeps_the_fence() {
-    let input = "1. Apply:\n\n   ```yaml\n   apiVersion: infrastructure.cluster.x-k8s.io/v1beta2\n   kind: AWSMachineTemplate\n   metadata:\n     name: md-0\n   spec:\n     template:\n       spec:\n         instanceType: t3.large\n   ```\n";
-    let expected = "1. Apply:\n\n   ```yaml\n   apiVersion: infrastructure.cluster.x-k8s.io/v1beta2\n   kind: AWSMachineTemplate\n   metadata:\n     name: md-0\n   spec:\n     template:\n       spec:\n         instanceType: t3.large\n         instanceMetadataOptions:\n           httpTokens: required\n   ```\n";
+    let input = "1. Apply:\n\n   ```yaml\n   apiVersion: infrastructure.cluster.x-k8s.io/v1beta2\n   kind: AWSMachineTemplate\n   metadata:\n     name: md-0\n   spec:\n     template:\n       spec:\n         instanceMetadataOptions:\n           httpEndpoint: enabled\n   ```\n";
+    let expected = "1. Apply:\n\n   ```yaml\n   apiVersion: infrastructure.cluster.x-k8s.io/v1beta2\n   kind: AWSMachineTemplate\n   metadata:\n     name: md-0\n   spec:\n     template:\n       spec:\n         instanceMetadataOptions:\n           httpEndpoint: enabled\n           httpTokens: required\n   ```\n";
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("capa.md");
     std::fs::write(&path, input).unwrap();

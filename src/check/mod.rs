@@ -135,6 +135,8 @@ struct Checking<'a> {
     fragments: &'a [Fragment],
     analyses: &'a [analysis::Analysis],
     external: &'a External,
+    /// The parts of the file that are documentation (`Parsed::documentation`).
+    documentation: &'a [(crate::fragment::HostId, crate::fragment::HostSpan)],
 }
 
 /// Checks one file's bytes. `force_kind` reads the file with that front end whatever its name.
@@ -162,33 +164,6 @@ const IN_DOCUMENTATION: &str =
 /// Findings in documentation (a code block of a Markdown runbook) are warnings at most: the
 /// text teaches the pattern rather than running it. The rules do not know the host; the front
 /// end says which parts are documentation.
-/// The setting findings of a file, less those in documentation that are only warnings (a value
-/// left unset, a hop limit): a snippet in a runbook shows part of an object, whose other fields
-/// the reader's own file sets. A setting written wrong there (`httpTokens: optional`) is still
-/// reported, as a warning.
-fn without_partial_settings_in_documentation(
-    findings: Vec<Finding>,
-    documentation: &[(crate::fragment::HostId, crate::fragment::HostSpan)],
-    view: &Hosts,
-) -> Vec<Finding> {
-    if documentation.is_empty() {
-        return findings;
-    }
-    let spans: Vec<_> = documentation
-        .iter()
-        .map(|(host, span)| view.to_file(*host, *span))
-        .collect();
-    findings
-        .into_iter()
-        .filter(|finding| {
-            let inside = spans
-                .iter()
-                .any(|d| d.start <= finding.span.start && finding.span.end <= d.end);
-            !inside || finding.severity > Severity::Warning
-        })
-        .collect()
-}
-
 fn lower_in_documentation(
     findings: &mut [Finding],
     documentation: &[(crate::fragment::HostId, crate::fragment::HostSpan)],
@@ -386,6 +361,7 @@ fn conclude(prepared: &Prepared, settings: &CheckSettings, external: &External) 
         fragments: &read.fragments,
         analyses,
         external,
+        documentation: &read.documentation,
     };
     let (mut findings, safely_fixed) = requests::findings(&checking);
     let mut links = link_facts::file_links(&checking, read, kind.is_script());
@@ -422,11 +398,7 @@ fn conclude(prepared: &Prepared, settings: &CheckSettings, external: &External) 
         &links.container_requests,
         &links.applications,
     );
-    findings.extend(without_partial_settings_in_documentation(
-        setting_findings,
-        &read.documentation,
-        &view,
-    ));
+    findings.extend(setting_findings);
     findings.extend(settings::booted_findings(&checking));
     findings.extend(dependency_findings);
     // Last: what the markers suppressed is known only once every rule has run.

@@ -339,6 +339,15 @@ fn rule_findings(
             .settings
             .severity_of(rule)
             .min(violation.severity.unwrap_or(Severity::Error));
+        // A snippet in documentation with no options block shows part of an object (its spot
+        // options, its instance type), whose options the reader's own file sets: what it leaves
+        // unset is not reported. One that writes the block, or a value wrong, still is.
+        if severity <= Severity::Warning
+            && setting.block.is_none()
+            && checking.in_documentation(setting.host, setting.head)
+        {
+            continue;
+        }
         for at in &violation.at_requests {
             let Some((host, request)) = code.tokenless.get(at.request) else {
                 continue;
@@ -485,6 +494,15 @@ pub(super) fn booted_findings(checking: &Checking) -> Vec<Finding> {
 }
 
 impl Checking<'_> {
+    /// Whether a span of a host lies in the file's documentation (a Markdown code block).
+    fn in_documentation(&self, host: HostId, span: HostSpan) -> bool {
+        let at = self.view.to_file(host, span);
+        self.documentation.iter().any(|(h, d)| {
+            let d = self.view.to_file(*h, *d);
+            d.start <= at.start && at.end <= d.end
+        })
+    }
+
     /// A setting rule's finding at a request of the boot code (no fix, no related place yet),
     /// unless a marker suppresses it there.
     fn at_request(
