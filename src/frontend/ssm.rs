@@ -61,6 +61,13 @@ pub fn read(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
                     }
                 }
                 "aws:runDocument" => not_followed(&what, &text(input("documentPath")), parsed),
+                // An Automation step's inline script (Python or PowerShell, in `Script`), run by
+                // the Automation service rather than on an instance: said, not read.
+                "aws:executeScript" if input("Script").is_some() => {
+                    parsed.diagnostics.push(Note::partly_analysed(format!(
+                        "{what} runs an inline aws:executeScript script (Python or PowerShell), which is not analysed"
+                    )));
+                }
                 _ => {}
             }
         }
