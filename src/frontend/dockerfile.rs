@@ -216,6 +216,16 @@ impl ImageFiles {
     }
 }
 
+/// The 1-based line of a byte offset, for notes.
+fn line_at(bytes: &[u8], offset: usize) -> usize {
+    1 + bytes
+        .get(..offset)
+        .unwrap_or_default()
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+}
+
 /// Strips one level of quotes from an `ENV`/`ARG` value.
 fn unquote_value(raw: &str) -> String {
     let raw = raw.trim();
@@ -340,12 +350,7 @@ pub fn parse(original: &[u8], host: HostId) -> Parsed {
                 );
                 if let Err(program) = &shell {
                     if parsed.fragments.len() == before && has_shell_form(instruction) {
-                        let line = 1 + bytes
-                            .get(..instruction.start_byte())
-                            .unwrap_or_default()
-                            .iter()
-                            .filter(|&&b| b == b'\n')
-                            .count();
+                        let line = line_at(bytes, instruction.start_byte());
                         parsed.diagnostics.push(Note::partly_analysed(format!(
                             "line {line}: a shell-form instruction run by `{program}` (SHELL) is not analysed"
                         )));
@@ -547,12 +552,7 @@ fn shell_form(
                     match language::of_shebang(&shebang) {
                         Some(language) => language,
                         None => {
-                            let line = 1 + bytes
-                                .get(..content.start_byte())
-                                .unwrap_or_default()
-                                .iter()
-                                .filter(|&&b| b == b'\n')
-                                .count();
+                            let line = line_at(bytes, content.start_byte());
                             parsed.diagnostics.push(Note::partly_analysed(format!(
                                 "line {line}: a here-document run by another interpreter (`{}`) is not analysed",
                                 shebang.trim_end()

@@ -662,10 +662,7 @@ impl<'a> Analyzer<'a> {
 
 /// Whether text names an endpoint spelling (what the prefilter looks for).
 fn may_reach_imds(text: &str) -> bool {
-    let lower = text.to_ascii_lowercase();
-    endpoint::prefilter_needles()
-        .iter()
-        .any(|n| lower.contains(&n.to_ascii_lowercase()))
+    endpoint::names_endpoint(text.as_bytes())
 }
 
 fn token_use(headers: &Headers) -> TokenUse {

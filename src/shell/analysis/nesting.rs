@@ -252,11 +252,7 @@ impl Analyzer<'_> {
         quoting: Option<Vec<Quoting>>,
         script: bool,
     ) {
-        let lower = unquoted.text.to_ascii_lowercase();
-        let names_endpoint = crate::shell::endpoint::prefilter_needles()
-            .iter()
-            .any(|n| memchr::memmem::find(&lower, n.to_ascii_lowercase().as_bytes()).is_some());
-        if unquoted.text.is_empty() || !names_endpoint {
+        if unquoted.text.is_empty() || !crate::shell::endpoint::names_endpoint(&unquoted.text) {
             return;
         }
         if self.nested >= MAX_NESTED {
