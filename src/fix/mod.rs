@@ -34,8 +34,30 @@ impl Default for FixSettings {
     }
 }
 
+/// The header that carries the token, and the one that asks for it with a TTL (every
+/// language's planner writes them).
 const TOKEN_HEADER: &str = "X-aws-ec2-metadata-token";
 const TTL_HEADER: &str = "X-aws-ec2-metadata-token-ttl-seconds";
+
+/// The requests among `targets` that need a token fetched for them: IMDS001 targets the
+/// language's planner can fix (`fixable`) and that have no token variable to reuse. Python's and
+/// PowerShell's planners share their fetches among these.
+fn fetchable(
+    requests: &[Request],
+    targets: &[Target],
+    fixable: impl Fn(&Request) -> bool,
+) -> Vec<usize> {
+    targets
+        .iter()
+        .filter(|t| t.fix == RequestFix::FetchToken)
+        .map(|t| t.request)
+        .filter(|&i| {
+            requests
+                .get(i)
+                .is_some_and(|r| fixable(r) && r.site.reusable_token.is_none())
+        })
+        .collect()
+}
 
 /// The fixes a request rule can ask for (the rules table names one per fixable request rule).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

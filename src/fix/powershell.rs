@@ -32,27 +32,17 @@
 //! never with an empty token that IMDS would refuse even while tokens are optional; the
 //! `WebClient` line sets nothing then, for the same reason.
 
-use super::{encode, finish, free_name, FixSettings, RequestFix, Target, SYNTAX_ERRORS};
+use super::{
+    encode, finish, free_name, FixSettings, RequestFix, Target, SYNTAX_ERRORS, TOKEN_HEADER,
+    TTL_HEADER,
+};
 use crate::model::fix::{Applicability, Edit, Fix};
 use crate::model::request::{ArgumentSite, Client, Method, Request, Scope, TokenUse, Ttl};
 use crate::powershell::Analysis;
 
-const TOKEN_HEADER: &str = "X-aws-ec2-metadata-token";
-const TTL_HEADER: &str = "X-aws-ec2-metadata-token-ttl-seconds";
-
 /// Plans the fixes of one PowerShell fragment's findings, in the order given.
 pub fn plan(analysis: &Analysis, targets: &[Target], settings: FixSettings) -> Vec<Option<Fix>> {
-    let fetchable: Vec<usize> = targets
-        .iter()
-        .filter(|t| t.fix == RequestFix::FetchToken)
-        .map(|t| t.request)
-        .filter(|&i| {
-            analysis
-                .requests
-                .get(i)
-                .is_some_and(|r| fixable(r) && r.site.reusable_token.is_none())
-        })
-        .collect();
+    let fetchable = super::fetchable(&analysis.requests, targets, fixable);
     let fetches = shared_fetches(analysis, &fetchable, &settings);
     targets
         .iter()

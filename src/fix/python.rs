@@ -10,27 +10,17 @@
 //! value is `None`, so the request then goes out exactly as it did before (IMDSv1), instead of
 //! with an empty token that IMDS would refuse even while tokens are optional.
 
-use super::{encode, finish, free_name, FixSettings, RequestFix, Target, SYNTAX_ERRORS};
+use super::{
+    encode, finish, free_name, FixSettings, RequestFix, Target, SYNTAX_ERRORS, TOKEN_HEADER,
+    TTL_HEADER,
+};
 use crate::model::fix::{Applicability, Edit, Fix};
 use crate::model::request::{ArgumentSite, Client, Request, TokenUse};
 use crate::python::Analysis;
 
-const TOKEN_HEADER: &str = "X-aws-ec2-metadata-token";
-const TTL_HEADER: &str = "X-aws-ec2-metadata-token-ttl-seconds";
-
 /// Plans the fixes of one Python fragment's findings, in the order given.
 pub fn plan(analysis: &Analysis, targets: &[Target], settings: FixSettings) -> Vec<Option<Fix>> {
-    let fetchable: Vec<usize> = targets
-        .iter()
-        .filter(|t| t.fix == RequestFix::FetchToken)
-        .map(|t| t.request)
-        .filter(|&i| {
-            analysis
-                .requests
-                .get(i)
-                .is_some_and(|r| fixable(r) && r.site.reusable_token.is_none())
-        })
-        .collect();
+    let fetchable = super::fetchable(&analysis.requests, targets, fixable);
     let fetches = shared_fetches(analysis, &fetchable, &settings);
     targets
         .iter()
