@@ -513,6 +513,12 @@ fn statistics_count_the_stages() {
     assert!(errors.contains("prefiltered out:  1"), "{errors}");
     assert!(errors.contains("parsed:           1"), "{errors}");
     assert!(errors.contains("findings:           1"), "{errors}");
+    // Where the time went: the one parsed file under its front end, and the pass across files.
+    assert!(
+        errors.contains("  checks of parsed files, summed over threads:\n    shell (1 file) "),
+        "{errors}"
+    );
+    assert!(errors.contains("  pass across files:  "), "{errors}");
 }
 
 #[test]

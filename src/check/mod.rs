@@ -94,6 +94,8 @@ pub enum Outcome {
     /// Parsed and checked (possibly with no findings).
     Checked {
         source: SourceFile,
+        /// What the file was read as.
+        kind: frontend::Kind,
         findings: Vec<Finding>,
         /// Notes for the user where the file, or part of it, could not be read or analysed, each
         /// with its kind said of the file (`Skipped`: nothing of it was analysed).
@@ -416,6 +418,7 @@ fn conclude(prepared: &Prepared, settings: &CheckSettings, external: &External) 
     notes.dedup_by(|later, first| later.message == first.message);
     Outcome::Checked {
         source: SourceFile::new(source.path.clone(), source.bytes.clone()),
+        kind: *kind,
         findings,
         notes,
         setting_notes,

@@ -80,6 +80,30 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// The front end's name, as `--statistics` prints it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Shell => "shell",
+            Kind::ShellCommand => "shell command",
+            Kind::Dockerfile => "Dockerfile",
+            Kind::CloudConfig => "cloud-config",
+            Kind::Boothook => "boothook",
+            Kind::Mime => "MIME user data",
+            Kind::Gzip => "gzip user data",
+            Kind::Manifest => "YAML/JSON manifest",
+            Kind::Terraform => "Terraform",
+            Kind::Make => "makefile",
+            Kind::Dependencies(_) => "dependencies",
+            Kind::Python => "Python",
+            Kind::Jenkinsfile => "Jenkinsfile",
+            Kind::PackerHcl => "Packer HCL",
+            Kind::PowerShell => "PowerShell",
+            Kind::WindowsUserData => "Windows user data",
+            Kind::Helm => "Helm template",
+            Kind::Documentation(_) => "documentation",
+        }
+    }
+
     /// Whether a file of this kind is run whole as a script (user data another file's `file()`
     /// may name), rather than carrying scripts in its values.
     pub fn is_script(self) -> bool {

@@ -289,7 +289,19 @@ pub fn write_statistics(out: &mut impl Write, s: &Statistics) -> io::Result<()> 
     if let Some(baselined) = s.baselined {
         writeln!(out, "accepted by the baseline: {baselined}")?;
     }
-    writeln!(out, "time:               {:.3}s", s.elapsed.as_secs_f64())
+    writeln!(out, "time:               {:.3}s", s.elapsed.as_secs_f64())?;
+    if !s.front_ends.is_empty() {
+        // Summed over worker threads: where the time goes, not how long the run took.
+        writeln!(out, "  checks of parsed files, summed over threads:")?;
+        let mut front_ends: Vec<_> = s.front_ends.iter().collect();
+        front_ends.sort_by(|a, b| b.time.cmp(&a.time).then(a.name.cmp(b.name)));
+        for f in front_ends {
+            let plural = if f.files == 1 { "" } else { "s" };
+            let name = format!("{} ({} file{plural})", f.name, f.files);
+            writeln!(out, "    {name:<32} {:.3}s", f.time.as_secs_f64())?;
+        }
+    }
+    writeln!(out, "  pass across files:  {:.3}s", s.across.as_secs_f64())
 }
 
 #[cfg(test)]

@@ -232,7 +232,9 @@ impl Scan<'_> {
             settings
         });
         let settings = own.as_ref().unwrap_or(&self.options.check);
+        let started = std::time::Instant::now();
         let outcome = super::guarded(|| check::check_file(path, bytes, kind, settings));
+        let took = started.elapsed();
         match outcome {
             Some(Outcome::NotRecognised) => self.record(|r| r.statistics.not_recognised += 1),
             Some(Outcome::Prefiltered) => self.record(|r| {
@@ -241,6 +243,7 @@ impl Scan<'_> {
             }),
             Some(Outcome::Checked {
                 source,
+                kind: read_as,
                 findings,
                 notes,
                 setting_notes,
@@ -277,6 +280,7 @@ impl Scan<'_> {
                     r.referenced
                         .extend(referenced.into_iter().map(|p| (p, root.to_path_buf())));
                     r.statistics.parsed += 1;
+                    r.statistics.add_front_end(read_as.name(), took);
                     r.statistics.findings += findings.len();
                     r.statistics.dependencies_unresolved += unresolved_dependencies;
                     // A file with links stays for the pass across files, findings or not.

@@ -284,7 +284,9 @@ pub fn run(paths: &[PathBuf], options: &Options, counters: &Counters) -> Results
     scan.referenced_files();
     let mut results = scan.finish();
     results.max_file_size = options.max_file_size;
+    let started = std::time::Instant::now();
     across::relink(&options.check, &mut results);
+    results.statistics.across = started.elapsed();
     // Checks after this one (fixes) read each file anew.
     for checked in &mut results.files {
         checked.prepared = None;

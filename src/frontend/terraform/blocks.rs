@@ -13,15 +13,13 @@ use std::ops::Range;
 
 use super::settings::{CONTAINER_USERS, RESOURCES};
 use super::user_data::ATTRIBUTES;
+use super::DOCUMENTS;
 
-/// Words that make a resource of another type worth parsing: its scripts, its settings, the
-/// endpoint, or a launch template it uses.
-const NEEDLES: &[&[u8]] = &[
-    b"metadata_options",
-    b"launch_template",
-    b"169.254.169.254",
-    b"fd00:ec2::254",
-];
+/// Words that make a resource of another type (or an `output`) worth parsing: its scripts, its
+/// settings or the endpoint. A launch template named by a resource of another type is not among
+/// them: only the types of `CONTAINER_USERS` are read for the templates they use (kOps' 158
+/// autoscaling groups, a fifth of its HCL, name one each).
+const NEEDLES: &[&[u8]] = &[b"metadata_options", b"169.254.169.254", b"fd00:ec2::254"];
 
 /// The byte ranges to parse, in order, or `None` for the whole file (every item matters, or the
 /// file's shape is not clear to the lexical pass).
@@ -35,25 +33,30 @@ pub(super) fn parse_ranges(bytes: &[u8]) -> Option<Vec<Range<usize>>> {
     (kept.len() < items.len()).then_some(kept)
 }
 
-/// Whether a top-level item may hold what the Terraform front end reads: every item but a
-/// `resource` of a type that has no instance settings, does not run containers on a launch
-/// template, and names neither user data, settings, a launch template nor the endpoint.
+/// Whether a top-level item may hold what the Terraform front end reads: every item but an
+/// `output` and a `resource` of a type that has no instance settings, does not run containers on
+/// a launch template and holds no document, when either names neither user data, settings nor
+/// the endpoint. Nothing reads an output's value (kOps' generated files hold 1,385 of them).
 fn worth_parsing(item: &[u8]) -> bool {
     let mut words = item
         .split(|b| b.is_ascii_whitespace() || *b == b'{')
         .filter(|w| !w.is_empty());
-    if words.next() != Some(b"resource".as_slice()) {
-        return true;
-    }
-    let kind = words
-        .next()
-        .map(|w| w.strip_prefix(b"\"").unwrap_or(w))
-        .map(|w| w.strip_suffix(b"\"").unwrap_or(w))
-        .unwrap_or_default();
-    let known = RESOURCES
-        .iter()
-        .chain(CONTAINER_USERS)
-        .any(|k| k.as_bytes() == kind);
+    let known = match words.next() {
+        Some(b"resource") => {
+            let kind = words
+                .next()
+                .map(|w| w.strip_prefix(b"\"").unwrap_or(w))
+                .map(|w| w.strip_suffix(b"\"").unwrap_or(w))
+                .unwrap_or_default();
+            RESOURCES
+                .iter()
+                .chain(CONTAINER_USERS)
+                .chain(DOCUMENTS.iter().map(|(kind, _)| kind))
+                .any(|k| k.as_bytes() == kind)
+        }
+        Some(b"output") => false,
+        _ => return true,
+    };
     // Without the automaton (it cannot fail to build for these words), everything matters.
     known || needles().is_none_or(|n| n.is_match(item))
 }
@@ -285,7 +288,11 @@ mod tests {
                   resource \"custom_vm\" \"e\" {\n  user_data = file(\"boot.sh\")\n}\n\
                   resource \"aws_eks_node_group\" \"f\" {\n}\n\
                   data \"aws_ami\" \"g\" {\n}\n\
-                  resource \"aws_iam_role\" \"h\" {\n  assume_role_policy = file(\"policy.json\")\n}\n";
+                  resource \"aws_iam_role\" \"h\" {\n  assume_role_policy = file(\"policy.json\")\n}\n\
+                  resource \"aws_imagebuilder_component\" \"i\" {\n  data = file(\"c.yaml\")\n}\n\
+                  output \"j\" {\n  value = aws_launch_template.x.id\n}\n\
+                  output \"k\" {\n  value = { user_data = file(\"boot.sh\") }\n}\n\
+                  locals {\n  a = 1\n}\n";
         let kept: Vec<&str> = parse_ranges(tf.as_bytes())
             .unwrap()
             .into_iter()
@@ -295,11 +302,13 @@ mod tests {
             kept,
             [
                 "resource \"aws_instance\" \"b\" {",
-                "resource \"aws_autoscaling_group\" \"c\" {",
                 "resource \"aws_ssm_document\" \"d\" {",
                 "resource \"custom_vm\" \"e\" {",
                 "resource \"aws_eks_node_group\" \"f\" {",
                 "data \"aws_ami\" \"g\" {",
+                "resource \"aws_imagebuilder_component\" \"i\" {",
+                "output \"k\" {",
+                "locals {",
             ]
         );
         // Every item matters: the whole file.

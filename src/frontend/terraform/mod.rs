@@ -110,7 +110,7 @@ fn parse_with(
 /// Resources whose argument holds a document that runs shell code: an SSM document's `content`
 /// and an Image Builder component's `data` (YAML or JSON, see `super::ssm`,
 /// `super::imagebuilder`).
-const DOCUMENTS: &[(&str, &str)] = &[
+pub(super) const DOCUMENTS: &[(&str, &str)] = &[
     ("aws_ssm_document", "content"),
     ("aws_imagebuilder_component", "data"),
 ];
