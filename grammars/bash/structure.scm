@@ -1,6 +1,7 @@
 ; The syntax the shell analysis reads from a tree-sitter-bash tree, one capture per kind of
-; statement it cares about. The analysis (src/shell/) interprets the captured nodes; keeping the
-; patterns here keeps them out of Rust strings and lets them be read against the grammar.
+; statement it cares about. The analysis (src/shell/) interprets the captured nodes. It finds
+; them with one walk of the tree (`shell::tree::structure`), which a test holds to these
+; patterns: compiling the query took longer than parsing most scripts.
 
 ; Every simple command, wherever it sits: lists, pipelines, conditions, loops, functions,
 ; subshells, command substitutions and backticks.

@@ -139,8 +139,6 @@ struct Analyzer<'o> {
     installs: Vec<crate::model::dependency::Dependency>,
     nested: usize,
     syntax_errors: bool,
-    /// Some match of the structure query was dropped (see `Structure::incomplete`).
-    incomplete: bool,
     error: Option<Note>,
     notes: Vec<(HostSpan, String)>,
     /// The host of the fragment analysed, and whether it runs in a container: what fragments
@@ -198,7 +196,6 @@ impl<'o> Analyzer<'o> {
             installs: Vec::new(),
             nested: 0,
             syntax_errors: false,
-            incomplete: false,
             error: None,
             notes: Vec::new(),
             host: 0,
@@ -235,11 +232,7 @@ impl<'o> Analyzer<'o> {
                 request
             })
             .collect();
-        let error = self.error.or_else(|| {
-            self.incomplete.then(|| {
-                Note::partly_analysed("the script is too intricate for the syntax query; some of its commands were not checked")
-            })
-        });
+        let error = self.error;
         Analysis {
             requests,
             scopes: self.scopes,
@@ -260,8 +253,7 @@ impl<'o> Analyzer<'o> {
         if deeper_than(tree.root_node(), MAX_TREE_DEPTH) {
             return Err(ParseError::TooDeep(MAX_TREE_DEPTH));
         }
-        let s = structure(&tree, text, parse::structure_query()?);
-        self.incomplete |= s.incomplete;
+        let s = structure(&tree);
         let fid = self.push_frame(Frame {
             parent: cx.parent,
             boundary: cx.boundary,
