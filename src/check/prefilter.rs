@@ -26,41 +26,7 @@ impl Default for Prefilter {
 impl Prefilter {
     /// The prefilter for a run whose configuration adds `extra_hosts` (`extra-hosts`).
     pub fn new(extra_hosts: &[String]) -> Self {
-        let mut needles: Vec<Vec<u8>> = shell::endpoint::prefilter_needles()
-            .iter()
-            .map(|s| s.as_bytes().to_vec())
-            .collect();
-        let extra: Vec<String> = extra_hosts
-            .iter()
-            .map(|h| h.trim_matches(['[', ']']).to_owned())
-            .collect();
-        needles.extend(base64_needles(&extra).into_iter().map(String::into_bytes));
-        // boto 2's metadata functions, which name no endpoint.
-        needles.extend(
-            crate::python::PREFILTER_NEEDLES
-                .iter()
-                .map(|s| s.as_bytes().to_vec()),
-        );
-        // Files that declare instance metadata settings, requests or not.
-        needles.extend(
-            frontend::SETTINGS_NEEDLES
-                .iter()
-                .map(|s| s.as_bytes().to_vec()),
-        );
-        // Suppression comments, which IMDS090 checks even where nothing is left to suppress.
-        needles.push(b"imds-lint".to_vec());
-        // Files that name an agent image or option the dependency rules know (only these
-        // names: a file is read for them, never for a generic word).
-        needles.extend(
-            crate::rules::image_names()
-                .into_iter()
-                .chain(frontend::AGENT_NEEDLES.iter().copied())
-                .map(|s| s.as_bytes().to_vec()),
-        );
-        // Compressed data, which no needle sees into: it is decompressed and looked at again.
-        needles.push(GZIP_MAGIC.to_vec());
-        needles.extend(GZIP_BASE64.iter().map(|s| s.as_bytes().to_vec()));
-        needles.extend(extra.into_iter().map(String::into_bytes));
+        let needles = needles(extra_hosts);
         let matcher = AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .build(&needles)
@@ -73,6 +39,46 @@ impl Prefilter {
     pub fn may_reach_imds(&self, bytes: &[u8]) -> bool {
         bytes.starts_with(&[0x1f, 0x8b]) || self.matcher.as_ref().is_none_or(|m| m.is_match(bytes))
     }
+}
+
+/// The needles of a run whose configuration adds `extra_hosts`.
+fn needles(extra_hosts: &[String]) -> Vec<Vec<u8>> {
+    let mut needles: Vec<Vec<u8>> = shell::endpoint::prefilter_needles()
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
+    let extra: Vec<String> = extra_hosts
+        .iter()
+        .map(|h| h.trim_matches(['[', ']']).to_owned())
+        .collect();
+    needles.extend(base64_needles(&extra).into_iter().map(String::into_bytes));
+    // boto 2's metadata functions, which name no endpoint.
+    needles.extend(
+        crate::python::PREFILTER_NEEDLES
+            .iter()
+            .map(|s| s.as_bytes().to_vec()),
+    );
+    // Files that declare instance metadata settings, requests or not.
+    needles.extend(
+        frontend::SETTINGS_NEEDLES
+            .iter()
+            .map(|s| s.as_bytes().to_vec()),
+    );
+    // Suppression comments, which IMDS090 checks even where nothing is left to suppress.
+    needles.push(b"imds-lint".to_vec());
+    // Files that name an agent image or option the dependency rules know (only these
+    // names: a file is read for them, never for a generic word).
+    needles.extend(
+        crate::rules::image_names()
+            .into_iter()
+            .chain(frontend::AGENT_NEEDLES.iter().copied())
+            .map(|s| s.as_bytes().to_vec()),
+    );
+    // Compressed data, which no needle sees into: it is decompressed and looked at again.
+    needles.push(GZIP_MAGIC.to_vec());
+    needles.extend(GZIP_BASE64.iter().map(|s| s.as_bytes().to_vec()));
+    needles.extend(extra.into_iter().map(String::into_bytes));
+    needles
 }
 
 /// The start of every gzip stream: the magic number and deflate, the only compression method.
