@@ -216,7 +216,10 @@ mod tests {
             ),
             (
                 "command: [\"sh\", \"-c\", \"{{ .Values.cmd }} curl a\"]\n",
-                format!("command: [\"sh\", \"-c\", \"${} curl a\"]\n", "_".repeat(16)),
+                format!(
+                    "command: [\"sh\", \"-c\", \"${} curl a\"]\n",
+                    "_".repeat(16)
+                ),
             ),
             (
                 "env: {A: {{ .Values.a }}, B: b}\n",

@@ -119,7 +119,10 @@ fn names_path(line: &str, path: &str) -> bool {
             return false;
         }
         // The words before it in its command, options and assignments dropped.
-        let command = before.rsplit([';', '&', '|', '(', '`', '\n']).next().unwrap_or_default();
+        let command = before
+            .rsplit([';', '&', '|', '(', '`', '\n'])
+            .next()
+            .unwrap_or_default();
         let mut words = command
             .split_whitespace()
             .map(|w| w.trim_matches(['"', '\'']))

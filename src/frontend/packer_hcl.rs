@@ -150,9 +150,10 @@ fn read(root: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) -> Vec<Defi
                     }
                 }
                 // A source of another file of the directory.
-                for source in sources.iter().filter(|s| {
-                    s.starts_with("amazon-") && !declared.contains(s)
-                }) {
+                for source in sources
+                    .iter()
+                    .filter(|s| s.starts_with("amazon-") && !declared.contains(s))
+                {
                     let symbol = source_symbol(source);
                     let at = match elsewhere.iter().position(|d| d.symbol == symbol) {
                         Some(at) => at,
@@ -183,9 +184,10 @@ fn read(root: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) -> Vec<Defi
             let named = format!("{}.{}", setting.kind, setting.name);
             if setting.source == Source::Packer && !built.contains(&named) {
                 setting.user_data.symbols.push(source_symbol(&named));
-                setting.user_data.elsewhere.get_or_insert_with(|| {
-                    BUILT_ELSEWHERE.to_owned()
-                });
+                setting
+                    .user_data
+                    .elsewhere
+                    .get_or_insert_with(|| BUILT_ELSEWHERE.to_owned());
             }
         }
     }
