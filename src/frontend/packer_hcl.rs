@@ -289,7 +289,7 @@ fn provisioners(
             parsed.referenced.len(),
             parsed.diagnostics.len(),
         );
-        let mut limits: [Option<Vec<String>>; 2] = [None, None];
+        let (mut only, mut except): (Option<Vec<String>>, Option<Vec<String>>) = (None, None);
         for (name, value) in self::body(block, bytes) {
             let Some(value) = value else {
                 continue;
@@ -309,7 +309,11 @@ fn provisioners(
                         .map(|n| n.strip_prefix("source.").map_or(n.clone(), str::to_owned))
                         .collect();
                     if other == 0 {
-                        limits[usize::from(name == "except")] = Some(names);
+                        if name == "only" {
+                            only = Some(names);
+                        } else {
+                            except = Some(names);
+                        }
                     }
                 }
                 "inline" => {
@@ -363,7 +367,6 @@ fn provisioners(
             }
         }
         if kind != "shell-local" {
-            let [only, except] = limits;
             // PowerShell is read, but its requests are not taken as boot code (as in a JSON
             // template).
             let run = if kind == "shell" {
