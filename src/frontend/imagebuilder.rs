@@ -215,6 +215,35 @@ fn create_file(file: Node, bytes: &[u8], step: &str, runs: &Runs, parsed: &mut P
 #[cfg(test)]
 mod tests {
     use super::names_path;
+    use crate::model::Note;
+
+    /// A script written in another encoding is not decoded: a note says so, and nothing of it
+    /// is read; a data file in one is not mentioned.
+    #[test]
+    fn an_encoded_script_gets_a_note() {
+        let component = b"schemaVersion: 1.0
+phases:
+  - name: build
+    steps:
+      - name: Write
+        action: CreateFile
+        inputs:
+          - path: /opt/x.sh
+            encoding: base64
+            content: Y3VybCBodHRwOi8vMTY5LjI1NC4xNjkuMjU0Lw==
+          - path: /etc/x.conf
+            encoding: base64
+            content: eA==
+";
+        let parsed = crate::frontend::manifests::parse(component, 0);
+        assert_eq!(
+            parsed.diagnostics,
+            [Note::partly_analysed(
+                "the step Write writes the script `/opt/x.sh` in the `base64` encoding; it was not read"
+            )]
+        );
+        assert!(parsed.embedded.is_empty() && parsed.fragments.is_empty());
+    }
 
     #[test]
     fn a_path_is_run_at_a_command_start_or_after_a_shell_or_runner() {
