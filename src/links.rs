@@ -12,7 +12,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::model::links::{Boot, BootedBy, External, FileLinks, LinkedSetting, ObjectRef, Site};
+use crate::model::links::{
+    Boot, BootedBy, External, FileLinks, LinkedSetting, NamedUserData, ObjectRef, Site,
+};
 use crate::model::Related;
 
 /// The boot code of one setting found so far: the tokenless requests, by file, and the files.
@@ -361,26 +363,34 @@ impl<'a> Search<'a> {
         let mut paths = Vec::new();
         for symbol in symbols {
             self.found_any = true;
-            let definition = here.files(files).find_map(|(g, other)| {
-                other
-                    .links
-                    .definitions
-                    .iter()
-                    .find(|d| &d.symbol == symbol)
-                    .map(|d| (g, d))
-            });
-            let Some((g, definition)) = definition else {
-                self.unread.push(format!(
-                    "`{symbol}` is not defined in the scanned files of its module"
-                ));
-                continue;
-            };
-            self.found.add(g, &definition.sites);
-            if let Some(runtime) = definition.runtime {
-                let name = files.get(g).map_or(Path::new(""), |f| f.path);
-                self.containers.get_or_insert(mentions(name, runtime));
+            // Terraform defines a name once in a module; every `build` block of a Packer
+            // directory that names a source gives it boot code.
+            let definitions: Vec<(usize, &NamedUserData)> = here
+                .files(files)
+                .flat_map(|(g, other)| {
+                    other
+                        .links
+                        .definitions
+                        .iter()
+                        .filter(|d| &d.symbol == symbol)
+                        .map(move |d| (g, d))
+                })
+                .collect();
+            if definitions.is_empty() {
+                self.unread.push(if symbol.starts_with("source.") {
+                    format!("no `build` in the scanned files of its directory names `{symbol}`")
+                } else {
+                    format!("`{symbol}` is not defined in the scanned files of its module")
+                });
             }
-            paths.extend(&definition.files);
+            for (g, definition) in definitions {
+                self.found.add(g, &definition.sites);
+                if let Some(runtime) = definition.runtime {
+                    let name = files.get(g).map_or(Path::new(""), |f| f.path);
+                    self.containers.get_or_insert(mentions(name, runtime));
+                }
+                paths.extend(&definition.files);
+            }
         }
         paths
     }

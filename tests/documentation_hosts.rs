@@ -234,3 +234,21 @@ fn text_inserted_at_the_end_of_a_block_keeps_the_fence() {
     );
     assert_eq!(std::fs::read_to_string(&path).unwrap(), expected);
 }
+
+/// Untagged code blocks are not read, and not in silence: `--statistics` counts those that name
+/// the metadata service (`untagged-blocks.md` has two, an untagged one without the address and a
+/// `text` one, which are not counted), and the file has no findings.
+#[test]
+fn untagged_blocks_with_a_metadata_address_are_counted() {
+    let output = Command::new(env!("CARGO_BIN_EXE_imds-lint"))
+        .args(["--statistics", "untagged-blocks.md"])
+        .current_dir(fixtures("markdown"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("untagged code blocks with a metadata address (not analysed): 2\n"),
+        "{stderr}"
+    );
+}

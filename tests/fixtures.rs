@@ -289,6 +289,7 @@ fn safely_fixable(dir: &Path, target: &str) -> Vec<String> {
 const LINKED: &[&str] = &[
     "settings/capa-boot",
     "settings/terraform-boot",
+    "settings/packer-boot",
     "settings/containers",
     "dependencies/fix",
 ];

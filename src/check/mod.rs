@@ -112,6 +112,9 @@ pub enum Outcome {
         /// Packages the dependency rules know whose version the file does not give (`*`, a
         /// variable): not reported, counted under `--statistics`.
         unresolved_dependencies: usize,
+        /// Untagged documentation code blocks that name the metadata service: not read,
+        /// counted under `--statistics`.
+        untagged_blocks: usize,
         /// What was read and analysed of a file that links to others, kept from its first check
         /// (`check_file`) for the pass across files to check it again without parsing it again.
         prepared: Option<Box<Prepared>>,
@@ -426,6 +429,7 @@ fn conclude(prepared: &Prepared, settings: &CheckSettings, external: &External) 
         links: Box::new(links),
         summaries,
         unresolved_dependencies,
+        untagged_blocks: read.untagged_blocks,
         prepared: None,
     }
 }

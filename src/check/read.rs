@@ -46,6 +46,8 @@ pub(super) struct Read {
     pub dependencies: Vec<crate::model::dependency::Dependency>,
     /// The parts of hosts that are documentation (see `frontend::Parsed::documentation`).
     pub documentation: Vec<(HostId, HostSpan)>,
+    /// Untagged documentation code blocks that name the metadata service (not read).
+    pub untagged_blocks: usize,
 }
 
 /// Reads `source` as `kind`, and every decoded value in it that may reach IMDS.
@@ -69,6 +71,7 @@ pub(super) fn read(source: &SourceFile, kind: frontend::Kind, prefilter: &Prefil
         variables: Vec::new(),
         dependencies: Vec::new(),
         documentation: Vec::new(),
+        untagged_blocks: 0,
     };
     let dir = source.path.parent().unwrap_or(Path::new(""));
     let mut queue = vec![(0usize, kind, 0usize)];
@@ -174,6 +177,7 @@ impl Read {
         self.not_run.extend(parsed.not_run);
         self.documentation
             .extend(parsed.documentation.iter().map(|span| (host, *span)));
+        self.untagged_blocks += parsed.untagged_blocks;
         self.container_side
             .extend(parsed.container_side.iter().map(|span| (host, *span)));
         self.container_scripts

@@ -3,7 +3,8 @@
 //! replaced by text of the same length, so offsets do not move (the map is the identity): a line
 //! that holds only actions and blanks (`{{- if … }}`, `{{ end }}`, `{{ toYaml … | nindent 8 }}`)
 //! becomes blanks, since what it renders is not known; an action among other text becomes
-//! `${___}`, a variable the shell knows nothing of (and a plain scalar for YAML); an action over
+//! `$___`, a variable the shell knows nothing of (and a plain scalar for YAML, in a flow
+//! sequence too), or `${___}` when a letter, digit or `_` follows it; an action over
 //! several lines becomes blanks. A fix is written in place, never where an action is: the
 //! actions stay byte for byte.
 
@@ -139,16 +140,24 @@ pub fn blank(bytes: &[u8]) -> Blanked {
             blank_range(&mut text, start, end);
             continue;
         }
+        // `${___}` only where the text after it would lengthen a `$___` name: its braces are
+        // flow indicators to YAML, which end a plain scalar in a flow sequence or mapping
+        // (`args: [{{ .Values.x | quote }}, "…"]`).
+        let braced = bytes
+            .get(end)
+            .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_');
         if let Some(slot) = text.get_mut(start..end) {
             slot.fill(b'_');
             if let Some(first) = slot.first_mut() {
                 *first = b'$';
             }
-            if let Some(second) = slot.get_mut(1) {
-                *second = b'{';
-            }
-            if let Some(last) = slot.last_mut() {
-                *last = b'}';
+            if braced {
+                if let Some(second) = slot.get_mut(1) {
+                    *second = b'{';
+                }
+                if let Some(last) = slot.last_mut() {
+                    *last = b'}';
+                }
             }
         }
     }
@@ -189,8 +198,36 @@ mod tests {
     #[test]
     fn inline_actions_become_unknown_variables() {
         let t = "    curl {{ .Values.url }}/x\n";
-        // `{{ .Values.url }}` is 17 bytes: `${`, 14 underscores, `}`.
-        assert_eq!(blanked(t), format!("    curl ${{{}}}/x\n", "_".repeat(14)));
+        // `{{ .Values.url }}` is 17 bytes: `$` and 16 underscores.
+        assert_eq!(blanked(t), format!("    curl ${}/x\n", "_".repeat(16)));
+        // Followed by a name's letter: `${`, 14 underscores, `}`, so the name ends there.
+        let t = "    curl {{ .Values.host }}x/y\n";
+        assert_eq!(blanked(t), format!("    curl ${{{}}}x/y\n", "_".repeat(15)));
+    }
+
+    /// An action in a YAML flow sequence or mapping, outside quotes, becomes a plain scalar
+    /// that YAML reads there (no `{`/`}` flow indicators); inside quotes, text of the string.
+    #[test]
+    fn actions_in_flow_collections_stay_yaml() {
+        for (t, value) in [
+            (
+                "args: [{{ .Values.x | quote }}, \"curl a\"]\n",
+                format!("args: [${}, \"curl a\"]\n", "_".repeat(22)),
+            ),
+            (
+                "command: [\"sh\", \"-c\", \"{{ .Values.cmd }} curl a\"]\n",
+                format!(
+                    "command: [\"sh\", \"-c\", \"${} curl a\"]\n",
+                    "_".repeat(16)
+                ),
+            ),
+            (
+                "env: {A: {{ .Values.a }}, B: b}\n",
+                format!("env: {{A: ${}, B: b}}\n", "_".repeat(14)),
+            ),
+        ] {
+            assert_eq!(blanked(t), value, "{t}");
+        }
     }
 
     #[test]

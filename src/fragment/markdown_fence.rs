@@ -136,6 +136,58 @@ fn tag_of(info: &[u8]) -> String {
         .to_ascii_lowercase()
 }
 
+/// Words that start prose, not a command, after a console block's `# `.
+const PROSE_WORDS: &[&str] = &[
+    "a",
+    "an",
+    "the",
+    "this",
+    "that",
+    "these",
+    "those",
+    "or",
+    "and",
+    "now",
+    "note",
+    "see",
+    "here",
+    "we",
+    "you",
+    "it",
+    "to",
+    "replace",
+    "optionally",
+    "example",
+    "output",
+    "returns",
+    "should",
+];
+
+/// Whether the text after a console block's `# ` is a command run at a root prompt rather than a
+/// comment: its first word is a command word (lower-case, a path, a variable, an assignment
+/// `NAME=…`), not prose (a capitalised word, a word ending in `:` or `,`, a common English
+/// word, or a sentence ending in `.`).
+fn is_root_command(after: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(after);
+    let text = text.trim_end();
+    let Some(first) = text.split_whitespace().next() else {
+        return false;
+    };
+    if first.contains('=') {
+        return first.split('=').next().is_some_and(|name| {
+            !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        });
+    }
+    let starts_command = first
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || matches!(c, '.' | '/' | '~' | '$' | '_'));
+    let prose = first.ends_with([':', ','])
+        || PROSE_WORDS.contains(&first)
+        || (text.ends_with('.') && text.split_whitespace().count() > 2 && !first.contains('/'));
+    starts_command && !prose
+}
+
 /// The content lines of a block given by their host ranges and the number of bytes each
 /// loses at its start, with console prompts handled when `console`.
 fn content_lines(bytes: &[u8], raw: &[((usize, usize), usize)], console: bool) -> Vec<Line> {
@@ -154,7 +206,9 @@ fn content_lines(bytes: &[u8], raw: &[((usize, usize), usize)], console: bool) -
         let text = body(bytes, (content, end));
         let kept = if continued {
             Some(content)
-        } else if text.starts_with(b"$ ") || text.starts_with(b"# ") {
+        } else if text.starts_with(b"$ ")
+            || (text.starts_with(b"# ") && is_root_command(text.get(2..).unwrap_or_default()))
+        {
             Some(content + 2)
         } else if text == b"$" || text == b"#" {
             Some(content + 1)
@@ -176,6 +230,21 @@ fn content_lines(bytes: &[u8], raw: &[((usize, usize), usize)], console: bool) -
 /// The tagged fenced code blocks of a Markdown text (untagged fences and indented code blocks
 /// are not returned).
 pub fn markdown_blocks(bytes: &[u8]) -> Vec<Block> {
+    let mut blocks = fenced_blocks(bytes);
+    blocks.retain(|b| !b.tag.is_empty());
+    blocks
+}
+
+/// The fenced code blocks of a Markdown text without an info string (` ``` ` alone), which are
+/// not read: the caller counts those that mention the metadata service.
+pub fn untagged_markdown_blocks(bytes: &[u8]) -> Vec<Block> {
+    let mut blocks = fenced_blocks(bytes);
+    blocks.retain(|b| b.tag.is_empty());
+    blocks
+}
+
+/// Every fenced code block of a Markdown text, tagged or not.
+fn fenced_blocks(bytes: &[u8]) -> Vec<Block> {
     let all = lines(bytes);
     let mut blocks = Vec::new();
     let mut i = 0;
@@ -239,21 +308,19 @@ pub fn markdown_blocks(bytes: &[u8]) -> Vec<Block> {
             raw.push((next, q + lead.min(indent)));
             j += 1;
         }
-        if !tag.is_empty() {
-            let console = is_console(&tag);
-            let mut prefix =
-                String::from_utf8_lossy(text.get(..prefix_len).unwrap_or_default()).into_owned();
-            if console {
-                prefix.push_str("$ ");
-            }
-            blocks.push(Block {
-                lines: content_lines(bytes, &raw, console),
-                tag,
-                line: i,
-                prefix,
-                closed,
-            });
+        let console = is_console(&tag);
+        let mut prefix =
+            String::from_utf8_lossy(text.get(..prefix_len).unwrap_or_default()).into_owned();
+        if console {
+            prefix.push_str("$ ");
         }
+        blocks.push(Block {
+            lines: content_lines(bytes, &raw, console),
+            tag,
+            line: i,
+            prefix,
+            closed,
+        });
         i = if closed { j + 1 } else { j.max(i + 1) };
     }
     blocks
@@ -495,6 +562,33 @@ mod tests {
         let b = one(md);
         assert_eq!(decoded(md, &b), "curl a \\\n  -s\nid\n");
         assert_eq!(b.prefix, "$ ");
+    }
+
+    #[test]
+    fn root_prompt_or_comment_by_what_follows() {
+        for command in [
+            "curl -s http://x/",
+            "yum install -y jq",
+            "./setup.sh",
+            "/usr/bin/id",
+            "REGION=$(curl x)",
+            "$HOME/bin/x",
+            "systemctl restart app",
+        ] {
+            assert!(is_root_command(command.as_bytes()), "{command}");
+        }
+        for prose in [
+            "Fetch the token first",
+            "Note: curl x",
+            "or run curl x instead",
+            "note, it is slow",
+            "the token expires after six hours",
+            "see the docs",
+            "",
+            "NOTE this",
+        ] {
+            assert!(!is_root_command(prose.as_bytes()), "{prose}");
+        }
     }
 
     #[test]

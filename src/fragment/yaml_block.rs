@@ -83,6 +83,66 @@ pub fn decode(
     (out, anchors, indent, literal)
 }
 
+/// A folded block's value as YAML chomps it, for a fix that rewrites the block whole as a
+/// flow scalar: `raw` is the block (header included) as the parser spans it, `following` the
+/// host text after it, and `text`/`anchors` what [`decode`] read. The parser ends a block at its
+/// last line of text in the middle of a file but after its trailing line breaks at the end of
+/// one, so the decoded text ends with whatever breaks the span held. Returns the value with its
+/// final line breaks as the header's chomping indicator says (`-` none, `+` every trailing
+/// break, else one when the text is followed by one), its anchors (the breaks it adds anchored
+/// on the text's last byte), and the length of `raw` up to the end of the text, which is the span
+/// the rewrite replaces: the line breaks after it stay in the file.
+pub fn chomp_folded(
+    raw: &[u8],
+    following: &[u8],
+    text: &str,
+    anchors: &[(usize, usize)],
+) -> (String, Vec<(usize, usize)>, usize) {
+    let header_end = raw.iter().position(|&b| b == b'\n').unwrap_or(raw.len());
+    let header = raw.get(..header_end).unwrap_or_default().trim_ascii();
+    let strip = header.contains(&b'-');
+    let keep = header.contains(&b'+');
+    // The end of the last line that holds text (its trailing blanks dropped).
+    let body = raw.get(header_end..).unwrap_or_default();
+    let text_len = body.trim_ascii_end().len();
+    if text_len == 0 {
+        return (text.to_owned(), anchors.to_vec(), raw.len());
+    }
+    let content_end = header_end + text_len;
+    // The line breaks after the text: in the span, then in the blank lines that follow it.
+    let tail = raw
+        .get(content_end..)
+        .unwrap_or_default()
+        .iter()
+        .chain(following.iter().take_while(|b| b.is_ascii_whitespace()));
+    let breaks = tail.filter(|b| **b == b'\n').count();
+    let breaks = if strip {
+        0
+    } else if keep {
+        breaks
+    } else {
+        breaks.min(1)
+    };
+    let kept = text.trim_end_matches(|c: char| c.is_ascii_whitespace());
+    let host_end = anchors
+        .iter()
+        .rev()
+        .find(|(f, _)| *f < kept.len())
+        .map_or(0, |&(f, o)| o + (kept.len() - f));
+    let mut out_anchors: Vec<(usize, usize)> = anchors
+        .iter()
+        .copied()
+        .filter(|(f, _)| *f < kept.len())
+        .collect();
+    let mut out = kept.to_owned();
+    // The breaks it adds are outside the span: each is anchored on the text's last byte.
+    for _ in 0..breaks {
+        out_anchors.push((out.len(), host_end.saturating_sub(1)));
+        out.push('\n');
+    }
+    (out, out_anchors, content_end)
+}
+
 /// What the line break before line `i` (of `count`) of a block reads as. In a literal block, a
 /// line break. In a folded one, as YAML folds: between two lines of text, a space; before the
 /// empty lines between two lines of text, nothing (each empty line is a line break); next to a
@@ -262,6 +322,38 @@ mod tests {
             assert_eq!(decoded, value, "{raw:?}");
             let host = HostSpan::new(0, raw.len());
             assert_eq!(anchors_inside(&anchors, decoded.len(), host), Ok(()));
+        }
+    }
+
+    /// A folded block rewritten whole has the value PyYAML reads, final line breaks as its
+    /// chomping says, and spans up to its last text only, wherever the parser ends it (after
+    /// its line breaks at the end of a file, at its text before another key).
+    #[test]
+    fn folded_blocks_chomp_as_yaml_does() {
+        for (raw, following, value) in [
+            (">\n a\n b\n", "", "a b\n"),
+            (">\n a\n b", "", "a b"),
+            (">-\n a\n b\n", "", "a b"),
+            (">+\n a\n b\n\n\n", "", "a b\n\n\n"),
+            (">\n a\n b\n\n\n", "", "a b\n"),
+            (">\n a\n b", "\nc: d\n", "a b\n"),
+            (">-\n a\n b", "\nc: d\n", "a b"),
+            (">+\n a\n b", "\n\n\nc: d\n", "a b\n\n\n"),
+            (">+\n a\n b", "\n \n# c\n", "a b\n\n"),
+            (">2-\n   a\r\n", "", " a"),
+        ] {
+            let (text, anchors, _, _) = decode(raw.as_bytes(), 0, 0);
+            let (chomped, anchors, end) =
+                chomp_folded(raw.as_bytes(), following.as_bytes(), &text, &anchors);
+            assert_eq!(chomped, value, "{raw:?} then {following:?}");
+            assert_eq!(raw[..end].trim_end(), &raw[..end], "{raw:?}");
+            assert!(raw[end..].trim().is_empty(), "{raw:?}");
+            let host = HostSpan::new(0, end);
+            assert_eq!(
+                anchors_inside(&anchors, chomped.len(), host),
+                Ok(()),
+                "{raw:?}"
+            );
         }
     }
 

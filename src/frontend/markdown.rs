@@ -4,7 +4,9 @@
 //! Dockerfile, or YAML, JSON and HCL read by the front end their content asks for), written in
 //! place when fixed. The whole file is documentation (`Parsed::documentation`): its findings are
 //! lowered to warnings by the check. PowerShell blocks are read as PowerShell;
-//! untagged blocks, indented code blocks and prose are not read.
+//! untagged blocks, indented code blocks and prose are not read: the untagged Markdown fences that
+//! name the metadata service's address are counted (`Parsed::untagged_blocks`, shown by
+//! `--statistics`), so that what is not read is said.
 
 use std::path::Path;
 
@@ -13,6 +15,9 @@ use crate::fragment::codec::Codec;
 use crate::fragment::markdown_fence::{self, Block};
 use crate::fragment::{HostId, HostSpan};
 use crate::model::OriginEntry;
+
+/// Spellings of the metadata service's address that make an untagged block worth counting.
+const ADDRESSES: &[&[u8]] = &[b"169.254.169.254", b"fd00:ec2::254", b"instance-data"];
 
 /// The documentation formats read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +74,17 @@ pub fn parse(format: Format, bytes: &[u8], _host: HostId) -> Parsed {
         documentation: vec![HostSpan::new(0, bytes.len())],
         ..Parsed::default()
     };
+    if format == Format::Markdown {
+        parsed.untagged_blocks = markdown_fence::untagged_markdown_blocks(bytes)
+            .iter()
+            .filter(|block| {
+                let (text, _) = markdown_fence::decode(bytes, block);
+                ADDRESSES
+                    .iter()
+                    .any(|address| memchr::memmem::find(&text, address).is_some())
+            })
+            .count();
+    }
     for block in &blocks {
         if block.lines.is_empty() {
             continue;

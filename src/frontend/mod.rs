@@ -229,6 +229,9 @@ pub struct Parsed {
     /// The parts of this host that are documentation (code shown to readers, who copy it, rather
     /// than run): the check lowers the findings there to warnings.
     pub documentation: Vec<HostSpan>,
+    /// Code blocks of documentation without a language tag that name the metadata service's
+    /// address: not read, counted under `--statistics`.
+    pub untagged_blocks: usize,
 }
 
 /// Code a consumer never runs, and why.

@@ -11,8 +11,13 @@
 //! `user_data` and what the `shell` provisioners of the `build` blocks that name it (`sources`;
 //! all of the file's sources when that list cannot be read) run there, inline or from files: a
 //! tokenless request there breaks the build once the source requires tokens, which is what
-//! IMDS012 says. `shell-local` runs elsewhere and is no boot code. Sources and builds in different
-//! files are not linked. `imds_support = "v2.0"` is the default of the image the build registers,
+//! IMDS012 says. `shell-local` runs elsewhere and is no boot code, and neither is a provisioner
+//! that `only`/`except` keep off the source (a list given by an expression limits nothing).
+//! Packer reads a directory's `.pkr.hcl` files as one template: a build that names a source of
+//! another file hands what it runs there to the pass across files (`Parsed::definitions`, symbol
+//! `source.amazon-ebs.NAME`), and a source that no build of its own file names looks for them
+//! in the other files of its directory (`crate::links`; none found: its boot code is unseen).
+//! `imds_support = "v2.0"` is the default of the image the build registers,
 //! for the instances launched from it later, not of the build instance: it gets a note, not a
 //! setting.
 
@@ -20,7 +25,7 @@ use tree_sitter::Node;
 
 use super::script::ScriptBuilder;
 use super::terraform::{named_children, read_template, text, top_level_blocks};
-use super::Parsed;
+use super::{Definition, Parsed};
 use crate::fragment::{HostId, InsertRegion, Quoting};
 use crate::model::setting::Source;
 use crate::model::Note;
@@ -33,10 +38,54 @@ pub fn is_packer(path: &std::path::Path) -> bool {
 }
 
 pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
-    super::terraform::parse_packer(bytes, host, |root, parsed| read(root, bytes, host, parsed))
+    let mut builds = Vec::new();
+    let mut parsed = super::terraform::parse_packer(bytes, host, |root, parsed| {
+        builds = read(root, bytes, host, parsed)
+    });
+    // Boot code of sources that other files of the directory declare, for the pass across files.
+    parsed.definitions.extend(builds);
+    parsed
 }
 
-fn read(root: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
+/// One provisioner of a `build` block: the fragments it runs on the build instance and the
+/// files it names (indices into `Parsed`), whether some of its code was not read, and the
+/// sources it is limited to (`only`) or kept off (`except`), as `amazon-ebs.NAME`.
+struct Provisioner {
+    fragments: Vec<usize>,
+    files: std::ops::Range<usize>,
+    unread: bool,
+    only: Option<Vec<String>>,
+    except: Option<Vec<String>>,
+}
+
+impl Provisioner {
+    /// Whether it runs when Packer builds `source` (`amazon-ebs.NAME`).
+    fn runs_for(&self, source: &str) -> bool {
+        self.only
+            .as_ref()
+            .is_none_or(|only| only.iter().any(|o| o == source))
+            && !self
+                .except
+                .as_ref()
+                .is_some_and(|except| except.iter().any(|e| e == source))
+    }
+}
+
+/// The symbol under which a `build` block in one file hands the boot code of a source declared
+/// in another file of the directory (Packer reads a directory's `.pkr.hcl` files as one
+/// template) to the pass across files: `source.amazon-ebs.NAME`.
+fn source_symbol(source: &str) -> String {
+    format!("source.{source}")
+}
+
+/// Reads the Packer blocks; returns the boot code the builds give sources this file does not
+/// declare.
+fn read(root: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) -> Vec<Definition> {
+    let mut elsewhere: Vec<Definition> = Vec::new();
+    // The sources of this file some build of it names (all of them when a build's list cannot
+    // be read).
+    let mut built: Vec<String> = Vec::new();
+    let mut built_all = false;
     for (keyword, labels, block) in top_level_blocks(root, bytes) {
         match keyword.as_str() {
             "source" => {
@@ -73,41 +122,105 @@ fn read(root: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
             }
             "build" => {
                 let mut count = 0;
-                let (fragments, files, notes) = (
-                    parsed.fragments.len(),
-                    parsed.referenced.len(),
-                    parsed.diagnostics.len(),
-                );
-                let remote = provisioners(block, bytes, host, &mut count, parsed);
-                let unread = parsed.diagnostics.len() > notes;
+                let provisioners = provisioners(block, bytes, host, &mut count, parsed);
                 let sources = build_sources(block, bytes);
+                built_all |= sources.is_empty();
+                let mut declared = Vec::new();
                 for setting in &mut parsed.settings {
-                    let named = format!("{}.{}", setting.kind, setting.name);
-                    if setting.source != Source::Packer
-                        || !(sources.is_empty() || sources.contains(&named))
-                    {
+                    if setting.source != Source::Packer {
                         continue;
                     }
-                    // What the provisioners run on the build instance is its boot code: a
-                    // tokenless request there breaks the build once it requires tokens.
-                    super::packer::add_boot_code(
-                        setting,
-                        (fragments..parsed.fragments.len()).filter(|i| remote.contains(i)),
-                        0..0,
-                        files..parsed.referenced.len(),
-                        unread,
-                    );
+                    let named = format!("{}.{}", setting.kind, setting.name);
+                    declared.push(named.clone());
+                    if !(sources.is_empty() || sources.contains(&named)) {
+                        continue;
+                    }
+                    built.push(named.clone());
+                    // What the provisioners that run for it run on the build instance is its
+                    // boot code: a tokenless request there breaks the build once it requires
+                    // tokens.
+                    for p in provisioners.iter().filter(|p| p.runs_for(&named)) {
+                        super::packer::add_boot_code(
+                            setting,
+                            p.fragments.iter().copied(),
+                            0..0,
+                            p.files.clone(),
+                            p.unread,
+                        );
+                    }
+                }
+                // A source of another file of the directory.
+                for source in sources
+                    .iter()
+                    .filter(|s| s.starts_with("amazon-") && !declared.contains(s))
+                {
+                    let symbol = source_symbol(source);
+                    let at = match elsewhere.iter().position(|d| d.symbol == symbol) {
+                        Some(at) => at,
+                        None => {
+                            elsewhere.push(Definition {
+                                symbol,
+                                ..Definition::default()
+                            });
+                            elsewhere.len() - 1
+                        }
+                    };
+                    let Some(definition) = elsewhere.get_mut(at) else {
+                        continue;
+                    };
+                    for p in provisioners.iter().filter(|p| p.runs_for(source)) {
+                        definition.fragments.extend(p.fragments.iter().copied());
+                        definition.referenced.extend(p.files.clone());
+                    }
                 }
             }
             _ => {}
         }
     }
+    // A source no build of its file names is built, if at all, by the builds of the other
+    // files of its directory: the pass across files looks for them there.
+    if !built_all {
+        for setting in parsed.settings.iter_mut() {
+            let named = format!("{}.{}", setting.kind, setting.name);
+            if setting.source == Source::Packer && !built.contains(&named) {
+                setting.user_data.symbols.push(source_symbol(&named));
+                setting
+                    .user_data
+                    .elsewhere
+                    .get_or_insert_with(|| BUILT_ELSEWHERE.to_owned());
+            }
+        }
+    }
+    elsewhere
 }
 
-/// The sources a `build` block builds (`sources = ["source.amazon-ebs.NAME"]`), as
-/// `amazon-ebs.NAME`; none when they cannot be read.
+/// Why the boot code of a source that no build of its own file names is elsewhere.
+const BUILT_ELSEWHERE: &str =
+    "no `build` of its own file names it: the builds of the other `.pkr.hcl` files of its directory (one Packer template) run its provisioners";
+
+/// The sources a `build` block builds (`sources = ["source.amazon-ebs.NAME"]`, or a nested
+/// `source "source.amazon-ebs.NAME" { … }` block), as `amazon-ebs.NAME`; none when they cannot
+/// be read.
 fn build_sources(build: Node, bytes: &[u8]) -> Vec<String> {
     let mut out = Vec::new();
+    if let Some(body) = named_children(build)
+        .into_iter()
+        .find(|n| n.kind() == "body")
+    {
+        for block in named_children(body)
+            .into_iter()
+            .filter(|n| n.kind() == "block")
+        {
+            let kids = named_children(block);
+            let keyword = kids.first().map(|k| text(*k, bytes));
+            let label = kids.iter().find(|k| k.kind() == "string_lit");
+            if let (Some(b"source"), Some(label)) = (keyword, label) {
+                let label = String::from_utf8_lossy(text(*label, bytes));
+                let label = label.trim_matches('"');
+                out.push(label.strip_prefix("source.").unwrap_or(label).to_owned());
+            }
+        }
+    }
     for (name, value) in body(build, bytes) {
         let (Some(value), "sources") = (value, name.as_str()) else {
             continue;
@@ -128,15 +241,15 @@ fn build_sources(build: Node, bytes: &[u8]) -> Vec<String> {
     out
 }
 
-/// The `provisioner` blocks of a `build` block, in order; returns the fragments (indices into
-/// `parsed.fragments`) that run on the build instance (not `shell-local`).
+/// The `provisioner` blocks of a `build` block, in order; returns those that run on the build
+/// instance (`shell`, `powershell`, … but not `shell-local`), with what they run there.
 fn provisioners(
     build: Node,
     bytes: &[u8],
     host: HostId,
     count: &mut usize,
     parsed: &mut Parsed,
-) -> Vec<usize> {
+) -> Vec<Provisioner> {
     let mut remote = Vec::new();
     let Some(body) = named_children(build)
         .into_iter()
@@ -171,6 +284,12 @@ fn provisioners(
         if !shell && !super::packer::WINDOWS_PROVISIONERS.contains(&kind.as_str()) {
             continue;
         }
+        let (fragments, files, notes) = (
+            parsed.fragments.len(),
+            parsed.referenced.len(),
+            parsed.diagnostics.len(),
+        );
+        let (mut only, mut except): (Option<Vec<String>>, Option<Vec<String>>) = (None, None);
         for (name, value) in self::body(block, bytes) {
             let Some(value) = value else {
                 continue;
@@ -179,6 +298,24 @@ fn provisioners(
             let mut other = 0;
             strings(value, &mut templates, &mut other);
             match name.as_str() {
+                "only" | "except" => {
+                    // Source names, `amazon-ebs.NAME`. A list this scan cannot read whole
+                    // (a variable in it) limits nothing: the provisioner is taken to run for
+                    // every source, so its requests still count as their boot code.
+                    let names: Vec<String> = templates
+                        .iter()
+                        .filter_map(|t| read_template(*t, bytes))
+                        .map(|t| String::from_utf8_lossy(&t.text).into_owned())
+                        .map(|n| n.strip_prefix("source.").map_or(n.clone(), str::to_owned))
+                        .collect();
+                    if other == 0 {
+                        if name == "only" {
+                            only = Some(names);
+                        } else {
+                            except = Some(names);
+                        }
+                    }
+                }
                 "inline" => {
                     let mut script = ScriptBuilder::default();
                     for template in &templates {
@@ -215,9 +352,6 @@ fn provisioners(
                         )));
                     }
                     if !script.is_empty() {
-                        if kind == "shell" {
-                            remote.push(parsed.fragments.len());
-                        }
                         parsed.fragments.push(script.finish(host));
                     }
                 }
@@ -231,6 +365,22 @@ fn provisioners(
                 }
                 _ => {}
             }
+        }
+        if kind != "shell-local" {
+            // PowerShell is read, but its requests are not taken as boot code (as in a JSON
+            // template).
+            let run = if kind == "shell" {
+                (fragments..parsed.fragments.len()).collect()
+            } else {
+                Vec::new()
+            };
+            remote.push(Provisioner {
+                fragments: run,
+                files: files..parsed.referenced.len(),
+                unread: parsed.diagnostics.len() > notes,
+                only,
+                except,
+            });
         }
     }
     remote

@@ -640,7 +640,7 @@ pub fn scalar(node: Node, bytes: &[u8]) -> Option<Scalar> {
     let (inner, tag) = unwrap(node, bytes);
     let start = inner.start_byte();
     let raw = text(inner, bytes);
-    let span = HostSpan::new(start, inner.end_byte());
+    let mut span = HostSpan::new(start, inner.end_byte());
     let (text, anchors, region) = match inner.kind() {
         "plain_scalar" => {
             let (text, anchors) = yaml_plain::decode(raw, start);
@@ -689,7 +689,17 @@ pub fn scalar(node: Node, bytes: &[u8]) -> Option<Scalar> {
                     plain,
                 }
             };
-            (text, anchors, region)
+            if literal {
+                (text, anchors, region)
+            } else {
+                // Its value as chomped, over the span up to its last text: a fix that rewrites
+                // it whole as a flow scalar keeps the line breaks after it.
+                let following = bytes.get(inner.end_byte()..).unwrap_or_default();
+                let (text, anchors, end) =
+                    yaml_block::chomp_folded(raw, following, &text, &anchors);
+                span = HostSpan::new(start, start + end);
+                (text, anchors, region)
+            }
         }
         "integer_scalar" | "float_scalar" | "boolean_scalar" | "null_scalar" | "string_scalar" => {
             let text = String::from_utf8_lossy(raw).into_owned();

@@ -22,6 +22,9 @@ pub struct Statistics {
     /// Packages the dependency rules know whose version no file gives (`*`, a variable, a git
     /// reference): not reported.
     pub dependencies_unresolved: usize,
+    /// Documentation code blocks without a language tag that name the metadata service's
+    /// address: not read (`frontend::markdown`).
+    pub untagged_blocks: usize,
     /// Findings per rule (code, name, count), rules without findings left out.
     pub by_rule: Vec<(&'static str, &'static str, usize)>,
     /// Findings a `--baseline` accepted, when one was given.

@@ -286,6 +286,13 @@ pub fn write_statistics(out: &mut impl Write, s: &Statistics) -> io::Result<()> 
             s.dependencies_unresolved
         )?;
     }
+    if s.untagged_blocks > 0 {
+        writeln!(
+            out,
+            "untagged code blocks with a metadata address (not analysed): {}",
+            s.untagged_blocks
+        )?;
+    }
     if let Some(baselined) = s.baselined {
         writeln!(out, "accepted by the baseline: {baselined}")?;
     }

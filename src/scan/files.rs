@@ -251,6 +251,7 @@ impl Scan<'_> {
                 links,
                 summaries,
                 unresolved_dependencies,
+                untagged_blocks,
                 prepared,
             }) => {
                 let kept = !findings.is_empty() || !links.is_empty();
@@ -283,6 +284,7 @@ impl Scan<'_> {
                     r.statistics.add_front_end(read_as.name(), took);
                     r.statistics.findings += findings.len();
                     r.statistics.dependencies_unresolved += unresolved_dependencies;
+                    r.statistics.untagged_blocks += untagged_blocks;
                     // A file with links stays for the pass across files, findings or not.
                     if findings.is_empty() && links.is_empty() {
                         r.summaries.extend(summaries);

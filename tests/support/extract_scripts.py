@@ -1343,13 +1343,38 @@ def command_lines(value, open_, close):
 
 
 def imagebuilder(doc, out):
+    run = []  # ExecuteBash command text and ExecuteBinary paths: what may run a CreateFile file
+    files = []
     for phase in doc.get("phases") or []:
         for step in (phase or {}).get("steps") or []:
-            if isinstance(step, dict) and step.get("action") == "ExecuteBash":
+            if not isinstance(step, dict):
+                continue
+            name = f"{phase.get('name')}.{step.get('name')}"
+            if step.get("action") == "ExecuteBash":
                 commands = dig(step, ("inputs", "commands"))
                 if commands is not None:
-                    name = f"{phase.get('name')}.{step.get('name')}"
                     out.add(name, "bash", command_lines(commands, "{{", "}}"))
+                    run.append(command_lines(commands, "{{", "}}"))
+            elif step.get("action") == "ExecuteBinary":
+                run.append(str(dig(step, ("inputs", "path")) or ""))
+            elif step.get("action") == "CreateFile":
+                for item in (step.get("inputs") or []):
+                    if isinstance(item, dict) and isinstance(item.get("content"), str):
+                        files.append((name, str(item.get("path") or ""), item["content"]))
+    # A written file is a script when its shebang names sh or bash, its name ends .sh/.bash, or
+    # a step names its path (and no other interpreter's shebang says otherwise).
+    for name, path, content in files:
+        first = content.split("\n", 1)[0]
+        shebang = first.startswith("#!")
+        shell_shebang = shebang and re.search(r"\b(ba)?sh\b", first) is not None
+        # Run: at a command's start, or after sudo, a shell or another runner (options between).
+        runs = r"(^|[;&|(]\s*|(^|\s)(sudo|bash|sh|exec|env|nohup|source|\.)\s+(-\S+\s+)*)"
+        named = path and any(
+            re.search(runs + re.escape(path) + r"($|[\s;&|)])", r, re.M) for r in run
+        )
+        if shell_shebang or (not shebang and (path.endswith((".sh", ".bash")) or named)):
+            shell = "sh" if re.match(r"#!\s*/bin/sh\b", first) else "bash"
+            out.add(f"{name}:{path}", shell, content)
 
 
 def ssm(doc, out):
