@@ -10,8 +10,8 @@
 //! proxy): the fixed copy must end as the original does; and the fixed copy where every PUT's
 //! answer is lost (a container behind hop limit 1) with tokens optional: it must print what the
 //! original printed, every other request answered 200. Scripts reach the emulator only through
-//! `http_proxy` (requests, urllib and the curl they run read it). Needs python3 with requests
-//! and curl (`.ci/run` installs them).
+//! `http_proxy` (requests, httpx, urllib and the curl they run read it). Needs python3 with
+//! requests and httpx, and curl (`.ci/run` installs them).
 
 #[path = "support/imds_emulator.rs"]
 mod imds_emulator;
@@ -21,7 +21,7 @@ mod tools;
 use imds_emulator::{Emulator, Mode, Reach};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use tools::{require, CURL, PYTHON3_REQUESTS};
+use tools::{require, CURL, PYTHON3_HTTPX, PYTHON3_REQUESTS};
 
 fn runnable() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/python/runnable");
@@ -53,7 +53,7 @@ fn run(script: &Path, proxy: &str) -> Output {
 
 #[test]
 fn fixed_python_scripts_behave_the_same_under_required_tokens() {
-    require(&[PYTHON3_REQUESTS, CURL]);
+    require(&[PYTHON3_REQUESTS, PYTHON3_HTTPX, CURL]);
     let scripts = runnable();
     assert!(scripts.len() >= 4, "too few runnable Python fixtures");
     let mut failures = Vec::new();

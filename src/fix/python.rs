@@ -1,14 +1,17 @@
-//! The fix planner's writer for Python: IMDS001 on a `requests` call gets one token fetch per
-//! function scope (or module), inserted before the first statement that makes a request, and the
-//! token header merged into the call's `headers={…}` literal or added as `headers={…}`. Never a
+//! The fix planner's writer for Python: IMDS001 on a `requests`, `urllib` or `httpx` call gets one
+//! token fetch per function scope (or module), inserted before the first statement that makes a
+//! request, and the token header merged into the call's headers or added as `headers=…`. Never a
 //! second `headers=`; nothing where the headers cannot be read or `**kwargs` may hold them.
 //!
 //! The fetch must cost the script nothing where the original ran without a token (off EC2, or a
 //! container behind a hop limit of 1, where the PUT's answer never arrives): it is bounded like
-//! the AWS SDKs' (`timeout=(1, 1)`: 1 s to connect, 1 s to read), and any failure — no answer,
-//! an error status, an exception — leaves the token `None`. `requests` leaves out a header whose
-//! value is `None`, so the request then goes out exactly as it did before (IMDSv1), instead of
-//! with an empty token that IMDS would refuse even while tokens are optional.
+//! the AWS SDKs' (1 s to connect, 1 s to read), and any failure — no answer, an error status, an
+//! exception — leaves the token `None`. `requests` leaves out a header whose value is `None`, so
+//! the request then goes out exactly as it did before (IMDSv1), instead of with an empty token
+//! that IMDS would refuse even while tokens are optional. `urllib` would send `None` as text and
+//! `httpx` refuses it, so their requests get `{"X-aws-ec2-metadata-token": T} if T else {}`
+//! (wrapped as `dict({…}, **(…))` into a headers dict; a URL given to `urlopen` becomes a
+//! `Request` carrying it), and their fetch is made with the same library.
 
 use super::{
     encode, finish, free_name, FixSettings, RequestFix, Target, SYNTAX_ERRORS, TOKEN_HEADER,
@@ -65,11 +68,12 @@ pub fn plan(analysis: &Analysis, targets: &[Target], settings: FixSettings) -> V
                         format!("{{\"{TOKEN_HEADER}\": {variable}}} if {variable} else {{}}");
                     match &conditional.site {
                         HeaderSite::Url { start, end } => {
-                            let class = match &conditional.fetch.class {
-                                Some(class) => class.clone(),
-                                None if imported => "Request".to_owned(),
-                                None => return None,
-                            };
+                            let class =
+                                match conditional.fetch.as_ref().and_then(|f| f.class.as_ref()) {
+                                    Some(class) => class.clone(),
+                                    None if imported => "Request".to_owned(),
+                                    None => return None,
+                                };
                             edits.push(insert(*start, format!("{class}(")));
                             edits.push(insert(*end, format!(", headers={headers})")));
                         }
@@ -123,26 +127,20 @@ fn fixable(analysis: &Analysis, request: &Request) -> bool {
     }
     match request.client {
         Client::Requests => request.site.arguments.is_some(),
-        Client::Urllib => {
-            let Some(index) = analysis
-                .requests
-                .iter()
-                .position(|r| std::ptr::eq(r, request))
-            else {
-                return false;
-            };
-            match analysis.conditional.get(&index) {
-                Some(c) if c.fetch.class.is_none() => {
-                    request.site.reusable_token.is_none()
-                        && [Some(0), request.site.scope].iter().all(|s| {
-                            s.and_then(|s| analysis.scopes.get(s))
-                                .is_none_or(|s| !s.taken.iter().any(|t| t == "Request"))
-                        })
-                }
-                Some(_) => true,
-                None => false,
-            }
+        Client::Httpx => {
+            analysis.httpx_module.is_some() && conditional(analysis, request).is_some()
         }
+        Client::Urllib => match conditional(analysis, request) {
+            Some(c) if c.fetch.as_ref().is_some_and(|f| f.class.is_none()) => {
+                request.site.reusable_token.is_none()
+                    && [Some(0), request.site.scope].iter().all(|s| {
+                        s.and_then(|s| analysis.scopes.get(s))
+                            .is_none_or(|s| !s.taken.iter().any(|t| t == "Request"))
+                    })
+            }
+            Some(c) => c.fetch.is_some(),
+            None => false,
+        },
         _ => false,
     }
 }
@@ -182,9 +180,11 @@ fn shared_fetches(
                     .conditional
                     .get(i)
                     .filter(|c| {
-                        c.fetch.class.is_none() && matches!(c.site, HeaderSite::Url { .. })
+                        matches!(c.site, HeaderSite::Url { .. })
                     })
-                    .map(|c| c.fetch.module.clone())
+                    .and_then(|c| c.fetch.as_ref())
+                    .filter(|f| f.class.is_none())
+                    .map(|f| f.module.clone())
             });
             let form = fetch.members.iter().find_map(|i| {
                 let request = analysis.requests.get(*i)?;
@@ -193,7 +193,8 @@ fn shared_fetches(
                         .requests_module
                         .as_ref()
                         .map(|m| Form::Requests(m.clone())),
-                    (Client::Urllib, Some(c)) => Some(Form::Urllib(c.fetch.clone())),
+                    (Client::Urllib, Some(c)) => c.fetch.clone().map(Form::Urllib),
+                    (Client::Httpx, Some(_)) => analysis.httpx_module.clone().map(Form::Httpx),
                     _ => None,
                 }
             })?;
@@ -201,6 +202,10 @@ fn shared_fetches(
                 Form::Requests(module) => format!(
                     "{indent}{unit}{variable} = {module}.put(\"{url}\", {ttl_header}, timeout=(1, 1)){eol}\
                      {indent}{unit}{variable} = {variable}.text if {variable}.ok else None{eol}"
+                ),
+                Form::Httpx(module) => format!(
+                    "{indent}{unit}{variable} = {module}.put(\"{url}\", {ttl_header}, timeout=1){eol}\
+                     {indent}{unit}{variable} = {variable}.text if {variable}.is_success else None{eol}"
                 ),
                 Form::Urllib(names) => {
                     let class = names.class.as_deref().unwrap_or("Request");
@@ -241,4 +246,18 @@ enum Form {
     /// `requests` under the name the script imported it as.
     Requests(String),
     Urllib(crate::python::UrllibFetch),
+    /// `httpx` under the name the script imported it as.
+    Httpx(String),
+}
+
+/// The conditional header of a request, if it has one.
+fn conditional<'a>(
+    analysis: &'a Analysis,
+    request: &Request,
+) -> Option<&'a crate::python::Conditional> {
+    let index = analysis
+        .requests
+        .iter()
+        .position(|r| std::ptr::eq(r, request))?;
+    analysis.conditional.get(&index)
 }

@@ -42,6 +42,8 @@ struct HeaderArg {
     built: Option<FixSite>,
     /// How a `urllib` request's fix sends the token.
     conditional: Option<Conditional>,
+    /// The `headers={…}` dict written in the call, for a conditional header.
+    dict: Option<HeaderSite>,
 }
 
 impl<'a> Analyzer<'a> {
@@ -346,11 +348,16 @@ impl<'a> Analyzer<'a> {
                             empty: first.is_none(),
                         }
                     });
+                let dict = site.as_ref().map(|_| HeaderSite::Dict {
+                    start: self.to_host(node.start_byte()),
+                    end: self.to_host(node.end_byte()),
+                });
                 let unreadable = headers.unreadable.clone();
                 HeaderArg {
                     headers: Some(headers),
                     unreadable,
                     site,
+                    dict,
                     ..HeaderArg::default()
                 }
             }
@@ -451,6 +458,19 @@ impl<'a> Analyzer<'a> {
                 header.headers = Some(session);
             }
         }
+        // httpx refuses a `None` header: a fix sends the token only when there is one. Not in
+        // `await client.get(…)`: the fetch would block the event loop.
+        if client == Client::Httpx && node.parent().is_none_or(|p| p.kind() != "await") {
+            let site = match (&header.dict, &header.site) {
+                (Some(dict), _) => Some(dict.clone()),
+                (None, Some(ArgumentSite::Add { at, comma })) => Some(HeaderSite::Add {
+                    at: *at,
+                    comma: *comma,
+                }),
+                _ => None,
+            };
+            header.conditional = site.map(|site| Conditional { site, fetch: None });
+        }
         self.record(node, client, &url, method, header)
     }
 
@@ -492,7 +512,7 @@ impl<'a> Analyzer<'a> {
                         Some(site),
                         Some(Conditional {
                             site: header,
-                            fetch: fetch(Some(class), &module),
+                            fetch: Some(fetch(Some(class), &module)),
                         }),
                     ),
                     _ => (None, None),
@@ -505,7 +525,7 @@ impl<'a> Analyzer<'a> {
                         start: self.to_host(target.start_byte()),
                         end: self.to_host(target.end_byte()),
                     },
-                    fetch: fetch(self.request_class(function, module), module),
+                    fetch: Some(fetch(self.request_class(function, module), module)),
                 });
                 (
                     url,

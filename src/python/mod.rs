@@ -38,18 +38,21 @@ pub struct Analysis {
     pub notes: Vec<(HostSpan, String)>,
     /// Shell code the script runs, for the shell analysis.
     pub nested: Vec<Fragment>,
-    /// For `urllib` requests (which would send a `None` header as the text `None`): how a fix
-    /// sends the token only when one was fetched, by index into `requests`.
+    /// The name the module binds `httpx` to, which a token fetch inserted by a fix calls.
+    pub httpx_module: Option<String>,
+    /// For `urllib` and `httpx` requests (urllib would send a `None` header as the text `None`,
+    /// httpx refuses one): how a fix sends the token only when one was fetched, by index into
+    /// `requests`.
     pub conditional: HashMap<usize, Conditional>,
 }
 
-/// How a fix sends a token with a `urllib` request only when it has one: the header dict
-/// `{"X-aws-ec2-metadata-token": T} if T else {}` written at `site`, and a fetch made with the
-/// same library.
+/// How a fix sends a token with a `urllib` or `httpx` request only when it has one: the header
+/// dict `{"X-aws-ec2-metadata-token": T} if T else {}` written at `site`, and a fetch made with
+/// the same library (`urllib` with these names; `None`: `httpx`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conditional {
     pub site: HeaderSite,
-    pub fetch: UrllibFetch,
+    pub fetch: Option<UrllibFetch>,
 }
 
 /// Where the conditional header dict goes.
@@ -168,30 +171,21 @@ fn runs_shell(name: &str) -> Option<bool> {
 
 impl<'a> Analyzer<'a> {
     fn finish(mut self) -> Analysis {
-        for (frame_scope, name) in self
-            .frames
-            .first()
-            .map(|f| {
-                f.vars
-                    .iter()
-                    .filter(|(_, v)| matches!(v, Value::Module(m) if m == "requests"))
-                    .map(|(k, _)| (f.scope, k.clone()))
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default()
-        {
-            let _ = frame_scope;
-            // The shortest name, so that `requests` wins over an alias.
-            if self
-                .out
-                .requests_module
-                .as_ref()
-                .is_none_or(|m| name.len() < m.len() || (name.len() == m.len() && name < *m))
-            {
-                self.out.requests_module = Some(name);
-            }
-        }
+        self.out.requests_module = self.module_name("requests");
+        self.out.httpx_module = self.module_name("httpx");
         self.out
+    }
+
+    /// The name the module binds `module` to: the shortest, so that `requests` wins over an
+    /// alias.
+    fn module_name(&self, module: &str) -> Option<String> {
+        let frame = self.frames.first()?;
+        frame
+            .vars
+            .iter()
+            .filter(|(_, v)| matches!(v, Value::Module(m) if m == module))
+            .map(|(k, _)| k.clone())
+            .min_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)))
     }
 
     fn node_text(&self, node: Node) -> &'a str {

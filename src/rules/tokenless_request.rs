@@ -161,10 +161,11 @@ A URL given to `urlopen` is wrapped into a `Request` as above; a `Request(…)` 
 Python 2's `urllib2` (and `six.moves`) has no `method=`: the fetch sets
 `IMDS_TOKEN.get_method = lambda: "PUT"` on its `Request`. Not fixed: Python 2's
 `urllib.urlopen` (it sends no headers), a `Request` given `**kwargs` or a headers variable, or
-one changed by `add_header`. `http.client` requests (a fetch would need its own request and
-response on the script's connection), `httpx` requests (not written yet: httpx refuses a `None`
-header value, so it needs the conditional form too), and one-line `python3 -c` code are found
-but not fixed. Shell strings run by `subprocess`, `os.system`, Fabric's and Invoke's
+one changed by `add_header`. `httpx` requests get the same conditional header (httpx refuses a `None` header
+value), with a fetch made by `httpx.put(…, timeout=1)` whose `.text` is kept only when
+`.is_success`; an `await`ed request is not fixed (the fetch would block the event loop).
+`http.client` requests (a fetch would need its own request and response on the script's
+connection) and one-line `python3 -c` code are found but not fixed. Shell strings run by `subprocess`, `os.system`, Fabric's and Invoke's
 `run`/`sudo`/`local` and paramiko's `exec_command` are fixed as shell, inside the string. In a
 makefile, the fetch goes at the start of the recipe line or `$(shell …)` it serves, ended by
 `; `, with every `$` doubled.
@@ -241,7 +242,7 @@ fn violation(request: &Request) -> Option<Violation> {
             token_origin(&request.origin),
             super::token_header_option(request.client),
             if request.client == Client::Httpx {
-                " (not fixed automatically: httpx refuses a `None` header value, so where no token can be fetched the header must be left out)"
+                " (an `await`ed request is not fixed automatically: a fetch there would block the event loop)"
             } else {
                 ""
             }
