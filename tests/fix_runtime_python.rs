@@ -7,19 +7,21 @@
 //! changed, compiles (`py_compile`) and scans clean, then runs the fixed copy against a fresh
 //! emulator in required mode: same exit status, the same stdout, every request answered 200, and
 //! at least one token fetched. Then it runs both where nothing answers (a closed port as the
-//! proxy): the fixed copy must end as the original does. Scripts reach the emulator only through
-//! `http_proxy` (requests, urllib and the curl they run read it). Needs python3 with requests
-//! and curl (`.ci/run` installs them).
+//! proxy): the fixed copy must end as the original does; and the fixed copy where every PUT's
+//! answer is lost (a container behind hop limit 1) with tokens optional: it must print what the
+//! original printed, every other request answered 200. Scripts reach the emulator only through
+//! `http_proxy` (requests, httpx, urllib and the curl they run read it). Needs python3 with
+//! requests and httpx, and curl (`.ci/run` installs them).
 
 #[path = "support/imds_emulator.rs"]
 mod imds_emulator;
 #[path = "support/tools.rs"]
 mod tools;
 
-use imds_emulator::{Emulator, Mode};
+use imds_emulator::{Emulator, Mode, Reach};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use tools::{require, CURL, PYTHON3_REQUESTS};
+use tools::{require, CURL, PYTHON3_HTTPX, PYTHON3_REQUESTS};
 
 fn runnable() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/python/runnable");
@@ -51,7 +53,7 @@ fn run(script: &Path, proxy: &str) -> Output {
 
 #[test]
 fn fixed_python_scripts_behave_the_same_under_required_tokens() {
-    require(&[PYTHON3_REQUESTS, CURL]);
+    require(&[PYTHON3_REQUESTS, PYTHON3_HTTPX, CURL]);
     let scripts = runnable();
     assert!(scripts.len() >= 4, "too few runnable Python fixtures");
     let mut failures = Vec::new();
@@ -143,6 +145,31 @@ fn fixed_python_scripts_behave_the_same_under_required_tokens() {
                 "{name}: with nothing listening the original exits {:?}, the fixed copy {:?}",
                 original.status.code(),
                 fixed.status.code()
+            ));
+        }
+        // Behind a hop limit of 1 (every PUT's answer lost) with tokens optional, the fixed copy
+        // gives up on the token and reads what the original read, without one.
+        let lost = Emulator::start_reached(Mode::Optional, Reach::PutLost);
+        let fixed = run(&copy, &lost.proxy_url());
+        if fixed.status.code() != before.status.code() || fixed.stdout != before.stdout {
+            failures.push(format!(
+                "{name}: with the token's answer lost the fixed copy printed {:?} (status {:?}), the original {:?}; stderr: {}",
+                String::from_utf8_lossy(&fixed.stdout),
+                fixed.status.code(),
+                String::from_utf8_lossy(&before.stdout),
+                String::from_utf8_lossy(&fixed.stderr)
+            ));
+        }
+        let log = lost.log();
+        if !log.iter().any(|l| l.method == "PUT") {
+            failures.push(format!(
+                "{name}: with the token's answer lost, no token was asked for"
+            ));
+        }
+        if let Some(bad) = log.iter().find(|l| l.method != "PUT" && l.status != 200) {
+            failures.push(format!(
+                "{name}: with the token's answer lost, {} {} answered {}",
+                bad.method, bad.path, bad.status
             ));
         }
     }

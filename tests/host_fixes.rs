@@ -266,12 +266,28 @@ fn powershell_error(fixed: &str, original: &str) -> Option<String> {
 // Test 1
 
 /// Lines of an `imds-lint` stderr that are diagnostics.
+/// The diagnostics a scan printed, each without its `line N: ` (lines a fix inserts above a
+/// diagnostic move it; that does not make it new).
 fn diagnostics(stderr: &[u8]) -> BTreeSet<String> {
     String::from_utf8_lossy(stderr)
         .lines()
         .filter(|l| l.starts_with("imds-lint:"))
-        .map(str::to_owned)
+        .map(without_line)
         .collect()
+}
+
+fn without_line(diagnostic: &str) -> String {
+    match diagnostic.find(": line ") {
+        Some(at) => {
+            let rest = &diagnostic[at + ": line ".len()..];
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            match rest[digits..].strip_prefix(": ") {
+                Some(after) if digits > 0 => format!("{}: {after}", &diagnostic[..at]),
+                _ => diagnostic.to_owned(),
+            }
+        }
+        None => diagnostic.to_owned(),
+    }
 }
 
 fn blank_lines(bytes: &[u8]) -> usize {

@@ -4,8 +4,10 @@
 
 use tree_sitter::Node;
 
-use super::values::{brace_format, HeaderValue, Headers, Value};
-use super::{runs_shell, Analyzer, CallArgs, TOKEN_HEADER, TTL_HEADER};
+use super::values::{brace_format, Built, HeaderValue, Headers, Value};
+use super::{
+    runs_shell, Analyzer, CallArgs, Conditional, HeaderSite, UrllibFetch, TOKEN_HEADER, TTL_HEADER,
+};
 use crate::fragment::{
     push_decoded, python_string, Fragment, FragmentOffset, InsertRegion, Language, OffsetMap,
     Quoting,
@@ -19,7 +21,7 @@ use crate::shell::endpoint::{self, UNKNOWN};
 /// The HTTP methods `requests`/`httpx` have a function for.
 const METHODS: &[&str] = &["get", "put", "post", "head", "delete", "patch", "options"];
 
-fn method_of(name: &str) -> Method {
+pub(super) fn method_of(name: &str) -> Method {
     match name.to_ascii_uppercase().as_str() {
         "GET" => Method::Get,
         "PUT" => Method::Put,
@@ -28,12 +30,20 @@ fn method_of(name: &str) -> Method {
 }
 
 /// How a request's headers were given.
+#[derive(Default)]
 struct HeaderArg {
     /// What they hold, when they can be read.
     headers: Option<Headers>,
     /// What could not be read, when they cannot.
     unreadable: Option<String>,
     site: Option<ArgumentSite>,
+    /// The fix site of the call that built the request (a `urllib` `Request`), when not the
+    /// request's own.
+    built: Option<FixSite>,
+    /// How a `urllib` request's fix sends the token.
+    conditional: Option<Conditional>,
+    /// The `headers={…}` dict written in the call, for a conditional header.
+    dict: Option<HeaderSite>,
 }
 
 impl<'a> Analyzer<'a> {
@@ -87,23 +97,44 @@ impl<'a> Analyzer<'a> {
                 self.library_request(node, client, url, method_of(m), &args, None)
             }
             ("urllib.request" | "urllib2" | "urllib" | "six.moves.urllib.request", "urlopen") => {
-                self.urlopen(node, &args)
+                self.urlopen(node, function, module, &args)
             }
             ("urllib.request" | "urllib2" | "six.moves.urllib.request", "Request") => {
                 let url = args.get("url", 0).map(|u| self.string_value(u));
-                let headers = args.get("headers", 2).map(|h| self.headers_of(h));
+                let header_node = args.get("headers", 2);
+                let headers = header_node.map(|h| self.headers_of(h));
                 let method = match args.keyword("method").map(|m| self.eval(m)) {
                     Some(Value::Str(m)) if !m.contains(UNKNOWN) => method_of(&m),
                     Some(_) => Method::Unknown,
                     None if args.get("data", 1).is_some() => Method::Other("POST".to_owned()),
                     None => Method::Get,
                 };
+                let header = match (header_node, &headers) {
+                    (Some(dict), Some(h))
+                        if dict.kind() == "dictionary" && h.unreadable.is_none() =>
+                    {
+                        Some(HeaderSite::Dict {
+                            start: self.to_host(dict.start_byte()),
+                            end: self.to_host(dict.end_byte()),
+                        })
+                    }
+                    (Some(_), _) => None,
+                    (None, _) => self.add_site(&args),
+                };
+                let built = Built {
+                    site: self.fix_site(node, None),
+                    header,
+                    class: self.node_text(function).to_owned(),
+                    module: module.to_owned(),
+                };
                 Value::UrllibRequest {
                     url: url.unwrap_or_else(|| UNKNOWN.to_string()),
                     headers,
                     method,
+                    built: Some(Box::new(built)),
                 }
             }
+            ("", "dict") => self.dict_call(&args, node),
             ("http.client" | "httplib", "HTTPConnection") => {
                 let host = args
                     .get("host", 0)
@@ -219,6 +250,39 @@ impl<'a> Analyzer<'a> {
                 "getresponse" => Some(Value::Response { token }),
                 _ => Some(Value::Unknown),
             },
+            Value::UrllibRequest {
+                url,
+                headers,
+                method: request_method,
+                built,
+            } if method == "add_header" && object.kind() == "identifier" => {
+                // `req.add_header(name, value)`: the request sends it (a fix no longer writes
+                // into the `Request` call: its headers are not all there).
+                let key = match args.positional.first().map(|k| self.eval(*k)) {
+                    Some(Value::Str(k)) if !k.contains(UNKNOWN) => Some(k),
+                    _ => None,
+                };
+                let value = args
+                    .positional
+                    .get(1)
+                    .map_or(HeaderValue::Other, |v| self.header_value(*v));
+                let mut headers = headers.unwrap_or_default();
+                headers.entries.push((key, value));
+                let name = self.node_text(object).to_owned();
+                self.bind(
+                    &name,
+                    Value::UrllibRequest {
+                        url,
+                        headers: Some(headers),
+                        method: request_method,
+                        built: built.map(|mut b| {
+                            b.header = None;
+                            b
+                        }),
+                    },
+                );
+                Some(Value::Unknown)
+            }
             Value::Response { token } => Some(match method {
                 "read" if token => Value::Token,
                 _ => Value::Unknown,
@@ -245,6 +309,11 @@ impl<'a> Analyzer<'a> {
                 _ => Value::Unknown,
             }),
             Value::Module(_) => None,
+            // Fabric's `c.run(…)`/`c.sudo(…)`/`Connection(…).run(…)`: a command string for a shell.
+            _ if matches!(method, "run" | "sudo") => {
+                self.shell_call(args, true);
+                Some(Value::Unknown)
+            }
             _ => Some(Value::Unknown),
         }
     }
@@ -279,30 +348,87 @@ impl<'a> Analyzer<'a> {
                             empty: first.is_none(),
                         }
                     });
+                let dict = site.as_ref().map(|_| HeaderSite::Dict {
+                    start: self.to_host(node.start_byte()),
+                    end: self.to_host(node.end_byte()),
+                });
                 let unreadable = headers.unreadable.clone();
                 HeaderArg {
                     headers: Some(headers),
                     unreadable,
                     site,
+                    dict,
+                    ..HeaderArg::default()
                 }
             }
             None => HeaderArg {
                 headers: None,
                 unreadable: args.splat.then(|| "`**` arguments".to_owned()),
-                site: match (args.splat, args.last, args.list) {
-                    (true, _, _) => None,
-                    (false, Some(last), _) => Some(ArgumentSite::Add {
-                        at: self.to_host(last.end_byte()),
-                        comma: true,
-                    }),
-                    (false, None, Some(list)) => Some(ArgumentSite::Add {
-                        at: self.to_host(list.start_byte() + 1),
-                        comma: false,
-                    }),
-                    (false, None, None) => None,
-                },
+                site: self.add_site(args).map(|site| match site {
+                    HeaderSite::Add { at, comma } => ArgumentSite::Add { at, comma },
+                    HeaderSite::Url { start: at, .. } | HeaderSite::Dict { start: at, .. } => {
+                        ArgumentSite::Add { at, comma: true }
+                    }
+                }),
+                ..HeaderArg::default()
             },
         }
+    }
+
+    /// Where a new `headers=` argument goes: after the last argument, or inside the parentheses
+    /// when there is none; nowhere when `**kwargs` may hold headers.
+    fn add_site(&self, args: &CallArgs) -> Option<HeaderSite> {
+        match (args.splat, args.last, args.list) {
+            (true, _, _) => None,
+            (false, Some(last), _) => Some(HeaderSite::Add {
+                at: self.to_host(last.end_byte()),
+                comma: true,
+            }),
+            (false, None, Some(list)) => Some(HeaderSite::Add {
+                at: self.to_host(list.start_byte() + 1),
+                comma: false,
+            }),
+            (false, None, None) => None,
+        }
+    }
+
+    /// `dict(d, k=v, **other)`: the headers of `d` with the others merged in (what a `urllib` fix
+    /// writes: `dict({…}, **({token header} if token else {}))`).
+    fn dict_call<'t>(&mut self, args: &CallArgs<'t>, node: Node<'t>) -> Value {
+        let mut headers = Headers::default();
+        if let Some(first) = args.positional.first() {
+            match self.eval(*first) {
+                Value::Dict(d) => headers = d,
+                _ => return Value::Unknown,
+            }
+        }
+        if args.positional.len() > 1 {
+            return Value::Unknown;
+        }
+        for (name, value) in &args.keywords {
+            let value = self.header_value(*value);
+            headers.entries.push((Some(name.clone()), value));
+        }
+        let Some(list) = node.child_by_field_name("arguments") else {
+            return Value::Dict(headers);
+        };
+        let mut cursor = list.walk();
+        let splats: Vec<Node> = list
+            .named_children(&mut cursor)
+            .filter(|c| matches!(c.kind(), "dictionary_splat" | "list_splat"))
+            .collect();
+        for splat in splats {
+            match (splat.kind(), splat.named_child(0).map(|n| self.eval(n))) {
+                ("dictionary_splat", Some(Value::Dict(other))) => {
+                    headers.entries.extend(other.entries);
+                    if other.unreadable.is_some() {
+                        headers.unreadable = other.unreadable;
+                    }
+                }
+                _ => headers.unreadable = Some(format!("`{}`", self.node_text(splat))),
+            }
+        }
+        Value::Dict(headers)
     }
 
     fn to_host(&self, at: usize) -> crate::fragment::HostOffset {
@@ -332,39 +458,117 @@ impl<'a> Analyzer<'a> {
                 header.headers = Some(session);
             }
         }
+        // httpx refuses a `None` header: a fix sends the token only when there is one. Not in
+        // `await client.get(…)`: the fetch would block the event loop.
+        if client == Client::Httpx && node.parent().is_none_or(|p| p.kind() != "await") {
+            let site = match (&header.dict, &header.site) {
+                (Some(dict), _) => Some(dict.clone()),
+                (None, Some(ArgumentSite::Add { at, comma })) => Some(HeaderSite::Add {
+                    at: *at,
+                    comma: *comma,
+                }),
+                _ => None,
+            };
+            header.conditional = site.map(|site| Conditional { site, fetch: None });
+        }
         self.record(node, client, &url, method, header)
     }
 
-    /// `urlopen(url)`, `urlopen(Request(…))`, `urlopen(req)`.
-    fn urlopen<'t>(&mut self, node: Node<'t>, args: &CallArgs<'t>) -> Value {
+    /// `urlopen(url)`, `urlopen(Request(…))`, `urlopen(req)`. A fix sends the token only when one
+    /// was fetched: a URL is wrapped into a `Request` with the header, a `Request` gets it in its
+    /// headers (Python 2's `urllib.urlopen` takes no headers: not fixed).
+    fn urlopen<'t>(
+        &mut self,
+        node: Node<'t>,
+        function: Node<'t>,
+        module: &str,
+        args: &CallArgs<'t>,
+    ) -> Value {
         let Some(target) = args.get("url", 0) else {
             return Value::Unknown;
         };
         let data = args.get("data", 1).is_some();
-        let (url, headers, method) = match self.eval(target) {
+        let urlopen = self.node_text(function).to_owned();
+        let fetch = |class: Option<String>, module: &str| UrllibFetch {
+            urlopen: urlopen.clone(),
+            class,
+            module: module.to_owned(),
+            method_keyword: module == "urllib.request",
+        };
+        let (url, headers, method, built, conditional) = match self.eval(target) {
             Value::UrllibRequest {
                 url,
                 headers,
                 method,
-            } => (url, headers, method),
-            Value::Str(url) => (
-                url,
-                Some(Headers::default()),
-                if data {
-                    Method::Other("POST".to_owned())
-                } else {
-                    Method::Get
-                },
-            ),
+                built,
+            } => {
+                let (site, conditional) = match built.map(|b| *b) {
+                    Some(Built {
+                        site,
+                        header: Some(header),
+                        class,
+                        module,
+                    }) => (
+                        Some(site),
+                        Some(Conditional {
+                            site: header,
+                            fetch: Some(fetch(Some(class), &module)),
+                        }),
+                    ),
+                    _ => (None, None),
+                };
+                (url, headers, method, site, conditional)
+            }
+            Value::Str(url) => {
+                let conditional = (module != "urllib").then(|| Conditional {
+                    site: HeaderSite::Url {
+                        start: self.to_host(target.start_byte()),
+                        end: self.to_host(target.end_byte()),
+                    },
+                    fetch: Some(fetch(self.request_class(function, module), module)),
+                });
+                (
+                    url,
+                    Some(Headers::default()),
+                    if data {
+                        Method::Other("POST".to_owned())
+                    } else {
+                        Method::Get
+                    },
+                    None,
+                    conditional,
+                )
+            }
             _ => return Value::Unknown,
         };
         let unreadable = headers.as_ref().and_then(|h| h.unreadable.clone());
         let header = HeaderArg {
             headers: Some(headers.unwrap_or_default()),
             unreadable,
-            site: None,
+            built,
+            conditional,
+            ..HeaderArg::default()
         };
         self.record(node, Client::Urllib, &url, method, header)
+    }
+
+    /// The name a script calls `module`'s `Request` by, seen from the `urlopen` it called:
+    /// `urllib.request.Request` beside `urllib.request.urlopen`, or a name imported from it.
+    fn request_class(&self, urlopen: Node, module: &str) -> Option<String> {
+        if urlopen.kind() == "attribute" {
+            let object = urlopen.child_by_field_name("object")?;
+            return Some(format!("{}.Request", self.node_text(object)));
+        }
+        let wanted = format!("{module}.Request");
+        let mut names: Vec<&String> = self
+            .frames
+            .iter()
+            .flat_map(|f| f.vars.iter())
+            .filter(|(_, v)| matches!(v, Value::Module(m) if *m == wanted))
+            .map(|(k, _)| k)
+            .collect();
+        names.sort();
+        names.first().map(|n| (*n).clone())
     }
 
     /// `conn.request(method, path, body, headers)`: whether it fetches a token (`None` when it
@@ -386,13 +590,12 @@ impl<'a> Analyzer<'a> {
                 HeaderArg {
                     unreadable: headers.unreadable.clone(),
                     headers: Some(headers),
-                    site: None,
+                    ..HeaderArg::default()
                 }
             }
             None => HeaderArg {
                 headers: Some(Headers::default()),
-                unreadable: None,
-                site: None,
+                ..HeaderArg::default()
             },
         };
         let url = format!("http://{host}{path}");
@@ -428,32 +631,15 @@ impl<'a> Analyzer<'a> {
             (ttl, _) => ttl,
         };
         let is_put = method == Method::Put;
-        let region = self.fragment.region_at(node.start_byte());
-        let scope = self.frames.last().map(|f| f.scope);
-        let reusable_token = self.frames.last().and_then(|f| {
-            let mut names: Vec<&String> = f
-                .vars
-                .iter()
-                .filter(|(_, v)| matches!(v, Value::Token))
-                .map(|(k, _)| k)
-                .collect();
-            names.sort();
-            names.first().map(|n| (*n).clone())
-        });
-        let site = FixSite {
-            after_client: self.to_host(node.start_byte()),
-            quoting: if region.plain.is_some() {
-                None
-            } else {
-                region.quoting
-            },
-            scope,
-            plain: None,
-            blocks: self.blocks(node),
-            reusable_token,
-            arguments: header.site,
-            ..FixSite::default()
+        let site = match header.built {
+            Some(site) => site,
+            None => self.fix_site(node, header.site),
         };
+        if let Some(conditional) = header.conditional {
+            self.out
+                .conditional
+                .insert(self.out.requests.len(), conditional);
+        }
         self.out.requests.push(Request {
             client,
             busybox: false,
@@ -471,6 +657,37 @@ impl<'a> Analyzer<'a> {
         });
         Value::Response {
             token: token_endpoint && is_put,
+        }
+    }
+
+    /// What a fix of a request made by the call at `node` needs: where text goes, the scope and
+    /// blocks a fetch can go in, a token already held.
+    fn fix_site(&self, node: Node, arguments: Option<ArgumentSite>) -> FixSite {
+        let region = self.fragment.region_at(node.start_byte());
+        let scope = self.frames.last().map(|f| f.scope);
+        let reusable_token = self.frames.last().and_then(|f| {
+            let mut names: Vec<&String> = f
+                .vars
+                .iter()
+                .filter(|(_, v)| matches!(v, Value::Token))
+                .map(|(k, _)| k)
+                .collect();
+            names.sort();
+            names.first().map(|n| (*n).clone())
+        });
+        FixSite {
+            after_client: self.to_host(node.start_byte()),
+            quoting: if region.plain.is_some() {
+                None
+            } else {
+                region.quoting
+            },
+            scope,
+            plain: None,
+            blocks: self.blocks(node),
+            reusable_token,
+            arguments,
+            ..FixSite::default()
         }
     }
 
@@ -528,7 +745,11 @@ impl<'a> Analyzer<'a> {
     /// A call that runs shell code: its string (with `shell=True` where the call needs it) or its
     /// argv list, handed to the shell analysis as a fragment.
     fn shell_call<'t>(&mut self, args: &CallArgs<'t>, always: bool) {
-        let Some(command) = args.get("args", 0).or_else(|| args.keyword("cmd")) else {
+        let Some(command) = args
+            .get("args", 0)
+            .or_else(|| args.keyword("cmd"))
+            .or_else(|| args.keyword("command"))
+        else {
             return;
         };
         let shell = always

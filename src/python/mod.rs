@@ -4,8 +4,8 @@
 //! metadata functions — with their URLs (variables, f-strings, `+`, `%` and `.format` where they
 //! can be read), headers and token flow, into the language-neutral request model
 //! (`crate::model::request`) the rules read. Shell code the script runs (`subprocess` with
-//! `shell=True` or an argv list, `os.system`) is handed back as shell fragments, which the shell
-//! analysis reads.
+//! `shell=True` or an argv list, `os.system`, Fabric's and Invoke's `run`/`sudo`, paramiko's
+//! `exec_command`) is handed back as shell fragments, which the shell analysis reads.
 
 mod calls;
 mod values;
@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use tree_sitter::Node;
 
-use crate::fragment::{Fragment, FragmentSpan, HostSpan};
+use crate::fragment::{Fragment, FragmentSpan, HostOffset, HostSpan};
 use crate::model::request::{Request, Scope};
 use crate::model::Note;
 use crate::shell::endpoint::UNKNOWN;
@@ -38,6 +38,44 @@ pub struct Analysis {
     pub notes: Vec<(HostSpan, String)>,
     /// Shell code the script runs, for the shell analysis.
     pub nested: Vec<Fragment>,
+    /// The name the module binds `httpx` to, which a token fetch inserted by a fix calls.
+    pub httpx_module: Option<String>,
+    /// For `urllib` and `httpx` requests (urllib would send a `None` header as the text `None`,
+    /// httpx refuses one): how a fix sends the token only when one was fetched, by index into
+    /// `requests`.
+    pub conditional: HashMap<usize, Conditional>,
+}
+
+/// How a fix sends a token with a `urllib` or `httpx` request only when it has one: the header
+/// dict `{"X-aws-ec2-metadata-token": T} if T else {}` written at `site`, and a fetch made with
+/// the same library (`urllib` with these names; `None`: `httpx`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conditional {
+    pub site: HeaderSite,
+    pub fetch: Option<UrllibFetch>,
+}
+
+/// Where the conditional header dict goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeaderSite {
+    /// The URL given to `urlopen`, wrapped into a `Request` with the headers.
+    Url { start: HostOffset, end: HostOffset },
+    /// A headers dict literal, which becomes `dict(…, **headers)`.
+    Dict { start: HostOffset, end: HostOffset },
+    /// A new `headers=` keyword argument of a `Request(…)`, at `at`, after a comma when `comma`.
+    Add { at: HostOffset, comma: bool },
+}
+
+/// How the token fetch calls `urllib`: the names `urlopen` and `Request` are called by in the
+/// script (`None` when `Request` is not imported: the fix imports it from `module`), and whether
+/// `Request` takes `method=` (Python 3's `urllib.request`; else the fetch overrides `get_method`,
+/// which Python 2's `urllib2` needs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrllibFetch {
+    pub urlopen: String,
+    pub class: Option<String>,
+    pub module: String,
+    pub method_keyword: bool,
 }
 
 /// Words that make a Python file worth parsing though it names no endpoint: boto 2's metadata
@@ -112,7 +150,16 @@ fn runs_shell(name: &str) -> Option<bool> {
         | "subprocess.getoutput"
         | "subprocess.getstatusoutput"
         | "commands.getoutput"
-        | "commands.getstatusoutput" => Some(true),
+        | "commands.getstatusoutput"
+        // Invoke, and Fabric 1's operations (Fabric 2's are methods of a `Connection`).
+        | "invoke.run"
+        | "invoke.sudo"
+        | "fabric.api.run"
+        | "fabric.api.sudo"
+        | "fabric.api.local"
+        | "fabric.operations.run"
+        | "fabric.operations.sudo"
+        | "fabric.operations.local" => Some(true),
         "subprocess.run"
         | "subprocess.call"
         | "subprocess.check_call"
@@ -124,30 +171,21 @@ fn runs_shell(name: &str) -> Option<bool> {
 
 impl<'a> Analyzer<'a> {
     fn finish(mut self) -> Analysis {
-        for (frame_scope, name) in self
-            .frames
-            .first()
-            .map(|f| {
-                f.vars
-                    .iter()
-                    .filter(|(_, v)| matches!(v, Value::Module(m) if m == "requests"))
-                    .map(|(k, _)| (f.scope, k.clone()))
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default()
-        {
-            let _ = frame_scope;
-            // The shortest name, so that `requests` wins over an alias.
-            if self
-                .out
-                .requests_module
-                .as_ref()
-                .is_none_or(|m| name.len() < m.len() || (name.len() == m.len() && name < *m))
-            {
-                self.out.requests_module = Some(name);
-            }
-        }
+        self.out.requests_module = self.module_name("requests");
+        self.out.httpx_module = self.module_name("httpx");
         self.out
+    }
+
+    /// The name the module binds `module` to: the shortest, so that `requests` wins over an
+    /// alias.
+    fn module_name(&self, module: &str) -> Option<String> {
+        let frame = self.frames.first()?;
+        frame
+            .vars
+            .iter()
+            .filter(|(_, v)| matches!(v, Value::Module(m) if m == module))
+            .map(|(k, _)| k.clone())
+            .min_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)))
     }
 
     fn node_text(&self, node: Node) -> &'a str {
@@ -368,6 +406,7 @@ impl<'a> Analyzer<'a> {
         match left.kind() {
             "identifier" => self.bind(self.node_text(left), value),
             "subscript" => self.subscript_assignment(left, right),
+            "attribute" => self.method_override(left, right),
             _ => {
                 let mut cursor = left.walk();
                 let names: Vec<Node> = left
@@ -430,6 +469,46 @@ impl<'a> Analyzer<'a> {
             _ => return,
         };
         self.bind(&name, updated);
+    }
+
+    /// `req.get_method = lambda: "PUT"`: how Python 2's `urllib2` sends a `Request` with another
+    /// method (a fix's token fetch writes it so).
+    fn method_override(&mut self, left: Node, right: Node) {
+        let (Some(object), Some(attribute)) = (
+            left.child_by_field_name("object"),
+            left.child_by_field_name("attribute"),
+        ) else {
+            return;
+        };
+        if object.kind() != "identifier" || self.node_text(attribute) != "get_method" {
+            return;
+        }
+        let name = self.node_text(object).to_owned();
+        let Some(Value::UrllibRequest {
+            url,
+            headers,
+            built,
+            ..
+        }) = self.lookup(&name).cloned()
+        else {
+            return;
+        };
+        let method = match right.kind() {
+            "lambda" => match right.child_by_field_name("body").map(|b| self.eval(b)) {
+                Some(Value::Str(m)) if !m.contains(UNKNOWN) => calls::method_of(&m),
+                _ => crate::model::request::Method::Unknown,
+            },
+            _ => crate::model::request::Method::Unknown,
+        };
+        self.bind(
+            &name,
+            Value::UrllibRequest {
+                url,
+                headers,
+                method,
+                built,
+            },
+        );
     }
 
     /// `with requests.Session() as s:`

@@ -35,9 +35,22 @@ pub(super) enum Value {
         url: String,
         headers: Option<Headers>,
         method: Method,
+        /// What a fix of a request that opens it needs, taken where it was built.
+        built: Option<Box<Built>>,
     },
     /// A module or a name imported from one, by its qualified name.
     Module(String),
+}
+
+/// Where a `urllib` `Request` was built: the fix site of its call, where its headers can take a
+/// token (`None` when they cannot be written), the name its class was called by and the module
+/// that name comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Built {
+    pub site: crate::model::request::FixSite,
+    pub header: Option<super::HeaderSite>,
+    pub class: String,
+    pub module: String,
 }
 
 /// A headers dict as far as it could be read.
@@ -92,6 +105,7 @@ impl<'a> Analyzer<'a> {
                 .named_child(0)
                 .map_or(Value::Unknown, |inner| self.eval(inner)),
             "binary_operator" => self.binary(node),
+            "conditional_expression" => self.conditional(node),
             "dictionary" => Value::Dict(self.dictionary(node)),
             "attribute" => self.attribute(node),
             "call" => {
@@ -165,6 +179,26 @@ impl<'a> Analyzer<'a> {
             }
         }
         Some(out)
+    }
+
+    /// `a if c else b`: a headers dict sent only when something holds (`{…} if token else {}`,
+    /// what a fix writes) reads as the dict; two equal strings as the string; else unknown.
+    fn conditional(&mut self, node: Node) -> Value {
+        let mut cursor = node.walk();
+        let parts: Vec<Node> = node.named_children(&mut cursor).collect();
+        let [consequence, condition, alternative] = parts.as_slice() else {
+            return Value::Unknown;
+        };
+        self.calls_in(*condition);
+        match (self.eval(*consequence), self.eval(*alternative)) {
+            (Value::Dict(headers), Value::Dict(empty))
+                if empty.entries.is_empty() && empty.unreadable.is_none() =>
+            {
+                Value::Dict(headers)
+            }
+            (Value::Str(a), Value::Str(b)) if a == b => Value::Str(a),
+            _ => Value::Unknown,
+        }
     }
 
     /// `a + b` (strings), `"…%s…" % x`.

@@ -143,9 +143,32 @@ except Exception:
 ```
 and `"X-aws-ec2-metadata-token": IMDS_TOKEN` merged into the call's `headers={…}` (or
 `headers={…}` added). `requests` leaves out a header whose value is `None`, so where no token
-can be had the request goes out as before. `urllib`, `http.client` and `httpx` requests, and
-one-line `python3 -c` code, are found but not fixed. In a makefile, the fetch goes at the start
-of the recipe line or `$(shell …)` it serves, ended by `; `, with every `$` doubled.
+can be had the request goes out as before.
+
+`urllib` sends a `None` header as the text `None` (which IMDS refuses), so its requests get the
+header only when there is a token. The fetch is made with `urllib` under the names the script
+uses (`from urllib.request import Request` is added when only `urlopen` was imported and the name
+is free):
+```python
+try:
+    IMDS_TOKEN = urlopen(Request("http://169.254.169.254/latest/api/token", headers={"X-aws-ec2-metadata-token-ttl-seconds": "21600"}, method="PUT"), timeout=1).read().decode()
+except Exception:
+    IMDS_TOKEN = None
+region = urlopen(Request("http://169.254.169.254/latest/meta-data/placement/region", headers={"X-aws-ec2-metadata-token": IMDS_TOKEN} if IMDS_TOKEN else {})).read().decode()
+```
+A URL given to `urlopen` is wrapped into a `Request` as above; a `Request(…)` built first gets
+`headers=…` added, or its `headers={…}` becomes `dict({…}, **({…} if IMDS_TOKEN else {}))`.
+Python 2's `urllib2` (and `six.moves`) has no `method=`: the fetch sets
+`IMDS_TOKEN.get_method = lambda: "PUT"` on its `Request`. Not fixed: Python 2's
+`urllib.urlopen` (it sends no headers), a `Request` given `**kwargs` or a headers variable, or
+one changed by `add_header`. `httpx` requests get the same conditional header (httpx refuses a `None` header
+value), with a fetch made by `httpx.put(…, timeout=1)` whose `.text` is kept only when
+`.is_success`; an `await`ed request is not fixed (the fetch would block the event loop).
+`http.client` requests (a fetch would need its own request and response on the script's
+connection) and one-line `python3 -c` code are found but not fixed. Shell strings run by `subprocess`, `os.system`, Fabric's and Invoke's
+`run`/`sudo`/`local` and paramiko's `exec_command` are fixed as shell, inside the string. In a
+makefile, the fetch goes at the start of the recipe line or `$(shell …)` it serves, ended by
+`; `, with every `$` doubled.
 
 The fix is unsafe (applied only with `--unsafe-fixes`) when BusyBox wget would have to fetch
 the token (it cannot PUT), when headers come from a file that may already hold a token, and for
@@ -201,11 +224,28 @@ fn violation(request: &Request) -> Option<Violation> {
             help: "boto 2 will not be fixed: read instance metadata with botocore's `InstanceMetadataFetcher` (`botocore.utils`), boto3, or the `ec2-metadata` package >= 2.2.0, which fetch IMDSv2 tokens".to_owned(),
         });
     }
-    let help = if request.client.language() == Language::Python {
+    let help = if request.client == Client::Urllib {
         format!(
-            "fetch a token once with `token = requests.put(\"{}/latest/api/token\", headers={{\"X-aws-ec2-metadata-token-ttl-seconds\": \"21600\"}}, timeout=2).text` and pass `{}` to this request",
+            "fetch a token once with `token = urlopen(Request(\"{}/latest/api/token\", headers={{\"X-aws-ec2-metadata-token-ttl-seconds\": \"21600\"}}, method=\"PUT\"), timeout=2).read().decode()` and open this request's URL as a `Request(url, {})` (Python 2's `urllib.urlopen` cannot send headers: use `urllib2`)",
             token_origin(&request.origin),
             super::token_header_option(request.client)
+        )
+    } else if request.client == Client::HttpClient {
+        format!(
+            "fetch a token once with `conn.request(\"PUT\", \"/latest/api/token\", headers={{\"X-aws-ec2-metadata-token-ttl-seconds\": \"21600\"}})` and `token = conn.getresponse().read().decode()`, and pass `{}` to this request (not fixed automatically: the fetch needs its own request and response on the connection)",
+            super::token_header_option(request.client)
+        )
+    } else if request.client.language() == Language::Python {
+        format!(
+            "fetch a token once with `token = {}.put(\"{}/latest/api/token\", headers={{\"X-aws-ec2-metadata-token-ttl-seconds\": \"21600\"}}, timeout=2).text` and pass `{}` to this request{}",
+            if request.client == Client::Httpx { "httpx" } else { "requests" },
+            token_origin(&request.origin),
+            super::token_header_option(request.client),
+            if request.client == Client::Httpx {
+                " (an `await`ed request is not fixed automatically: a fetch there would block the event loop)"
+            } else {
+                ""
+            }
         )
     } else if request.client.language() == Language::PowerShell {
         format!(

@@ -97,6 +97,13 @@ pub const PYTHON3_REQUESTS: Tool = Tool {
     banner: None,
 };
 
+pub const PYTHON3_HTTPX: Tool = Tool {
+    name: "python3 with httpx (PyPI httpx==0.28.1, installed with pip by .ci/run)",
+    package: "httpx",
+    probe: &["python3", "-c", "import httpx"],
+    banner: None,
+};
+
 /// Every tool above: what `.ci/run` must install.
 pub const ALL: &[Tool] = &[
     BASH,
