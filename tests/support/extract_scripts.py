@@ -178,12 +178,35 @@ MIME_START = re.compile(r"^(Content-Type|MIME-Version)\s*:", re.IGNORECASE)
 WINDOWS_SECTION = re.compile(r"<powershell>(.*?)(?:</powershell>|\Z)", re.IGNORECASE | re.DOTALL)
 
 
+EC2LAUNCH_V2 = re.compile(r"(?:#[^\n]*\n|\s*\n)*version:\s*[\"']?1(?:\.0)?[\"']?\s*\n(?:.*\n)*tasks:")
+
+
+def ec2launch_v2(doc, name, out):
+    """EC2Launch v2 YAML user data: each `executeScript` input of type powershell is a
+    PowerShell script, of type bash a bash script (batch is cmd.exe: not run here)."""
+    for index, task in enumerate((doc or {}).get("tasks") or []):
+        if not isinstance(task, dict) or task.get("task") != "executeScript":
+            continue
+        for number, item in enumerate(task.get("inputs") or []):
+            if not isinstance(item, dict) or not isinstance(item.get("content"), str):
+                continue
+            kind = str(item.get("type", "")).lower()
+            where = f"{name} tasks[{index}].inputs[{number}]"
+            if kind == "powershell":
+                out.add(where, "powershell", item["content"])
+            elif kind == "bash":
+                out.add(where, "bash", item["content"])
+
+
 def windows_user_data(text, name, out):
     """EC2 Windows user data (EC2Launch): each `<powershell>` section is a PowerShell script,
     shell "powershell" (checked with imds-lint's own grammar, since PowerShell does not run
     here). Whether it is Windows user data: it starts with `<powershell>` or `<persist>` (after a
     byte order mark and blanks). Returns whether it was."""
     start = text.lstrip("\ufeff").lstrip()
+    if EC2LAUNCH_V2.match(start):
+        ec2launch_v2(yaml.safe_load(start), name, out)
+        return True
     if not re.match(r"<(powershell|persist)>", start, re.IGNORECASE):
         return False
     for index, match in enumerate(WINDOWS_SECTION.finditer(text)):
@@ -1324,6 +1347,8 @@ def kind_of(path, text):
         return "json"
     if text.startswith("#cloud-config"):
         return "cloud-config"
+    if EC2LAUNCH_V2.match(text.lstrip("\ufeff")):
+        return "script"
     if text.startswith(("#!", "#cloud-boothook")):
         return "script"
     if lower.endswith(".mime") or MIME_START.match(text):
