@@ -25,8 +25,31 @@ use tree_sitter::Node;
 use super::script::{placeholders, ScriptBuilder};
 use super::yaml::{self, Scalar};
 use super::Parsed;
-use crate::fragment::HostId;
-use crate::model::Note;
+use crate::fragment::{HostId, HostSpan};
+use crate::model::{Note, OriginEntry};
+
+/// Names a part of the host (a job's step) in the origin chain of the findings inside it: layer
+/// `layer` (the CI system), name `name` (the job, pipeline or command), key `key` (the step).
+pub fn place(parsed: &mut Parsed, node: Node, layer: &str, name: &str, key: &str) {
+    let mut entry = OriginEntry::layer(layer);
+    if !name.is_empty() {
+        entry = entry.with_name(name);
+    }
+    if !key.is_empty() {
+        entry = entry.with_key(key);
+    }
+    parsed
+        .places
+        .push((HostSpan::new(node.start_byte(), node.end_byte()), entry));
+}
+
+/// How a step is named in an origin chain: its `name`/`displayName`/`label`, else its index.
+fn step_key(step: Node, bytes: &[u8], index: usize) -> String {
+    ["name", "displayName", "label", "key"]
+        .iter()
+        .find_map(|k| yaml::get(step, bytes, k).and_then(|n| yaml::scalar_string(n, bytes)))
+        .unwrap_or_else(|| format!("steps[{index}]"))
+}
 
 
 /// Reads `document` if it is one of the CI formats of this file; says whether it was.
@@ -149,10 +172,11 @@ fn buildspec(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
         .unwrap_or_default();
     let one_shell = version.trim() != "0.1";
     let mut script = ScriptBuilder::default();
-    for phase in PHASES {
-        let Some(phase) = yaml::get(phases, bytes, phase) else {
+    for name in PHASES {
+        let Some(phase) = yaml::get(phases, bytes, name) else {
             continue;
         };
+        place(parsed, phase, "codebuild", "phases", name);
         for key in ["commands", "finally"] {
             let Some(value) = yaml::get(phase, bytes, key) else {
                 continue;
@@ -193,16 +217,22 @@ fn circleci(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
         let Some(map) = yaml::get(document, bytes, section) else {
             continue;
         };
-        for (_, _, job) in yaml::pairs(map, bytes) {
+        for (job_name, _, job) in yaml::pairs(map, bytes) {
             let job_shell =
                 yaml::get(job, bytes, "shell").and_then(|s| yaml::scalar_string(s, bytes));
             let Some(steps) = yaml::get(job, bytes, "steps") else {
                 continue;
             };
-            for step in yaml::items(steps, bytes) {
+            for (index, step) in yaml::items(steps, bytes).into_iter().enumerate() {
                 let Some(run) = yaml::get(step, bytes, "run") else {
                     continue;
                 };
+                let key = if yaml::is_mapping(run, bytes) {
+                    step_key(run, bytes, index)
+                } else {
+                    format!("steps[{index}]")
+                };
+                place(parsed, step, "circleci", &format!("{section}.{job_name}"), &key);
                 let (command, shell) = if yaml::is_mapping(run, bytes) {
                     let shell =
                         yaml::get(run, bytes, "shell").and_then(|s| yaml::scalar_string(s, bytes));
@@ -269,6 +299,8 @@ fn azure_clean(mut scalar: Scalar) -> Scalar {
 fn azure(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
     let windows = on_windows(document, bytes, false);
     azure_steps(document, bytes, host, windows, parsed);
+    // Each step named in origin chains by its job (or stage), wherever it is.
+    azure_places(document, bytes, "", 0, parsed);
     if let Some(jobs) = yaml::get(document, bytes, "jobs") {
         azure_jobs(jobs, bytes, host, windows, parsed);
     }
@@ -305,6 +337,32 @@ fn azure_jobs(jobs: Node, bytes: &[u8], host: HostId, windows: bool, parsed: &mu
                     azure_steps(hook, bytes, host, windows, parsed);
                 }
             }
+        }
+    }
+}
+
+/// Names every step of a pipeline, stage, job or hook (`steps:` lists) in origin chains, with
+/// the nearest `job`/`deployment`/`stage` name above it.
+fn azure_places(node: Node, bytes: &[u8], owner: &str, depth: usize, parsed: &mut Parsed) {
+    if depth > MAX_NESTING * 2 {
+        return;
+    }
+    let owner = ["job", "deployment", "stage"]
+        .iter()
+        .find_map(|k| yaml::get(node, bytes, k).and_then(|n| yaml::scalar_string(n, bytes)))
+        .unwrap_or_else(|| owner.to_owned());
+    for (key, _, value) in yaml::pairs(node, bytes) {
+        if key == "steps" && yaml::is_sequence(value, bytes) {
+            for (index, step) in yaml::items(value, bytes).into_iter().enumerate() {
+                let step_name = step_key(step, bytes, index);
+                place(parsed, step, "azure-pipelines", &owner, &step_name);
+            }
+        } else if yaml::is_sequence(value, bytes) {
+            for item in yaml::items(value, bytes) {
+                azure_places(item, bytes, &owner, depth + 1, parsed);
+            }
+        } else if yaml::is_mapping(value, bytes) {
+            azure_places(value, bytes, &owner, depth + 1, parsed);
         }
     }
 }
@@ -440,10 +498,14 @@ fn bitbucket_items(list: Node, bytes: &[u8], host: HostId, depth: usize, parsed:
 }
 
 fn bitbucket_step(step: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
+    let name = yaml::get(step, bytes, "name")
+        .and_then(|n| yaml::scalar_string(n, bytes))
+        .unwrap_or_default();
     for key in ["script", "after-script"] {
         let Some(value) = yaml::get(step, bytes, key) else {
             continue;
         };
+        place(parsed, value, "bitbucket-pipelines", &name, key);
         let mut script = ScriptBuilder::default();
         // A pipe item (`- pipe: atlassian/…`) is a mapping: not shell.
         push_lines(&mut script, lines(value, bytes), &as_is);
@@ -484,6 +546,13 @@ fn buildkite_steps(steps: Node, bytes: &[u8], host: HostId, depth: usize, parsed
         let value =
             yaml::get(step, bytes, "commands").or_else(|| yaml::get(step, bytes, "command"));
         if let Some(value) = value {
+            let name = ["label", "key", "name"]
+                .iter()
+                .find_map(|k| {
+                    yaml::get(step, bytes, k).and_then(|n| yaml::scalar_string(n, bytes))
+                })
+                .unwrap_or_default();
+            place(parsed, value, "buildkite", &name, "command");
             let mut script = ScriptBuilder::default();
             push_lines(&mut script, lines(value, bytes), &as_is);
             finish(script, host, parsed);

@@ -11,8 +11,8 @@ use std::path::Path;
 
 use super::Parsed;
 use crate::fragment::groovy_string::{self, Literal};
-use crate::fragment::{Fragment, HostId, InsertRegion, Language, OffsetMap, Quoting};
-use crate::model::Note;
+use crate::fragment::{Fragment, HostId, HostSpan, InsertRegion, Language, OffsetMap, Quoting};
+use crate::model::{Note, OriginEntry};
 
 /// Whether a file is a Jenkinsfile by its name, or a Groovy file holding an `sh` step.
 pub fn is_jenkinsfile(path: &Path, bytes: &[u8]) -> bool {
@@ -206,6 +206,18 @@ fn steps(bytes: &[u8]) -> Vec<Step> {
     out
 }
 
+/// The name of the last `stage('NAME')` (or `stage("NAME")`) written before `at`, if any: the
+/// stage a step is in, when stages are not nested in one another's bodies after it.
+fn stage_before(bytes: &[u8], at: usize) -> Option<String> {
+    let text = String::from_utf8_lossy(bytes.get(..at)?);
+    let found = text.rfind("stage(")?;
+    let rest = text.get(found + "stage(".len()..)?.trim_start();
+    let quote = rest.chars().next().filter(|c| *c == '\'' || *c == '"')?;
+    let inner = rest.get(1..)?;
+    let end = inner.find(quote)?;
+    inner.get(..end).map(str::to_owned)
+}
+
 pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
     let mut parsed = Parsed::default();
     for step in steps(bytes) {
@@ -237,6 +249,12 @@ pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
             continue;
         };
         let Literal { quote, triple, .. } = how;
+        // The step in origin chains: its name, and the stage it is in when one is named before it.
+        let mut entry = OriginEntry::layer("jenkinsfile").with_key(name);
+        if let Some(stage) = stage_before(bytes, step.at) {
+            entry = entry.with_name(stage);
+        }
+        parsed.places.push((HostSpan::new(step.at, end), entry));
         parsed.fragments.push(Fragment {
             host,
             language,

@@ -11,7 +11,7 @@ use super::script::{placeholders, ScriptBuilder};
 use super::yaml::{self, Scalar};
 use super::Parsed;
 use crate::fragment::HostId;
-use crate::model::Note;
+use crate::model::{Note, OriginEntry};
 
 /// A scalar with what the host substitutes (`${{ … }}`) replaced by placeholders.
 fn with_placeholders(mut scalar: Scalar, open: &str, close: &str) -> Scalar {
@@ -33,7 +33,7 @@ pub fn read_github(document: Node, bytes: &[u8], host: HostId, parsed: &mut Pars
             .and_then(|s| yaml::scalar_string(s, bytes))
     };
     let workflow_shell = default_shell(document);
-    for (_, _, job) in yaml::pairs(jobs, bytes) {
+    for (job_name, _, job) in yaml::pairs(jobs, bytes) {
         let runner_shell = if on_windows(job, bytes) {
             "pwsh"
         } else {
@@ -43,11 +43,15 @@ pub fn read_github(document: Node, bytes: &[u8], host: HostId, parsed: &mut Pars
         let Some(steps) = yaml::get(job, bytes, "steps") else {
             continue;
         };
-        for step in yaml::items(steps, bytes) {
+        for (index, step) in yaml::items(steps, bytes).into_iter().enumerate() {
             let Some(run) = yaml::get(step, bytes, "run").and_then(|r| yaml::scalar(r, bytes))
             else {
                 continue;
             };
+            let key = yaml::get(step, bytes, "name")
+                .and_then(|n| yaml::scalar_string(n, bytes))
+                .unwrap_or_else(|| format!("steps[{index}]"));
+            super::ci::place(parsed, step, "github-actions", &job_name, &key);
             let shell = yaml::get(step, bytes, "shell")
                 .and_then(|s| yaml::scalar_string(s, bytes))
                 .or_else(|| job_shell.clone())
@@ -106,6 +110,9 @@ pub fn read_gitlab(document: Node, bytes: &[u8], host: HostId, parsed: &mut Pars
                 script_lines(value, bytes, 0, &mut lines);
                 for line in lines {
                     if let Some(scalar) = yaml::scalar(line, bytes) {
+                        // Each line, where it is written (an alias's text is its anchor's).
+                        let entry = OriginEntry::layer("gitlab-ci").with_name(&name).with_key(*key);
+                        parsed.places.push((scalar.span, entry));
                         if !script.is_empty() {
                             script.newline(line.start_byte());
                         }
