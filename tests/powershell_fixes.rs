@@ -221,7 +221,9 @@ fn fixed_ec2launch_v2_user_data_still_parses() {
                     error_count(now.as_bytes()).unwrap(),
                 );
                 if a > b {
-                    failures.push(format!("{name} {script}: {b} error nodes before, {a} after"));
+                    failures.push(format!(
+                        "{name} {script}: {b} error nodes before, {a} after"
+                    ));
                 }
                 if was != now && !now.contains("\"X-aws-ec2-metadata-token\" = $IMDS_TOKEN") {
                     failures.push(format!("{name} {script}: changed without the token header"));

@@ -51,7 +51,6 @@ fn step_key(step: Node, bytes: &[u8], index: usize) -> String {
         .unwrap_or_else(|| format!("steps[{index}]"))
 }
 
-
 /// Reads `document` if it is one of the CI formats of this file; says whether it was.
 pub fn read(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) -> bool {
     let has = |key: &str| yaml::get(document, bytes, key).is_some();
@@ -232,7 +231,13 @@ fn circleci(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
                 } else {
                     format!("steps[{index}]")
                 };
-                place(parsed, step, "circleci", &format!("{section}.{job_name}"), &key);
+                place(
+                    parsed,
+                    step,
+                    "circleci",
+                    &format!("{section}.{job_name}"),
+                    &key,
+                );
                 let (command, shell) = if yaml::is_mapping(run, bytes) {
                     let shell =
                         yaml::get(run, bytes, "shell").and_then(|s| yaml::scalar_string(s, bytes));
@@ -548,9 +553,7 @@ fn buildkite_steps(steps: Node, bytes: &[u8], host: HostId, depth: usize, parsed
         if let Some(value) = value {
             let name = ["label", "key", "name"]
                 .iter()
-                .find_map(|k| {
-                    yaml::get(step, bytes, k).and_then(|n| yaml::scalar_string(n, bytes))
-                })
+                .find_map(|k| yaml::get(step, bytes, k).and_then(|n| yaml::scalar_string(n, bytes)))
                 .unwrap_or_default();
             place(parsed, value, "buildkite", &name, "command");
             let mut script = ScriptBuilder::default();

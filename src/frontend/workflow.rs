@@ -111,7 +111,9 @@ pub fn read_gitlab(document: Node, bytes: &[u8], host: HostId, parsed: &mut Pars
                 for line in lines {
                     if let Some(scalar) = yaml::scalar(line, bytes) {
                         // Each line, where it is written (an alias's text is its anchor's).
-                        let entry = OriginEntry::layer("gitlab-ci").with_name(&name).with_key(*key);
+                        let entry = OriginEntry::layer("gitlab-ci")
+                            .with_name(&name)
+                            .with_key(*key);
                         parsed.places.push((scalar.span, entry));
                         if !script.is_empty() {
                             script.newline(line.start_byte());
