@@ -1,6 +1,7 @@
 //! Origin chains in JSON for CI and Jenkinsfile findings (issue 15: "an origin chain in JSON for
 //! every host"): every finding in a CI workflow, CI system or Jenkinsfile fixture names the
-//! system, its job and its step, and a few chains are checked in full.
+//! system, its job and its step, and a few chains are checked in full; Windows user data names
+//! its `<powershell>`/`<script>` section, EC2Launch v2 its task and input.
 
 use std::path::Path;
 use std::process::Command;
@@ -90,6 +91,45 @@ fn chains_name_the_job_and_the_step() {
             "fixtures/hosts/jenkins/powershell-steps.jenkinsfile",
             8,
             r#"[{"key":"powershell","layer":"jenkinsfile","name":"probe"}]"#,
+        ),
+    ];
+    for (path, line, chain) in expect {
+        let found = findings(path);
+        let finding = found
+            .iter()
+            .find(|f| f["line"] == line)
+            .unwrap_or_else(|| panic!("{path}:{line}: no finding"));
+        let want: serde_json::Value = serde_json::from_str(chain).unwrap();
+        assert_eq!(finding["origin"], want, "{path}:{line}");
+    }
+}
+
+/// Windows user data names its section, EC2Launch v2 its task and input, after the layers the
+/// user data sits in (a Secret's base64 value).
+#[test]
+fn windows_user_data_chains_name_the_section_or_task() {
+    let expect = [
+        (
+            "fixtures/powershell/userdata-script.txt",
+            4,
+            r#"[{"key":"script","layer":"windows-user-data"}]"#,
+        ),
+        (
+            "fixtures/powershell/ec2launch-v2.yaml",
+            16,
+            r#"[{"key":"inputs[1]","layer":"ec2launch-v2","name":"tasks[0]"}]"#,
+        ),
+        (
+            "fixtures/powershell/ec2launch-v2-secret.yaml",
+            8,
+            r#"[{"key":"value","layer":"k8s-secret","name":"windows-worker-ec2launch"},
+                {"column":13,"layer":"base64","line":9},
+                {"key":"inputs[0]","layer":"ec2launch-v2","name":"tasks[0]"}]"#,
+        ),
+        (
+            "fixtures/powershell/ec2launch-v2-cfn.yaml",
+            18,
+            r#"[{"key":"inputs[0]","layer":"ec2launch-v2","name":"tasks[0]"}]"#,
         ),
     ];
     for (path, line, chain) in expect {

@@ -15,8 +15,8 @@ use std::path::Path;
 use super::script::ScriptBuilder;
 use super::yaml;
 use super::Parsed;
-use crate::fragment::{Fragment, HostId, InsertRegion, Language, OffsetMap};
-use crate::model::Note;
+use crate::fragment::{Fragment, HostId, HostSpan, InsertRegion, Language, OffsetMap};
+use crate::model::{Note, OriginEntry};
 
 /// A PowerShell fragment of `text`, whose offsets `map` takes into its host and whose inserted
 /// text `insert` says how to write: for any front end that finds PowerShell code in its host.
@@ -158,6 +158,10 @@ pub fn parse_user_data(bytes: &[u8], host: HostId) -> Parsed {
     }
     for range in sections(bytes, "powershell") {
         let text = bytes.get(range.clone()).unwrap_or_default();
+        parsed.places.push((
+            HostSpan::new(range.start, range.end),
+            OriginEntry::layer("windows-user-data").with_key("powershell"),
+        ));
         parsed.fragments.push(fragment(
             text,
             host,
@@ -167,6 +171,10 @@ pub fn parse_user_data(bytes: &[u8], host: HostId) -> Parsed {
     }
     for range in sections(bytes, "script") {
         let text = bytes.get(range.clone()).unwrap_or_default();
+        parsed.places.push((
+            HostSpan::new(range.start, range.end),
+            OriginEntry::layer("windows-user-data").with_key("script"),
+        ));
         let mut rest = false;
         let mut line_start = 0;
         for line in text.split(|&b| b == b'\n') {
@@ -216,7 +224,7 @@ fn ec2launch_v2(bytes: &[u8], host: HostId, parsed: &mut Parsed) {
             let Some(tasks) = yaml::get(document, bytes, "tasks") else {
                 continue;
             };
-            for task in yaml::items(tasks, bytes) {
+            for (index, task) in yaml::items(tasks, bytes).into_iter().enumerate() {
                 let name = yaml::get(task, bytes, "task")
                     .and_then(|t| yaml::scalar_string(t, bytes))
                     .unwrap_or_default();
@@ -226,7 +234,13 @@ fn ec2launch_v2(bytes: &[u8], host: HostId, parsed: &mut Parsed) {
                 let Some(inputs) = yaml::get(task, bytes, "inputs") else {
                     continue;
                 };
-                for input in yaml::items(inputs, bytes) {
+                for (number, input) in yaml::items(inputs, bytes).into_iter().enumerate() {
+                    parsed.places.push((
+                        HostSpan::new(input.start_byte(), input.end_byte()),
+                        OriginEntry::layer("ec2launch-v2")
+                            .with_name(format!("tasks[{index}]"))
+                            .with_key(format!("inputs[{number}]")),
+                    ));
                     ec2launch_script(input, bytes, host, parsed);
                 }
             }
