@@ -145,3 +145,104 @@ fn truncated_powershell_is_analysed_without_panic() {
     }
     assert!(cases > 1000, "only {cases} prefixes");
 }
+
+/// The scripts `tests/support/extract_scripts.py --check` finds in a host file (PyYAML for YAML,
+/// python-hcl2 is not needed for Terraform): (name, shell, script), or its parse errors.
+fn extracted(path: &Path) -> Result<Vec<(String, String, String)>, String> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/extract_scripts.py");
+    let out = std::process::Command::new("python3")
+        .arg(script)
+        .arg("--check")
+        .arg(path)
+        .output()
+        .expect("python3 (with PyYAML, .ci/run installs it)");
+    assert!(
+        out.status.success(),
+        "extract_scripts.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let entry = report.as_object().unwrap().values().next().unwrap().clone();
+    let errors = entry["errors"].as_array().unwrap();
+    if !errors.is_empty() {
+        return Err(format!("{errors:?}"));
+    }
+    Ok(entry["scripts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let field = |k: &str| s[k].as_str().unwrap_or_default().to_owned();
+            (field("name"), field("shell"), field("script"))
+        })
+        .collect())
+}
+
+/// EC2Launch v2 YAML user data, plain or inside CloudFormation, Terraform or a Secret: each fixed
+/// file still parses (PyYAML, base64), holds the same scripts, each PowerShell one with no more
+/// tree-sitter-powershell errors than before and the token header, each bash one `bash -n` clean.
+#[test]
+fn fixed_ec2launch_v2_user_data_still_parses() {
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    let tmp = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(fixtures()).unwrap() {
+        let fixed = entry.unwrap().path();
+        let name = fixed.file_name().unwrap().to_string_lossy().into_owned();
+        let Some(original) = name.strip_suffix(".fixed") else {
+            continue;
+        };
+        if !original.starts_with("ec2launch-v2") {
+            continue;
+        }
+        let copy = tmp.path().join(original);
+        std::fs::copy(&fixed, &copy).unwrap();
+        let before = extracted(&fixtures().join(original)).unwrap();
+        let after = match extracted(&copy) {
+            Ok(after) => after,
+            Err(errors) => {
+                failures.push(format!("{name}: does not parse: {errors}"));
+                continue;
+            }
+        };
+        if before.len() != after.len() || before.is_empty() {
+            failures.push(format!(
+                "{name}: {} scripts before the fix, {} after",
+                before.len(),
+                after.len()
+            ));
+            continue;
+        }
+        for ((_, shell, was), (script, _, now)) in before.iter().zip(&after) {
+            checked += 1;
+            if shell == "powershell" {
+                let (b, a) = (
+                    error_count(was.as_bytes()).unwrap(),
+                    error_count(now.as_bytes()).unwrap(),
+                );
+                if a > b {
+                    failures.push(format!(
+                        "{name} {script}: {b} error nodes before, {a} after"
+                    ));
+                }
+                if was != now && !now.contains("\"X-aws-ec2-metadata-token\" = $IMDS_TOKEN") {
+                    failures.push(format!("{name} {script}: changed without the token header"));
+                }
+            } else {
+                let file = tmp.path().join("script.sh");
+                std::fs::write(&file, now).unwrap();
+                let ok = std::process::Command::new("bash")
+                    .arg("-n")
+                    .arg(&file)
+                    .status()
+                    .unwrap()
+                    .success();
+                if !ok {
+                    failures.push(format!("{name} {script}: bash -n fails"));
+                }
+            }
+        }
+    }
+    assert!(checked >= 6, "only {checked} EC2Launch v2 scripts checked");
+    assert!(failures.is_empty(), "\n{}\n", failures.join("\n"));
+}

@@ -27,6 +27,8 @@ pub struct Host {
     pub unparsed: Vec<HostSpan>,
     /// Text that several places read (see `frontend::Parsed::shared`).
     pub shared: Vec<HostSpan>,
+    /// Named parts of it, for origin chains (`frontend::Parsed::places`).
+    pub places: Vec<(HostSpan, OriginEntry)>,
 }
 
 /// How a host sits in its parent.
@@ -188,7 +190,20 @@ impl<'a> Hosts<'a> {
         let mut entries: Vec<Vec<OriginEntry>> = Vec::new();
         let mut decoded = None;
         for _ in 0..=MAX_HOST_DEPTH + 1 {
+            // The named parts of this host the range is in, after the layers the host sits in.
+            let places: Vec<OriginEntry> = self
+                .hosts
+                .get(host)
+                .map(|h| {
+                    h.places
+                        .iter()
+                        .filter(|(at, _)| at.start <= span.start && span.end <= at.end)
+                        .map(|(_, entry)| entry.clone())
+                        .collect()
+                })
+                .unwrap_or_default();
             let Some(link) = self.link(host) else {
+                entries.push(places);
                 break;
             };
             let mut here = link.origin.clone();
@@ -205,6 +220,7 @@ impl<'a> Hosts<'a> {
                     decoded = Some(crate::redact::redact(&String::from_utf8_lossy(text)));
                 }
             }
+            here.extend(places);
             entries.push(here);
             span = match &link.map {
                 Some(map) => map.span_to_host(FragmentSpan::new(span.start.0, span.end.0)),

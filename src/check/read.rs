@@ -58,6 +58,7 @@ pub(super) fn read(source: &SourceFile, kind: frontend::Kind, prefilter: &Prefil
             link: None,
             unparsed: Vec::new(),
             shared: Vec::new(),
+            places: Vec::new(),
         }],
         fragments: Vec::new(),
         declared: Vec::new(),
@@ -154,6 +155,7 @@ impl Read {
             }),
             unparsed: Vec::new(),
             shared: Vec::new(),
+            places: Vec::new(),
         });
         Step::Host(self.hosts.len() - 1, kind)
     }
@@ -173,6 +175,7 @@ impl Read {
         if let Some(read) = self.hosts.get_mut(host) {
             read.unparsed = parsed.unparsed;
             read.shared.extend(parsed.shared.iter().copied());
+            read.places.extend(parsed.places.iter().cloned());
         }
         self.not_run.extend(parsed.not_run);
         self.documentation

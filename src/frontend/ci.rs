@@ -5,13 +5,18 @@
 //! - CodeBuild (`version: 0.2`): every command of every phase (`install`, `pre_build`, `build`,
 //!   `post_build`, each phase's `finally` after its `commands`) runs in one shell instance, in
 //!   that order; `version: 0.1` runs each command in a shell of its own.
+//!   A buildspec whose `env.shell` is PowerShell (Windows builds) is read as PowerShell, scoped
+//!   the same way.
 //! - CircleCI: each `run` step (a string, or `command:` in a mapping) is its own shell; a step
-//!   whose `shell:` is not a POSIX shell is not read (a note). Reusable `commands:` too.
+//!   whose `shell:` (or its job's) is PowerShell is read as PowerShell, any other shell that is
+//!   not POSIX is not read (a note). Reusable `commands:` too.
 //! - Azure Pipelines: each `script:`/`bash:` step, and each `Bash@3` task's inline
-//!   `inputs.script`, is its own shell; `pwsh:`/`powershell:` steps and PowerShell tasks get a
-//!   note, and so do `script:` steps on a Windows pool (`vmImage: windows-…`: `cmd.exe`). Steps at
-//!   the top, in `jobs:` and in `stages:`. `$(name)` macros and `${{ … }}`
-//!   expressions are substituted before the shell runs: unknown words.
+//!   `inputs.script`, is its own shell; `pwsh:`/`powershell:` steps, `PowerShell@2` tasks'
+//!   inline `inputs.script` and `AzurePowerShell` tasks' `Inline` are PowerShell, each its own;
+//!   a task that runs a file (`targetType: filePath`) gets a note, and so do `script:` steps on a
+//!   Windows pool (`vmImage: windows-…`: `cmd.exe`). Steps at the top, in `jobs:` and in
+//!   `stages:`. `$(name)` macros and `${{ … }}` expressions are substituted before the shell
+//!   runs: unknown words.
 //! - Bitbucket Pipelines: a step's `script:` items are one shell, `after-script:` another.
 //! - Buildkite: a step's `command:`/`commands:` items are joined into one script.
 
@@ -20,12 +25,30 @@ use tree_sitter::Node;
 use super::script::{placeholders, ScriptBuilder};
 use super::yaml::{self, Scalar};
 use super::Parsed;
-use crate::fragment::HostId;
-use crate::model::Note;
+use crate::fragment::{HostId, HostSpan};
+use crate::model::{Note, OriginEntry};
 
-/// The note for PowerShell code a front end found and did not read (one place says it).
-pub fn powershell_not_analysed(what: &str) -> Note {
-    Note::partly_analysed(format!("{what}: PowerShell, not analysed yet"))
+/// Names a part of the host (a job's step) in the origin chain of the findings inside it: layer
+/// `layer` (the CI system), name `name` (the job, pipeline or command), key `key` (the step).
+pub fn place(parsed: &mut Parsed, node: Node, layer: &str, name: &str, key: &str) {
+    let mut entry = OriginEntry::layer(layer);
+    if !name.is_empty() {
+        entry = entry.with_name(name);
+    }
+    if !key.is_empty() {
+        entry = entry.with_key(key);
+    }
+    parsed
+        .places
+        .push((HostSpan::new(node.start_byte(), node.end_byte()), entry));
+}
+
+/// How a step is named in an origin chain: its `name`/`displayName`/`label`, else its index.
+fn step_key(step: Node, bytes: &[u8], index: usize) -> String {
+    ["name", "displayName", "label", "key"]
+        .iter()
+        .find_map(|k| yaml::get(step, bytes, k).and_then(|n| yaml::scalar_string(n, bytes)))
+        .unwrap_or_else(|| format!("steps[{index}]"))
 }
 
 /// Reads `document` if it is one of the CI formats of this file; says whether it was.
@@ -78,6 +101,20 @@ fn finish(script: ScriptBuilder, host: HostId, parsed: &mut Parsed) {
     }
 }
 
+/// Which analysis reads a script: shell, or PowerShell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lang {
+    Shell,
+    PowerShell,
+}
+
+fn finish_as(lang: Lang, script: ScriptBuilder, host: HostId, parsed: &mut Parsed) {
+    match lang {
+        Lang::Shell => finish(script, host, parsed),
+        Lang::PowerShell => super::powershell(script, host, parsed),
+    }
+}
+
 fn as_is(scalar: Scalar) -> Scalar {
     scalar
 }
@@ -88,23 +125,24 @@ fn is_posix(shell: &str) -> bool {
     crate::fragment::language::is_shell_name(program.rsplit('/').next().unwrap_or_default())
 }
 
-fn is_powershell(shell: &str) -> bool {
+/// Whether a shell named by a CI file is PowerShell (`pwsh`, `powershell.exe`, with a path).
+pub fn is_powershell(shell: &str) -> bool {
     let program = shell.split_whitespace().next().unwrap_or_default();
     let name = program.rsplit(['/', '\\']).next().unwrap_or_default();
-    matches!(
-        name.to_ascii_lowercase().as_str(),
-        "pwsh" | "pwsh.exe" | "powershell" | "powershell.exe"
-    )
+    crate::fragment::language::is_powershell_name(&name.to_ascii_lowercase())
 }
 
-/// A shell the host names that is not read: a note, PowerShell's from its one place.
-fn not_posix(shell: &str, what: &str, parsed: &mut Parsed) {
-    if is_powershell(shell) {
-        parsed.diagnostics.push(powershell_not_analysed(what));
+/// How a script run by `shell` is read: as shell, as PowerShell, or not (a note).
+fn language_of(shell: &str, what: &str, parsed: &mut Parsed) -> Option<Lang> {
+    if is_posix(shell) {
+        Some(Lang::Shell)
+    } else if is_powershell(shell) {
+        Some(Lang::PowerShell)
     } else {
         parsed.diagnostics.push(Note::partly_analysed(format!(
-            "{what} runs `{shell}`, not a POSIX shell; it was not analysed"
+            "{what} runs `{shell}`, not a POSIX shell nor PowerShell; it was not analysed"
         )));
+        None
     }
 }
 
@@ -118,24 +156,26 @@ fn buildspec(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
         return;
     };
     let env = yaml::get(document, bytes, "env");
-    if let Some(shell) = env
+    let lang = match env
         .and_then(|e| yaml::get(e, bytes, "shell"))
         .and_then(|s| yaml::scalar_string(s, bytes))
     {
-        if !is_posix(&shell) {
-            not_posix(&shell, "a CodeBuild buildspec's commands", parsed);
-            return;
-        }
-    }
+        Some(shell) => match language_of(&shell, "a CodeBuild buildspec's commands", parsed) {
+            Some(lang) => lang,
+            None => return,
+        },
+        None => Lang::Shell,
+    };
     let version = yaml::get(document, bytes, "version")
         .and_then(|v| yaml::scalar_string(v, bytes))
         .unwrap_or_default();
     let one_shell = version.trim() != "0.1";
     let mut script = ScriptBuilder::default();
-    for phase in PHASES {
-        let Some(phase) = yaml::get(phases, bytes, phase) else {
+    for name in PHASES {
+        let Some(phase) = yaml::get(phases, bytes, name) else {
             continue;
         };
+        place(parsed, phase, "codebuild", "phases", name);
         for key in ["commands", "finally"] {
             let Some(value) = yaml::get(phase, bytes, key) else {
                 continue;
@@ -147,12 +187,12 @@ fn buildspec(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
                 for item in items {
                     let mut own = ScriptBuilder::default();
                     own.push_scalar(&item);
-                    finish(own, host, parsed);
+                    finish_as(lang, own, host, parsed);
                 }
             }
         }
     }
-    finish(script, host, parsed);
+    finish_as(lang, script, host, parsed);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -176,16 +216,28 @@ fn circleci(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
         let Some(map) = yaml::get(document, bytes, section) else {
             continue;
         };
-        for (_, _, job) in yaml::pairs(map, bytes) {
+        for (job_name, _, job) in yaml::pairs(map, bytes) {
             let job_shell =
                 yaml::get(job, bytes, "shell").and_then(|s| yaml::scalar_string(s, bytes));
             let Some(steps) = yaml::get(job, bytes, "steps") else {
                 continue;
             };
-            for step in yaml::items(steps, bytes) {
+            for (index, step) in yaml::items(steps, bytes).into_iter().enumerate() {
                 let Some(run) = yaml::get(step, bytes, "run") else {
                     continue;
                 };
+                let key = if yaml::is_mapping(run, bytes) {
+                    step_key(run, bytes, index)
+                } else {
+                    format!("steps[{index}]")
+                };
+                place(
+                    parsed,
+                    step,
+                    "circleci",
+                    &format!("{section}.{job_name}"),
+                    &key,
+                );
                 let (command, shell) = if yaml::is_mapping(run, bytes) {
                     let shell =
                         yaml::get(run, bytes, "shell").and_then(|s| yaml::scalar_string(s, bytes));
@@ -193,18 +245,19 @@ fn circleci(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
                 } else {
                     (Some(run), None)
                 };
-                if let Some(shell) = shell.or_else(|| job_shell.clone()) {
-                    if !is_posix(&shell) {
-                        not_posix(&shell, "a CircleCI run step", parsed);
-                        continue;
-                    }
-                }
+                let lang = match shell.or_else(|| job_shell.clone()) {
+                    Some(shell) => match language_of(&shell, "a CircleCI run step", parsed) {
+                        Some(lang) => lang,
+                        None => continue,
+                    },
+                    None => Lang::Shell,
+                };
                 let Some(command) = command.and_then(|c| yaml::scalar(c, bytes)) else {
                     continue;
                 };
                 let mut script = ScriptBuilder::default();
                 script.push_scalar(&circleci_clean(command));
-                finish(script, host, parsed);
+                finish_as(lang, script, host, parsed);
             }
         }
     }
@@ -251,6 +304,8 @@ fn azure_clean(mut scalar: Scalar) -> Scalar {
 fn azure(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
     let windows = on_windows(document, bytes, false);
     azure_steps(document, bytes, host, windows, parsed);
+    // Each step named in origin chains by its job (or stage), wherever it is.
+    azure_places(document, bytes, "", 0, parsed);
     if let Some(jobs) = yaml::get(document, bytes, "jobs") {
         azure_jobs(jobs, bytes, host, windows, parsed);
     }
@@ -291,6 +346,32 @@ fn azure_jobs(jobs: Node, bytes: &[u8], host: HostId, windows: bool, parsed: &mu
     }
 }
 
+/// Names every step of a pipeline, stage, job or hook (`steps:` lists) in origin chains, with
+/// the nearest `job`/`deployment`/`stage` name above it.
+fn azure_places(node: Node, bytes: &[u8], owner: &str, depth: usize, parsed: &mut Parsed) {
+    if depth > MAX_NESTING * 2 {
+        return;
+    }
+    let owner = ["job", "deployment", "stage"]
+        .iter()
+        .find_map(|k| yaml::get(node, bytes, k).and_then(|n| yaml::scalar_string(n, bytes)))
+        .unwrap_or_else(|| owner.to_owned());
+    for (key, _, value) in yaml::pairs(node, bytes) {
+        if key == "steps" && yaml::is_sequence(value, bytes) {
+            for (index, step) in yaml::items(value, bytes).into_iter().enumerate() {
+                let step_name = step_key(step, bytes, index);
+                place(parsed, step, "azure-pipelines", &owner, &step_name);
+            }
+        } else if yaml::is_sequence(value, bytes) {
+            for item in yaml::items(value, bytes) {
+                azure_places(item, bytes, &owner, depth + 1, parsed);
+            }
+        } else if yaml::is_mapping(value, bytes) {
+            azure_places(value, bytes, &owner, depth + 1, parsed);
+        }
+    }
+}
+
 fn azure_steps(parent: Node, bytes: &[u8], host: HostId, windows: bool, parsed: &mut Parsed) {
     let Some(steps) = yaml::get(parent, bytes, "steps").filter(|s| yaml::is_sequence(*s, bytes))
     else {
@@ -304,15 +385,11 @@ fn azure_steps(parent: Node, bytes: &[u8], host: HostId, windows: bool, parsed: 
             ));
             None
         } else if let Some(code) = script.or_else(|| yaml::get(step, bytes, "bash")) {
-            Some(code)
-        } else if yaml::get(step, bytes, "pwsh")
-            .or_else(|| yaml::get(step, bytes, "powershell"))
-            .is_some()
+            Some((Lang::Shell, code))
+        } else if let Some(code) =
+            yaml::get(step, bytes, "pwsh").or_else(|| yaml::get(step, bytes, "powershell"))
         {
-            parsed
-                .diagnostics
-                .push(powershell_not_analysed("an Azure Pipelines step"));
-            None
+            Some((Lang::PowerShell, code))
         } else if let Some(task) =
             yaml::get(step, bytes, "task").and_then(|t| yaml::scalar_string(t, bytes))
         {
@@ -320,40 +397,61 @@ fn azure_steps(parent: Node, bytes: &[u8], host: HostId, windows: bool, parsed: 
         } else {
             None
         };
-        if let Some(scalar) = code.and_then(|c| yaml::scalar(c, bytes)) {
+        if let Some((lang, scalar)) =
+            code.and_then(|(lang, c)| Some((lang, yaml::scalar(c, bytes)?)))
+        {
             let mut script = ScriptBuilder::default();
             script.push_scalar(&azure_clean(scalar));
-            finish(script, host, parsed);
+            finish_as(lang, script, host, parsed);
         }
     }
 }
 
-/// The inline script of a `Bash@N` task; a note for a PowerShell task's.
+/// The inline script of a `Bash@N` task (shell) or of a `PowerShell@N`/`AzurePowerShell@N` task
+/// (PowerShell); a note for a task of theirs that runs a file.
 fn azure_task<'t>(
     step: Node<'t>,
     task: &str,
     bytes: &[u8],
     parsed: &mut Parsed,
-) -> Option<Node<'t>> {
+) -> Option<(Lang, Node<'t>)> {
     let name = task.split('@').next().unwrap_or_default();
-    let inputs = yaml::get(step, bytes, "inputs")?;
-    let target = yaml::get(inputs, bytes, "targetType")
-        .and_then(|t| yaml::scalar_string(t, bytes))
-        .unwrap_or_else(|| "filePath".to_owned());
-    if !target.eq_ignore_ascii_case("inline") {
+    let input = |key: &str| {
+        let inputs = yaml::get(step, bytes, "inputs")?;
+        yaml::get(inputs, bytes, key)
+    };
+    let string = |key: &str| input(key).and_then(|v| yaml::scalar_string(v, bytes));
+    let (lang, inline, script) = match name {
+        "Bash" | "ShellScript" | "PowerShell" => {
+            let target = string("targetType").unwrap_or_else(|| "filePath".to_owned());
+            let lang = if name == "PowerShell" {
+                Lang::PowerShell
+            } else {
+                Lang::Shell
+            };
+            (lang, target.eq_ignore_ascii_case("inline"), "script")
+        }
+        "AzurePowerShell" => {
+            let kind = string("ScriptType").unwrap_or_else(|| "FilePath".to_owned());
+            (
+                Lang::PowerShell,
+                kind.eq_ignore_ascii_case("InlineScript"),
+                "Inline",
+            )
+        }
+        _ => return None,
+    };
+    if !inline {
+        let path = ["filePath", "scriptPath", "ScriptPath"]
+            .iter()
+            .find_map(|key| string(key))
+            .map_or_else(|| "a file".to_owned(), |path| format!("the file `{path}`"));
+        parsed.diagnostics.push(Note::partly_analysed(format!(
+            "an Azure Pipelines `{task}` task runs {path}, which is not read from here"
+        )));
         return None;
     }
-    let script = yaml::get(inputs, bytes, "script")?;
-    match name {
-        "Bash" | "ShellScript" => Some(script),
-        "PowerShell" | "AzurePowerShell" => {
-            parsed.diagnostics.push(powershell_not_analysed(&format!(
-                "an Azure Pipelines `{task}` task"
-            )));
-            None
-        }
-        _ => None,
-    }
+    Some((lang, input(script)?))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -405,10 +503,14 @@ fn bitbucket_items(list: Node, bytes: &[u8], host: HostId, depth: usize, parsed:
 }
 
 fn bitbucket_step(step: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
+    let name = yaml::get(step, bytes, "name")
+        .and_then(|n| yaml::scalar_string(n, bytes))
+        .unwrap_or_default();
     for key in ["script", "after-script"] {
         let Some(value) = yaml::get(step, bytes, key) else {
             continue;
         };
+        place(parsed, value, "bitbucket-pipelines", &name, key);
         let mut script = ScriptBuilder::default();
         // A pipe item (`- pipe: atlassian/…`) is a mapping: not shell.
         push_lines(&mut script, lines(value, bytes), &as_is);
@@ -449,6 +551,11 @@ fn buildkite_steps(steps: Node, bytes: &[u8], host: HostId, depth: usize, parsed
         let value =
             yaml::get(step, bytes, "commands").or_else(|| yaml::get(step, bytes, "command"));
         if let Some(value) = value {
+            let name = ["label", "key", "name"]
+                .iter()
+                .find_map(|k| yaml::get(step, bytes, k).and_then(|n| yaml::scalar_string(n, bytes)))
+                .unwrap_or_default();
+            place(parsed, value, "buildkite", &name, "command");
             let mut script = ScriptBuilder::default();
             push_lines(&mut script, lines(value, bytes), &as_is);
             finish(script, host, parsed);

@@ -76,6 +76,12 @@ fn read_level(
         .unparsed
         .extend(inner.unparsed.into_iter().map(to_host));
     parsed.shared.extend(inner.shared.into_iter().map(to_host));
+    parsed.places.extend(
+        inner
+            .places
+            .into_iter()
+            .map(|(span, entry)| (to_host(span), entry)),
+    );
     for mut embedded in inner.embedded {
         let Some(kind) = embedded
             .kind

@@ -2,17 +2,17 @@
 //! hold an `sh` step): the scripts of `sh` steps. Not a Groovy parser: a lexical scan that skips
 //! comments and strings and finds the `sh` step calls — `sh '…'`, `sh "…"`, `sh '''…'''`,
 //! `sh """…"""`, `sh('…')`, `sh(script: '…', …)`, `sh script: '…', …` — whose script is one
-//! string literal (`groovy_string`). Each step is a shell of its own. A step whose script is not
-//! one literal (a variable, a concatenation) is not read, and `bat`, `powershell` and `pwsh`
-//! steps are not shell: each gets a note.
+//! string literal (`groovy_string`). Each step is a shell of its own. `powershell` and `pwsh`
+//! steps are found the same way and read as PowerShell (`super::powershell`), each its own. A
+//! step whose script is not one literal (a variable, a concatenation) is not read, and `bat`
+//! steps (cmd.exe) are not analysed: each gets a note.
 
 use std::path::Path;
 
-use super::ci::powershell_not_analysed;
 use super::Parsed;
 use crate::fragment::groovy_string::{self, Literal};
-use crate::fragment::{Fragment, HostId, InsertRegion, OffsetMap, Quoting};
-use crate::model::Note;
+use crate::fragment::{Fragment, HostId, HostSpan, InsertRegion, Language, OffsetMap, Quoting};
+use crate::model::{Note, OriginEntry};
 
 /// Whether a file is a Jenkinsfile by its name, or a Groovy file holding an `sh` step.
 pub fn is_jenkinsfile(path: &Path, bytes: &[u8]) -> bool {
@@ -206,28 +206,36 @@ fn steps(bytes: &[u8]) -> Vec<Step> {
     out
 }
 
+/// The name of the last `stage('NAME')` (or `stage("NAME")`) written before `at`, if any: the
+/// stage a step is in, when stages are not nested in one another's bodies after it.
+fn stage_before(bytes: &[u8], at: usize) -> Option<String> {
+    let text = String::from_utf8_lossy(bytes.get(..at)?);
+    let found = text.rfind("stage(")?;
+    let rest = text.get(found + "stage(".len()..)?.trim_start();
+    let quote = rest.chars().next().filter(|c| *c == '\'' || *c == '"')?;
+    let inner = rest.get(1..)?;
+    let end = inner.find(quote)?;
+    inner.get(..end).map(str::to_owned)
+}
+
 pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
     let mut parsed = Parsed::default();
     for step in steps(bytes) {
-        match step.name {
-            "sh" => {}
+        let language = match step.name {
+            "sh" => Language::Shell,
             "bat" => {
                 parsed.diagnostics.push(Note::partly_analysed(
                     "a `bat` step runs Windows cmd, not analysed",
                 ));
                 continue;
             }
-            _ => {
-                parsed
-                    .diagnostics
-                    .push(powershell_not_analysed(&format!("a `{}` step", step.name)));
-                continue;
-            }
-        }
+            _ => Language::PowerShell,
+        };
+        let name = step.name;
         let Some((start, end)) = step.literal else {
-            parsed.diagnostics.push(Note::partly_analysed(
-                "an `sh` step whose script is not one string literal was not analysed",
-            ));
+            parsed.diagnostics.push(Note::partly_analysed(format!(
+                "a `{name}` step whose script is not one string literal was not analysed"
+            )));
             continue;
         };
         let text = bytes.get(start..end).unwrap_or_default();
@@ -235,14 +243,21 @@ pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
             groovy_string::literal(text),
             groovy_string::decode(text, start),
         ) else {
-            parsed.diagnostics.push(Note::partly_analysed(
-                "an `sh` step whose string could not be read was not analysed",
-            ));
+            parsed.diagnostics.push(Note::partly_analysed(format!(
+                "a `{name}` step whose string could not be read was not analysed"
+            )));
             continue;
         };
         let Literal { quote, triple, .. } = how;
+        // The step in origin chains: its name, and the stage it is in when one is named before it.
+        let mut entry = OriginEntry::layer("jenkinsfile").with_key(name);
+        if let Some(stage) = stage_before(bytes, step.at) {
+            entry = entry.with_name(stage);
+        }
+        parsed.places.push((HostSpan::new(step.at, end), entry));
         parsed.fragments.push(Fragment {
             host,
+            language,
             map: OffsetMap::from_anchors(anchors),
             insert: vec![InsertRegion::quoted(vec![Quoting::GroovyString {
                 quote: char::from(quote),
@@ -286,9 +301,15 @@ mod tests {
 
     #[test]
     fn what_is_not_one_literal_gets_a_note() {
-        let parsed = parse(b"sh cmd\nsh 'a' + b\nbat 'dir'\npowershell 'x'\n", 0);
+        let parsed = parse(b"sh cmd\nsh 'a' + b\nbat 'dir'\npowershell x\n", 0);
         assert!(parsed.fragments.is_empty());
         assert_eq!(parsed.diagnostics.len(), 4, "{:?}", parsed.diagnostics);
+        let parsed = parse(b"powershell 'a'\npwsh(script: \"b\")\n", 0);
+        assert_eq!(parsed.fragments.len(), 2);
+        assert!(parsed
+            .fragments
+            .iter()
+            .all(|f| f.language == Language::PowerShell));
     }
 
     #[test]

@@ -226,6 +226,10 @@ pub struct Parsed {
     /// when it runs: a script a Dockerfile copies from its build context and names in `CMD` or
     /// `ENTRYPOINT`.
     pub container_scripts: Vec<PathBuf>,
+    /// Named parts of this host that findings inside them name in their origin chain, after the
+    /// layers the host itself sits in (a CI job's step, a Jenkinsfile step): the part's span and
+    /// its entry. Nested parts are listed outermost first.
+    pub places: Vec<(HostSpan, OriginEntry)>,
     /// The parts of this host that are documentation (code shown to readers, who copy it, rather
     /// than run): the check lowers the findings there to warnings.
     pub documentation: Vec<HostSpan>,

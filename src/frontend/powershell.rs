@@ -3,12 +3,20 @@
 //! `<script>…</script>` sections (cmd.exe batch, of which only `powershell -Command "…"` lines
 //! are read, as PowerShell fragments; the rest is noted as not analysed). Text outside the
 //! sections and `<persist>`/`<powershellArguments>` are not code.
+//!
+//! EC2Launch v2 (Windows Server 2022 and later) also takes user data as a YAML document:
+//! `version: 1.0` and a `tasks` list, whose `executeScript` tasks hold `inputs`, each a script
+//! with its `type` (`powershell`, `batch`, `bash`) and its `content`. PowerShell content is a
+//! PowerShell fragment and bash content a shell fragment, both written back through the YAML
+//! scalar; batch gets a note.
 
 use std::path::Path;
 
+use super::script::ScriptBuilder;
+use super::yaml;
 use super::Parsed;
-use crate::fragment::{Fragment, HostId, InsertRegion, Language, OffsetMap};
-use crate::model::Note;
+use crate::fragment::{Fragment, HostId, HostSpan, InsertRegion, Language, OffsetMap};
+use crate::model::{Note, OriginEntry};
 
 /// A PowerShell fragment of `text`, whose offsets `map` takes into its host and whose inserted
 /// text `insert` says how to write: for any front end that finds PowerShell code in its host.
@@ -66,6 +74,9 @@ pub fn starts_windows_user_data(bytes: &[u8]) -> bool {
     if opens(b"<powershell>") || opens(b"<persist>") {
         return true;
     }
+    if is_ec2launch_v2(start) {
+        return true;
+    }
     if opens(b"<script>") {
         let end = start.trim_ascii_end();
         let closes = |tag: &[u8]| {
@@ -77,6 +88,35 @@ pub fn starts_windows_user_data(bytes: &[u8]) -> bool {
         return closes(b"</script>") || closes(b"</powershell>") || closes(b"</persist>");
     }
     false
+}
+
+/// Whether bytes are an EC2Launch v2 YAML user-data document: its first line that is not blank
+/// nor a comment is `version: 1.0` (or `1`, quoted or not), and a top-level `tasks:` line follows.
+pub fn is_ec2launch_v2(bytes: &[u8]) -> bool {
+    let start = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let mut lines = start
+        .split(|&b| b == b'\n')
+        .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+        .filter(|line| {
+            let trimmed = line.trim_ascii();
+            !trimmed.is_empty() && !trimmed.starts_with(b"#") && trimmed != b"---"
+        });
+    let Some(first) = lines.next() else {
+        return false;
+    };
+    let Some(value) = first.strip_prefix(b"version:") else {
+        return false;
+    };
+    let value = value.trim_ascii();
+    let value = value
+        .strip_prefix(b"\"")
+        .and_then(|v| v.strip_suffix(b"\""))
+        .or_else(|| value.strip_prefix(b"'").and_then(|v| v.strip_suffix(b"'")))
+        .unwrap_or(value);
+    if value != b"1.0" && value != b"1" {
+        return false;
+    }
+    lines.any(|line| line.starts_with(b"tasks:"))
 }
 
 /// Whether a decoded user-data value holds a `<powershell>…</powershell>` section anywhere.
@@ -112,8 +152,16 @@ fn sections(bytes: &[u8], tag: &str) -> Vec<std::ops::Range<usize>> {
 /// EC2 Windows user data.
 pub fn parse_user_data(bytes: &[u8], host: HostId) -> Parsed {
     let mut parsed = Parsed::default();
+    if is_ec2launch_v2(bytes) {
+        ec2launch_v2(bytes, host, &mut parsed);
+        return parsed;
+    }
     for range in sections(bytes, "powershell") {
         let text = bytes.get(range.clone()).unwrap_or_default();
+        parsed.places.push((
+            HostSpan::new(range.start, range.end),
+            OriginEntry::layer("windows-user-data").with_key("powershell"),
+        ));
         parsed.fragments.push(fragment(
             text,
             host,
@@ -123,6 +171,10 @@ pub fn parse_user_data(bytes: &[u8], host: HostId) -> Parsed {
     }
     for range in sections(bytes, "script") {
         let text = bytes.get(range.clone()).unwrap_or_default();
+        parsed.places.push((
+            HostSpan::new(range.start, range.end),
+            OriginEntry::layer("windows-user-data").with_key("script"),
+        ));
         let mut rest = false;
         let mut line_start = 0;
         for line in text.split(|&b| b == b'\n') {
@@ -163,6 +215,68 @@ pub fn parse_user_data(bytes: &[u8], host: HostId) -> Parsed {
         }
     }
     parsed
+}
+
+/// An EC2Launch v2 document: the scripts of its `executeScript` tasks.
+fn ec2launch_v2(bytes: &[u8], host: HostId, parsed: &mut Parsed) {
+    let read = yaml::read_documents(bytes, |tree| {
+        for document in yaml::documents(tree) {
+            let Some(tasks) = yaml::get(document, bytes, "tasks") else {
+                continue;
+            };
+            for (index, task) in yaml::items(tasks, bytes).into_iter().enumerate() {
+                let name = yaml::get(task, bytes, "task")
+                    .and_then(|t| yaml::scalar_string(t, bytes))
+                    .unwrap_or_default();
+                if name != "executeScript" {
+                    continue;
+                }
+                let Some(inputs) = yaml::get(task, bytes, "inputs") else {
+                    continue;
+                };
+                for (number, input) in yaml::items(inputs, bytes).into_iter().enumerate() {
+                    parsed.places.push((
+                        HostSpan::new(input.start_byte(), input.end_byte()),
+                        OriginEntry::layer("ec2launch-v2")
+                            .with_name(format!("tasks[{index}]"))
+                            .with_key(format!("inputs[{number}]")),
+                    ));
+                    ec2launch_script(input, bytes, host, parsed);
+                }
+            }
+        }
+    });
+    if let Err(why) = read {
+        parsed.diagnostics.push(Note::skipped(format!(
+            "EC2Launch v2 user data that could not be read as YAML: {why}"
+        )));
+    }
+}
+
+/// One input of an `executeScript` task: its `content`, read as its `type` says.
+fn ec2launch_script(input: tree_sitter::Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
+    let kind = yaml::get(input, bytes, "type")
+        .and_then(|t| yaml::scalar_string(t, bytes))
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let Some(content) = yaml::get(input, bytes, "content") else {
+        return;
+    };
+    let Some(scalar) = yaml::scalar(content, bytes) else {
+        parsed.diagnostics.push(Note::partly_analysed(
+            "an EC2Launch v2 executeScript input whose content is not a string was not read",
+        ));
+        return;
+    };
+    let mut script = ScriptBuilder::default();
+    script.push_scalar(&scalar);
+    match kind.as_str() {
+        "powershell" => super::powershell(script, host, parsed),
+        "bash" => parsed.fragments.push(script.finish(host)),
+        other => parsed.diagnostics.push(Note::partly_analysed(format!(
+            "an EC2Launch v2 executeScript input of type `{other}` (cmd.exe batch or unknown) was not analysed"
+        ))),
+    }
 }
 
 /// The code of a batch line `powershell[.exe] [options] -Command "…"` (or `-c`, `pwsh`): the
@@ -212,6 +326,13 @@ mod tests {
         ));
         assert!(!starts_windows_user_data(b"#!/bin/sh\necho '<powershell>'"));
         assert!(holds_windows_user_data(b"x\n<powershell>a</powershell>"));
+        assert!(starts_windows_user_data(
+            b"# boot\nversion: 1.0\ntasks:\n- task: executeScript\n"
+        ));
+        assert!(is_ec2launch_v2(b"version: '1.0'\r\ntasks:\r\n"));
+        assert!(!is_ec2launch_v2(b"version: 2\ntasks:\n"));
+        assert!(!is_ec2launch_v2(b"version: 1.0\nsteps:\n  tasks:\n"));
+        assert!(!is_ec2launch_v2(b"name: x\nversion: 1.0\ntasks:\n"));
         assert!(!holds_windows_user_data(b"echo '<powershell>'"));
     }
 

@@ -178,12 +178,35 @@ MIME_START = re.compile(r"^(Content-Type|MIME-Version)\s*:", re.IGNORECASE)
 WINDOWS_SECTION = re.compile(r"<powershell>(.*?)(?:</powershell>|\Z)", re.IGNORECASE | re.DOTALL)
 
 
+EC2LAUNCH_V2 = re.compile(r"(?:#[^\n]*\n|\s*\n)*version:\s*[\"']?1(?:\.0)?[\"']?\s*\n(?:.*\n)*tasks:")
+
+
+def ec2launch_v2(doc, name, out):
+    """EC2Launch v2 YAML user data: each `executeScript` input of type powershell is a
+    PowerShell script, of type bash a bash script (batch is cmd.exe: not run here)."""
+    for index, task in enumerate((doc or {}).get("tasks") or []):
+        if not isinstance(task, dict) or task.get("task") != "executeScript":
+            continue
+        for number, item in enumerate(task.get("inputs") or []):
+            if not isinstance(item, dict) or not isinstance(item.get("content"), str):
+                continue
+            kind = str(item.get("type", "")).lower()
+            where = f"{name} tasks[{index}].inputs[{number}]"
+            if kind == "powershell":
+                out.add(where, "powershell", item["content"])
+            elif kind == "bash":
+                out.add(where, "bash", item["content"])
+
+
 def windows_user_data(text, name, out):
     """EC2 Windows user data (EC2Launch): each `<powershell>` section is a PowerShell script,
     shell "powershell" (checked with imds-lint's own grammar, since PowerShell does not run
     here). Whether it is Windows user data: it starts with `<powershell>` or `<persist>` (after a
     byte order mark and blanks). Returns whether it was."""
     start = text.lstrip("\ufeff").lstrip()
+    if EC2LAUNCH_V2.match(start):
+        ec2launch_v2(yaml.safe_load(start), name, out)
+        return True
     if not re.match(r"<(powershell|persist)>", start, re.IGNORECASE):
         return False
     for index, match in enumerate(WINDOWS_SECTION.finditer(text)):
@@ -562,21 +585,41 @@ def cfn_init(init, name, out):
 # GitHub Actions and GitLab CI
 
 
+POWERSHELLS = ("pwsh", "pwsh.exe", "powershell", "powershell.exe")
+
+
+def is_powershell(shell):
+    """Whether a CI file's shell (`pwsh`, `powershell.exe -ExecutionPolicy Bypass`) is PowerShell."""
+    words = str(shell).split()
+    return bool(words) and re.split(r"[/\\]", words[0])[-1].lower() in POWERSHELLS
+
+
+def windows_runner(job):
+    runs_on = job.get("runs-on")
+    if isinstance(runs_on, dict):
+        runs_on = runs_on.get("labels")
+    labels = runs_on if isinstance(runs_on, list) else [runs_on]
+    return any("windows" in str(label).lower() for label in labels if label is not None)
+
+
 def github(doc, out):
     top = dig(doc, ("defaults", "run", "shell"))
     for job_name, job in (doc.get("jobs") or {}).items():
         if not isinstance(job, dict):
             continue
         job_shell = dig(job, ("defaults", "run", "shell")) or top
+        runner_shell = "pwsh" if windows_runner(job) else "bash"
         for index, step in enumerate(job.get("steps") or []):
             if not isinstance(step, dict) or "run" not in step:
                 continue
-            shell = step.get("shell") or job_shell or "bash"
+            shell = step.get("shell") or job_shell or runner_shell
             where = f"jobs.{job_name}.steps[{index}] {step.get('name', '')}".rstrip()
             if shell == "bash":
                 out.add(where, "bash", "set -eo pipefail\n" + str(step["run"]))
             elif shell == "sh":
                 out.add(where, "sh", "set -e\n" + str(step["run"]))
+            elif is_powershell(shell):
+                out.add(where, "powershell", str(step["run"]))
 
 
 GITLAB_RESERVED = {
@@ -675,17 +718,20 @@ def lines_of(value):
 
 def buildspec(doc, out):
     phases = doc.get("phases") or {}
-    if str(dig(doc, ("env", "shell")) or "bash") not in ("bash", "sh", "/bin/sh", "/bin/bash"):
+    shell = str(dig(doc, ("env", "shell")) or "bash")
+    powershell = is_powershell(shell)
+    if shell not in ("bash", "sh", "/bin/sh", "/bin/bash") and not powershell:
         return
     commands = []
     for phase in ("install", "pre_build", "build", "post_build"):
         for key in ("commands", "finally"):
             commands += lines_of(dig(phases, (phase, key)))
+    kind = "powershell" if powershell else "sh"
     if str(doc.get("version")) == "0.1":
         for index, command in enumerate(commands):
-            out.add(f"command {index}", "sh", command + "\n")
+            out.add(f"command {index}", kind, command + "\n")
     elif commands:
-        out.add("phases", "sh", "\n".join(commands) + "\n")
+        out.add("phases", kind, "\n".join(commands) + "\n")
 
 
 CIRCLE_PARAMETER = re.compile(r"<<\s*[A-Za-z_][\w.-]*\s*>>")
@@ -702,11 +748,16 @@ def circleci(doc, out):
                 run = step["run"]
                 command = run.get("command") if isinstance(run, dict) else run
                 shell = (run.get("shell") if isinstance(run, dict) else None) or job.get("shell")
-                if shell and os.path.basename(str(shell).split()[0]) not in ("bash", "sh"):
+                powershell = bool(shell) and is_powershell(shell)
+                if shell and not powershell and os.path.basename(str(shell).split()[0]) not in ("bash", "sh"):
                     continue
                 if command is not None:
                     script = CIRCLE_PARAMETER.sub("X", str(command))
-                    out.add(f"{section}.{name}.steps[{index}]", "bash", "set -eo pipefail\n" + script)
+                    where = f"{section}.{name}.steps[{index}]"
+                    if powershell:
+                        out.add(where, "powershell", script)
+                    else:
+                        out.add(where, "bash", "set -eo pipefail\n" + script)
 
 
 AZURE_MACRO = re.compile(r"\$\([A-Za-z0-9_.-]+\)|\$\{\{.*?\}\}|\$\[.*?\]")
@@ -732,6 +783,18 @@ def azure_steps(steps, where, out, windows=False):
                 script = inputs.get("script")
         if script is not None:
             out.add(f"{where}[{index}]", "bash", AZURE_MACRO.sub("X", str(script)))
+            continue
+        # PowerShell: pwsh:/powershell: steps, PowerShell@2 inline, AzurePowerShell inline.
+        code = step.get("pwsh", step.get("powershell"))
+        name = task.split("@")[0]
+        if code is None and name == "PowerShell":
+            if str(inputs.get("targetType", "filePath")).lower() == "inline":
+                code = inputs.get("script")
+        if code is None and name == "AzurePowerShell":
+            if str(inputs.get("ScriptType", "FilePath")).lower() == "inlinescript":
+                code = inputs.get("Inline")
+        if code is not None:
+            out.add(f"{where}[{index}]", "powershell", AZURE_MACRO.sub("X", str(code)))
 
 
 def azure(doc, out):
@@ -835,7 +898,9 @@ def jenkinsfile(text, out):
     tokens = [(m.lastgroup, m.group(0)) for m in GROOVY_TOKEN.finditer(text)
               if m.lastgroup != "comment"]
     for i, (kind, value) in enumerate(tokens):
-        if kind != "word" or value != "sh" or (i > 0 and tokens[i - 1][1] == "def"):
+        if kind != "word" or value not in ("sh", "powershell", "pwsh") or (
+            i > 0 and tokens[i - 1][1] == "def"
+        ):
             continue
         j = i + 1
         if j < len(tokens) and tokens[j][1] == "(":
@@ -858,7 +923,10 @@ def jenkinsfile(text, out):
                         literal = tokens[k + 2][1]
                     break
         if literal is not None and not (j + 1 < len(tokens) and tokens[j + 1][1] == "+"):
-            out.add(f"sh step {i}", "sh", groovy_value(literal) + "\n")
+            if value == "sh":
+                out.add(f"sh step {i}", "sh", groovy_value(literal) + "\n")
+            else:
+                out.add(f"{value} step {i}", "powershell", groovy_value(literal) + "\n")
 
 
 # --------------------------------------------------------------------------------------------
@@ -1279,6 +1347,8 @@ def kind_of(path, text):
         return "json"
     if text.startswith("#cloud-config"):
         return "cloud-config"
+    if EC2LAUNCH_V2.match(text.lstrip("\ufeff")):
+        return "script"
     if text.startswith(("#!", "#cloud-boothook")):
         return "script"
     if lower.endswith(".mime") or MIME_START.match(text):
