@@ -27,6 +27,8 @@ pub struct Host {
     pub unparsed: Vec<HostSpan>,
     /// Text that several places read (see `frontend::Parsed::shared`).
     pub shared: Vec<HostSpan>,
+    /// Where code read in place came from (see `frontend::Parsed::origins`).
+    pub origins: Vec<(HostSpan, Vec<OriginEntry>)>,
 }
 
 /// How a host sits in its parent.
@@ -187,6 +189,16 @@ impl<'a> Hosts<'a> {
     ) -> (Vec<OriginEntry>, Option<String>) {
         let mut entries: Vec<Vec<OriginEntry>> = Vec::new();
         let mut decoded = None;
+        // Code read in place: the innermost part of its host that holds it says where it is.
+        let in_place = self.hosts.get(host).and_then(|h| {
+            h.origins
+                .iter()
+                .filter(|(part, _)| part.contains(span))
+                .min_by_key(|(part, _)| part.len())
+        });
+        if let Some((_, origin)) = in_place {
+            entries.push(origin.clone());
+        }
         for _ in 0..=MAX_HOST_DEPTH + 1 {
             let Some(link) = self.link(host) else {
                 break;

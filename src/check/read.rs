@@ -56,6 +56,7 @@ pub(super) fn read(source: &SourceFile, kind: frontend::Kind, prefilter: &Prefil
             link: None,
             unparsed: Vec::new(),
             shared: Vec::new(),
+            origins: Vec::new(),
         }],
         fragments: Vec::new(),
         declared: Vec::new(),
@@ -151,6 +152,7 @@ impl Read {
             }),
             unparsed: Vec::new(),
             shared: Vec::new(),
+            origins: Vec::new(),
         });
         Step::Host(self.hosts.len() - 1, kind)
     }
@@ -170,6 +172,7 @@ impl Read {
         if let Some(read) = self.hosts.get_mut(host) {
             read.unparsed = parsed.unparsed;
             read.shared.extend(parsed.shared.iter().copied());
+            read.origins = parsed.origins;
         }
         self.not_run.extend(parsed.not_run);
         self.documentation

@@ -205,6 +205,10 @@ pub struct Parsed {
     /// The parts of this host that are documentation (code shown to readers, who copy it, rather
     /// than run): the check lowers the findings there to warnings.
     pub documentation: Vec<HostSpan>,
+    /// Where code read in place in this host came from (an Ansible task's command, read with
+    /// its Jinja as placeholders rather than as a value of its own): a span of the host and the
+    /// origin entries of what it holds, which findings there carry after the host's own.
+    pub origins: Vec<(HostSpan, Vec<OriginEntry>)>,
 }
 
 /// Code a consumer never runs, and why.
