@@ -189,11 +189,11 @@ impl<'a> Hosts<'a> {
     ) -> (Vec<OriginEntry>, Option<String>) {
         let mut entries: Vec<Vec<OriginEntry>> = Vec::new();
         let mut decoded = None;
-        // Code read in place: the innermost part of its host that holds it says where it is.
+        // Code read in place: the innermost part of its host where it starts says where it is.
         let in_place = self.hosts.get(host).and_then(|h| {
             h.origins
                 .iter()
-                .filter(|(part, _)| part.contains(span))
+                .filter(|(part, _)| part.start <= span.start && span.start < part.end)
                 .min_by_key(|(part, _)| part.len())
         });
         if let Some((_, origin)) = in_place {

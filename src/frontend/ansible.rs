@@ -206,14 +206,15 @@ fn task(item: Node, bytes: &[u8], at: Place, depth: usize, parsed: &mut Parsed) 
     let host = at.host;
     let args = yaml::get(item, bytes, "args");
     let task_name = yaml::get(item, bytes, "name").and_then(|n| yaml::scalar_string(n, bytes));
-    for (key, key_node, value) in &pairs {
+    for (key, _, value) in &pairs {
         let name = module_name(key);
         // Where the code of the task came from, for findings read in place in this host.
         let mut origin = OriginEntry::layer("ansible-task").with_key(key.as_str());
         if let Some(task_name) = &task_name {
             origin = origin.with_name(task_name.as_str());
         }
-        let span = HostSpan::new(key_node.start_byte(), value.end_byte().max(key_node.end_byte()));
+        // The whole task: its loop items and `args:` are where some of its findings are.
+        let span = HostSpan::new(item.start_byte(), item.end_byte());
         if SHELL_MODULES.contains(&name) {
             parsed.origins.push((span, vec![origin]));
             shell_task(*value, args, bytes, host, (key, task_name.clone()), parsed);
