@@ -22,9 +22,7 @@ use tree_sitter::Node;
 
 use crate::fragment::{Fragment, HostOffset, HostSpan};
 use crate::frontend::{ansible, yaml};
-use crate::model::request::{
-    Client, FixSite, Method, Request, TokenUse, TokenVariable, Ttl,
-};
+use crate::model::request::{Client, FixSite, Method, Request, TokenUse, TokenVariable, Ttl};
 use crate::model::Note;
 use crate::shell::endpoint::{self, UNKNOWN};
 use crate::shell::Options;
@@ -172,7 +170,8 @@ impl<'a> Analyzer<'a> {
             return;
         }
         let pairs = yaml::pairs(item, bytes);
-        let register = yaml::get(item, bytes, "register").and_then(|r| yaml::scalar_string(r, bytes));
+        let register =
+            yaml::get(item, bytes, "register").and_then(|r| yaml::scalar_string(r, bytes));
         if let Some(name) = &register {
             self.out.taken.push(name.clone());
         }
@@ -233,10 +232,7 @@ impl<'a> Analyzer<'a> {
         let mut url_holder = None;
         if let Some(line) = &free_form {
             // `get_url: url=… dest=…`: key=value words, not fixed in place.
-            if let Some(url) = line
-                .split_whitespace()
-                .find_map(|w| w.strip_prefix("url="))
-            {
+            if let Some(url) = line.split_whitespace().find_map(|w| w.strip_prefix("url=")) {
                 urls.push((unjinja(url.trim_matches(['"', '\''])), task_span));
             }
         } else if let Some((holder, url)) = option("url") {
@@ -482,7 +478,10 @@ fn new_key_site(holder: Node, bytes: &[u8]) -> Option<HeaderSite> {
 /// The start of the line holding `at` and its blanks, when only blanks precede `at` on it.
 fn own_line(at: usize, bytes: &[u8]) -> Option<(usize, String)> {
     let before = bytes.get(..at)?;
-    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
     let indent = bytes.get(line_start..at)?;
     indent
         .iter()
@@ -494,7 +493,10 @@ fn own_line(at: usize, bytes: &[u8]) -> Option<(usize, String)> {
 fn task_line(task: Node, bytes: &[u8]) -> Option<TaskLine> {
     let at = task.start_byte();
     let before = bytes.get(..at)?;
-    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
     let prefix = bytes.get(line_start..at)?;
     let dash = prefix.iter().position(|&b| b != b' ')?;
     let after = prefix.get(dash + 1..)?;
@@ -564,12 +566,21 @@ mod tests {
         assert_eq!(a.requests[0].ttl, Ttl::Valid(60));
         assert!(matches!(&a.requests[1].token, TokenUse::Variables(v) if v[0].from_token_request));
         assert_eq!(a.requests[2].token, TokenUse::Absent);
-        assert!(matches!(a.sites[2], Some(Site { header: HeaderSite::NewKey { .. }, .. })));
+        assert!(matches!(
+            a.sites[2],
+            Some(Site {
+                header: HeaderSite::NewKey { .. },
+                ..
+            })
+        ));
     }
 
     #[test]
     fn reads_jinja_as_unknown_and_loop_items_as_urls() {
-        assert_eq!(unjinja("http://x/{{ a }}/b"), format!("http://x/{UNKNOWN}/b"));
+        assert_eq!(
+            unjinja("http://x/{{ a }}/b"),
+            format!("http://x/{UNKNOWN}/b")
+        );
         assert_eq!(jinja_variable("{{ tok.content }}").as_deref(), Some("tok"));
         let a = analyze(
             "- uri:\n    url: \"{{ item }}\"\n  loop:\n    - http://169.254.169.254/latest/meta-data/a\n    - http://example.com/\n    - http://169.254.169.254/latest/meta-data/b\n",

@@ -2,11 +2,11 @@
 //! the PowerShell one. Each produces the language-neutral request model (`crate::model::request`) the rules read;
 //! the fixes of each are planned by its language's planner.
 
+use crate::ansible;
 use crate::fix::{self, FixSettings, Target};
 use crate::fragment::{Fragment, HostSpan, Language};
 use crate::model::request::Request;
 use crate::model::{Fix, Note};
-use crate::ansible;
 use crate::powershell;
 use crate::python;
 use crate::shell;
