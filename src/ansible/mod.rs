@@ -36,6 +36,8 @@ pub struct Analysis {
     pub requests: Vec<Request>,
     /// For each request (same index), where a fix writes; `None` where it cannot.
     pub sites: Vec<Option<Site>>,
+    /// For each request (same index), where `method: PUT` and a TTL header go.
+    pub repairs: Vec<Repair>,
     /// Variable names the host registers or sets, which an inserted token task must not take.
     pub taken: Vec<String>,
     pub syntax_errors: bool,
@@ -72,6 +74,25 @@ pub struct TaskLine {
     pub line_start: HostOffset,
     pub indent: String,
     pub eol: &'static str,
+}
+
+/// Where a token request's method and TTL header are written (IMDS002, IMDS003).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Repair {
+    /// The `method:` value to replace with `PUT`, or where a `method:` key goes (`NewKey`,
+    /// `NewFlowKey`); `None` for `get_url`, which cannot PUT, and where it cannot be written.
+    pub method: Option<KeySite>,
+    /// The TTL header's value to replace, or where the header goes.
+    pub ttl: Option<KeySite>,
+    /// The line ending of the module's line.
+    pub eol: &'static str,
+}
+
+/// A value to replace, or a place for a new entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySite {
+    Replace(HostSpan),
+    Insert(HeaderSite),
 }
 
 /// Where a token header is written.
@@ -256,6 +277,15 @@ impl<'a> Analyzer<'a> {
                 },
             }
         };
+        let method_site = match (client, option("method")) {
+            (Client::AnsibleGetUrl, _) => None,
+            (_, Some((_, node))) => yaml::scalar(node, bytes)
+                .filter(|m| !m.text.contains("{{") && !m.text.contains("{%"))
+                .map(|m| KeySite::Replace(m.span)),
+            (_, None) => url_holder
+                .and_then(|h| new_key_site(h, bytes))
+                .map(KeySite::Insert),
+        };
         let headers = option("headers");
         let (token, ttl, header_site) = match headers {
             None => (
@@ -284,6 +314,16 @@ impl<'a> Analyzer<'a> {
                 };
                 (token, ttl, None)
             }
+        };
+        let ttl_site = match (&ttl, headers) {
+            (Ttl::Missing, _) => header_site.clone().map(KeySite::Insert),
+            (Ttl::Invalid(_), Some((_, node))) => ttl_value(node, bytes).map(KeySite::Replace),
+            _ => None,
+        };
+        let repair = Repair {
+            method: method_site,
+            ttl: ttl_site,
+            eol: line_eol(bytes, key.start_byte()),
         };
         let site = place.top.zip(header_site).and_then(|(top, header)| {
             Some(Site {
@@ -326,6 +366,7 @@ impl<'a> Analyzer<'a> {
                 in_container: false,
             });
             self.out.sites.push(site.clone());
+            self.out.repairs.push(repair.clone());
         }
         token_request
     }
@@ -438,6 +479,27 @@ fn jinja_variable(text: &str) -> Option<String> {
 /// The unwrapped node and whether it is written in flow style (`{…}`).
 fn is_flow(node: Node, bytes: &[u8]) -> bool {
     yaml::unwrap(node, bytes).0.kind() == "flow_mapping"
+}
+
+/// The value of the TTL header in a `headers:` mapping.
+fn ttl_value(headers: Node, bytes: &[u8]) -> Option<HostSpan> {
+    yaml::pairs(headers, bytes)
+        .into_iter()
+        .find(|(name, _, _)| name.trim().eq_ignore_ascii_case(TTL_HEADER))
+        .and_then(|(_, _, value)| yaml::scalar(value, bytes))
+        .map(|value| value.span)
+}
+
+/// The line ending of the line holding `at`.
+fn line_eol(bytes: &[u8], at: usize) -> &'static str {
+    let line_end = bytes
+        .get(at..)
+        .and_then(|rest| memchr::memchr(b'\n', rest))
+        .map(|i| at + i);
+    match line_end {
+        Some(end) if end > 0 && bytes.get(end - 1) == Some(&b'\r') => "\r\n",
+        _ => "\n",
+    }
 }
 
 /// Where a header goes in an existing `headers:` mapping.
@@ -587,5 +649,28 @@ mod tests {
         );
         assert_eq!(a.requests.len(), 2);
         assert_eq!(a.requests[1].path, "/latest/meta-data/b");
+    }
+
+    #[test]
+    fn configured_hosts_and_handlers_and_fixes_sites() {
+        let text = "- hosts: all\n  tasks:\n    - uri:\n        url: http://metadata.internal/latest/meta-data/\n  handlers:\n    - uri:\n        url: http://169.254.169.254/latest/meta-data/\n";
+        let mut fragment = Fragment::script(text.as_bytes());
+        fragment.language = crate::fragment::Language::Ansible;
+        let options = Options {
+            endpoints: endpoint::Endpoints::new(["metadata.internal".to_owned()]),
+        };
+        let a = analyze_with(&fragment, &options);
+        assert_eq!(a.requests.len(), 2);
+        assert_eq!(a.requests[0].origin, "http://metadata.internal");
+        // A handler runs only when notified: no token task can go before it.
+        assert!(a.sites[0].is_some() && a.sites[1].is_none());
+        assert_eq!(analyze(text).requests.len(), 1);
+    }
+
+    #[test]
+    fn status_probes_make_the_fix_unsafe() {
+        let a = analyze("- uri:\n    url: http://169.254.169.254/latest/meta-data/\n    status_code: [200, 401]\n- uri:\n    url: http://169.254.169.254/latest/meta-data/\n    status_code: 200\n");
+        assert!(a.sites[0].as_ref().unwrap().unsafe_because.is_some());
+        assert!(a.sites[1].as_ref().unwrap().unsafe_because.is_none());
     }
 }

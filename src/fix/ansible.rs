@@ -12,9 +12,9 @@
 //! result is registered under a name nothing else uses.
 
 use super::{token_url, FixSettings, RequestFix, Target, TOKEN_HEADER, TTL_HEADER};
-use crate::ansible::{Analysis, HeaderSite, Site};
+use crate::ansible::{Analysis, HeaderSite, KeySite, Site};
 use crate::model::fix::{Applicability, Edit, Fix};
-use crate::model::request::TokenUse;
+use crate::model::request::{Client, TokenUse};
 
 /// Plans the fixes of one Ansible host's findings, in the order given.
 pub fn plan(analysis: &Analysis, targets: &[Target], settings: FixSettings) -> Vec<Option<Fix>> {
@@ -29,7 +29,7 @@ pub fn plan(analysis: &Analysis, targets: &[Target], settings: FixSettings) -> V
         .iter()
         .map(|target| {
             if target.fix != RequestFix::FetchToken {
-                return None;
+                return repair(analysis, *target, &settings);
             }
             let site = site_of(analysis, target.request)?;
             let (variable, task) = fetches
@@ -150,4 +150,66 @@ fn token_tasks(
             ))
         })
         .collect()
+}
+
+/// IMDS002 and IMDS003 on a `uri` token request: `method: PUT` (replacing the method written, or
+/// a new key beside `url:`), and a TTL header (replacing an invalid value, or merged into
+/// `headers:` like a token header). Safe: the request failed before (IMDS answers a token GET
+/// with 405 and a PUT without a valid TTL with 400), so nothing that worked changes.
+fn repair(analysis: &Analysis, target: Target, settings: &FixSettings) -> Option<Fix> {
+    let request = analysis.requests.get(target.request)?;
+    let repair = analysis.repairs.get(target.request)?;
+    let eol = repair.eol;
+    let (edit, message) = match target.fix {
+        RequestFix::UsePut => {
+            let edit = match repair.method.as_ref()? {
+                KeySite::Replace(span) => Edit {
+                    span: *span,
+                    content: "PUT".to_owned(),
+                },
+                KeySite::Insert(HeaderSite::NewKey { at, indent }) => {
+                    Edit::insert(*at, format!("{indent}method: PUT{eol}"))
+                }
+                KeySite::Insert(HeaderSite::NewFlowKey { at }) => {
+                    Edit::insert(*at, "method: PUT, ".to_owned())
+                }
+                KeySite::Insert(_) => return None,
+            };
+            (edit, "Send the token request with `method: PUT`".to_owned())
+        }
+        RequestFix::SetTtl => {
+            let ttl = settings.token_ttl;
+            let value = format!("\"{ttl}\"");
+            let edit = match repair.ttl.as_ref()? {
+                KeySite::Replace(span) => Edit {
+                    span: *span,
+                    content: value,
+                },
+                KeySite::Insert(HeaderSite::Line { at, indent }) => {
+                    Edit::insert(*at, format!("{indent}{TTL_HEADER}: {value}{eol}"))
+                }
+                KeySite::Insert(HeaderSite::Flow { at, empty }) => Edit::insert(
+                    *at,
+                    format!("{TTL_HEADER}: {value}{}", if *empty { "" } else { ", " }),
+                ),
+                KeySite::Insert(HeaderSite::NewKey { at, indent }) => Edit::insert(
+                    *at,
+                    format!("{indent}headers:{eol}{indent}  {TTL_HEADER}: {value}{eol}"),
+                ),
+                KeySite::Insert(HeaderSite::NewFlowKey { at }) => {
+                    Edit::insert(*at, format!("headers: {{{TTL_HEADER}: {value}}}, "))
+                }
+            };
+            (edit, format!("Ask for a token that lives {ttl} s"))
+        }
+        RequestFix::FetchToken => return None,
+    };
+    if !request.token_endpoint || request.client != Client::AnsibleUri {
+        return None;
+    }
+    Some(Fix {
+        applicability: Applicability::Safe,
+        message,
+        edits: vec![edit],
+    })
 }

@@ -1,4 +1,5 @@
-//! Ansible playbooks and task files: the shell code of `shell`, `raw` and `command` tasks.
+//! Ansible playbooks and task files: the shell code of `shell`, `raw` and `command` tasks, the
+//! hosts whose `uri`/`get_url` tasks make requests, and the files `script` tasks run.
 //!
 //! A document is Ansible when it is a list whose items are plays (`hosts:` with `tasks:`,
 //! `pre_tasks:`, `post_tasks:`, `handlers:` or `roles:`) or tasks (mappings with a known module
@@ -16,7 +17,11 @@
 //!   are read, as an argv, but no fix edits them (a token fetch needs a shell, or a task of its
 //!   own). `argv:` lists are words as written.
 //! - Jinja (`{{ … }}`, `{% … %}`) is templated before the module runs: an unknown word.
-//! - `uri`/`get_url` tasks whose `url` names the metadata address are not analysed yet: a note.
+//! - `uri`/`get_url` tasks: the host is handed whole to `crate::ansible` (a fragment of language
+//!   `Ansible`), which reads their requests.
+//! - `script` tasks: the file they name is read as a script (`Parsed::referenced`).
+//! - Every task's span carries its origin (`ansible-task`, its module and `name`) for the code
+//!   read in place in it (`Parsed::origins`).
 
 use tree_sitter::Node;
 
@@ -66,8 +71,6 @@ pub(crate) const PLAY_TASK_LISTS: &[&str] = &["pre_tasks", "tasks", "post_tasks"
 pub(crate) const BLOCK_LISTS: &[&str] = &["block", "rescue", "always"];
 /// How deep blocks nest before the rest is left unread (with a note).
 pub(crate) const MAX_DEPTH: usize = 16;
-/// The spellings of the metadata address that make a `uri`/`get_url` task worth analysing.
-const METADATA_HOSTS: &[&str] = &["169.254.169.254", "fd00:ec2::254", "instance-data"];
 
 /// A module name without its collection (`ansible.builtin.shell`, `ansible.legacy.shell`).
 pub(crate) fn module_name(key: &str) -> &str {
@@ -222,9 +225,8 @@ fn task(item: Node, bytes: &[u8], at: Place, depth: usize, parsed: &mut Parsed) 
             parsed.origins.push((span, vec![origin]));
             command_task(*value, args, bytes, host, parsed);
         } else if HTTP_MODULES.contains(&name) {
-            if http_task(item, *value, bytes, host, parsed) {
-                parsed.origins.push((span, vec![origin]));
-            }
+            http_task(host, bytes, parsed);
+            parsed.origins.push((span, vec![origin]));
         } else if name == "script" {
             script_task(*value, args, bytes, at.files, parsed);
         }
@@ -354,32 +356,19 @@ fn command_task(value: Node, args: Option<Node>, bytes: &[u8], host: HostId, par
     parsed.fragments.push(fragment);
 }
 
-/// A `uri`/`get_url` task that names the metadata address (in `url:`, or in the items of its
-/// loop) makes the whole host an Ansible fragment, once, for `crate::ansible` to read.
-fn http_task(item: Node, value: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) -> bool {
-    let names = |node: Option<Node>| {
-        node.is_some_and(|n| {
-            let text = yaml::text(n, bytes).to_ascii_lowercase();
-            METADATA_HOSTS
-                .iter()
-                .any(|h| memchr::memmem::find(&text, h.as_bytes()).is_some())
-        })
-    };
-    let args = yaml::get(item, bytes, "args");
-    let requests_metadata = names(Some(value))
-        || names(args)
-        || names(yaml::get(item, bytes, "loop"))
-        || names(yaml::get(item, bytes, "with_items"));
+/// A `uri`/`get_url` task makes the whole host an Ansible fragment, once, for `crate::ansible`
+/// to read: which URLs reach the metadata service (the configured extra hosts too) is for it to
+/// say; the prefilter has already let through only files that name one somewhere.
+fn http_task(host: HostId, bytes: &[u8], parsed: &mut Parsed) {
     let known = parsed
         .fragments
         .iter()
         .any(|f| f.host == host && f.language == Language::Ansible);
-    if requests_metadata && !known {
+    if !known {
         let mut fragment = crate::fragment::Fragment::script(bytes);
         fragment.host = host;
         fragment.language = Language::Ansible;
         fragment.script = false;
         parsed.fragments.push(fragment);
     }
-    requests_metadata
 }
