@@ -7,7 +7,8 @@
 //! container behind a hop limit of 1): it waits at most 2 s (`timeout: 2`), never fails
 //! (`failed_when: false`), and the header sends the token only when the PUT answered 200;
 //! otherwise its value is `omit`, which Ansible (2.8 and later) drops from `headers:`, so the
-//! request goes out exactly as before. The token is kept out of the log (`no_log: true`). What the
+//! request goes out exactly as before. The token is kept out of the log (`no_log: true`), and
+//! the task runs whatever `--tags` a run selects (`tags: [always]`), as the requests it serves may. What the
 //! fixed task registers is what it registered before, with tokens optional; the token task's own
 //! result is registered under a name nothing else uses.
 
@@ -141,7 +142,8 @@ fn token_tasks(
                  {delegate}\
                  {indent}  register: {variable}{eol}\
                  {indent}  failed_when: false{eol}\
-                 {indent}  no_log: true{eol}"
+                 {indent}  no_log: true{eol}\
+                 {indent}  tags: [always]{eol}"
             );
             Some((
                 site.group.clone(),
