@@ -9,6 +9,7 @@
     allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
 )]
 
+pub mod ansible;
 pub mod baseline;
 pub mod check;
 pub mod cli;

@@ -18,7 +18,14 @@ const STAGES: &[(&str, &[&str])] = &[
     ("model", &["model"]),
     (
         "readers",
-        &["frontend", "shell", "python", "powershell", "suppress"],
+        &[
+            "frontend",
+            "shell",
+            "python",
+            "powershell",
+            "ansible",
+            "suppress",
+        ],
     ),
     ("fix planning", &["fix"]),
     ("rules", &["rules"]),

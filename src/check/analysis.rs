@@ -2,6 +2,7 @@
 //! the PowerShell one. Each produces the language-neutral request model (`crate::model::request`) the rules read;
 //! the fixes of each are planned by its language's planner.
 
+use crate::ansible;
 use crate::fix::{self, FixSettings, Target};
 use crate::fragment::{Fragment, HostSpan, Language};
 use crate::model::request::Request;
@@ -17,6 +18,7 @@ pub(super) enum Analysis {
     Shell(shell::Analysis),
     Python(python::Analysis),
     PowerShell(powershell::Analysis),
+    Ansible(ansible::Analysis),
 }
 
 impl Analysis {
@@ -25,6 +27,7 @@ impl Analysis {
             Analysis::Shell(a) => &a.requests,
             Analysis::Python(a) => &a.requests,
             Analysis::PowerShell(a) => &a.requests,
+            Analysis::Ansible(a) => &a.requests,
         }
     }
 
@@ -32,7 +35,7 @@ impl Analysis {
     pub fn aws_metadata(&self) -> &[AwsMetadataCall] {
         match self {
             Analysis::Shell(a) => &a.aws_metadata,
-            Analysis::Python(_) | Analysis::PowerShell(_) => &[],
+            Analysis::Python(_) | Analysis::PowerShell(_) | Analysis::Ansible(_) => &[],
         }
     }
 
@@ -40,7 +43,7 @@ impl Analysis {
     pub fn installs(&self) -> &[crate::model::dependency::Dependency] {
         match self {
             Analysis::Shell(a) => &a.installs,
-            Analysis::Python(_) | Analysis::PowerShell(_) => &[],
+            Analysis::Python(_) | Analysis::PowerShell(_) | Analysis::Ansible(_) => &[],
         }
     }
 
@@ -49,6 +52,7 @@ impl Analysis {
             Analysis::Shell(a) => a.syntax_errors,
             Analysis::Python(a) => a.syntax_errors,
             Analysis::PowerShell(a) => a.syntax_errors,
+            Analysis::Ansible(a) => a.syntax_errors,
         }
     }
 
@@ -58,6 +62,7 @@ impl Analysis {
             Analysis::Shell(a) => a.error.as_ref(),
             Analysis::Python(a) => a.error.as_ref(),
             Analysis::PowerShell(a) => a.error.as_ref(),
+            Analysis::Ansible(a) => a.error.as_ref(),
         }
     }
 
@@ -67,6 +72,7 @@ impl Analysis {
             Analysis::Shell(a) => &a.notes,
             Analysis::Python(a) => &a.notes,
             Analysis::PowerShell(a) => &a.notes,
+            Analysis::Ansible(a) => &a.notes,
         }
     }
 
@@ -76,6 +82,7 @@ impl Analysis {
             Analysis::Shell(a) => fix::plan(a, targets, settings),
             Analysis::Python(a) => fix::python::plan(a, targets, settings),
             Analysis::PowerShell(a) => fix::powershell::plan(a, targets, settings),
+            Analysis::Ansible(a) => fix::ansible::plan(a, targets, settings),
         }
     }
 }
@@ -86,6 +93,7 @@ pub(super) fn analyze(fragment: &Fragment, options: &shell::Options) -> Analysis
         Language::Shell => Analysis::Shell(shell::analyze_with(fragment, options)),
         Language::Python => Analysis::Python(python::analyze_with(fragment, options)),
         Language::PowerShell => Analysis::PowerShell(powershell::analyze_with(fragment, options)),
+        Language::Ansible => Analysis::Ansible(ansible::analyze_with(fragment, options)),
     }
 }
 
@@ -111,7 +119,7 @@ pub(super) fn analyze_all(
         let nested: &[Fragment] = match &analysis {
             Analysis::Python(python) => &python.nested,
             Analysis::Shell(shell) => &shell.nested,
-            Analysis::PowerShell(_) => &[],
+            Analysis::PowerShell(_) | Analysis::Ansible(_) => &[],
         };
         let room = MAX_CROSS_LANGUAGE - added;
         dropped |= nested.len() > room;

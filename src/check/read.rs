@@ -190,7 +190,14 @@ impl Read {
         self.dependencies.extend(parsed.dependencies);
         let first_referenced = self.referenced.len();
         self.referenced
-            .extend(parsed.referenced.into_iter().map(|p| dir.join(p)));
+            .extend(parsed.referenced.into_iter().map(|p| {
+                // `../files/x` (an Ansible role's file) is said without its detour.
+                if p.components().any(|c| c == std::path::Component::ParentDir) {
+                    crate::walk::lexical(&dir.join(p))
+                } else {
+                    dir.join(p)
+                }
+            }));
         let first_fragment = self.fragments.len();
         // An exec-form Dockerfile command runs in a container like the rest of the Dockerfile.
         let in_container = self

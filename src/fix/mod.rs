@@ -2,6 +2,7 @@
 //! nodes), each with its applicability decided here, where the fix is built. `apply` applies
 //! them; `write` puts the result on disk atomically.
 
+pub mod ansible;
 pub mod apply;
 pub mod converge;
 pub mod powershell;

@@ -12,6 +12,8 @@ pub enum Language {
     Python,
     /// PowerShell (Windows PowerShell 5.1 or PowerShell 7, `pwsh`).
     PowerShell,
+    /// An Ansible playbook or task file whose `uri`/`get_url` tasks make requests.
+    Ansible,
 }
 
 /// The programs that run PowerShell code (`powershell.exe` is Windows PowerShell's).

@@ -1,4 +1,5 @@
-//! Ansible playbooks and task files: the shell code of `shell`, `raw` and `command` tasks.
+//! Ansible playbooks and task files: the shell code of `shell`, `raw` and `command` tasks, the
+//! hosts whose `uri`/`get_url` tasks make requests, and the files `script` tasks run.
 //!
 //! A document is Ansible when it is a list whose items are plays (`hosts:` with `tasks:`,
 //! `pre_tasks:`, `post_tasks:`, `handlers:` or `roles:`) or tasks (mappings with a known module
@@ -16,21 +17,25 @@
 //!   are read, as an argv, but no fix edits them (a token fetch needs a shell, or a task of its
 //!   own). `argv:` lists are words as written.
 //! - Jinja (`{{ … }}`, `{% … %}`) is templated before the module runs: an unknown word.
-//! - `uri`/`get_url` tasks whose `url` names the metadata address are not analysed yet: a note.
+//! - `uri`/`get_url` tasks: the host is handed whole to `crate::ansible` (a fragment of language
+//!   `Ansible`), which reads their requests.
+//! - `script` tasks: the file they name is read as a script (`Parsed::referenced`).
+//! - Every task's span carries its origin (`ansible-task`, its module and `name`) for the code
+//!   read in place in it (`Parsed::places`).
 
 use tree_sitter::Node;
 
 use super::script::{placeholders, ScriptBuilder};
 use super::yaml::{self, Scalar};
 use super::Parsed;
-use crate::fragment::{HostId, InsertRegion};
+use crate::fragment::{HostId, HostSpan, InsertRegion, Language};
 use crate::model::{Note, OriginEntry};
 
 /// The module names whose string is run by a shell.
 const SHELL_MODULES: &[&str] = &["shell", "raw"];
 /// The module names whose string is an argv, run without a shell.
 const COMMAND_MODULES: &[&str] = &["command"];
-/// HTTP modules, whose metadata requests are not analysed yet.
+/// HTTP modules, whose requests `crate::ansible` reads.
 const HTTP_MODULES: &[&str] = &["uri", "get_url"];
 /// Other module names that mark a list item as a task (for detection only).
 const OTHER_MODULES: &[&str] = &[
@@ -61,16 +66,14 @@ const OTHER_MODULES: &[&str] = &[
     "stat",
 ];
 /// Keys of a play whose values are task lists.
-const PLAY_TASK_LISTS: &[&str] = &["pre_tasks", "tasks", "post_tasks", "handlers"];
+pub(crate) const PLAY_TASK_LISTS: &[&str] = &["pre_tasks", "tasks", "post_tasks", "handlers"];
 /// Keys of a `block` task whose values are task lists.
-const BLOCK_LISTS: &[&str] = &["block", "rescue", "always"];
+pub(crate) const BLOCK_LISTS: &[&str] = &["block", "rescue", "always"];
 /// How deep blocks nest before the rest is left unread (with a note).
-const MAX_DEPTH: usize = 16;
-/// The spellings of the metadata address that make a `uri`/`get_url` task worth a note.
-const METADATA_HOSTS: &[&str] = &["169.254.169.254", "fd00:ec2::254", "instance-data"];
+pub(crate) const MAX_DEPTH: usize = 16;
 
 /// A module name without its collection (`ansible.builtin.shell`, `ansible.legacy.shell`).
-fn module_name(key: &str) -> &str {
+pub(crate) fn module_name(key: &str) -> &str {
     key.strip_prefix("ansible.builtin.")
         .or_else(|| key.strip_prefix("ansible.legacy."))
         .unwrap_or(key)
@@ -83,7 +86,7 @@ fn is_known_module(key: &str) -> bool {
         .any(|list| list.contains(&name))
 }
 
-fn is_play(item: Node, bytes: &[u8]) -> bool {
+pub(crate) fn is_play(item: Node, bytes: &[u8]) -> bool {
     yaml::get(item, bytes, "hosts").is_some()
         && (PLAY_TASK_LISTS
             .iter()
@@ -145,26 +148,43 @@ pub fn is_ansible(document: Node, bytes: &[u8]) -> bool {
 }
 
 pub fn read(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
-    for item in yaml::items(document, bytes) {
+    let items = yaml::items(document, bytes);
+    // A list of tasks alone is a role's task file (`roles/NAME/tasks/`), whose `script` files
+    // are in the role's `files/`; a playbook's are named from its own directory.
+    let files = if items.iter().any(|item| is_play(*item, bytes)) {
+        ""
+    } else {
+        "../files/"
+    };
+    let at = Place { host, files };
+    for item in items {
         if is_play(item, bytes) {
             for key in PLAY_TASK_LISTS {
                 if let Some(list) = yaml::get(item, bytes, key) {
-                    tasks(list, bytes, host, 0, parsed);
+                    tasks(list, bytes, at, 0, parsed);
                 }
             }
         } else {
-            task(item, bytes, host, 0, parsed);
+            task(item, bytes, at, 0, parsed);
         }
     }
 }
 
-fn tasks(list: Node, bytes: &[u8], host: HostId, depth: usize, parsed: &mut Parsed) {
+/// Where tasks are read: their host, and the directory (from the host's) of the files their
+/// `script` tasks name.
+#[derive(Clone, Copy)]
+struct Place {
+    host: HostId,
+    files: &'static str,
+}
+
+fn tasks(list: Node, bytes: &[u8], at: Place, depth: usize, parsed: &mut Parsed) {
     for item in yaml::items(list, bytes) {
-        task(item, bytes, host, depth, parsed);
+        task(item, bytes, at, depth, parsed);
     }
 }
 
-fn task(item: Node, bytes: &[u8], host: HostId, depth: usize, parsed: &mut Parsed) {
+fn task(item: Node, bytes: &[u8], at: Place, depth: usize, parsed: &mut Parsed) {
     if !yaml::is_mapping(item, bytes) {
         return;
     }
@@ -181,23 +201,66 @@ fn task(item: Node, bytes: &[u8], host: HostId, depth: usize, parsed: &mut Parse
         }
         for (key, _, value) in &pairs {
             if BLOCK_LISTS.contains(&key.as_str()) {
-                tasks(*value, bytes, host, depth + 1, parsed);
+                tasks(*value, bytes, at, depth + 1, parsed);
             }
         }
         return;
     }
+    let host = at.host;
     let args = yaml::get(item, bytes, "args");
+    let task_name = yaml::get(item, bytes, "name").and_then(|n| yaml::scalar_string(n, bytes));
     for (key, _, value) in &pairs {
         let name = module_name(key);
+        // Where the code of the task came from, for findings read in place in this host.
+        let mut origin = OriginEntry::layer("ansible-task").with_key(key.as_str());
+        if let Some(task_name) = &task_name {
+            origin = origin.with_name(task_name.as_str());
+        }
+        // The whole task: its loop items and `args:` are where some of its findings are.
+        let span = HostSpan::new(item.start_byte(), item.end_byte());
         if SHELL_MODULES.contains(&name) {
-            let name = yaml::get(item, bytes, "name").and_then(|n| yaml::scalar_string(n, bytes));
-            shell_task(*value, args, bytes, host, (key, name), parsed);
+            parsed.places.push((span, origin.clone()));
+            shell_task(*value, args, bytes, host, (key, task_name.clone()), parsed);
         } else if COMMAND_MODULES.contains(&name) {
+            parsed.places.push((span, origin.clone()));
             command_task(*value, args, bytes, host, parsed);
         } else if HTTP_MODULES.contains(&name) {
-            http_task(*value, bytes, name, parsed);
+            http_task(host, bytes, parsed);
+            parsed.places.push((span, origin.clone()));
+        } else if name == "script" {
+            script_task(*value, args, bytes, at.files, parsed);
         }
     }
+}
+
+/// A `script` task: the file it names (its first word: the rest are its arguments) is copied to
+/// the host and run there, so it is read as a script of its own — from the role's `files/` for a
+/// role's task file, else from the playbook's directory (a file that is not found gets a note).
+fn script_task(value: Node, args: Option<Node>, bytes: &[u8], files: &str, parsed: &mut Parsed) {
+    let Some(line) = command_string(value, args, bytes) else {
+        return;
+    };
+    let Some(path) = line
+        .text
+        .split_whitespace()
+        .find(|w| !w.contains('='))
+        .map(|w| w.trim_matches(['"', '\'']))
+    else {
+        return;
+    };
+    if path.contains("{{") || path.contains("{%") {
+        parsed.diagnostics.push(Note::partly_analysed(format!(
+            "an Ansible `script` task names its file through Jinja (`{}`); it was not read",
+            line.text.trim()
+        )));
+        return;
+    }
+    let path = if path.starts_with('/') {
+        path.to_owned()
+    } else {
+        format!("{files}{path}")
+    };
+    parsed.referenced.push(std::path::PathBuf::from(path));
 }
 
 /// The string a module runs: its free-form value, or `cmd:` in its mapping or in `args:`.
@@ -293,13 +356,19 @@ fn command_task(value: Node, args: Option<Node>, bytes: &[u8], host: HostId, par
     parsed.fragments.push(fragment);
 }
 
-fn http_task(value: Node, bytes: &[u8], module: &str, parsed: &mut Parsed) {
-    let url = yaml::get(value, bytes, "url")
-        .and_then(|u| yaml::scalar_string(u, bytes))
-        .unwrap_or_default();
-    if METADATA_HOSTS.iter().any(|h| url.contains(h)) {
-        parsed.diagnostics.push(Note::partly_analysed(format!(
-            "an Ansible `{module}` task requests the metadata service (`{url}`); the `uri` and `get_url` modules are not analysed yet"
-        )));
+/// A `uri`/`get_url` task makes the whole host an Ansible fragment, once, for `crate::ansible`
+/// to read: which URLs reach the metadata service (the configured extra hosts too) is for it to
+/// say; the prefilter has already let through only files that name one somewhere.
+fn http_task(host: HostId, bytes: &[u8], parsed: &mut Parsed) {
+    let known = parsed
+        .fragments
+        .iter()
+        .any(|f| f.host == host && f.language == Language::Ansible);
+    if !known {
+        let mut fragment = crate::fragment::Fragment::script(bytes);
+        fragment.host = host;
+        fragment.language = Language::Ansible;
+        fragment.script = false;
+        parsed.fragments.push(fragment);
     }
 }

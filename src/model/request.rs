@@ -38,6 +38,10 @@ pub enum Client {
     InvokeWebRequest,
     /// .NET `System.Net.WebClient` from PowerShell (`DownloadString`, `UploadString`, …).
     WebClient,
+    /// Ansible's `uri` module.
+    AnsibleUri,
+    /// Ansible's `get_url` module (GET only).
+    AnsibleGetUrl,
 }
 
 impl Client {
@@ -53,6 +57,8 @@ impl Client {
             Client::InvokeRestMethod => "Invoke-RestMethod",
             Client::InvokeWebRequest => "Invoke-WebRequest",
             Client::WebClient => "WebClient",
+            Client::AnsibleUri => "uri",
+            Client::AnsibleGetUrl => "get_url",
         }
     }
 
@@ -68,6 +74,7 @@ impl Client {
             Client::InvokeRestMethod | Client::InvokeWebRequest | Client::WebClient => {
                 Language::PowerShell
             }
+            Client::AnsibleUri | Client::AnsibleGetUrl => Language::Ansible,
         }
     }
 }

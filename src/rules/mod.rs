@@ -386,6 +386,9 @@ pub(crate) fn token_header_option(client: crate::model::request::Client) -> &'st
             r#"-Headers @{"X-aws-ec2-metadata-token" = $token}"#
         }
         Client::WebClient => r#"$wc.Headers["X-aws-ec2-metadata-token"] = $token"#,
+        Client::AnsibleUri | Client::AnsibleGetUrl => {
+            r#"headers: {X-aws-ec2-metadata-token: "{{ token.content }}"}"#
+        }
     }
 }
 
@@ -402,6 +405,9 @@ pub(crate) fn ttl_header_option(client: crate::model::request::Client) -> &'stat
             r#"-Headers @{"X-aws-ec2-metadata-token-ttl-seconds" = "21600"}"#
         }
         Client::WebClient => r#"$wc.Headers["X-aws-ec2-metadata-token-ttl-seconds"] = "21600""#,
+        Client::AnsibleUri | Client::AnsibleGetUrl => {
+            r#"headers: {X-aws-ec2-metadata-token-ttl-seconds: "21600"}"#
+        }
     }
 }
 

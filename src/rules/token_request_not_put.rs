@@ -94,6 +94,10 @@ fn violation(request: &Request) -> Option<Violation> {
         (Client::Boto, _) => return None,
         (Client::InvokeRestMethod | Client::InvokeWebRequest, _) => "add `-Method PUT`".to_owned(),
         (Client::WebClient, _) => "call `.UploadString(url, \"PUT\", \"\")`".to_owned(),
+        (Client::AnsibleUri, _) => "give the task `method: PUT`".to_owned(),
+        (Client::AnsibleGetUrl, _) => {
+            "use the `uri` module with `method: PUT` (`get_url` only sends GET)".to_owned()
+        }
     };
     Some(Violation {
         message: format!(

@@ -247,6 +247,12 @@ fn violation(request: &Request) -> Option<Violation> {
                 ""
             }
         )
+    } else if request.client.language() == Language::Ansible {
+        format!(
+            "fetch a token once with a `uri` task (`url: {}/latest/api/token`, `method: PUT`, `headers: {{X-aws-ec2-metadata-token-ttl-seconds: \"21600\"}}`, `return_content: true`, `register: token`) and add `{}` to this task",
+            token_origin(&request.origin),
+            super::token_header_option(request.client)
+        )
     } else if request.client.language() == Language::PowerShell {
         format!(
             "fetch a token once with `$token = Invoke-RestMethod -Headers @{{\"X-aws-ec2-metadata-token-ttl-seconds\" = \"21600\"}} -Method PUT -Uri {}/latest/api/token` and add `{}` to this request",

@@ -67,6 +67,7 @@ import gzip
 import json
 import os
 import re
+import shlex
 import subprocess
 import tempfile
 import sys
@@ -697,6 +698,103 @@ def ansible_tasks(tasks, where, out):
             out.add(here, shell, JINJA.sub("X", str(script)))
 
 
+ANSIBLE_HTTP = {"uri", "get_url"}
+# The header value `--fix` writes: the token when the token task's PUT answered 200, else `omit`.
+JINJA_GUARDED = re.compile(
+    r"^\{\{\s*(\w+)\.content\s+if\s+\(\s*\1\.status\s*\|\s*default\(0\)\s*\)\s*==\s*200"
+    r"\s+else\s+omit\s*\}\}$"
+)
+JINJA_FIELD = re.compile(r"^\{\{\s*(\w+)(?:\.(\w+)|\[['\"](\w+)['\"]\])\s*\}\}$")
+
+
+def ansible_flat(tasks):
+    """The tasks of a list in the order they run, blocks flattened."""
+    for task in tasks or []:
+        if not isinstance(task, dict):
+            continue
+        if any(k in task for k in ANSIBLE_BLOCKS):
+            for key in ANSIBLE_BLOCKS:
+                yield from ansible_flat(task.get(key))
+        else:
+            yield task
+
+
+def ansible_value(value):
+    """A Jinja header value as bash: (guard variable or None, bash words)."""
+    text = str(value).strip()
+    guarded = JINJA_GUARDED.match(text)
+    if guarded:
+        name = guarded.group(1)
+        return name, f'"${name}_content"'
+    field = JINJA_FIELD.match(text)
+    if field:
+        return None, f'"${field.group(1)}_{field.group(2) or field.group(3)}"'
+    return None, shlex.quote(JINJA.sub("X", text))
+
+
+def ansible_http_task(task, module, value, lines):
+    """One uri/get_url task as curl commands that register what the task registers: the status
+    and the content, under the `register:` name (`NAME_status`, `NAME_content`)."""
+    if isinstance(value, str):
+        options = dict(w.split("=", 1) for w in shlex.split(value) if "=" in w)
+    elif isinstance(value, dict):
+        options = dict(value)
+    else:
+        return
+    args = task.get("args") if isinstance(task.get("args"), dict) else {}
+    options = {**args, **options}
+    url = str(options.get("url", ""))
+    loop = task.get("loop", task.get("with_items"))
+    if re.fullmatch(r"\{\{\s*item\s*\}\}", url) and isinstance(loop, list):
+        urls = [str(u) for u in loop]
+    elif "{{" in url and isinstance(loop, list):
+        urls = [re.sub(r"\{\{\s*item\s*\}\}", str(u), url) for u in loop]
+    else:
+        urls = [url]
+    method = str(options.get("method", "GET")) if module == "uri" else "GET"
+    register = task.get("register") or "_unregistered"
+    lines.append("h=()")
+    headers = options.get("headers")
+    if isinstance(headers, dict):
+        for name, header in headers.items():
+            guard, words = ansible_value(header)
+            add = f"h+=(-H {shlex.quote(str(name) + ': ')}{words})"
+            lines.append(f'[ "${guard}_status" = 200 ] && {add}' if guard else add)
+    timeout = options.get("timeout")
+    limit = f"--max-time {int(timeout)} " if isinstance(timeout, int) else ""
+    codes = options.get("status_code", [200])
+    codes = [str(c) for c in (codes if isinstance(codes, list) else [codes])]
+    for one in urls:
+        url = shlex.quote(JINJA.sub("X", one))
+        lines.append(
+            f'{register}_status=$(curl -s {limit}-o "$body" -w "%{{http_code}}" -X {method} "${{h[@]}}" {url})'
+            f" || {register}_status=-1"
+        )
+        lines.append(f'{register}_content=$(cat "$body")')
+        if task.get("failed_when") is None and not task.get("ignore_errors"):
+            allowed = " ".join(codes)
+            lines.append(
+                f'case " {allowed} " in *" ${register}_status "*) ;; *) echo "task failed: ${register}_status" >&2; exit 1;; esac'
+            )
+    if not task.get("no_log"):
+        lines.append(f'echo "{register}: ${register}_status ${register}_content"')
+
+
+def ansible_http(tasks, where, out):
+    """The uri/get_url tasks of one play, in order, as one bash script of curl commands (with the
+    shell tasks whose output a later header reads), so that a fix's token flow is run."""
+    lines = []
+    for task in ansible_flat(tasks):
+        for key, value in task.items():
+            module = ansible_module(key)
+            if module in ANSIBLE_HTTP:
+                ansible_http_task(task, module, value, lines)
+            elif module in ANSIBLE_SHELL and task.get("register") and isinstance(value, str):
+                lines.append(f"{task['register']}_stdout=$(sh -c {shlex.quote(JINJA.sub('X', value))})")
+    if lines:
+        out.add(where, "bash", 'body=$(mktemp)\n' + "\n".join(lines) + '\nrm -f "$body"\n')
+
+
 def is_ansible(doc):
     return isinstance(doc, list) and doc and all(isinstance(i, dict) for i in doc)
 
@@ -706,8 +804,12 @@ def ansible(doc, out):
         if "hosts" in item:
             for key in ("pre_tasks", "tasks", "post_tasks", "handlers"):
                 ansible_tasks(item.get(key), f"play[{index}].{key}", out)
+            lists = [item.get(k) or [] for k in ("pre_tasks", "tasks", "post_tasks")]
+            ansible_http([t for l in lists if isinstance(l, list) for t in l], f"play[{index}] uri/get_url", out)
         else:
             ansible_tasks([item], f"task[{index}]", out)
+    if not any("hosts" in item for item in doc):
+        ansible_http(doc, "tasks uri/get_url", out)
 
 
 def lines_of(value):
@@ -1355,8 +1457,9 @@ def kind_of(path, text):
         return "mime"
     if lower.endswith((".yaml", ".yml")):
         return "yaml"
-    if "." not in name and os.path.basename(os.path.dirname(path)) == "scripts":
-        # A script a Packer provisioner names (`scripts/NAME`, no extension, no shebang).
+    if "." not in name and os.path.basename(os.path.dirname(path)) in ("scripts", "files"):
+        # A script a Packer provisioner names (`scripts/NAME`, no extension, no shebang), or an
+        # Ansible `script` task (`files/NAME`).
         return "script"
     return "unknown"
 
