@@ -9,7 +9,7 @@ use super::yaml::{self, Scalar};
 use super::{Embedded, Kind, NotRun, Parsed};
 use crate::fragment::codec::Codec;
 use crate::fragment::{base64, gzip};
-use crate::fragment::{HostId, HostSpan};
+use crate::fragment::{HostId, HostSpan, Quoting};
 use crate::model::{Note, OriginEntry};
 
 pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
@@ -157,11 +157,26 @@ fn write_file(file: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
     }
 }
 
-/// Where an encoded value's text starts and ends in the host: a block scalar's content, or the
-/// whole flow scalar.
+/// Where an encoded value's text starts and ends in the host: a block scalar's content, a plain
+/// scalar, or what is between a quoted scalar's quotes (a re-encoded value replaces this span, so
+/// it must not take the closing quote with it: a fixed Secret `data: "…"` lost its quote and the
+/// rest of the file became the string).
 pub fn content_span(scalar: &Scalar) -> HostSpan {
-    let start = scalar.anchors.first().map_or(scalar.span.start.0, |a| a.1);
-    HostSpan::new(start, scalar.span.end.0.max(start))
+    let quoted = scalar.region.plain.is_none()
+        && matches!(
+            scalar.region.quoting.as_deref(),
+            Some([Quoting::YamlDoubleQuoted, ..] | [Quoting::YamlSingleQuoted { .. }, ..])
+        );
+    let start = scalar
+        .anchors
+        .first()
+        .map_or(scalar.span.start.0 + usize::from(quoted), |a| a.1);
+    let end = if quoted {
+        scalar.span.end.0.saturating_sub(1)
+    } else {
+        scalar.span.end.0
+    };
+    HostSpan::new(start, end.max(start))
 }
 
 /// Base64 read from a block scalar is re-encoded with the block's indentation.

@@ -128,41 +128,66 @@ fn provisioning(name: &str, resource: Node, bytes: &[u8], host: HostId, parsed: 
             else {
                 return;
             };
-            let (inner, tag) = yaml::unwrap(value, bytes);
-            let literal = tag.is_none() && yaml::pairs(inner, bytes).is_empty();
-            if !literal {
-                read_user_data(value, bytes, host, name, parsed);
-                return;
-            }
-            let decoded = yaml::scalar(inner, bytes).and_then(|scalar| {
-                crate::fragment::base64::decode(scalar.text.trim().as_bytes()).map(
-                    |(decoded, codec)| {
-                        (
-                            decoded,
-                            super::cloud_init::block_aware(codec, &scalar),
-                            scalar,
-                        )
-                    },
-                )
-            });
-            match decoded {
-                Some((decoded, codec, scalar)) => parsed.embedded.push(super::Embedded {
-                    span: super::cloud_init::content_span(&scalar),
-                    kind: super::classify_content(&decoded),
-                    bytes: decoded,
-                    codec,
-                    map: None,
-                    origin: vec![OriginEntry::layer("cloudformation")
-                        .with_name(name)
-                        .with_key("UserDataOverride")],
-                }),
-                None => parsed.diagnostics.push(Note::partly_analysed(format!(
+            match literal_base64(value, bytes, name, "UserDataOverride", parsed) {
+                Literal::Decoded(_) => {}
+                Literal::NotBase64 => parsed.diagnostics.push(Note::partly_analysed(format!(
                     "the `UserDataOverride` of {name} is not base64; it was not read"
                 ))),
+                Literal::Other => {
+                    read_user_data(value, bytes, host, name, parsed);
+                }
             }
         }
         _ => {}
     }
+}
+
+/// What a user data value written as one literal string is.
+enum Literal {
+    /// Base64 (the instance gets what it decodes to), read as a host of its own; its text.
+    Decoded(Vec<u8>),
+    /// A literal that does not decode as base64, or decodes to nothing user data can be.
+    NotBase64,
+    /// Not one literal string: intrinsic functions, a reference, a mapping.
+    Other,
+}
+
+/// A user data value given as literal base64, as CloudFormation passes it to EC2 (`UserData`
+/// without `Fn::Base64`, an Image Builder `UserDataOverride`): what it decodes to is read as a
+/// host of its own when it is a script, cloud-config, MIME or gzip, with the origin
+/// `cloudformation` (the resource and `key`).
+fn literal_base64(
+    value: Node,
+    bytes: &[u8],
+    name: &str,
+    key: &str,
+    parsed: &mut Parsed,
+) -> Literal {
+    let (inner, tag) = yaml::unwrap(value, bytes);
+    if tag.is_some() || !yaml::pairs(inner, bytes).is_empty() {
+        return Literal::Other;
+    }
+    let Some(scalar) = yaml::scalar(inner, bytes) else {
+        return Literal::Other;
+    };
+    let Some((decoded, codec)) = crate::fragment::base64::decode(scalar.text.trim().as_bytes())
+    else {
+        return Literal::NotBase64;
+    };
+    let Some(kind) = super::classify_content(&decoded) else {
+        return Literal::NotBase64;
+    };
+    parsed.embedded.push(super::Embedded {
+        span: super::cloud_init::content_span(&scalar),
+        kind: Some(kind),
+        bytes: decoded.clone(),
+        codec: super::cloud_init::block_aware(codec, &scalar),
+        map: None,
+        origin: vec![OriginEntry::layer("cloudformation")
+            .with_name(name)
+            .with_key(key)],
+    });
+    Literal::Decoded(decoded)
 }
 
 /// A document (Image Builder component, SSM document) written as a string in a template: read as
@@ -195,6 +220,13 @@ fn read_user_data(
     parsed: &mut Parsed,
 ) -> (UserData, Option<Vec<u8>>) {
     let mut found = UserData::default();
+    // Literal base64: what the instance gets is what it decodes to. A literal that is not base64
+    // is read as the script it looks like (EC2 refuses it, but what it says is what was meant).
+    let embedded = parsed.embedded.len();
+    if let Literal::Decoded(decoded) = literal_base64(user_data, bytes, name, "UserData", parsed) {
+        found.embedded.push(embedded);
+        return (found, Some(decoded));
+    }
     let mut script = ScriptBuilder::default();
     let mut too_deep = false;
     user_data_value(user_data, bytes, &mut script, 0, &mut too_deep);

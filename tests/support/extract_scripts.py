@@ -495,12 +495,37 @@ def evaluate(value):
     raise Unknown(json.dumps(value, default=str)[:80])
 
 
+def literal_base64(value):
+    """The user data a literal UserData string decodes to, when it is base64 of a script,
+    cloud-config, MIME or gzip; None when it is not base64 (then it is read as it is)."""
+    compact = re.sub(r"\s+", "", value)
+    if not compact:
+        return None
+    try:
+        data = base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if data.startswith(b"\x1f\x8b"):
+        data = gzip.decompress(data)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    starts = ("#!", "#cloud-config", "#cloud-boothook", "Content-Type:", "MIME-Version:")
+    return text if text.lstrip("\ufeff").startswith(starts) else None
+
+
 def cloudformation(doc, out):
     def walk(node, path):
         if isinstance(node, dict):
             for key, value in node.items():
                 here = f"{path}.{key}" if path else str(key)
                 if key == "UserData":
+                    literal = literal_base64(value) if isinstance(value, str) else None
+                    if literal is not None:
+                        # Literal base64, which CloudFormation passes to EC2 as it is.
+                        user_data(literal, here, out)
+                        continue
                     try:
                         text = evaluate(value)
                     except Unknown:
