@@ -11,9 +11,19 @@ use aho_corasick::AhoCorasick;
 use crate::frontend;
 use crate::shell;
 
-/// The needles of one run (the built-in ones and the configured host names), searched at once.
+/// The needles of one run (the built-in ones and the configured host names), searched in two
+/// steps.
+///
+/// Most files hold none, and showing that is most of the prefilter's work. A search for every
+/// needle in any case (an automaton) runs at about 500 MB/s; a regex of literals, which finds
+/// them with SIMD, about 2.7 times as fast (87 against 233 ms over the generated corpus's 132 MB,
+/// one thread, the same 94 files let through), but only as written and only while the literals
+/// are few. So the first step
+/// looks for literals that any occurrence of a needle holds ([`first_literals`]), and only a
+/// file where one occurs is searched for the needles themselves, without regard to case.
 #[derive(Debug, Clone)]
 pub struct Prefilter {
+    first: Option<regex::bytes::Regex>,
     matcher: Option<AhoCorasick>,
 }
 
@@ -29,55 +39,146 @@ impl Prefilter {
         let needles = needles(extra_hosts);
         let matcher = AhoCorasick::builder()
             .ascii_case_insensitive(true)
-            .build(&needles)
+            .build(needles.iter().map(|(_, n)| n))
             .ok();
-        Prefilter { matcher }
+        let pattern: Vec<String> = first_literals(&needles)
+            .iter()
+            .map(|l| l.iter().map(|b| format!("\\x{b:02x}")).collect())
+            .collect();
+        let first = regex::bytes::RegexBuilder::new(&pattern.join("|"))
+            .unicode(false)
+            .build()
+            .ok();
+        Prefilter { first, matcher }
     }
 
     /// Whether `bytes` may hold a metadata request (or a setting) at all: a needle occurs in
-    /// them, or they are gzip data.
+    /// them, or they are gzip data. Without a matcher (neither can fail to build from these
+    /// needles), everything may.
     pub fn may_reach_imds(&self, bytes: &[u8]) -> bool {
-        bytes.starts_with(&[0x1f, 0x8b]) || self.matcher.as_ref().is_none_or(|m| m.is_match(bytes))
+        bytes.starts_with(&[0x1f, 0x8b])
+            || (self.first.as_ref().is_none_or(|m| m.is_match(bytes))
+                && self.matcher.as_ref().is_none_or(|m| m.is_match(bytes)))
     }
 }
 
-/// The needles of a run whose configuration adds `extra_hosts`.
-fn needles(extra_hosts: &[String]) -> Vec<Vec<u8>> {
-    let mut needles: Vec<Vec<u8>> = shell::endpoint::prefilter_needles()
+/// How the readers of a needle take its case, which decides what the first step looks for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Case {
+    /// Any case: a URL's host (`INSTANCE-DATA`, `FD00:EC2::254`). The first step looks for
+    /// every case of a part of it ([`anchors`]).
+    Any,
+    /// Names their readers fold: package pins (`Boto3==`), an environment variable spelling
+    /// (`DD_EC2_PREFER_IMDSV2`). The first step looks for them as written, in lower case, upper
+    /// case and capitalised.
+    Folded,
+    /// As written: names of resources, kinds, fields and functions, which their readers match
+    /// exactly; image names, which must be lower case; base64 and gzip data. (Until stop 13 the
+    /// one search took these in any case too: a file holding one only in another case, where
+    /// nothing could be found, is no longer parsed.)
+    Exact,
+}
+
+/// What the first step looks for: each [`Case::Exact`] needle, the spellings of each
+/// [`Case::Folded`] one, and every case of an anchor of each [`Case::Any`] one.
+fn first_literals(needles: &[(Case, Vec<u8>)]) -> Vec<Vec<u8>> {
+    let mut literals: Vec<Vec<u8>> = Vec::new();
+    for (case, needle) in needles {
+        match case {
+            Case::Exact => literals.push(needle.clone()),
+            Case::Folded => {
+                let mut capitalised = needle.to_ascii_lowercase();
+                if let Some(first) = capitalised.first_mut() {
+                    first.make_ascii_uppercase();
+                }
+                literals.extend([
+                    needle.clone(),
+                    needle.to_ascii_lowercase(),
+                    needle.to_ascii_uppercase(),
+                    capitalised,
+                ]);
+            }
+            Case::Any => literals.extend(anchors(needle)),
+        }
+    }
+    literals.sort();
+    literals.dedup();
+    literals
+}
+
+/// Most letters an anchor may hold: each doubles the literals it takes.
+const MAX_ANCHOR_LETTERS: usize = 2;
+
+/// Every ASCII case of the longest part of `needle` with at most [`MAX_ANCHOR_LETTERS`] letters
+/// (the first such part; the whole needle when it has that few): any case of the needle holds
+/// one of them as written.
+fn anchors(needle: &[u8]) -> Vec<Vec<u8>> {
+    let mut best = 0..0;
+    for start in 0..needle.len() {
+        let mut letters = 0;
+        for (end, byte) in needle.iter().enumerate().skip(start) {
+            letters += usize::from(byte.is_ascii_alphabetic());
+            if letters > MAX_ANCHOR_LETTERS {
+                break;
+            }
+            if end + 1 - start > best.len() {
+                best = start..end + 1;
+            }
+        }
+    }
+    let mut cases: Vec<Vec<u8>> = vec![Vec::new()];
+    for &byte in needle.get(best).unwrap_or_default() {
+        if byte.is_ascii_alphabetic() {
+            let upper: Vec<Vec<u8>> = cases
+                .iter()
+                .map(|c| [c.as_slice(), &[byte.to_ascii_uppercase()]].concat())
+                .collect();
+            cases
+                .iter_mut()
+                .for_each(|c| c.push(byte.to_ascii_lowercase()));
+            cases.extend(upper);
+        } else {
+            cases.iter_mut().for_each(|c| c.push(byte));
+        }
+    }
+    cases
+}
+
+/// The needles of a run whose configuration adds `extra_hosts`, with how their readers take
+/// their case.
+fn needles(extra_hosts: &[String]) -> Vec<(Case, Vec<u8>)> {
+    let exact = |s: &&str| (Case::Exact, s.as_bytes().to_vec());
+    let mut needles: Vec<(Case, Vec<u8>)> = shell::endpoint::prefilter_needles()
         .iter()
-        .map(|s| s.as_bytes().to_vec())
+        .map(|s| (Case::Any, s.as_bytes().to_vec()))
         .collect();
     let extra: Vec<String> = extra_hosts
         .iter()
         .map(|h| h.trim_matches(['[', ']']).to_owned())
         .collect();
-    needles.extend(base64_needles(&extra).into_iter().map(String::into_bytes));
+    needles.extend(
+        base64_needles(&extra)
+            .into_iter()
+            .map(|s| (Case::Exact, s.into_bytes())),
+    );
     // boto 2's metadata functions, which name no endpoint.
-    needles.extend(
-        crate::python::PREFILTER_NEEDLES
-            .iter()
-            .map(|s| s.as_bytes().to_vec()),
-    );
+    needles.extend(crate::python::PREFILTER_NEEDLES.iter().map(exact));
     // Files that declare instance metadata settings, requests or not.
-    needles.extend(
-        frontend::SETTINGS_NEEDLES
-            .iter()
-            .map(|s| s.as_bytes().to_vec()),
-    );
+    needles.extend(frontend::SETTINGS_NEEDLES.iter().map(exact));
     // Suppression comments, which IMDS090 checks even where nothing is left to suppress.
-    needles.push(b"imds-lint".to_vec());
+    needles.push((Case::Exact, b"imds-lint".to_vec()));
     // Files that name an agent image or option the dependency rules know (only these
     // names: a file is read for them, never for a generic word).
+    needles.extend(crate::rules::image_names().iter().map(exact));
     needles.extend(
-        crate::rules::image_names()
-            .into_iter()
-            .chain(frontend::AGENT_NEEDLES.iter().copied())
-            .map(|s| s.as_bytes().to_vec()),
+        frontend::AGENT_NEEDLES
+            .iter()
+            .map(|s| (Case::Folded, s.as_bytes().to_vec())),
     );
     // Compressed data, which no needle sees into: it is decompressed and looked at again.
-    needles.push(GZIP_MAGIC.to_vec());
-    needles.extend(GZIP_BASE64.iter().map(|s| s.as_bytes().to_vec()));
-    needles.extend(extra.into_iter().map(String::into_bytes));
+    needles.push((Case::Exact, GZIP_MAGIC.to_vec()));
+    needles.extend(GZIP_BASE64.iter().map(exact));
+    needles.extend(extra.into_iter().map(|h| (Case::Any, h.into_bytes())));
     needles
 }
 
@@ -181,5 +282,95 @@ mod tests {
         }
         // A binary file without gzip in its first bytes stays binary.
         assert!(is_binary(b"\x7fELF\x02\x01\x01\x00\x00"));
+    }
+
+    #[test]
+    fn anchors_are_every_case_of_the_longest_part_with_few_letters() {
+        let text = |needle: &[u8]| -> Vec<String> {
+            anchors(needle)
+                .into_iter()
+                .map(|c| String::from_utf8(c).unwrap())
+                .collect()
+        };
+        assert_eq!(text(b"169.254.169.254"), ["169.254.169.254"]);
+        // `fd00:ec2::254` has four letters; its longest part with two is `00:ec2::254`.
+        assert_eq!(
+            text(b"fd00:ec2::254"),
+            ["00:ec2::254", "00:Ec2::254", "00:eC2::254", "00:EC2::254"]
+        );
+        // The first three characters with two letters: `ce-`.
+        assert_eq!(text(b"instance-data"), ["ce-", "Ce-", "cE-", "CE-"]);
+        assert_eq!(text(b"0xA9FEA9FE"), ["0xa9", "0Xa9", "0xA9", "0XA9"]);
+        assert_eq!(text(b""), [""]);
+    }
+
+    /// Every occurrence of a needle passes: any case of a host, the usual spellings of a folded
+    /// name, an exact needle as written; an anchor alone does not.
+    #[test]
+    fn every_spelling_a_reader_takes_passes_the_first_step() {
+        let extra = ["metadata.internal".to_owned()];
+        let prefilter = Prefilter::new(&extra);
+        let embedded = |needle: &[u8]| {
+            let mut text = b"#!/bin/sh\necho start; ".to_vec();
+            text.extend_from_slice(needle);
+            text.extend_from_slice(b" end\n");
+            text
+        };
+        for (case, needle) in needles(&extra) {
+            let spellings: Vec<Vec<u8>> = match case {
+                Case::Any => {
+                    // All upper, every third letter upper, and each letter flipped alone.
+                    let mut all = vec![
+                        needle.to_ascii_uppercase(),
+                        needle
+                            .iter()
+                            .enumerate()
+                            .map(|(i, b)| {
+                                if i % 3 == 0 {
+                                    b.to_ascii_uppercase()
+                                } else {
+                                    *b
+                                }
+                            })
+                            .collect(),
+                    ];
+                    for i in 0..needle.len() {
+                        let mut flipped = needle.clone();
+                        flipped[i] = if flipped[i].is_ascii_lowercase() {
+                            flipped[i].to_ascii_uppercase()
+                        } else {
+                            flipped[i].to_ascii_lowercase()
+                        };
+                        all.push(flipped);
+                    }
+                    all
+                }
+                Case::Folded => vec![
+                    needle.to_ascii_lowercase(),
+                    needle.to_ascii_uppercase(),
+                    needle.clone(),
+                ],
+                Case::Exact => vec![needle.clone()],
+            };
+            for spelling in spellings {
+                assert!(
+                    prefilter.may_reach_imds(&embedded(&spelling)),
+                    "{case:?} {}",
+                    String::from_utf8_lossy(&spelling)
+                );
+            }
+        }
+        assert!(prefilter.may_reach_imds(b"pip install Boto3==1.4.0\n"));
+        assert!(prefilter.may_reach_imds(b"env: DD_EC2_PREFER_IMDSV2=true\n"));
+        assert!(prefilter.may_reach_imds(b"curl http://INSTANCE-DATA/latest/\n"));
+        // A resource type in another case is no resource: not read.
+        assert!(!prefilter.may_reach_imds(b"resource \"AWS_INSTANCE\" \"x\" {}\n"));
+        assert!(prefilter.may_reach_imds(b"resource \"aws_instance\" \"x\" {}\n"));
+        // Anchors alone, or a needle cut short, are not needles.
+        assert!(!prefilter.may_reach_imds(b"pre-defined 0XA9 and 00:EC2::25 and a Ce-\n"));
+        // The first step stays small: with its 90 literals it took 87 ms over the generated
+        // corpus where the automaton took 233; with many more the regex would search with an
+        // automaton itself.
+        assert!(first_literals(&needles(&[])).len() <= 100);
     }
 }
