@@ -1,5 +1,6 @@
 //! The prefilter: most files of a repository cannot make a metadata request or declare a
-//! setting, and proving that with one multi-pattern search is far cheaper than parsing them. A
+//! setting, and proving that with a multi-pattern search (two steps, see [`Prefilter`]) is far
+//! cheaper than parsing them. A
 //! file is parsed only when an endpoint spelling (plain, or in base64 at any alignment), a host
 //! name from the configuration, a word that marks a settings resource, a suppression comment's
 //! `imds-lint`, or data that may hide

@@ -49,6 +49,10 @@ $token = Invoke-RestMethod -Method PUT -Uri http://169.254.169.254/latest/api/to
 `--fix` replaces the `-Method` value with `PUT` or adds `-Method PUT` after the cmdlet's name
 (unsafe where another method was named; no fix where splatted parameters may name one).
 
+In Python, `requests.get("http://169.254.169.254/latest/api/token", …)` is flagged the same way;
+write `requests.put(…)` (there is no automatic fix in Python). In a makefile, a recipe line or
+`$(shell curl …)` is fixed as in shell.
+
 ## Fix safety
 `--fix` adds `-X PUT` (GNU wget: `--method=PUT`), or replaces an explicit `-X GET`. A PUT is what
 a hop limit of 1 stops: in a container behind it the GET got its `405` at once, while the PUT's

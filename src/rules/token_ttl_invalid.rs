@@ -47,6 +47,10 @@ $token = Invoke-RestMethod -Headers @{"X-aws-ec2-metadata-token-ttl-seconds" = "
 `--fix` sets a value out of range within 1..21600 in the `-Headers` hashtable, or merges the
 header into it (or adds `-Headers @{…}`) where it is missing.
 
+In Python, `requests.put("http://169.254.169.254/latest/api/token")` without
+`headers={"X-aws-ec2-metadata-token-ttl-seconds": "21600"}` is flagged (no automatic fix in
+Python). In a makefile, `$(shell curl -s -X PUT …/latest/api/token)` is fixed as in shell.
+
 ## Fix safety
 `--fix` adds `-H "X-aws-ec2-metadata-token-ttl-seconds: 21600"` (the `--token-ttl` value) when
 the header is missing, and clamps a literal value into 1..21600 (a non-number becomes the

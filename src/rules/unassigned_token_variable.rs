@@ -1,6 +1,7 @@
 //! IMDS004 `unassigned-token-variable`.
 
 use super::{Check, Entry, RequestContext, Rule, Severity, Violation};
+use crate::fragment::Language;
 use crate::model::request::{Request, TokenUse};
 
 pub const RULE: Entry = Entry {
@@ -45,6 +46,10 @@ from a token request is flagged the same way; assign it first:
 ```powershell
 $tok = Invoke-RestMethod -Headers @{"X-aws-ec2-metadata-token-ttl-seconds" = "21600"} -Method PUT -Uri http://169.254.169.254/latest/api/token
 ```
+In Python, `headers={"X-aws-ec2-metadata-token": tok}` with nothing in scope
+assigning `tok` from a token request is flagged too (the message names `tok`, without a `$`);
+assign it from `requests.put("http://169.254.169.254/latest/api/token", …).text` first. A
+makefile's recipe lines are shell: as above, with `$$TOKEN`.
 
 ## Fix safety
 No automatic fix: where the token should come from is the author's decision.
@@ -81,13 +86,28 @@ fn check(context: &RequestContext) -> Option<Violation> {
     let TokenUse::Variables(variables) = &request.token else {
         return None;
     };
-    let names: Vec<String> = variables.iter().map(|v| format!("`${}`", v.name)).collect();
+    let language = request.client.language();
+    // Variables are written as their language writes them.
+    let sigil = match language {
+        Language::Python | Language::Ansible => "",
+        Language::Shell | Language::PowerShell => "$",
+    };
+    let names: Vec<String> = variables
+        .iter()
+        .map(|v| format!("`{sigil}{}`", v.name))
+        .collect();
+    let help = match language {
+        Language::Python => "fetch the token in the same function (`token = requests.put(\"http://169.254.169.254/latest/api/token\", headers={\"X-aws-ec2-metadata-token-ttl-seconds\": \"21600\"}, timeout=2).text`), or pass it in",
+        Language::PowerShell => "fetch the token in the same scope (`$token = Invoke-RestMethod -Method PUT -Uri http://169.254.169.254/latest/api/token -Headers @{\"X-aws-ec2-metadata-token-ttl-seconds\" = \"21600\"}`)",
+        Language::Ansible => "register the token with an earlier `uri` task of the same play (`method: PUT` to `/latest/api/token`, `register: token`) and send `{{ token.content }}`",
+        Language::Shell => "fetch the token in the same shell (`TOKEN=$(curl -sS -X PUT …/latest/api/token …)`); shell variables do not cross into `bash -c '…'` or a new process unless exported",
+    };
     Some(Violation {
         message: format!(
             "token header uses {}, which nothing in scope assigns from a token request",
             names.join(", ")
         ),
-        help: "fetch the token in the same shell (`TOKEN=$(curl -sS -X PUT …/latest/api/token …)`); shell variables do not cross into `bash -c '…'` or a new process unless exported".to_owned(),
+        help: help.to_owned(),
     })
 }
 
@@ -140,5 +160,42 @@ mod tests {
         ] {
             assert!(!flags("IMDS004", &snippet), "{snippet}");
         }
+    }
+
+    /// Each language's variables are named as it writes them, with help in that language.
+    #[test]
+    fn names_and_help_follow_the_language() {
+        let python = b"import requests\nr = requests.get(\"http://169.254.169.254/latest/meta-data/ami-id\", headers={\"X-aws-ec2-metadata-token\": nope})\n";
+        let mut fragment = crate::fragment::Fragment::script(python);
+        fragment.language = crate::fragment::Language::Python;
+        let analysis = crate::python::analyze_with(&fragment, &crate::shell::Options::default());
+        let request = analysis.requests.first().unwrap();
+        let context = super::RequestContext {
+            request,
+            in_container: false,
+        };
+        let violation = super::check(&context).unwrap();
+        assert_eq!(
+            violation.message,
+            "token header uses `nope`, which nothing in scope assigns from a token request"
+        );
+        assert!(
+            violation.help.contains("requests.put("),
+            "{}",
+            violation.help
+        );
+        // Shell keeps its `$`.
+        let shell = crate::shell::analyze(&crate::fragment::Fragment::script(GET.as_bytes()));
+        let context = super::RequestContext {
+            request: shell.requests.first().unwrap(),
+            in_container: false,
+        };
+        let violation = super::check(&context).unwrap();
+        assert!(
+            violation.message.contains("`$TOKEN`"),
+            "{}",
+            violation.message
+        );
+        assert!(violation.help.contains("same shell"), "{}", violation.help);
     }
 }
