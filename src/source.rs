@@ -131,14 +131,28 @@ pub fn count_chars(bytes: &[u8]) -> usize {
 /// or a device: every file imds-lint reads goes through here, so that a hostile repository
 /// cannot make it wait forever or read without end. Returns the file's metadata too.
 pub fn open_regular(path: &Path) -> io::Result<(File, std::fs::Metadata)> {
-    let file = std::fs::OpenOptions::new()
+    let file = open_nonblocking(path)?;
+    let metadata = file.metadata()?;
+    regular(&metadata)?;
+    Ok((file, metadata))
+}
+
+/// Opens `path` for reading without blocking on a FIFO or a device, whatever it is: for a file
+/// the walker has just seen to be regular, whose first read cannot block either way (a FIFO put
+/// in its place has no writer: it reads as empty), and whose kind and size [`regular`] checks
+/// once it turns out longer than a probe.
+pub fn open_nonblocking(path: &Path) -> io::Result<File> {
+    std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
-        .open(path)?;
-    let metadata = file.metadata()?;
+        .open(path)
+}
+
+/// Whether `metadata` is a regular file's, or an error that says what it is instead.
+pub fn regular(metadata: &std::fs::Metadata) -> io::Result<()> {
     let kind = metadata.file_type();
     if kind.is_file() {
-        return Ok((file, metadata));
+        return Ok(());
     }
     let what = if kind.is_fifo() {
         "a named pipe (FIFO)"

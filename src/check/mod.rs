@@ -326,11 +326,17 @@ fn finish(
 ) -> Outcome {
     let mut outcome = conclude(&prepared, settings, external);
     // Only where reading is slow (tree-sitter-hcl reads about 1.5 MB/s, tree-sitter-yaml about
-    // 10): kept for every file, what was read costs more memory than the parse costs time (a
-    // tree of 1,600 Terraform modules with their scripts went from 69 to 114 MB).
+    // 10; Helm templates and documentation hold YAML too): kept for every file, what was read
+    // costs more memory than the parse costs time (a tree of 1,600 Terraform modules with their
+    // scripts went from 69 to 114 MB).
     let slow = matches!(
         prepared.kind,
-        frontend::Kind::Terraform | frontend::Kind::Manifest
+        frontend::Kind::Terraform
+            | frontend::Kind::PackerHcl
+            | frontend::Kind::Manifest
+            | frontend::Kind::CloudConfig
+            | frontend::Kind::Helm
+            | frontend::Kind::Documentation(_)
     );
     if keep && slow {
         if let Outcome::Checked {

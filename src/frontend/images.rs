@@ -39,23 +39,16 @@ fn scalar_after<'a>(line: &'a str, key: &str) -> Option<(&'a str, usize)> {
     let trimmed = line.trim_start();
     let trimmed = trimmed.strip_prefix("- ").map_or(trimmed, str::trim_start);
     // `key:`, `"key":` (JSON), and CloudFormation's capitalised `Image:`.
-    let capital: String = key
-        .chars()
-        .take(1)
-        .flat_map(char::to_uppercase)
-        .chain(key.chars().skip(1))
-        .collect();
-    let rest = [key, capital.as_str()].iter().find_map(|k| {
-        trimmed
-            .strip_prefix(k)
-            .or_else(|| {
-                trimmed
-                    .strip_prefix('"')?
-                    .strip_prefix(k)?
-                    .strip_prefix('"')
-            })
-            .and_then(|r| r.strip_prefix(':'))
-    })?;
+    let strip_key = |text: &'a str| -> Option<&'a str> {
+        let (first, rest) = (key.as_bytes().first()?, key.get(1..)?);
+        let written = text.as_bytes().first()?;
+        (written == first || *written == first.to_ascii_uppercase())
+            .then(|| text.get(1..)?.strip_prefix(rest))
+            .flatten()
+    };
+    let rest = strip_key(trimmed)
+        .or_else(|| strip_key(trimmed.strip_prefix('"')?)?.strip_prefix('"'))
+        .and_then(|r| r.strip_prefix(':'))?;
     let value_start = rest.len() - rest.trim_start().len();
     let value = rest.trim_start();
     let value = match value.chars().next() {
@@ -265,6 +258,10 @@ pub fn agent_options(bytes: &[u8], host: HostId) -> Vec<Dependency> {
         return Vec::new();
     };
     let mut out = Vec::new();
+    // Most files never name the option: one look at the whole text before one at each line.
+    if !text.to_ascii_lowercase().contains(DATADOG_PREFER_IMDSV2) {
+        return out;
+    }
     let lines = lines(text);
     let is_false = |v: &str| {
         matches!(

@@ -85,8 +85,34 @@ fn read_document(document: tree_sitter::Node, bytes: &[u8], host: HostId, parsed
 }
 
 /// Whether a document may declare a Kubernetes Secret: `Secret` is a word after `kind:` (quotes,
-/// blanks and a flow mapping's brace allowed between), at any indentation (a `List`'s items).
+/// blanks and a flow mapping's brace allowed between), at any indentation (a `List`'s items),
+/// unless the document's own kind is written on an unindented line and is neither `Secret` nor a
+/// list: then a deeper `kind: Secret` is in a value (a Cluster API `ClusterResourceSet`'s
+/// ConfigMap carries whole manifests as text), which nothing reads as a Secret.
 fn names_secret(document: &[u8]) -> bool {
+    let own_kinds: Vec<&[u8]> = document
+        .split(|&b| b == b'\n')
+        .filter_map(|line| line.strip_prefix(b"kind:"))
+        .map(|kind| {
+            // A comment after the value ends it.
+            let kind =
+                memchr::memmem::find(kind, b" #").map_or(kind, |at| kind.get(..at).unwrap_or(kind));
+            let kind = kind.trim_ascii();
+            let unquoted = kind
+                .strip_prefix(b"\"")
+                .and_then(|k| k.strip_suffix(b"\""))
+                .or_else(|| kind.strip_prefix(b"'").and_then(|k| k.strip_suffix(b"'")));
+            unquoted.unwrap_or(kind)
+        })
+        .collect();
+    // Trusted only when each is a plain word (not a tag, an alias or a flow collection).
+    let plain = |kind: &&[u8]| !kind.is_empty() && kind.iter().all(u8::is_ascii_alphanumeric);
+    if !own_kinds.is_empty()
+        && own_kinds.iter().all(plain)
+        && own_kinds.iter().all(|kind| !kind.ends_with(b"List"))
+    {
+        return own_kinds.contains(&b"Secret".as_slice());
+    }
     memchr::memmem::find_iter(document, b"Secret").any(|at| {
         let before = document.get(..at).unwrap_or_default();
         let before = before.trim_ascii_end();
@@ -130,6 +156,11 @@ mod tests {
             "{apiVersion: v1, kind: 'Secret', data: {}}",
             "items:\n- kind: Secret\n",
             "\"kind\": \"Secret\"",
+            "kind: List\nitems:\n- kind: Secret\n",
+            "kind: SecretList\nitems:\n  - kind: Secret\n",
+            "kind: 'Secret' # a comment\n",
+            // Duplicate keys: the last is the loader's, and either may be it here.
+            "kind: ConfigMap\nkind: Secret\n",
         ] {
             assert!(names_secret(secret.as_bytes()), "{secret}");
         }
@@ -138,6 +169,9 @@ mod tests {
             "kind: ConfigMap\nsecretRef: Secret\n",
             "mykind: Secret\n",
             "kind: Pod\n# Secret\n",
+            // A manifest carried as text in a ConfigMap is not a Secret of the stream.
+            "kind: ConfigMap\ndata:\n  a.yaml: |\n    kind: Secret\n",
+            "kind: 'ConfigMap'\ndata:\n  a.yaml: |\n    kind: Secret\n",
         ] {
             assert!(!names_secret(other.as_bytes()), "{other}");
         }

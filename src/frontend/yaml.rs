@@ -394,16 +394,17 @@ pub fn unwrap<'t>(node: Node<'t>, bytes: &[u8]) -> (Node<'t>, Option<String>) {
             break;
         }
         let mut cursor = node.walk();
-        let children: Vec<Node> = node.named_children(&mut cursor).collect();
-        for child in &children {
-            if child.kind() == "tag" {
-                tag = Some(String::from_utf8_lossy(text(*child, bytes)).into_owned());
+        let mut inner = None;
+        for child in node.named_children(&mut cursor) {
+            match child.kind() {
+                "tag" => tag = Some(String::from_utf8_lossy(text(child, bytes)).into_owned()),
+                "anchor" | "comment" => {}
+                _ => {
+                    inner = inner.or(Some(child));
+                }
             }
         }
-        match children
-            .into_iter()
-            .find(|c| !matches!(c.kind(), "tag" | "anchor" | "comment"))
-        {
+        match inner {
             Some(inner) => node = inner,
             None => break,
         }
@@ -531,6 +532,10 @@ fn merged_pairs<'t>(
 
 /// Whether a key is the merge key: `<<` written plain.
 fn is_merge_key(key: Node, bytes: &[u8]) -> bool {
+    let raw = text(key, bytes);
+    if memchr::memmem::find(raw, b"<<").is_none() && !raw.contains(&b'*') {
+        return false;
+    }
     let (inner, _) = unwrap(key, bytes);
     inner.kind() == "plain_scalar" && text(inner, bytes) == b"<<"
 }
@@ -559,12 +564,71 @@ fn written_pairs<'t>(node: Node<'t>, bytes: &[u8]) -> Vec<(String, Node<'t>, Nod
     out
 }
 
-/// The value of `key` in a mapping: of its last occurrence, as a YAML loader reads it.
+/// The value of `key` in a mapping: of its last occurrence, as a YAML loader reads it. The same
+/// as the pair [`pairs`] keeps for it, found without decoding every key: the mapping's own pairs
+/// from the last, then what it merges, the mapping merged last first (in a merged list, the first
+/// wins).
 pub fn get<'t>(node: Node<'t>, bytes: &[u8], key: &str) -> Option<Node<'t>> {
-    pairs(node, bytes)
+    get_merged(node, bytes, key, 0)
+}
+
+fn get_merged<'t>(node: Node<'t>, bytes: &[u8], key: &str, depth: usize) -> Option<Node<'t>> {
+    if key.is_empty() {
+        return None;
+    }
+    let (map, _) = unwrap(node, bytes);
+    if !matches!(map.kind(), "block_mapping" | "flow_mapping") {
+        return None;
+    }
+    let mut cursor = map.walk();
+    let written: Vec<(Node<'t>, Node<'t>)> = map
+        .named_children(&mut cursor)
+        .filter(|pair| matches!(pair.kind(), "block_mapping_pair" | "flow_pair"))
+        .filter_map(|pair| {
+            Some((
+                pair.child_by_field_name("key")?,
+                pair.child_by_field_name("value")?,
+            ))
+        })
+        .collect();
+    let (merges, own): (Vec<_>, Vec<_>) = written
         .into_iter()
-        .find(|(k, _, _)| k == key)
-        .map(|(_, _, v)| v)
+        .partition(|(key, _)| is_merge_key(*key, bytes));
+    if let Some((_, value)) = own.iter().rev().find(|(k, _)| key_is(*k, bytes, key)) {
+        return Some(*value);
+    }
+    if depth >= MAX_MERGES {
+        return None;
+    }
+    merges.iter().rev().find_map(|(_, value)| {
+        if is_sequence(*value, bytes) {
+            items(*value, bytes)
+                .into_iter()
+                .find_map(|mapping| get_merged(mapping, bytes, key, depth + 1))
+        } else {
+            get_merged(*value, bytes, key, depth + 1)
+        }
+    })
+}
+
+/// Whether a key node says `key`: by its text where that decides (it is `key`, or it cannot
+/// decode to `key`: no escape, doubled quote or alias, and `key` is not in it), else decoded.
+fn key_is(node: Node, bytes: &[u8], key: &str) -> bool {
+    let raw = text(node, bytes);
+    if raw == key.as_bytes() {
+        return true;
+    }
+    if !raw.iter().any(|b| matches!(b, b'\\' | b'\'' | b'*'))
+        && memchr::memmem::find(raw, key.as_bytes()).is_none()
+    {
+        return false;
+    }
+    let (inner, _) = unwrap(node, bytes);
+    let written = text(inner, bytes);
+    if inner.kind() == "plain_scalar" && !written.contains(&b'\n') {
+        return written == key.as_bytes();
+    }
+    scalar_string(node, bytes).is_some_and(|k| k == key)
 }
 
 /// The occurrences of `key` written in a mapping (not merged into it) that a later one shadows:
@@ -874,6 +938,61 @@ pub fn mapping_slot(node: Node, bytes: &[u8]) -> Option<crate::model::setting::S
 #[cfg(test)]
 mod tests {
     use super::kept_documents;
+
+    /// `get` finds, for every key, the value `pairs` keeps (the loader's), and nothing for a key
+    /// that is not there: duplicates, merges (one and a list), quoted, escaped, tagged, anchored
+    /// and aliased keys, flow mappings.
+    #[test]
+    fn get_finds_what_pairs_keep() {
+        let streams = [
+            "kind: Pod\nspec: {a: 1}\nkind: Secret\n",
+            "base: &b {kind: Pod, name: x}\nother: &o {kind: Job, image: y}\nm:\n  <<: *b\n  name: z\n",
+            "base: &b {kind: Pod, name: x}\nother: &o {kind: Job, image: y}\nm:\n  <<: [*o, *b]\n",
+            "m:\n  <<: {kind: A}\n  <<: {kind: B, spec: 1}\n",
+            "m:\n  \"kind\": a\n  'spec': b\n  \"k\\u0069nd2\": c\n  'it''s': d\n  !!str data: e\n  &k name: f\n  *k : g\n",
+            "m: {\"kind\": a, kinder: b, kin: c, ? [kind] : d}\n",
+            "m:\n  kind: a\n  # kind: b\n  kind2: c\n",
+        ];
+        for stream in streams {
+            let bytes = stream.as_bytes();
+            let tree = super::parse_tree(bytes).unwrap();
+            assert!(!tree.root_node().has_error(), "{stream}");
+            for document in super::documents(&tree) {
+                let mut mappings = vec![document];
+                if let Some(m) = super::get(document, bytes, "m") {
+                    mappings.push(m);
+                }
+                for mapping in mappings {
+                    let pairs = super::pairs(mapping, bytes);
+                    assert!(!pairs.is_empty(), "{stream}");
+                    for (key, _, value) in &pairs {
+                        if key.is_empty() {
+                            continue;
+                        }
+                        let got = super::get(mapping, bytes, key);
+                        assert_eq!(got.map(|n| n.id()), Some(value.id()), "{stream}: {key}");
+                    }
+                    for absent in ["kin", "kinds", "", "missing", "Kind"] {
+                        let expected = pairs
+                            .iter()
+                            .find(|(k, _, _)| !k.is_empty() && k == absent)
+                            .map(|(_, _, v)| v.id());
+                        let got = super::get(mapping, bytes, absent).map(|n| n.id());
+                        assert_eq!(got, expected, "{stream}: {absent}");
+                    }
+                }
+            }
+        }
+        // The cases that matter, by value.
+        let bytes = b"m:\n  \"k\\u0069nd\": a\n  <<: {spec: merged, kind: lost}\n";
+        let tree = super::parse_tree(bytes).unwrap();
+        let document = super::documents(&tree)[0];
+        let m = super::get(document, bytes, "m").unwrap();
+        let value =
+            |key: &str| super::get(m, bytes, key).and_then(|v| super::scalar_string(v, bytes));
+        assert_eq!(value("kind").as_deref(), Some("a"));
+        assert_eq!(value("spec").as_deref(), Some("merged"));
+    }
 
     #[test]
     fn schema_documents_are_left_out_of_a_stream() {

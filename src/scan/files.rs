@@ -65,7 +65,18 @@ impl Scan<'_> {
         self.diagnostic(path, DiagnosticKind::Skipped, message);
     }
 
+    /// What the walker reached.
     pub fn entry(&self, entry: Entry, root: &Path) {
+        self.visit(entry, root, true);
+    }
+
+    /// A file named on the command line: the walker has not seen what it is.
+    pub fn named(&self, path: PathBuf, root: &Path) {
+        self.visit(Entry::File(path), root, false);
+    }
+
+    /// `seen_regular` when the walker saw that a file is a regular one.
+    fn visit(&self, entry: Entry, root: &Path, seen_regular: bool) {
         match entry {
             Entry::Error { path, message } => self.skipped(path, message),
             Entry::Note { path, message } => self.diagnostic(path, DiagnosticKind::Warning, message),
@@ -76,11 +87,16 @@ impl Scan<'_> {
                 DiagnosticKind::Warning,
                 "a temporary file that an interrupted `imds-lint --fix` left; not read (the next --fix in its directory removes it)".to_owned(),
             ),
-            Entry::File(path) => match self.read(&path) {
-                Ok(Some(bytes)) => self.check(path, bytes, None, root),
-                Ok(None) => {}
-                Err(message) => self.skipped(Some(path), message),
-            },
+            Entry::File(path) => self.file(path, root, seen_regular),
+        }
+    }
+
+    /// Reads and checks a file; `seen_regular` when the walker saw a regular file there.
+    fn file(&self, path: PathBuf, root: &Path, seen_regular: bool) {
+        match self.read(&path, seen_regular) {
+            Ok(Some(bytes)) => self.check(path, bytes, None, root),
+            Ok(None) => {}
+            Err(message) => self.skipped(Some(path), message),
         }
     }
 
@@ -141,7 +157,7 @@ impl Scan<'_> {
                 // Unreadable, a link loop: `read` says which.
                 Err(_) => {}
             }
-            match self.read(&path) {
+            match self.read(&path, false) {
                 Ok(Some(bytes)) => {
                     let kind = frontend::classify_content(&bytes);
                     self.check(path, bytes, kind, &root);
@@ -180,31 +196,50 @@ impl Scan<'_> {
     /// command line or behind a link would otherwise wait for a writer forever) and refused
     /// unless it is a regular file. The first 8 KiB decide whether it is binary before the rest
     /// is read, so a large binary file costs no more than that.
-    fn read(&self, path: &Path) -> Result<Option<Vec<u8>>, String> {
-        let (mut file, metadata) =
-            crate::source::open_regular(path).map_err(|e| describe_io(&e))?;
-        if metadata.len() > self.options.max_file_size {
-            return Err(format!(
-                "skipped: {} bytes is over --max-file-size ({} bytes)",
-                metadata.len(),
-                self.options.max_file_size
-            ));
-        }
+    fn read(&self, path: &Path, seen_regular: bool) -> Result<Option<Vec<u8>>, String> {
+        // Where the walker saw a regular file, its kind and size are looked at only when it is
+        // longer than the probe (most files are not; a look at each was a tenth of a scan's
+        // system time on the generated corpus). A file named on the command line is looked at
+        // before it is read: it may be a FIFO.
+        let mut file = crate::source::open_nonblocking(path).map_err(|e| describe_io(&e))?;
+        let looked_at = |file: &std::fs::File| {
+            let metadata = file.metadata().map_err(|e| describe_io(&e))?;
+            crate::source::regular(&metadata).map_err(|e| describe_io(&e))?;
+            if metadata.len() > self.options.max_file_size {
+                return Err(format!(
+                    "skipped: {} bytes is over --max-file-size ({} bytes)",
+                    metadata.len(),
+                    self.options.max_file_size
+                ));
+            }
+            Ok(metadata)
+        };
+        let mut metadata = if seen_regular {
+            None
+        } else {
+            Some(looked_at(&file)?)
+        };
         let limit = self.options.max_file_size + 1;
         let probe = check::BINARY_PROBE.min(limit as usize);
-        let mut bytes = Vec::with_capacity(metadata.len().min(limit) as usize + 1);
+        let mut bytes = Vec::with_capacity(probe + 1);
         (&mut file)
             .take(probe as u64)
             .read_to_end(&mut bytes)
             .map_err(|e| describe_io(&e))?;
+        // Shorter than the probe: the file ended within it (most files do).
+        let longer = bytes.len() == probe;
+        if longer && metadata.is_none() {
+            metadata = Some(looked_at(&file)?);
+        }
         self.record(|r| r.statistics.files_read += 1);
         self.counters.files.fetch_add(1, Ordering::Relaxed);
         if check::is_binary(&bytes) {
             self.record(|r| r.statistics.binary += 1);
             return Ok(None);
         }
-        // Shorter than the probe: the file ended within it (most files do).
-        if bytes.len() == probe {
+        if let Some(metadata) = metadata.filter(|_| longer) {
+            let expected = metadata.len().min(limit) as usize + 1;
+            bytes.reserve(expected.saturating_sub(bytes.len()));
             file.take(limit - bytes.len() as u64)
                 .read_to_end(&mut bytes)
                 .map_err(|e| describe_io(&e))?;

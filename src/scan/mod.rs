@@ -19,7 +19,7 @@ use crate::model::links::{External, FileLinks};
 use crate::model::summary::{Application, SettingSummary};
 pub use crate::model::{Diagnostic, DiagnosticKind};
 use crate::model::{FileReport, Statistics};
-use crate::walk::{self, Entry, WalkOptions};
+use crate::walk::{self, WalkOptions};
 
 /// Files larger than this are skipped unless `--max-file-size` says otherwise.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 16 << 20;
@@ -278,7 +278,7 @@ pub fn run(paths: &[PathBuf], options: &Options, counters: &Counters) -> Results
                 .parent()
                 .filter(|p| !p.as_os_str().is_empty())
                 .unwrap_or(Path::new("."));
-            scan.entry(Entry::File(path.clone()), root);
+            scan.named(path.clone(), root);
         }
     }
     scan.referenced_files();

@@ -29,9 +29,14 @@ pub(super) struct Structure<'t> {
 /// each walk the chain.
 #[derive(Default)]
 pub(super) struct Parents<'t> {
-    map: HashMap<usize, Node<'t>>,
-    up: std::cell::RefCell<HashMap<usize, Up<'t>>>,
+    map: NodeMap<Node<'t>>,
+    up: std::cell::RefCell<NodeMap<Up<'t>>>,
 }
+
+/// A map by node id (an address): hashed with foldhash, which hashbrown brings already, since
+/// the standard hasher, made to resist chosen keys that an address cannot be, was a twentieth of
+/// a shell script's analysis.
+type NodeMap<V> = HashMap<usize, V, foldhash::fast::RandomState>;
 
 /// The nearest edge above a node that matters to [`blocks`](super::blocks::blocks).
 #[derive(Clone, Copy)]
@@ -90,53 +95,41 @@ impl<'t> Parents<'t> {
 /// beyond it tree-sitter's query matching (superlinear in depth) would take minutes.
 pub(super) const MAX_TREE_DEPTH: usize = 20_000;
 
-/// Whether a tree is deeper than `limit` (counting stops there): one cursor walk.
-pub(super) fn deeper_than(root: Node, limit: usize) -> bool {
-    let mut cursor = root.walk();
-    let mut depth = 1;
+/// The nodes the analysis reads, and every node's parent, in one cursor walk of the tree; `None`
+/// when the tree is deeper than `limit` (the walk stops there). The nodes are those
+/// `grammars/bash/structure.scm` describes, in the order its matches come (a node before the
+/// nodes inside it, then by position); a test holds the walk to the query. Compiling the query
+/// cost a run 12 to 23 ms before its first script, more than parsing most scripts.
+pub(super) fn structure(tree: &Tree, limit: usize) -> Option<Structure<'_>> {
+    let mut out = Structure::default();
+    let mut parents = NodeMap::default();
+    let mut cursor = tree.walk();
+    // The nodes above the cursor's.
+    let mut above: Vec<Node> = Vec::new();
     loop {
+        let node = cursor.node();
+        out.capture(node);
+        if let Some(parent) = above.last() {
+            parents.insert(node.id(), *parent);
+        }
         if cursor.goto_first_child() {
-            depth += 1;
-            if depth > limit {
-                return true;
+            above.push(node);
+            if above.len() >= limit {
+                return None;
             }
             continue;
         }
-        loop {
-            if cursor.goto_next_sibling() {
-                break;
-            }
+        while !cursor.goto_next_sibling() {
             if !cursor.goto_parent() {
-                return false;
+                out.parents = Parents {
+                    map: parents,
+                    up: std::cell::RefCell::default(),
+                };
+                return Some(out);
             }
-            depth -= 1;
+            above.pop();
         }
     }
-}
-
-/// The nodes the analysis reads, and every node's parent, in one walk of the tree. The nodes are
-/// those `grammars/bash/structure.scm` describes, in the order its matches come (a node before
-/// the nodes inside it, then by position); a test holds the walk to the query. Compiling the
-/// query cost a run 12 to 23 ms before its first script, more than parsing most scripts.
-pub(super) fn structure(tree: &Tree) -> Structure<'_> {
-    let mut out = Structure::default();
-    let mut parents = HashMap::new();
-    let mut stack = vec![tree.root_node()];
-    let mut children = Vec::new();
-    while let Some(node) = stack.pop() {
-        out.capture(node);
-        let mut cursor = node.walk();
-        children.extend(node.children(&mut cursor));
-        for child in children.drain(..).rev() {
-            parents.insert(child.id(), node);
-            stack.push(child);
-        }
-    }
-    out.parents = Parents {
-        map: parents,
-        up: std::cell::RefCell::default(),
-    };
-    out
 }
 
 impl<'t> Structure<'t> {
@@ -238,6 +231,38 @@ mod tests {
     /// pairs; the walk's, the same way.
     type Captures = Vec<(String, usize)>;
 
+    /// The walk stops, with nothing, at a tree deeper than its limit, and each node's parent is
+    /// the one tree-sitter gives.
+    #[test]
+    fn the_walk_refuses_a_tree_past_its_depth_and_knows_every_parent() {
+        fn depth(node: Node) -> usize {
+            let mut cursor = node.walk();
+            1 + node.children(&mut cursor).map(depth).max().unwrap_or(0)
+        }
+        let text = b"a=$(echo $(echo \"$(echo x)\")); f() { if true; then curl \"$a\"; fi; }\n";
+        let tree = crate::shell::parse::parse(text).unwrap();
+        let deepest = depth(tree.root_node());
+        assert!(deepest > 8, "{deepest}");
+        assert!(structure(&tree, deepest - 1).is_none());
+        let s = structure(&tree, deepest).unwrap();
+        let mut cursor = tree.walk();
+        let mut seen = 0;
+        loop {
+            let node = cursor.node();
+            assert_eq!(s.parents.of(node), node.parent(), "{}", node.kind());
+            seen += 1;
+            if cursor.goto_first_child() {
+                continue;
+            }
+            while !cursor.goto_next_sibling() {
+                if !cursor.goto_parent() {
+                    assert!(seen > 30, "{seen}");
+                    return;
+                }
+            }
+        }
+    }
+
     fn both(text: &str) -> (Captures, Captures) {
         static QUERY: std::sync::OnceLock<Query> = std::sync::OnceLock::new();
         let query = QUERY.get_or_init(|| {
@@ -258,7 +283,7 @@ mod tests {
             }
         }
         assert!(!cursor.did_exceed_match_limit());
-        let s = structure(&tree);
+        let s = structure(&tree, MAX_TREE_DEPTH).unwrap();
         let mut by_walk = Vec::new();
         // The query's captures per match, in the order the patterns list them.
         let mut walked: Vec<(usize, Vec<(&str, Node)>)> = Vec::new();

@@ -26,7 +26,7 @@ use crate::shell::client::{self, ClientCall};
 use crate::shell::command::{self, Invocation};
 use crate::shell::endpoint::{self, MetadataUrl, UNKNOWN};
 use crate::shell::parse::{self, ParseError};
-use crate::shell::tree::{argv, deeper_than, structure, Structure, MAX_TREE_DEPTH};
+use crate::shell::tree::{argv, structure, Structure, MAX_TREE_DEPTH};
 use crate::shell::word::{span_of, Piece, Word};
 use crate::shell::Options;
 use scope::{shebang_is_busybox, Boundary, Context, Frame, VarDef};
@@ -250,10 +250,9 @@ impl<'o> Analyzer<'o> {
     fn run(&mut self, text: &[u8], map: &OffsetMap, cx: &Context) -> Result<bool, ParseError> {
         let tree = parse::parse(text)?;
         self.syntax_errors |= tree.root_node().has_error();
-        if deeper_than(tree.root_node(), MAX_TREE_DEPTH) {
+        let Some(s) = structure(&tree, MAX_TREE_DEPTH) else {
             return Err(ParseError::TooDeep(MAX_TREE_DEPTH));
-        }
-        let s = structure(&tree);
+        };
         let fid = self.push_frame(Frame {
             parent: cx.parent,
             boundary: cx.boundary,

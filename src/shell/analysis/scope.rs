@@ -315,6 +315,13 @@ fn exports(decl: Node, text: &[u8]) -> bool {
 /// The variables `read` assigns (`read -r T < <(curl …)`, `read T <<< "$(curl …)"`): each with the
 /// value of its input, the redirections of its statement (a substitution whose output it reads).
 fn read_targets<'t>(command: Node<'t>, s: &Structure<'t>, text: &[u8]) -> Vec<(String, VarDef)> {
+    // Its name before all its words: most commands are not `read`.
+    let name = command
+        .child_by_field_name("name")
+        .map(|name| crate::shell::word::word(name, text));
+    if name.as_ref().and_then(Word::literal).as_deref() != Some("read") {
+        return Vec::new();
+    }
     let (words, _) = crate::shell::tree::argv(command, text);
     let mut words = words.iter();
     if words.next().and_then(Word::literal).as_deref() != Some("read") {
