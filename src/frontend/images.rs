@@ -21,16 +21,20 @@ struct Line<'a> {
 }
 
 fn lines(text: &str) -> Vec<Line<'_>> {
-    let mut out = Vec::new();
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        out.push(Line {
-            start: offset,
+    lines_at(text, 0).collect()
+}
+
+/// The lines of `text`, which starts at `offset` in the host.
+fn lines_at(text: &str, offset: usize) -> impl Iterator<Item = Line<'_>> {
+    let mut start = offset;
+    text.split_inclusive('\n').map(move |line| {
+        let at = start;
+        start += line.len();
+        Line {
+            start: at,
             text: line.trim_end_matches(['\n', '\r']),
-        });
-        offset += line.len();
-    }
-    out
+        }
+    })
 }
 
 /// A YAML scalar as written after `key:` on a line, without quotes and a trailing comment, with
@@ -132,8 +136,26 @@ pub fn yaml_images(bytes: &[u8], host: HostId) -> Vec<Dependency> {
         return Vec::new();
     };
     let mut out = Vec::new();
-    let lines = lines(text);
-    for (index, line) in lines.iter().enumerate() {
+    // Only the lines that say `image` or `Image` are looked at: the file's lines are listed
+    // only when a value needs them.
+    let mut all_lines = None;
+    let mut previous = None;
+    for found in memchr::memmem::find_iter(bytes, b"mage") {
+        let start =
+            memchr::memrchr(b'\n', bytes.get(..found).unwrap_or_default()).map_or(0, |i| i + 1);
+        if previous == Some(start) {
+            continue;
+        }
+        previous = Some(start);
+        let end = memchr::memchr(b'\n', bytes.get(found..).unwrap_or_default())
+            .map_or(text.len(), |i| found + i);
+        let line = Line {
+            start,
+            text: text
+                .get(start..end)
+                .unwrap_or_default()
+                .trim_end_matches(['\n', '\r']),
+        };
         let Some((value, at)) = scalar_after(line.text, "image") else {
             continue;
         };
@@ -149,7 +171,12 @@ pub fn yaml_images(bytes: &[u8], host: HostId) -> Vec<Dependency> {
         let mut tag = None;
         let mut image_name = None;
         let mut registry = None;
-        for inner in lines.get(index + 1..).unwrap_or_default() {
+        let following = text
+            .get(end..)
+            .unwrap_or_default()
+            .strip_prefix('\n')
+            .unwrap_or_default();
+        for inner in lines_at(following, end + 1) {
             let content = inner.text.trim_start();
             if content.is_empty() || content.starts_with('#') {
                 continue;
@@ -172,7 +199,7 @@ pub fn yaml_images(bytes: &[u8], host: HostId) -> Vec<Dependency> {
         let from_parts = match (repository, image_name) {
             (Some(_), _) | (None, None) => None,
             (None, Some(image_name)) => registry
-                .or_else(|| top_level_registry(&lines))
+                .or_else(|| top_level_registry(all_lines.get_or_insert_with(|| lines(text))))
                 .filter(|r| !r.is_empty() && !r.contains("{{"))
                 .map(|r| format!("{}/{image_name}", r.trim_end_matches('/'))),
         };
