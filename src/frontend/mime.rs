@@ -12,6 +12,11 @@ use crate::model::{Note, OriginEntry};
 
 /// Whether user data starts like a MIME message.
 pub fn is_mime(bytes: &[u8]) -> bool {
+    // Its first line starts with one of the two header names: most files are over at the first
+    // byte, before any of them is decoded.
+    if !matches!(bytes.first(), Some(b'c' | b'C' | b'm' | b'M')) {
+        return false;
+    }
     let head = String::from_utf8_lossy(bytes.get(..bytes.len().min(512)).unwrap_or_default())
         .to_ascii_lowercase();
     let first = head.lines().next().unwrap_or_default();
