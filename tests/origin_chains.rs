@@ -1,7 +1,9 @@
-//! Origin chains in JSON for CI and Jenkinsfile findings (issue 15: "an origin chain in JSON for
-//! every host"): every finding in a CI workflow, CI system or Jenkinsfile fixture names the
-//! system, its job and its step, and a few chains are checked in full; Windows user data names
-//! its `<powershell>`/`<script>` section, EC2Launch v2 its task and input.
+//! Origin chains in JSON (issue 15: "an origin chain in JSON for every host"): every finding in a
+//! CI workflow, CI system or Jenkinsfile fixture names the system, its job and its step; every
+//! finding in an SSM, Image Builder, Packer, CloudFormation or Terraform fixture starts its chain
+//! with its host (a script file those name is a file of its own, and has none); a few chains are
+//! checked in full; Windows user data names its `<powershell>`/`<script>` section, EC2Launch v2
+//! its task and input.
 
 use std::path::Path;
 use std::process::Command;
@@ -129,7 +131,122 @@ fn windows_user_data_chains_name_the_section_or_task() {
         (
             "fixtures/powershell/ec2launch-v2-cfn.yaml",
             18,
-            r#"[{"key":"inputs[0]","layer":"ec2launch-v2","name":"tasks[0]"}]"#,
+            r#"[{"key":"UserData","layer":"cloudformation","name":"WinHost"},
+                {"key":"inputs[0]","layer":"ec2launch-v2","name":"tasks[0]"}]"#,
+        ),
+    ];
+    for (path, line, chain) in expect {
+        let found = findings(path);
+        let finding = found
+            .iter()
+            .find(|f| f["line"] == line)
+            .unwrap_or_else(|| panic!("{path}:{line}: no finding"));
+        let want: serde_json::Value = serde_json::from_str(chain).unwrap();
+        assert_eq!(finding["origin"], want, "{path}:{line}");
+    }
+}
+
+/// Every request finding in the provisioning and infrastructure fixtures starts its origin
+/// chain with the format that holds it: the file's own (a Terraform file's Image Builder
+/// component starts with `terraform`), whatever the code is read through.
+#[test]
+fn every_provisioning_and_infrastructure_finding_has_an_origin_chain() {
+    // The script files these fixtures name (read as files of their own: no chain).
+    let files = ["/boot", "/id", "/legacy", "/tag", "/setup.tpl", "/boot.tpl"];
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for dir in [
+        "fixtures/hosts/ssm",
+        "fixtures/hosts/imagebuilder",
+        "fixtures/hosts/packer",
+        "fixtures/hosts/cloudformation",
+        "fixtures/hosts/terraform",
+    ] {
+        for finding in findings(dir) {
+            let path = finding["path"].as_str().unwrap().to_owned();
+            if !matches!(
+                finding["rule"].as_str(),
+                Some("IMDS001" | "IMDS002" | "IMDS003" | "IMDS004")
+            ) || files.iter().any(|f| path.ends_with(f))
+            {
+                continue;
+            }
+            checked += 1;
+            let want = if path.ends_with(".tf") {
+                "terraform"
+            } else if path.contains("/cloudformation") {
+                "cloudformation"
+            } else if path.ends_with(".pkr.hcl") || path.contains("/packer/") {
+                "packer"
+            } else if path.contains("/ssm/") {
+                "ssm-document"
+            } else {
+                "imagebuilder"
+            };
+            let layer = finding["origin"][0]["layer"].as_str().unwrap_or("");
+            let fits = if want == "cloudformation" {
+                matches!(layer, "cloudformation" | "cfn-init")
+            } else {
+                layer.starts_with(want)
+            };
+            if !fits {
+                failures.push(format!(
+                    "{path}:{}: origin {}",
+                    finding["line"], finding["origin"]
+                ));
+            }
+        }
+    }
+    assert!(checked >= 90, "only {checked} findings checked");
+    assert!(failures.is_empty(), "\n{}\n", failures.join("\n"));
+}
+
+/// Chains checked by hand against their fixtures: the resource, argument, step or provisioner
+/// that holds the request, outermost first.
+#[test]
+fn provisioning_chains_name_what_holds_the_request() {
+    let expect = [
+        (
+            "fixtures/hosts/ssm/terraform-content-heredoc.tf",
+            14,
+            r#"[{"key":"content","layer":"terraform"},
+                {"key":"runCommand","layer":"ssm-document","name":"tag"}]"#,
+        ),
+        (
+            "fixtures/hosts/ssm/cloudformation-content.yaml",
+            16,
+            r#"[{"key":"Content","layer":"cloudformation","name":"Doc"},
+                {"key":"runCommand","layer":"ssm-document","name":"tag"}]"#,
+        ),
+        (
+            "fixtures/hosts/cloudformation/cfn-init-commands.yaml",
+            17,
+            r#"[{"key":"setup.files./usr/local/bin/register.sh.content","layer":"cfn-init","name":"Web"}]"#,
+        ),
+        (
+            "fixtures/hosts/cloudformation/cfn-init-commands.yaml",
+            39,
+            r#"[{"key":"setup.commands.02_sub.test","layer":"cfn-init","name":"Web"}]"#,
+        ),
+        (
+            "fixtures/hosts/packer/provisioner-only.pkr.hcl",
+            31,
+            r#"[{"key":"inline","layer":"packer","name":"shell provisioner 2"}]"#,
+        ),
+        (
+            "fixtures/hosts/packer/user-data.pkr.hcl",
+            9,
+            r#"[{"key":"user_data","layer":"packer"}]"#,
+        ),
+        (
+            "fixtures/hosts/imagebuilder/folded-item.yaml",
+            12,
+            r#"[{"key":"inputs.commands","layer":"imagebuilder-component","name":"test.Host"}]"#,
+        ),
+        (
+            "fixtures/hosts/terraform/heredoc.tf",
+            19,
+            r#"[{"key":"user_data","layer":"terraform"}]"#,
         ),
     ];
     for (path, line, chain) in expect {

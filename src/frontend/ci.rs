@@ -25,23 +25,8 @@ use tree_sitter::Node;
 use super::script::{placeholders, ScriptBuilder};
 use super::yaml::{self, Scalar};
 use super::Parsed;
-use crate::fragment::{HostId, HostSpan};
-use crate::model::{Note, OriginEntry};
-
-/// Names a part of the host (a job's step) in the origin chain of the findings inside it: layer
-/// `layer` (the CI system), name `name` (the job, pipeline or command), key `key` (the step).
-pub fn place(parsed: &mut Parsed, node: Node, layer: &str, name: &str, key: &str) {
-    let mut entry = OriginEntry::layer(layer);
-    if !name.is_empty() {
-        entry = entry.with_name(name);
-    }
-    if !key.is_empty() {
-        entry = entry.with_key(key);
-    }
-    parsed
-        .places
-        .push((HostSpan::new(node.start_byte(), node.end_byte()), entry));
-}
+use crate::fragment::HostId;
+use crate::model::Note;
 
 /// How a step is named in an origin chain: its `name`/`displayName`/`label`, else its index.
 fn step_key(step: Node, bytes: &[u8], index: usize) -> String {
@@ -175,7 +160,7 @@ fn buildspec(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
         let Some(phase) = yaml::get(phases, bytes, name) else {
             continue;
         };
-        place(parsed, phase, "codebuild", "phases", name);
+        parsed.place(phase, "codebuild", "phases", name);
         for key in ["commands", "finally"] {
             let Some(value) = yaml::get(phase, bytes, key) else {
                 continue;
@@ -231,13 +216,7 @@ fn circleci(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
                 } else {
                     format!("steps[{index}]")
                 };
-                place(
-                    parsed,
-                    step,
-                    "circleci",
-                    &format!("{section}.{job_name}"),
-                    &key,
-                );
+                parsed.place(step, "circleci", &format!("{section}.{job_name}"), &key);
                 let (command, shell) = if yaml::is_mapping(run, bytes) {
                     let shell =
                         yaml::get(run, bytes, "shell").and_then(|s| yaml::scalar_string(s, bytes));
@@ -360,7 +339,7 @@ fn azure_places(node: Node, bytes: &[u8], owner: &str, depth: usize, parsed: &mu
         if key == "steps" && yaml::is_sequence(value, bytes) {
             for (index, step) in yaml::items(value, bytes).into_iter().enumerate() {
                 let step_name = step_key(step, bytes, index);
-                place(parsed, step, "azure-pipelines", &owner, &step_name);
+                parsed.place(step, "azure-pipelines", &owner, &step_name);
             }
         } else if yaml::is_sequence(value, bytes) {
             for item in yaml::items(value, bytes) {
@@ -510,7 +489,7 @@ fn bitbucket_step(step: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
         let Some(value) = yaml::get(step, bytes, key) else {
             continue;
         };
-        place(parsed, value, "bitbucket-pipelines", &name, key);
+        parsed.place(value, "bitbucket-pipelines", &name, key);
         let mut script = ScriptBuilder::default();
         // A pipe item (`- pipe: atlassian/…`) is a mapping: not shell.
         push_lines(&mut script, lines(value, bytes), &as_is);
@@ -555,7 +534,7 @@ fn buildkite_steps(steps: Node, bytes: &[u8], host: HostId, depth: usize, parsed
                 .iter()
                 .find_map(|k| yaml::get(step, bytes, k).and_then(|n| yaml::scalar_string(n, bytes)))
                 .unwrap_or_default();
-            place(parsed, value, "buildkite", &name, "command");
+            parsed.place(value, "buildkite", &name, "command");
             let mut script = ScriptBuilder::default();
             push_lines(&mut script, lines(value, bytes), &as_is);
             finish(script, host, parsed);

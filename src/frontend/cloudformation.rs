@@ -65,7 +65,7 @@ pub fn read(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
             node = node.and_then(|n| yaml::get(n, bytes, key));
         }
         let (mut user_data, text) = match node {
-            Some(value) => read_user_data(value, bytes, host, &name, parsed),
+            Some(value) => read_user_data(value, bytes, host, &name, "UserData", parsed),
             None => (UserData::default(), None),
         };
         // The cfn-init its user data calls runs at boot too.
@@ -116,6 +116,7 @@ fn provisioning(name: &str, resource: Node, bytes: &[u8], host: HostId, parsed: 
             };
             if yaml::is_mapping(content, bytes) {
                 if super::ssm::is_document(content, bytes) {
+                    parsed.place(content, "cloudformation", name, "Content");
                     super::ssm::read(content, bytes, host, parsed);
                 }
             } else {
@@ -134,7 +135,7 @@ fn provisioning(name: &str, resource: Node, bytes: &[u8], host: HostId, parsed: 
                     "the `UserDataOverride` of {name} is not base64; it was not read"
                 ))),
                 Literal::Other => {
-                    read_user_data(value, bytes, host, name, parsed);
+                    read_user_data(value, bytes, host, name, "UserDataOverride", parsed);
                 }
             }
         }
@@ -217,16 +218,20 @@ fn read_user_data(
     bytes: &[u8],
     host: HostId,
     name: &str,
+    key: &str,
     parsed: &mut Parsed,
 ) -> (UserData, Option<Vec<u8>>) {
     let mut found = UserData::default();
     // Literal base64: what the instance gets is what it decodes to. A literal that is not base64
     // is read as the script it looks like (EC2 refuses it, but what it says is what was meant).
     let embedded = parsed.embedded.len();
-    if let Literal::Decoded(decoded) = literal_base64(user_data, bytes, name, "UserData", parsed) {
+    if let Literal::Decoded(decoded) = literal_base64(user_data, bytes, name, key, parsed) {
         found.embedded.push(embedded);
         return (found, Some(decoded));
     }
+    // Read in place: the findings inside name the resource and the property (a value decoded
+    // from inside it, a host of its own, names them through this too).
+    parsed.place(user_data, "cloudformation", name, key);
     let mut script = ScriptBuilder::default();
     let mut too_deep = false;
     user_data_value(user_data, bytes, &mut script, 0, &mut too_deep);
@@ -248,10 +253,9 @@ fn read_user_data(
             map: &fragment.map,
             regions: &fragment.insert,
         };
-        let origin = [OriginEntry::layer("cloudformation").with_name(name)];
         let fragments = parsed.fragments.len();
         let embedded = parsed.embedded.len();
-        in_place::read(kind, &text, &outer, &origin, parsed);
+        in_place::read(kind, &text, &outer, &[], parsed);
         found.fragments.extend(fragments..parsed.fragments.len());
         found.embedded.extend(embedded..parsed.embedded.len());
         return (found, Some(text));
@@ -308,9 +312,15 @@ fn cfn_init(resource: Node, bytes: &[u8], host: HostId, name: &str, parsed: &mut
             continue;
         }
         if let Some(commands) = yaml::get(body, bytes, "commands") {
-            for (_, _, command) in yaml::pairs(commands, bytes) {
+            for (command_name, _, command) in yaml::pairs(commands, bytes) {
                 for key in ["command", "test"] {
                     if let Some(value) = yaml::get(command, bytes, key) {
+                        parsed.place(
+                            value,
+                            "cfn-init",
+                            name,
+                            &format!("{config}.commands.{command_name}.{key}"),
+                        );
                         init_command(value, bytes, host, name, parsed);
                     }
                 }
@@ -343,6 +353,12 @@ fn cfn_init(resource: Node, bytes: &[u8], host: HostId, name: &str, parsed: &mut
                     )));
                     continue;
                 }
+                parsed.place(
+                    content,
+                    "cfn-init",
+                    name,
+                    &format!("{config}.files.{path}.content"),
+                );
                 let mut script = ScriptBuilder::default();
                 let mut too_deep = false;
                 user_data_value(content, bytes, &mut script, 0, &mut too_deep);

@@ -62,6 +62,14 @@ pub fn read(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
                 continue;
             };
             let what = format!("the step {name} of the phase {phase_name}");
+            if matches!(action.as_str(), "ExecuteBash" | "ExecutePowerShell") {
+                parsed.place(
+                    commands,
+                    "imagebuilder-component",
+                    &format!("{phase_name}.{name}"),
+                    "inputs.commands",
+                );
+            }
             let (script, unread) = command_lines(commands, bytes, "{{", "}}");
             match action.as_str() {
                 "ExecuteBash" => {

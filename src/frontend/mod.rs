@@ -238,6 +238,33 @@ pub struct Parsed {
     pub untagged_blocks: usize,
 }
 
+impl Parsed {
+    /// Names a part of the host (a CI job's step, an SSM document's step, a Packer provisioner)
+    /// in the origin chain of the findings inside it: layer `layer` (the host format), name
+    /// `name` (what holds the part: a job, a step, a resource), key `key` (the part). An empty
+    /// name or key is left out.
+    pub fn place(&mut self, node: tree_sitter::Node, layer: &str, name: &str, key: &str) {
+        self.place_span(
+            HostSpan::new(node.start_byte(), node.end_byte()),
+            layer,
+            name,
+            key,
+        );
+    }
+
+    /// [`Parsed::place`] of a span of the host.
+    pub fn place_span(&mut self, span: HostSpan, layer: &str, name: &str, key: &str) {
+        let mut entry = OriginEntry::layer(layer);
+        if !name.is_empty() {
+            entry = entry.with_name(name);
+        }
+        if !key.is_empty() {
+            entry = entry.with_key(key);
+        }
+        self.places.push((span, entry));
+    }
+}
+
 /// Code a consumer never runs, and why.
 #[derive(Debug)]
 pub struct NotRun {

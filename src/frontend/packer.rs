@@ -128,6 +128,8 @@ pub fn read(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
             parsed.diagnostics.len(),
         );
         if let Some(inline) = yaml::get(provisioner, bytes, "inline") {
+            let name = format!("{kind} provisioner {}", i + 1);
+            parsed.place(inline, "packer", &name, "inline");
             let (script, unread) = command_lines(inline, bytes, "{{", "}}");
             if kind == "powershell" {
                 super::powershell(script, host, parsed);

@@ -317,6 +317,12 @@ fn provisioners(
                     }
                 }
                 "inline" => {
+                    parsed.place(
+                        value,
+                        "packer",
+                        &format!("{kind} provisioner {count}"),
+                        "inline",
+                    );
                     let mut script = ScriptBuilder::default();
                     for template in &templates {
                         let Some(t) = read_template(*template, bytes) else {

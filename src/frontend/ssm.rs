@@ -32,12 +32,14 @@ pub fn read(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
                     .unwrap_or_default()
             };
             let action = text(yaml::get(step, bytes, "action"));
-            let what = format!("the step {}", text(yaml::get(step, bytes, "name")));
+            let step_name = text(yaml::get(step, bytes, "name"));
+            let what = format!("the step {step_name}");
             let inputs = yaml::get(step, bytes, "inputs");
             let input = |key: &str| inputs.and_then(|i| yaml::get(i, bytes, key));
             match action.as_str() {
                 "aws:runShellScript" | "aws:runPowerShellScript" => {
                     if let Some(commands) = input("runCommand") {
+                        parsed.place(commands, "ssm-document", &step_name, "runCommand");
                         plugin(&action, commands, bytes, host, &what, parsed);
                     }
                 }
@@ -45,6 +47,9 @@ pub fn read(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
                     let document = text(input("DocumentName"));
                     let commands =
                         input("Parameters").and_then(|p| yaml::get(p, bytes, "commands"));
+                    if let Some(commands) = commands {
+                        parsed.place(commands, "ssm-document", &step_name, "commands");
+                    }
                     match (document.as_str(), commands) {
                         ("AWS-RunShellScript", Some(commands)) => {
                             plugin("aws:runShellScript", commands, bytes, host, &what, parsed)
@@ -85,6 +90,7 @@ pub fn read(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
             };
             for run in runs {
                 if let Some(commands) = yaml::get(run, bytes, "runCommand") {
+                    parsed.place(commands, "ssm-document", &action, "runCommand");
                     let what = format!("the plugin {action}");
                     plugin(&action, commands, bytes, host, &what, parsed);
                 }

@@ -51,7 +51,7 @@ pub fn read_github(document: Node, bytes: &[u8], host: HostId, parsed: &mut Pars
             let key = yaml::get(step, bytes, "name")
                 .and_then(|n| yaml::scalar_string(n, bytes))
                 .unwrap_or_else(|| format!("steps[{index}]"));
-            super::ci::place(parsed, step, "github-actions", &job_name, &key);
+            parsed.place(step, "github-actions", &job_name, &key);
             let shell = yaml::get(step, bytes, "shell")
                 .and_then(|s| yaml::scalar_string(s, bytes))
                 .or_else(|| job_shell.clone())

@@ -87,7 +87,12 @@ fn parse_with(
         }
     };
     let root = tree.root_node();
-    let reader = Reader::new(bytes, host);
+    let layer = if what == "Packer template" {
+        "packer"
+    } else {
+        "terraform"
+    };
+    let reader = Reader::new(bytes, host, layer);
     let user_data = user_data::read_arguments(root, &reader, &mut parsed);
     documents(root, &reader, &mut parsed);
     let definitions = definitions::definitions(root, &reader, &user_data, &mut parsed);

@@ -224,6 +224,8 @@ pub(super) enum Encoding {
 pub(super) struct Reader<'a> {
     pub(super) bytes: &'a [u8],
     host: HostId,
+    /// The layer the findings of the file's user data name: `terraform`, or `packer`.
+    pub(super) layer: &'static str,
     /// How many templates were skipped as not shell, so far.
     foreign: std::cell::Cell<usize>,
     /// What the value being read is, when its cloud-init part's type says (a script without a
@@ -234,10 +236,11 @@ pub(super) struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    pub(super) fn new(bytes: &'a [u8], host: HostId) -> Self {
+    pub(super) fn new(bytes: &'a [u8], host: HostId, layer: &'static str) -> Self {
         Reader {
             bytes,
             host,
+            layer,
             foreign: std::cell::Cell::new(0),
             part_kind: std::cell::Cell::new(None),
             symbols: std::cell::RefCell::new(Vec::new()),
@@ -317,7 +320,7 @@ impl<'a> Reader<'a> {
         let Some(template) = read_template(node, self.bytes) else {
             return;
         };
-        let origin = || vec![OriginEntry::layer("terraform").with_key(name)];
+        let origin = || vec![OriginEntry::layer(self.layer).with_key(name)];
         if expect != Encoding::Plain && !template.templated && !template.escaped {
             if let Some(span) = crate::fragment::base64::shaped(self.bytes, template.content) {
                 let raw = self.bytes.get(span.start.0..span.end.0).unwrap_or_default();
@@ -357,6 +360,9 @@ impl<'a> Reader<'a> {
         let kind = crate::frontend::user_data_kind(&template.text)
             .or(self.part_kind.get())
             .unwrap_or(Kind::Shell);
+        // Read in place: the findings inside name the argument (a value decoded from inside it,
+        // a host of its own, names it through this too).
+        parsed.place(node, self.layer, "", name);
         if kind == Kind::Mime {
             // Its parts are read in place: a part written back whole would lose the template's
             // own syntax (its indentation, what Terraform substitutes).
@@ -370,7 +376,7 @@ impl<'a> Reader<'a> {
                 regions: &regions,
             };
             let mut inner = Parsed::default();
-            crate::frontend::in_place::read(kind, &template.text, &outer, &origin(), &mut inner);
+            crate::frontend::in_place::read(kind, &template.text, &outer, &[], &mut inner);
             for diagnostic in &mut inner.diagnostics {
                 diagnostic.message = format!("`{name}`: {}", diagnostic.message);
             }
@@ -380,6 +386,7 @@ impl<'a> Reader<'a> {
             parsed.unparsed.append(&mut inner.unparsed);
             parsed.shared.append(&mut inner.shared);
             parsed.not_run.append(&mut inner.not_run);
+            parsed.places.append(&mut inner.places);
             return;
         }
         let mut inner = crate::frontend::parse(kind, &template.text, self.host);
@@ -390,13 +397,13 @@ impl<'a> Reader<'a> {
                 message: format!("`{name}`: {}", diagnostic.message),
             };
         }
-        lift(inner, &template, origin(), parsed);
+        lift(inner, &template, parsed);
     }
 }
 
 /// Moves what a front end found in a template's text into the host: offsets through the
 /// template's map, quoting under the template's own.
-fn lift(inner: Parsed, template: &Template, origin: Vec<OriginEntry>, parsed: &mut Parsed) {
+fn lift(inner: Parsed, template: &Template, parsed: &mut Parsed) {
     let map = OffsetMap::from_anchors(template.anchors.iter().copied());
     let to_host = |span: HostSpan| map.span_to_host(FragmentSpan::new(span.start.0, span.end.0));
     for mut fragment in inner.fragments {
@@ -436,11 +443,14 @@ fn lift(inner: Parsed, template: &Template, origin: Vec<OriginEntry>, parsed: &m
         embedded.map = embedded.map.map(|m| map.compose(&m));
         embedded.codec =
             crate::fragment::base64::under_layer(embedded.codec, template.layer.as_ref());
-        let mut chain = origin.clone();
-        chain.append(&mut embedded.origin);
-        embedded.origin = chain;
         parsed.embedded.push(embedded);
     }
+    parsed.places.extend(
+        inner
+            .places
+            .into_iter()
+            .map(|(span, entry)| (to_host(span), entry)),
+    );
     parsed.diagnostics.extend(inner.diagnostics);
     parsed
         .unparsed
