@@ -197,7 +197,7 @@ fn every_provisioning_and_infrastructure_finding_has_an_origin_chain() {
             }
         }
     }
-    assert!(checked >= 90, "only {checked} findings checked");
+    assert!(checked >= 110, "only {checked} findings checked");
     assert!(failures.is_empty(), "\n{}\n", failures.join("\n"));
 }
 
