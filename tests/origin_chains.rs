@@ -1,7 +1,7 @@
 //! Origin chains in JSON (issue 15: "an origin chain in JSON for every host"): every finding in a
 //! CI workflow, CI system or Jenkinsfile fixture names the system, its job and its step; every
-//! finding in an SSM, Image Builder, Packer, CloudFormation or Terraform fixture starts its chain
-//! with its host (a script file those name is a file of its own, and has none); a few chains are
+//! finding in an SSM, Image Builder, Packer, CloudFormation, Terraform, cloud-init, Kubernetes or
+//! Helm fixture starts its chain with its host (a script file those name is a file of its own, and has none); a few chains are
 //! checked in full; Windows user data names its `<powershell>`/`<script>` section, EC2Launch v2
 //! its task and input.
 
@@ -152,7 +152,17 @@ fn windows_user_data_chains_name_the_section_or_task() {
 #[test]
 fn every_provisioning_and_infrastructure_finding_has_an_origin_chain() {
     // The script files these fixtures name (read as files of their own: no chain).
-    let files = ["/boot", "/id", "/legacy", "/tag", "/setup.tpl", "/boot.tpl"];
+    let files = [
+        "/boot",
+        "/id",
+        "/legacy",
+        "/tag",
+        "/setup.tpl",
+        "/boot.tpl",
+        // User data that is a script from its first line (a boothook, a plain script).
+        "/boothook.txt",
+        "/user-data",
+    ];
     let mut checked = 0;
     let mut failures = Vec::new();
     for dir in [
@@ -161,6 +171,9 @@ fn every_provisioning_and_infrastructure_finding_has_an_origin_chain() {
         "fixtures/hosts/packer",
         "fixtures/hosts/cloudformation",
         "fixtures/hosts/terraform",
+        "fixtures/hosts/cloud-init",
+        "fixtures/hosts/kubernetes",
+        "fixtures/hosts/helm",
     ] {
         for finding in findings(dir) {
             let path = finding["path"].as_str().unwrap().to_owned();
@@ -172,7 +185,13 @@ fn every_provisioning_and_infrastructure_finding_has_an_origin_chain() {
                 continue;
             }
             checked += 1;
-            let want = if path.ends_with(".tf") {
+            let want = if path.contains("/cloud-init/") {
+                "cloud-config|write_files"
+            } else if path.contains("/kubernetes/") {
+                "k8s-"
+            } else if path.contains("/helm/") {
+                "helm-template"
+            } else if path.ends_with(".tf") {
                 "terraform"
             } else if path.contains("/cloudformation") {
                 "cloudformation"
@@ -186,6 +205,8 @@ fn every_provisioning_and_infrastructure_finding_has_an_origin_chain() {
             let layer = finding["origin"][0]["layer"].as_str().unwrap_or("");
             let fits = if want == "cloudformation" {
                 matches!(layer, "cloudformation" | "cfn-init")
+            } else if want.contains('|') {
+                want.split('|').any(|w| w == layer)
             } else {
                 layer.starts_with(want)
             };
@@ -197,7 +218,7 @@ fn every_provisioning_and_infrastructure_finding_has_an_origin_chain() {
             }
         }
     }
-    assert!(checked >= 110, "only {checked} findings checked");
+    assert!(checked >= 185, "only {checked} findings checked");
     assert!(failures.is_empty(), "\n{}\n", failures.join("\n"));
 }
 
@@ -242,6 +263,16 @@ fn provisioning_chains_name_what_holds_the_request() {
             "fixtures/hosts/imagebuilder/folded-item.yaml",
             12,
             r#"[{"key":"inputs.commands","layer":"imagebuilder-component","name":"test.Host"}]"#,
+        ),
+        (
+            "fixtures/hosts/kubernetes/job-argv.yaml",
+            21,
+            r#"[{"key":"containers","layer":"k8s-container","name":"wget-argv"}]"#,
+        ),
+        (
+            "fixtures/hosts/cloud-init/write-files-scripts.yaml",
+            12,
+            r#"[{"key":"content","layer":"write_files","name":"/usr/local/bin/fetch-az"}]"#,
         ),
         (
             "fixtures/hosts/terraform/heredoc.tf",

@@ -43,6 +43,7 @@ pub fn read_config(config: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed
     for key in ["bootcmd", "runcmd"] {
         if let Some(list) = yaml::get(config, bytes, key) {
             if let Some(fragment) = commands(list, bytes, host) {
+                parsed.place(list, "cloud-config", "", key);
                 parsed.fragments.push(fragment);
             }
         }
@@ -146,6 +147,7 @@ fn write_file(file: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
         }
         None if encoding.is_empty() || encoding == "text/plain" => {
             if is_script(content.text.as_bytes()) {
+                parsed.place_span(content.span, "write_files", &path, "content");
                 let mut script = ScriptBuilder::default();
                 script.push_scalar(&content);
                 parsed.fragments.push(script.finish(host));

@@ -313,6 +313,19 @@ fn containers(pod: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
                 }
             }
             if let Some(mut fragment) = command_line(&argv, host) {
+                let container_name = yaml::get(container, bytes, "name")
+                    .and_then(|n| yaml::scalar_string(n, bytes))
+                    .unwrap_or_default();
+                // To the end of its last line: a request that ends the argv ends past its
+                // last word, at the line's break.
+                let end = container.end_byte();
+                let end = end + usize::from(bytes.get(end) == Some(&b'\n'));
+                parsed.place_span(
+                    HostSpan::new(container.start_byte(), end),
+                    "k8s-container",
+                    &container_name,
+                    list,
+                );
                 fragment.in_container = !host_network;
                 // A BusyBox image's wget cannot PUT (the analysis lets a script that installs
                 // GNU wget first off).
