@@ -364,6 +364,7 @@ impl<'a> Analyzer<'a> {
                     ..FixSite::default()
                 },
                 in_container: false,
+                wrapper: None,
             });
             self.out.sites.push(site.clone());
             self.out.repairs.push(repair.clone());

@@ -538,6 +538,13 @@ fn tokenless_fix(
     if let TokenUse::Unreadable(what) = &request.token {
         unsafe_because.push(format!("{what} may already send a token"));
     }
+    if let Some(wrapper) = &request.wrapper {
+        unsafe_because.push(format!(
+            "it runs through {}, which this scan cannot read: check that it hands {} its arguments",
+            unreadable_word(wrapper),
+            request.client.name()
+        ));
+    }
     let (edits, message, uses_wget_fetch) = if let Some(variable) = &site.reusable_token {
         (
             insert_at(
@@ -610,6 +617,16 @@ fn tokenless_fix(
         },
         edits: finish(edits),
     })
+}
+
+/// How a fix names a command word it could not read: as written, or, for a template's action
+/// (which the front end blanked to `$___…`), as that.
+fn unreadable_word(word: &str) -> String {
+    if word.starts_with("$_") && word.bytes().skip(1).all(|b| b == b'_') {
+        "a template action".to_owned()
+    } else {
+        format!("`{word}`")
+    }
 }
 
 /// A word that is an option and its attached value, quoted whole (`"-XGET"`, `'--header=…'`, the
@@ -862,6 +879,18 @@ mod tests {
             (
                 format!("curl -H @headers {URL}\n"),
                 "may already send a token",
+            ),
+            (
+                format!("$WRAP curl -s {URL}\n"),
+                "runs through `$WRAP`, which this scan cannot read",
+            ),
+            (
+                format!("\"$SUDO\" wget -qO- {URL}\n"),
+                "runs through `\"$SUDO\"`",
+            ),
+            (
+                format!("$_______________ curl -s {URL}\n"),
+                "runs through a template action",
             ),
         ] {
             let analysis =

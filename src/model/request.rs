@@ -175,6 +175,9 @@ pub struct Request {
     pub calls: Vec<HostSpan>,
     /// Where and how this request can be rewritten.
     pub site: FixSite,
+    /// A command word before the client that could not be read (`$WRAP curl …`, a template's
+    /// action), as written: the request is taken as made, but what runs it is not known.
+    pub wrapper: Option<String>,
     /// Made by a command the code runs in a container (`docker run IMAGE curl …`, `kubectl exec
     /// POD -- sh -c …`), one network hop further from IMDS than the code around it.
     pub in_container: bool,

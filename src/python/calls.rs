@@ -654,6 +654,7 @@ impl<'a> Analyzer<'a> {
             calls: Vec::new(),
             site,
             in_container: false,
+            wrapper: None,
         });
         Value::Response {
             token: token_endpoint && is_put,
@@ -707,6 +708,7 @@ impl<'a> Analyzer<'a> {
             calls: Vec::new(),
             site: FixSite::default(),
             in_container: false,
+            wrapper: None,
         });
     }
 

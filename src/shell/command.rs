@@ -8,11 +8,14 @@ use crate::shell::word::Word;
 /// What a command runs once its wrappers are peeled.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Invocation {
-    /// `curl`/`wget`: the program word's index, and the arguments after it.
+    /// `curl`/`wget`: the program word's index, and the arguments after it; `wrapped` is the
+    /// index of a command word before it that could not be read (`$WRAP curl …`), which is taken
+    /// to hand the client its arguments, as a wrapper or as nothing (an empty variable) does.
     Client {
         client: Client,
         busybox: bool,
         program: usize,
+        wrapped: Option<usize>,
     },
     /// A shell: `script` is the index of the `-c` string; `reads_stdin` when it runs its input.
     Shell {
@@ -268,12 +271,24 @@ pub fn invocation_in(argv: &[Word]) -> (Invocation, Place) {
 fn peel(argv: &[Word], place: &mut Place) -> Invocation {
     let mut at = 0;
     let mut busybox = false;
+    let mut wrapped = None;
     // A wrapper chain longer than this is not a real command line.
     for _ in 0..16 {
         let Some(word) = argv.get(at) else {
             return Invocation::NotRun;
         };
         let Some(name) = base_name(word) else {
+            // A word that cannot be read (`$WRAP`, `"$SUDO"`, a template's action) right before
+            // a client: a wrapper, most likely, or nothing at all.
+            let client_next = argv
+                .get(at + 1)
+                .and_then(base_name)
+                .is_some_and(|n| n == "curl" || n == "wget");
+            if client_next && wrapped.is_none() {
+                wrapped = Some(at);
+                at += 1;
+                continue;
+            }
             return Invocation::Other {
                 program: at,
                 name: String::new(),
@@ -319,6 +334,7 @@ fn peel(argv: &[Word], place: &mut Place) -> Invocation {
                     client: Client::Curl,
                     busybox,
                     program: at,
+                    wrapped,
                 }
             }
             "wget" => {
@@ -326,6 +342,7 @@ fn peel(argv: &[Word], place: &mut Place) -> Invocation {
                     client: Client::Wget,
                     busybox,
                     program: at,
+                    wrapped,
                 }
             }
             "eval" => return Invocation::Eval { program: at },
@@ -710,6 +727,47 @@ mod tests {
         assert_eq!(python("pythonista -c x"), None);
     }
 
+    /// A word that cannot be read right before `curl`/`wget` is taken as a wrapper of the client
+    /// (and named); before anything else, or before a second such word, it is the program.
+    #[test]
+    fn an_unreadable_word_before_a_client_wraps_it() {
+        // Words as the parser gives them: `$NAME` a variable, `${X}curl` a variable and a literal.
+        let words = |line: &str| -> Vec<Word> {
+            line.split(' ')
+                .map(|w| {
+                    let variable = |name: &str| Piece::Variable {
+                        name: name.trim_matches(['"', '$', '{', '}']).to_owned(),
+                        default: None,
+                    };
+                    let pieces = match w.split_once('}') {
+                        Some((var, rest)) if w.starts_with("${") => {
+                            vec![variable(var), Piece::Literal(rest.to_owned())]
+                        }
+                        _ if w.trim_matches('"').starts_with('$') => vec![variable(w)],
+                        _ => vec![Piece::Literal(w.to_owned())],
+                    };
+                    Word {
+                        span: FragmentSpan::default(),
+                        pieces,
+                    }
+                })
+                .collect()
+        };
+        let client = |line: &str| match invocation(&words(line)) {
+            Invocation::Client {
+                program, wrapped, ..
+            } => Some((program, wrapped)),
+            _ => None,
+        };
+        assert_eq!(client("$WRAP curl x"), Some((1, Some(0))));
+        assert_eq!(client("\"$SUDO\" /usr/bin/wget x"), Some((1, Some(0))));
+        assert_eq!(client("sudo $WRAP curl x"), Some((2, Some(1))));
+        assert_eq!(client("curl x"), Some((0, None)));
+        assert_eq!(client("$CMD echo curl x"), None);
+        assert_eq!(client("$A $B curl x"), None);
+        assert_eq!(client("${X}curl x"), None);
+    }
+
     #[test]
     fn elsewhere() {
         let place = |line: &str| invocation_in(&argv(line));
@@ -719,7 +777,8 @@ mod tests {
                 Invocation::Client {
                     client: Client::Curl,
                     busybox: false,
-                    program: 8
+                    program: 8,
+                    wrapped: None,
                 },
                 Place::Container
             )

@@ -308,6 +308,7 @@ impl<'o> Analyzer<'o> {
                 client,
                 busybox: via_busybox,
                 program,
+                wrapped,
             } => {
                 seen.uses_curl |= client == Client::Curl;
                 seen.busybox |= via_busybox;
@@ -315,6 +316,10 @@ impl<'o> Analyzer<'o> {
                     self.client_request(code, node, &words, client, via_busybox, program)
                 {
                     pending.start = span.start.0;
+                    pending.request.wrapper = wrapped.and_then(|i| nodes.get(i)).map(|n| {
+                        String::from_utf8_lossy(code.text.get(n.byte_range()).unwrap_or_default())
+                            .into_owned()
+                    });
                     pending.request.in_container |= in_container || code.cx.in_container;
                     pending.function = token_flow::enclosing_function(code.s, code.text, span);
                     // A token request with another method is IMDS002's one problem: what it
@@ -591,6 +596,7 @@ impl<'o> Analyzer<'o> {
                 ttl: sent.ttl,
                 calls: Vec::new(),
                 in_container: false,
+                wrapper: None,
                 misspelled: sent
                     .misspelled
                     .iter()

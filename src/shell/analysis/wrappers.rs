@@ -43,6 +43,7 @@ impl Analyzer<'_> {
                 client,
                 busybox,
                 program,
+                ..
             } = command::invocation(&words)
             else {
                 continue;
