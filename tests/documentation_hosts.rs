@@ -236,19 +236,28 @@ fn text_inserted_at_the_end_of_a_block_keeps_the_fence() {
 }
 
 /// Untagged code blocks are not read, and not in silence: `--statistics` counts those that name
-/// the metadata service (`untagged-blocks.md` has two, an untagged one without the address and a
-/// `text` one, which are not counted), and the file has no findings.
+/// the metadata service, in each format (`untagged-blocks.md` has two, an untagged one without
+/// the address and a `text` one, which are not counted; the `.rst` file two, a literal block and
+/// a `code-block` without a language, and not its `::` block without the address, its `note`
+/// or its `text` block; the `.adoc` file two, a listing block and a `[source]` one, and not its
+/// literal block without the address or its `[source,text]` block), and no file has findings.
 #[test]
 fn untagged_blocks_with_a_metadata_address_are_counted() {
-    let output = Command::new(env!("CARGO_BIN_EXE_imds-lint"))
-        .args(["--statistics", "untagged-blocks.md"])
-        .current_dir(fixtures("markdown"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
-    assert!(
-        stderr.contains("untagged code blocks with a metadata address (not analysed): 2\n"),
-        "{stderr}"
-    );
+    for file in [
+        "untagged-blocks.md",
+        "untagged-blocks.rst",
+        "untagged-blocks.adoc",
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_imds-lint"))
+            .args(["--statistics", file])
+            .current_dir(fixtures("markdown"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{file}: {stderr}");
+        assert!(
+            stderr.contains("untagged code blocks with a metadata address (not analysed): 2\n"),
+            "{file}: {stderr}"
+        );
+    }
 }

@@ -397,6 +397,111 @@ pub fn rst_blocks(bytes: &[u8]) -> Vec<Block> {
     blocks
 }
 
+/// The code blocks of a reStructuredText text without a language, which are not read: literal
+/// blocks (a paragraph ending `::`, or `::` alone) and code directives with no language. The
+/// caller counts those that mention the metadata service.
+pub fn untagged_rst_blocks(bytes: &[u8]) -> Vec<Block> {
+    let all = lines(bytes);
+    let mut blocks = Vec::new();
+    let mut i = 0;
+    while i < all.len() {
+        let Some(&line) = all.get(i) else { break };
+        let text = body(bytes, line);
+        let indent = spaces(text);
+        let content = text.get(indent..).unwrap_or_default().trim_ascii_end();
+        let directive = String::from_utf8_lossy(content);
+        let opens = match directive.strip_prefix("..") {
+            // Another directive (`.. note::`) holds prose; a code directive with a language is
+            // read (`rst_blocks`).
+            Some(rest) => ["code-block::", "code::", "sourcecode::"]
+                .iter()
+                .any(|d| rest.trim() == d.trim_end()),
+            None => content.ends_with(b"::"),
+        };
+        if !opens {
+            i += 1;
+            continue;
+        }
+        let mut j = i + 1;
+        while all.get(j).is_some_and(|&l| is_blank(body(bytes, l))) {
+            j += 1;
+        }
+        let content_indent = all.get(j).map_or(0, |&l| spaces(body(bytes, l)));
+        if content_indent <= indent {
+            i += 1;
+            continue;
+        }
+        let mut raw = Vec::new();
+        while let Some(&next) = all.get(j) {
+            let t = body(bytes, next);
+            if !is_blank(t) && spaces(t) < content_indent {
+                break;
+            }
+            raw.push((next, spaces(t).min(content_indent)));
+            j += 1;
+        }
+        blocks.push(Block {
+            lines: content_lines(bytes, &raw, false),
+            tag: String::new(),
+            line: i,
+            prefix: " ".repeat(content_indent),
+            closed: true,
+        });
+        i = j.max(i + 1);
+    }
+    blocks
+}
+
+/// The listing (`----`) and literal (`....`) blocks of an AsciiDoc text that no `[source,LANG]`
+/// tags, which are not read. The caller counts those that mention the metadata service.
+pub fn untagged_asciidoc_blocks(bytes: &[u8]) -> Vec<Block> {
+    let all = lines(bytes);
+    let mut blocks = Vec::new();
+    let mut i = 0;
+    while i < all.len() {
+        let Some(&line) = all.get(i) else { break };
+        let delimiter = body(bytes, line);
+        let opens = delimiter.len() >= 4
+            && (delimiter.iter().all(|b| *b == b'-') || delimiter.iter().all(|b| *b == b'.'));
+        if !opens {
+            i += 1;
+            continue;
+        }
+        let tagged = i
+            .checked_sub(1)
+            .and_then(|k| all.get(k))
+            .map(|&l| String::from_utf8_lossy(body(bytes, l)).trim().to_owned())
+            .and_then(|attribute| {
+                let inner = attribute
+                    .strip_prefix("[source")?
+                    .strip_suffix(']')?
+                    .to_owned();
+                Some(!tag_of(inner.trim_start().strip_prefix(',')?.as_bytes()).is_empty())
+            })
+            .unwrap_or(false);
+        let mut raw = Vec::new();
+        let mut j = i + 1;
+        while let Some(&next) = all.get(j) {
+            if body(bytes, next) == delimiter {
+                break;
+            }
+            raw.push((next, 0));
+            j += 1;
+        }
+        if !tagged {
+            blocks.push(Block {
+                lines: content_lines(bytes, &raw, false),
+                tag: String::new(),
+                line: i,
+                prefix: String::new(),
+                closed: j < all.len(),
+            });
+        }
+        i = j + 1;
+    }
+    blocks
+}
+
 /// The tagged source blocks of an AsciiDoc text: `[source,LANG]` followed by a `----` block.
 pub fn asciidoc_blocks(bytes: &[u8]) -> Vec<Block> {
     let all = lines(bytes);

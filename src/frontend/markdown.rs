@@ -4,9 +4,11 @@
 //! Dockerfile, or YAML, JSON and HCL read by the front end their content asks for), written in
 //! place when fixed. The whole file is documentation (`Parsed::documentation`): its findings are
 //! lowered to warnings by the check. PowerShell blocks are read as PowerShell;
-//! untagged blocks, indented code blocks and prose are not read: the untagged Markdown fences that
-//! name the metadata service's address are counted (`Parsed::untagged_blocks`, shown by
-//! `--statistics`), so that what is not read is said.
+//! untagged blocks, indented code blocks and prose are not read: the untagged blocks that name the
+//! metadata service's address (Markdown fences without an info string, reStructuredText literal
+//! blocks and code directives without a language, AsciiDoc listing and literal blocks without
+//! `[source,LANG]`) are counted (`Parsed::untagged_blocks`, shown by `--statistics`), so that
+//! what is not read is said.
 
 use std::path::Path;
 
@@ -74,17 +76,20 @@ pub fn parse(format: Format, bytes: &[u8], _host: HostId) -> Parsed {
         documentation: vec![HostSpan::new(0, bytes.len())],
         ..Parsed::default()
     };
-    if format == Format::Markdown {
-        parsed.untagged_blocks = markdown_fence::untagged_markdown_blocks(bytes)
-            .iter()
-            .filter(|block| {
-                let (text, _) = markdown_fence::decode(bytes, block);
-                ADDRESSES
-                    .iter()
-                    .any(|address| memchr::memmem::find(&text, address).is_some())
-            })
-            .count();
-    }
+    let untagged = match format {
+        Format::Markdown => markdown_fence::untagged_markdown_blocks(bytes),
+        Format::Rst => markdown_fence::untagged_rst_blocks(bytes),
+        Format::AsciiDoc => markdown_fence::untagged_asciidoc_blocks(bytes),
+    };
+    parsed.untagged_blocks = untagged
+        .iter()
+        .filter(|block| {
+            let (text, _) = markdown_fence::decode(bytes, block);
+            ADDRESSES
+                .iter()
+                .any(|address| memchr::memmem::find(&text, address).is_some())
+        })
+        .count();
     for block in &blocks {
         if block.lines.is_empty() {
             continue;
