@@ -133,33 +133,35 @@ pub fn read(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
             let (script, unread) = command_lines(inline, bytes, "{{", "}}");
             if kind == "powershell" {
                 super::powershell(script, host, parsed);
-                continue;
-            }
-            if !shell {
+            } else if !shell {
                 parsed.diagnostics.push(Note::partly_analysed(format!(
                     "{what} runs cmd.exe batch commands, which are not analysed"
                 )));
-                continue;
-            }
-            if unread > 0 {
-                parsed.diagnostics.push(Note::partly_analysed(format!(
-                    "{what}: {unread} inline line(s) that are not strings were not read"
-                )));
-            }
-            if !script.is_empty() {
-                parsed.fragments.push(script.finish(host));
+            } else {
+                if unread > 0 {
+                    parsed.diagnostics.push(Note::partly_analysed(format!(
+                        "{what}: {unread} inline line(s) that are not strings were not read"
+                    )));
+                }
+                if !script.is_empty() {
+                    parsed.fragments.push(script.finish(host));
+                }
             }
         }
-        if !shell {
-            continue;
-        }
-        if let Some(script) = yaml::get(provisioner, bytes, "script") {
-            referenced(&text(Some(script), bytes), parsed);
-        }
-        if let Some(scripts) = yaml::get(provisioner, bytes, "scripts") {
-            for script in yaml::items(scripts, bytes) {
+        if shell {
+            if let Some(script) = yaml::get(provisioner, bytes, "script") {
                 referenced(&text(Some(script), bytes), parsed);
             }
+            if let Some(scripts) = yaml::get(provisioner, bytes, "scripts") {
+                for script in yaml::items(scripts, bytes) {
+                    referenced(&text(Some(script), bytes), parsed);
+                }
+            }
+        } else if ["script", "scripts"]
+            .iter()
+            .any(|key| yaml::get(provisioner, bytes, key).is_some())
+        {
+            parsed.diagnostics.push(windows_files_note(&what));
         }
         if kind == "shell-local" {
             continue;
@@ -189,6 +191,13 @@ pub fn read(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
         }
     }
     parsed.settings.extend(settings.into_iter().map(|(_, s)| s));
+}
+
+/// What a PowerShell or cmd.exe provisioner's script files get: they are not read.
+pub fn windows_files_note(what: &str) -> Note {
+    Note::partly_analysed(format!(
+        "{what} runs script files on the build instance, which are not read"
+    ))
 }
 
 /// A builder's `metadata_options` as the build instance's setting.

@@ -361,7 +361,12 @@ fn provisioners(
                         parsed.fragments.push(script.finish(host));
                     }
                 }
-                "script" | "scripts" if shell => {
+                "script" | "scripts" if !shell => {
+                    parsed
+                        .diagnostics
+                        .push(super::packer::windows_files_note(&what));
+                }
+                "script" | "scripts" => {
                     for template in &templates {
                         file(*template, bytes, parsed);
                     }
@@ -373,13 +378,9 @@ fn provisioners(
             }
         }
         if kind != "shell-local" {
-            // PowerShell is read, but its requests are not taken as boot code (as in a JSON
-            // template).
-            let run = if kind == "shell" {
-                (fragments..parsed.fragments.len()).collect()
-            } else {
-                Vec::new()
-            };
+            // What a shell or PowerShell provisioner runs on the build instance is its boot code;
+            // a cmd.exe one is not read, and says so (`unread`).
+            let run = (fragments..parsed.fragments.len()).collect();
             remote.push(Provisioner {
                 fragments: run,
                 files: files..parsed.referenced.len(),
