@@ -19,6 +19,19 @@ fn findings(dir: &str) -> Vec<serde_json::Value> {
     report["findings"].as_array().unwrap().clone()
 }
 
+/// Each (fixture, line, chain): the finding on that line has that origin chain, as JSON.
+fn check_chains(expect: &[(&str, u64, &str)]) {
+    for &(path, line, chain) in expect {
+        let found = findings(path);
+        let finding = found
+            .iter()
+            .find(|f| f["line"] == line)
+            .unwrap_or_else(|| panic!("{path}:{line}: no finding"));
+        let want: serde_json::Value = serde_json::from_str(chain).unwrap();
+        assert_eq!(finding["origin"], want, "{path}:{line}");
+    }
+}
+
 /// The layer a CI fixture's findings must start their origin chain with, by its directory.
 fn layer_for(path: &str) -> &'static str {
     [
@@ -95,15 +108,7 @@ fn chains_name_the_job_and_the_step() {
             r#"[{"key":"powershell","layer":"jenkinsfile","name":"probe"}]"#,
         ),
     ];
-    for (path, line, chain) in expect {
-        let found = findings(path);
-        let finding = found
-            .iter()
-            .find(|f| f["line"] == line)
-            .unwrap_or_else(|| panic!("{path}:{line}: no finding"));
-        let want: serde_json::Value = serde_json::from_str(chain).unwrap();
-        assert_eq!(finding["origin"], want, "{path}:{line}");
-    }
+    check_chains(&expect);
 }
 
 /// Windows user data names its section, EC2Launch v2 its task and input, after the layers the
@@ -135,15 +140,7 @@ fn windows_user_data_chains_name_the_section_or_task() {
                 {"key":"inputs[0]","layer":"ec2launch-v2","name":"tasks[0]"}]"#,
         ),
     ];
-    for (path, line, chain) in expect {
-        let found = findings(path);
-        let finding = found
-            .iter()
-            .find(|f| f["line"] == line)
-            .unwrap_or_else(|| panic!("{path}:{line}: no finding"));
-        let want: serde_json::Value = serde_json::from_str(chain).unwrap();
-        assert_eq!(finding["origin"], want, "{path}:{line}");
-    }
+    check_chains(&expect);
 }
 
 /// Every request finding in the provisioning and infrastructure fixtures starts its origin
@@ -280,13 +277,5 @@ fn provisioning_chains_name_what_holds_the_request() {
             r#"[{"key":"user_data","layer":"terraform"}]"#,
         ),
     ];
-    for (path, line, chain) in expect {
-        let found = findings(path);
-        let finding = found
-            .iter()
-            .find(|f| f["line"] == line)
-            .unwrap_or_else(|| panic!("{path}:{line}: no finding"));
-        let want: serde_json::Value = serde_json::from_str(chain).unwrap();
-        assert_eq!(finding["origin"], want, "{path}:{line}");
-    }
+    check_chains(&expect);
 }

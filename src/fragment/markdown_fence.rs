@@ -329,6 +329,23 @@ fn fenced_blocks(bytes: &[u8]) -> Vec<Block> {
 /// The tagged code blocks of a reStructuredText text: `.. code-block:: LANG`, `.. code:: LANG`,
 /// `.. sourcecode:: LANG` (an untagged `::` literal block is not returned).
 pub fn rst_blocks(bytes: &[u8]) -> Vec<Block> {
+    let mut blocks = rst_code_blocks(bytes);
+    blocks.retain(|b| !b.tag.is_empty());
+    blocks
+}
+
+/// The code blocks of a reStructuredText text without a language, which are not read: literal
+/// blocks (a paragraph ending `::`, or `::` alone) and code directives with no language. The
+/// caller counts those that mention the metadata service.
+pub fn untagged_rst_blocks(bytes: &[u8]) -> Vec<Block> {
+    let mut blocks = rst_code_blocks(bytes);
+    blocks.retain(|b| b.tag.is_empty());
+    blocks
+}
+
+/// Every code block of a reStructuredText text: code directives, tagged or not, and literal
+/// blocks (untagged). Another directive (`.. note::`) holds prose.
+fn rst_code_blocks(bytes: &[u8]) -> Vec<Block> {
     let all = lines(bytes);
     let mut blocks = Vec::new();
     let mut i = 0;
@@ -336,12 +353,16 @@ pub fn rst_blocks(bytes: &[u8]) -> Vec<Block> {
         let Some(&line) = all.get(i) else { break };
         let text = body(bytes, line);
         let indent = spaces(text);
-        let directive = String::from_utf8_lossy(text.get(indent..).unwrap_or_default());
-        let tag = ["code-block::", "code::", "sourcecode::"]
-            .iter()
-            .find_map(|d| directive.strip_prefix("..")?.trim_start().strip_prefix(d))
-            .map(|lang| tag_of(lang.as_bytes()));
-        let Some(tag) = tag.filter(|t| !t.is_empty()) else {
+        let content = text.get(indent..).unwrap_or_default().trim_ascii_end();
+        let directive = String::from_utf8_lossy(content);
+        let tag = match directive.strip_prefix("..") {
+            Some(rest) => ["code-block::", "code::", "sourcecode::"]
+                .iter()
+                .find_map(|d| rest.trim_start().strip_prefix(d))
+                .map(|lang| tag_of(lang.as_bytes())),
+            None => content.ends_with(b"::").then(String::new),
+        };
+        let Some(tag) = tag else {
             i += 1;
             continue;
         };
@@ -397,134 +418,53 @@ pub fn rst_blocks(bytes: &[u8]) -> Vec<Block> {
     blocks
 }
 
-/// The code blocks of a reStructuredText text without a language, which are not read: literal
-/// blocks (a paragraph ending `::`, or `::` alone) and code directives with no language. The
-/// caller counts those that mention the metadata service.
-pub fn untagged_rst_blocks(bytes: &[u8]) -> Vec<Block> {
-    let all = lines(bytes);
-    let mut blocks = Vec::new();
-    let mut i = 0;
-    while i < all.len() {
-        let Some(&line) = all.get(i) else { break };
-        let text = body(bytes, line);
-        let indent = spaces(text);
-        let content = text.get(indent..).unwrap_or_default().trim_ascii_end();
-        let directive = String::from_utf8_lossy(content);
-        let opens = match directive.strip_prefix("..") {
-            // Another directive (`.. note::`) holds prose; a code directive with a language is
-            // read (`rst_blocks`).
-            Some(rest) => ["code-block::", "code::", "sourcecode::"]
-                .iter()
-                .any(|d| rest.trim() == d.trim_end()),
-            None => content.ends_with(b"::"),
-        };
-        if !opens {
-            i += 1;
-            continue;
-        }
-        let mut j = i + 1;
-        while all.get(j).is_some_and(|&l| is_blank(body(bytes, l))) {
-            j += 1;
-        }
-        let content_indent = all.get(j).map_or(0, |&l| spaces(body(bytes, l)));
-        if content_indent <= indent {
-            i += 1;
-            continue;
-        }
-        let mut raw = Vec::new();
-        while let Some(&next) = all.get(j) {
-            let t = body(bytes, next);
-            if !is_blank(t) && spaces(t) < content_indent {
-                break;
-            }
-            raw.push((next, spaces(t).min(content_indent)));
-            j += 1;
-        }
-        blocks.push(Block {
-            lines: content_lines(bytes, &raw, false),
-            tag: String::new(),
-            line: i,
-            prefix: " ".repeat(content_indent),
-            closed: true,
-        });
-        i = j.max(i + 1);
-    }
+/// The tagged source blocks of an AsciiDoc text: `[source,LANG]` followed by a `----` block.
+pub fn asciidoc_blocks(bytes: &[u8]) -> Vec<Block> {
+    let mut blocks = asciidoc_delimited_blocks(bytes);
+    blocks.retain(|b| !b.tag.is_empty());
     blocks
 }
 
 /// The listing (`----`) and literal (`....`) blocks of an AsciiDoc text that no `[source,LANG]`
 /// tags, which are not read. The caller counts those that mention the metadata service.
 pub fn untagged_asciidoc_blocks(bytes: &[u8]) -> Vec<Block> {
+    let mut blocks = asciidoc_delimited_blocks(bytes);
+    blocks.retain(|b| b.tag.is_empty());
+    blocks
+}
+
+/// Every listing (`----`) and literal (`....`) block of an AsciiDoc text, tagged with the
+/// language of a `[source,LANG]` line right before a listing block (else untagged).
+fn asciidoc_delimited_blocks(bytes: &[u8]) -> Vec<Block> {
     let all = lines(bytes);
     let mut blocks = Vec::new();
     let mut i = 0;
     while i < all.len() {
         let Some(&line) = all.get(i) else { break };
         let delimiter = body(bytes, line);
-        let opens = delimiter.len() >= 4
-            && (delimiter.iter().all(|b| *b == b'-') || delimiter.iter().all(|b| *b == b'.'));
+        let listing = delimiter.iter().all(|b| *b == b'-');
+        let opens = delimiter.len() >= 4 && (listing || delimiter.iter().all(|b| *b == b'.'));
         if !opens {
             i += 1;
             continue;
         }
-        let tagged = i
+        let tag = i
             .checked_sub(1)
             .and_then(|k| all.get(k))
-            .map(|&l| String::from_utf8_lossy(body(bytes, l)).trim().to_owned())
-            .and_then(|attribute| {
-                let inner = attribute
+            .filter(|_| listing)
+            .and_then(|&l| {
+                let text = String::from_utf8_lossy(body(bytes, l));
+                let inner = text
+                    .trim()
                     .strip_prefix("[source")?
                     .strip_suffix(']')?
                     .to_owned();
-                Some(!tag_of(inner.trim_start().strip_prefix(',')?.as_bytes()).is_empty())
+                Some(tag_of(inner.trim_start().strip_prefix(',')?.as_bytes()))
             })
-            .unwrap_or(false);
-        let mut raw = Vec::new();
-        let mut j = i + 1;
-        while let Some(&next) = all.get(j) {
-            if body(bytes, next) == delimiter {
-                break;
-            }
-            raw.push((next, 0));
-            j += 1;
-        }
-        if !tagged {
-            blocks.push(Block {
-                lines: content_lines(bytes, &raw, false),
-                tag: String::new(),
-                line: i,
-                prefix: String::new(),
-                closed: j < all.len(),
-            });
-        }
-        i = j + 1;
-    }
-    blocks
-}
-
-/// The tagged source blocks of an AsciiDoc text: `[source,LANG]` followed by a `----` block.
-pub fn asciidoc_blocks(bytes: &[u8]) -> Vec<Block> {
-    let all = lines(bytes);
-    let mut blocks = Vec::new();
-    let mut i = 0;
-    while i < all.len() {
-        let Some(&line) = all.get(i) else { break };
-        let text = String::from_utf8_lossy(body(bytes, line));
-        let tag = text
-            .trim()
-            .strip_prefix("[source")
-            .and_then(|t| t.strip_suffix(']'))
-            .and_then(|t| t.trim_start().strip_prefix(','))
-            .map(|t| tag_of(t.as_bytes()));
-        let delimiter = all.get(i + 1).map(|&l| body(bytes, l));
-        let opened = delimiter.filter(|d| d.len() >= 4 && d.iter().all(|b| *b == b'-'));
-        let (Some(tag), Some(delimiter)) = (tag.filter(|t| !t.is_empty()), opened) else {
-            i += 1;
-            continue;
-        };
+            .unwrap_or_default();
         let mut raw = Vec::new();
         let mut closed = false;
-        let mut j = i + 2;
+        let mut j = i + 1;
         while let Some(&next) = all.get(j) {
             if body(bytes, next) == delimiter {
                 closed = true;
@@ -537,8 +477,8 @@ pub fn asciidoc_blocks(bytes: &[u8]) -> Vec<Block> {
         blocks.push(Block {
             lines: content_lines(bytes, &raw, console),
             prefix: if console { "$ ".into() } else { String::new() },
+            line: if tag.is_empty() { i } else { i - 1 },
             tag,
-            line: i,
             closed,
         });
         i = j + 1;
