@@ -59,6 +59,29 @@ pub fn read(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
     }
 }
 
+/// The kinds of object this reader (or eksctl's, `ClusterConfig`) reads anything from; a
+/// document of another kind is not parsed (a Cluster API `KubeadmControlPlane` or `ClusterClass`
+/// names `AWSMachineTemplate`, which makes it look worth reading). Keep it with `read`'s arms.
+pub const READ_KINDS: &[&str] = &[
+    "Secret",
+    "MachinePool",
+    "MachineDeployment",
+    "ConfigMap",
+    "AWSMachineTemplate",
+    "AWSMachine",
+    "AWSMachinePool",
+    "AWSManagedMachinePool",
+    "Pod",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "Job",
+    "ReplicationController",
+    "CronJob",
+    "ClusterConfig",
+];
+
 /// The object's namespace: `metadata.namespace`, else `default`.
 fn namespace_of(document: Node, bytes: &[u8]) -> String {
     yaml::get(document, bytes, "metadata")

@@ -27,7 +27,9 @@ pub fn parse_kept(bytes: &[u8], host: HostId, worth_reading: &dyn Fn(&[u8]) -> b
     let format = if is_json(bytes) { "JSON" } else { "YAML" };
     let mut broken = false;
     // One run of documents at a time (see `yaml::read_documents`).
-    let worth_reading = |document: &[u8]| worth_reading(document) || names_secret(document);
+    let worth_reading = |document: &[u8]| {
+        (worth_reading(document) && !read_for_nothing(document)) || names_secret(document)
+    };
     let read = yaml::read_documents_kept(bytes, &worth_reading, |tree| {
         broken |= tree.root_node().has_error();
         if !broken {
@@ -90,28 +92,8 @@ fn read_document(document: tree_sitter::Node, bytes: &[u8], host: HostId, parsed
 /// list: then a deeper `kind: Secret` is in a value (a Cluster API `ClusterResourceSet`'s
 /// ConfigMap carries whole manifests as text), which nothing reads as a Secret.
 fn names_secret(document: &[u8]) -> bool {
-    let own_kinds: Vec<&[u8]> = document
-        .split(|&b| b == b'\n')
-        .filter_map(|line| line.strip_prefix(b"kind:"))
-        .map(|kind| {
-            // A comment after the value ends it.
-            let kind =
-                memchr::memmem::find(kind, b" #").map_or(kind, |at| kind.get(..at).unwrap_or(kind));
-            let kind = kind.trim_ascii();
-            let unquoted = kind
-                .strip_prefix(b"\"")
-                .and_then(|k| k.strip_suffix(b"\""))
-                .or_else(|| kind.strip_prefix(b"'").and_then(|k| k.strip_suffix(b"'")));
-            unquoted.unwrap_or(kind)
-        })
-        .collect();
-    // Trusted only when each is a plain word (not a tag, an alias or a flow collection).
-    let plain = |kind: &&[u8]| !kind.is_empty() && kind.iter().all(u8::is_ascii_alphanumeric);
-    if !own_kinds.is_empty()
-        && own_kinds.iter().all(plain)
-        && own_kinds.iter().all(|kind| !kind.ends_with(b"List"))
-    {
-        return own_kinds.contains(&b"Secret".as_slice());
+    if let Some(kinds) = own_kinds(document).filter(|k| k.iter().all(|k| !k.ends_with(b"List"))) {
+        return kinds.contains(&b"Secret".as_slice());
     }
     memchr::memmem::find_iter(document, b"Secret").any(|at| {
         let before = document.get(..at).unwrap_or_default();
@@ -137,6 +119,47 @@ fn names_secret(document: &[u8]) -> bool {
     })
 }
 
+/// The kinds a document says it is on unindented `kind:` lines (a key given twice is there
+/// twice), when there is one and each is a plain word (not a tag, an alias or a flow
+/// collection); else `None`.
+fn own_kinds(document: &[u8]) -> Option<Vec<&[u8]>> {
+    let kinds: Vec<&[u8]> = document
+        .split(|&b| b == b'\n')
+        .filter_map(|line| line.strip_prefix(b"kind:"))
+        .map(|kind| {
+            // A comment after the value ends it.
+            let kind =
+                memchr::memmem::find(kind, b" #").map_or(kind, |at| kind.get(..at).unwrap_or(kind));
+            let kind = kind.trim_ascii();
+            let unquoted = kind
+                .strip_prefix(b"\"")
+                .and_then(|k| k.strip_suffix(b"\""))
+                .or_else(|| kind.strip_prefix(b"'").and_then(|k| k.strip_suffix(b"'")));
+            unquoted.unwrap_or(kind)
+        })
+        .collect();
+    let plain = |kind: &&[u8]| !kind.is_empty() && kind.iter().all(u8::is_ascii_alphanumeric);
+    (!kinds.is_empty() && kinds.iter().all(plain)).then_some(kinds)
+}
+
+/// Whether a document is a Kubernetes object (an unindented `apiVersion:` and `kind:`) of a kind
+/// nothing here reads (`kubernetes::READ_KINDS`; a list's items may be any): it need not be
+/// parsed, whatever words it holds.
+fn read_for_nothing(document: &[u8]) -> bool {
+    let api_version = document
+        .split(|&b| b == b'\n')
+        .any(|line| line.starts_with(b"apiVersion:"));
+    api_version
+        && own_kinds(document).is_some_and(|kinds| {
+            kinds.iter().all(|kind| {
+                !kind.ends_with(b"List")
+                    && !kubernetes::READ_KINDS
+                        .iter()
+                        .any(|read| read.as_bytes() == *kind)
+            })
+        })
+}
+
 /// Whether a file is JSON rather than YAML: its first character (after a byte order mark and
 /// blanks) opens an object or an array.
 fn is_json(bytes: &[u8]) -> bool {
@@ -147,6 +170,84 @@ fn is_json(bytes: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A document of a kind the Kubernetes reader reads nothing from is not parsed; the kinds it
+    /// reads are all in `READ_KINDS`: a document holding what any of its arms looks at yields
+    /// something only for those kinds.
+    #[test]
+    fn kinds_read_for_nothing_are_not_parsed() {
+        let document = |api: &str, kind: &str| {
+            format!(
+                "apiVersion: {api}\nkind: {kind}\nmetadata:\n  name: x\ndata:\n  x.sh: \"#!/bin/sh\\ncurl http://169.254.169.254/\"\nstringData:\n  value: \"#!/bin/sh\\necho\"\nspec:\n  containers:\n    - name: c\n      command: [sh, -c, \"curl http://169.254.169.254/\"]\n  template:\n    spec:\n      containers:\n        - name: c\n          command: [sh, -c, \"curl http://169.254.169.254/\"]\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers:\n            - name: c\n              command: [sh, -c, \"curl http://169.254.169.254/\"]\n  instanceMetadataOptions:\n    httpTokens: optional\n  nodeGroups:\n    - name: ng\n      instanceType: t3.large\n"
+            )
+        };
+        // Written out here, not taken from `READ_KINDS`, so that a kind missing there shows.
+        let kinds = [
+            "Secret",
+            "ConfigMap",
+            "Pod",
+            "Deployment",
+            "StatefulSet",
+            "DaemonSet",
+            "ReplicaSet",
+            "Job",
+            "ReplicationController",
+            "CronJob",
+            "MachinePool",
+            "MachineDeployment",
+            "AWSMachineTemplate",
+            "AWSMachine",
+            "AWSMachinePool",
+            "AWSManagedMachinePool",
+            "ClusterConfig",
+            "KubeadmControlPlane",
+            "KubeadmConfigTemplate",
+            "ClusterClass",
+            "Cluster",
+            "AWSCluster",
+            "Service",
+            "Ingress",
+            "Role",
+        ];
+        let mut yielded = 0;
+        for kind in kinds {
+            for api in [
+                "v1",
+                "apps/v1",
+                "batch/v1",
+                "cluster.x-k8s.io/v1beta1",
+                "infrastructure.cluster.x-k8s.io/v1beta2",
+                "eksctl.io/v1alpha5",
+            ] {
+                let text = document(api, kind);
+                // Read whole, past the filter this test holds to the readers.
+                let mut parsed = Parsed::default();
+                let tree = yaml::parse_tree(text.as_bytes()).unwrap();
+                for node in yaml::documents(&tree) {
+                    read_document(node, text.as_bytes(), 0, &mut parsed);
+                }
+                let found = !parsed.fragments.is_empty()
+                    || !parsed.embedded.is_empty()
+                    || !parsed.settings.is_empty()
+                    || !parsed.links.is_empty();
+                let read = kubernetes::READ_KINDS.contains(&kind);
+                assert!(!found || read, "{api} {kind} yields something");
+                yielded += usize::from(found);
+                assert_eq!(read_for_nothing(text.as_bytes()), !read, "{kind}");
+            }
+        }
+        // Every kind read yields something from the document, under some API version.
+        assert!(yielded >= kubernetes::READ_KINDS.len(), "{yielded}");
+        // Not a Kubernetes object, a list, or a kind not written plainly: read as before.
+        for other in [
+            "kind: KubeadmControlPlane\nspec: {}\n",
+            "apiVersion: v1\nkind: List\nitems: []\n",
+            "apiVersion: v1\nkind: !!str KubeadmControlPlane\n",
+            "{\"apiVersion\": \"v1\", \"kind\": \"ClusterClass\"}",
+        ] {
+            assert!(!read_for_nothing(other.as_bytes()), "{other}");
+        }
+    }
 
     #[test]
     fn secrets_are_worth_reading_whatever_they_hold() {
