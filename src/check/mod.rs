@@ -102,6 +102,8 @@ pub enum Outcome {
         notes: Vec<Note>,
         /// Other files this one makes instances run (Terraform `file()`), to check as user data.
         referenced: Vec<PathBuf>,
+        /// Where to look for a referenced file when it is not there: (the path, the other place).
+        referenced_fallbacks: Vec<(PathBuf, PathBuf)>,
         /// Notes on settings whose values could not be read, which what other files say (an
         /// input variable's declaration) may change: said once the pass across files is done.
         setting_notes: Vec<Note>,
@@ -432,6 +434,7 @@ fn conclude(prepared: &Prepared, settings: &CheckSettings, external: &External) 
         notes,
         setting_notes,
         referenced: read.referenced.clone(),
+        referenced_fallbacks: read.referenced_fallbacks.clone(),
         links: Box::new(links),
         summaries,
         unresolved_dependencies,

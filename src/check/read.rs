@@ -30,6 +30,8 @@ pub(super) struct Read {
     pub defined: Vec<Defined>,
     /// Other files this one makes instances run, as paths from the scan's directory.
     pub referenced: Vec<PathBuf>,
+    /// Where to look for a referenced file when it is not there (`Parsed::referenced_fallbacks`).
+    pub referenced_fallbacks: Vec<(PathBuf, PathBuf)>,
     /// Notes for the user where the file, or part of it, could not be read (said of the file:
     /// a decoded value not read leaves the file partly analysed).
     pub notes: Vec<Note>,
@@ -65,6 +67,7 @@ pub(super) fn read(source: &SourceFile, kind: frontend::Kind, prefilter: &Prefil
         facts: Vec::new(),
         defined: Vec::new(),
         referenced: Vec::new(),
+        referenced_fallbacks: Vec::new(),
         notes: Vec::new(),
         not_run: Vec::new(),
         container_side: Vec::new(),
@@ -189,15 +192,22 @@ impl Read {
             .extend(parsed.variables.into_iter().map(|v| (host, v)));
         self.dependencies.extend(parsed.dependencies);
         let first_referenced = self.referenced.len();
+        let from_here = |p: PathBuf| {
+            // `../files/x` (an Ansible role's file) is said without its detour.
+            if p.components().any(|c| c == std::path::Component::ParentDir) {
+                crate::walk::lexical(&dir.join(p))
+            } else {
+                dir.join(p)
+            }
+        };
         self.referenced
-            .extend(parsed.referenced.into_iter().map(|p| {
-                // `../files/x` (an Ansible role's file) is said without its detour.
-                if p.components().any(|c| c == std::path::Component::ParentDir) {
-                    crate::walk::lexical(&dir.join(p))
-                } else {
-                    dir.join(p)
-                }
-            }));
+            .extend(parsed.referenced.into_iter().map(from_here));
+        self.referenced_fallbacks.extend(
+            parsed
+                .referenced_fallbacks
+                .into_iter()
+                .map(|(path, other)| (from_here(path), from_here(other))),
+        );
         let first_fragment = self.fragments.len();
         // An exec-form Dockerfile command runs in a container like the rest of the Dockerfile.
         let in_container = self

@@ -235,7 +235,8 @@ fn task(item: Node, bytes: &[u8], at: Place, depth: usize, parsed: &mut Parsed) 
 
 /// A `script` task: the file it names (its first word: the rest are its arguments) is copied to
 /// the host and run there, so it is read as a script of its own — from the role's `files/` for a
-/// role's task file, else from the playbook's directory (a file that is not found gets a note).
+/// role's task file, else from the playbook's `files/` or, when it is not there, the playbook's
+/// directory, as Ansible looks (a file that is not found gets a note).
 fn script_task(value: Node, args: Option<Node>, bytes: &[u8], files: &str, parsed: &mut Parsed) {
     let Some(line) = command_string(value, args, bytes) else {
         return;
@@ -255,12 +256,20 @@ fn script_task(value: Node, args: Option<Node>, bytes: &[u8], files: &str, parse
         )));
         return;
     }
-    let path = if path.starts_with('/') {
-        path.to_owned()
+    if path.starts_with('/') {
+        parsed.referenced.push(std::path::PathBuf::from(path));
+    } else if files.is_empty() {
+        // A playbook's: Ansible looks in the playbook's `files/` first, then beside it.
+        let in_files = std::path::PathBuf::from(format!("files/{path}"));
+        parsed.referenced.push(in_files.clone());
+        parsed
+            .referenced_fallbacks
+            .push((in_files, std::path::PathBuf::from(path)));
     } else {
-        format!("{files}{path}")
-    };
-    parsed.referenced.push(std::path::PathBuf::from(path));
+        parsed
+            .referenced
+            .push(std::path::PathBuf::from(format!("{files}{path}")));
+    }
 }
 
 /// The string a module runs: its free-form value, or `cmd:` in its mapping or in `args:`.

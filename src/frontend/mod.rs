@@ -199,6 +199,10 @@ pub struct Parsed {
     pub unparsed: Vec<HostSpan>,
     /// Other files that this one makes run as user data (Terraform `file()`).
     pub referenced: Vec<PathBuf>,
+    /// Where to look for a referenced file (a path of `referenced`) when it is not there: an
+    /// Ansible playbook's `script` is looked for in its `files/` directory first, then beside
+    /// it. Pairs of (the path as referenced, the other place), from this file's directory.
+    pub referenced_fallbacks: Vec<(PathBuf, PathBuf)>,
     /// Instance metadata settings declared in this host (see `crate::model::setting`).
     pub settings: Vec<crate::model::setting::MetadataSetting>,
     /// Packages this host declares, pins or installs (see `crate::model::dependency`).

@@ -103,16 +103,26 @@ impl Scan<'_> {
     /// Checks, as user data, the files that scanned files make instances run and that were not
     /// read already (a `.tpl` template is not a shell file by name).
     pub fn referenced_files(&self) {
-        let referenced = {
+        let (referenced, fallbacks) = {
             let mut results = self
                 .results
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
-            std::mem::take(&mut results.referenced)
+            (
+                std::mem::take(&mut results.referenced),
+                std::mem::take(&mut results.referenced_fallbacks),
+            )
         };
         // Each path once, even when several files name it (and it cannot be read).
         let mut tried = std::collections::HashSet::new();
         for (path, root) in referenced {
+            // Nothing there: the other place its file says to look (an Ansible playbook's
+            // `script` beside the playbook rather than in its `files/`).
+            let absent = |p: &Path| matches!(std::fs::symlink_metadata(p), Err(e) if e.kind() == io::ErrorKind::NotFound);
+            let path = match fallbacks.get(&path) {
+                Some(other) if absent(&path) => other.clone(),
+                _ => path,
+            };
             let normalized = crate::walk::lexical(&path);
             if !tried.insert(normalized.clone()) {
                 continue;
@@ -283,6 +293,7 @@ impl Scan<'_> {
                 notes,
                 setting_notes,
                 referenced,
+                referenced_fallbacks,
                 links,
                 summaries,
                 unresolved_dependencies,
@@ -315,6 +326,7 @@ impl Scan<'_> {
                     r.read.insert(crate::walk::lexical(&shown));
                     r.referenced
                         .extend(referenced.into_iter().map(|p| (p, root.to_path_buf())));
+                    r.referenced_fallbacks.extend(referenced_fallbacks);
                     r.statistics.parsed += 1;
                     r.statistics.add_front_end(read_as.name(), took);
                     r.statistics.findings += findings.len();

@@ -179,6 +179,8 @@ pub struct Results {
     pub files: Vec<Checked>,
     /// Files other files make instances run (Terraform `file()`), with the root they came from.
     referenced: Vec<(PathBuf, PathBuf)>,
+    /// Where to look for a referenced file when it is not there, by its path.
+    referenced_fallbacks: std::collections::HashMap<PathBuf, PathBuf>,
     /// Every file a front end read (normalized, `crate::walk::lexical`), to check each
     /// referenced file once and to know a referenced file that is clean.
     read: std::collections::HashSet<PathBuf>,
