@@ -96,7 +96,7 @@ pub fn run(args: Args) -> io::Result<Status> {
 
 /// `--migration`: the settings table (or JSON) instead of findings, with what was not analysed.
 fn migration(args: &Args, mut results: Results, fail_on_skipped: bool) -> io::Result<Status> {
-    let mut out = io::stdout().lock();
+    let mut out = io::BufWriter::new(io::stdout().lock());
     let (summaries, applications) = results.setting_summaries();
     let (_, mut diagnostics, _) = results.into_reports();
     diagnostics.sort_by(|a, b| a.path.cmp(&b.path).then(a.message.cmp(&b.message)));
@@ -106,6 +106,7 @@ fn migration(args: &Args, mut results: Results, fail_on_skipped: bool) -> io::Re
     } else {
         report::migration::write_human(&mut out, &summaries, &applications, &diagnostics)?;
     }
+    out.flush()?;
     let unanalysed = fail_on_skipped && diagnostics.iter().any(|d| d.kind.is_unanalysed());
     Ok(if unanalysed {
         Status::Findings
@@ -279,7 +280,9 @@ fn finish(
     ending: Ending,
     mut results: Results,
 ) -> io::Result<Status> {
-    let mut out = io::stdout().lock();
+    // Buffered: the standard handle writes every line with a system call of its own (4,800 for
+    // the generated corpus's JSON report, about 10 ms at the end of a 130 ms run).
+    let mut out = io::BufWriter::new(io::stdout().lock());
     let mut stderr = io::stderr().lock();
     // `--fix -` is a filter: standard output carries the (fixed) script and nothing else.
     let filter = args.fix && args.paths.iter().any(|p| p == Path::new("-"));
@@ -301,12 +304,14 @@ fn finish(
     let (mut files, mut diagnostics, mut stats) = results.into_reports();
     diagnostics.sort_by(|a, b| a.path.cmp(&b.path).then(a.message.cmp(&b.message)));
     stats.elapsed = ending.started.elapsed();
+    out.flush()?;
     print_diagnostics(&mut stderr, &diagnostics, args.output_format())?;
     let nothing_scanned = stats.files_read == 0 && stats.parsed == 0;
     let failed = nothing_scanned && !diagnostics.is_empty();
     let unanalysed = ending.fail_on_skipped && diagnostics.iter().any(|d| d.kind.is_unanalysed());
     if let Some(path) = &args.write_baseline {
         // Written either way; a file not analysed (under --fail-on-skipped) fails it like a finding.
+        out.flush()?;
         let status = write_baseline(args, path, &files, &mut stats, failed, &mut stderr)?;
         return Ok(match status {
             Status::Clean if unanalysed => Status::Findings,
@@ -533,6 +538,8 @@ fn print_fixes(
     if args.quiet {
         log.clear();
     }
+    // What went to standard output comes first on a terminal that shows both.
+    out.flush()?;
     for line in log {
         if to_stdout {
             writeln!(out, "{line}")?;
