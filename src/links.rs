@@ -13,7 +13,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::model::links::{
-    Boot, BootedBy, External, FileLinks, LinkedSetting, NamedUserData, ObjectRef, Site,
+    Boot, BootedBy, External, FileLinks, LinkedSetting, NamedUserData, ObjectRef, Site, BOOT_KINDS,
 };
 use crate::model::Related;
 
@@ -324,29 +324,39 @@ struct Search<'a> {
 }
 
 impl<'a> Search<'a> {
-    /// The Secrets of the machine sets whose infrastructure object is `object` (CAPA).
+    /// The boot data (bootstrap Secrets and configurations) of the machine sets whose
+    /// infrastructure object is `object` (CAPA).
     fn machine_sets(&mut self, files: &'a [LinkFile], object: &ObjectRef) {
-        for (namespace, secret, infra) in files.iter().flat_map(|f| &f.links.machines) {
+        for (boot, infra) in files.iter().flat_map(|f| &f.links.machines) {
             if infra.as_ref() != Some(object) {
                 continue;
             }
             self.found_any = true;
-            let Some(secret) = secret else {
-                self.unread.push("a machine set that uses it takes its boot data from a bootstrap provider, not from a Secret in the scanned tree".to_owned());
+            let Some(boot) = boot else {
+                self.unread.push("a machine set that uses it names neither a bootstrap Secret nor a bootstrap configuration".to_owned());
                 continue;
             };
-            let mut named_secret = false;
+            let mut named = false;
             for (g, other) in files.iter().enumerate() {
-                for (object, secret_sites) in &other.links.secrets {
-                    if &object.name == secret && &object.namespace == namespace {
-                        named_secret = true;
-                        self.found.add(g, secret_sites);
-                    }
+                for data in other.links.secrets.iter().filter(|d| &d.object == boot) {
+                    named = true;
+                    self.found.add(g, &data.sites);
+                    self.unread.extend(data.unread.iter().cloned());
                 }
             }
-            if !named_secret {
+            if !named && !BOOT_KINDS.contains(&boot.kind.as_str()) {
                 self.unread.push(format!(
-                    "its bootstrap Secret `{secret}` (namespace `{namespace}`) is not in the scanned tree"
+                    "its bootstrap configuration {} `{}` (namespace `{}`) is of a kind imds-lint does not read",
+                    boot.kind, boot.name, boot.namespace
+                ));
+            } else if !named {
+                let what = match boot.kind.as_str() {
+                    "Secret" => "Secret".to_owned(),
+                    kind => format!("configuration {kind}"),
+                };
+                self.unread.push(format!(
+                    "its bootstrap {what} `{}` (namespace `{}`) is not in the scanned tree",
+                    boot.name, boot.namespace
                 ));
             }
         }
@@ -661,6 +671,14 @@ mod tests {
         }
     }
 
+    fn boot_data(object: ObjectRef, sites: Vec<Site>) -> crate::model::links::BootData {
+        crate::model::links::BootData {
+            object,
+            sites,
+            unread: Vec::new(),
+        }
+    }
+
     fn none(_: &Path) -> Named {
         Named::Unread
     }
@@ -669,15 +687,14 @@ mod tests {
     fn capa_links_by_kind_name_and_namespace() {
         let secrets = FileLinks {
             secrets: vec![
-                (object("Secret", "boot", "a"), vec![site(10, 3)]),
-                (object("Secret", "boot", "b"), vec![site(20, 5)]),
+                boot_data(object("Secret", "boot", "a"), vec![site(10, 3)]),
+                boot_data(object("Secret", "boot", "b"), vec![site(20, 5)]),
             ],
             ..FileLinks::default()
         };
         let machines = FileLinks {
             machines: vec![(
-                "a".to_owned(),
-                Some("boot".to_owned()),
+                Some(object("Secret", "boot", "a")),
                 Some(object("AWSManagedMachinePool", "pool", "a")),
             )],
             ..FileLinks::default()
@@ -735,8 +752,7 @@ mod tests {
     fn a_missing_secret_is_named() {
         let machines = FileLinks {
             machines: vec![(
-                "a".to_owned(),
-                Some("boot".to_owned()),
+                Some(object("Secret", "boot", "a")),
                 Some(object("AWSMachineTemplate", "t", "a")),
             )],
             settings: vec![setting(

@@ -267,6 +267,18 @@ fn provisioning_chains_name_what_holds_the_request() {
             r#"[{"key":"containers","layer":"k8s-container","name":"wget-argv"}]"#,
         ),
         (
+            "fixtures/hosts/kubernetes/kubeadmconfigtemplate.yaml",
+            11,
+            r#"[{"key":"preKubeadmCommands","layer":"k8s-bootstrap","name":"KubeadmConfigTemplate/workers"}]"#,
+        ),
+        (
+            "fixtures/hosts/kubernetes/kubeadmcontrolplane.yaml",
+            21,
+            r#"[{"key":"files","layer":"k8s-bootstrap","name":"KubeadmControlPlane/demo-control-plane"},
+                {"layer":"files","name":"/usr/local/bin/region.sh"},
+                {"column":10,"layer":"base64","line":2}]"#,
+        ),
+        (
             "fixtures/hosts/cloud-init/write-files-scripts.yaml",
             12,
             r#"[{"key":"content","layer":"write_files","name":"/usr/local/bin/fetch-az"}]"#,

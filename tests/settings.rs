@@ -246,6 +246,20 @@ fn capa_fix_is_safe_once_the_linked_secret_is_read_and_clean() {
         ),
         "{said}"
     );
+    // A MachineDeployment whose bootstrap configuration (`configRef`) is not in the tree: the same.
+    let missing = scan(&["capa-boot/kubeadm-config-missing"]);
+    let imds010 = only(&missing, "IMDS010");
+    assert_eq!(imds010["fix"]["applicability"], "unsafe");
+    assert_eq!(
+        imds010["fix"]["message"],
+        "Set `httpTokens` to `required` (unsafe: its bootstrap configuration KubeadmConfigTemplate `workers` (namespace `capa-kubeadm-missing`) is not in the scanned tree)"
+    );
+    // One whose configuration writes a file from a Secret: that file is named, unread.
+    let from_secret = scan(&["capa-boot/kubeadm-config-content-from"]);
+    assert_eq!(
+        only(&from_secret, "IMDS010")["fix"]["message"],
+        "Set `httpTokens` to `required` (unsafe: the file `/usr/local/bin/tune.sh` of its bootstrap configuration NodeadmConfigTemplate/workers takes its content from the Secret `node-tuning`, which is not read)"
+    );
 }
 
 #[test]

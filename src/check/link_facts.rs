@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use super::read::Read;
 use super::{Checking, SETTING_HERE, TOKENLESS_HERE};
 use crate::fragment::Fragment;
-use crate::model::links::{Fact, FileLinks, LinkedSetting, NamedUserData, ObjectRef, Site};
+use crate::model::links::{
+    BootData, Fact, FileLinks, LinkedSetting, NamedUserData, ObjectRef, Site,
+};
 use crate::model::setting::{container_runtime, MetadataSetting, Variable};
 use crate::model::Related;
 use crate::rules;
@@ -122,15 +124,31 @@ pub(super) fn file_links(checking: &Checking, read: &Read, is_script: bool) -> F
                     Some((_, secret_host)) => sites(&|_, f| view.descends(f.host, &[*secret_host])),
                     None => Vec::new(),
                 };
-                links.secrets.push((object.clone(), found));
+                links.secrets.push(BootData {
+                    object: object.clone(),
+                    sites: found,
+                    unread: Vec::new(),
+                });
             }
-            Fact::Machines {
-                namespace,
-                data_secret,
-                infra,
-            } => links
-                .machines
-                .push((namespace.clone(), data_secret.clone(), infra.clone())),
+            Fact::BootConfig {
+                object,
+                fragments,
+                embedded,
+                unread,
+            } => {
+                let hosts: Vec<_> = decoded
+                    .iter()
+                    .filter(|(e, _)| embedded.contains(e))
+                    .map(|(_, host)| *host)
+                    .collect();
+                let found = sites(&|i, f| fragments.contains(&i) || view.descends(f.host, &hosts));
+                links.secrets.push(BootData {
+                    object: object.clone(),
+                    sites: found,
+                    unread: unread.clone(),
+                });
+            }
+            Fact::Machines { boot, infra } => links.machines.push((boot.clone(), infra.clone())),
             Fact::ContainerUser { template, user } => {
                 links.container_users.push((template.clone(), user.clone()))
             }

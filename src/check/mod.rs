@@ -381,7 +381,7 @@ fn conclude(prepared: &Prepared, settings: &CheckSettings, external: &External) 
     for site in links
         .secrets
         .iter_mut()
-        .flat_map(|(_, sites)| sites)
+        .flat_map(|boot| &mut boot.sites)
         .chain(&mut links.script)
         .chain(links.definitions.iter_mut().flat_map(|d| &mut d.sites))
     {

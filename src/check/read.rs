@@ -241,6 +241,17 @@ impl Read {
                     object,
                     setting: first_declared + setting,
                 },
+                Fact::BootConfig {
+                    object,
+                    fragments,
+                    embedded,
+                    unread,
+                } => Fact::BootConfig {
+                    object,
+                    fragments: fragments.iter().map(|i| first_fragment + i).collect(),
+                    embedded,
+                    unread,
+                },
                 other => other,
             };
             (decoded.to_vec(), fact)

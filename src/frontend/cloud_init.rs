@@ -42,13 +42,13 @@ pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
 pub fn read_config(config: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
     for key in ["bootcmd", "runcmd"] {
         if let Some(list) = yaml::get(config, bytes, key) {
-            if let Some(fragment) = commands(list, bytes, host) {
+            if let Some(fragment) = commands(&[list], bytes, host) {
                 parsed.place(list, "cloud-config", "", key);
                 parsed.fragments.push(fragment);
             }
         }
         for (_, list) in yaml::shadowed(config, bytes, key) {
-            if let Some(fragment) = commands(list, bytes, host) {
+            if let Some(fragment) = commands(&[list], bytes, host) {
                 parsed.not_run.push(NotRun {
                     fragment,
                     why: shadowed_because(key),
@@ -58,7 +58,7 @@ pub fn read_config(config: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed
     }
     if let Some(files) = yaml::get(config, bytes, "write_files") {
         for file in yaml::items(files, bytes) {
-            write_file(file, bytes, host, parsed);
+            write_file(file, bytes, host, "write_files", parsed);
         }
     }
     for (_, files) in yaml::shadowed(config, bytes, "write_files") {
@@ -66,7 +66,7 @@ pub fn read_config(config: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed
         // content is not decoded for a note).
         let mut shadowed = Parsed::default();
         for file in yaml::items(files, bytes) {
-            write_file(file, bytes, host, &mut shadowed);
+            write_file(file, bytes, host, "write_files", &mut shadowed);
         }
         parsed
             .not_run
@@ -82,10 +82,15 @@ fn shadowed_because(key: &str) -> String {
     format!("`{key}` is given again later in the same mapping, and cloud-init reads only the last")
 }
 
-/// The items of `runcmd`/`bootcmd` as one script: strings as lines, lists as argv lines.
-fn commands(list: Node, bytes: &[u8], host: HostId) -> Option<crate::fragment::Fragment> {
+/// The items of `runcmd`/`bootcmd` (or of lists run one after the other in one script) as one
+/// script: strings as lines, lists as argv lines.
+pub(super) fn commands(
+    lists: &[Node],
+    bytes: &[u8],
+    host: HostId,
+) -> Option<crate::fragment::Fragment> {
     let mut script = ScriptBuilder::default();
-    for item in yaml::items(list, bytes) {
+    for item in lists.iter().flat_map(|list| yaml::items(*list, bytes)) {
         if !script.is_empty() {
             script.newline(item.start_byte());
         }
@@ -102,7 +107,9 @@ fn commands(list: Node, bytes: &[u8], host: HostId) -> Option<crate::fragment::F
     (!script.is_empty()).then(|| script.finish(host))
 }
 
-fn write_file(file: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
+/// One file written at boot (cloud-init `write_files`, Cluster API's `files`, named `layer` in
+/// origin chains), read when it is a script.
+pub(super) fn write_file(file: Node, bytes: &[u8], host: HostId, layer: &str, parsed: &mut Parsed) {
     let field = |key: &str| yaml::get(file, bytes, key).and_then(|n| yaml::scalar(n, bytes));
     let Some(content) = field("content") else {
         return;
@@ -114,7 +121,7 @@ fn write_file(file: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
     let executable = field("permissions")
         .and_then(|p| u32::from_str_radix(p.text.trim().trim_start_matches("0o"), 8).ok())
         .is_some_and(|mode| mode & 0o111 != 0);
-    let origin = vec![OriginEntry::layer("write_files").with_name(path.clone())];
+    let origin = vec![OriginEntry::layer(layer).with_name(path.clone())];
     let decoded: Option<(Vec<u8>, Codec)> = match encoding.as_str() {
         "b64" | "base64" => base64::decode(content.text.as_bytes())
             .map(|(bytes, codec)| (bytes, block_aware(codec, &content))),
@@ -147,7 +154,7 @@ fn write_file(file: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
         }
         None if encoding.is_empty() || encoding == "text/plain" => {
             if is_script(content.text.as_bytes()) {
-                parsed.place_span(content.span, "write_files", &path, "content");
+                parsed.place_span(content.span, layer, &path, "content");
                 let mut script = ScriptBuilder::default();
                 script.push_scalar(&content);
                 parsed.fragments.push(script.finish(host));

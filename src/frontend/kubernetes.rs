@@ -4,14 +4,14 @@
 
 use tree_sitter::Node;
 
-use super::cloud_init::{block_aware, content_span};
+use super::cloud_init::{self, block_aware, content_span};
 use super::script::ScriptBuilder;
 use super::yaml::{self, Scalar};
 use super::{Embedded, Parsed};
 use crate::fragment::codec::Codec;
 use crate::fragment::{base64, gzip};
 use crate::fragment::{HostId, HostSpan, OffsetMap, Quoting};
-use crate::model::links::{Fact, ObjectRef};
+use crate::model::links::{Fact, ObjectRef, BOOT_KINDS};
 use crate::model::setting::{
     Containers, HopDefault, MetadataSetting, OptionsBlock, Source, TokensDefault,
 };
@@ -31,11 +31,26 @@ pub fn read(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
         .and_then(|k| yaml::scalar_string(k, bytes))
         .unwrap_or_default();
     let capa = api_version.starts_with("infrastructure.cluster.x-k8s.io/");
+    let cluster_api = api_version.starts_with("bootstrap.cluster.x-k8s.io/")
+        || api_version.starts_with("controlplane.cluster.x-k8s.io/");
     let namespace = namespace_of(document, bytes);
     match kind.as_str() {
         "Secret" => secret(document, bytes, &name, &namespace, parsed),
         "MachinePool" | "MachineDeployment" if api_version.starts_with("cluster.x-k8s.io/") => {
-            machines(document, bytes, &namespace, parsed);
+            let spec = yaml::get(document, bytes, "spec")
+                .and_then(|s| yaml::get(s, bytes, "template"))
+                .and_then(|t| yaml::get(t, bytes, "spec"));
+            if let Some(spec) = spec {
+                machines(spec, bytes, &namespace, None, parsed);
+            }
+        }
+        boot if cluster_api && BOOT_KINDS.contains(&boot) => {
+            let object = ObjectRef {
+                kind: kind.clone(),
+                name: name.clone(),
+                namespace: namespace.clone(),
+            };
+            bootstrap(document, bytes, host, object, parsed);
         }
         "ConfigMap" => config_map(document, bytes, &name, parsed),
         "AWSMachineTemplate" | "AWSMachine" | "AWSMachinePool" | "AWSManagedMachinePool"
@@ -60,12 +75,20 @@ pub fn read(document: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) {
 }
 
 /// The kinds of object this reader (or eksctl's, `ClusterConfig`) reads anything from; a
-/// document of another kind is not parsed (a Cluster API `KubeadmControlPlane` or `ClusterClass`
-/// names `AWSMachineTemplate`, which makes it look worth reading). Keep it with `read`'s arms.
+/// document of another kind is not parsed (a Cluster API `ClusterClass` names
+/// `AWSMachineTemplate`, which makes it look worth reading). Keep it with `read`'s arms.
 pub const READ_KINDS: &[&str] = &[
     "Secret",
     "MachinePool",
     "MachineDeployment",
+    "KubeadmConfig",
+    "KubeadmConfigTemplate",
+    "EKSConfig",
+    "EKSConfigTemplate",
+    "NodeadmConfig",
+    "NodeadmConfigTemplate",
+    "KubeadmControlPlane",
+    "KubeadmControlPlaneTemplate",
     "ConfigMap",
     "AWSMachineTemplate",
     "AWSMachine",
@@ -91,35 +114,136 @@ fn namespace_of(document: Node, bytes: &[u8]) -> String {
         .unwrap_or_else(|| "default".to_owned())
 }
 
-/// A Cluster API `MachinePool` / `MachineDeployment`: the Secret its machines boot from
-/// (`bootstrap.dataSecretName`) and the infrastructure object that launches them
-/// (`infrastructureRef`), as link facts.
-fn machines(document: Node, bytes: &[u8], namespace: &str, parsed: &mut Parsed) {
-    let Some(spec) = yaml::get(document, bytes, "spec")
-        .and_then(|s| yaml::get(s, bytes, "template"))
-        .and_then(|t| yaml::get(t, bytes, "spec"))
-    else {
-        return;
-    };
+/// A set of Cluster API machines (the `spec` of a `MachinePool`'s / `MachineDeployment`'s
+/// machine template, or of a `KubeadmControlPlane`'s `machineTemplate`): what they boot from
+/// (`bootstrap.dataSecretName`, a Secret; `bootstrap.configRef`, a bootstrap configuration;
+/// `boot` when the object is its own) and the infrastructure object that launches them
+/// (`infrastructureRef`), as a link fact.
+fn machines(
+    spec: Node,
+    bytes: &[u8],
+    namespace: &str,
+    boot: Option<ObjectRef>,
+    parsed: &mut Parsed,
+) {
     let text = |node: Option<Node>, key: &str| {
         node.and_then(|n| yaml::get(n, bytes, key))
             .and_then(|v| yaml::scalar_string(v, bytes))
             .filter(|v| !v.is_empty())
     };
-    let data_secret = text(yaml::get(spec, bytes, "bootstrap"), "dataSecretName");
-    let reference = yaml::get(spec, bytes, "infrastructureRef");
-    let infra = match (text(reference, "kind"), text(reference, "name")) {
+    let reference = |node: Option<Node>| match (text(node, "kind"), text(node, "name")) {
         (Some(kind), Some(name)) => Some(ObjectRef {
             kind,
             name,
-            namespace: text(reference, "namespace").unwrap_or_else(|| namespace.to_owned()),
+            namespace: text(node, "namespace").unwrap_or_else(|| namespace.to_owned()),
         }),
         _ => None,
     };
-    parsed.links.push(Fact::Machines {
-        namespace: namespace.to_owned(),
-        data_secret,
-        infra,
+    let bootstrap = yaml::get(spec, bytes, "bootstrap");
+    let boot = boot.or_else(|| {
+        text(bootstrap, "dataSecretName")
+            .map(|name| ObjectRef {
+                kind: "Secret".to_owned(),
+                name,
+                namespace: namespace.to_owned(),
+            })
+            .or_else(|| reference(bootstrap.and_then(|b| yaml::get(b, bytes, "configRef"))))
+    });
+    let infra = reference(yaml::get(spec, bytes, "infrastructureRef"));
+    parsed.links.push(Fact::Machines { boot, infra });
+}
+
+/// The commands and files of a bootstrap configuration's `spec` (see [`bootstrap`]); returns why
+/// any of it was not read.
+fn boot_code(
+    spec: Node,
+    bytes: &[u8],
+    host: HostId,
+    object: &ObjectRef,
+    parsed: &mut Parsed,
+) -> Vec<String> {
+    // In origin chains: `{"layer": "k8s-bootstrap", "name": "KubeadmConfigTemplate/workers"}`.
+    let named = format!("{}/{}", object.kind, object.name);
+    let lists: Vec<(&str, Node)> = [
+        "preKubeadmCommands",
+        "preBootstrapCommands",
+        "preNodeadmCommands",
+        "postKubeadmCommands",
+        "postBootstrapCommands",
+    ]
+    .into_iter()
+    .filter_map(|key| yaml::get(spec, bytes, key).map(|list| (key, list)))
+    .collect();
+    let nodes: Vec<Node> = lists.iter().map(|(_, list)| *list).collect();
+    if let Some(fragment) = cloud_init::commands(&nodes, bytes, host) {
+        for (key, list) in &lists {
+            parsed.place(*list, "k8s-bootstrap", &named, key);
+        }
+        parsed.fragments.push(fragment);
+    }
+    let mut unread = Vec::new();
+    if let Some(files) = yaml::get(spec, bytes, "files") {
+        parsed.place(files, "k8s-bootstrap", &named, "files");
+        for file in yaml::items(files, bytes) {
+            cloud_init::write_file(file, bytes, host, "files", parsed);
+            // Content kept in a Secret (`contentFrom.secret`) is not read with it.
+            let from = yaml::get(file, bytes, "contentFrom")
+                .and_then(|c| yaml::get(c, bytes, "secret"))
+                .and_then(|s| yaml::get(s, bytes, "name"))
+                .and_then(|n| yaml::scalar_string(n, bytes));
+            if let Some(secret) = from {
+                let path = yaml::get(file, bytes, "path")
+                    .and_then(|p| yaml::scalar_string(p, bytes))
+                    .unwrap_or_default();
+                unread.push(format!(
+                    "the file `{path}` of its bootstrap configuration {named} takes its content from the Secret `{secret}`, which is not read"
+                ));
+            }
+        }
+    }
+    unread
+}
+
+/// A Cluster API bootstrap configuration: the commands it runs before and after kubeadm (or
+/// CAPA's EKS bootstrap script, or nodeadm) and the files it writes, which the bootstrap provider
+/// renders into its machines' cloud-init user data (the commands as one `runcmd` script around
+/// its own, so the lists are read as one script). Found in the `spec` of a `KubeadmConfig`,
+/// `EKSConfig` or `NodeadmConfig`, their templates' `spec.template.spec`, and a control plane's
+/// `kubeadmConfigSpec`; a `KubeadmControlPlane` is also the set of machines that boot from it.
+fn bootstrap(document: Node, bytes: &[u8], host: HostId, object: ObjectRef, parsed: &mut Parsed) {
+    let mut spec = yaml::get(document, bytes, "spec");
+    if object.kind.ends_with("Template") {
+        spec = spec
+            .and_then(|s| yaml::get(s, bytes, "template"))
+            .and_then(|t| yaml::get(t, bytes, "spec"));
+    }
+    let machines_spec = spec;
+    if object.kind.starts_with("KubeadmControlPlane") {
+        spec = spec.and_then(|s| yaml::get(s, bytes, "kubeadmConfigSpec"));
+    }
+    let (first_fragment, first_embedded) = (parsed.fragments.len(), parsed.embedded.len());
+    // Nothing to read (`template: {}`) is clean boot data all the same.
+    let unread = spec.map_or_else(Vec::new, |spec| {
+        boot_code(spec, bytes, host, &object, parsed)
+    });
+    // A control plane (not its template, which a ClusterClass uses) launches its own machines.
+    if object.kind == "KubeadmControlPlane" {
+        let template = machines_spec.and_then(|s| yaml::get(s, bytes, "machineTemplate"));
+        // v1beta1 keeps `infrastructureRef` in `machineTemplate`, v1beta2 in its `spec`.
+        let template = template
+            .and_then(|t| yaml::get(t, bytes, "spec"))
+            .filter(|s| yaml::get(*s, bytes, "infrastructureRef").is_some())
+            .or(template);
+        if let Some(template) = template {
+            let namespace = object.namespace.clone();
+            machines(template, bytes, &namespace, Some(object.clone()), parsed);
+        }
+    }
+    parsed.links.push(Fact::BootConfig {
+        object,
+        fragments: (first_fragment..parsed.fragments.len()).collect(),
+        embedded: (first_embedded..parsed.embedded.len()).collect(),
+        unread,
     });
 }
 

@@ -12,6 +12,7 @@ use super::{
     Parsed,
 };
 use crate::fragment::HostId;
+use crate::model::links::BOOT_KINDS;
 use crate::model::Note;
 
 pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
@@ -28,7 +29,9 @@ pub fn parse_kept(bytes: &[u8], host: HostId, worth_reading: &dyn Fn(&[u8]) -> b
     let mut broken = false;
     // One run of documents at a time (see `yaml::read_documents`).
     let worth_reading = |document: &[u8]| {
-        (worth_reading(document) && !read_for_nothing(document)) || names_secret(document)
+        (worth_reading(document) && !read_for_nothing(document))
+            || names_secret(document)
+            || is_boot_config(document)
     };
     let read = yaml::read_documents_kept(bytes, &worth_reading, |tree| {
         broken |= tree.root_node().has_error();
@@ -119,6 +122,17 @@ fn names_secret(document: &[u8]) -> bool {
     })
 }
 
+/// Whether a document is a Cluster API bootstrap configuration (its own kind, written plainly, is
+/// one of `BOOT_KINDS`): read whatever words it holds, since a clean one is what lets a setting
+/// whose machines boot from it be fixed safely.
+fn is_boot_config(document: &[u8]) -> bool {
+    own_kinds(document).is_some_and(|kinds| {
+        kinds.iter().any(|kind| {
+            *kind != b"Secret".as_slice() && BOOT_KINDS.iter().any(|b| b.as_bytes() == *kind)
+        })
+    })
+}
+
 /// The kinds a document says it is on unindented `kind:` lines (a key given twice is there
 /// twice), when there is one and each is a plain word (not a tag, an alias or a flow
 /// collection); else `None`.
@@ -178,7 +192,7 @@ mod tests {
     fn kinds_read_for_nothing_are_not_parsed() {
         let document = |api: &str, kind: &str| {
             format!(
-                "apiVersion: {api}\nkind: {kind}\nmetadata:\n  name: x\ndata:\n  x.sh: \"#!/bin/sh\\ncurl http://169.254.169.254/\"\nstringData:\n  value: \"#!/bin/sh\\necho\"\nspec:\n  containers:\n    - name: c\n      command: [sh, -c, \"curl http://169.254.169.254/\"]\n  template:\n    spec:\n      containers:\n        - name: c\n          command: [sh, -c, \"curl http://169.254.169.254/\"]\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers:\n            - name: c\n              command: [sh, -c, \"curl http://169.254.169.254/\"]\n  instanceMetadataOptions:\n    httpTokens: optional\n  nodeGroups:\n    - name: ng\n      instanceType: t3.large\n"
+                "apiVersion: {api}\nkind: {kind}\nmetadata:\n  name: x\ndata:\n  x.sh: \"#!/bin/sh\\ncurl http://169.254.169.254/\"\nstringData:\n  value: \"#!/bin/sh\\necho\"\nspec:\n  containers:\n    - name: c\n      command: [sh, -c, \"curl http://169.254.169.254/\"]\n  template:\n    spec:\n      containers:\n        - name: c\n          command: [sh, -c, \"curl http://169.254.169.254/\"]\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers:\n            - name: c\n              command: [sh, -c, \"curl http://169.254.169.254/\"]\n  instanceMetadataOptions:\n    httpTokens: optional\n  kubeadmConfigSpec:\n    preKubeadmCommands: [\"curl http://169.254.169.254/\"]\n  preBootstrapCommands: [\"curl http://169.254.169.254/\"]\n  nodeGroups:\n    - name: ng\n      instanceType: t3.large\n"
             )
         };
         // Written out here, not taken from `READ_KINDS`, so that a kind missing there shows.
@@ -201,7 +215,13 @@ mod tests {
             "AWSManagedMachinePool",
             "ClusterConfig",
             "KubeadmControlPlane",
+            "KubeadmControlPlaneTemplate",
+            "KubeadmConfig",
             "KubeadmConfigTemplate",
+            "EKSConfig",
+            "EKSConfigTemplate",
+            "NodeadmConfig",
+            "NodeadmConfigTemplate",
             "ClusterClass",
             "Cluster",
             "AWSCluster",
@@ -217,6 +237,8 @@ mod tests {
                 "batch/v1",
                 "cluster.x-k8s.io/v1beta1",
                 "infrastructure.cluster.x-k8s.io/v1beta2",
+                "bootstrap.cluster.x-k8s.io/v1beta1",
+                "controlplane.cluster.x-k8s.io/v1beta1",
                 "eksctl.io/v1alpha5",
             ] {
                 let text = document(api, kind);
@@ -240,9 +262,9 @@ mod tests {
         assert!(yielded >= kubernetes::READ_KINDS.len(), "{yielded}");
         // Not a Kubernetes object, a list, or a kind not written plainly: read as before.
         for other in [
-            "kind: KubeadmControlPlane\nspec: {}\n",
+            "kind: ClusterClass\nspec: {}\n",
             "apiVersion: v1\nkind: List\nitems: []\n",
-            "apiVersion: v1\nkind: !!str KubeadmControlPlane\n",
+            "apiVersion: v1\nkind: !!str ClusterClass\n",
             "{\"apiVersion\": \"v1\", \"kind\": \"ClusterClass\"}",
         ] {
             assert!(!read_for_nothing(other.as_bytes()), "{other}");

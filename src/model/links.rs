@@ -9,6 +9,20 @@ use crate::model::finding::Related;
 use crate::model::setting::{MetadataSetting, Variable};
 use crate::source::FileSpan;
 
+/// The kinds of object machines boot from that front ends read: a bootstrap Secret, and the
+/// Cluster API bootstrap configurations (and templates, and control planes that hold one).
+pub const BOOT_KINDS: &[&str] = &[
+    "Secret",
+    "KubeadmConfig",
+    "KubeadmConfigTemplate",
+    "KubeadmControlPlane",
+    "KubeadmControlPlaneTemplate",
+    "EKSConfig",
+    "EKSConfigTemplate",
+    "NodeadmConfig",
+    "NodeadmConfigTemplate",
+];
+
 /// A Kubernetes object by kind, name and namespace (`default` when the manifest names none).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectRef {
@@ -22,10 +36,21 @@ pub struct ObjectRef {
 pub enum Fact {
     /// A Secret whose `value` (the `Parsed`'s `embedded[embedded]`) may be a bootstrap script.
     BootSecret { object: ObjectRef, embedded: usize },
-    /// A `MachinePool` / `MachineDeployment`: its bootstrap Secret and infrastructure object.
+    /// A Cluster API bootstrap configuration (`KubeadmConfigTemplate`, `EKSConfigTemplate`, a
+    /// `KubeadmControlPlane`'s spec): the boot code the provider renders into its machines' user
+    /// data is the `Parsed`'s `fragments` and `embedded` listed.
+    BootConfig {
+        object: ObjectRef,
+        fragments: Vec<usize>,
+        embedded: Vec<usize>,
+        /// Why some of it was not read (a file whose content is taken from a Secret).
+        unread: Vec<String>,
+    },
+    /// A set of machines (`MachinePool`, `MachineDeployment`, `KubeadmControlPlane`): what they
+    /// boot from (a Secret by `dataSecretName`, or a bootstrap configuration by `configRef`) and
+    /// the infrastructure object that launches them.
     Machines {
-        namespace: String,
-        data_secret: Option<String>,
+        boot: Option<ObjectRef>,
         infra: Option<ObjectRef>,
     },
     /// An infrastructure object that declares the setting `Parsed.settings[setting]`.
@@ -73,9 +98,10 @@ pub struct LinkedSetting {
 /// The link facts of one checked file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FileLinks {
-    pub secrets: Vec<(ObjectRef, Vec<Site>)>,
-    /// `(namespace, bootstrap Secret name, infrastructure object)`.
-    pub machines: Vec<(String, Option<String>, Option<ObjectRef>)>,
+    /// Boot data machines may name (bootstrap Secrets and configurations).
+    pub secrets: Vec<BootData>,
+    /// `(what the machines boot from, infrastructure object)`.
+    pub machines: Vec<(Option<ObjectRef>, Option<ObjectRef>)>,
     pub settings: Vec<LinkedSetting>,
     /// The tokenless requests of the whole file, when it is a script another file's `file()`
     /// may name.
@@ -103,6 +129,15 @@ pub struct FileLinks {
     pub applications: Vec<Related>,
     /// The Terraform input variables the file declares, with where (`Variable::at`).
     pub variables: Vec<Variable>,
+}
+
+/// Boot data that machines may name: a bootstrap Secret or configuration, its tokenless
+/// requests, and why any of it was not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BootData {
+    pub object: ObjectRef,
+    pub sites: Vec<Site>,
+    pub unread: Vec<String>,
 }
 
 /// User data defined by name in a file (Terraform `local.NAME`, `data.cloudinit_config.NAME`).
