@@ -254,7 +254,13 @@ def cloud_config(text, name, out):
         if not isinstance(items, list):
             raise HostError(f"{prefix}{key} is not a list")
         out.add(f"{prefix}{key}", "sh", shellify(items))
-    for index, entry in enumerate(config.get("write_files") or []):
+    cloud_config_files(config.get("write_files") or [], prefix.strip(), out)
+
+
+def cloud_config_files(entries, name, out):
+    """The write_files entries (or Cluster API `files`) that are scripts."""
+    prefix = f"{name} " if name else ""
+    for index, entry in enumerate(entries):
         if not isinstance(entry, dict):
             continue
         content = entry.get("content", "")
@@ -398,6 +404,25 @@ def dig(value, path):
     return value
 
 
+BOOT_CONFIG_KINDS = (
+    "KubeadmConfig",
+    "KubeadmConfigTemplate",
+    "EKSConfig",
+    "EKSConfigTemplate",
+    "NodeadmConfig",
+    "NodeadmConfigTemplate",
+    "KubeadmControlPlane",
+    "KubeadmControlPlaneTemplate",
+)
+BOOT_CONFIG_COMMANDS = (
+    "preKubeadmCommands",
+    "preBootstrapCommands",
+    "preNodeadmCommands",
+    "postKubeadmCommands",
+    "postBootstrapCommands",
+)
+
+
 def kubernetes(doc, out):
     kind = doc.get("kind")
     meta = doc.get("metadata") or {}
@@ -410,6 +435,25 @@ def kubernetes(doc, out):
         for key, value in (doc.get("stringData") or {}).items():
             if isinstance(value, str):
                 user_data(value, f"{base} stringData.{key}", out)
+        return
+    api = str(doc.get("apiVersion", ""))
+    if kind in BOOT_CONFIG_KINDS and api.startswith(
+        ("bootstrap.cluster.x-k8s.io/", "controlplane.cluster.x-k8s.io/")
+    ):
+        # Cluster API renders the commands (pre before its own, post after) into one runcmd and
+        # the files into write_files.
+        spec = doc.get("spec") or {}
+        if kind.endswith("Template"):
+            spec = (spec.get("template") or {}).get("spec") or {}
+        if kind.startswith("KubeadmControlPlane"):
+            spec = spec.get("kubeadmConfigSpec") or {}
+        items = []
+        for key in BOOT_CONFIG_COMMANDS:
+            items += spec.get(key) or []
+        if items:
+            out.add(f"{base} commands", "sh", shellify(items))
+        files = [f for f in spec.get("files") or [] if isinstance(f, dict) and "content" in f]
+        cloud_config_files(files, base, out)
         return
     if kind == "ConfigMap":
         for key, value in (doc.get("data") or {}).items():
