@@ -119,18 +119,7 @@ pub(super) fn file_links(checking: &Checking, read: &Read, is_script: bool) -> F
     };
     for (decoded, fact) in facts {
         match fact {
-            Fact::BootSecret { object, embedded } => {
-                let found = match decoded.iter().find(|(e, _)| e == embedded) {
-                    Some((_, secret_host)) => sites(&|_, f| view.descends(f.host, &[*secret_host])),
-                    None => Vec::new(),
-                };
-                links.secrets.push(BootData {
-                    object: object.clone(),
-                    sites: found,
-                    unread: Vec::new(),
-                });
-            }
-            Fact::BootConfig {
+            Fact::Boot {
                 object,
                 fragments,
                 embedded,

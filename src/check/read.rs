@@ -241,12 +241,12 @@ impl Read {
                     object,
                     setting: first_declared + setting,
                 },
-                Fact::BootConfig {
+                Fact::Boot {
                     object,
                     fragments,
                     embedded,
                     unread,
-                } => Fact::BootConfig {
+                } => Fact::Boot {
                     object,
                     fragments: fragments.iter().map(|i| first_fragment + i).collect(),
                     embedded,

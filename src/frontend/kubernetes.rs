@@ -239,7 +239,7 @@ fn bootstrap(document: Node, bytes: &[u8], host: HostId, object: ObjectRef, pars
             machines(template, bytes, &namespace, Some(object.clone()), parsed);
         }
     }
-    parsed.links.push(Fact::BootConfig {
+    parsed.links.push(Fact::Boot {
         object,
         fragments: (first_fragment..parsed.fragments.len()).collect(),
         embedded: (first_embedded..parsed.embedded.len()).collect(),
@@ -299,13 +299,15 @@ fn secret(document: Node, bytes: &[u8], name: &str, namespace: &str, parsed: &mu
 
 /// A Secret key `value`, which Cluster API machines boot from.
 fn boot_secret(name: &str, namespace: &str, embedded: usize) -> Fact {
-    Fact::BootSecret {
+    Fact::Boot {
         object: ObjectRef {
             kind: "Secret".to_owned(),
             name: name.to_owned(),
             namespace: namespace.to_owned(),
         },
-        embedded,
+        fragments: Vec::new(),
+        embedded: vec![embedded],
+        unread: Vec::new(),
     }
 }
 

@@ -34,12 +34,11 @@ pub struct ObjectRef {
 /// What a front end learns about links in one host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fact {
-    /// A Secret whose `value` (the `Parsed`'s `embedded[embedded]`) may be a bootstrap script.
-    BootSecret { object: ObjectRef, embedded: usize },
-    /// A Cluster API bootstrap configuration (`KubeadmConfigTemplate`, `EKSConfigTemplate`, a
-    /// `KubeadmControlPlane`'s spec): the boot code the provider renders into its machines' user
-    /// data is the `Parsed`'s `fragments` and `embedded` listed.
-    BootConfig {
+    /// Boot data machines may name: a Secret whose `value` may be a bootstrap script, or a Cluster
+    /// API bootstrap configuration (`KubeadmConfigTemplate`, `EKSConfigTemplate`, a
+    /// `KubeadmControlPlane`'s spec), whose code the provider renders into its machines' user
+    /// data. Its code is the `Parsed`'s `fragments` and `embedded` listed.
+    Boot {
         object: ObjectRef,
         fragments: Vec<usize>,
         embedded: Vec<usize>,
