@@ -138,7 +138,8 @@ impl Kind {
     /// request itself: a Terraform file may make instances run another file (`file()`), which
     /// holds the requests, or define user data by name that a setting in another file of the
     /// module uses; a Dockerfile may copy a script into its image and run it when the container
-    /// runs (`COPY`/`ADD`, then `CMD`/`ENTRYPOINT`). Such a file is read even when the prefilter
+    /// runs (`COPY`/`ADD`, then `CMD`/`ENTRYPOINT`); a Cluster API bootstrap configuration is
+    /// the boot code of machines another file declares. Such a file is read even when the prefilter
     /// finds nothing in it.
     pub fn may_link_files(self, bytes: &[u8]) -> bool {
         let any = |needles: &[&[u8]]| {
@@ -158,8 +159,16 @@ impl Kind {
             // A legacy JSON Packer template whose provisioners run script files.
             Kind::PackerHcl => any(&[b"script", b"user_data_file"]),
             Kind::Manifest => {
-                any(&[b"\"provisioners\"", b"\"builders\""])
-                    && any(&[b"\"script\"", b"\"scripts\"", b"\"user_data_file\""])
+                (any(&[b"\"provisioners\"", b"\"builders\""])
+                    && any(&[b"\"script\"", b"\"scripts\"", b"\"user_data_file\""]))
+                    // A Cluster API bootstrap configuration, or a machine set naming one: the
+                    // boot code of settings in other files, clean or not. Only files the
+                    // prefilter passed over are searched, and only these documents are parsed
+                    // (`manifests::parse_kept`), not every Cluster API object.
+                    || any(&[
+                        b"bootstrap.cluster.x-k8s.io/",
+                        b"controlplane.cluster.x-k8s.io/",
+                    ])
             }
             Kind::Dockerfile => {
                 let upper = bytes.to_ascii_uppercase();
