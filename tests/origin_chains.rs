@@ -279,6 +279,12 @@ fn provisioning_chains_name_what_holds_the_request() {
                 {"column":10,"layer":"base64","line":2}]"#,
         ),
         (
+            "fixtures/hosts/helm/imds-chart/templates/configmap-script.yaml",
+            11,
+            r#"[{"layer":"helm-template"},
+                {"key":"init.sh","layer":"k8s-configmap","name":"{{ include \"imds-chart.fullname\" . }}-scripts"}]"#,
+        ),
+        (
             "fixtures/hosts/cloud-init/write-files-scripts.yaml",
             12,
             r#"[{"key":"content","layer":"write_files","name":"/usr/local/bin/fetch-az"}]"#,

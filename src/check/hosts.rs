@@ -189,6 +189,8 @@ impl<'a> Hosts<'a> {
     ) -> (Vec<OriginEntry>, Option<String>) {
         let mut entries: Vec<Vec<OriginEntry>> = Vec::new();
         let mut decoded = None;
+        // Each decoded host and its parent, for names decoding changed (a template's).
+        let mut layers: Vec<(HostId, &HostLink)> = Vec::new();
         for _ in 0..=MAX_HOST_DEPTH + 1 {
             // The named parts of this host the range is in, after the layers the host sits in.
             let places: Vec<OriginEntry> = self
@@ -206,6 +208,7 @@ impl<'a> Hosts<'a> {
                 entries.push(places);
                 break;
             };
+            layers.push((host, link));
             let mut here = link.origin.clone();
             if link.codec.is_opaque() {
                 let bytes = self.bytes(host);
@@ -229,7 +232,20 @@ impl<'a> Hosts<'a> {
             host = link.parent;
         }
         entries.reverse();
-        (entries.into_iter().flatten().collect(), decoded)
+        let mut entries: Vec<OriginEntry> = entries.into_iter().flatten().collect();
+        for entry in &mut entries {
+            for &(child, link) in &layers {
+                let name = entry.name.as_deref().and_then(|name| {
+                    let (text, parent) = (self.bytes(child), self.bytes(link.parent));
+                    link.codec.original_name(name, text, parent)
+                });
+                if name.is_some() {
+                    entry.name = name;
+                    break;
+                }
+            }
+        }
+        (entries, decoded)
     }
 
     /// The part of the file, around `span` of `host`, that the front end of `host` (or of a host

@@ -100,4 +100,14 @@ impl Codec {
             _ => true,
         }
     }
+
+    /// How a name read from the decoded text (a Kubernetes object's, for an origin chain) is
+    /// written in the `encoded` text, where decoding changed it: a template's placeholders shown
+    /// as the actions they stand for. `None` where the name is as written.
+    pub fn original_name(&self, name: &str, decoded: &[u8], encoded: &[u8]) -> Option<String> {
+        match self {
+            Codec::GoTemplate { .. } => go_template::unblank_name(name, decoded, encoded),
+            _ => None,
+        }
+    }
 }

@@ -164,6 +164,23 @@ pub fn blank(bytes: &[u8]) -> Blanked {
     Blanked { text, actions }
 }
 
+/// The template text that `name`, read from the blanked text, stands for: the bytes of `template`
+/// where `name` first occurs in `blanked` (blanking keeps every offset), when it holds a
+/// placeholder (`$___`, `${__}`); `None` otherwise. A Kubernetes object named
+/// `{{ .Release.Name }}-scripts` is named so in origin chains, not `$_________________-scripts`.
+pub fn unblank_name(name: &str, blanked: &[u8], template: &[u8]) -> Option<String> {
+    let placeholder = name
+        .as_bytes()
+        .windows(2)
+        .any(|w| matches!(w, [b'$', b'_' | b'{']));
+    if !placeholder {
+        return None;
+    }
+    let at = memchr::memmem::find(blanked, name.as_bytes())?;
+    let text = template.get(at..at + name.len())?;
+    Some(String::from_utf8_lossy(text).into_owned())
+}
+
 /// Whether an edit of `start..end` of the template (an insertion when they are equal) leaves
 /// every action as it is: it neither overlaps one nor inserts inside one.
 pub fn edit_keeps_actions(actions: &[(usize, usize)], start: usize, end: usize) -> bool {
@@ -184,6 +201,25 @@ mod tests {
 
     fn blanked(text: &str) -> String {
         String::from_utf8(blank(text.as_bytes()).text).unwrap()
+    }
+
+    #[test]
+    fn names_read_from_blanked_text_are_shown_as_written() {
+        let template =
+            "metadata:\n  name: {{ .Release.Name }}-scripts\n  app: {{ .Values.app }}x\n";
+        let text = blank(template.as_bytes()).text;
+        let name = |n: &str| unblank_name(n, &text, template.as_bytes());
+        assert_eq!(
+            name("$__________________-scripts").as_deref(),
+            Some("{{ .Release.Name }}-scripts")
+        );
+        assert_eq!(
+            name("${______________}x").as_deref(),
+            Some("{{ .Values.app }}x")
+        );
+        // No placeholder, or not in the text: as it is.
+        assert_eq!(name("scripts"), None);
+        assert_eq!(name("$___-other"), None);
     }
 
     #[test]
