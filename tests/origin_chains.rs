@@ -285,6 +285,11 @@ fn provisioning_chains_name_what_holds_the_request() {
                 {"key":"init.sh","layer":"k8s-configmap","name":"{{ include \"imds-chart.fullname\" . }}-scripts"}]"#,
         ),
         (
+            "fixtures/hosts/cloud-init/aliases.yaml",
+            12,
+            r#"[{"key":"content","layer":"write_files","name":"/usr/local/bin/az.sh"}]"#,
+        ),
+        (
             "fixtures/hosts/cloud-init/write-files-scripts.yaml",
             12,
             r#"[{"key":"content","layer":"write_files","name":"/usr/local/bin/fetch-az"}]"#,

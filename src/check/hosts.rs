@@ -193,17 +193,18 @@ impl<'a> Hosts<'a> {
         let mut layers: Vec<(HostId, &HostLink)> = Vec::new();
         for _ in 0..=MAX_HOST_DEPTH + 1 {
             // The named parts of this host the range is in, after the layers the host sits in.
-            let places: Vec<OriginEntry> = self
-                .hosts
-                .get(host)
-                .map(|h| {
-                    h.places
-                        .iter()
-                        .filter(|(at, _)| at.start <= span.start && span.end <= at.end)
-                        .map(|(_, entry)| entry.clone())
-                        .collect()
-                })
-                .unwrap_or_default();
+            let mut places: Vec<(HostSpan, OriginEntry)> = Vec::new();
+            for (at, entry) in self.hosts.get(host).map_or(&[][..], |h| &h.places) {
+                // The same text read under other names (YAML aliases: a `write_files` entry
+                // whose content is `*body`) is where it is written: its first place only.
+                let again = places.iter().any(|(first, seen)| {
+                    first == at && seen.layer == entry.layer && seen.key == entry.key
+                });
+                if at.start <= span.start && span.end <= at.end && !again {
+                    places.push((*at, entry.clone()));
+                }
+            }
+            let places: Vec<OriginEntry> = places.into_iter().map(|(_, entry)| entry).collect();
             let Some(link) = self.link(host) else {
                 entries.push(places);
                 break;
