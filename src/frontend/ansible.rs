@@ -135,6 +135,29 @@ fn is_task(item: Node, bytes: &[u8]) -> bool {
 
 /// Whether a document is an Ansible playbook or task file: a list of mappings, each a play or a
 /// task (a list with one item that is neither is something else).
+/// Whether YAML text may be Ansible tasks that run script files (`script:`, short or FQCN, in
+/// a list at the top): the files it names are read as scripts, whatever words the tasks hold. A
+/// text check, before anything is parsed; `is_ansible` decides.
+pub fn runs_script_files(text: &[u8]) -> bool {
+    let mut lines = text
+        .split(|&b| b == b'\n')
+        .map(<[u8]>::trim_ascii_end)
+        .filter(|l| !l.is_empty() && !l.starts_with(b"#") && *l != b"---")
+        .peekable();
+    let list = lines.peek().is_some_and(|first| first.starts_with(b"- "));
+    list && lines.any(|line| {
+        let line = line.trim_ascii_start();
+        let line = line.strip_prefix(b"- ").unwrap_or(line);
+        [
+            b"script:".as_slice(),
+            b"ansible.builtin.script:",
+            b"ansible.legacy.script:",
+        ]
+        .iter()
+        .any(|module| line.starts_with(module))
+    })
+}
+
 pub fn is_ansible(document: Node, bytes: &[u8]) -> bool {
     if !yaml::is_sequence(document, bytes) {
         return false;
@@ -379,5 +402,30 @@ fn http_task(host: HostId, bytes: &[u8], parsed: &mut Parsed) {
         fragment.language = Language::Ansible;
         fragment.script = false;
         parsed.fragments.push(fragment);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn task_lists_running_script_files_are_told_by_their_text() {
+        for tasks in [
+            "- hosts: all\n  tasks:\n    - script: files/probe\n",
+            "---\n# tasks\n- name: probe\n  ansible.builtin.script:\n    cmd: probe.sh\n",
+            "- ansible.legacy.script: probe\n",
+        ] {
+            assert!(runs_script_files(tasks.as_bytes()), "{tasks}");
+        }
+        for other in [
+            // A GitLab CI job's `script:` is in a mapping, not a list of tasks.
+            "build:\n  script:\n    - make\n",
+            // A list whose items run no script file.
+            "- hosts: all\n  tasks:\n    - shell: echo\n      description: 'script: none'\n",
+            "- item\n- scripts: x\n",
+        ] {
+            assert!(!runs_script_files(other.as_bytes()), "{other}");
+        }
     }
 }

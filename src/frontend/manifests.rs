@@ -32,6 +32,7 @@ pub fn parse_kept(bytes: &[u8], host: HostId, worth_reading: &dyn Fn(&[u8]) -> b
         (worth_reading(document) && !read_for_nothing(document))
             || names_secret(document)
             || is_boot_config(document)
+            || ansible::runs_script_files(document)
     };
     let read = yaml::read_documents_kept(bytes, &worth_reading, |tree| {
         broken |= tree.root_node().has_error();

@@ -139,7 +139,8 @@ impl Kind {
     /// holds the requests, or define user data by name that a setting in another file of the
     /// module uses; a Dockerfile may copy a script into its image and run it when the container
     /// runs (`COPY`/`ADD`, then `CMD`/`ENTRYPOINT`); a Cluster API bootstrap configuration is
-    /// the boot code of machines another file declares. Such a file is read even when the prefilter
+    /// the boot code of machines another file declares; Ansible tasks run script files. Such a
+    /// file is read even when the prefilter
     /// finds nothing in it.
     pub fn may_link_files(self, bytes: &[u8]) -> bool {
         let any = |needles: &[&[u8]]| {
@@ -169,6 +170,8 @@ impl Kind {
                         b"bootstrap.cluster.x-k8s.io/",
                         b"controlplane.cluster.x-k8s.io/",
                     ])
+                    // Ansible tasks that run script files (read as scripts, wherever they are).
+                    || ansible::runs_script_files(bytes)
             }
             Kind::Dockerfile => {
                 let upper = bytes.to_ascii_uppercase();
