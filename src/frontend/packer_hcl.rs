@@ -132,14 +132,27 @@ fn read(root: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) -> Vec<Defi
                     }
                     let named = format!("{}.{}", setting.kind, setting.name);
                     declared.push(named.clone());
-                    if !(sources.is_empty() || sources.contains(&named)) {
+                    // The names it is built under here (`only`/`except` name a build's own).
+                    let uses: Vec<&String> = if sources.is_empty() {
+                        vec![&named]
+                    } else {
+                        sources
+                            .iter()
+                            .filter(|(source, _)| *source == named)
+                            .map(|(_, build_name)| build_name)
+                            .collect()
+                    };
+                    if uses.is_empty() {
                         continue;
                     }
                     built.push(named.clone());
                     // What the provisioners that run for it run on the build instance is its
                     // boot code: a tokenless request there breaks the build once it requires
                     // tokens.
-                    for p in provisioners.iter().filter(|p| p.runs_for(&named)) {
+                    for p in provisioners
+                        .iter()
+                        .filter(|p| uses.iter().any(|name| p.runs_for(name)))
+                    {
                         super::packer::add_boot_code(
                             setting,
                             p.fragments.iter().copied(),
@@ -150,9 +163,9 @@ fn read(root: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) -> Vec<Defi
                     }
                 }
                 // A source of another file of the directory.
-                for source in sources
+                for (source, build_name) in sources
                     .iter()
-                    .filter(|s| s.starts_with("amazon-") && !declared.contains(s))
+                    .filter(|(s, _)| s.starts_with("amazon-") && !declared.contains(s))
                 {
                     let symbol = source_symbol(source);
                     let at = match elsewhere.iter().position(|d| d.symbol == symbol) {
@@ -168,7 +181,7 @@ fn read(root: Node, bytes: &[u8], host: HostId, parsed: &mut Parsed) -> Vec<Defi
                     let Some(definition) = elsewhere.get_mut(at) else {
                         continue;
                     };
-                    for p in provisioners.iter().filter(|p| p.runs_for(source)) {
+                    for p in provisioners.iter().filter(|p| p.runs_for(build_name)) {
                         definition.fragments.extend(p.fragments.iter().copied());
                         definition.referenced.extend(p.files.clone());
                     }
@@ -199,15 +212,16 @@ const BUILT_ELSEWHERE: &str =
     "no `build` of its own file names it: the builds of the other `.pkr.hcl` files of its directory (one Packer template) run its provisioners";
 
 /// The sources a `build` block builds (`sources = ["source.amazon-ebs.NAME"]`, or a nested
-/// `source "source.amazon-ebs.NAME" { … }` block), as `amazon-ebs.NAME`; none when they cannot
-/// be read.
-fn build_sources(build: Node, bytes: &[u8]) -> Vec<String> {
+/// `source "source.amazon-ebs.NAME" { … }` block), as `amazon-ebs.NAME`, each with the name it is
+/// built under, which `only`/`except` match: a nested block's `name = "OTHER"` makes it
+/// `amazon-ebs.OTHER` (Packer's `SourceUseBlock.String`); none when they cannot be read.
+fn build_sources(build: Node, bytes: &[u8]) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    if let Some(body) = named_children(build)
+    if let Some(build_body) = named_children(build)
         .into_iter()
         .find(|n| n.kind() == "body")
     {
-        for block in named_children(body)
+        for block in named_children(build_body)
             .into_iter()
             .filter(|n| n.kind() == "block")
         {
@@ -217,7 +231,26 @@ fn build_sources(build: Node, bytes: &[u8]) -> Vec<String> {
             if let (Some(b"source"), Some(label)) = (keyword, label) {
                 let label = String::from_utf8_lossy(text(*label, bytes));
                 let label = label.trim_matches('"');
-                out.push(label.strip_prefix("source.").unwrap_or(label).to_owned());
+                let source = label.strip_prefix("source.").unwrap_or(label).to_owned();
+                let renamed = body(block, bytes)
+                    .into_iter()
+                    .find(|(key, _)| key == "name")
+                    .and_then(|(_, value)| value)
+                    .and_then(|value| {
+                        let mut templates = Vec::new();
+                        let mut other = 0;
+                        strings(value, &mut templates, &mut other);
+                        match (templates.as_slice(), other) {
+                            ([template], 0) => read_template(*template, bytes),
+                            _ => None,
+                        }
+                    })
+                    .map(|t| String::from_utf8_lossy(&t.text).into_owned());
+                let build_name = match (renamed, source.split_once('.')) {
+                    (Some(name), Some((kind, _))) => format!("{kind}.{name}"),
+                    _ => source.clone(),
+                };
+                out.push((source, build_name));
             }
         }
     }
@@ -234,7 +267,8 @@ fn build_sources(build: Node, bytes: &[u8]) -> Vec<String> {
         for template in templates {
             if let Some(t) = read_template(template, bytes) {
                 let text = String::from_utf8_lossy(&t.text).into_owned();
-                out.push(text.strip_prefix("source.").unwrap_or(&text).to_owned());
+                let source = text.strip_prefix("source.").unwrap_or(&text).to_owned();
+                out.push((source.clone(), source));
             }
         }
     }
