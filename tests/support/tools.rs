@@ -104,6 +104,13 @@ pub const PYTHON3_HTTPX: Tool = Tool {
     banner: None,
 };
 
+pub const ANSIBLE: Tool = Tool {
+    name: "ansible-playbook (ansible-core)",
+    package: "ansible-core",
+    probe: &["ansible-playbook", "--version"],
+    banner: None,
+};
+
 /// Every tool above: what `.ci/run` must install.
 pub const ALL: &[Tool] = &[
     BASH,
@@ -116,6 +123,7 @@ pub const ALL: &[Tool] = &[
     PYTHON3_VENV,
     PYYAML,
     PYTHON3_REQUESTS,
+    ANSIBLE,
 ];
 
 impl Tool {
