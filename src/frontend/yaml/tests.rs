@@ -1,4 +1,3 @@
-
 use super::kept_documents;
 
 /// `get` finds, for every key, the value `pairs` keeps (the loader's), and nothing for a key
