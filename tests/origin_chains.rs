@@ -3,7 +3,8 @@
 //! finding in an SSM, Image Builder, Packer, CloudFormation, Terraform, cloud-init, Kubernetes or
 //! Helm fixture starts its chain with its host (a script file those name is a file of its own, and has none); a few chains are
 //! checked in full; Windows user data names its `<powershell>`/`<script>` section, EC2Launch v2
-//! its task and input.
+//! its task and input; shell code run elsewhere or under a name (`ssh`, `docker run`, `kubectl
+//! exec`, `cloud-init-per`, a script a here-document writes) ends its chain with those commands.
 
 use std::path::Path;
 use std::process::Command;
@@ -298,6 +299,76 @@ fn provisioning_chains_name_what_holds_the_request() {
             "fixtures/hosts/terraform/heredoc.tf",
             19,
             r#"[{"key":"user_data","layer":"terraform"}]"#,
+        ),
+    ];
+    check_chains(&expect);
+}
+
+/// The layers a request run elsewhere or under a name ends its chain with.
+const RUN_BY: [&str; 6] = [
+    "ssh",
+    "docker",
+    "podman",
+    "kubectl",
+    "cloud-init-per",
+    "heredoc-script",
+];
+
+#[test]
+fn every_request_run_elsewhere_names_what_runs_it() {
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for finding in findings("fixtures/shell/elsewhere") {
+        checked += 1;
+        let last = finding["origin"].as_array().and_then(|chain| chain.last());
+        let layer = last.and_then(|entry| entry["layer"].as_str());
+        if !layer.is_some_and(|layer| RUN_BY.contains(&layer)) || last.unwrap()["name"].is_null() {
+            failures.push(format!(
+                "{}:{}: origin {}",
+                finding["path"], finding["line"], finding["origin"]
+            ));
+        }
+    }
+    assert!(checked >= 20, "only {checked} findings checked");
+    assert!(failures.is_empty(), "\n{}\n", failures.join("\n"));
+}
+
+#[test]
+fn chains_name_the_commands_that_run_code_elsewhere() {
+    let expect = [
+        (
+            "fixtures/shell/elsewhere/nested.sh",
+            3,
+            r#"[{"layer":"ssh","name":"bastion"},{"key":"run","layer":"docker","name":"alpine"}]"#,
+        ),
+        (
+            "fixtures/shell/elsewhere/nested.sh",
+            5,
+            r#"[{"key":"exec","layer":"docker","name":"$CID"},
+                {"key":"once","layer":"cloud-init-per","name":"probe"}]"#,
+        ),
+        // Python a remote `python3 -` reads from a here-document.
+        (
+            "fixtures/shell/elsewhere/ssh-heredoc.sh",
+            15,
+            r#"[{"layer":"ssh","name":"web-4"}]"#,
+        ),
+        (
+            "fixtures/shell/elsewhere/kubectl-exec.sh",
+            4,
+            r#"[{"key":"exec","layer":"kubectl","name":"deploy/web"}]"#,
+        ),
+        (
+            "fixtures/shell/elsewhere/heredoc-script-by-name.sh",
+            8,
+            r#"[{"layer":"heredoc-script","name":"/opt/facts.sh"}]"#,
+        ),
+        // After the host's own layers.
+        (
+            "fixtures/hosts/cloud-init/bootcmd-cloud-init-per.yaml",
+            5,
+            r#"[{"key":"bootcmd","layer":"cloud-config"},
+                {"key":"once","layer":"cloud-init-per","name":"region"}]"#,
         ),
     ];
     check_chains(&expect);

@@ -364,6 +364,7 @@ impl<'a> Analyzer<'a> {
                     ..FixSite::default()
                 },
                 in_container: false,
+                run_by: Vec::new(),
                 wrapper: None,
             });
             self.out.sites.push(site.clone());

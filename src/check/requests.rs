@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use super::Checking;
 use crate::fix::{Applicability, Target};
-use crate::model::{Finding, Related};
+use crate::model::{Finding, OriginEntry, Related};
 use crate::rules::{self, RequestContext};
 use crate::source::FileSpan;
 
@@ -63,7 +63,12 @@ pub(super) fn findings(checking: &Checking) -> (Vec<Finding>, HashSet<FileSpan>)
             {
                 safely_fixed.insert(span);
             }
-            let (origin, decoded) = view.origin(fragment.host, request.span);
+            let (mut origin, decoded) = view.origin(fragment.host, request.span);
+            origin.extend(request.run_by.iter().map(|run_by| OriginEntry {
+                key: run_by.key.clone(),
+                name: run_by.name.clone(),
+                ..OriginEntry::layer(run_by.layer)
+            }));
             let mut message = violation.message;
             if let Some(note) = view.unparsed_note(fragment.host, request.span) {
                 message = format!("{message}; {note}");

@@ -531,6 +531,9 @@ fn tokenless_fix(
     settings: &FixSettings,
 ) -> Option<Fix> {
     let site = &request.site;
+    if site.elsewhere.is_some() {
+        return None;
+    }
     let quoting = site.quoting.as_deref()?;
     let plain = site.plain.as_ref();
     let scope = site.scope.and_then(|s| analysis.scopes.get(s));

@@ -346,6 +346,39 @@ pub struct Fragment {
     pub in_container: bool,
     /// Run on a BusyBox system (an Alpine image), whose wget cannot PUT.
     pub busybox: bool,
+    /// The commands of the code around it that run it elsewhere or under a name (`ssh HOST
+    /// python3 - <<EOF`), outermost first: what its requests' origin chains end with.
+    pub run_by: Vec<RunBy>,
+}
+
+/// A command that runs the code a request is in elsewhere than the code around it, or later
+/// under a name: one step of the request's origin chain (`{"layer": "ssh", "name": "web-1"}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunBy {
+    /// `ssh`, `docker`, `podman`, `nerdctl`, `kubectl`, `cloud-init-per`, `heredoc-script`.
+    pub layer: &'static str,
+    /// The subcommand or frequency: `run`, `exec`, `once`.
+    pub key: Option<String>,
+    /// The host, image, container, pod, `cloud-init-per` name or written file, as written.
+    pub name: Option<String>,
+}
+
+impl RunBy {
+    /// Whether the code it runs may run on another machine, with another metadata service: a
+    /// remote host (`ssh`), or a pod on any node (`kubectl exec`). A container `docker run`
+    /// starts shares its instance.
+    pub fn other_machine(&self) -> bool {
+        matches!(self.layer, "ssh" | "kubectl")
+    }
+
+    /// The command as a user would write it: `kubectl exec web`, `ssh ec2-user@host`.
+    pub fn command(&self) -> String {
+        [Some(self.layer), self.key.as_deref(), self.name.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
 }
 
 impl Fragment {
@@ -371,6 +404,7 @@ impl Fragment {
             environment: Vec::new(),
             in_container: false,
             busybox: false,
+            run_by: Vec::new(),
         }
     }
 }

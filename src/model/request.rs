@@ -181,7 +181,13 @@ pub struct Request {
     /// Made by a command the code runs in a container (`docker run IMAGE curl …`, `kubectl exec
     /// POD -- sh -c …`), one network hop further from IMDS than the code around it.
     pub in_container: bool,
+    /// The commands around the request that run its code somewhere else or under another name
+    /// (`ssh HOST`, `docker run IMAGE`, `kubectl exec POD --`, `cloud-init-per FREQUENCY NAME`,
+    /// a script a here-document writes out), outermost first: the end of its origin chain.
+    pub run_by: Vec<RunBy>,
 }
+
+pub use crate::fragment::RunBy;
 
 impl Request {
     pub fn is_put(&self) -> bool {
@@ -321,6 +327,10 @@ pub struct FixSite {
     /// For a method call on an object that holds its headers (a PowerShell `WebClient`): the
     /// variable that holds the object, whose headers a statement before the request can set.
     pub receiver: Option<String>,
+    /// The command that runs the request on another machine with words this shell expands first
+    /// (`kubectl exec POD -- curl …`, `ssh HOST curl …`): a token fetched here would be this
+    /// machine's, so no token fetch is written for it.
+    pub elsewhere: Option<String>,
 }
 
 /// Where a library call (Python `requests.get(…)`) takes a token header.

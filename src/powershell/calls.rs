@@ -619,6 +619,7 @@ impl<'a> Analyzer<'a> {
             calls: Vec::new(),
             site,
             in_container: false,
+            run_by: self.fragment.run_by.clone(),
             wrapper: None,
         });
         Some(self.out.requests.len() - 1)

@@ -658,6 +658,7 @@ impl<'a> Analyzer<'a> {
                         ..FixSite::default()
                     },
                     in_container: false,
+                    run_by: Vec::new(),
                     wrapper: None,
                 });
             }

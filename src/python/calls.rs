@@ -654,6 +654,7 @@ impl<'a> Analyzer<'a> {
             calls: Vec::new(),
             site,
             in_container: false,
+            run_by: self.fragment.run_by.clone(),
             wrapper: None,
         });
         Value::Response {
@@ -708,6 +709,7 @@ impl<'a> Analyzer<'a> {
             calls: Vec::new(),
             site: FixSite::default(),
             in_container: false,
+            run_by: self.fragment.run_by.clone(),
             wrapper: None,
         });
     }
@@ -879,6 +881,7 @@ impl<'a> Analyzer<'a> {
             environment: Vec::new(),
             in_container: self.fragment.in_container,
             busybox: self.fragment.busybox,
+            run_by: self.fragment.run_by.clone(),
         });
     }
 }

@@ -259,6 +259,19 @@ fn violation(request: &Request) -> Option<Violation> {
             token_origin(&request.origin),
             super::token_header_option(request.client)
         )
+    } else if let Some(elsewhere) = &request.site.elsewhere {
+        // `kubectl exec` runs a program (a shell, here); `ssh` hands its string to the remote
+        // user's shell.
+        let runner = if elsewhere.starts_with("kubectl") {
+            format!("{elsewhere} -- sh -c")
+        } else {
+            elsewhere.clone()
+        };
+        format!(
+            "`{elsewhere}` runs this request on another machine, with words this shell expands first: a token fetched here would be this machine's, so no fix is written. Hand it one single-quoted string that fetches its own token there: `{runner} 'TOKEN=$(curl -sS -X PUT \"{}/latest/api/token\" -H \"X-aws-ec2-metadata-token-ttl-seconds: 21600\"); {client} {} …'`",
+            token_origin(&request.origin),
+            super::token_header_option(request.client),
+        )
     } else {
         format!(
         "fetch a token once with `TOKEN=$(curl -sS -X PUT \"{}/latest/api/token\" -H \"X-aws-ec2-metadata-token-ttl-seconds: 21600\")` and add `{}` to this request",

@@ -2,8 +2,8 @@
 //! peeled off, and what the remaining program is: a metadata client, a shell that runs a string or
 //! its standard input, `eval`, or something else.
 
-use crate::model::request::Client;
-use crate::shell::word::Word;
+use crate::model::request::{Client, RunBy};
+use crate::shell::word::{Piece, Word};
 
 /// What a command runs once its wrappers are peeled.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -232,8 +232,9 @@ const SSH: Options = Options {
 };
 
 /// `docker run … IMAGE CMD…`, `docker exec … CONTAINER CMD…` (also `podman`, `nerdctl`,
-/// `docker container run`): the index of the command, if any.
-fn container_command(argv: &[Word], at: usize) -> Option<usize> {
+/// `docker container run`): the subcommand, the index of the image or container, and the index
+/// of the command, if any.
+fn container_command(argv: &[Word], at: usize) -> Option<(String, usize, usize)> {
     let mut i = at + 1;
     if argv.get(i).and_then(Word::literal).as_deref() == Some("container") {
         i += 1;
@@ -244,31 +245,72 @@ fn container_command(argv: &[Word], at: usize) -> Option<usize> {
     }
     // The image or container, then its command.
     let target = DOCKER.skip(argv, i + 1);
-    Some(target + 1).filter(|&c| c < argv.len())
+    Some((sub, target, target + 1)).filter(|&(_, _, c)| c < argv.len())
 }
 
-/// `kubectl exec … POD -- CMD…`: the index of the command.
-fn kubectl_command(argv: &[Word], at: usize) -> Option<usize> {
+/// `kubectl exec` options that take a value (the ones written apart from it).
+const KUBECTL_EXEC: Options = Options {
+    short_with_value: "cfns",
+    long_with_value: &[
+        "container",
+        "filename",
+        "namespace",
+        "context",
+        "cluster",
+        "kubeconfig",
+        "server",
+        "user",
+        "pod-running-timeout",
+    ],
+};
+
+/// `kubectl exec … POD -- CMD…`: the index of the pod (when one is written before `--`) and
+/// the index of the command.
+fn kubectl_command(argv: &[Word], at: usize) -> Option<(Option<usize>, usize)> {
     if argv.get(at + 1).and_then(Word::literal).as_deref() != Some("exec") {
         return None;
     }
-    let dashes = argv
+    let dashes = at
+        + 2
+        + argv
+            .iter()
+            .skip(at + 2)
+            .position(|w| w.literal().as_deref() == Some("--"))?;
+    let pod = Some(KUBECTL_EXEC.skip(argv, at + 2)).filter(|&p| p < dashes);
+    Some((pod, dashes + 1)).filter(|&(_, c)| c < argv.len())
+}
+
+/// A word as written, for an origin chain: its literal text, `$NAME` for a variable, `…` for
+/// what cannot be read.
+fn written(word: &Word) -> String {
+    word.pieces
         .iter()
-        .skip(at + 2)
-        .position(|w| w.literal().as_deref() == Some("--"))?;
-    Some(at + 2 + dashes + 1).filter(|&c| c < argv.len())
+        .map(|piece| match piece {
+            Piece::Literal(text) => text.clone(),
+            Piece::Variable { name, .. } => format!("${name}"),
+            Piece::Command(_) | Piece::Unknown => "…".to_owned(),
+        })
+        .collect()
 }
 
 /// Peels wrappers off `argv` and says what it runs, and where: a container's or another host's
 /// command is read as what it runs there. `ssh HOST STRING` runs the string with the remote
-/// user's shell (`sh -c`); `ssh HOST WORDS…` joins them first (as `eval` does).
-pub fn invocation_in(argv: &[Word]) -> (Invocation, Place) {
-    let mut place = Place::Here;
-    let invocation = peel(argv, &mut place);
-    (invocation, place)
+/// user's shell (`sh -c`); `ssh HOST WORDS…` joins them first (as `eval` does). The commands
+/// that run it elsewhere or under a name (`cloud-init-per`) come with it, outermost first.
+pub fn invocation_in(argv: &[Word]) -> (Invocation, Site) {
+    let mut site = Site::default();
+    let invocation = peel(argv, &mut site);
+    (invocation, site)
 }
 
-fn peel(argv: &[Word], place: &mut Place) -> Invocation {
+/// Where a command's program runs, and the commands that run it there.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Site {
+    pub place: Place,
+    pub run_by: Vec<RunBy>,
+}
+
+fn peel(argv: &[Word], site: &mut Site) -> Invocation {
     let mut at = 0;
     let mut busybox = false;
     let mut wrapped = None;
@@ -348,26 +390,57 @@ fn peel(argv: &[Word], place: &mut Place) -> Invocation {
             "eval" => return Invocation::Eval { program: at },
             "su" | "runuser" => return su(argv, at),
             // `cloud-init-per FREQUENCY NAME CMD…`.
-            "cloud-init-per" => at + 3,
-            "docker" | "podman" | "nerdctl" | "kubectl" => {
-                let command = if name == "kubectl" {
-                    kubectl_command(argv, at)
-                } else {
-                    container_command(argv, at)
-                };
-                let Some(command) = command else {
+            "cloud-init-per" => {
+                site.run_by.push(RunBy {
+                    layer: "cloud-init-per",
+                    key: argv.get(at + 1).map(written),
+                    name: argv.get(at + 2).map(written),
+                });
+                at + 3
+            }
+            "kubectl" => {
+                let Some((pod, command)) = kubectl_command(argv, at) else {
                     return Invocation::Other { program: at, name };
                 };
-                *place = Place::Container;
+                site.place = Place::Container;
+                site.run_by.push(RunBy {
+                    layer: "kubectl",
+                    key: Some("exec".to_owned()),
+                    name: pod.and_then(|p| argv.get(p)).map(written),
+                });
+                command
+            }
+            "docker" | "podman" | "nerdctl" => {
+                let Some((sub, target, command)) = container_command(argv, at) else {
+                    return Invocation::Other { program: at, name };
+                };
+                site.place = Place::Container;
+                site.run_by.push(RunBy {
+                    layer: match name.as_str() {
+                        "podman" => "podman",
+                        "nerdctl" => "nerdctl",
+                        _ => "docker",
+                    },
+                    key: Some(sub),
+                    name: argv.get(target).map(written),
+                });
                 command
             }
             "ssh" => {
                 let host = SSH.skip(argv, at + 1);
-                let first = host + 1;
-                if first >= argv.len() {
+                if host >= argv.len() {
                     return Invocation::Other { program: at, name };
                 }
-                *place = Place::Remote;
+                site.place = Place::Remote;
+                site.run_by.push(RunBy {
+                    layer: "ssh",
+                    key: None,
+                    name: argv.get(host).map(written),
+                });
+                let first = host + 1;
+                if let Some(reads) = remote_reads_stdin(argv.get(first..).unwrap_or_default()) {
+                    return reads.at(at);
+                }
                 if first + 1 == argv.len() {
                     return Invocation::Shell {
                         program: at,
@@ -385,6 +458,69 @@ fn peel(argv: &[Word], place: &mut Place) -> Invocation {
         at = next;
     }
     Invocation::NotRun
+}
+
+/// What the remote side of `ssh HOST [COMMAND]` runs its standard input with, when it does: with
+/// no command, the remote user's login shell (`ssh HOST <<EOF`); or a command that is a shell or
+/// an interpreter reading its input (`ssh HOST bash -s`, `ssh HOST 'sudo sh'`, `ssh HOST python3
+/// -`), one string split at spaces as the remote shell would.
+fn remote_reads_stdin(command: &[Word]) -> Option<Invocation> {
+    let words: Vec<Word> = match command {
+        [] => {
+            return Some(Invocation::Shell {
+                program: 0,
+                script: None,
+                reads_stdin: true,
+            })
+        }
+        [one] => one
+            .literal()?
+            .split_ascii_whitespace()
+            .map(|word| Word {
+                span: one.span,
+                pieces: vec![Piece::Literal(word.to_owned())],
+            })
+            .collect(),
+        several => several.to_vec(),
+    };
+    match invocation(&words) {
+        shell @ Invocation::Shell {
+            script: None,
+            reads_stdin: true,
+            ..
+        } => Some(shell),
+        interpreter @ Invocation::Interpreter {
+            code: None,
+            reads_stdin: true,
+            ..
+        } => Some(interpreter),
+        _ => None,
+    }
+}
+
+impl Invocation {
+    /// The same invocation with its program word at `at`, for one read through a command that
+    /// runs it elsewhere (its other indices are not into the same words).
+    fn at(self, at: usize) -> Invocation {
+        match self {
+            Invocation::Shell { reads_stdin, .. } => Invocation::Shell {
+                program: at,
+                script: None,
+                reads_stdin,
+            },
+            Invocation::Interpreter {
+                language,
+                reads_stdin,
+                ..
+            } => Invocation::Interpreter {
+                program: at,
+                language,
+                code: None,
+                reads_stdin,
+            },
+            other => other,
+        }
+    }
 }
 
 fn skip_assignments(argv: &[Word], mut at: usize) -> usize {
@@ -770,7 +906,18 @@ mod tests {
 
     #[test]
     fn elsewhere() {
-        let place = |line: &str| invocation_in(&argv(line));
+        let place = |line: &str| {
+            let (invocation, site) = invocation_in(&argv(line));
+            (invocation, site.place)
+        };
+        let run_by = |line: &str| -> Vec<(&str, Option<String>, Option<String>)> {
+            let site = invocation_in(&argv(line)).1;
+            site.run_by
+                .into_iter()
+                .map(|r| (r.layer, r.key, r.name))
+                .collect()
+        };
+        let some = |s: &str| Some(s.to_owned());
         assert_eq!(
             place("docker run --rm -e A=1 -v /x:/y alpine curl x"),
             (
@@ -784,12 +931,29 @@ mod tests {
             )
         );
         assert_eq!(
+            run_by("docker run --rm -e A=1 -v /x:/y alpine curl x"),
+            [("docker", some("run"), some("alpine"))]
+        );
+        assert_eq!(
+            run_by("podman container exec -it web sh -c x"),
+            [("podman", some("exec"), some("web"))]
+        );
+        assert_eq!(
             place("kubectl exec -n ns pod -c app -- sh -c x").0,
             Invocation::Shell {
                 program: 8,
                 script: Some(10),
                 reads_stdin: false
             }
+        );
+        assert_eq!(
+            run_by("kubectl exec -n ns pod -c app -- sh -c x"),
+            [("kubectl", some("exec"), some("pod"))]
+        );
+        // `kubectl exec -- …` with the pod given by `-f`: no name to show.
+        assert_eq!(
+            run_by("kubectl exec -f pod.yaml -- curl x"),
+            [("kubectl", some("exec"), None)]
         );
         assert_eq!(
             place("ssh -o StrictHostKeyChecking=no -i key host x"),
@@ -802,8 +966,19 @@ mod tests {
                 Place::Remote
             )
         );
+        assert_eq!(
+            run_by("ssh -o StrictHostKeyChecking=no -i key ec2-user@web-1 x"),
+            [("ssh", None, some("ec2-user@web-1"))]
+        );
         assert_eq!(place("ssh host curl x").0, Invocation::Eval { program: 1 });
         assert_eq!(program("cloud-init-per once name curl x"), Some(3));
+        assert_eq!(
+            run_by("sudo cloud-init-per once probe docker run alpine curl x"),
+            [
+                ("cloud-init-per", some("once"), some("probe")),
+                ("docker", some("run"), some("alpine")),
+            ]
+        );
         assert_eq!(place("docker ps").1, Place::Here);
         assert_eq!(
             place("docker run alpine").0,
@@ -812,7 +987,53 @@ mod tests {
                 name: "docker".into()
             }
         );
-        assert_eq!(place("ssh host").1, Place::Here);
+        // With no command, or a shell or interpreter reading its input, the remote side runs what
+        // it reads (a here-document).
+        let mut quoted = argv("ssh host");
+        quoted.push(Word {
+            span: FragmentSpan::default(),
+            pieces: vec![Piece::Literal("sudo bash -s".to_owned())],
+        });
+        let lines = [
+            "ssh host",
+            "ssh -t host bash -s",
+            "ssh host sudo bash",
+            "ssh h sh -s -- x",
+        ];
+        for (line, words) in lines
+            .map(|l| (l, argv(l)))
+            .into_iter()
+            .chain([("'sudo bash -s'", quoted)])
+        {
+            assert_eq!(
+                {
+                    let (invocation, site) = invocation_in(&words);
+                    (invocation, site.place)
+                },
+                (
+                    Invocation::Shell {
+                        program: 0,
+                        script: None,
+                        reads_stdin: true
+                    },
+                    Place::Remote
+                ),
+                "{line}"
+            );
+        }
+        assert_eq!(
+            place("ssh host python3 -").0,
+            Invocation::Interpreter {
+                program: 0,
+                language: Language::Python,
+                code: None,
+                reads_stdin: true
+            }
+        );
+        assert_eq!(run_by("ssh host"), [("ssh", None, some("host"))]);
+        assert_eq!(place("ssh").1, Place::Here);
+        assert!(run_by("ssh -i key").is_empty());
+        assert!(run_by("curl x").is_empty());
     }
 
     #[test]

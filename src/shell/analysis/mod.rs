@@ -17,7 +17,7 @@ use tree_sitter::Node;
 
 use crate::fragment::{Fragment, FragmentSpan, HostSpan, InsertRegion, OffsetMap};
 use crate::model::request::{
-    Client, FixSite, Method, Misspelled, Request, Scope, TokenUse, TokenVariable,
+    Client, FixSite, Method, Misspelled, Request, RunBy, Scope, TokenUse, TokenVariable,
 };
 use crate::model::Note;
 use crate::shell::aws::{self, AwsMetadataCall};
@@ -93,6 +93,8 @@ pub fn analyze_with(fragment: &Fragment, options: &Options) -> Analysis {
         quoting: None,
         script: fragment.script,
         in_container: false,
+        run_by: fragment.run_by.clone(),
+        elsewhere: None,
     };
     if let Err(e) = analyzer.run(&fragment.text, &fragment.map, &context) {
         analyzer.error = Some(Note::skipped(e.to_string()));
@@ -301,8 +303,7 @@ impl<'o> Analyzer<'o> {
     fn command<'t>(&mut self, code: &Code<'_, 't>, node: Node<'t>, seen: &mut Seen) {
         let (words, nodes) = argv(node, code.text);
         let span = span_of(node);
-        let (invocation, place) = command::invocation_in(&words);
-        let in_container = place == command::Place::Container;
+        let (invocation, site) = command::invocation_in(&words);
         match invocation {
             Invocation::Client {
                 client,
@@ -320,7 +321,16 @@ impl<'o> Analyzer<'o> {
                         String::from_utf8_lossy(code.text.get(n.byte_range()).unwrap_or_default())
                             .into_owned()
                     });
-                    pending.request.in_container |= in_container || code.cx.in_container;
+                    pending.request.in_container |=
+                        site.place == command::Place::Container || code.cx.in_container;
+                    pending.request.site.elsewhere = site
+                        .run_by
+                        .iter()
+                        .find(|r| r.other_machine())
+                        .map(RunBy::command)
+                        .or_else(|| code.cx.elsewhere.clone());
+                    pending.request.run_by = code.cx.run_by.clone();
+                    pending.request.run_by.extend(site.run_by);
                     pending.function = token_flow::enclosing_function(code.s, code.text, span);
                     // A token request with another method is IMDS002's one problem: what it
                     // writes is still the token the script means to send.
@@ -337,7 +347,7 @@ impl<'o> Analyzer<'o> {
                 ..
             } => {
                 if let Some(&script) = nodes.get(index) {
-                    if self.shell_string(code, script, in_container) {
+                    if self.shell_string(code, script, &site) {
                         seen.token_sources.push(span);
                     }
                 }
@@ -352,7 +362,7 @@ impl<'o> Analyzer<'o> {
                 }
             }
             Invocation::Eval { program } => {
-                if self.eval(code, &nodes, program, span.start.0, in_container) {
+                if self.eval(code, &nodes, program, span.start.0, &site) {
                     seen.token_sources.push(span);
                 }
             }
@@ -596,6 +606,7 @@ impl<'o> Analyzer<'o> {
                 ttl: sent.ttl,
                 calls: Vec::new(),
                 in_container: false,
+                run_by: Vec::new(),
                 wrapper: None,
                 misspelled: sent
                     .misspelled

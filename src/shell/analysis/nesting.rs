@@ -10,9 +10,9 @@ use tree_sitter::Node;
 use super::scope::{Boundary, Context};
 use super::{Analyzer, Code};
 use crate::fragment::{Fragment, FragmentSpan, InsertRegion, Language, OffsetMap};
-use crate::model::request::Quoting;
+use crate::model::request::{Quoting, RunBy};
 use crate::model::Note;
-use crate::shell::command::{self, Invocation};
+use crate::shell::command::{self, Invocation, Site};
 use crate::shell::tree::argv;
 use crate::shell::word::{self, Unquoted};
 
@@ -28,7 +28,7 @@ impl Analyzer<'_> {
     /// `sh -c '…'`: the string is run by a new shell, which sees only exported variables when the
     /// string is single-quoted and the calling shell's expansion of it otherwise. Returns whether
     /// it writes a token to its output.
-    pub(super) fn shell_string(&mut self, code: &Code, script: Node, in_container: bool) -> bool {
+    pub(super) fn shell_string(&mut self, code: &Code, script: Node, site: &Site) -> bool {
         let unquoted = word::unquote(script, code.text);
         let boundary = if unquoted.single_quoted {
             Boundary::ChildProcess
@@ -39,7 +39,7 @@ impl Analyzer<'_> {
         let mut child = code
             .cx
             .child(code.fid, boundary, quoting_of(script), false, outer);
-        child.in_container |= in_container;
+        child.enter(site);
         self.nested(unquoted, code.map, &child)
     }
 
@@ -52,7 +52,7 @@ impl Analyzer<'_> {
         nodes: &[Node],
         program: usize,
         start: usize,
-        in_container: bool,
+        site: &Site,
     ) -> bool {
         let mut joined = Unquoted::default();
         for (k, &arg) in nodes.iter().enumerate().skip(program + 1) {
@@ -71,7 +71,11 @@ impl Analyzer<'_> {
         let mut child = code
             .cx
             .child(code.fid, Boundary::SameShell, layer, false, outer);
-        child.in_container |= in_container;
+        child.enter(site);
+        // `ssh HOST WORDS…`: the words are expanded here, and run there.
+        if let Some(remote) = site.run_by.iter().find(|r| r.other_machine()) {
+            child.elsewhere = Some(remote.command());
+        }
         self.nested(joined, code.map, &child)
     }
 
@@ -145,19 +149,25 @@ impl Analyzer<'_> {
             .find(|c| c.kind() == "heredoc_start")
             .is_some_and(|start| word::node_text(*start, text).contains_any(b"'\"\\"));
         // The language of the program that reads the here-document, if it runs it.
-        let reads = |node: Node| -> Option<Language> {
+        let reads = |node: Node| -> Option<(Language, Site)> {
             if node.kind() != "command" {
                 return None;
             }
-            match command::invocation(&argv(node, text).0) {
-                Invocation::Shell {
-                    reads_stdin: true, ..
-                } => Some(Language::Shell),
-                Invocation::Interpreter {
-                    language,
-                    reads_stdin: true,
-                    ..
-                } => Some(language),
+            match command::invocation_in(&argv(node, text).0) {
+                (
+                    Invocation::Shell {
+                        reads_stdin: true, ..
+                    },
+                    site,
+                ) => Some((Language::Shell, site)),
+                (
+                    Invocation::Interpreter {
+                        language,
+                        reads_stdin: true,
+                        ..
+                    },
+                    site,
+                ) => Some((language, site)),
                 _ => None,
             }
         };
@@ -178,14 +188,34 @@ impl Analyzer<'_> {
             });
         let body_text = word::node_text(body, text);
         let first_line = body_text.split(|&b| b == b'\n').next().unwrap_or_default();
+        let written = written_files(parents.of(heredoc), heredoc, text);
         let script = crate::fragment::language::of_shebang(&String::from_utf8_lossy(first_line))
             .or_else(|| {
-                writes_script(parents.of(heredoc), heredoc, text).then_some(Language::Shell)
+                written
+                    .iter()
+                    .any(|n| named_like_script(n))
+                    .then_some(Language::Shell)
             });
-        let fed_to_shell = fed_to == Some(Language::Shell);
-        let language = match fed_to.or(script) {
-            Some(language) => language,
-            None => return false,
+        let fed_to_shell = matches!(fed_to, Some((Language::Shell, _)));
+        let (language, site) = match (fed_to, script) {
+            (Some((language, site)), _) => (language, site),
+            // A script written out runs later, under its file's name.
+            (None, Some(language)) => {
+                let name = written
+                    .iter()
+                    .find(|n| named_like_script(n))
+                    .or(written.first());
+                let site = Site {
+                    place: command::Place::Here,
+                    run_by: vec![RunBy {
+                        layer: "heredoc-script",
+                        key: None,
+                        name: name.cloned(),
+                    }],
+                };
+                (language, site)
+            }
+            (None, None) => return false,
         };
         let (unquoted, boundary) = if quoted {
             let mut u = Unquoted::default();
@@ -218,9 +248,10 @@ impl Analyzer<'_> {
             Quoting::UnquotedHeredoc
         };
         let outer = self.quoting_at(code.cx, body.start_byte()).0;
-        let child = code.cx.child(code.fid, boundary, Some(layer), true, outer);
+        let mut child = code.cx.child(code.fid, boundary, Some(layer), true, outer);
+        child.enter(&site);
         if language != Language::Shell {
-            self.foreign(unquoted, map, language, child.quoting, true);
+            self.foreign(unquoted, map, language, &child, true);
             return false;
         }
         let produces = self.nested(unquoted, map, &child);
@@ -238,18 +269,19 @@ impl Analyzer<'_> {
             false,
             outer,
         );
-        self.foreign(unquoted, code.map, language, child.quoting, false);
+        self.foreign(unquoted, code.map, language, &child, false);
     }
 
     /// Code in another language cut out of the script, returned as a fragment of its own
     /// (`Analysis::nested`) for that language's analysis; text a fix inserts into it is written
-    /// through `quoting` (no fix when that is unknown). Code that names no endpoint is left out.
+    /// through the quoting of `cx` (no fix when that is unknown), and it runs where `cx` says. Code
+    /// that names no endpoint is left out.
     fn foreign(
         &mut self,
         unquoted: Unquoted,
         map: &OffsetMap,
         language: Language,
-        quoting: Option<Vec<Quoting>>,
+        cx: &Context,
         script: bool,
     ) {
         if unquoted.text.is_empty() || !crate::shell::endpoint::names_endpoint(&unquoted.text) {
@@ -270,7 +302,7 @@ impl Analyzer<'_> {
         self.nested += 1;
         let region = InsertRegion {
             start: 0,
-            quoting,
+            quoting: cx.quoting.clone(),
             plain: None,
         };
         self.foreign.push(Fragment {
@@ -281,17 +313,18 @@ impl Analyzer<'_> {
             insert: vec![region],
             script,
             environment: Vec::new(),
-            in_container: self.in_container,
+            in_container: self.in_container || cx.in_container,
             busybox: false,
+            run_by: cx.run_by.clone(),
         });
     }
 }
 
-/// Whether the command a here-document feeds writes it out as a script: `cat > FILE` or `tee
-/// FILE` where a FILE is named like one (`*.sh`, `*.bash`, or in a `bin/` directory).
-fn writes_script(statement: Option<Node>, heredoc: Node, text: &[u8]) -> bool {
+/// The files the command a here-document feeds writes it to, as written, unquoted: `cat > FILE`,
+/// `tee FILE…`.
+fn written_files(statement: Option<Node>, heredoc: Node, text: &[u8]) -> Vec<String> {
     let Some(statement) = statement.filter(|p| p.kind() == "redirected_statement") else {
-        return false;
+        return Vec::new();
     };
     let mut names: Vec<String> = Vec::new();
     // `cat > FILE <<EOF` (a redirect of the statement) or `cat <<EOF > FILE` (of the heredoc's).
@@ -316,7 +349,7 @@ fn writes_script(statement: Option<Node>, heredoc: Node, text: &[u8]) -> bool {
         .child_by_field_name("body")
         .filter(|b| b.kind() == "command");
     let Some(body) = body else {
-        return false;
+        return Vec::new();
     };
     let words = argv(body, text).0;
     let program = words.first().and_then(command::base_name);
@@ -329,12 +362,17 @@ fn writes_script(statement: Option<Node>, heredoc: Node, text: &[u8]) -> bool {
                 .filter_map(|w| w.literal())
                 .filter(|w| !w.starts_with('-')),
         ),
-        _ => return false,
+        _ => return Vec::new(),
     }
-    names.iter().any(|name| {
-        let name = name.trim_matches(|c| c == '"' || c == '\'');
-        name.ends_with(".sh") || name.ends_with(".bash") || name.contains("/bin/")
-    })
+    names
+        .iter()
+        .map(|name| name.trim_matches(|c| c == '"' || c == '\'').to_owned())
+        .collect()
+}
+
+/// A file name a script is written to: `*.sh`, `*.bash`, or in a `bin/` directory.
+fn named_like_script(name: &str) -> bool {
+    name.ends_with(".sh") || name.ends_with(".bash") || name.contains("/bin/")
 }
 
 /// How a word that holds shell code is quoted, when text can be inserted into it.

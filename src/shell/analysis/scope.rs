@@ -8,8 +8,9 @@ use tree_sitter::Node;
 
 use super::{Analyzer, Code, Seen};
 use crate::fragment::{FragmentSpan, PlainScalar};
-use crate::model::request::{Quoting, Scope};
+use crate::model::request::{Quoting, RunBy, Scope};
 use crate::shell::blocks::dominated_block;
+use crate::shell::command::{Place, Site};
 use crate::shell::tree::Structure;
 use crate::shell::word::{self, node_str, span_of, Piece, Word};
 
@@ -49,6 +50,11 @@ pub(super) struct Context {
     pub(super) script: bool,
     /// Run in a container by a command around it (`docker run IMAGE sh -c '…'`).
     pub(super) in_container: bool,
+    /// The commands around it that run it elsewhere or under a name, outermost first.
+    pub(super) run_by: Vec<RunBy>,
+    /// The command that runs this code on another machine after this shell expanded its words
+    /// (`ssh HOST curl …`): see `FixSite::elsewhere`.
+    pub(super) elsewhere: Option<String>,
 }
 
 impl Context {
@@ -78,7 +84,16 @@ impl Context {
             quoting,
             script,
             in_container: self.in_container,
+            run_by: self.run_by.clone(),
+            elsewhere: self.elsewhere.clone(),
         }
+    }
+
+    /// Code run by a command that runs it elsewhere (`docker run IMAGE sh -c '…'`, `ssh HOST
+    /// '…'`) or under a name (`cloud-init-per once NAME sh -c '…'`).
+    pub(super) fn enter(&mut self, site: &Site) {
+        self.in_container |= site.place == Place::Container;
+        self.run_by.extend(site.run_by.iter().cloned());
     }
 }
 
