@@ -242,7 +242,7 @@ fn capa_fix_is_safe_once_the_linked_secret_is_read_and_clean() {
         .join(" ");
     assert!(
         said.contains(
-            "its bootstrap Secret `workers-bootstrap` (namespace `capa-optional-missing`) is not in the scanned tree, so check those scripts first (the fix is unsafe)"
+            "its bootstrap Secret `workers-bootstrap` (namespace `capa-optional-missing`), named by a machine set in `capa-boot/optional-missing-secret/machinepool.yaml`, is not in the scanned tree, so check those scripts first (the fix is unsafe)"
         ),
         "{said}"
     );
@@ -252,7 +252,7 @@ fn capa_fix_is_safe_once_the_linked_secret_is_read_and_clean() {
     assert_eq!(imds010["fix"]["applicability"], "unsafe");
     assert_eq!(
         imds010["fix"]["message"],
-        "Set `httpTokens` to `required` (unsafe: its bootstrap configuration KubeadmConfigTemplate `workers` (namespace `capa-kubeadm-missing`) is not in the scanned tree)"
+        "Set `httpTokens` to `required` (unsafe: its bootstrap configuration KubeadmConfigTemplate `workers` (namespace `capa-kubeadm-missing`), named by a machine set in `capa-boot/kubeadm-config-missing/machinedeployment.yaml`, is not in the scanned tree)"
     );
     // One whose configuration writes a file from a Secret: that file is named, unread.
     let from_secret = scan(&["capa-boot/kubeadm-config-content-from"]);

@@ -84,6 +84,7 @@ pub(super) fn file_links(checking: &Checking, read: &Read, is_script: bool) -> F
         }
     }
     links.container_scripts = read.container_scripts.clone();
+    links.documentation = !read.documentation.is_empty();
     links.declares_settings =
         !read.declared.is_empty() || analyses.iter().any(|a| !a.aws_metadata().is_empty());
     for definition in defined {

@@ -10,10 +10,12 @@
 //! code of other files, and the requests of a boot script learn which settings boot them. Rules
 //! decide, as for anything else in a file.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::model::links::{
-    Boot, BootedBy, External, FileLinks, LinkedSetting, NamedUserData, ObjectRef, Site, BOOT_KINDS,
+    Boot, BootData, BootedBy, External, FileLinks, LinkedSetting, NamedUserData, ObjectRef, Site,
+    BOOT_KINDS,
 };
 use crate::model::Related;
 
@@ -65,11 +67,12 @@ pub enum Named {
 pub fn link(files: &[LinkFile], named: &dyn Fn(&Path) -> Named) -> Vec<External> {
     let mut out = vec![External::default(); files.len()];
     let modules = Modules::of(files);
+    let objects = Objects::of(files);
     for (f, file) in files.iter().enumerate() {
         for linked in &file.links.settings {
             let mut search = Search::default();
             if let Some(object) = &linked.object {
-                search.machine_sets(files, object);
+                search.machine_sets(files, &objects, f, object);
             }
             // Names defined in another file of the same module (directory): their requests, and
             // the files they read, which are resolved as the setting's own.
@@ -114,6 +117,41 @@ pub fn link(files: &[LinkFile], named: &dyn Fn(&Path) -> Named) -> Vec<External>
         }
     }
     out
+}
+
+/// The Cluster API objects of the scan, indexed once: the machine sets by their infrastructure
+/// object, the boot data (bootstrap Secrets and configurations) by object, each with its file.
+/// A setting's search costs what it finds, not the number of objects in the scan.
+#[derive(Default)]
+struct Objects<'a> {
+    /// `(file, what the machines boot from)` by infrastructure object.
+    machine_sets: HashMap<&'a ObjectRef, Vec<(usize, Option<&'a ObjectRef>)>>,
+    boot: HashMap<&'a ObjectRef, Vec<(usize, &'a BootData)>>,
+}
+
+impl<'a> Objects<'a> {
+    fn of(files: &'a [LinkFile]) -> Self {
+        let mut objects = Objects::default();
+        for (f, file) in files.iter().enumerate() {
+            for (boot, infra) in &file.links.machines {
+                if let Some(infra) = infra {
+                    objects
+                        .machine_sets
+                        .entry(infra)
+                        .or_default()
+                        .push((f, boot.as_ref()));
+                }
+            }
+            for data in &file.links.secrets {
+                objects
+                    .boot
+                    .entry(&data.object)
+                    .or_default()
+                    .push((f, data));
+            }
+        }
+        objects
+    }
 }
 
 /// The files of each module (directory), computed once: a setting looks for names, launch
@@ -249,7 +287,7 @@ fn same_tree(setting: &Path, request: &Path) -> bool {
     request.starts_with(&setting) || setting.starts_with(&request)
 }
 
-/// The metadata requests made from inside containers in the whole scan, each with the file whose
+/// The metadata requests made from inside containers in the whole scan (documentation's examples aside), each with the file whose
 /// own link facts hold it (`None` for a script a container of another file runs): requests in a
 /// container's own command, and the requests of the scripts that containers run.
 fn container_requests(
@@ -257,7 +295,11 @@ fn container_requests(
     named: &dyn Fn(&Path) -> Named,
 ) -> Vec<(Option<usize>, Related)> {
     let mut out: Vec<(Option<usize>, Related)> = Vec::new();
-    for (f, file) in files.iter().enumerate() {
+    for (f, file) in files
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| !f.links.documentation)
+    {
         out.extend(
             file.links
                 .container_requests
@@ -306,6 +348,10 @@ fn location(files: &[LinkFile], file: usize, line: usize) -> String {
     )
 }
 
+/// How many reasons why boot code was not read a setting's fix states, at most (then how many
+/// more): enough to act on, and a message stays short however many files share a name.
+const MAX_REASONS: usize = 4;
+
 /// What the search for one setting's boot code found in the other files.
 #[derive(Default)]
 struct Search<'a> {
@@ -325,37 +371,74 @@ struct Search<'a> {
 
 impl<'a> Search<'a> {
     /// The boot data (bootstrap Secrets and configurations) of the machine sets whose
-    /// infrastructure object is `object` (CAPA).
-    fn machine_sets(&mut self, files: &'a [LinkFile], object: &ObjectRef) {
-        for (boot, infra) in files.iter().flat_map(|f| &f.links.machines) {
-            if infra.as_ref() != Some(object) {
-                continue;
-            }
+    /// infrastructure object is `object`, which file `from` declares (CAPA). Objects are joined
+    /// by kind, name and namespace across the scan, also where a name holds a template variable
+    /// (`${CLUSTER_NAME}-md-0`, which every `clusterctl` template may use): a machine set or a
+    /// patch of another file may be what boots these instances, so its boot code counts, and a
+    /// reason that comes from another file names it.
+    fn machine_sets(
+        &mut self,
+        files: &[LinkFile],
+        objects: &Objects<'a>,
+        from: usize,
+        object: &ObjectRef,
+    ) {
+        let Some(sets) = objects.machine_sets.get(object) else {
+            return;
+        };
+        // Examples in documentation join only each other, in their own file.
+        let joins = |g: usize| {
+            let documentation = |f: usize| files.get(f).is_some_and(|f| f.links.documentation);
+            g == from || !(documentation(g) || documentation(from))
+        };
+        for &(set_file, boot) in sets.iter().filter(|(g, _)| joins(*g)) {
             self.found_any = true;
+            let elsewhere = match files.get(set_file) {
+                Some(file) if set_file != from => format!(" in `{}`", file.path.display()),
+                _ => String::new(),
+            };
             let Some(boot) = boot else {
-                self.unread.push("a machine set that uses it names neither a bootstrap Secret nor a bootstrap configuration".to_owned());
+                self.unread.push(format!(
+                    "a machine set{elsewhere} that uses it names neither a bootstrap Secret nor a bootstrap configuration"
+                ));
                 continue;
             };
-            let mut named = false;
-            for (g, other) in files.iter().enumerate() {
-                for data in other.links.secrets.iter().filter(|d| &d.object == boot) {
-                    named = true;
-                    self.found.add(g, &data.sites);
-                    self.unread.extend(data.unread.iter().cloned());
-                }
+            let data: Vec<&(usize, &BootData)> = objects
+                .boot
+                .get(boot)
+                .into_iter()
+                .flatten()
+                .filter(|(g, _)| joins(*g))
+                .collect();
+            for &&(g, data) in &data {
+                self.found.add(g, &data.sites);
+                self.unread.extend(data.unread.iter().cloned());
             }
-            if !named && !BOOT_KINDS.contains(&boot.kind.as_str()) {
+            if !data.is_empty() {
+                continue;
+            }
+            let named_by = if elsewhere.is_empty() {
+                String::new()
+            } else {
+                format!(", named by a machine set{elsewhere},")
+            };
+            if !BOOT_KINDS.contains(&boot.kind.as_str()) {
                 self.unread.push(format!(
-                    "its bootstrap configuration {} `{}` (namespace `{}`) is of a kind imds-lint does not read",
+                    "its bootstrap configuration {} `{}` (namespace `{}`){named_by} is of a kind imds-lint does not read",
                     boot.kind, boot.name, boot.namespace
                 ));
-            } else if !named {
+            } else {
                 let what = match boot.kind.as_str() {
                     "Secret" => "Secret".to_owned(),
                     kind => format!("configuration {kind}"),
                 };
+                let missing = if files.get(from).is_some_and(|f| f.links.documentation) {
+                    "is not in this file (examples in documentation join only each other)"
+                } else {
+                    "is not in the scanned tree"
+                };
                 self.unread.push(format!(
-                    "its bootstrap {what} `{}` (namespace `{}`) is not in the scanned tree",
+                    "its bootstrap {what} `{}` (namespace `{}`){named_by} {missing}",
                     boot.name, boot.namespace
                 ));
             }
@@ -481,7 +564,17 @@ impl<'a> Search<'a> {
         f: usize,
         linked: &LinkedSetting,
     ) {
-        self.unread.dedup();
+        let mut seen = std::collections::HashSet::new();
+        self.unread.retain(|why| seen.insert(why.clone()));
+        // A name many files share may give many reasons: the first few, and how many more.
+        let more = self.unread.len().saturating_sub(MAX_REASONS);
+        self.unread.truncate(MAX_REASONS);
+        if more > 0 {
+            self.unread.push(format!(
+                "and {more} more reason{} like these",
+                if more == 1 { "" } else { "s" }
+            ));
+        }
         let setting_location = location(files, f, linked.line);
         let Found { sites, scripts } = self.found;
         for (g, site) in &sites {

@@ -241,6 +241,128 @@ fn a_missing_secret_is_named() {
     assert!(external[0].boots[0].tokenless.is_empty());
 }
 
+/// A machine set of another file makes a setting's fix unsafe with a reason that names that
+/// file; past a few, the reasons are counted.
+#[test]
+fn reasons_from_other_files_name_them_and_are_capped() {
+    let template = object("AWSMachineTemplate", "${CLUSTER_NAME}-md-0", "default");
+    let own = FileLinks {
+        machines: vec![(
+            Some(object(
+                "KubeadmConfigTemplate",
+                "${CLUSTER_NAME}-md-0",
+                "default",
+            )),
+            Some(template.clone()),
+        )],
+        secrets: vec![boot_data(
+            object("KubeadmConfigTemplate", "${CLUSTER_NAME}-md-0", "default"),
+            Vec::new(),
+        )],
+        settings: vec![setting(Some(template.clone()), &[], 1)],
+        ..FileLinks::default()
+    };
+    // Other templates' machine sets of the same name: without boot data, each naming another
+    // missing configuration.
+    let others: Vec<FileLinks> = (0..6)
+        .map(|k| FileLinks {
+            machines: vec![(
+                Some(object("EKSConfigTemplate", &format!("gone-{k}"), "default")),
+                Some(template.clone()),
+            )],
+            ..FileLinks::default()
+        })
+        .collect();
+    let paths: Vec<String> = (0..6).map(|k| format!("other-{k}.yaml")).collect();
+    let mut files = vec![LinkFile {
+        path: Path::new("own.yaml"),
+        links: &own,
+        runtime: None,
+    }];
+    for (links, path) in others.iter().zip(&paths) {
+        files.push(LinkFile {
+            path: Path::new(path),
+            links,
+            runtime: None,
+        });
+    }
+    let external = link(&files[..2], &none);
+    assert_eq!(
+        external[0].boots[0].unread.as_deref(),
+        Some(
+            "its bootstrap configuration EKSConfigTemplate `gone-0` (namespace `default`), named by \
+             a machine set in `other-0.yaml`, is not in the scanned tree"
+        )
+    );
+    let external = link(&files, &none);
+    let unread = external[0].boots[0].unread.clone().unwrap_or_default();
+    assert_eq!(
+        unread.matches("is not in the scanned tree").count(),
+        4,
+        "{unread}"
+    );
+    assert!(
+        unread.ends_with("; and 2 more reasons like these"),
+        "{unread}"
+    );
+}
+
+/// Examples in documentation (a Markdown file's code blocks) join only each other: a machine set
+/// in a runbook says nothing about a template's setting, nor the template's about the runbook's.
+#[test]
+fn documentation_objects_join_only_their_own_file() {
+    let template = object("AWSMachineTemplate", "workers", "default");
+    let config = object("KubeadmConfigTemplate", "workers", "default");
+    let real = FileLinks {
+        secrets: vec![boot_data(config.clone(), vec![site(30, 4)])],
+        settings: vec![setting(Some(template.clone()), &[], 1)],
+        ..FileLinks::default()
+    };
+    let runbook = FileLinks {
+        machines: vec![(Some(config.clone()), Some(template.clone()))],
+        settings: vec![setting(Some(template.clone()), &[], 2)],
+        documentation: true,
+        ..FileLinks::default()
+    };
+    let files = [
+        LinkFile {
+            path: Path::new("cluster.yaml"),
+            links: &real,
+            runtime: None,
+        },
+        LinkFile {
+            path: Path::new("docs/runbook.md"),
+            links: &runbook,
+            runtime: None,
+        },
+    ];
+    let external = link(&files, &none);
+    assert!(external[0].is_empty(), "{external:?}");
+    assert!(external[1].boots[0].tokenless.is_empty());
+    assert_eq!(
+        external[1].boots[0].unread.as_deref(),
+        Some(
+            "its bootstrap configuration KubeadmConfigTemplate `workers` (namespace `default`) is \
+             not in this file (examples in documentation join only each other)"
+        )
+    );
+    // The same machine set in a real file links the template to its tokenless configuration.
+    let machines = FileLinks {
+        documentation: false,
+        ..runbook.clone()
+    };
+    let files = [
+        files[0],
+        LinkFile {
+            path: Path::new("machines.yaml"),
+            links: &machines,
+            runtime: None,
+        },
+    ];
+    let external = link(&files, &none);
+    assert_eq!(external[0].boots[0].tokenless, ["cluster.yaml:4"]);
+}
+
 #[test]
 fn terraform_files_resolve_to_scripts_clean_files_or_nothing() {
     let main = FileLinks {

@@ -24,7 +24,7 @@ pub const BOOT_KINDS: &[&str] = &[
 ];
 
 /// A Kubernetes object by kind, name and namespace (`default` when the manifest names none).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ObjectRef {
     pub kind: String,
     pub name: String,
@@ -128,6 +128,9 @@ pub struct FileLinks {
     pub applications: Vec<Related>,
     /// The Terraform input variables the file declares, with where (`Variable::at`).
     pub variables: Vec<Variable>,
+    /// The file is documentation (a Markdown runbook's code blocks): examples shown to readers,
+    /// whose objects join only each other, and whose container requests no setting hears of.
+    pub documentation: bool,
 }
 
 /// Boot data that machines may name: a bootstrap Secret or configuration, its tokenless

@@ -48,7 +48,8 @@ AWS: a `MachinePool` or
 `Secret` of the same namespace, key `value`) and the object that launches its instances
 (`spec.template.spec.infrastructureRef`: an `AWSManagedMachinePool`, `AWSMachinePool` or
 `AWSMachineTemplate`, by kind, name and namespace); the setting of that object is checked against
-the requests of that Secret, wherever the three objects are.
+the requests of that Secret, wherever the three objects are (examples in documentation, a
+runbook's code blocks, join only each other).
 
 ## Why is this bad?
 With tokens required, IMDS answers a request without a token with 401 Unauthorized. A boot script
