@@ -47,20 +47,16 @@ pub fn read_documents_kept(
     mut read: impl FnMut(&Tree),
 ) -> Result<(), String> {
     if let Some(kept) = kept_documents(bytes, worth_reading) {
-        // Each document kept, one at a time.
-        for document in kept {
+        // The documents kept, as one stream: each starts at its `---` line (or the file's start).
+        for document in &kept {
             let text = bytes.get(document.clone()).unwrap_or_default();
             if let Some(why) = beyond_grammar(text) {
                 return Err(why);
             }
-            let tree = crate::syntax::parse_byte_ranges(
-                crate::syntax::Grammar::Yaml,
-                bytes,
-                std::slice::from_ref(&document),
-            )
-            .map_err(|e| not_parsed(&e))?;
-            read(&tree);
         }
+        let tree = crate::syntax::parse_byte_ranges(crate::syntax::Grammar::Yaml, bytes, &kept)
+            .map_err(|e| not_parsed(&e))?;
+        read(&tree);
         return Ok(());
     }
     let runs = document_runs(bytes);
@@ -127,22 +123,16 @@ fn kept_documents(
     }
     documents.push((start..bytes.len(), schema));
     let several = documents.len() > 1;
-    let worth = |range: &std::ops::Range<usize>| {
-        !several || worth_reading(bytes.get(range.clone()).unwrap_or_default())
-    };
-    if documents
-        .iter()
-        .all(|(range, schema)| !schema && worth(range))
-    {
-        return None;
-    }
-    Some(
-        documents
-            .into_iter()
-            .filter(|(range, schema)| !schema && worth(range))
-            .map(|(range, _)| range)
-            .collect(),
-    )
+    // Each document asked once: `worth_reading` looks through its text.
+    let total = documents.len();
+    let kept: Vec<std::ops::Range<usize>> = documents
+        .into_iter()
+        .filter(|(range, schema)| {
+            !schema && (!several || worth_reading(bytes.get(range.clone()).unwrap_or_default()))
+        })
+        .map(|(range, _)| range)
+        .collect();
+    (kept.len() < total).then_some(kept)
 }
 
 /// The file cut at document starts (`---` lines) into runs of at most [`MAX_LINES`] lines and,
@@ -438,27 +428,31 @@ fn get_merged<'t>(node: Node<'t>, bytes: &[u8], key: &str, depth: usize) -> Opti
     if !matches!(map.kind(), "block_mapping" | "flow_mapping") {
         return None;
     }
+    // One walk over the pairs, with nothing allocated unless the mapping merges others: the last
+    // pair written with the key, else the merged mappings, the last merge first.
+    let mut found = None;
+    let mut merges: Vec<Node<'t>> = Vec::new();
     let mut cursor = map.walk();
-    let written: Vec<(Node<'t>, Node<'t>)> = map
-        .named_children(&mut cursor)
-        .filter(|pair| matches!(pair.kind(), "block_mapping_pair" | "flow_pair"))
-        .filter_map(|pair| {
-            Some((
-                pair.child_by_field_name("key")?,
-                pair.child_by_field_name("value")?,
-            ))
-        })
-        .collect();
-    let (merges, own): (Vec<_>, Vec<_>) = written
-        .into_iter()
-        .partition(|(key, _)| is_merge_key(*key, bytes));
-    if let Some((_, value)) = own.iter().rev().find(|(k, _)| key_is(*k, bytes, key)) {
-        return Some(*value);
+    for pair in map.named_children(&mut cursor) {
+        if !matches!(pair.kind(), "block_mapping_pair" | "flow_pair") {
+            continue;
+        }
+        let (Some(k), Some(value)) = (
+            pair.child_by_field_name("key"),
+            pair.child_by_field_name("value"),
+        ) else {
+            continue;
+        };
+        if is_merge_key(k, bytes) {
+            merges.push(value);
+        } else if key_is(k, bytes, key) {
+            found = Some(value);
+        }
     }
-    if depth >= MAX_MERGES {
-        return None;
+    if found.is_some() || depth >= MAX_MERGES {
+        return found;
     }
-    merges.iter().rev().find_map(|(_, value)| {
+    merges.iter().rev().find_map(|value| {
         if is_sequence(*value, bytes) {
             items(*value, bytes)
                 .into_iter()

@@ -19,11 +19,13 @@ use crate::model::links::{
 };
 use crate::model::Related;
 
-/// The boot code of one setting found so far: the tokenless requests, by file, and the files.
+/// The boot code of one setting found so far: the tokenless requests, by file, and the files,
+/// each once, in the order found.
 #[derive(Default)]
 struct Found<'a> {
     sites: Vec<(usize, &'a Site)>,
     scripts: Vec<usize>,
+    seen: std::collections::HashSet<(usize, crate::source::FileSpan)>,
 }
 
 impl<'a> Found<'a> {
@@ -33,7 +35,7 @@ impl<'a> Found<'a> {
             self.scripts.push(file);
         }
         for site in sites {
-            if !self.sites.contains(&(file, site)) {
+            if self.seen.insert((file, site.span)) {
                 self.sites.push((file, site));
             }
         }
@@ -391,13 +393,20 @@ impl<'a> Search<'a> {
             let documentation = |f: usize| files.get(f).is_some_and(|f| f.links.documentation);
             g == from || !(documentation(g) || documentation(from))
         };
+        // Many machine sets may name one configuration (templates sharing a name): its boot
+        // data is taken once.
+        let mut taken: std::collections::HashSet<&ObjectRef> = std::collections::HashSet::new();
         for &(set_file, boot) in sets.iter().filter(|(g, _)| joins(*g)) {
             self.found_any = true;
-            let elsewhere = match files.get(set_file) {
+            let elsewhere = || match files.get(set_file) {
                 Some(file) if set_file != from => format!(" in `{}`", file.path.display()),
                 _ => String::new(),
             };
+            if boot.is_some_and(|boot| taken.contains(boot)) {
+                continue;
+            }
             let Some(boot) = boot else {
+                let elsewhere = elsewhere();
                 self.unread.push(format!(
                     "a machine set{elsewhere} that uses it names neither a bootstrap Secret nor a bootstrap configuration"
                 ));
@@ -415,8 +424,10 @@ impl<'a> Search<'a> {
                 self.unread.extend(data.unread.iter().cloned());
             }
             if !data.is_empty() {
+                taken.insert(boot);
                 continue;
             }
+            let elsewhere = elsewhere();
             let named_by = if elsewhere.is_empty() {
                 String::new()
             } else {
@@ -576,7 +587,7 @@ impl<'a> Search<'a> {
             ));
         }
         let setting_location = location(files, f, linked.line);
-        let Found { sites, scripts } = self.found;
+        let Found { sites, scripts, .. } = self.found;
         for (g, site) in &sites {
             if let Some(external) = out.get_mut(*g) {
                 let booted = BootedBy {
