@@ -4,7 +4,9 @@
 //! Helm fixture starts its chain with its host (a script file those name is a file of its own, and has none); a few chains are
 //! checked in full; Windows user data names its `<powershell>`/`<script>` section, EC2Launch v2
 //! its task and input; shell code run elsewhere or under a name (`ssh`, `docker run`, `kubectl
-//! exec`, `cloud-init-per`, a script a here-document writes) ends its chain with those commands.
+//! exec`, `cloud-init-per`, a script a here-document writes) ends its chain with those commands;
+//! a Dockerfile finding names its instruction and stage, a makefile finding its rule's targets or
+//! the variable a `$(shell …)` or `!=` command is assigned to.
 
 use std::path::Path;
 use std::process::Command;
@@ -369,6 +371,73 @@ fn chains_name_the_commands_that_run_code_elsewhere() {
             5,
             r#"[{"key":"bootcmd","layer":"cloud-config"},
                 {"key":"once","layer":"cloud-init-per","name":"region"}]"#,
+        ),
+    ];
+    check_chains(&expect);
+}
+
+#[test]
+fn every_dockerfile_and_makefile_finding_names_its_instruction_or_rule() {
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for (dir, layer) in [
+        ("fixtures/hosts/dockerfile", "dockerfile"),
+        ("fixtures/hosts/make", "makefile"),
+    ] {
+        for finding in findings(dir) {
+            // IMDS021 on a `FROM` line is about the image, not code an instruction runs.
+            if !matches!(
+                finding["rule"].as_str(),
+                Some("IMDS001" | "IMDS002" | "IMDS003" | "IMDS004")
+            ) {
+                continue;
+            }
+            checked += 1;
+            let first = &finding["origin"][0];
+            if first["layer"].as_str() != Some(layer) || first["key"].is_null() {
+                failures.push(format!(
+                    "{}:{}: origin {}",
+                    finding["path"], finding["line"], finding["origin"]
+                ));
+            }
+        }
+    }
+    assert!(checked >= 100, "only {checked} findings checked");
+    assert!(failures.is_empty(), "\n{}\n", failures.join("\n"));
+}
+
+#[test]
+fn dockerfile_and_makefile_chains() {
+    let expect = [
+        (
+            "fixtures/hosts/dockerfile/env-inherited-by-child-stage.dockerfile",
+            6,
+            r#"[{"key":"RUN","layer":"dockerfile","name":"app"}]"#,
+        ),
+        (
+            "fixtures/hosts/dockerfile/cmd-entrypoint-healthcheck-onbuild.dockerfile",
+            3,
+            r#"[{"key":"ONBUILD RUN","layer":"dockerfile","name":"stage 0"}]"#,
+        ),
+        (
+            "fixtures/hosts/dockerfile/cmd-entrypoint-healthcheck-onbuild.dockerfile",
+            4,
+            r#"[{"key":"HEALTHCHECK CMD","layer":"dockerfile","name":"stage 0"}]"#,
+        ),
+        (
+            "fixtures/hosts/make/bang-assignment.mk",
+            2,
+            r#"[{"key":"!=","layer":"makefile","name":"INSTANCE_ID"}]"#,
+        ),
+        (
+            "fixtures/hosts/make/shell-in-assignments.mk",
+            3,
+            r#"[{"key":"$(shell)","layer":"makefile","name":"INSTANCE_ID"}]"#,
+        ),
+        (
+            "fixtures/hosts/make/after-other-commands.mk",
+            4,
+            r#"[{"key":"recipe","layer":"makefile","name":"id.txt"}]"#,
         ),
     ];
     check_chains(&expect);

@@ -258,6 +258,9 @@ pub fn parse(original: &[u8], host: HostId) -> Parsed {
     let mut stage_envs: Vec<(String, Environment)> = Vec::new();
     let mut current_env = Environment::default();
     let mut current_alias = String::new();
+    // The stage in origin chains: its alias, else its number as `COPY --from` counts.
+    let mut stage_name = String::new();
+    let mut stages = 0usize;
     let mut busybox = false;
     // The program `SHELL` names for shell-form instructions: a POSIX shell, PowerShell, or
     // (`None`) another one, which is not read (cmd.exe).
@@ -292,6 +295,10 @@ pub fn parse(original: &[u8], host: HostId) -> Parsed {
                     .map(|n| text_str(n, bytes).to_ascii_lowercase())
                     .unwrap_or_default();
                 stage = Some(inherited.unwrap_or_default());
+                stage_name = find_child(instruction, "image_alias")
+                    .map(|n| text_str(n, bytes))
+                    .unwrap_or_else(|| format!("stage {stages}"));
+                stages += 1;
                 image_files = ImageFiles::default();
                 shell = Ok(Language::Shell);
             }
@@ -339,6 +346,9 @@ pub fn parse(original: &[u8], host: HostId) -> Parsed {
                     language: *shell.as_ref().unwrap_or(&Language::Shell),
                     ..Fragment::script(b"")
                 };
+                if let Some(keyword) = keyword(instruction) {
+                    parsed.place(instruction, "dockerfile", &stage_name, &keyword);
+                }
                 let before = parsed.fragments.len();
                 collect(
                     instruction,
@@ -402,6 +412,34 @@ pub(super) fn busybox_image(image: &str) -> bool {
         return false;
     }
     name.starts_with("alpine") || name.starts_with("busybox") || tag.contains("alpine")
+}
+
+/// An instruction that runs code, as written in origin chains: `RUN`, `CMD`, `ENTRYPOINT`, and
+/// with the instruction inside, `HEALTHCHECK CMD`, `ONBUILD RUN`.
+fn keyword(instruction: Node) -> Option<String> {
+    let word = match instruction.kind() {
+        "run_instruction" => "RUN",
+        "cmd_instruction" => "CMD",
+        "entrypoint_instruction" => "ENTRYPOINT",
+        "healthcheck_instruction" | "onbuild_instruction" => {
+            let outer = if instruction.kind() == "onbuild_instruction" {
+                "ONBUILD"
+            } else {
+                "HEALTHCHECK"
+            };
+            let mut cursor = instruction.walk();
+            let inner = instruction
+                .named_children(&mut cursor)
+                .find(|c| c.kind().ends_with("_instruction"))
+                .and_then(keyword);
+            return Some(match inner {
+                Some(inner) => format!("{outer} {inner}"),
+                None => outer.to_owned(),
+            });
+        }
+        _ => return None,
+    };
+    Some(word.to_owned())
 }
 
 fn find_child<'t>(node: Node<'t>, kind: &str) -> Option<Node<'t>> {

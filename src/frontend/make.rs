@@ -12,7 +12,7 @@ use tree_sitter::Node;
 
 use super::Parsed;
 use crate::fragment::make_recipe::{self, Context, Decoded, Layer};
-use crate::fragment::{Fragment, HostId, InsertRegion, OffsetMap, Quoting};
+use crate::fragment::{Fragment, HostId, HostSpan, InsertRegion, OffsetMap, Quoting};
 use crate::model::Note;
 
 /// `Makefile`, `makefile`, `GNUmakefile` (the names GNU Make reads by itself) and `*.mk`.
@@ -24,6 +24,14 @@ pub fn is_makefile(path: &Path) -> bool {
         || name
             .rsplit_once('.')
             .is_some_and(|(stem, ext)| !stem.is_empty() && ext.eq_ignore_ascii_case("mk"))
+}
+
+/// Text as words separated by single spaces (a rule's targets, a variable's name).
+fn words(text: &[u8]) -> String {
+    String::from_utf8_lossy(text)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn text<'a>(node: Node, bytes: &'a [u8]) -> &'a [u8] {
@@ -155,7 +163,22 @@ pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
     };
     for node in &all {
         match node.kind() {
-            "recipe" => recipe(*node, bytes, &makefile, &knows, &base, &mut parsed),
+            "recipe" => {
+                // The rule's targets name the recipe in origin chains.
+                let targets = node
+                    .parent()
+                    .and_then(|rule| {
+                        let mut cursor = rule.walk();
+                        let found = rule
+                            .named_children(&mut cursor)
+                            .find(|c| c.kind() == "targets");
+                        found
+                    })
+                    .map(|t| words(text(t, bytes)))
+                    .unwrap_or_default();
+                parsed.place(*node, "makefile", &targets, "recipe");
+                recipe(*node, bytes, &makefile, &knows, &base, &mut parsed);
+            }
             "shell_function" | "shell_assignment" => {
                 let found = code.iter().find(|c| match node.kind() {
                     "shell_function" => c.at == node.start_byte(),
@@ -170,6 +193,25 @@ pub fn parse(bytes: &[u8], host: HostId) -> Parsed {
                 } else {
                     (Context::Directive, Layer::Directive)
                 };
+                if !in_recipe {
+                    // The variable it is assigned to, if any, names it in origin chains.
+                    let variable = std::iter::once(*node)
+                        .chain(ancestors(*node))
+                        .find(|a| matches!(a.kind(), "variable_assignment" | "shell_assignment"))
+                        .and_then(|a| a.child_by_field_name("name"))
+                        .map(|n| words(text(n, bytes)))
+                        .unwrap_or_default();
+                    let key = match node.kind() {
+                        "shell_function" => "$(shell)",
+                        _ => "!=",
+                    };
+                    parsed.place_span(
+                        HostSpan::new(found.start, found.end),
+                        "makefile",
+                        &variable,
+                        key,
+                    );
+                }
                 let mut decoded = Decoded::default();
                 decoded.decode(bytes, found.start, found.end, context, &knows);
                 parsed.fragments.push(fragment(decoded, layer, &base));
