@@ -35,6 +35,37 @@ fn check_chains(expect: &[(&str, u64, &str)]) {
     }
 }
 
+/// Every request finding (IMDS001-IMDS004: a setting finding is about the file, not a part of
+/// it) in `dirs` whose chain `fits` says is right; at least `min` of them. `fits` gets the path
+/// and the chain; a path it should skip, it says `None` of.
+fn check_every(dirs: &[&str], min: usize, fits: impl Fn(&str, &serde_json::Value) -> Option<bool>) {
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for dir in dirs {
+        for finding in findings(dir) {
+            if !matches!(
+                finding["rule"].as_str(),
+                Some("IMDS001" | "IMDS002" | "IMDS003" | "IMDS004")
+            ) {
+                continue;
+            }
+            let path = finding["path"].as_str().unwrap_or_default();
+            let Some(fits) = fits(path, &finding["origin"]) else {
+                continue;
+            };
+            checked += 1;
+            if !fits {
+                failures.push(format!(
+                    "{path}:{}: origin {}",
+                    finding["line"], finding["origin"]
+                ));
+            }
+        }
+    }
+    assert!(checked >= min, "only {checked} findings checked");
+    assert!(failures.is_empty(), "\n{}\n", failures.join("\n"));
+}
+
 /// The layer a CI fixture's findings must start their origin chain with, by its directory.
 fn layer_for(path: &str) -> &'static str {
     [
@@ -54,32 +85,15 @@ fn layer_for(path: &str) -> &'static str {
 
 #[test]
 fn every_ci_and_jenkins_finding_has_an_origin_chain() {
-    let mut checked = 0;
-    let mut failures = Vec::new();
-    for dir in [
+    let dirs = [
         "fixtures/hosts/workflows",
         "fixtures/hosts/ci",
         "fixtures/hosts/jenkins",
-    ] {
-        for finding in findings(dir) {
-            let path = finding["path"].as_str().unwrap().to_owned();
-            let line = &finding["line"];
-            // A setting finding (IMDS010…) is about the file, not a step.
-            if !matches!(
-                finding["rule"].as_str(),
-                Some("IMDS001" | "IMDS002" | "IMDS003" | "IMDS004")
-            ) {
-                continue;
-            }
-            checked += 1;
-            let first = &finding["origin"][0];
-            if first["layer"].as_str() != Some(layer_for(&path)) || first["key"].is_null() {
-                failures.push(format!("{path}:{line}: origin {}", finding["origin"]));
-            }
-        }
-    }
-    assert!(checked >= 60, "only {checked} findings checked");
-    assert!(failures.is_empty(), "\n{}\n", failures.join("\n"));
+    ];
+    check_every(&dirs, 60, |path, chain| {
+        let first = &chain[0];
+        Some(first["layer"].as_str() == Some(layer_for(path)) && !first["key"].is_null())
+    });
 }
 
 #[test]
@@ -163,9 +177,7 @@ fn every_provisioning_and_infrastructure_finding_has_an_origin_chain() {
         "/boothook.txt",
         "/user-data",
     ];
-    let mut checked = 0;
-    let mut failures = Vec::new();
-    for dir in [
+    let dirs = [
         "fixtures/hosts/ssm",
         "fixtures/hosts/imagebuilder",
         "fixtures/hosts/packer",
@@ -174,52 +186,37 @@ fn every_provisioning_and_infrastructure_finding_has_an_origin_chain() {
         "fixtures/hosts/cloud-init",
         "fixtures/hosts/kubernetes",
         "fixtures/hosts/helm",
-    ] {
-        for finding in findings(dir) {
-            let path = finding["path"].as_str().unwrap().to_owned();
-            if !matches!(
-                finding["rule"].as_str(),
-                Some("IMDS001" | "IMDS002" | "IMDS003" | "IMDS004")
-            ) || files.iter().any(|f| path.ends_with(f))
-            {
-                continue;
-            }
-            checked += 1;
-            let want = if path.contains("/cloud-init/") {
-                "cloud-config|write_files"
-            } else if path.contains("/kubernetes/") {
-                "k8s-"
-            } else if path.contains("/helm/") {
-                "helm-template"
-            } else if path.ends_with(".tf") {
-                "terraform"
-            } else if path.contains("/cloudformation") {
-                "cloudformation"
-            } else if path.ends_with(".pkr.hcl") || path.contains("/packer/") {
-                "packer"
-            } else if path.contains("/ssm/") {
-                "ssm-document"
-            } else {
-                "imagebuilder"
-            };
-            let layer = finding["origin"][0]["layer"].as_str().unwrap_or("");
-            let fits = if want == "cloudformation" {
-                matches!(layer, "cloudformation" | "cfn-init")
-            } else if want.contains('|') {
-                want.split('|').any(|w| w == layer)
-            } else {
-                layer.starts_with(want)
-            };
-            if !fits {
-                failures.push(format!(
-                    "{path}:{}: origin {}",
-                    finding["line"], finding["origin"]
-                ));
-            }
+    ];
+    check_every(&dirs, 185, |path, chain| {
+        if files.iter().any(|f| path.ends_with(f)) {
+            return None;
         }
-    }
-    assert!(checked >= 185, "only {checked} findings checked");
-    assert!(failures.is_empty(), "\n{}\n", failures.join("\n"));
+        let want = if path.contains("/cloud-init/") {
+            "cloud-config|write_files"
+        } else if path.contains("/kubernetes/") {
+            "k8s-"
+        } else if path.contains("/helm/") {
+            "helm-template"
+        } else if path.ends_with(".tf") {
+            "terraform"
+        } else if path.contains("/cloudformation") {
+            "cloudformation"
+        } else if path.ends_with(".pkr.hcl") || path.contains("/packer/") {
+            "packer"
+        } else if path.contains("/ssm/") {
+            "ssm-document"
+        } else {
+            "imagebuilder"
+        };
+        let layer = chain[0]["layer"].as_str().unwrap_or("");
+        Some(if want == "cloudformation" {
+            matches!(layer, "cloudformation" | "cfn-init")
+        } else if want.contains('|') {
+            want.split('|').any(|w| w == layer)
+        } else {
+            layer.starts_with(want)
+        })
+    });
 }
 
 /// Chains checked by hand against their fixtures: the resource, argument, step or provisioner
@@ -318,21 +315,15 @@ const RUN_BY: [&str; 6] = [
 
 #[test]
 fn every_request_run_elsewhere_names_what_runs_it() {
-    let mut checked = 0;
-    let mut failures = Vec::new();
-    for finding in findings("fixtures/shell/elsewhere") {
-        checked += 1;
-        let last = finding["origin"].as_array().and_then(|chain| chain.last());
-        let layer = last.and_then(|entry| entry["layer"].as_str());
-        if !layer.is_some_and(|layer| RUN_BY.contains(&layer)) || last.unwrap()["name"].is_null() {
-            failures.push(format!(
-                "{}:{}: origin {}",
-                finding["path"], finding["line"], finding["origin"]
-            ));
-        }
-    }
-    assert!(checked >= 20, "only {checked} findings checked");
-    assert!(failures.is_empty(), "\n{}\n", failures.join("\n"));
+    check_every(&["fixtures/shell/elsewhere"], 20, |_, chain| {
+        let last = chain.as_array().and_then(|chain| chain.last());
+        Some(last.is_some_and(|entry| {
+            entry["layer"]
+                .as_str()
+                .is_some_and(|layer| RUN_BY.contains(&layer))
+                && !entry["name"].is_null()
+        }))
+    });
 }
 
 #[test]
@@ -378,32 +369,16 @@ fn chains_name_the_commands_that_run_code_elsewhere() {
 
 #[test]
 fn every_dockerfile_and_makefile_finding_names_its_instruction_or_rule() {
-    let mut checked = 0;
-    let mut failures = Vec::new();
-    for (dir, layer) in [
-        ("fixtures/hosts/dockerfile", "dockerfile"),
-        ("fixtures/hosts/make", "makefile"),
-    ] {
-        for finding in findings(dir) {
-            // IMDS021 on a `FROM` line is about the image, not code an instruction runs.
-            if !matches!(
-                finding["rule"].as_str(),
-                Some("IMDS001" | "IMDS002" | "IMDS003" | "IMDS004")
-            ) {
-                continue;
-            }
-            checked += 1;
-            let first = &finding["origin"][0];
-            if first["layer"].as_str() != Some(layer) || first["key"].is_null() {
-                failures.push(format!(
-                    "{}:{}: origin {}",
-                    finding["path"], finding["line"], finding["origin"]
-                ));
-            }
-        }
-    }
-    assert!(checked >= 100, "only {checked} findings checked");
-    assert!(failures.is_empty(), "\n{}\n", failures.join("\n"));
+    let dirs = ["fixtures/hosts/dockerfile", "fixtures/hosts/make"];
+    check_every(&dirs, 100, |path, chain| {
+        let layer = if path.contains("/make/") {
+            "makefile"
+        } else {
+            "dockerfile"
+        };
+        let first = &chain[0];
+        Some(first["layer"].as_str() == Some(layer) && !first["key"].is_null())
+    });
 }
 
 #[test]
