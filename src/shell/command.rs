@@ -92,6 +92,45 @@ impl Options {
         }
         at
     }
+
+    /// Whether the options starting at `at` (up to the first operand, as [`Options::skip`] reads
+    /// them) hold the flag `short` (alone or in a cluster: `-it`) or one of the `long` names
+    /// (`--interactive`, not `--interactive=false`).
+    fn has_flag(&self, argv: &[Word], mut at: usize, short: char, long: &[&str]) -> bool {
+        while let Some(text) = argv.get(at).and_then(Word::literal) {
+            if text == "--" {
+                return false;
+            }
+            if let Some(option) = text.strip_prefix("--") {
+                let (name, value) = option.split_once('=').unwrap_or((option, ""));
+                if long.contains(&name) && value != "false" {
+                    return true;
+                }
+                at += 1;
+                if value.is_empty() && !option.contains('=') && self.long_with_value.contains(&name)
+                {
+                    at += 1;
+                }
+                continue;
+            }
+            let Some(cluster) = text.strip_prefix('-').filter(|c| !c.is_empty()) else {
+                return false;
+            };
+            at += 1;
+            for (i, c) in cluster.char_indices() {
+                if c == short {
+                    return true;
+                }
+                if self.short_with_value.contains(c) {
+                    if cluster.len() == i + c.len_utf8() {
+                        at += 1;
+                    }
+                    break;
+                }
+            }
+        }
+        false
+    }
 }
 
 const SUDO: Options = Options {
@@ -232,9 +271,9 @@ const SSH: Options = Options {
 };
 
 /// `docker run … IMAGE CMD…`, `docker exec … CONTAINER CMD…` (also `podman`, `nerdctl`,
-/// `docker container run`): the subcommand, the index of the image or container, and the index
-/// of the command, if any.
-fn container_command(argv: &[Word], at: usize) -> Option<(String, usize, usize)> {
+/// `docker container run`): the subcommand, the index of its first option, the index of the
+/// image or container, and the index of the command, if any.
+fn container_command(argv: &[Word], at: usize) -> Option<(String, usize, usize, usize)> {
     let mut i = at + 1;
     if argv.get(i).and_then(Word::literal).as_deref() == Some("container") {
         i += 1;
@@ -245,7 +284,7 @@ fn container_command(argv: &[Word], at: usize) -> Option<(String, usize, usize)>
     }
     // The image or container, then its command.
     let target = DOCKER.skip(argv, i + 1);
-    Some((sub, target, target + 1)).filter(|&(_, _, c)| c < argv.len())
+    Some((sub, i + 1, target, target + 1)).filter(|&(_, _, _, c)| c < argv.len())
 }
 
 /// `kubectl exec` options that take a value (the ones written apart from it).
@@ -308,6 +347,10 @@ pub fn invocation_in(argv: &[Word]) -> (Invocation, Site) {
 pub struct Site {
     pub place: Place,
     pub run_by: Vec<RunBy>,
+    /// A command that runs it elsewhere does not hand it this command's standard input:
+    /// `docker run`/`exec` and `kubectl exec` without `-i`, `ssh -n` (or `-f`). A here-document
+    /// given to it is then never read.
+    pub no_stdin: bool,
 }
 
 fn peel(argv: &[Word], site: &mut Site) -> Invocation {
@@ -403,6 +446,7 @@ fn peel(argv: &[Word], site: &mut Site) -> Invocation {
                     return Invocation::Other { program: at, name };
                 };
                 site.place = Place::Container;
+                site.no_stdin |= !KUBECTL_EXEC.has_flag(argv, at + 2, 'i', &["stdin"]);
                 site.run_by.push(RunBy {
                     layer: "kubectl",
                     key: Some("exec".to_owned()),
@@ -411,10 +455,11 @@ fn peel(argv: &[Word], site: &mut Site) -> Invocation {
                 command
             }
             "docker" | "podman" | "nerdctl" => {
-                let Some((sub, target, command)) = container_command(argv, at) else {
+                let Some((sub, options, target, command)) = container_command(argv, at) else {
                     return Invocation::Other { program: at, name };
                 };
                 site.place = Place::Container;
+                site.no_stdin |= !DOCKER.has_flag(argv, options, 'i', &["interactive"]);
                 site.run_by.push(RunBy {
                     layer: match name.as_str() {
                         "podman" => "podman",
@@ -438,8 +483,15 @@ fn peel(argv: &[Word], site: &mut Site) -> Invocation {
                     name: argv.get(host).map(written),
                 });
                 let first = host + 1;
-                if let Some(reads) = remote_reads_stdin(argv.get(first..).unwrap_or_default()) {
+                // `-n` (and `-f`, which implies it) gives the remote side no input.
+                site.no_stdin |=
+                    SSH.has_flag(argv, at + 1, 'n', &[]) || SSH.has_flag(argv, at + 1, 'f', &[]);
+                let reads = remote_reads_stdin(argv.get(first..).unwrap_or_default());
+                if let Some(reads) = reads.filter(|_| !site.no_stdin) {
                     return reads.at(at);
+                }
+                if first >= argv.len() {
+                    return Invocation::Other { program: at, name };
                 }
                 if first + 1 == argv.len() {
                     return Invocation::Shell {
@@ -1031,6 +1083,37 @@ mod tests {
             }
         );
         assert_eq!(run_by("ssh host"), [("ssh", None, some("host"))]);
+        // What is handed no input never reads a here-document.
+        let no_stdin = |line: &str| invocation_in(&argv(line)).1.no_stdin;
+        for line in [
+            "docker run alpine sh",
+            "docker run -e I=1 alpine sh",
+            "docker run --interactive=false alpine sh",
+            "kubectl exec -n ns pod -- sh",
+            "kubectl exec -c i pod -- sh",
+            "ssh -n host bash -s",
+            "ssh -fN host",
+        ] {
+            assert!(no_stdin(line), "{line}");
+        }
+        for line in [
+            "docker run -i alpine sh",
+            "docker run --rm -it alpine sh",
+            "docker exec --interactive web sh",
+            "kubectl exec -i pod -- sh",
+            "kubectl exec --stdin -n ns pod -- sh",
+            "ssh -i key host bash -s",
+            "ssh host",
+        ] {
+            assert!(!no_stdin(line), "{line}");
+        }
+        assert_eq!(
+            place("ssh -n host").0,
+            Invocation::Other {
+                program: 0,
+                name: "ssh".into()
+            }
+        );
         assert_eq!(place("ssh").1, Place::Here);
         assert!(run_by("ssh -i key").is_empty());
         assert!(run_by("curl x").is_empty());

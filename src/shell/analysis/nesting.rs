@@ -154,6 +154,8 @@ impl Analyzer<'_> {
                 return None;
             }
             match command::invocation_in(&argv(node, text).0) {
+                // Run elsewhere by a command that does not pass its input on: never read.
+                (_, site) if site.no_stdin => None,
                 (
                     Invocation::Shell {
                         reads_stdin: true, ..
@@ -206,12 +208,12 @@ impl Analyzer<'_> {
                     .find(|n| named_like_script(n))
                     .or(written.first());
                 let site = Site {
-                    place: command::Place::Here,
                     run_by: vec![RunBy {
                         layer: "heredoc-script",
                         key: None,
                         name: name.cloned(),
                     }],
+                    ..Site::default()
                 };
                 (language, site)
             }
