@@ -410,16 +410,7 @@ fn operand(call: &mut ClientCall, word: Word, text_of: &impl Fn(&Word) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fragment::FragmentSpan;
-
-    fn argv(line: &str) -> Vec<Word> {
-        line.split(' ')
-            .map(|w| Word {
-                span: FragmentSpan::default(),
-                pieces: vec![Piece::Literal(w.to_owned())],
-            })
-            .collect()
-    }
+    use crate::shell::word::literal_words as argv;
 
     fn lit(word: &Option<Word>) -> Option<String> {
         word.as_ref().and_then(Word::literal)

@@ -481,6 +481,18 @@ fn decode_ansi_c(text: &[u8], base: usize) -> (Vec<u8>, Vec<(usize, usize)>) {
     (out, anchors)
 }
 
+/// The words of a command line split at spaces, each all literal: what the unit tests of the
+/// readers of argv (`command`, `client`) give them.
+#[cfg(test)]
+pub(crate) fn literal_words(line: &str) -> Vec<Word> {
+    line.split(' ')
+        .map(|w| Word {
+            span: FragmentSpan::default(),
+            pieces: vec![Piece::Literal(w.to_owned())],
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,15 +1,7 @@
 use super::*;
 use crate::fragment::FragmentSpan;
+use crate::shell::word::literal_words as argv;
 use crate::shell::word::Piece;
-
-fn argv(line: &str) -> Vec<Word> {
-    line.split(' ')
-        .map(|w| Word {
-            span: FragmentSpan::default(),
-            pieces: vec![Piece::Literal(w.to_owned())],
-        })
-        .collect()
-}
 
 fn program(line: &str) -> Option<usize> {
     match invocation(&argv(line)) {
